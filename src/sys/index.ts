@@ -1,0 +1,35 @@
+/**
+ * Linux system calls that Node does not expose, from berth's small native addon
+ * (native/berth_sys.c, built by `npm ci` through node-gyp). Errors carry the errno name in `code`.
+ */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+
+interface NativeSys {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+}
+
+let native: NativeSys | undefined;
+function sys(): NativeSys {
+  native ??= createRequire(import.meta.url)(resolve(import.meta.dirname, '../../build/Release/berth_sys.node')) as NativeSys;
+  return native;
+}
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MNT_DETACH = 0x2;
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  sys().mount(source, target, fstype, flags, data);
+}
+
+export function umount2(target: string, flags = 0): void {
+  sys().umount2(target, flags);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs every compiled test (dist/**/*.test.js) on node's own test runner. Root-only tests run
+// when the process is root; they never skip silently: a root test on a non-root run fails.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const dist = resolve(import.meta.dirname, '..', 'dist');
+const filter = process.argv.slice(2);
+const files = [];
+(function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith('.test.js') && (filter.length === 0 || filter.some((f) => path.includes(f)))) files.push(path);
+  }
+})(dist);
+files.sort();
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);
