@@ -20,7 +20,7 @@ const rules = [
   ['core/network', ['base', 'oci']],
   ['core/snapshots', ['base', 'oci', 'core/mount']],
   ['core/images', ['base', 'oci', 'core/content']],
-  ['core/diff', ['base', 'oci', 'core/content', 'core/mount']],
+  ['core/diff', ['base', 'sys', 'oci', 'core/content', 'core/mount']],
   ['core/spec', ['base', 'oci', 'core/containers', 'core/mount']],
   ['core/runtime', ['base', 'oci', 'core/containers', 'core/mount', 'core/events']],
   ['core/metadata', ['base', 'oci', 'core/content', 'core/snapshots', 'core/images', 'core/containers', 'core/events', 'core/mount']],
