@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './digest.js';
 export * from './ids.js';
 export * from './atomic-file.js';
+export * from './sqlite.js';

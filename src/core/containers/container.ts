@@ -1,0 +1,96 @@
+import { errors } from '../../base/index.js';
+import type { ImageRuntimeConfig } from '../../oci/index.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  oomKilled: boolean;
+  error: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface MountSpec {
+  type: 'bind' | 'tmpfs' | 'volume';
+  source: string;
+  target: string;
+  readonly: boolean;
+  options?: string[];
+}
+
+/** Host-side settings of a container, named after Docker's HostConfig. */
+export interface HostConfig {
+  autoRemove: boolean;
+  binds: MountSpec[];
+  networkMode: 'none' | 'host';
+  readonlyRootfs: boolean;
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  memory?: number;
+  memorySwap?: number;
+  nanoCpus?: number;
+  pidsLimit?: number;
+  ulimits: { name: string; soft: number; hard: number }[];
+  runtime: string;
+}
+
+/**
+ * A container record: what was asked for (config, hostConfig), what it runs on (image, snapshot)
+ * and where it is in its lifecycle (state). Status moves
+ * created → running → exited (→ running again on restart), and any → removing → gone.
+ */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** The image as the user named it. */
+  image: string;
+  imageId: string;
+  createdAt: string;
+  config: ImageRuntimeConfig & { Hostname: string; Image: string };
+  hostConfig: HostConfig;
+  snapshotKey: string;
+  state: ContainerState;
+}
+
+export function initialState(): ContainerState {
+  return { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: zeroTime, finishedAt: zeroTime };
+}
+
+/** Docker's "never set" time. */
+export const zeroTime = '0001-01-01T00:00:00Z';
+
+const transitions: Record<ContainerStatus, readonly ContainerStatus[]> = {
+  created: ['running', 'removing', 'dead', 'exited'],
+  running: ['exited', 'paused', 'restarting', 'dead'],
+  paused: ['running', 'exited', 'dead'],
+  restarting: ['running', 'exited', 'dead'],
+  exited: ['running', 'removing', 'dead'],
+  removing: ['dead'],
+  dead: ['removing'],
+};
+
+export function canTransition(from: ContainerStatus, to: ContainerStatus): boolean {
+  return transitions[from].includes(to);
+}
+
+/** Throws FailedPrecondition unless the container may move to `to`. */
+export function assertTransition(container: Pick<ContainerRecord, 'name' | 'state'>, to: ContainerStatus): void {
+  if (!canTransition(container.state.status, to)) {
+    throw errors.failedPrecondition('CONTAINER_STATE', `Cannot move container "${container.name}" from ${container.state.status} to ${to}`);
+  }
+}
+
+const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function validateContainerName(name: string): string {
+  const bare = name.startsWith('/') ? name.slice(1) : name;
+  if (!namePattern.test(bare)) {
+    throw errors.invalidArgument('INVALID_CONTAINER_NAME', `Invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  return bare;
+}

@@ -1,0 +1,2 @@
+export { chainIds, resolveImage } from './image.js';
+export type { ImageRecord, ResolvedImage } from './image.js';

@@ -1,0 +1,1 @@
+export type { MetadataStore } from './metadata-store.js';

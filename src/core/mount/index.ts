@@ -1,0 +1,2 @@
+export { isMounted, mountAll, unmountAll } from './mount.js';
+export type { Mount } from './mount.js';

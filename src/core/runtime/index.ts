@@ -1,0 +1,1 @@
+export type { RunResult, RuntimeDriver, RuntimeState, Stdio } from './runtime-driver.js';

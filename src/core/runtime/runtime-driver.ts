@@ -1,0 +1,38 @@
+/** Standard streams handed to a container's process: inherited file descriptors or `ignore`. */
+export type Stdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
+
+export interface RunResult {
+  /** The container process's exit code; 128 + n when killed by signal n, as shells report it. */
+  exitCode: number;
+}
+
+export interface RuntimeState {
+  id: string;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  pid: number;
+  bundle: string;
+}
+
+/**
+ * RuntimeDriver: an OCI runtime (crun, runc) behind the OCI runtime CLI verbs.
+ *
+ * A container is a bundle directory holding `config.json`; `id` names it to the runtime.
+ * `run` is create + start + wait + delete in one call, for foreground containers whose caller
+ * stays to the end. `create` / `start` / `state` / `kill` / `delete` drive containers whose
+ * lifetime is watched by a monitor.
+ *
+ * Errors: a runtime failure becomes a BerthError built from the runtime's JSON log:
+ * `NotFound` BERTH_E_COMMAND_NOT_FOUND (exit 127 in the CLI) when the command does not exist,
+ * `PermissionDenied` BERTH_E_COMMAND_NOT_EXECUTABLE (126) when it cannot be executed,
+ * `NotFound` BERTH_E_RUNTIME_CONTAINER_NOT_FOUND for an unknown id, `Unknown`
+ * BERTH_E_RUNTIME_FAILED otherwise, always with the runtime's own message.
+ */
+export interface RuntimeDriver {
+  readonly name: string;
+  run(id: string, bundle: string, options: { stdio: Stdio; signal?: AbortSignal; onSpawn?: (pid: number) => void }): Promise<RunResult>;
+  create(id: string, bundle: string, options: { stdio: Stdio; pidFile: string }): Promise<void>;
+  start(id: string): Promise<void>;
+  state(id: string): Promise<RuntimeState>;
+  kill(id: string, signal: string, options?: { all?: boolean }): Promise<void>;
+  delete(id: string, options?: { force?: boolean }): Promise<void>;
+}

@@ -1,0 +1,1 @@
+export type { SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';

@@ -1,0 +1,47 @@
+import type { Mount } from '../mount/index.js';
+
+export type SnapshotKind = 'active' | 'view' | 'committed';
+
+export interface SnapshotInfo {
+  /** For active snapshots the key, for committed ones the name. */
+  key: string;
+  kind: SnapshotKind;
+  parent?: string;
+  created: number;
+  labels: Record<string, string>;
+}
+
+/**
+ * Snapshotter: layered filesystems for images and containers (containerd's model).
+ *
+ * Terms: an *active* snapshot (made by `prepare`) is writable and named by a key; `commit` turns
+ * it into a *committed* snapshot under a name, which is read-only and may be the parent of other
+ * snapshots; a *view* is a read-only active snapshot. Image layers are committed snapshots named
+ * by their chain id; a container's root is an active snapshot whose parent is the image's top layer.
+ *
+ * Example, unpacking a layer: `prepare('extract-x', parentChainId)`, apply the layer tar to the
+ * directory of `upperDir('extract-x')`, then `commit(chainId, 'extract-x')`.
+ *
+ * Snapshotters never mount anything: they return the `Mount`s that would show the snapshot.
+ * Errors: `NotFound` for an unknown key or parent, `AlreadyExists` when the key or name is taken,
+ * `FailedPrecondition` when removing a snapshot that still has children.
+ */
+export interface Snapshotter {
+  prepare(key: string, parent: string | undefined, options?: { labels?: Record<string, string> }): Promise<Mount[]>;
+  view(key: string, parent: string | undefined): Promise<Mount[]>;
+  mounts(key: string): Promise<Mount[]>;
+  commit(name: string, key: string): Promise<void>;
+  remove(key: string): Promise<void>;
+  stat(key: string): Promise<SnapshotInfo>;
+  exists(key: string): Promise<boolean>;
+  walk(): Promise<SnapshotInfo[]>;
+  /** The directory an active snapshot's writes land in (to unpack layers or to diff). */
+  upperDir(key: string): Promise<string>;
+  /** Bytes used by the snapshot's own directory. */
+  usage(key: string): Promise<number>;
+  /** Removes directories no snapshot owns (left by a crash); returns how many. */
+  cleanup(): Promise<number>;
+  /** Directories no snapshot owns, without removing them. */
+  orphans(): Promise<string[]>;
+  close(): void;
+}

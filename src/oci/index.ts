@@ -1,0 +1,3 @@
+export * from './image-spec.js';
+export * from './reference.js';
+export * from './runtime-spec.js';

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { parseReference } from './reference.js';
+
+test('short names normalise to docker.io/library with latest', () => {
+  const ref = parseReference('busybox');
+  assert.equal(ref.full, 'docker.io/library/busybox:latest');
+  assert.equal(ref.familiar, 'busybox:latest');
+});
+
+test('registry with port and nested path keep their tag', () => {
+  const ref = parseReference('127.0.0.1:5000/team/app:1.2');
+  assert.equal(ref.domain, '127.0.0.1:5000');
+  assert.equal(ref.path, 'team/app');
+  assert.equal(ref.tag, '1.2');
+  assert.equal(ref.familiar, '127.0.0.1:5000/team/app:1.2');
+});
+
+test('invalid references are refused with a stable code', () => {
+  for (const bad of ['UPPER/case', 'a:b:c', 'app:', '', 'app@sha256:1234']) {
+    assert.throws(() => parseReference(bad), { code: 'BERTH_E_INVALID_REFERENCE' }, bad);
+  }
+});

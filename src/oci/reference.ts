@@ -1,0 +1,64 @@
+import { errors } from '../base/index.js';
+
+/**
+ * A parsed image reference, normalised as Docker does: `busybox` is
+ * `docker.io/library/busybox:latest`. `familiar` is the short form Docker prints (`busybox:latest`).
+ */
+export interface ImageReference {
+  domain: string;
+  path: string;
+  tag?: string;
+  digest?: string;
+  /** `domain/path[:tag][@digest]`, the key berth stores names under. */
+  full: string;
+  /** The short form shown to users: `busybox:latest`, `myreg:5000/app:1`. */
+  familiar: string;
+}
+
+const defaultDomain = 'docker.io';
+const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const tagPattern = /^[\w][\w.-]{0,127}$/;
+
+export function parseReference(input: string): ImageReference {
+  const invalid = (why: string) => errors.invalidArgument('INVALID_REFERENCE', `Invalid image reference "${input}": ${why}`);
+  if (input === '' || input.length > 255) throw invalid('must be 1 to 255 characters');
+  let rest = input;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw invalid('digest must be sha256:<64 hex digits>');
+  }
+  let tag: string | undefined;
+  const lastColon = rest.lastIndexOf(':');
+  if (lastColon > rest.lastIndexOf('/')) {
+    tag = rest.slice(lastColon + 1);
+    rest = rest.slice(0, lastColon);
+    if (!tagPattern.test(tag)) throw invalid(`tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+  }
+  const parts = rest.split('/');
+  let domain = defaultDomain;
+  const first = parts[0] ?? '';
+  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
+    domain = first;
+    parts.shift();
+  }
+  if (domain === defaultDomain && parts.length === 1) parts.unshift('library');
+  for (const part of parts) {
+    if (!component.test(part)) throw invalid(`repository name component "${part}" must be lowercase letters, digits and separators`);
+  }
+  const path = parts.join('/');
+  if (tag === undefined && digest === undefined) tag = 'latest';
+  const suffix = `${tag === undefined ? '' : `:${tag}`}${digest === undefined ? '' : `@${digest}`}`;
+  const familiarPath = domain === defaultDomain ? path.replace(/^library\//, '') : `${domain}/${path}`;
+  const ref: ImageReference = { domain, path, full: `${domain}/${path}${suffix}`, familiar: `${familiarPath}${suffix}` };
+  if (tag !== undefined) ref.tag = tag;
+  if (digest !== undefined) ref.digest = digest;
+  return ref;
+}
+
+/** The repository part of a familiar name: `busybox:1` → `busybox`. */
+export function familiarRepository(ref: ImageReference): string {
+  return ref.domain === defaultDomain ? ref.path.replace(/^library\//, '') : `${ref.domain}/${ref.path}`;
+}

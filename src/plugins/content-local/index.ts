@@ -1,0 +1,1 @@
+export { createLocalContentStore, verifyBlob } from './local-content-store.js';

@@ -1,0 +1,148 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+import type { Digest } from '../../base/index.js';
+import { digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
+import type { ContentInfo, ContentStore, ContentWriter, Expected } from '../../core/content/index.js';
+
+/**
+ * The local content store: `blobs/sha256/<hex>` for committed blobs and `ingest/<random>` for
+ * writes in progress. A blob is fsynced and verified before it is renamed into `blobs/`, so a
+ * reader never sees a partial or wrong blob, whatever happens to the writer.
+ */
+export function createLocalContentStore(root: string): ContentStore {
+  const blobs = join(root, 'blobs', 'sha256');
+  const ingest = join(root, 'ingest');
+  let dirsReady: Promise<unknown> | undefined;
+  const ensureDirs = () => (dirsReady ??= Promise.all([mkdir(blobs, { recursive: true }), mkdir(ingest, { recursive: true })]));
+  const blobPath = (digest: Digest) => join(blobs, digestHex(digest));
+  const notFound = (digest: Digest, cause?: unknown) =>
+    errors.notFound('BLOB_NOT_FOUND', `Blob "${digest}" not found in the content store`, { cause });
+
+  async function info(digest: Digest): Promise<ContentInfo> {
+    try {
+      const st = await stat(blobPath(digest));
+      return { digest, size: st.size };
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw notFound(digest, err);
+      throw err;
+    }
+  }
+
+  async function writer(): Promise<ContentWriter> {
+    await ensureDirs();
+    const path = join(ingest, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    const handle: FileHandle = await open(path, 'wx', 0o644);
+    const hash = createHash('sha256');
+    let size = 0;
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await handle.close();
+      }
+    };
+    return {
+      get size() {
+        return size;
+      },
+      async write(chunk) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+        let offset = 0;
+        while (offset < chunk.byteLength) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+          offset += bytesWritten;
+        }
+      },
+      async commit(expected: Expected = {}) {
+        await handle.sync();
+        await close();
+        const digest: Digest = `sha256:${hash.digest('hex')}`;
+        if (expected.size !== undefined && expected.size !== size) {
+          await unlink(path);
+          throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${expected.digest ?? digest}" has ${size} bytes, expected ${expected.size}`);
+        }
+        if (expected.digest !== undefined && expected.digest !== digest) {
+          await unlink(path);
+          throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob content has digest "${digest}", expected "${expected.digest}"`);
+        }
+        await rename(path, blobPath(digest));
+        return { digest, size };
+      },
+      async abort() {
+        await close();
+        await ignoreErrno(['ENOENT'], () => unlink(path), undefined);
+      },
+    };
+  }
+
+  return {
+    info,
+    async has(digest) {
+      return ignoreErrno(['ENOENT'], async () => (await stat(blobPath(digest)), true), false);
+    },
+    async read(digest) {
+      try {
+        return await readFile(blobPath(digest));
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') throw notFound(digest, err);
+        throw err;
+      }
+    },
+    createReadStream(digest): Readable {
+      return createReadStream(blobPath(digest));
+    },
+    writer,
+    async put(data, expected) {
+      const w = await writer();
+      try {
+        await w.write(data);
+      } catch (err) {
+        await w.abort();
+        throw err;
+      }
+      return w.commit(expected);
+    },
+    async delete(digest) {
+      try {
+        await unlink(blobPath(digest));
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') throw notFound(digest, err);
+        throw err;
+      }
+    },
+    async *walk() {
+      const names = await ignoreErrno(['ENOENT'], () => readdir(blobs), [] as string[]);
+      for (const name of names.sort()) {
+        const digest = `sha256:${name}`;
+        if (!isDigest(digest)) continue;
+        const st = await ignoreErrno(['ENOENT'], () => stat(join(blobs, name)), undefined);
+        if (st) yield { digest, size: st.size };
+      }
+    },
+    async cleanIngests(olderThanMs) {
+      const names = await ignoreErrno(['ENOENT'], () => readdir(ingest), [] as string[]);
+      let removed = 0;
+      for (const name of names) {
+        const started = Number(name.split('-')[0]);
+        if (Number.isFinite(started) && Date.now() - started >= olderThanMs) {
+          await ignoreErrno(['ENOENT'], () => unlink(join(ingest, name)), undefined);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}
+
+/** Re-hashes a committed blob: true when its content still matches its name. */
+export async function verifyBlob(store: ContentStore, digest: Digest): Promise<boolean> {
+  const hash = createHash('sha256');
+  for await (const chunk of store.createReadStream(digest)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}` === digest;
+}

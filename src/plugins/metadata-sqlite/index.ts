@@ -1,0 +1,1 @@
+export { createSqliteMetadataStore } from './sqlite-metadata-store.js';

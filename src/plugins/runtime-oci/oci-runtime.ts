@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { constants } from 'node:os';
+
+import type { BerthError } from '../../base/index.js';
+import { errors, ignoreErrno } from '../../base/index.js';
+import type { RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
+
+export interface OciRuntimeOptions {
+  /** `crun` or `runc` (or a path to a compatible binary). */
+  binary: string;
+  /** The runtime's state directory (`--root`), private to this berth store. */
+  stateDir: string;
+  /** Where the runtime's JSON logs go, one file per container id. */
+  logDir: string;
+}
+
+/** Drives crun or runc through the OCI runtime command line, with a JSON log per container. */
+export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
+  const name = options.binary.split('/').pop() ?? options.binary;
+  const logFile = (id: string) => join(options.logDir, `${id}.json`);
+  const globalArgs = (id: string) => ['--root', options.stateDir, '--log', logFile(id), '--log-format', 'json'];
+  let dirsReady: Promise<unknown> | undefined;
+  const ensureDirs = () => (dirsReady ??= Promise.all([mkdir(options.stateDir, { recursive: true }), mkdir(options.logDir, { recursive: true })]));
+
+  function exec(id: string, args: string[], stdio: Stdio | 'pipe' = 'pipe', onSpawn?: (pid: number) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(options.binary, [...globalArgs(id), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', (err) => reject(errors.unavailable('RUNTIME_UNAVAILABLE', `Cannot run OCI runtime "${options.binary}": ${err.message}`, { cause: err })));
+      if (onSpawn && child.pid !== undefined) onSpawn(child.pid);
+      child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? constants.signals[signal] : 0), stdout, stderr }));
+    });
+  }
+
+  async function failure(id: string, verb: string, fallback: string): Promise<BerthError> {
+    const message = (await lastLogError(logFile(id))) ?? fallback.trim();
+    return runtimeError(name, id, verb, message);
+  }
+
+  async function checked(id: string, verb: string, args: string[]): Promise<string> {
+    await ensureDirs();
+    const result = await exec(id, args);
+    if (result.code !== 0) throw await failure(id, verb, result.stderr);
+    return result.stdout;
+  }
+
+  return {
+    name,
+    async run(id, bundle, { stdio, signal, onSpawn }): Promise<RunResult> {
+      await ensureDirs();
+      await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+      const onAbort = () => void exec(id, ['kill', id, 'KILL']).catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const result = await exec(id, ['run', '--bundle', bundle, id], stdio, onSpawn);
+        // A container may itself exit 1; only an error in the runtime's log makes it a runtime failure.
+        if (result.code === 1) {
+          const message = await lastLogError(logFile(id));
+          if (message !== undefined) throw runtimeError(name, id, 'run', message);
+        }
+        return { exitCode: result.code };
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+      }
+    },
+    async create(id, bundle, { stdio, pidFile }) {
+      await ensureDirs();
+      const result = await exec(id, ['create', '--bundle', bundle, '--pid-file', pidFile, id], stdio);
+      if (result.code !== 0) throw await failure(id, 'create', result.stderr);
+    },
+    async start(id) {
+      await checked(id, 'start', ['start', id]);
+    },
+    async state(id): Promise<RuntimeState> {
+      return JSON.parse(await checked(id, 'state', ['state', id])) as RuntimeState;
+    },
+    async kill(id, sig, { all = false } = {}) {
+      await checked(id, 'kill', ['kill', ...(all ? ['--all'] : []), id, sig]);
+    },
+    async delete(id, { force = false } = {}) {
+      await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
+      await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+    },
+  };
+}
+
+/** The message of the last error-level line of a runtime JSON log. */
+async function lastLogError(path: string): Promise<string | undefined> {
+  const text = await ignoreErrno(['ENOENT'], () => readFile(path, 'utf8'), '');
+  let message: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if ((entry.level === 'error' || entry.level === 'fatal') && entry.msg) message = entry.msg;
+    } catch {
+      message = line.trim();
+    }
+  }
+  return message;
+}
+
+/** Turns a runtime's error text into a BerthError of the right kind (both crun's and runc's wording). */
+export function runtimeError(runtime: string, id: string, verb: string, message: string): BerthError {
+  const clean = message.replace(/^runc (run|create|start) failed: /, '');
+  if (/executable file .* not found|no such file or directory/i.test(clean) && /exec|executable/i.test(clean)) {
+    return errors.notFound('COMMAND_NOT_FOUND', `Cannot start container: ${clean}`);
+  }
+  if (/permission denied/i.test(clean) && /exec|executable/i.test(clean)) {
+    return errors.permissionDenied('COMMAND_NOT_EXECUTABLE', `Cannot start container: ${clean}`);
+  }
+  if (/does not exist|not found|no such container/i.test(clean) && verb !== 'run' && verb !== 'create') {
+    return errors.notFound('RUNTIME_CONTAINER_NOT_FOUND', `Container "${id}" not found by ${runtime}: ${clean}`);
+  }
+  return errors.unknown('RUNTIME_FAILED', `${runtime} ${verb} failed: ${clean}`);
+}

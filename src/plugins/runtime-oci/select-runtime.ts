@@ -1,0 +1,59 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+
+import { errors } from '../../base/index.js';
+
+const searchPath = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin'];
+
+export function findBinary(name: string): string | undefined {
+  if (name.includes('/')) return name;
+  for (const dir of [...(process.env['PATH'] ?? '').split(':'), ...searchPath]) {
+    if (!dir) continue;
+    try {
+      accessSync(`${dir}/${name}`, constants.X_OK);
+      return `${dir}/${name}`;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why crun cannot run here, or undefined when it can. crun 1.8 refuses a hybrid cgroup layout
+ * where a controller sits on the v2 hierarchy while the others are on v1 ("cgroups in hybrid
+ * mode not supported, drop all controllers from cgroupv2"); mounting that controller on v1 fixes it.
+ */
+export function crunBlocker(): string | undefined {
+  let controllers: string;
+  try {
+    controllers = readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return controllers === '' ? undefined : `this host's hybrid cgroup layout keeps "${controllers}" on cgroup v2, which crun refuses`;
+}
+
+export interface RuntimeChoice {
+  binary: string;
+  warning?: string;
+}
+
+/**
+ * Picks the OCI runtime: the one asked for, else crun, else runc. When crun was wanted but
+ * cannot run here, falls back to runc and says why in `warning`.
+ */
+export function selectRuntime(requested: string | undefined): RuntimeChoice {
+  if (requested !== undefined && requested !== 'crun') {
+    const binary = findBinary(requested);
+    if (!binary) throw errors.notFound('RUNTIME_NOT_FOUND', `OCI runtime "${requested}" not found in PATH`, { hint: 'Install it with ./scripts/setup.sh' });
+    return { binary };
+  }
+  const crun = findBinary('crun');
+  const blocker = crun ? crunBlocker() : 'crun is not installed';
+  if (crun && !blocker) return { binary: crun };
+  const runc = findBinary('runc');
+  if (!runc) {
+    throw errors.notFound('RUNTIME_NOT_FOUND', `No usable OCI runtime: ${blocker ?? 'crun unusable'} and runc is not installed`, { hint: 'Run ./scripts/setup.sh' });
+  }
+  return { binary: runc, warning: `crun cannot run here (${blocker}); using runc. Run ./scripts/setup.sh to prepare the host for crun` };
+}

@@ -1,0 +1,1 @@
+export { createOverlaySnapshotter } from './overlay-snapshotter.js';
