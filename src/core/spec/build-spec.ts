@@ -1,0 +1,213 @@
+import { errors } from '../../base/index.js';
+import {
+  OCI_RUNTIME_SPEC_VERSION,
+  type LinuxCapabilities,
+  type LinuxNamespace,
+  type LinuxResources,
+  type LinuxSeccomp,
+  type Mount,
+  type PosixRlimit,
+  type Spec,
+} from '../../oci/index.js';
+import { resolveCapabilities } from './capabilities.js';
+import {
+  DEFAULT_SHM_SIZE,
+  defaultDeviceRules,
+  defaultMaskedPaths,
+  defaultMounts,
+  defaultNetworkSysctls,
+  defaultReadonlyPaths,
+} from './defaults.js';
+import { ulimitTypes, type Ulimit } from './parse-ulimit.js';
+import { defaultSeccompProfile, type SeccompArchName } from './seccomp-profile.js';
+
+export type NetworkMode = { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string };
+
+export interface ResourceLimits {
+  /** Bytes. */
+  memory?: number;
+  /** Memory plus swap in bytes, -1 for unlimited swap; defaults to twice `memory` (Docker). */
+  memorySwap?: number;
+  memoryReservation?: number;
+  /** CPUs as a fraction, e.g. 0.5 (Docker's --cpus). */
+  cpus?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  /** > 0 limits, < 0 is unlimited, 0 means unset (Docker). */
+  pidsLimit?: number;
+  oomKillDisable?: boolean;
+}
+
+export interface SpecInput {
+  id: string;
+  /** Absolute path of the already mounted root filesystem. */
+  rootfs: string;
+  readonlyRootfs?: boolean;
+  args: string[];
+  /** The complete environment; nothing (not even PATH or HOSTNAME) is added. */
+  env: string[];
+  cwd: string;
+  terminal?: boolean;
+  user: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
+  hostname: string;
+  /** Extra mounts after the defaults; one at a default's destination replaces that default. */
+  mounts?: Mount[];
+  network: NetworkMode;
+  resources?: ResourceLimits;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  noNewPrivileges?: boolean;
+  ulimits?: Ulimit[];
+  /** e.g. "/berth/<id>"; cgroupfs-driver paths work with cgroup v1 and v2. */
+  cgroupsPath: string;
+  seccomp?: 'default' | 'unconfined' | LinuxSeccomp;
+  sysctls?: Record<string, string>;
+  /** Bytes of /dev/shm; 64 MiB by default. */
+  shmSize?: number;
+  init?: never;
+  annotations?: Record<string, string>;
+  /** Capabilities the host can grant (its bounding set); privileged gets these. Defaults to all. */
+  hostCapabilities?: string[];
+  /** Host architecture for the seccomp profile; defaults to this process's. */
+  arch?: SeccompArchName;
+}
+
+const CPU_PERIOD = 100_000;
+
+function invalid(input: SpecInput, what: string): never {
+  throw errors.invalidArgument('INVALID_SPEC', `Cannot create container "${input.id}": ${what}`);
+}
+
+function namespaces(network: NetworkMode): LinuxNamespace[] {
+  const list: LinuxNamespace[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }];
+  if (network.mode === 'none') list.push({ type: 'network' });
+  if (network.mode === 'netns') list.push({ type: 'network', path: network.path });
+  list.push({ type: 'cgroup' });
+  return list;
+}
+
+function mounts(input: SpecInput): Mount[] {
+  const extra = input.mounts ?? [];
+  const replaced = new Set(extra.map((m) => m.destination.replace(/\/+$/, '') || '/'));
+  const defaults = defaultMounts({ shmSize: input.shmSize ?? DEFAULT_SHM_SIZE, privileged: input.privileged === true });
+  return [...defaults.filter((m) => !replaced.has(m.destination)), ...extra.map((m) => ({ ...m }))];
+}
+
+function capabilitySets(caps: string[], uid: number): LinuxCapabilities {
+  // Docker gives a non-root process only the bounding set: its effective set is empty.
+  const active = uid === 0 ? [...caps] : [];
+  return { bounding: [...caps], effective: active, permitted: [...active] };
+}
+
+function rlimits(ulimits: Ulimit[], input: SpecInput): PosixRlimit[] {
+  return ulimits.map((u) => {
+    const type = Object.hasOwn(ulimitTypes, u.name) ? ulimitTypes[u.name] : undefined;
+    if (type === undefined) invalid(input, `unknown ulimit "${u.name}"`);
+    if (u.soft > u.hard) invalid(input, `ulimit "${u.name}" soft limit ${u.soft} exceeds hard limit ${u.hard}`);
+    return { type, hard: u.hard, soft: u.soft };
+  });
+}
+
+function memory(r: ResourceLimits, input: SpecInput): LinuxResources['memory'] {
+  const out: NonNullable<LinuxResources['memory']> = {};
+  if (r.memory !== undefined && r.memory > 0) {
+    out.limit = r.memory;
+    const swap = r.memorySwap ?? 2 * r.memory;
+    if (swap !== -1 && swap < r.memory) invalid(input, 'the memory+swap limit must be larger than the memory limit');
+    out.swap = swap;
+  } else if (r.memorySwap !== undefined && r.memorySwap !== -1) {
+    invalid(input, 'a memory+swap limit needs a memory limit');
+  }
+  if (r.memoryReservation !== undefined && r.memoryReservation > 0) out.reservation = r.memoryReservation;
+  if (r.oomKillDisable !== undefined) out.disableOOMKiller = r.oomKillDisable;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function cpu(r: ResourceLimits, input: SpecInput): LinuxResources['cpu'] {
+  const out: NonNullable<LinuxResources['cpu']> = {};
+  if (r.cpus !== undefined) {
+    if (!(r.cpus >= 0.01)) invalid(input, `invalid number of CPUs "${r.cpus}": the minimum is 0.01`);
+    // Docker: NanoCPUs = cpus * 1e9, quota = NanoCPUs * period / 1e9.
+    out.quota = Math.floor((Math.round(r.cpus * 1e9) * CPU_PERIOD) / 1e9);
+    out.period = CPU_PERIOD;
+  }
+  if (r.cpuShares !== undefined && r.cpuShares > 0) out.shares = r.cpuShares;
+  if (r.cpusetCpus !== undefined && r.cpusetCpus !== '') out.cpus = r.cpusetCpus;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function resources(input: SpecInput): LinuxResources {
+  const r = input.resources ?? {};
+  const out: LinuxResources = {
+    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules(),
+  };
+  const mem = memory(r, input);
+  if (mem) out.memory = mem;
+  const c = cpu(r, input);
+  if (c) out.cpu = c;
+  if (r.pidsLimit !== undefined && r.pidsLimit !== 0) out.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
+  return out;
+}
+
+function seccomp(input: SpecInput, caps: string[]): LinuxSeccomp | undefined {
+  if (input.privileged || input.seccomp === 'unconfined') return undefined;
+  if (input.seccomp === undefined || input.seccomp === 'default') return defaultSeccompProfile(caps, { arch: input.arch });
+  return input.seccomp;
+}
+
+function validate(input: SpecInput): void {
+  if (!input.rootfs.startsWith('/')) invalid(input, `rootfs "${input.rootfs}" is not an absolute path`);
+  if (!input.cwd.startsWith('/')) invalid(input, `working directory "${input.cwd}" is not an absolute path`);
+  if (input.args.length === 0) invalid(input, 'no command specified');
+  if (input.shmSize !== undefined && !(input.shmSize > 0)) invalid(input, `invalid /dev/shm size "${input.shmSize}"`);
+}
+
+/**
+ * The OCI runtime config.json for a container, with Docker's defaults: namespaces, kernel
+ * filesystems, masked paths, capabilities, seccomp, device rules and resource limits. Pure: it
+ * reads nothing from the host. Throws invalidArgument (`BERTH_E_INVALID_SPEC`,
+ * `BERTH_E_UNKNOWN_CAPABILITY`) for input Docker would refuse.
+ */
+export function buildSpec(input: SpecInput): Spec {
+  validate(input);
+  const privileged = input.privileged === true;
+  const caps = resolveCapabilities({ add: input.capAdd, drop: input.capDrop, privileged, available: input.hostCapabilities });
+  const { uid, gid, additionalGids, umask } = input.user;
+  const spec: Spec = {
+    ociVersion: OCI_RUNTIME_SPEC_VERSION,
+    process: {
+      terminal: input.terminal === true,
+      user: { uid, gid, ...(additionalGids ? { additionalGids: [...additionalGids] } : {}), ...(umask !== undefined ? { umask } : {}) },
+      args: [...input.args],
+      env: [...input.env],
+      cwd: input.cwd,
+      capabilities: capabilitySets(caps, uid),
+      rlimits: rlimits(input.ulimits ?? [], input),
+      noNewPrivileges: input.noNewPrivileges === true,
+      oomScoreAdj: 0,
+    },
+    root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
+    hostname: input.hostname,
+    mounts: mounts(input),
+    annotations: { ...input.annotations },
+    linux: linux(input, caps),
+  };
+  return spec;
+}
+
+function linux(input: SpecInput, caps: string[]): NonNullable<Spec['linux']> {
+  const privileged = input.privileged === true;
+  const ownNetwork = input.network.mode !== 'host';
+  const out: NonNullable<Spec['linux']> = {
+    namespaces: namespaces(input.network),
+    cgroupsPath: input.cgroupsPath,
+    resources: resources(input),
+    sysctl: { ...(ownNetwork ? defaultNetworkSysctls : {}), ...input.sysctls },
+    maskedPaths: privileged ? [] : [...defaultMaskedPaths],
+    readonlyPaths: privileged ? [] : [...defaultReadonlyPaths],
+  };
+  const filter = seccomp(input, caps);
+  if (filter) out.seccomp = filter;
+  return out;
+}
