@@ -5,8 +5,8 @@
     printf '12 Main St.\\n' | normalize.py
 
 Addresses come from the arguments, or one per line on stdin when there are
-none. The first output line names the libaddr version and the file the
-dynamic linker loaded, which shows the native library really ran.
+none. The first output line names the libaddr version and the path the
+dynamic linker resolved, which shows the native library really ran.
 Standard library only.
 """
 
@@ -38,17 +38,24 @@ def load_libaddr():
     raise LibraryError(str(first_error))
 
 
-def loaded_path(name_prefix="libaddr.so"):
-    """The file the dynamic linker mapped for libaddr, from /proc/self/maps."""
+class _LinkMap(ctypes.Structure):
+    # The leading fields of glibc's struct link_map (<link.h>).
+    _fields_ = [("l_addr", ctypes.c_void_p), ("l_name", ctypes.c_char_p)]
+
+
+RTLD_DI_LINKMAP = 2  # <dlfcn.h>
+
+
+def loaded_path(lib):
+    """The path the dynamic linker resolved for lib (glibc dlinfo), else its name."""
     try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                path = line.rstrip("\n").split(None, 5)[5:]
-                if path and os.path.basename(path[0]).startswith(name_prefix):
-                    return path[0]
-    except OSError:
-        pass
-    return SONAME
+        dlinfo = ctypes.CDLL(None).dlinfo
+    except AttributeError:  # not glibc
+        return lib._name
+    link_map = ctypes.POINTER(_LinkMap)()
+    if dlinfo(ctypes.c_void_p(lib._handle), RTLD_DI_LINKMAP, ctypes.byref(link_map)) != 0:
+        return lib._name
+    return os.fsdecode(link_map.contents.l_name or lib._name.encode())
 
 
 class Normalizer:
@@ -58,6 +65,7 @@ class Normalizer:
         lib.addr_normalize.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
         lib.addr_normalize.restype = ctypes.c_size_t
         self._lib = lib
+        self.path = loaded_path(lib)
 
     def version(self):
         return self._lib.addr_version().decode("ascii")
@@ -98,7 +106,7 @@ def main(argv=None):
         return 1
 
     if not args.quiet:
-        print(f"libaddr {normalizer.version()} loaded from {loaded_path()}")
+        print(f"libaddr {normalizer.version()} loaded from {normalizer.path}")
     for address in read_addresses(args):
         normalized = normalizer.normalize(address)
         print(normalized if args.quiet else f"{address} -> {normalized}")
