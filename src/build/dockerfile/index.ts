@@ -1,0 +1,17 @@
+export { parseDockerfile } from './parse-dockerfile.js';
+export type { ParseDockerfileOptions, ParsedDockerfile } from './parse-dockerfile.js';
+export type * from './types.js';
+export {
+  expandWord, expandWords, expandWithMatches, referencedEnvNames, expandsVariables, EXPANSION_INSTRUCTIONS,
+} from './expand.js';
+export type { ExpandOptions, ExpansionResult } from './expand.js';
+export { ShellLexer } from './shell-lexer.js';
+export type { EnvSource, LexerOptions, ProcessResult } from './shell-lexer.js';
+export { parseRunMount, parseCsvFields } from './run-mount.js';
+export type { ParseMountOptions } from './run-mount.js';
+export { heredocText, chompHeredoc, parseHeredocWord } from './heredoc.js';
+export { parseGoDuration, parseRamInBytes } from './units.js';
+export { parseExposePort } from './expose-port.js';
+export type { ExposePort } from './expose-port.js';
+export { INSTRUCTION_KEYWORDS } from './instructions.js';
+export { DockerfileErrorCode } from './parse-error.js';
