@@ -2,11 +2,18 @@
 // start on this host) with a busybox rootfs, and checks what a container process observes.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildSpec, type SpecInput } from './index.js';
+import { allCapabilities, buildSpec, type SpecInput } from './index.js';
+
+/** The capabilities in this host's bounding set (it may lack some, e.g. CAP_SYS_RESOURCE). */
+function hostCapabilities(): string[] {
+  const line = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s*([0-9a-f]+)$/m)?.[1] ?? '0';
+  const mask = BigInt(`0x${line}`);
+  return allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}
 
 const repo = resolve(import.meta.dirname, '..', '..', '..');
 const runtimes = ['/usr/sbin/runc', '/usr/bin/crun'];
@@ -22,7 +29,19 @@ before(() => {
   execFileSync('tar', ['-x', '-C', rootfs], { input: tar });
 });
 
-after(() => rmSync(work, { recursive: true, force: true }));
+const cgroupParent = `berth-spec-test-${process.pid}`;
+
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+  // The runtimes remove each container's cgroup but not the parent they created on the way.
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    try {
+      rmdirSync(join('/sys/fs/cgroup', hierarchy, cgroupParent));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+});
 
 interface Result {
   status: number | null;
@@ -46,7 +65,7 @@ function run(runtime: string, script: string, overrides: Partial<SpecInput> = {}
     user: { uid: 0, gid: 0 },
     hostname: 'spec-test',
     network: { mode: 'none' },
-    cgroupsPath: `/berth-test/${id}`,
+    cgroupsPath: `/${cgroupParent}/${id}`,
     ...overrides,
   });
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
@@ -103,6 +122,39 @@ for (const runtime of runtimes) {
       });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, '1024\n2048\n50\n');
+    });
+
+    test('--cap-add SYS_ADMIN lets mount through seccomp', () => {
+      const r = run(runtime, 'mount -t tmpfs x /tmp && grep -c " /tmp tmpfs" /proc/mounts', { capAdd: ['SYS_ADMIN'] });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, '1\n');
+    });
+
+    test('the standard device nodes work and others are refused', () => {
+      const script = [
+        'echo x > /dev/null && echo null=ok',
+        'head -c 4 /dev/urandom | wc -c',
+        'echo x > /dev/full || echo full=refused',
+        'mknod /tmp/sda b 8 0 && (head -c 1 /tmp/sda || echo sda=refused)',
+      ].join('; ');
+      const r = run(runtime, `mount -t tmpfs x /tmp; ${script}`, { capAdd: ['SYS_ADMIN'] });
+      assert.equal(r.stdout, 'null=ok\n4\nfull=refused\nsda=refused\n');
+      assert.match(r.stderr, /No space left on device/);
+      assert.match(r.stderr, /sda: Operation not permitted/);
+    });
+
+    test('privileged: host capabilities, writable /sys, mount allowed, nothing masked', () => {
+      const script = 'grep ^CapEff /proc/self/status; awk \'$5=="/sys"{print $6}\' /proc/self/mountinfo; mount -t tmpfs x /tmp && echo mounted; grep -c timer_list /proc/self/mountinfo';
+      const r = run(runtime, script, { privileged: true, hostCapabilities: hostCapabilities() });
+      const bounding = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s*(\S+)$/m)?.[1];
+      assert.equal(r.stdout.split('\n')[0], `CapEff:\t${bounding}`, r.stderr);
+      assert.match(r.stdout, /\nrw,[^\n]*\nmounted\n0\n$/);
+    });
+
+    test('--cpus 0.5 becomes a CFS quota of 50ms per 100ms', () => {
+      const script = 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max';
+      const r = run(runtime, script, { resources: { cpus: 0.5 } });
+      assert.match(r.stdout, /^(50000\n100000|50000 100000)\n$/, r.stderr);
     });
   });
 }
