@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 static const char *errno_name(int err) {
   switch (err) {
@@ -23,6 +26,14 @@ static const char *errno_name(int err) {
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ENOTBLK: return "ENOTBLK";
     case EROFS: return "EROFS";
+    case EEXIST: return "EEXIST";
+    case ENODATA: return "ENODATA";
+    case EOPNOTSUPP: return "ENOTSUP";
+    case ERANGE: return "ERANGE";
+    case E2BIG: return "E2BIG";
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EISDIR: return "EISDIR";
     default: return "EUNKNOWN";
   }
 }
@@ -99,12 +110,124 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+// Reads argument `index` as a malloc'd string; throws a TypeError and returns NULL when missing.
+static char *required_string(napi_env env, napi_value *argv, size_t argc, size_t index, const char *usage) {
+  char *value = index < argc ? string_arg(env, argv[index]) : NULL;
+  if (!value) napi_throw_type_error(env, NULL, usage);
+  return value;
+}
+
+// lgetxattr(path, name) -> Buffer | null (null when the attribute is absent: ENODATA)
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  const char *usage = "lgetxattr(path, name) takes 2 strings";
+  char *path = required_string(env, argv, argc, 0, usage);
+  char *name = path ? required_string(env, argv, argc, 1, usage) : NULL;
+  napi_value result = NULL;
+  if (path && name) {
+    char buf[65536]; // XATTR_SIZE_MAX
+    ssize_t len = lgetxattr(path, name, buf, sizeof buf);
+    if (len >= 0) {
+      void *data;
+      napi_create_buffer_copy(env, (size_t)len, buf, &data, &result);
+    } else if (errno == ENODATA) {
+      napi_get_null(env, &result);
+    } else {
+      throw_errno(env, "lgetxattr", path, errno);
+    }
+  }
+  free(path);
+  free(name);
+  return result;
+}
+
+// llistxattr(path) -> string[]
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = required_string(env, argv, argc, 0, "llistxattr(path) takes a string");
+  if (!path) return NULL;
+  char buf[65536]; // XATTR_LIST_MAX
+  ssize_t len = llistxattr(path, buf, sizeof buf);
+  napi_value result = NULL;
+  if (len < 0) {
+    throw_errno(env, "llistxattr", path, errno);
+  } else {
+    napi_create_array(env, &result);
+    uint32_t count = 0;
+    for (ssize_t offset = 0; offset < len;) {
+      size_t nlen = strnlen(buf + offset, (size_t)(len - offset));
+      napi_value name;
+      napi_create_string_utf8(env, buf + offset, nlen, &name);
+      napi_set_element(env, result, count++, name);
+      offset += (ssize_t)nlen + 1;
+    }
+  }
+  free(path);
+  return result;
+}
+
+// lsetxattr(path, name, value: Buffer)
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  const char *usage = "lsetxattr(path, name, value) takes 2 strings and a Buffer";
+  bool is_buffer = false;
+  if (argc == 3) napi_is_buffer(env, argv[2], &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  char *path = required_string(env, argv, argc, 0, usage);
+  char *name = path ? required_string(env, argv, argc, 1, usage) : NULL;
+  if (path && name) {
+    void *data = NULL;
+    size_t len = 0;
+    napi_get_buffer_info(env, argv[2], &data, &len);
+    if (lsetxattr(path, name, data, len, 0) != 0) throw_errno(env, "lsetxattr", path, errno);
+  }
+  free(path);
+  free(name);
+  return NULL;
+}
+
+// mknod(path, mode, major, minor): mode includes the file type (S_IFCHR, S_IFBLK, S_IFIFO)
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "mknod(path, mode, major, minor) takes 4 arguments");
+    return NULL;
+  }
+  char *path = required_string(env, argv, argc, 0, "mknod(path, mode, major, minor) needs a path");
+  if (!path) return NULL;
+  uint32_t mode = 0, major_num = 0, minor_num = 0;
+  napi_get_value_uint32(env, argv[1], &mode);
+  napi_get_value_uint32(env, argv[2], &major_num);
+  napi_get_value_uint32(env, argv[3], &minor_num);
+  if (mknod(path, (mode_t)mode, makedev(major_num, minor_num)) != 0) throw_errno(env, "mknod", path, errno);
+  free(path);
+  return NULL;
+}
+
+static void export_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
-  napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
-  napi_set_named_property(env, exports, "mount", fn);
-  napi_create_function(env, "umount2", NAPI_AUTO_LENGTH, js_umount2, NULL, &fn);
-  napi_set_named_property(env, exports, "umount2", fn);
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  export_function(env, exports, "mount", js_mount);
+  export_function(env, exports, "umount2", js_umount2);
+  export_function(env, exports, "lgetxattr", js_lgetxattr);
+  export_function(env, exports, "llistxattr", js_llistxattr);
+  export_function(env, exports, "lsetxattr", js_lsetxattr);
+  export_function(env, exports, "mknod", js_mknod);
   return exports;
 }
 

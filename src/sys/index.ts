@@ -8,6 +8,10 @@ import { resolve } from 'node:path';
 interface NativeSys {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
 }
 
 let native: NativeSys | undefined;
@@ -32,4 +36,28 @@ export function mount(source: string | null, target: string, fstype: string | nu
 
 export function umount2(target: string, flags = 0): void {
   sys().umount2(target, flags);
+}
+
+/** The value of extended attribute `name` of `path` (not following a final symlink), or null if absent. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  return sys().lgetxattr(path, name);
+}
+
+/** Names of the extended attributes of `path` (not following a final symlink) that this process may see. */
+export function llistxattr(path: string): string[] {
+  return sys().llistxattr(path);
+}
+
+/** Sets extended attribute `name` of `path` (not following a final symlink), creating or replacing it. */
+export function lsetxattr(path: string, name: string, value: Uint8Array): void {
+  sys().lsetxattr(path, name, Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+}
+
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+/** Creates a device node or fifo; `mode` is a file type (S_IFCHR, S_IFBLK, S_IFIFO) or'ed with permission bits. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  sys().mknod(path, mode, major, minor);
 }
