@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+
+import type { Extract, Header } from 'tar-stream';
+import tar from 'tar-stream';
+
+import type { Digest } from '../../base/index.js';
+import { errors, isBerthError } from '../../base/index.js';
+import { captureRawPax, type PaxRecords } from './tar-pax.js';
+import { type LayerEntry, Unpacker } from './unpacker.js';
+
+export interface ApplyOptions {
+  /** 'skip' (default) ignores char/block devices and fifos with a warning via onWarning; 'refuse' throws. Device nodes are never needed: the runtime makes /dev. */
+  devices?: 'skip' | 'refuse';
+  /**
+   * 'delete' (default): whiteouts delete from `dir` (a flattened root filesystem). 'overlay': `dir`
+   * is an overlayfs lower layer that will be stacked, so `.wh.<name>` becomes a 0/0 character device
+   * and `.wh..wh..opq` sets trusted.overlay.opaque=y on its directory.
+   */
+  whiteouts?: 'delete' | 'overlay';
+  /** keep uid/gid from the tar (default: true when running as root) */
+  sameOwner?: boolean;
+  /** how errors name the layer, e.g. its digest (default: the target directory) */
+  layerName?: string;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface AppliedLayer {
+  /** sha256 of the uncompressed tar: the layer's diffID */
+  diffId: Digest;
+  /** size of the uncompressed tar in bytes */
+  size: number;
+}
+
+type Compression = 'none' | 'gzip';
+
+function detectCompression(head: Buffer, layer: string): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  const zstd = head.readUInt32LE(0) === 0xfd2fb528;
+  const xz = head[0] === 0xfd && head.subarray(1, 5).toString('latin1') === '7zXZ';
+  const bzip2 = head.subarray(0, 3).toString('latin1') === 'BZh';
+  if (zstd || xz || bzip2) {
+    throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot apply layer "${layer}": only plain and gzip-compressed tar layers are supported`);
+  }
+  return 'none';
+}
+
+/** Reads at least 8 bytes (or everything, if less) from `input` to detect its compression. */
+async function readHead(chunks: AsyncIterator<unknown>): Promise<Buffer[]> {
+  const head: Buffer[] = [];
+  let length = 0;
+  while (length < 8) {
+    const next = await chunks.next();
+    if (next.done === true) break;
+    const buf = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array);
+    head.push(buf);
+    length += buf.length;
+  }
+  return head;
+}
+
+/** `input` as a byte stream decompressed if needed. */
+async function openTarStream(input: Readable, layer: string): Promise<Readable> {
+  const chunks = input[Symbol.asyncIterator]();
+  const head = await readHead(chunks);
+  const compression = detectCompression(Buffer.concat([...head, Buffer.alloc(8)]), layer);
+  const replay = Readable.from((async function* () {
+    yield* head;
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value as Buffer;
+  })(), { objectMode: false });
+  if (compression === 'none') return replay;
+  const gunzip = createGunzip();
+  replay.on('error', (err) => gunzip.destroy(err));
+  return replay.pipe(gunzip);
+}
+
+function number(pax: PaxRecords | undefined, key: string): number | undefined {
+  const value = pax?.get(key);
+  const parsed = value === undefined ? Number.NaN : Number(value.toString('latin1'));
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+function toEntry(header: Header, pax: PaxRecords | undefined): LayerEntry {
+  const headerMtime = (header.mtime?.getTime() ?? 0) / 1000;
+  const mtime = number(pax, 'mtime') ?? (Number.isFinite(headerMtime) ? headerMtime : 0);
+  const xattrs: [string, Buffer][] = [];
+  for (const [key, value] of pax ?? []) {
+    if (key.startsWith('SCHILY.xattr.')) xattrs.push([key.slice('SCHILY.xattr.'.length), value]);
+  }
+  return {
+    name: header.name,
+    type: header.type,
+    mode: (header.mode ?? 0) & 0o7777,
+    uid: number(pax, 'uid') ?? header.uid ?? 0,
+    gid: number(pax, 'gid') ?? header.gid ?? 0,
+    size: header.size ?? 0,
+    linkname: header.linkname ?? '',
+    mtime,
+    atime: number(pax, 'atime') ?? mtime,
+    xattrs,
+  };
+}
+
+async function unpackEntries(extract: Extract, unpacker: Unpacker, options: ApplyOptions): Promise<void> {
+  const takePax = captureRawPax(extract);
+  for await (const stream of extract) {
+    options.signal?.throwIfAborted();
+    const entry = toEntry(stream.header, takePax());
+    try {
+      await unpacker.entry(entry, stream as unknown as AsyncIterable<Buffer>);
+    } catch (err) {
+      if (isBerthError(err) || !(err instanceof Error) || !('syscall' in err)) throw err;
+      throw errors.unknown('LAYER_APPLY_FAILED', `Cannot apply layer entry "${entry.name}": ${err.message}`, { cause: err });
+    }
+    stream.resume(); // drain whatever the entry did not read
+  }
+  unpacker.finish();
+}
+
+async function writeAll(extract: Extract, chunk: Buffer): Promise<void> {
+  if (extract.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown) => {
+      extract.off('drain', done).off('close', closed).off('error', done);
+      if (err === undefined) resolve();
+      else reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    const closed = () => done(new Error('tar parser closed'));
+    extract.on('drain', done).on('close', closed).on('error', done);
+  });
+}
+
+/**
+ * Applies one layer (plain or gzip tar, detected by magic bytes) onto `dir`, with OCI whiteouts
+ * (`.wh.<name>` deletes, `.wh..wh..opq` makes the directory opaque). Returns the uncompressed
+ * digest (diffID) and size. Entries can never create, change or delete anything outside `dir`:
+ * see Unpacker for how, and for the assumption that `dir` is private to berth while unpacking.
+ *
+ * Errors: invalidArgument LAYER_PATH_ESCAPE (an entry or hard link target leads outside `dir`),
+ * LAYER_LINK_TARGET_MISSING, LAYER_LINK_TO_DIRECTORY, LAYER_NOT_A_DIRECTORY, LAYER_SYMLINK_LOOP,
+ * LAYER_DEVICE_NODE (devices: 'refuse'), LAYER_INVALID_WHITEOUT, LAYER_INVALID_ENTRY;
+ * dataLoss LAYER_CORRUPT (truncated or corrupt tar or gzip); notImplemented
+ * LAYER_COMPRESSION_UNSUPPORTED, LAYER_UNSUPPORTED_ENTRY; aborted LAYER_APPLY_ABORTED;
+ * unknown LAYER_APPLY_FAILED (a system call failed, e.g. ENOSPC). `dir` is left partly written
+ * on failure: callers unpack into a fresh directory and discard it.
+ */
+export async function applyLayer(input: Readable, dir: string, options: ApplyOptions = {}): Promise<AppliedLayer> {
+  const layer = options.layerName ?? dir;
+  const unpacker = new Unpacker(dir, {
+    devices: options.devices ?? 'skip',
+    whiteouts: options.whiteouts ?? 'delete',
+    sameOwner: options.sameOwner ?? process.getuid?.() === 0,
+    warn: options.onWarning ?? (() => undefined),
+  });
+  const extract = tar.extract();
+  const hash = createHash('sha256');
+  let size = 0;
+  const feeding = (async () => {
+    const tarBytes = await openTarStream(input, layer);
+    await pipeline(tarBytes, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        await writeAll(extract, chunk);
+      }
+      extract.end(null);
+    }, options.signal === undefined ? {} : { signal: options.signal });
+  })();
+  const unpacking = unpackEntries(extract, unpacker, options);
+  const [fed, unpacked] = await Promise.allSettled([feeding, unpacking]);
+  if (fed.status === 'rejected' || unpacked.status === 'rejected') {
+    extract.destroy(null);
+    input.destroy();
+    // an unpacking error explains more than the broken pipe it causes
+    const reason: unknown = unpacked.status === 'rejected' ? unpacked.reason : (fed as PromiseRejectedResult).reason;
+    throw describe(reason, layer, options.signal);
+  }
+  return { diffId: `sha256:${hash.digest('hex')}`, size };
+}
+
+function describe(err: unknown, layer: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted === true) return errors.aborted('LAYER_APPLY_ABORTED', `Applying layer "${layer}" was aborted`, { cause: err });
+  if (isBerthError(err)) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const zlib = typeof code === 'string' && code.startsWith('Z_');
+  if (zlib || (err instanceof Error && !('syscall' in err))) {
+    return errors.dataLoss('LAYER_CORRUPT', `Cannot apply layer "${layer}": the layer is truncated or corrupt (${(err as Error).message})`, { cause: err });
+  }
+  return err;
+}
