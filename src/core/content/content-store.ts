@@ -5,6 +5,8 @@ import type { Digest } from '../../base/index.js';
 export interface ContentInfo {
   digest: Digest;
   size: number;
+  /** When the blob was committed (ms since the epoch); `walk` fills it in, for garbage collection. */
+  committedAt?: number;
 }
 
 /** What a writer must see before its content becomes visible. */

@@ -122,7 +122,7 @@ export function createLocalContentStore(root: string): ContentStore {
         const digest = `sha256:${name}`;
         if (!isDigest(digest)) continue;
         const st = await ignoreErrno(['ENOENT'], () => stat(join(blobs, name)), undefined);
-        if (st) yield { digest, size: st.size };
+        if (st) yield { digest, size: st.size, committedAt: st.mtimeMs };
       }
     },
     async cleanIngests(olderThanMs) {

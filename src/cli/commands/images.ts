@@ -1,0 +1,53 @@
+import { errors, shortId } from '../../base/index.js';
+import { parseReference, familiarRepository } from '../../oci/index.js';
+import { flagBool } from '../args.js';
+import type { Command } from '../command.js';
+import { ago, humanSize, table } from '../command.js';
+
+export const imagesCommand: Command = {
+  name: 'images',
+  usage: 'images [OPTIONS]',
+  description: 'List images',
+  flags: {
+    quiet: { kind: 'bool', short: 'q', description: 'Only show image IDs' },
+    'no-trunc': { kind: 'bool', description: "Don't truncate output" },
+  },
+  async run(ctx, args) {
+    const images = await ctx.engine().images.list();
+    const id = (digest: string) => (flagBool(args, 'no-trunc') ? digest : shortId(digest));
+    if (flagBool(args, 'quiet')) {
+      ctx.stdout.write(images.map((i) => `${id(i.id)}\n`).join(''));
+      return 0;
+    }
+    const rows = images.flatMap((image) =>
+      image.names.map((name) => {
+        const ref = parseReference(name);
+        return [familiarRepository(ref), ref.tag ?? '<none>', id(image.id), ago(image.created), humanSize(image.size)];
+      }),
+    );
+    ctx.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+    return 0;
+  },
+};
+
+export const rmiCommand: Command = {
+  name: 'rmi',
+  usage: 'rmi [OPTIONS] IMAGE [IMAGE...]',
+  description: 'Remove one or more images',
+  flags: { force: { kind: 'bool', short: 'f', description: 'Force removal of the image' } },
+  async run(ctx, args) {
+    if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth rmi" requires at least 1 argument');
+    const engine = ctx.engine();
+    let status = 0;
+    for (const ref of args.positionals) {
+      try {
+        for (const name of await engine.images.remove(ref, { force: flagBool(args, 'force') })) ctx.stdout.write(`Untagged: ${name}\n`);
+      } catch (err) {
+        ctx.stderr.write(`Error response from daemon: ${(err as Error).message}\n`);
+        status = 1;
+      }
+    }
+    for (const removed of await engine.system.gc()) if (removed.startsWith('blob')) ctx.stdout.write(`Deleted: ${removed.slice(5)}\n`);
+    return status;
+  },
+};

@@ -1,0 +1,3 @@
+export { runCli } from './main.js';
+export type { CliOptions } from './main.js';
+export type { Command } from './command.js';

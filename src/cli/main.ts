@@ -1,0 +1,96 @@
+import type { Readable, Writable } from 'node:stream';
+
+import { isBerthError } from '../base/index.js';
+import type { Engine } from '../services/index.js';
+import { parseArgs, renderHelp } from './args.js';
+import type { CliContext, Command } from './command.js';
+
+export interface CliOptions {
+  /** Opens the engine on a store root; called at most once, by the first command that needs it. */
+  openEngine(root: string): Engine;
+  /** Loads the commands (lazily, so `berth run` does not load the builder). */
+  commands: Record<string, () => Promise<Command>>;
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  version: string;
+}
+
+const globalFlags = {
+  root: { kind: 'string', description: 'Root of the berth store (default /var/lib/berth, or $BERTH_ROOT)', value: 'DIR' },
+  help: { kind: 'bool', description: 'Print usage' },
+  version: { kind: 'bool', short: 'v', description: 'Print version information and quit' },
+} as const;
+
+/** Runs one berth command line and returns the process exit code. */
+export async function runCli(argv: readonly string[], options: CliOptions): Promise<number> {
+  const { stdout, stderr } = options;
+  let command: Command | undefined;
+  let engine: Engine | undefined;
+  try {
+    const global = parseArgs(argv, globalFlags, { stopAtPositional: true, command: '' });
+    const [name, ...rest] = global.positionals;
+    if (global.flags.get('version') === true || name === 'version') {
+      stdout.write(`berth version ${options.version}\n`);
+      return 0;
+    }
+    if (name === undefined || name === 'help' || global.flags.get('help') === true) {
+      const target = name === 'help' ? rest[0] : undefined;
+      if (target && options.commands[target]) {
+        const c = await options.commands[target]();
+        stdout.write(renderHelp(c.usage, c.description, c.flags));
+      } else stdout.write(await overview(options));
+      return 0;
+    }
+    const load = options.commands[name];
+    if (!load) {
+      stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
+      return 1;
+    }
+    command = await load();
+    if (rest.includes('--help') && (!command.stopAtPositional || rest.indexOf('--help') < firstPositional(rest))) {
+      stdout.write(renderHelp(command.usage, command.description, command.flags));
+      return 0;
+    }
+    const root = (global.flags.get('root') as string | undefined) ?? process.env['BERTH_ROOT'] ?? '/var/lib/berth';
+    const parsed = parseArgs(rest, command.flags, { command: name, ...(command.stopAtPositional ? { stopAtPositional: true } : {}) });
+    const ctx: CliContext = {
+      engine: () => (engine ??= options.openEngine(root)),
+      stdin: options.stdin,
+      stdout,
+      stderr,
+      root,
+    };
+    return await command.run(ctx, parsed);
+  } catch (err) {
+    if (isBerthError(err)) {
+      stderr.write(`berth: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);
+      if (process.env['BERTH_DEBUG']) stderr.write(`${err.code}\n${err.stack ?? ''}\n`);
+      return command?.errorExitCode === 125 ? exitCodeForRun(err.code) : (command?.errorExitCode ?? (command ? 1 : 125));
+    }
+    stderr.write(`berth: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return command?.errorExitCode ?? 1;
+  } finally {
+    engine?.close();
+  }
+}
+
+function exitCodeForRun(code: string): number {
+  if (code === 'BERTH_E_COMMAND_NOT_FOUND') return 127;
+  if (code === 'BERTH_E_COMMAND_NOT_EXECUTABLE') return 126;
+  return 125;
+}
+
+function firstPositional(args: readonly string[]): number {
+  const i = args.findIndex((a) => !a.startsWith('-'));
+  return i < 0 ? args.length : i;
+}
+
+async function overview(options: CliOptions): Promise<string> {
+  const lines: string[] = [];
+  for (const [name, load] of Object.entries(options.commands)) {
+    const c = await load();
+    lines.push(`  ${name.padEnd(10)}${c.description.split('\n')[0]}`);
+  }
+  return `\nUsage:  berth [OPTIONS] COMMAND\n\nA Docker-compatible container engine: containers are isolated processes (namespaces, cgroups),\nrun by an OCI runtime (crun or runc), from images in a local store.\n\nOptions:\n      --root DIR    Root of the berth store (default /var/lib/berth, or $BERTH_ROOT)\n  -v, --version     Print version information and quit\n\nCommands:\n${lines.join('\n')}\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
+}

@@ -1,0 +1,72 @@
+/**
+ * The berth CLI's composition root: the one place that chooses implementations (plugins) and
+ * wires them into the services. Commands load lazily so that `berth run` starts fast.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { runCli } from '../cli/index.js';
+import type { Command } from '../cli/index.js';
+import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
+import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
+import { createSqliteMetadataStore } from '../plugins/metadata-sqlite/index.js';
+import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
+import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
+import type { Engine, EngineContext, RuntimeSelection } from '../services/index.js';
+import { createEngine } from '../services/index.js';
+
+export function openEngine(root: string): Engine {
+  const runtimes = new Map<string, RuntimeSelection>();
+  // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
+  const stateBase = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
+  const content = createLocalContentStore(join(root, 'content'));
+  const ctx: EngineContext = {
+    paths: { root, containers: join(root, 'containers') },
+    content,
+    snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
+    metadata: createSqliteMetadataStore(ensureDir(root)),
+    cgroups: createCgroupScopes('berth'),
+    runtime(name) {
+      const key = name ?? '';
+      let selection = runtimes.get(key);
+      if (!selection) {
+        const choice = selectRuntime(name);
+        const runtimeName = choice.binary.split('/').pop() ?? 'runtime';
+        const driver = createOciRuntime({ binary: choice.binary, stateDir: join(stateBase, runtimeName), logDir: join(stateBase, `${runtimeName}-logs`) });
+        selection = choice.warning === undefined ? { driver } : { driver, warning: choice.warning };
+        runtimes.set(key, selection);
+      }
+      return selection;
+    },
+    warn: (message) => process.stderr.write(`berth: warning: ${message}\n`),
+  };
+  return createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });
+}
+
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('../cli/commands/run.js')).runCommand,
+  import: async () => (await import('../cli/commands/import.js')).importCommand,
+  images: async () => (await import('../cli/commands/images.js')).imagesCommand,
+  rmi: async () => (await import('../cli/commands/images.js')).rmiCommand,
+  ps: async () => (await import('../cli/commands/containers.js')).psCommand,
+  rm: async () => (await import('../cli/commands/containers.js')).rmCommand,
+  inspect: async () => (await import('../cli/commands/containers.js')).inspectCommand,
+  system: async () => (await import('../cli/commands/system.js')).systemCommand,
+};
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const code = await runCli(process.argv.slice(2), { openEngine, commands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() });
+process.exitCode = code;

@@ -1,0 +1,1 @@
+export { createCgroupScopes } from './cgroup-scopes.js';

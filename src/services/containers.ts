@@ -1,0 +1,260 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+
+import { errors, ignoreErrno, newId, randomName } from '../base/index.js';
+import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
+import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
+import { secureJoin } from '../core/diff/index.js';
+import { mountAll, unmountAll } from '../core/mount/index.js';
+import type { Stdio } from '../core/runtime/index.js';
+import type { SpecInput } from '../core/spec/index.js';
+import { buildSpec, resolveUser } from '../core/spec/index.js';
+import type { ImageRuntimeConfig } from '../oci/index.js';
+import type { EngineContext } from './engine-context.js';
+import type { ImageService } from './images.js';
+import { ensureUnpacked } from './unpack.js';
+
+export interface CreateContainerOptions {
+  image: string;
+  name?: string;
+  /** Replaces the image's Cmd when non-empty. */
+  cmd?: string[];
+  /** Replaces the image's Entrypoint (`[]` clears it, like `--entrypoint ''`). */
+  entrypoint?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  host?: Partial<HostConfig>;
+  tmpfs?: string[];
+}
+
+export interface ContainerService {
+  create(options: CreateContainerOptions): Promise<ContainerRecord>;
+  /**
+   * Starts a created container and waits for it to exit, its standard streams wired to `stdio`.
+   * Returns the exit code. With `autoRemove` the container is gone when this returns.
+   */
+  runAttached(ref: string, options: { stdio: Stdio; signal?: AbortSignal }): Promise<number>;
+  inspect(ref: string): ContainerRecord;
+  list(options?: { all?: boolean }): ContainerRecord[];
+  remove(ref: string, options?: { force?: boolean }): Promise<string>;
+}
+
+const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function createContainerService(ctx: EngineContext, images: ImageService): ContainerService {
+  const dirOf = (id: string) => join(ctx.paths.containers, id);
+
+  async function create(options: CreateContainerOptions): Promise<ContainerRecord> {
+    const image = await images.resolve(options.image);
+    const id = newId();
+    const name = options.name === undefined ? randomName() : validateContainerName(options.name);
+    const imageConfig = image.config.config;
+    const env = mergeEnv(imageConfig.Env ?? [defaultPath], options.env ?? []);
+    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(defaultPath);
+    const config: ContainerRecord['config'] = {
+      ...imageConfig,
+      Hostname: options.hostname ?? (options.host?.networkMode === 'host' ? hostHostname() : id.slice(0, 12)),
+      Image: options.image,
+      Env: env,
+      Entrypoint: options.entrypoint ?? imageConfig.Entrypoint ?? null,
+      Cmd: options.cmd && options.cmd.length > 0 ? options.cmd : options.entrypoint !== undefined ? null : imageConfig.Cmd ?? null,
+      WorkingDir: options.workingDir ?? imageConfig.WorkingDir ?? '',
+      User: options.user ?? imageConfig.User ?? '',
+    };
+    if (processArgs(config).length === 0) {
+      throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
+    }
+    const host: HostConfig = {
+      autoRemove: false, binds: [], networkMode: 'none', readonlyRootfs: false, privileged: false, capAdd: [], capDrop: [],
+      securityOpt: [], ulimits: [], runtime: '', ...options.host,
+    };
+    for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
+    const record: ContainerRecord = {
+      id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
+      snapshotKey: `container-${id}`, state: initialState(),
+    };
+    const top = await ensureUnpacked(ctx, image);
+    await mkdir(join(dirOf(id), 'rootfs'), { recursive: true });
+    await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
+    try {
+      ctx.metadata.createContainer(record);
+    } catch (err) {
+      await ctx.snapshots.remove(record.snapshotKey);
+      await rm(dirOf(id), { recursive: true, force: true });
+      throw err;
+    }
+    return record;
+  }
+
+  async function prepareBundle(record: ContainerRecord): Promise<{ bundle: string; rootfs: string }> {
+    const bundle = dirOf(record.id);
+    const rootfs = join(bundle, 'rootfs');
+    mountAll(await ctx.snapshots.mounts(record.snapshotKey), rootfs);
+    const etc = await readEtc(rootfs);
+    const user = resolveUser(record.config.User || undefined, etc);
+    const cwd = record.config.WorkingDir || '/';
+    await mkdir(await secureJoin(rootfs, cwd), { recursive: true });
+    const files = await writeHostFiles(bundle, record);
+    const host = record.hostConfig;
+    const input: SpecInput = {
+      id: record.id,
+      rootfs,
+      readonlyRootfs: host.readonlyRootfs,
+      args: processArgs(record.config),
+      env: withHostname(record.config.Env ?? [], record.config.Hostname),
+      cwd,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      hostname: record.config.Hostname,
+      mounts: [...files, ...host.binds.map(toOciMount)],
+      network: { mode: host.networkMode },
+      resources: {
+        ...(host.memory !== undefined ? { memory: host.memory } : {}),
+        ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
+        ...(host.nanoCpus !== undefined ? { cpus: host.nanoCpus / 1e9 } : {}),
+        ...(host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
+      },
+      capAdd: host.capAdd,
+      capDrop: host.capDrop,
+      privileged: host.privileged,
+      noNewPrivileges: host.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+      ulimits: host.ulimits,
+      cgroupsPath: ctx.cgroups.containerPath(record.id),
+      seccomp: host.securityOpt.includes('seccomp=unconfined') || host.securityOpt.includes('seccomp:unconfined') ? 'unconfined' : 'default',
+    };
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(buildSpec(input)));
+    return { bundle, rootfs };
+  }
+
+  async function runAttached(ref: string, options: { stdio: Stdio; signal?: AbortSignal }): Promise<number> {
+    const record = ctx.metadata.findContainer(ref);
+    assertTransition(record, 'running');
+    const selection = ctx.runtime(record.hostConfig.runtime || undefined);
+    if (selection.warning) ctx.warn(selection.warning);
+    let exitCode = 125;
+    let oomKilled = false;
+    let failure: unknown;
+    try {
+      const { bundle } = await prepareBundle(record);
+      ctx.metadata.updateContainer(record.id, (r) => {
+        r.state = { ...r.state, status: 'running', startedAt: new Date().toISOString(), error: '' };
+        r.hostConfig.runtime = selection.driver.name;
+      });
+      const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
+      exitCode = (await selection.driver.run(record.id, bundle, runOptions)).exitCode;
+    } catch (err) {
+      failure = err;
+      exitCode = exitCodeFor(err);
+    } finally {
+      oomKilled = ctx.cgroups.oomKilled(record.id);
+      ctx.cgroups.remove(record.id);
+      unmountAll(join(dirOf(record.id), 'rootfs'));
+    }
+    const error = failure instanceof Error ? failure.message : '';
+    ctx.metadata.updateContainer(record.id, (r) => {
+      r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
+    });
+    if (record.hostConfig.autoRemove) await removeRecord(record);
+    if (failure !== undefined) throw failure;
+    return exitCode;
+  }
+
+  async function removeRecord(record: ContainerRecord): Promise<void> {
+    ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+    unmountAll(join(dirOf(record.id), 'rootfs'));
+    await ignoreErrno(['ENOENT'], async () => ctx.snapshots.remove(record.snapshotKey), undefined).catch((err: unknown) => {
+      if ((err as { kind?: string }).kind !== 'NotFound') throw err;
+    });
+    await rm(dirOf(record.id), { recursive: true, force: true });
+    ctx.metadata.deleteContainer(record.id);
+  }
+
+  return {
+    create,
+    runAttached,
+    inspect: (ref) => ctx.metadata.findContainer(ref),
+    list: ({ all = false } = {}) => ctx.metadata.listContainers().filter((c) => all || c.state.status === 'running' || c.state.status === 'paused'),
+    async remove(ref, { force = false } = {}) {
+      const record = ctx.metadata.findContainer(ref);
+      if ((record.state.status === 'running' || record.state.status === 'paused') && !force) {
+        throw errors.failedPrecondition('CONTAINER_RUNNING', `Cannot remove container "${record.name}": container is running, stop it first or use --force`);
+      }
+      if (record.state.status === 'running' || record.state.status === 'paused') {
+        const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+        await driver.delete(record.id, { force: true }).catch(() => undefined);
+        ctx.cgroups.remove(record.id);
+      }
+      await removeRecord(record);
+      return record.name;
+    },
+  };
+}
+
+/** Entrypoint followed by Cmd, as Docker combines them. */
+export function processArgs(config: ImageRuntimeConfig): string[] {
+  return [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+}
+
+/** Image env overridden by user env, by variable name, keeping the image's order. */
+export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const out = [...base];
+  for (const entry of overrides) {
+    const key = entry.split('=')[0];
+    const index = out.findIndex((e) => e.split('=')[0] === key);
+    if (index >= 0) out[index] = entry;
+    else out.push(entry);
+  }
+  return out;
+}
+
+/** Docker puts HOSTNAME right after PATH unless the user set it. */
+function withHostname(env: readonly string[], hostname: string): string[] {
+  if (env.some((e) => e.startsWith('HOSTNAME='))) return [...env];
+  const out = [...env];
+  out.splice(out.findIndex((e) => e.startsWith('PATH=')) + 1, 0, `HOSTNAME=${hostname}`);
+  return out;
+}
+
+/** The exit code `docker run` gives for an engine-side failure. */
+export function exitCodeFor(err: unknown): number {
+  const code = (err as { code?: string }).code;
+  if (code === 'BERTH_E_COMMAND_NOT_FOUND') return 127;
+  if (code === 'BERTH_E_COMMAND_NOT_EXECUTABLE') return 126;
+  return 125;
+}
+
+function parseTmpfs(spec: string): MountSpec {
+  const [target = '', opts = ''] = spec.split(/:(.*)/s);
+  if (!target.startsWith('/')) throw errors.invalidArgument('INVALID_TMPFS', `Invalid --tmpfs "${spec}": the path must be absolute`);
+  return { type: 'tmpfs', source: 'tmpfs', target, readonly: false, options: opts ? opts.split(',') : [] };
+}
+
+function toOciMount(m: MountSpec) {
+  if (m.type === 'tmpfs') {
+    return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.options?.length ? m.options : ['mode=1777'])] };
+  }
+  return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] };
+}
+
+async function readEtc(rootfs: string): Promise<{ passwd?: string; group?: string }> {
+  const read = async (name: string) => ignoreErrno(['ENOENT', 'ENOTDIR', 'ELOOP'], async () => readFile(await secureJoin(rootfs, `/etc/${name}`), 'utf8'), undefined);
+  const [passwd, group] = await Promise.all([read('passwd'), read('group')]);
+  return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
+}
+
+/** /etc/hosts, /etc/hostname and /etc/resolv.conf, written beside the bundle and bind-mounted as Docker does. */
+async function writeHostFiles(bundle: string, record: ContainerRecord) {
+  const name = record.config.Hostname;
+  const host = record.hostConfig.networkMode === 'host';
+  const hosts = host
+    ? await ignoreErrno(['ENOENT'], () => readFile('/etc/hosts', 'utf8'), '127.0.0.1\tlocalhost\n')
+    : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
+  const resolv = await ignoreErrno(['ENOENT'], () => readFile('/etc/resolv.conf', 'utf8'), '');
+  const hostnameText = `${name}\n`;
+  const files: [string, string][] = [['hosts', hosts], ['hostname', hostnameText], ['resolv.conf', resolv]];
+  await Promise.all(files.map(([file, text]) => writeFile(join(bundle, file), text)));
+  return files.map(([file]) => ({ destination: `/etc/${file}`, type: 'bind', source: join(bundle, file), options: ['rbind', 'rprivate', record.hostConfig.readonlyRootfs ? 'ro' : 'rw'] }));
+}
+

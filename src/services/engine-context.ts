@@ -1,0 +1,33 @@
+import type { ContentStore } from '../core/content/index.js';
+import type { MetadataStore } from '../core/metadata/index.js';
+import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
+import type { Snapshotter } from '../core/snapshots/index.js';
+
+/** Where a store keeps its parts, all under one root directory (`--root`, `BERTH_ROOT`). */
+export interface StorePaths {
+  root: string;
+  /** Per-container directories: bundle (config.json), rootfs mount point, hosts files. */
+  containers: string;
+}
+
+/** A chosen OCI runtime, with the warning to show when it is a fallback. */
+export interface RuntimeSelection {
+  driver: RuntimeDriver;
+  warning?: string;
+}
+
+/**
+ * Everything the services work with, chosen and wired by the composition root (src/cmd).
+ * Services never pick implementations themselves.
+ */
+export interface EngineContext {
+  paths: StorePaths;
+  content: ContentStore;
+  snapshots: Snapshotter;
+  metadata: MetadataStore;
+  /** The runtime to use; `undefined` asks for the default (crun, else runc). */
+  runtime(name: string | undefined): RuntimeSelection;
+  /** Reads the OOM-kill counter of a cgroup scope and removes the scope (see containers service). */
+  cgroups: CgroupScopes;
+  warn(message: string): void;
+}

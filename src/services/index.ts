@@ -1,0 +1,10 @@
+export type { EngineContext, RuntimeSelection, StorePaths } from './engine-context.js';
+export { createEngine } from './engine.js';
+export type { Engine } from './engine.js';
+export { createImageService } from './images.js';
+export type { ImageService, ImageSummary, ImportOptions } from './images.js';
+export { createContainerService, exitCodeFor, mergeEnv, processArgs } from './containers.js';
+export type { ContainerService, CreateContainerOptions } from './containers.js';
+export { createSystemService } from './system.js';
+export type { CheckReport, SystemService } from './system.js';
+export { commitOrDiscard, ensureUnpacked } from './unpack.js';

@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+
+import type { Digest } from '../base/index.js';
+import { ignoreErrno } from '../base/index.js';
+import { isMounted } from '../core/mount/index.js';
+import type { ResolvedImage } from '../core/images/index.js';
+import { chainIds, resolveImage } from '../core/images/index.js';
+import type { EngineContext } from './engine-context.js';
+
+export interface CheckReport {
+  /** True when every record points at what it needs. */
+  consistent: boolean;
+  problems: string[];
+  /** Leftovers of interrupted work that `berth system prune` (and every removal) reclaims. */
+  reclaimable: string[];
+}
+
+export interface SystemService {
+  /** Verifies the store: every image's blobs and layer snapshots, every container's snapshot. */
+  check(options?: { verifyContent?: boolean }): Promise<CheckReport>;
+  /** Removes blobs, snapshots and ingests nothing refers to; returns what was removed. */
+  gc(): Promise<string[]>;
+}
+
+export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Digest) => Promise<boolean>): SystemService {
+  /** Everything reachable from image names and containers: blobs and snapshot keys. */
+  async function reachable(problems: string[]) {
+    const blobs = new Set<string>();
+    const snapshots = new Set<string>();
+    for (const record of ctx.metadata.listImages()) {
+      let image: ResolvedImage;
+      try {
+        image = await resolveImage(ctx.content, record.target);
+      } catch (err) {
+        problems.push(`image "${record.name}": ${(err as Error).message}`);
+        continue;
+      }
+      blobs.add(record.target.digest).add(image.manifest.config.digest);
+      image.manifest.layers.forEach((l) => blobs.add(l.digest));
+      chainIds(image.config.rootfs.diff_ids).forEach((c) => snapshots.add(c));
+    }
+    for (const container of ctx.metadata.listContainers()) snapshots.add(container.snapshotKey);
+    // A snapshot's parents are reachable when it is.
+    for (const info of await ctx.snapshots.walk()) {
+      if (snapshots.has(info.key) && info.parent) snapshots.add(info.parent);
+    }
+    return { blobs, snapshots };
+  }
+
+  return {
+    async check({ verifyContent = true } = {}) {
+      const problems: string[] = [];
+      const reclaimable: string[] = [];
+      const { blobs, snapshots } = await reachable(problems);
+      for (const digest of blobs) {
+        if (!(await ctx.content.has(digest as Digest))) problems.push(`blob "${digest}" is referenced but missing`);
+        else if (verifyContent && !(await verifyBlob(digest as Digest))) problems.push(`blob "${digest}" does not match its digest`);
+      }
+      const existing = new Map((await ctx.snapshots.walk()).map((s) => [s.key, s]));
+      for (const key of snapshots) {
+        // Image layers are unpacked lazily, so a missing layer snapshot is not a problem; a missing container root is.
+        if (!existing.has(key) && key.startsWith('container-')) problems.push(`snapshot "${key}" of a container is missing`);
+      }
+      for (const [key] of existing) if (!snapshots.has(key)) reclaimable.push(`snapshot "${key}"`);
+      for await (const info of ctx.content.walk()) if (!blobs.has(info.digest)) reclaimable.push(`blob "${info.digest}"`);
+      for (const dir of await ctx.snapshots.orphans()) reclaimable.push(`directory "${dir}"`);
+      const mountinfo = await ignoreErrno(['ENOENT'], () => readFile('/proc/self/mountinfo', 'utf8'), '');
+      for (const c of ctx.metadata.listContainers()) {
+        if (c.state.status !== 'running' && isMounted(`${ctx.paths.containers}/${c.id}/rootfs`, mountinfo)) {
+          reclaimable.push(`mount of stopped container "${c.name}"`);
+        }
+      }
+      return { consistent: problems.length === 0, problems, reclaimable };
+    },
+    async gc() {
+      const removed: string[] = [];
+      const { blobs, snapshots } = await reachable([]);
+      // Remove leaf-first: a snapshot with children cannot go before them.
+      let progress = true;
+      while (progress) {
+        progress = false;
+        const all = await ctx.snapshots.walk();
+        const parents = new Set(all.map((s) => s.parent).filter((p) => p !== undefined));
+        for (const info of all) {
+          if (snapshots.has(info.key) || parents.has(info.key)) continue;
+          if (info.kind === 'active' && Date.now() - info.created < 10 * 60_000 && !info.key.startsWith('container-')) continue;
+          await ctx.snapshots.remove(info.key);
+          removed.push(`snapshot ${info.key}`);
+          progress = true;
+        }
+      }
+      for await (const info of ctx.content.walk()) {
+        // A blob committed moments ago may belong to an image another process is about to name.
+        if (!blobs.has(info.digest) && Date.now() - (info.committedAt ?? 0) > 60_000) {
+          await ctx.content.delete(info.digest);
+          removed.push(`blob ${info.digest}`);
+        }
+      }
+      const dirs = await ctx.snapshots.cleanup();
+      if (dirs > 0) removed.push(`${dirs} orphan snapshot directories`);
+      const ingests = await ctx.content.cleanIngests(10 * 60_000);
+      if (ingests > 0) removed.push(`${ingests} abandoned uploads`);
+      return removed;
+    },
+  };
+}
