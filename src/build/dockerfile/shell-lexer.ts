@@ -269,8 +269,9 @@ export class ShellLexer {
       if (value === undefined && this.opts.skipUnsetEnv === true) return `\${${name}}`;
       return value ?? '';
     }
+    if (ch === EOF) throw new Error("syntax error: missing '}'");
     if (ch === '/') return this.processReplace(name);
-    let op = ch === EOF ? '' : ch;
+    let op = ch;
     let modifier = op;
     const nullIsUnset = op === ':';
     if (nullIsUnset) {
