@@ -106,7 +106,11 @@ function toEntry(header: Header, pax: PaxRecords | undefined): LayerEntry {
 
 async function unpackEntries(extract: Extract, unpacker: Unpacker, options: ApplyOptions): Promise<void> {
   const takePax = captureRawPax(extract);
-  for await (const stream of extract) {
+  // iterated by hand: a for-await loop would wait, on error, for the extract stream to close,
+  // which it may never do while an entry is locked; the caller destroys it instead
+  const entries = extract[Symbol.asyncIterator]();
+  for (let next = await entries.next(); next.done !== true; next = await entries.next()) {
+    const stream = next.value;
     options.signal?.throwIfAborted();
     const entry = toEntry(stream.header, takePax());
     try {
@@ -172,7 +176,7 @@ export async function applyLayer(input: Readable, dir: string, options: ApplyOpt
   const unpacking = unpackEntries(extract, unpacker, options);
   const [fed, unpacked] = await Promise.allSettled([feeding, unpacking]);
   if (fed.status === 'rejected' || unpacked.status === 'rejected') {
-    extract.destroy(null);
+    extract.destroy(new Error('layer apply failed'));
     input.destroy();
     // an unpacking error explains more than the broken pipe it causes
     const reason: unknown = unpacked.status === 'rejected' ? unpacked.reason : (fed as PromiseRejectedResult).reason;

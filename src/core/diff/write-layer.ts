@@ -199,7 +199,7 @@ async function produce(dir: string, pack: Pack, options: WriteLayerOptions): Pro
     const { header: h, pax } = header(p, target, options);
     if (pax.length > 0) pack.push(paxHeaderBlocks(pax)); // see tar-pax.ts: binary-safe PAX records
     if (p.kind === 'file') await fileEntry(pack, p, h);
-    else await entryDone(pack, h).done;
+    else await entryDone(pack, h, Buffer.alloc(0)).done; // whiteouts are empty files: give the body
   }
 }
 
