@@ -174,6 +174,8 @@ export async function applyLayer(input: Readable, dir: string, options: ApplyOpt
     }, options.signal === undefined ? {} : { signal: options.signal });
   })();
   const unpacking = unpackEntries(extract, unpacker, options);
+  // a failed feed never ends the tar parser: destroy it so the entry loop stops waiting
+  feeding.catch((err: unknown) => extract.destroy(err instanceof Error ? err : new Error(String(err))));
   const [fed, unpacked] = await Promise.allSettled([feeding, unpacking]);
   if (fed.status === 'rejected' || unpacked.status === 'rejected') {
     extract.destroy(new Error('layer apply failed'));
