@@ -3,3 +3,5 @@ export * from './digest.js';
 export * from './ids.js';
 export * from './atomic-file.js';
 export * from './sqlite.js';
+export * from './trace.js';
+export * from './secure-join.js';

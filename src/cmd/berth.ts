@@ -3,7 +3,7 @@
  * wires them into the services. Commands load lazily so that `berth run` starts fast.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { runCli } from '../cli/index.js';
@@ -15,8 +15,10 @@ import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import type { Engine, EngineContext, RuntimeSelection } from '../services/index.js';
 import { createEngine } from '../services/index.js';
+import { trace } from '../base/index.js';
 
 export function openEngine(root: string): Engine {
+  trace('open engine');
   const runtimes = new Map<string, RuntimeSelection>();
   // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
   const stateBase = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
@@ -62,7 +64,8 @@ const commands: Record<string, () => Promise<Command>> = {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const path = ['../package.json', '../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url)).find((u) => existsSync(u));
+    return path ? (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version : 'unknown';
   } catch {
     return 'unknown';
   }

@@ -2,10 +2,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 
-import { errors, ignoreErrno, newId, randomName } from '../base/index.js';
+import { errors, ignoreErrno, newId, randomName, secureJoin, trace } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
-import { secureJoin } from '../core/diff/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { SpecInput } from '../core/spec/index.js';
@@ -48,7 +47,9 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   const dirOf = (id: string) => join(ctx.paths.containers, id);
 
   async function create(options: CreateContainerOptions): Promise<ContainerRecord> {
+    trace('create: start');
     const image = await images.resolve(options.image);
+    trace('create: image resolved');
     const id = newId();
     const name = options.name === undefined ? randomName() : validateContainerName(options.name);
     const imageConfig = image.config.config;
@@ -77,10 +78,12 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       snapshotKey: `container-${id}`, state: initialState(),
     };
     const top = await ensureUnpacked(ctx, image);
+    trace('create: unpacked');
     await mkdir(join(dirOf(id), 'rootfs'), { recursive: true });
     await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
     try {
       ctx.metadata.createContainer(record);
+      trace('create: recorded');
     } catch (err) {
       await ctx.snapshots.remove(record.snapshotKey);
       await rm(dirOf(id), { recursive: true, force: true });
@@ -93,6 +96,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const bundle = dirOf(record.id);
     const rootfs = join(bundle, 'rootfs');
     mountAll(await ctx.snapshots.mounts(record.snapshotKey), rootfs);
+    trace('start: mounted');
     const etc = await readEtc(rootfs);
     const user = resolveUser(record.config.User || undefined, etc);
     const cwd = record.config.WorkingDir || '/';
@@ -125,6 +129,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       seccomp: host.securityOpt.includes('seccomp=unconfined') || host.securityOpt.includes('seccomp:unconfined') ? 'unconfined' : 'default',
     };
     await writeFile(join(bundle, 'config.json'), JSON.stringify(buildSpec(input)));
+    trace('start: config written');
     return { bundle, rootfs };
   }
 
@@ -143,7 +148,9 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
         r.hostConfig.runtime = selection.driver.name;
       });
       const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
+      trace('start: running');
       exitCode = (await selection.driver.run(record.id, bundle, runOptions)).exitCode;
+      trace('start: exited');
     } catch (err) {
       failure = err;
       exitCode = exitCodeFor(err);
@@ -156,7 +163,9 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     ctx.metadata.updateContainer(record.id, (r) => {
       r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
     });
+    trace('start: cleaned up');
     if (record.hostConfig.autoRemove) await removeRecord(record);
+    trace('removed');
     if (failure !== undefined) throw failure;
     return exitCode;
   }

@@ -7,12 +7,12 @@ import { createGunzip } from 'node:zlib';
 import type { Digest } from '../base/index.js';
 import { errors, shortId } from '../base/index.js';
 import { putJson } from '../core/content/index.js';
-import { applyLayer } from '../core/diff/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import { resolveImage } from '../core/images/index.js';
 import type { Descriptor, ImageConfig, ImageRuntimeConfig, Manifest } from '../oci/index.js';
 import { hostPlatform, mediaTypes, parseReference } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
+import { loadDiff } from './lazy.js';
 import { commitOrDiscard } from './unpack.js';
 
 export interface ImageSummary {
@@ -112,7 +112,7 @@ export function createImageService(ctx: EngineContext): ImageService {
           },
         });
         const uncompressed = await maybeGunzip(tar);
-        const applying = applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) });
+        const applying = (await loadDiff()).applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) });
         await Promise.all([pipeline(uncompressed, tee, ...(options.signal ? [{ signal: options.signal }] : [])), applying]);
         layer = await applying;
         await writer.commit({ digest: layer.diffId });

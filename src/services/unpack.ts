@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 
 import type { Digest } from '../base/index.js';
 import { errors, isAlreadyExists } from '../base/index.js';
-import { applyLayer } from '../core/diff/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds } from '../core/images/index.js';
 import type { EngineContext } from './engine-context.js';
+import { loadDiff } from './lazy.js';
 
 /**
  * Makes sure every layer of an image is unpacked as a committed snapshot named by its chain
@@ -28,7 +28,7 @@ export async function ensureUnpacked(ctx: EngineContext, image: ResolvedImage, o
     try {
       const dir = await ctx.snapshots.upperDir(key);
       const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) };
-      const { diffId } = await applyLayer(ctx.content.createReadStream(layer.digest), dir, applyOptions);
+      const { diffId } = await (await loadDiff()).applyLayer(ctx.content.createReadStream(layer.digest), dir, applyOptions);
       if (diffId !== diffIds[i]) {
         throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.digest}" unpacks to "${diffId}", but the image config says "${diffIds[i]}"`);
       }

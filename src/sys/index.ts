@@ -2,8 +2,9 @@
  * Linux system calls that Node does not expose, from berth's small native addon
  * (native/berth_sys.c, built by `npm ci` through node-gyp). Errors carry the errno name in `code`.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 interface NativeSys {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -15,8 +16,17 @@ interface NativeSys {
 }
 
 let native: NativeSys | undefined;
+
+/** The addon sits in `<checkout>/build/Release`; code runs from dist/sys (tests) or dist/bundle (the CLI). */
+function addonPath(): string {
+  for (let dir = import.meta.dirname, i = 0; i < 5; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'build', 'Release', 'berth_sys.node');
+    if (existsSync(candidate)) return candidate;
+  }
+  return resolve(import.meta.dirname, '../../build/Release/berth_sys.node');
+}
 function sys(): NativeSys {
-  native ??= createRequire(import.meta.url)(resolve(import.meta.dirname, '../../build/Release/berth_sys.node')) as NativeSys;
+  native ??= createRequire(import.meta.url)(addonPath()) as NativeSys;
   return native;
 }
 

@@ -14,5 +14,5 @@
  */
 export { applyLayer, type AppliedLayer, type ApplyOptions } from './apply-layer.js';
 export { gzipLayer } from './gzip-layer.js';
-export { secureJoin } from './secure-join.js';
+export { secureJoin } from '../../base/index.js';
 export { writeLayer, type WriteLayerOptions } from './write-layer.js';

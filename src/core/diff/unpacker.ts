@@ -4,9 +4,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
-import { errnoCode, errors } from '../../base/index.js';
+import { cleanEntryPath, errnoCode, errors, RootResolver } from '../../base/index.js';
 import { lsetxattr, mknod, S_IFCHR } from '../../sys/index.js';
-import { cleanEntryPath, RootResolver } from './secure-join.js';
 
 /** One tar entry, after PAX records are applied. Times are in seconds. */
 export interface LayerEntry {

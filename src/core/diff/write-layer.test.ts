@@ -11,7 +11,7 @@ import tar from 'tar-stream';
 import { lsetxattr, mknod, S_IFCHR } from '../../sys/index.js';
 import { applyLayer } from './apply-layer.js';
 import { gzipLayer } from './gzip-layer.js';
-import { secureJoin } from './secure-join.js';
+import { secureJoin } from '../../base/index.js';
 import { snapshotTree, streamOf, tempDir } from './test-tars.js';
 import { writeLayer } from './write-layer.js';
 

@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { errnoCode, errors } from '../../base/index.js';
+import { errnoCode, errors } from './errors.js';
 
 /** Linux gives up after 40 nested symlinks; securejoin after 255. Either is far beyond real trees. */
 const maxSymlinks = 255;
