@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -34,6 +35,10 @@ static const char *errno_name(int err) {
     case ENOSPC: return "ENOSPC";
     case EDQUOT: return "EDQUOT";
     case EISDIR: return "EISDIR";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case EINTR: return "EINTR";
+    case ENOLCK: return "ENOLCK";
     default: return "EUNKNOWN";
   }
 }
@@ -215,6 +220,30 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// flock(fd, operation): LOCK_SH / LOCK_EX / LOCK_UN, or'ed with LOCK_NB for a try-lock (EAGAIN
+// when held). Blocks the calling thread while waiting: berth's locks guard a few small file
+// writes, so a wait is short. A signal interrupting the wait (EINTR) just restarts it.
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1, operation = 0;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &operation) != napi_ok) {
+    napi_throw_type_error(env, NULL, "flock(fd, operation) takes 2 integers");
+    return NULL;
+  }
+  int rc;
+  do {
+    rc = flock(fd, operation);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    char what[32];
+    snprintf(what, sizeof what, "fd %d", fd);
+    throw_errno(env, "flock", what, errno);
+  }
+  return NULL;
+}
+
 static void export_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -228,6 +257,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "llistxattr", js_llistxattr);
   export_function(env, exports, "lsetxattr", js_lsetxattr);
   export_function(env, exports, "mknod", js_mknod);
+  export_function(env, exports, "flock", js_flock);
   return exports;
 }
 

@@ -2,7 +2,7 @@
  * Linux system calls that Node does not expose, from berth's small native addon
  * (native/berth_sys.c, built by `npm ci` through node-gyp). Errors carry the errno name in `code`.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -13,6 +13,7 @@ interface NativeSys {
   llistxattr(path: string): string[];
   lsetxattr(path: string, name: string, value: Buffer): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  flock(fd: number, operation: number): void;
 }
 
 let native: NativeSys | undefined;
@@ -70,4 +71,66 @@ export const S_IFBLK = 0o060000;
 /** Creates a device node or fifo; `mode` is a file type (S_IFCHR, S_IFBLK, S_IFIFO) or'ed with permission bits. */
 export function mknod(path: string, mode: number, major = 0, minor = 0): void {
   sys().mknod(path, mode, major, minor);
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/**
+ * flock(2) on an open file descriptor: LOCK_SH (shared), LOCK_EX (exclusive) or LOCK_UN, or'ed
+ * with LOCK_NB to fail with `EAGAIN` instead of waiting. Without LOCK_NB it blocks the thread
+ * until the lock is granted (EINTR is retried). The lock belongs to the open file description, so
+ * it is released when the descriptor is closed or the process dies, even by SIGKILL.
+ */
+export function flock(fd: number, operation: number): void {
+  sys().flock(fd, operation);
+}
+
+interface Held {
+  fd: number;
+  exclusive: boolean;
+  depth: number;
+}
+
+/** Locks this process holds, by path: a nested `withFileLock` on the same path only counts. */
+const held = new Map<string, Held>();
+
+/**
+ * Runs `fn` while holding an flock(2) on `path` (created if missing): exclusive by default, shared
+ * with `{ shared: true }`. Every process (and every worker thread) that locks the same path waits
+ * for the others. Reentrant within a thread: a nested call on a held path runs at once (a nested
+ * exclusive call inside a shared one throws, since flock cannot upgrade atomically).
+ *
+ * `fn` must be synchronous: a lock held across `await` would let other work of the same thread
+ * in without waiting. The lock is released when `fn` returns or throws, and by the kernel when
+ * the process dies, so a crash never leaves a store locked.
+ */
+export function withFileLock<T>(path: string, fn: () => T, options: { shared?: boolean } = {}): T {
+  const exclusive = options.shared !== true;
+  const current = held.get(path);
+  if (current) {
+    if (exclusive && !current.exclusive) throw new Error(`Cannot take an exclusive lock on "${path}" inside a shared one`);
+    current.depth++;
+    try {
+      return checkSync(fn(), path);
+    } finally {
+      current.depth--;
+    }
+  }
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    flock(fd, exclusive ? LOCK_EX : LOCK_SH);
+    held.set(path, { fd, exclusive, depth: 1 });
+    return checkSync(fn(), path);
+  } finally {
+    held.delete(path);
+    closeSync(fd);
+  }
+}
+
+function checkSync<T>(value: T, path: string): T {
+  if (value instanceof Promise) throw new Error(`A function run under the lock "${path}" returned a promise; it must be synchronous`);
+  return value;
 }
