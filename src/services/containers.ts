@@ -155,7 +155,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       failure = err;
       exitCode = exitCodeFor(err);
     } finally {
-      oomKilled = ctx.cgroups.oomKilled(record.id);
+      // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
+      oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id);
       ctx.cgroups.remove(record.id);
       unmountAll(join(dirOf(record.id), 'rootfs'));
     }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmdirSync, statfsSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errnoCode } from '../../base/index.js';
@@ -39,7 +39,10 @@ export function createCgroupScopes(parent = 'berth'): CgroupScopes {
         ? readOrEmpty(join(cgroupRoot, scopePath(id), 'memory.events'))
         : readOrEmpty(join(cgroupRoot, 'memory', scopePath(id), 'memory.oom_control'));
       const match = /^oom_kill (\d+)$/m.exec(text);
-      return match !== null && Number(match[1]) > 0;
+      if (match !== null && Number(match[1]) > 0) return true;
+      // cgroup v1 counts OOM kills only in the memcg that hit its limit (the runtime's leaf,
+      // already deleted); the kernel log still names that memcg in its oom-kill record.
+      return !isUnified() && kernelLogMentions(`oom_memcg=${scopePath(id)}/`);
     },
     remove(id) {
       for (const hierarchy of hierarchies()) {
@@ -67,4 +70,33 @@ export function createCgroupScopes(parent = 'berth'): CgroupScopes {
       return [...found].sort();
     },
   };
+}
+
+/** True when a record of the kernel log (/dev/kmsg) contains `needle`. */
+function kernelLogMentions(needle: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (['ENOENT', 'EACCES', 'EPERM'].includes(errnoCode(err) ?? '')) return false;
+    throw err;
+  }
+  const buffer = Buffer.alloc(8192);
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'EPIPE') continue; // records overwritten while reading: go on with the next
+        if (code === 'EAGAIN') return false; // end of the log
+        throw err;
+      }
+      if (n === 0) return false;
+      if (buffer.toString('latin1', 0, n).includes(needle)) return true;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

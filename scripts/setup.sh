@@ -1,0 +1,67 @@
+#!/bin/sh
+# Sets up a machine to build, run and test berth: system packages (apt-get, as root), npm packages
+# (npm ci), the build (tsc + bundle + native addon), and the host preparation crun needs.
+# Idempotent and quiet when everything is already there; says what it does otherwise.
+#   ./scripts/setup.sh            # everything
+#   ./scripts/setup.sh --link     # also put `berth` on PATH (/usr/local/bin/berth)
+set -eu
+cd "$(dirname "$0")/.."
+say() { echo "setup: $*" >&2; }
+
+# --- system packages --------------------------------------------------------------------------
+# crun/runc: OCI runtimes; conmon: per-container monitor; busybox-static: small test images;
+# mmdebstrap: Debian base images without a registry; iproute2: network checks in tests.
+packages="crun runc conmon busybox-static mmdebstrap iproute2 make g++ python3"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing system packages:$missing — run this script as root (or: sudo apt-get install$missing)"
+    exit 1
+  fi
+  say "installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# --- npm packages and build ---------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ]; then
+  say "building the native addon"
+  npx --no-install node-gyp rebuild --loglevel=error >/dev/null 2>&1 || npm run install --silent >/dev/null
+fi
+newest_src=$(find src tools/bundle.mjs tsconfig.json -newer dist/bundle/berth.mjs 2>/dev/null | head -n 1 || true)
+if [ ! -f dist/bundle/berth.mjs ] || [ -n "$newest_src" ]; then
+  say "building berth (tsc + bundle)"
+  npm run build --silent >/dev/null
+fi
+
+# --- host preparation (root only) ---------------------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+  # overlayfs is how images and containers share layers.
+  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || say "warning: overlayfs is not available in this kernel"
+  # crun 1.8 refuses a hybrid cgroup layout in which a controller sits on the cgroup v2 hierarchy
+  # while the others are on v1 ("cgroups in hybrid mode not supported"). Mount each such
+  # controller on v1, as Debian's cgroupfs-mount does; berth falls back to runc otherwise.
+  unified=/sys/fs/cgroup/unified/cgroup.controllers
+  if [ -f "$unified" ] && [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ]; then
+    for c in $(cat "$unified"); do
+      if ! mountpoint -q "/sys/fs/cgroup/$c"; then
+        say "mounting the cgroup v1 '$c' controller so that crun can run (hybrid cgroup layout)"
+        mkdir -p "/sys/fs/cgroup/$c"
+        mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" || say "warning: could not mount the $c controller; berth will use runc"
+      fi
+    done
+  fi
+fi
+
+if [ "${1:-}" = "--link" ]; then
+  ln -sf "$PWD/bin/berth" /usr/local/bin/berth
+  say "linked /usr/local/bin/berth -> $PWD/bin/berth"
+fi

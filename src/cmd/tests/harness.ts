@@ -1,0 +1,90 @@
+/**
+ * Test harness for end-to-end tests: drives the real `bin/berth` (as a user would) on a fresh
+ * store in a temporary directory, with a busybox image built from Debian's busybox-static.
+ * These tests need root, crun/runc and overlayfs; they never skip.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+export const berthBin = join(repoRoot, 'bin', 'berth');
+export const busyboxImage = 'berth-test/busybox:1';
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Store {
+  root: string;
+  berth(args: string[], options?: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number }): Result;
+  /** Runs berth without waiting, for tests that interrupt it. */
+  spawnBerth(args: string[]): ReturnType<typeof spawn>;
+  dispose(): void;
+}
+
+let busyboxTar: Buffer | undefined;
+export function busyboxRootfsTar(): Buffer {
+  if (!busyboxTar) {
+    const made = spawnSync(join(repoRoot, 'tools', 'make-busybox-rootfs.sh'), { maxBuffer: 64 << 20 });
+    if (made.status !== 0) throw new Error(`make-busybox-rootfs.sh failed: ${made.stderr.toString()}`);
+    busyboxTar = made.stdout;
+  }
+  return busyboxTar;
+}
+
+/** A fresh store; with `withBusybox` the busybox image is imported as `berth-test/busybox:1`. */
+export function createStore(options: { withBusybox?: boolean } = {}): Store {
+  if (process.getuid?.() !== 0) throw new Error('berth end-to-end tests need root (namespaces, overlayfs, cgroups)');
+  const root = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
+  const env = { ...process.env, BERTH_ROOT: root };
+  const store: Store = {
+    root,
+    berth(args, opts = {}) {
+      const r = spawnSync(berthBin, args, {
+        env: { ...env, ...opts.env },
+        input: opts.input ?? '',
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 64 << 20,
+      });
+      return { code: r.status ?? 128 + (r.signal ? 9 : 0), stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+    },
+    spawnBerth(args) {
+      return spawn(berthBin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    },
+    dispose() {
+      // Remove leftovers of failed tests too: containers first (unmounts), then the directory.
+      const ids = store.berth(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+      if (ids.length) store.berth(['rm', '-f', ...ids]);
+      spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  if (options.withBusybox) {
+    const r = store.berth(['import', '--change', 'CMD ["sh"]', '-', busyboxImage], { input: busyboxRootfsTar() });
+    if (r.code !== 0) throw new Error(`import of the busybox image failed: ${r.stderr}`);
+  }
+  return store;
+}
+
+/** Mount points under `dir` (from /proc/self/mountinfo). */
+export function mountsUnder(dir: string): string[] {
+  const text = spawnSync('cat', ['/proc/self/mountinfo']).stdout.toString();
+  return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+}
+
+/** berth's per-container cgroup scopes that exist on the host, for any of the given ids. */
+export function cgroupScopes(): string[] {
+  const out: string[] = [];
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const name of readdirSync(join('/sys/fs/cgroup', hierarchy, 'berth'))) out.push(`${hierarchy}/${name}`);
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
