@@ -8,3 +8,9 @@ export type { ContainerService, CreateContainerOptions } from './containers.js';
 export { createSystemService } from './system.js';
 export type { CheckReport, SystemService } from './system.js';
 export { commitOrDiscard, ensureUnpacked } from './unpack.js';
+// Records and option parsers that are part of the engine's API, so callers (CLI, daemon) need
+// not reach into core.
+export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
+export { parseBytes, parseUlimit } from '../core/spec/index.js';
+export { runBuildProcess } from './build-steps.js';
+export type { BuildProcessOptions } from './build-steps.js';

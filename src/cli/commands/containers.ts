@@ -1,5 +1,5 @@
 import { errors, shortId } from '../../base/index.js';
-import type { ContainerRecord } from '../../core/containers/index.js';
+import type { ContainerRecord } from '../../services/index.js';
 import { processArgs } from '../../services/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';

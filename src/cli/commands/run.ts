@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
 import { errors } from '../../base/index.js';
-import type { HostConfig, MountSpec } from '../../core/containers/index.js';
-import { parseBytes, parseUlimit } from '../../core/spec/index.js';
+import type { HostConfig, MountSpec } from '../../services/index.js';
+import { parseBytes, parseUlimit } from '../../services/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Parsed } from '../args.js';
 import type { Command } from '../command.js';
