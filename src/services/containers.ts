@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 
-import { errors, ignoreErrno, newId, randomName, secureJoin, trace } from '../base/index.js';
+import { errors, ignoreErrno, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
@@ -36,6 +36,8 @@ export interface ContainerService {
    * Returns the exit code. With `autoRemove` the container is gone when this returns.
    */
   runAttached(ref: string, options: { stdio: Stdio; signal?: AbortSignal }): Promise<number>;
+  /** Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process. */
+  kill(ref: string, signal: string): Promise<void>;
   inspect(ref: string): ContainerRecord;
   list(options?: { all?: boolean }): ContainerRecord[];
   remove(ref: string, options?: { force?: boolean }): Promise<string>;
@@ -154,19 +156,29 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     } catch (err) {
       failure = err;
       exitCode = exitCodeFor(err);
-    } finally {
-      // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
-      oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id);
-      ctx.cgroups.remove(record.id);
-      unmountAll(join(dirOf(record.id), 'rootfs'));
     }
-    const error = failure instanceof Error ? failure.message : '';
+    // Tear down in order, each step attempted even when an earlier one failed, so that a
+    // failure leaves as little behind as possible and is still reported.
+    const teardown: unknown[] = [];
+    const attempt = (step: () => void) => {
+      try {
+        step();
+      } catch (err) {
+        teardown.push(err);
+      }
+    };
+    // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
+    attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
+    attempt(() => ctx.cgroups.remove(record.id));
+    attempt(() => unmountAll(join(dirOf(record.id), 'rootfs')));
+    const error = failure instanceof Error ? failure.message : teardown.length > 0 ? String((teardown[0] as Error).message) : '';
     ctx.metadata.updateContainer(record.id, (r) => {
       r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
     });
     trace('start: cleaned up');
-    if (record.hostConfig.autoRemove) await removeRecord(record);
+    if (record.hostConfig.autoRemove && teardown.length === 0) await removeRecord(record);
     trace('removed');
+    if (failure === undefined && teardown.length > 0) failure = teardown[0];
     if (failure !== undefined) throw failure;
     return exitCode;
   }
@@ -174,9 +186,11 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   async function removeRecord(record: ContainerRecord): Promise<void> {
     ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
     unmountAll(join(dirOf(record.id), 'rootfs'));
-    await ignoreErrno(['ENOENT'], async () => ctx.snapshots.remove(record.snapshotKey), undefined).catch((err: unknown) => {
-      if ((err as { kind?: string }).kind !== 'NotFound') throw err;
-    });
+    try {
+      await ctx.snapshots.remove(record.snapshotKey);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
     await rm(dirOf(record.id), { recursive: true, force: true });
     ctx.metadata.deleteContainer(record.id);
   }
@@ -184,6 +198,13 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   return {
     create,
     runAttached,
+    async kill(ref, signal) {
+      const record = ctx.metadata.findContainer(ref);
+      if (record.state.status !== 'running' && record.state.status !== 'paused') {
+        throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot kill container "${record.name}": container is not running`);
+      }
+      await ctx.runtime(record.hostConfig.runtime || undefined).driver.kill(record.id, signal);
+    },
     inspect: (ref) => ctx.metadata.findContainer(ref),
     list: ({ all = false } = {}) => ctx.metadata.listContainers().filter((c) => all || c.state.status === 'running' || c.state.status === 'paused'),
     async remove(ref, { force = false } = {}) {

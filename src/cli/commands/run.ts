@@ -61,17 +61,17 @@ export const runCommand: Command = {
       ...optional('hostname', flagString(args, 'hostname')),
       ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
     });
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-    signals.forEach((s) => process.on(s, stop));
+    // Like `docker run`'s signal proxy: signals sent to berth go to the container's process.
+    // The runtime runs in its own process group, so a terminal's Ctrl-C reaches it only this way.
+    const forward = (signal: NodeJS.Signals) => {
+      engine.containers.kill(record.id, signal).catch((err: unknown) => ctx.stderr.write(`berth: ${(err as Error).message}\n`));
+    };
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+    signals.forEach((s) => process.on(s, forward));
     try {
-      return await engine.containers.runAttached(record.id, {
-        stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2],
-        signal: controller.signal,
-      });
+      return await engine.containers.runAttached(record.id, { stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2] });
     } finally {
-      signals.forEach((s) => process.off(s, stop));
+      signals.forEach((s) => process.off(s, forward));
     }
   },
 };

@@ -26,7 +26,8 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
 
   function exec(id: string, args: string[], stdio: Stdio | 'pipe' = 'pipe', onSpawn?: (pid: number) => void): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(options.binary, [...globalArgs(id), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio });
+      // Its own process group: a terminal's signals reach the container only through berth's proxy.
+      const child = spawn(options.binary, [...globalArgs(id), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio, detached: stdio !== 'pipe' });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
