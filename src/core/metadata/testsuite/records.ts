@@ -1,0 +1,32 @@
+import type { Digest } from '../../../base/index.js';
+import { initialState } from '../../containers/index.js';
+import type { ContainerRecord } from '../../containers/index.js';
+import type { ImageRecord } from '../../images/index.js';
+
+/** A container record as `berth create` writes it; `seq` orders createdAt. */
+export function containerRecord(id: string, name: string, seq = 0): ContainerRecord {
+  return {
+    id,
+    name,
+    image: 'busybox',
+    imageId: `sha256:${'b'.repeat(64)}`,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+    config: { Hostname: id.slice(0, 12), Image: 'busybox', Cmd: ['true'], Env: ['PATH=/usr/bin:/bin'] },
+    hostConfig: {
+      autoRemove: false, binds: [], networkMode: 'none', readonlyRootfs: false, privileged: false,
+      capAdd: [], capDrop: [], securityOpt: [], ulimits: [], runtime: 'crun',
+    },
+    snapshotKey: `container-${id}`,
+    state: initialState(),
+  };
+}
+
+export function imageRecord(name: string, digit: string): ImageRecord {
+  const digest = `sha256:${digit.repeat(64)}` as Digest;
+  return { name, target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 100 }, id: digest, createdAt: 1, updatedAt: 2 };
+}
+
+/** A 64-hex id starting with `prefix`. */
+export function idOf(prefix: string): string {
+  return prefix.padEnd(64, '0');
+}

@@ -1,0 +1,35 @@
+/**
+ * A second berth process for the MetadataStore suite's concurrency tests:
+ *   node store-child.js <module url> <factory export> <root> <start at ms> <task> <args...>
+ * It waits until `start at` so that every child starts its task at the same moment.
+ */
+import { isAlreadyExists } from '../../../base/index.js';
+import type { MetadataStore } from '../index.js';
+import { containerRecord, idOf } from './records.js';
+
+const [moduleUrl = '', factory = '', root = '', startAt = '0', task = '', ...args] = process.argv.slice(2);
+const create = (await import(moduleUrl) as Record<string, (root: string) => MetadataStore>)[factory];
+if (!create) throw new Error(`${moduleUrl} has no export "${factory}"`);
+const store = create(root);
+while (Date.now() < Number(startAt)) { /* spin: start together with the other children */ }
+
+if (task === 'claim-names') {
+  // args: <id prefix> <count>: creates containers race-0 … race-<count-1>; prints which it won.
+  const won: boolean[] = [];
+  for (let i = 0; i < Number(args[1]); i++) {
+    try {
+      store.createContainer(containerRecord(idOf(`${args[0] ?? ''}${i.toString(16).padStart(4, '0')}`), `race-${i}`));
+      won.push(true);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      won.push(false);
+    }
+  }
+  process.stdout.write(JSON.stringify(won));
+} else if (task === 'increment') {
+  // args: <container id> <count>: adds 1 to state.exitCode <count> times.
+  for (let i = 0; i < Number(args[1]); i++) store.updateContainer(args[0] ?? '', (r) => void (r.state.exitCode += 1));
+} else {
+  throw new Error(`Unknown task "${task}"`);
+}
+store.close();

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { errors } from '../../base/index.js';
+import type { ContainerRecord } from '../../core/containers/index.js';
+import type { ImageRecord } from '../../core/images/index.js';
+import type { MetadataStore } from '../../core/metadata/index.js';
+import { withFileLock } from '../../sys/index.js';
+import { isPlainName, linkExclusive, listNames, readJson, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from './record-files.js';
+
+/**
+ * MetadataStore as small files under `<root>/metadata/` (the containers/storage way):
+ *
+ *   containers/<id>.json   one container record
+ *   names/<name>           symlink → container id; symlink(2) fails with EEXIST, so a name has one owner
+ *   images/<hex>.json      one image record; <hex> = sha256 of the image name (names contain `/` and `:`)
+ *   lock                   flock(2) file: every change runs under its exclusive lock
+ *
+ * Several processes at once: changes (and `transaction`) hold the exclusive lock, so a
+ * read-modify-write never loses another process's write; the lock is reentrant within a process.
+ * Reads take no lock: each record is one file replaced by rename(2), which readers see whole.
+ * A name link is trusted only when the record it points to carries that name, so links left by a
+ * crash (a create or rename cut short) are ignored and replaced on the next claim of the name.
+ *
+ * Crash safety without fsync: a rename over an existing record is atomic, and ext4 (auto_da_alloc),
+ * xfs and btrfs write the new data before they commit such a rename, so a power loss shows the old
+ * or the new record. A brand-new file has no such guarantee: a power loss may leave it empty. A
+ * record that does not parse therefore counts as absent (its creation never completed). Losing the
+ * last moments of changes on power loss is accepted (Docker's state files behave alike); a process
+ * crash, the common case, loses nothing, since the kernel keeps what was written.
+ *
+ * `transaction` gives isolation, not rollback: changes `fn` made before throwing stay.
+ */
+export function createFsMetadataStore(root: string): MetadataStore {
+  const dir = join(root, 'metadata');
+  const containersDir = join(dir, 'containers');
+  const namesDir = join(dir, 'names');
+  const imagesDir = join(dir, 'images');
+  for (const d of [containersDir, namesDir, imagesDir]) mkdirSync(d, { recursive: true });
+  const lockPath = join(dir, 'lock');
+  const locked = <T>(fn: () => T): T => withFileLock(lockPath, fn);
+  const containerPath = (id: string) => join(containersDir, `${id}.json`);
+  const imagePath = (name: string) => join(imagesDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+  const notFound = (ref: string) => errors.notFound('CONTAINER_NOT_FOUND', `No such container: ${ref}`);
+
+  const readContainer = (id: string) => (isPlainName(id) ? readJson<ContainerRecord>(containerPath(id)) : undefined);
+
+  /** The container that owns `name`, ignoring links a crash left behind. */
+  function byName(name: string): ContainerRecord | undefined {
+    const id = isPlainName(name) ? readLink(join(namesDir, name)) : undefined;
+    const record = id === undefined ? undefined : readContainer(id);
+    return record?.name === name ? record : undefined;
+  }
+
+  /** Makes `name` point at `id`; call under the lock. */
+  function claimName(name: string, id: string): void {
+    if (!isPlainName(name)) throw errors.invalidArgument('INVALID_CONTAINER_NAME', `Invalid container name "${name}"`);
+    const path = join(namesDir, name);
+    if (linkExclusive(id, path)) return;
+    if (byName(name) !== undefined) {
+      throw errors.alreadyExists('CONTAINER_NAME_IN_USE', `Conflict. The container name "/${name}" is already in use`);
+    }
+    replaceLink(id, path);
+  }
+
+  function releaseName(name: string, id: string): void {
+    if (isPlainName(name) && readLink(join(namesDir, name)) === id) unlinkIfExists(join(namesDir, name));
+  }
+
+  function findContainer(ref: string): ContainerRecord {
+    const bare = ref.startsWith('/') ? ref.slice(1) : ref;
+    const exact = readContainer(bare) ?? byName(bare);
+    if (exact) return exact;
+    if (/^[a-f0-9]+$/.test(bare)) {
+      const ids = listNames(containersDir, '.json').filter((id) => id.startsWith(bare));
+      if (ids.length > 1) throw errors.invalidArgument('AMBIGUOUS_CONTAINER', `Container id prefix "${bare}" matches more than one container`);
+      const found = ids[0] === undefined ? undefined : readContainer(ids[0]);
+      if (found) return found;
+    }
+    throw notFound(bare);
+  }
+
+  return {
+    getImage: (name) => readJson<ImageRecord>(imagePath(name)),
+    listImages: () => listNames(imagesDir, '.json')
+      .map((n) => readJson<ImageRecord>(join(imagesDir, `${n}.json`)))
+      .filter((r) => r !== undefined)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    putImage: (record) => locked(() => writeJsonAtomic(imagePath(record.name), record)),
+    deleteImage: (name) => locked(() => unlinkIfExists(imagePath(name))),
+    findContainer,
+    listContainers: () => listNames(containersDir, '.json')
+      .map(readContainer)
+      .filter((r) => r !== undefined)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    createContainer: (record) => locked(() => {
+      if (!isPlainName(record.id)) throw errors.invalidArgument('INVALID_CONTAINER_ID', `Invalid container id "${record.id}"`);
+      if (readContainer(record.id)) throw errors.alreadyExists('CONTAINER_EXISTS', `Container "${record.id}" already exists`);
+      claimName(record.name, record.id);
+      writeJsonAtomic(containerPath(record.id), record);
+    }),
+    updateContainer: (id, change) => locked(() => {
+      const record = readContainer(id);
+      if (!record) throw notFound(id);
+      const oldName = record.name;
+      change(record);
+      if (record.name !== oldName) claimName(record.name, id);
+      writeJsonAtomic(containerPath(id), record);
+      if (record.name !== oldName) releaseName(oldName, id);
+      return record;
+    }),
+    deleteContainer: (id) => locked(() => {
+      const record = readContainer(id);
+      if (!isPlainName(id) || !unlinkIfExists(containerPath(id)) || !record) return;
+      releaseName(record.name, id);
+    }),
+    transaction: locked,
+    close: () => undefined,
+  };
+}

@@ -1,0 +1,1 @@
+export { createFsMetadataStore } from './fs-metadata-store.js';
