@@ -43,7 +43,9 @@ export function openEngine(root: string): Engine {
     },
     warn: (message) => process.stderr.write(`berth: warning: ${message}\n`),
   };
-  return createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });
+  const engine = createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });
+  trace('engine open');
+  return engine;
 }
 
 function ensureDir(dir: string): string {
@@ -71,5 +73,8 @@ function version(): string {
   }
 }
 
-const code = await runCli(process.argv.slice(2), { openEngine, commands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() });
-process.exitCode = code;
+trace('cli: modules loaded');
+void runCli(process.argv.slice(2), { openEngine, commands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
+  .then((code) => {
+    process.exitCode = code;
+  });
