@@ -15,17 +15,23 @@ describe('berth run exit codes', () => {
     assert.equal(store.berth(['run', '--rm', busyboxImage, 'sh', '-c', 'exit 3']).code, 3);
   });
 
-  test('a missing command exits 127 and names it', () => {
-    const r = store.berth(['run', '--rm', busyboxImage, 'no-such-command']);
-    assert.equal(r.code, 127);
-    assert.match(r.stderr, /no-such-command/);
-  });
+  for (const runtime of ['crun', 'runc']) {
+    test(`a missing command exits 127 and names it (${runtime})`, () => {
+      const r = store.berth(['run', '--rm', '--runtime', runtime, busyboxImage, 'no-such-command']);
+      assert.equal(r.code, 127);
+      assert.match(r.stderr, /no-such-command/);
+    });
 
-  test('a non-executable file exits 126', () => {
-    const r = store.berth(['run', '--rm', busyboxImage, '/etc/passwd']);
-    assert.equal(r.code, 126);
-    assert.match(r.stderr, /ermission denied/);
-  });
+    test(`a non-executable file exits 126 (${runtime})`, () => {
+      const r = store.berth(['run', '--rm', '--runtime', runtime, busyboxImage, '/etc/passwd']);
+      assert.equal(r.code, 126);
+      assert.match(r.stderr, /ermission denied/);
+    });
+
+    test(`the exit code and OOM record are the same under ${runtime}`, () => {
+      assert.equal(store.berth(['run', '--rm', '--runtime', runtime, busyboxImage, 'sh', '-c', 'exit 42']).code, 42);
+    });
+  }
 
   test('a missing image exits 125 with a message naming the image', () => {
     const r = store.berth(['run', '--rm', 'nosuch/image:9', 'true']);

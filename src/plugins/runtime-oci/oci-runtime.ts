@@ -110,7 +110,7 @@ async function lastLogError(path: string): Promise<string | undefined> {
 /** Turns a runtime's error text into a BerthError of the right kind (both crun's and runc's wording). */
 export function runtimeError(runtime: string, id: string, verb: string, message: string): BerthError {
   const clean = message.replace(/^runc (run|create|start) failed: /, '');
-  if (/executable file .* not found|no such file or directory/i.test(clean) && /exec|executable/i.test(clean)) {
+  if (/executable file (.* )?not found|no such file or directory/i.test(clean) && /exec|executable/i.test(clean)) {
     return errors.notFound('COMMAND_NOT_FOUND', `Cannot start container: ${clean}`);
   }
   if (/permission denied/i.test(clean) && /exec|executable/i.test(clean)) {

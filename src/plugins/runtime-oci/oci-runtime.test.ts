@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { runtimeError } from './oci-runtime.js';
+
+// Messages as crun 1.8.1 and runc 1.1.5 print them on this machine kind (recorded by hand).
+test('a missing command is NotFound with crun\'s and runc\'s wording', () => {
+  for (const message of [
+    'executable file `nonexist` not found in $PATH: No such file or directory',
+    'runc run failed: unable to start container process: exec: "nonexist": executable file not found in $PATH',
+  ]) {
+    const err = runtimeError('crun', 'id', 'run', message);
+    assert.equal(err.code, 'BERTH_E_COMMAND_NOT_FOUND');
+    assert.match(err.message, /nonexist/);
+  }
+});
+
+test('a command that cannot be executed is PermissionDenied', () => {
+  for (const message of ['open executable: Permission denied', 'runc run failed: unable to start container process: exec: "/etc/passwd": permission denied']) {
+    assert.equal(runtimeError('crun', 'id', 'run', message).code, 'BERTH_E_COMMAND_NOT_EXECUTABLE');
+  }
+});
+
+test('other failures keep the runtime\'s message', () => {
+  const err = runtimeError('crun', 'id', 'run', 'cgroups in hybrid mode not supported, drop all controllers from cgroupv2');
+  assert.equal(err.code, 'BERTH_E_RUNTIME_FAILED');
+  assert.match(err.message, /hybrid mode/);
+});
