@@ -1,179 +1,173 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { Database } from '../../base/index.js';
-import { errors, ignoreErrno, openDatabase } from '../../base/index.js';
+import { errnoCode, errors, ignoreErrno } from '../../base/index.js';
 import type { Mount } from '../../core/mount/index.js';
-import type { SnapshotInfo, SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
-
-interface Row {
-  key: string;
-  id: number;
-  kind: SnapshotKind;
-  parent: string | null;
-  created: number;
-  labels: string;
-}
-
-const schema = `CREATE TABLE IF NOT EXISTS snapshots (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  key TEXT NOT NULL UNIQUE,
-  kind TEXT NOT NULL,
-  parent TEXT REFERENCES snapshots(key) ON UPDATE CASCADE,
-  created INTEGER NOT NULL,
-  labels TEXT NOT NULL DEFAULT '{}'
-)`;
+import type { SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
+import { withFileLock } from '../../sys/index.js';
+import { importLegacyDatabase } from './legacy-database.js';
+import type { SnapshotRecord } from './snapshot-records.js';
+import { snapshotRecords, toInfo } from './snapshot-records.js';
 
 /**
- * The overlayfs snapshotter. Each snapshot owns `<root>/<id>/fs` (its files: a layer for
- * committed snapshots, the upper directory for active ones) and `<root>/<id>/work` (overlay's
- * work directory). Directories are numbered so that a deep `lowerdir=` list stays short.
- * Records live in `<root>/metadata.db`; directories are created before their record and
- * removed after it, so a crash leaves at most an orphan directory that `cleanup` removes.
+ * The overlayfs snapshotter. Each snapshot owns a directory `<root>/<id>` (`id`: 8 random hex
+ * digits, claimed by mkdir(2), so a deep `lowerdir=` list stays short) holding `fs` (its files: a
+ * layer for committed snapshots, the upper directory for active ones), `work` (overlay's work
+ * directory) and `info.json` (its record). `<root>/keys/<key>` is a symlink to the id (see
+ * snapshot-records.ts). Changes run under an flock of `<root>/lock`, so several processes may share
+ * a root.
+ *
+ * Crash safety: the directories and info.json are made before the key link, and the key link is
+ * removed before the directories, so a crash leaves at most a directory no key points at, which
+ * `orphans` lists and `cleanup` removes. `commit` links the new name first, rewrites info.json, then
+ * drops the old key's link; a link whose record carries another key is ignored, so each step leaves
+ * either the active snapshot or the committed one. No fsync: a power loss may cost the last
+ * snapshots made (their records read as absent and their directories become orphans), as layer
+ * files themselves are not synced either.
  */
 export function createOverlaySnapshotter(root: string): Snapshotter {
-  let db: Database | undefined;
-  const open = async (): Promise<Database> => {
-    if (!db) {
-      await mkdir(root, { recursive: true });
-      db = openDatabase(join(root, 'metadata.db'), schema);
-    }
-    return db;
+  const records = snapshotRecords(root);
+  const lockPath = join(root, 'lock');
+  let ready = false;
+  const prepareRoot = () => {
+    if (ready) return;
+    mkdirSync(records.keysDir, { recursive: true });
+    // A root made by the SQLite-based snapshotter: import its records once.
+    if (existsSync(join(root, 'metadata.db'))) withFileLock(lockPath, () => importLegacyDatabase(root, records));
+    ready = true;
   };
-  const fsDir = (id: number) => join(root, String(id), 'fs');
+  const locked = <T>(fn: () => T, shared = false): T => {
+    prepareRoot();
+    return withFileLock(lockPath, fn, { shared });
+  };
+  const fsDir = (id: string) => join(root, id, 'fs');
   const notFound = (key: string) => errors.notFound('SNAPSHOT_NOT_FOUND', `Snapshot "${key}" not found`);
 
-  async function row(key: string): Promise<Row> {
-    const r = (await open()).prepare('SELECT * FROM snapshots WHERE key = ?').get(key) as Row | undefined;
+  function get(key: string): SnapshotRecord {
+    prepareRoot();
+    const r = records.lookup(key);
     if (!r) throw notFound(key);
     return r;
   }
 
-  /** fs directories from `key` down to the base layer. */
-  async function chain(key: string): Promise<string[]> {
-    const database = await open();
-    const dirs: string[] = [];
-    let current: string | null = key;
-    while (current !== null) {
-      const r = database.prepare('SELECT id, parent FROM snapshots WHERE key = ?').get(current) as Pick<Row, 'id' | 'parent'> | undefined;
-      if (!r) throw notFound(current);
-      dirs.push(fsDir(r.id));
-      current = r.parent;
+  /** fs directories from the snapshot with directory `id` down to the base layer. */
+  function chain(r: SnapshotRecord): string[] {
+    const dirs = [fsDir(r.id)];
+    for (let current = r; current.parentId !== undefined;) {
+      const parent = records.byId(current.parentId);
+      if (!parent) throw notFound(current.parent ?? current.parentId);
+      dirs.push(fsDir(parent.id));
+      current = parent;
     }
     return dirs;
   }
 
-  async function mountsOf(r: Row): Promise<Mount[]> {
+  function mountsOf(r: SnapshotRecord): Mount[] {
     if (r.kind === 'committed' || r.kind === 'view') {
-      const lowers = await chain(r.key);
-      if (r.kind === 'view' && r.parent !== null) lowers.shift();
+      const lowers = chain(r);
+      if (r.kind === 'view' && r.parentId !== undefined) lowers.shift();
       if (lowers.length === 1) return [{ type: 'bind', source: lowers[0] ?? '', options: ['ro', 'rbind'] }];
       return [{ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] }];
     }
-    if (r.parent === null) return [{ type: 'bind', source: fsDir(r.id), options: ['rw', 'rbind'] }];
-    const lowers = await chain(r.parent);
+    if (r.parentId === undefined) return [{ type: 'bind', source: fsDir(r.id), options: ['rw', 'rbind'] }];
+    const lowers = chain(r).slice(1);
     return [{
       type: 'overlay',
       source: 'overlay',
-      options: ['index=off', `workdir=${join(root, String(r.id), 'work')}`, `upperdir=${fsDir(r.id)}`, `lowerdir=${lowers.join(':')}`],
+      options: ['index=off', `workdir=${join(root, r.id, 'work')}`, `upperdir=${fsDir(r.id)}`, `lowerdir=${lowers.join(':')}`],
     }];
   }
 
-  async function create(key: string, parent: string | undefined, kind: SnapshotKind, labels: Record<string, string>): Promise<Mount[]> {
-    const database = await open();
-    if (parent !== undefined) {
-      const p = await row(parent);
-      if (p.kind !== 'committed') throw errors.failedPrecondition('SNAPSHOT_PARENT_NOT_COMMITTED', `Cannot use snapshot "${parent}" as a parent: it is not committed`);
+  /** Claims a new directory by mkdir(2), which fails when another process took the same id. */
+  function newDirectory(): string {
+    for (;;) {
+      const id = randomBytes(4).toString('hex');
+      try {
+        mkdirSync(join(root, id));
+        return id;
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+      }
     }
-    // Reserve the id first so the directory name is known, then make the directories.
-    let id: number;
-    try {
-      id = Number(database.prepare('INSERT INTO snapshots (key, kind, parent, created, labels) VALUES (?, ?, ?, ?, ?)')
-        .run(`.creating-${key}`, kind, parent ?? null, Date.now(), JSON.stringify(labels)).lastInsertRowid);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${key}" already exists`);
-      throw err;
-    }
-    await mkdir(fsDir(id), { recursive: true });
-    if (kind === 'active' && parent !== undefined) await mkdir(join(root, String(id), 'work'));
-    try {
-      database.prepare('UPDATE snapshots SET key = ? WHERE id = ?').run(key, id);
-    } catch (err) {
-      database.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
-      await rm(join(root, String(id)), { recursive: true, force: true });
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${key}" already exists`);
-      throw err;
-    }
-    return mountsOf(await row(key));
+  }
+
+  function create(key: string, parent: string | undefined, kind: SnapshotKind, labels: Record<string, string>): Mount[] {
+    return locked(() => {
+      const p = parent === undefined ? undefined : get(parent);
+      if (p && p.kind !== 'committed') throw errors.failedPrecondition('SNAPSHOT_PARENT_NOT_COMMITTED', `Cannot use snapshot "${parent}" as a parent: it is not committed`);
+      if (records.lookup(key)) throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${key}" already exists`);
+      const id = newDirectory();
+      mkdirSync(fsDir(id));
+      if (kind === 'active' && p) mkdirSync(join(root, id, 'work'));
+      const record: SnapshotRecord = { id, key, kind, created: Date.now(), labels };
+      if (p) Object.assign(record, { parent: p.key, parentId: p.id });
+      records.write(record);
+      if (!records.link(key, id)) throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${key}" already exists`);
+      return mountsOf(record);
+    });
+  }
+
+
+  function orphans(): string[] {
+    return locked(() => {
+      const owned = new Set(records.all().map((r) => r.id));
+      return readdirSync(root)
+        .filter((n) => (/^[0-9a-f]+$/.test(n) && !owned.has(n)) || n.startsWith('.removing-'))
+        .map((n) => join(root, n));
+    }, true);
   }
 
   return {
-    prepare: (key, parent, options = {}) => create(key, parent, 'active', options.labels ?? {}),
-    view: (key, parent) => create(key, parent, 'view', {}),
-    async mounts(key) {
-      return mountsOf(await row(key));
-    },
+    prepare: async (key, parent, options = {}) => create(key, parent, 'active', options.labels ?? {}),
+    view: async (key, parent) => create(key, parent, 'view', {}),
+    mounts: async (key) => mountsOf(get(key)),
     async commit(name, key) {
-      const database = await open();
-      const r = await row(key);
-      if (r.kind !== 'active') throw errors.failedPrecondition('SNAPSHOT_NOT_ACTIVE', `Cannot commit snapshot "${key}": it is not active`);
-      try {
-        database.prepare("UPDATE snapshots SET key = ?, kind = 'committed' WHERE id = ?").run(name, r.id);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${name}" already exists`);
-        throw err;
-      }
-      await rm(join(root, String(r.id), 'work'), { recursive: true, force: true });
+      locked(() => {
+        const r = get(key);
+        if (r.kind !== 'active') throw errors.failedPrecondition('SNAPSHOT_NOT_ACTIVE', `Cannot commit snapshot "${key}": it is not active`);
+        if (!records.link(name, r.id)) throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${name}" already exists`);
+        records.write({ ...r, key: name, kind: 'committed' });
+        records.unlink(key, r.id);
+        rmSync(join(root, r.id, 'work'), { recursive: true, force: true });
+      });
     },
     async remove(key) {
-      const database = await open();
-      const r = await row(key);
-      const child = database.prepare('SELECT key FROM snapshots WHERE parent = ? LIMIT 1').get(key) as { key: string } | undefined;
-      if (child) throw errors.failedPrecondition('SNAPSHOT_IN_USE', `Cannot remove snapshot "${key}": snapshot "${child.key}" is built on it`);
-      database.prepare('DELETE FROM snapshots WHERE id = ?').run(r.id);
-      await rm(join(root, String(r.id)), { recursive: true, force: true });
+      const doomed = locked(() => {
+        const r = get(key);
+        const child = records.all().find((c) => c.parentId === r.id);
+        if (child) throw errors.failedPrecondition('SNAPSHOT_IN_USE', `Cannot remove snapshot "${key}": snapshot "${child.key}" is built on it`);
+        records.unlink(key, r.id);
+        // Deleted out of the lock (a layer may take long), under a name only `orphans` looks at.
+        const path = join(root, `.removing-${r.id}`);
+        renameSync(join(root, r.id), path);
+        return path;
+      });
+      await rm(doomed, { recursive: true, force: true });
     },
-    async stat(key) {
-      return toInfo(await row(key));
-    },
+    stat: async (key) => toInfo(get(key)),
     async exists(key) {
-      return (await open()).prepare('SELECT 1 FROM snapshots WHERE key = ?').get(key) !== undefined;
+      prepareRoot();
+      return records.lookup(key) !== undefined;
     },
     async walk() {
-      return ((await open()).prepare('SELECT * FROM snapshots ORDER BY id').all() as Row[]).map(toInfo);
+      prepareRoot();
+      return records.all().map(toInfo);
     },
-    async upperDir(key) {
-      return fsDir((await row(key)).id);
-    },
-    async usage(key) {
-      return diskUsage(fsDir((await row(key)).id));
-    },
-    async orphans() {
-      const database = await open();
-      const ids = new Set((database.prepare('SELECT id FROM snapshots').all() as { id: number }[]).map((r) => String(r.id)));
-      const names = await ignoreErrno(['ENOENT'], () => readdir(root), [] as string[]);
-      return names.filter((n) => /^\d+$/.test(n) && !ids.has(n)).map((n) => join(root, n));
-    },
+    upperDir: async (key) => fsDir(get(key).id),
+    usage: async (key) => diskUsage(fsDir(get(key).id)),
+    orphans: async () => orphans(),
     async cleanup() {
-      const database = await open();
-      // Records of creations that never finished (the process died between insert and rename).
-      const stale = database.prepare("SELECT id FROM snapshots WHERE key LIKE '.creating-%' AND created < ?").all(Date.now() - 60_000) as { id: number }[];
-      for (const s of stale) database.prepare('DELETE FROM snapshots WHERE id = ?').run(s.id);
-      const dirs = await this.orphans();
-      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+      const dirs = locked(() => {
+        const found = orphans();
+        found.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+        return found;
+      });
       return dirs.length;
     },
-    close() {
-      db?.close();
-      db = undefined;
-    },
+    close: () => undefined,
   };
-}
-
-function toInfo(r: Row): SnapshotInfo {
-  const info: SnapshotInfo = { key: r.key, kind: r.kind, created: r.created, labels: JSON.parse(r.labels) as Record<string, string> };
-  if (r.parent !== null) info.parent = r.parent;
-  return info;
 }
 
 async function diskUsage(dir: string): Promise<number> {

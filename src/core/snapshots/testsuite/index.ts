@@ -1,0 +1,1 @@
+export { snapshotterSuite } from './snapshotter-suite.js';

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { snapshotterSuite } from '../../core/snapshots/testsuite/index.js';
+import { createOverlaySnapshotter } from './overlay-snapshotter.js';
+
+snapshotterSuite('overlay', createOverlaySnapshotter);
+
+function tempRoot(t: { after(fn: () => void): void }): string {
+  const root = mkdtempSync(join(tmpdir(), 'berth-overlay-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+test('leftovers of crashes are orphans that cleanup removes, and never hide live snapshots', async (t) => {
+  const root = tempRoot(t);
+  const snapshots = createOverlaySnapshotter(root);
+  await snapshots.prepare('extract', undefined);
+  await snapshots.commit('layer', 'extract');
+  await snapshots.prepare('container', 'layer');
+  // Crashes: before the record was written, after it but before the key link, during a removal.
+  mkdirSync(join(root, 'abcd0001', 'fs'), { recursive: true });
+  mkdirSync(join(root, 'abcd0002', 'fs'), { recursive: true });
+  writeFileSync(join(root, 'abcd0002', 'info.json'), JSON.stringify({ key: 'half', kind: 'active', created: 1, labels: {} }));
+  mkdirSync(join(root, '.removing-abcd0003', 'fs'), { recursive: true });
+  writeFileSync(join(root, 'keys', '.tmp-x-1234'), '');
+  // A crash in commit after linking the new name: the link points at a record with another key.
+  symlinkSync((await snapshots.upperDir('container')).split('/').at(-2) ?? '', join(root, 'keys', 'committed-name'));
+  const expected = ['.removing-abcd0003', 'abcd0001', 'abcd0002'].map((n) => join(root, n));
+  assert.deepEqual((await snapshots.orphans()).sort(), expected);
+  assert.equal(await snapshots.exists('committed-name'), false);
+  assert.deepEqual((await snapshots.walk()).map((s) => s.key).sort(), ['container', 'layer']);
+  assert.equal(await snapshots.cleanup(), 3);
+  assert.deepEqual(await snapshots.orphans(), []);
+  await snapshots.commit('committed-name', 'container');
+  assert.equal((await snapshots.stat('committed-name')).kind, 'committed');
+  assert.ok(existsSync(await snapshots.upperDir('layer')));
+});
+
+test('directory ids are short, so a deep lowerdir list stays short', async (t) => {
+  const root = tempRoot(t);
+  const snapshots = createOverlaySnapshotter(root);
+  await snapshots.prepare('extract', undefined);
+  await snapshots.commit(`sha256:${'a'.repeat(64)}`, 'extract');
+  const id = (await snapshots.upperDir(`sha256:${'a'.repeat(64)}`)).slice(root.length + 1, -'/fs'.length);
+  assert.match(id, /^[0-9a-f]{8}$/);
+  assert.deepEqual(readdirSync(root).sort(), [id, 'keys', 'lock'].sort());
+});
