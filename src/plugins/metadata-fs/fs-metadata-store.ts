@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errors } from '../../base/index.js';
@@ -37,7 +37,8 @@ export function createFsMetadataStore(root: string): MetadataStore {
   const containersDir = join(dir, 'containers');
   const namesDir = join(dir, 'names');
   const imagesDir = join(dir, 'images');
-  for (const d of [containersDir, namesDir, imagesDir]) mkdirSync(d, { recursive: true });
+  // images/ is made last, so when it exists the store is complete: one syscall on the common path.
+  if (!existsSync(imagesDir)) for (const d of [containersDir, namesDir, imagesDir]) mkdirSync(d, { recursive: true });
   const lockPath = join(dir, 'lock');
   const locked = <T>(fn: () => T): T => withFileLock(lockPath, fn);
   const containerPath = (id: string) => join(containersDir, `${id}.json`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -134,17 +134,21 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
       });
     },
     async remove(key) {
-      const doomed = locked(() => {
+      const { doomed, committed } = locked(() => {
         const r = get(key);
-        const child = records.all().find((c) => c.parentId === r.id);
+        // Only committed snapshots can be parents, so only they need the walk for children.
+        const child = r.kind === 'committed' ? records.all().find((c) => c.parentId === r.id) : undefined;
         if (child) throw errors.failedPrecondition('SNAPSHOT_IN_USE', `Cannot remove snapshot "${key}": snapshot "${child.key}" is built on it`);
         records.unlink(key, r.id);
-        // Deleted out of the lock (a layer may take long), under a name only `orphans` looks at.
+        // Deleted out of the lock, under a name only `orphans` looks at.
         const path = join(root, `.removing-${r.id}`);
         renameSync(join(root, r.id), path);
-        return path;
+        return { doomed: path, committed: r.kind === 'committed' };
       });
-      await rm(doomed, { recursive: true, force: true });
+      // A container's upper directory is usually small: removing it in this thread skips a trip
+      // through the thread pool. A layer may be large, so it goes without blocking the event loop.
+      if (committed) await rm(doomed, { recursive: true, force: true });
+      else removeTree(doomed);
     },
     stat: async (key) => toInfo(get(key)),
     async exists(key) {
@@ -168,6 +172,16 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     },
     close: () => undefined,
   };
+}
+
+/** rm -rf for small trees, synchronously. */
+function removeTree(path: string): void {
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) removeTree(child);
+    else unlinkSync(child);
+  }
+  rmdirSync(path);
 }
 
 async function diskUsage(dir: string): Promise<number> {
