@@ -62,6 +62,8 @@ const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('../cli/commands/containers.js')).rmCommand,
   inspect: async () => (await import('../cli/commands/containers.js')).inspectCommand,
   system: async () => (await import('../cli/commands/system.js')).systemCommand,
+  build: async () => (await import('../cli/commands/build.js')).buildCommand,
+  image: async () => (await import('../cli/commands/image.js')).imageCommand,
 };
 
 function version(): string {

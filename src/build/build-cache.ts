@@ -1,0 +1,66 @@
+/**
+ * The layer cache index: one small JSON file per step key under `<root>/build-cache/index/`,
+ * mapping the key to the layer the step produced (or to "no change"). Keys are digests of the
+ * step's inputs (see cache-key.ts), never of mtimes. A hit is used only while its blob is still
+ * in the content store.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { Digest } from '../base/index.js';
+import { errnoCode, writeFileAtomic } from '../base/index.js';
+
+export interface CacheRecord {
+  /** The layer's diffID (== its blob digest: layers are stored uncompressed); null when the step changed nothing. */
+  diffId: Digest | null;
+  size: number;
+}
+
+/** The inputs of one step, kept to explain a later miss. */
+export interface StepInputs {
+  label: string;
+  key: string;
+  inputs: Record<string, string>;
+}
+
+export class BuildCache {
+  private readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'build-cache');
+  }
+
+  /** Directory for persistent `RUN --mount=type=cache` contents. */
+  cacheMountDir(id: string): string {
+    return join(this.dir, 'mounts', id);
+  }
+
+  private async readJson<T>(path: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(path, 'utf8')) as T;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      if (err instanceof SyntaxError) return undefined; // a torn file is a miss, never an error
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<CacheRecord | undefined> {
+    return this.readJson<CacheRecord>(join(this.dir, 'index', `${key}.json`));
+  }
+
+  async put(key: string, record: CacheRecord): Promise<void> {
+    await mkdir(join(this.dir, 'index'), { recursive: true });
+    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify(record), { fsync: false });
+  }
+
+  /** The step inputs of the previous build of the same Dockerfile (for --explain-cache). */
+  async lastBuild(id: string): Promise<StepInputs[] | undefined> {
+    return this.readJson<StepInputs[]>(join(this.dir, 'last', `${id}.json`));
+  }
+
+  async saveLastBuild(id: string, steps: StepInputs[]): Promise<void> {
+    await mkdir(join(this.dir, 'last'), { recursive: true });
+    await writeFileAtomic(join(this.dir, 'last', `${id}.json`), JSON.stringify(steps), { fsync: false });
+  }
+}

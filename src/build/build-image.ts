@@ -1,0 +1,116 @@
+/**
+ * buildImage: a Dockerfile and its context to a stored (and named) image.
+ *
+ * Only the stages the target needs are built; independent stages run concurrently. Each stage
+ * starts from an image, an earlier stage or scratch, runs its base's ONBUILD triggers, then its
+ * instructions: config-only ones change the config; WORKDIR, COPY, ADD and RUN are layer steps
+ * (layer-step.ts) keyed for the cache. Nothing is named until every step succeeded, so a failed
+ * build leaves no tag and no image behind (only reusable cache layers).
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { errors, sha256 } from '../base/index.js';
+import type { HistoryEntry, ImageConfig } from '../oci/index.js';
+import { parseReference } from '../oci/index.js';
+import type { EngineContext, ImageService } from '../services/index.js';
+import { BuildCache } from './build-cache.js';
+import type { StepInputs } from './build-cache.js';
+import { parseDockerfile } from './dockerfile/index.js';
+import type { Stage } from './dockerfile/index.js';
+import type { StepEnv } from './layer-step.js';
+import { StageRunner } from './stage-runner.js';
+import type { StageResult } from './stage-runner.js';
+import { planStages } from './stage-plan.js';
+import { PROXY_ARGS } from './stage-state.js';
+import type { BuildOptions, BuildResult } from './types.js';
+import { quietProgress } from './types.js';
+
+export interface BuildDeps {
+  ctx: EngineContext;
+  images: ImageService;
+}
+
+function clampHistory(history: HistoryEntry[], epoch: number | undefined): HistoryEntry[] {
+  if (epoch === undefined) return history;
+  const limit = new Date(epoch * 1000).toISOString();
+  return history.map((h) => (h.created !== undefined && Date.parse(h.created) > epoch * 1000 ? { ...h, created: limit } : h));
+}
+
+function imageConfig(result: StageResult, created: string, epoch: number | undefined): ImageConfig {
+  const s = result.state;
+  return {
+    created,
+    ...(s.author !== undefined ? { author: s.author } : {}),
+    architecture: s.architecture,
+    os: s.os,
+    ...(s.variant !== undefined ? { variant: s.variant } : {}),
+    config: s.config,
+    rootfs: { type: 'layers', diff_ids: s.diffIds },
+    history: clampHistory(s.history, epoch),
+  };
+}
+
+/** Runs a build. Errors are BerthErrors; Dockerfile problems name file:line:column. */
+export async function buildImage(deps: BuildDeps, options: BuildOptions): Promise<BuildResult> {
+  const progress = options.progress ?? quietProgress;
+  const names = (options.tags ?? []).map((t) => parseReference(t).full);
+  const df = parseDockerfile(options.dockerfile.text, { file: options.dockerfile.name });
+  for (const w of df.warnings) progress.note(w);
+  const buildArgs = options.buildArgs ?? {};
+  const plan = planStages(df, { buildArgs, target: options.target });
+  const epoch = options.sourceDateEpoch;
+  const created = epoch !== undefined ? new Date(epoch * 1000).toISOString() : new Date().toISOString();
+  await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
+  const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', 'b-'));
+  const cache = new BuildCache(deps.ctx.paths.root);
+  const stepEnv: StepEnv = {
+    ctx: deps.ctx, cache, noCache: options.noCache ?? false, created,
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const records: StepInputs[] = [];
+  const lastId = sha256(JSON.stringify([options.contextDir, options.dockerfile.name, options.target ?? ''])).slice(7);
+  const previous = options.explainCache ? await cache.lastBuild(lastId) : undefined;
+  let explained = false;
+  const runner = new StageRunner({
+    deps, plan, options, stepEnv, tmpDir, progress,
+    onStep(label, key, inputs, cached) {
+      const index = records.length;
+      records.push({ label, key, inputs });
+      if (!options.explainCache || cached || explained) return;
+      explained = true;
+      progress.note(explainMiss(label, inputs, previous?.[index]));
+    },
+  });
+  try {
+    const result = await runner.stage(plan.target);
+    const unused = Object.keys(buildArgs).filter((k) => !runner.consumedArgs.has(k) && !plan.meta.has(k) && !PROXY_ARGS.includes(k));
+    if (unused.length > 0) progress.note(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed`);
+    const config = imageConfig(result, created, epoch);
+    const image = await deps.images.commit(config, result.state.layers, names);
+    await cache.saveLastBuild(lastId, records);
+    return { id: image.id, manifestDigest: image.manifestDescriptor.digest, names, steps: runner.steps, cachedSteps: runner.cachedSteps };
+  } finally {
+    await runner.close();
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** Why a step missed: the inputs that differ from the same step of the previous build. */
+export function explainMiss(label: string, inputs: Record<string, string>, before: StepInputs | undefined): string {
+  if (!before) return `cache: ${label}: not cached (no earlier build of this step)`;
+  if (before.label !== label) return `cache: ${label}: not cached (the instruction changed; was: ${before.label})`;
+  const changed = Object.keys({ ...inputs, ...before.inputs }).filter((k) => inputs[k] !== before.inputs[k]);
+  if (changed.length === 0) return `cache: ${label}: not cached (an earlier step or the base changed)`;
+  return `cache: ${label}: not cached, changed: ${changed.join(', ')}`;
+}
+
+export function stageLabel(stage: Stage, stageCount: number): string {
+  if (stageCount === 1) return '';
+  return stage.name ?? `stage-${stage.index}`;
+}
+
+export function assertNever(x: never): never {
+  throw errors.unknown('BUILD_INTERNAL', `Unexpected instruction ${JSON.stringify(x)}`);
+}

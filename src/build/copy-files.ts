@@ -1,0 +1,141 @@
+/**
+ * COPY/ADD into a mounted root filesystem, with Docker's rules: a directory source copies its
+ * contents; a file goes into `dest/` when dest is a directory (trailing slash, several sources,
+ * or an existing directory) and is renamed otherwise; modes and symlinks are kept, owners become
+ * root (or `--chown`), `--chmod` applies to copied files and directories, and destination
+ * directories that COPY creates are 0755 owned by the `--chown` user.
+ */
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { basename, join, posix } from 'node:path';
+
+import { errnoCode, errors, secureJoin } from '../base/index.js';
+import type { SourceEntry, SourceRoot } from './context-sources.js';
+import { walkSource } from './context-sources.js';
+
+export interface CopyTarget {
+  /** The mounted root filesystem. */
+  rootfs: string;
+  /** Absolute destination path inside the image. */
+  dest: string;
+  /** Dest was written with a trailing slash, or there are several sources. */
+  destIsDir: boolean;
+  uid: number;
+  gid: number;
+  chmod?: number;
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Creates `path` (inside the image) and its missing parents, 0755 and owned by uid:gid. Returns the host path. */
+export async function mkdirInImage(rootfs: string, path: string, uid: number, gid: number): Promise<string> {
+  const parts = posix.normalize(path).split('/').filter((p) => p !== '');
+  let current = '/';
+  for (const part of parts) {
+    current = posix.join(current, part);
+    const host = await secureJoin(rootfs, current);
+    const st = await lstatOrUndefined(host);
+    if (st?.isDirectory()) continue;
+    if (st) throw errors.failedPrecondition('COPY_NOT_A_DIRECTORY', `Cannot create directory "${current}": a file is in the way`);
+    await mkdir(host, { mode: 0o755 });
+    await chmod(host, 0o755);
+    await lchown(host, uid, gid);
+  }
+  return secureJoin(rootfs, path);
+}
+
+/** Removes what stands at `host` unless it is a directory and `keepDir`. */
+async function clear(host: string, keepDir: boolean): Promise<Stats | undefined> {
+  const st = await lstatOrUndefined(host);
+  if (!st) return undefined;
+  if (keepDir && st.isDirectory()) return st;
+  await rm(host, { recursive: true, force: true });
+  return undefined;
+}
+
+async function copyNode(abs: string, st: Stats, host: string, target: CopyTarget): Promise<void> {
+  const mode = target.chmod ?? st.mode & 0o7777;
+  if (st.isDirectory()) {
+    const existing = await clear(host, true);
+    if (!existing) await mkdir(host);
+    await chmod(host, mode);
+    await lchown(host, target.uid, target.gid);
+    await utimes(host, st.atime, st.mtime);
+  } else if (st.isSymbolicLink()) {
+    await clear(host, false);
+    await symlink(await readlink(abs), host);
+    await lchown(host, target.uid, target.gid);
+    await lutimes(host, st.atime, st.mtime);
+  } else if (st.isFile()) {
+    await clear(host, false);
+    await copyFile(abs, host);
+    await chmod(host, mode);
+    await lchown(host, target.uid, target.gid);
+    await utimes(host, st.atime, st.mtime);
+  }
+  // Sockets, fifos and devices are not copied, as Docker skips them.
+}
+
+/** Copies one resolved source entry to the target. */
+export async function copyEntry(root: SourceRoot, entry: SourceEntry, target: CopyTarget): Promise<void> {
+  // A source named directly is followed when it is a symlink (resolveSources resolved it).
+  const st = entry.st.isSymbolicLink() ? await lstat(entry.abs) : entry.st;
+  if (st.isDirectory()) {
+    const destHost = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
+    await walkSource(root, { ...entry, st }, async (rel, abs, childSt) => {
+      if (rel === '') return; // the directory itself: its contents go into dest
+      await copyNode(abs, childSt, join(destHost, rel), target);
+    });
+    return;
+  }
+  const file = target.destIsDir ? posix.join(target.dest, basename(entry.rel)) : target.dest;
+  await mkdirInImage(target.rootfs, posix.dirname(file), target.uid, target.gid);
+  const existing = await lstatOrUndefined(await secureJoin(target.rootfs, file));
+  const finalPath = existing?.isDirectory() ? posix.join(file, basename(entry.rel)) : file;
+  await copyNode(entry.abs, st, await secureJoin(target.rootfs, finalPath), target);
+}
+
+/** Writes an inline file (COPY <<EOF dest) as 0644 (or --chmod), owned by the target user. */
+export async function writeInlineFile(name: string, content: string, target: CopyTarget): Promise<void> {
+  const file = target.destIsDir ? posix.join(target.dest, name) : target.dest;
+  await mkdirInImage(target.rootfs, posix.dirname(file), target.uid, target.gid);
+  const host = await secureJoin(target.rootfs, file);
+  await clear(host, false);
+  await writeFile(host, content);
+  await chmod(host, target.chmod ?? 0o644);
+  await lchown(host, target.uid, target.gid);
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * A digest of what copying `entries` would produce: names, types, modes, link targets and file
+ * contents (never mtimes or owners), so the cache reuses a COPY whose files are unchanged.
+ */
+export async function hashEntries(root: SourceRoot, entries: readonly SourceEntry[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const entry of entries) {
+    const st = entry.st.isSymbolicLink() ? await lstat(entry.abs) : entry.st;
+    hash.update(`entry ${entry.rel}\0`);
+    await walkSource(root, { ...entry, st }, async (rel, abs, childSt) => {
+      const mode = (childSt.mode & 0o7777).toString(8);
+      if (childSt.isDirectory()) hash.update(`d ${rel} ${mode}\0`);
+      else if (childSt.isSymbolicLink()) hash.update(`l ${rel} ${await readlink(abs)}\0`);
+      else if (childSt.isFile()) hash.update(`f ${rel} ${mode} ${childSt.size} ${await fileDigest(abs)}\0`);
+    });
+  }
+  return hash.digest('hex');
+}

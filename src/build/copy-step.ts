@@ -1,0 +1,169 @@
+/**
+ * COPY and ADD steps: resolve the sources (context, `--from` stage/image, heredocs, ADD URLs),
+ * key the step by what the files contain, and copy them into the stage's filesystem. ADD also
+ * extracts local tar archives (plain, gzip, bzip2, xz) into the destination directory.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+
+import { errors, secureJoin } from '../base/index.js';
+import { applyLayer } from '../core/diff/index.js';
+import { resolveUser } from '../core/spec/index.js';
+import type { SourceEntry, SourceRoot } from './context-sources.js';
+import { resolveSources } from './context-sources.js';
+import type { CopyTarget } from './copy-files.js';
+import { copyEntry, hashEntries, mkdirInImage, writeInlineFile } from './copy-files.js';
+import type { AddInstruction, CopyInstruction } from './dockerfile/index.js';
+import { ShellLexer, expandWord } from './dockerfile/index.js';
+import type { StepEnv } from './layer-step.js';
+import { layerStep } from './layer-step.js';
+import type { StageState } from './stage-state.js';
+import { chainKey, createdBy, expansionEnv } from './stage-state.js';
+
+const run = promisify(execFile);
+
+export interface CopyStepEnv extends StepEnv {
+  context: SourceRoot;
+  tmpDir: string;
+  openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }>;
+  rootKey(from: string): Promise<string>;
+  recordInputs(inputs: Record<string, string>): void;
+}
+
+type Planned =
+  | { kind: 'entries'; root: SourceRoot; entries: SourceEntry[]; mayExtract: boolean }
+  | { kind: 'inline'; name: string; content: string };
+
+function parseChmod(value: string): number {
+  if (!/^0?[0-7]{3,4}$/.test(value)) throw errors.invalidArgument('DOCKERFILE_CHMOD', `Invalid --chmod value "${value}": expected an octal mode such as 755`);
+  return Number.parseInt(value, 8);
+}
+
+async function readEtcFile(rootfs: string, name: string): Promise<string | undefined> {
+  try {
+    return await readFile(await secureJoin(rootfs, `/etc/${name}`), 'utf8');
+  } catch {
+    return undefined; // no passwd/group: only numeric ids resolve, as in Docker
+  }
+}
+
+async function owner(rootfs: string, chown: string | undefined): Promise<{ uid: number; gid: number }> {
+  if (chown === undefined || chown === '') return { uid: 0, gid: 0 };
+  const [passwd, group] = await Promise.all([readEtcFile(rootfs, 'passwd'), readEtcFile(rootfs, 'group')]);
+  let spec = chown;
+  // `--chown=123` means 123:123, as in Docker.
+  if (/^\d+$/.test(chown)) spec = `${chown}:${chown}`;
+  const user = resolveUser(spec, { passwd, group });
+  return { uid: user.uid, gid: user.gid };
+}
+
+function isUrl(path: string): boolean {
+  return /^https?:\/\//i.test(path);
+}
+
+async function download(url: string, dir: string, checksum: string | undefined): Promise<SourceEntry & { root: SourceRoot }> {
+  const response = await fetch(url);
+  if (!response.ok) throw errors.unavailable('ADD_DOWNLOAD_FAILED', `Cannot download "${url}": HTTP ${response.status}`);
+  const data = Buffer.from(await response.arrayBuffer());
+  if (checksum !== undefined) {
+    const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (actual !== checksum) throw errors.dataLoss('ADD_CHECKSUM_MISMATCH', `Downloaded "${url}" has digest "${actual}", expected "${checksum}"`);
+  }
+  const name = basename(new URL(url).pathname) || 'index.html';
+  const root: SourceRoot = { dir, isContext: false, description: 'download' };
+  await writeFile(join(dir, name), data, { mode: 0o600 });
+  const [entry] = await resolveSources(root, name);
+  return { ...(entry as SourceEntry), root };
+}
+
+/** Decompressed bytes of a local tar archive, or undefined when the file is not one. */
+async function archiveBytes(path: string): Promise<Buffer | undefined> {
+  let data = await readFile(path);
+  try {
+    if (data[0] === 0x1f && data[1] === 0x8b) data = gunzipSync(data);
+    else if (data.subarray(0, 3).toString('latin1') === 'BZh') data = (await run('bzip2', ['-dc', path], { encoding: 'buffer', maxBuffer: 1 << 30 })).stdout;
+    else if (data.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) data = (await run('xz', ['-dc', path], { encoding: 'buffer', maxBuffer: 1 << 30 })).stdout;
+  } catch {
+    return undefined; // not decompressible: copied as a plain file, as Docker does
+  }
+  return data.length >= 262 && data.subarray(257, 262).toString('latin1') === 'ustar' ? data : undefined;
+}
+
+function expandHeredoc(content: string, state: StageState): string {
+  return new ShellLexer({ escape: state.escape, rawQuotes: true, rawEscapes: true }).process(content, expansionEnv(state)).result;
+}
+
+export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyInstruction | AddInstruction): Promise<boolean> {
+  const x = (w: string) => expandWord(w, expansionEnv(state), { escape: state.escape });
+  const destWritten = x(ins.dest);
+  const dest = posix.isAbsolute(destWritten) ? destWritten : posix.join(state.config.WorkingDir || '/', destWritten);
+  const endsAsDir = destWritten.endsWith('/') || ['.', '..'].includes(posix.basename(destWritten)) || destWritten === '';
+  const from = ins.kind === 'COPY' && ins.from !== undefined ? x(ins.from) : undefined;
+  const chown = ins.chown === undefined ? undefined : x(ins.chown);
+  const chmod = ins.chmod === undefined ? undefined : parseChmod(x(ins.chmod));
+  if (ins.sources.length > 1 && !endsAsDir) {
+    throw errors.invalidArgument('COPY_DEST_NOT_DIR', `${ins.location.file}:${ins.location.line}:${ins.location.column}: When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
+  }
+  const tmp = await mkdtemp(join(env.tmpDir, 'copy-'));
+  const releases: (() => Promise<void>)[] = [async () => rm(tmp, { recursive: true, force: true })];
+  try {
+    const planned: Planned[] = [];
+    const keyParts: string[] = [];
+    let root = env.context;
+    if (from !== undefined) {
+      const opened = await env.openRoot(from);
+      releases.push(opened.release);
+      root = opened.root;
+      keyParts.push(`from ${await env.rootKey(from)}`);
+    }
+    for (const src of ins.sources) {
+      if (src.kind === 'heredoc') {
+        const content = src.expand ? expandHeredoc(src.content, state) : src.content;
+        planned.push({ kind: 'inline', name: src.name, content });
+        keyParts.push(`inline ${src.name} ${content}`);
+        continue;
+      }
+      const path = x(src.path);
+      if (ins.kind === 'ADD' && isUrl(path)) {
+        const got = await download(path, tmp, ins.checksum);
+        planned.push({ kind: 'entries', root: got.root, entries: [got], mayExtract: false });
+        keyParts.push(`url ${path} ${await hashEntries(got.root, [got])}`);
+        continue;
+      }
+      const entries = await resolveSources(root, path);
+      planned.push({ kind: 'entries', root, entries, mayExtract: ins.kind === 'ADD' && from === undefined });
+      keyParts.push(`path ${path} ${from === undefined ? await hashEntries(root, entries) : ''}`);
+    }
+    const total = planned.reduce((n, p) => n + (p.kind === 'inline' ? 1 : p.entries.length), 0);
+    const destIsDir = endsAsDir || total > 1;
+    const inputs = { instruction: ins.kind, sources: JSON.stringify(keyParts), dest, chown: chown ?? '', chmod: chmod?.toString(8) ?? '' };
+    env.recordInputs(inputs);
+    const key = chainKey(state.key, ...Object.values(inputs));
+    state.key = key;
+    const result = await layerStep(env, state, { key, createdBy: createdBy(ins, state) }, async (rootfs) => {
+      const ids = await owner(rootfs, chown);
+      const target: CopyTarget = { rootfs, dest, destIsDir, ...ids, ...(chmod !== undefined ? { chmod } : {}) };
+      for (const p of planned) {
+        if (p.kind === 'inline') {
+          await writeInlineFile(p.name, p.content, target);
+          continue;
+        }
+        for (const entry of p.entries) {
+          const archive = p.mayExtract && entry.st.isFile() ? await archiveBytes(entry.abs) : undefined;
+          if (archive) {
+            const dir = await mkdirInImage(rootfs, dest, ids.uid, ids.gid);
+            await applyLayer(Readable.from([archive]), dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
+          } else await copyEntry(p.root, entry, target);
+        }
+      }
+    });
+    return result.cached;
+  } finally {
+    for (const release of releases.reverse()) await release();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * One filesystem-changing build step: look the step's key up in the cache; on a miss, prepare an
+ * active snapshot on the stage's top layer, mount it, let the step work in it, then turn the
+ * snapshot's upper directory into a reproducible layer (uncompressed: digest == diffID), store
+ * it and commit the snapshot under its chain id. A step that changes nothing adds no layer.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+
+import type { Digest } from '../base/index.js';
+import { trace } from '../base/index.js';
+import { writeLayer } from '../core/diff/index.js';
+import type { ResolvedImage } from '../core/images/index.js';
+import { chainIds } from '../core/images/index.js';
+import { mountAll, unmountAll } from '../core/mount/index.js';
+import type { Descriptor } from '../oci/index.js';
+import { mediaTypes } from '../oci/index.js';
+import type { EngineContext } from '../services/index.js';
+import { commitOrDiscard, ensureUnpacked } from '../services/index.js';
+import type { BuildCache, CacheRecord } from './build-cache.js';
+import type { StageState } from './stage-state.js';
+
+export interface StepEnv {
+  ctx: EngineContext;
+  cache: BuildCache;
+  noCache: boolean;
+  sourceDateEpoch?: number;
+  /** `created` for history entries. */
+  created: string;
+  signal?: AbortSignal;
+}
+
+/** A stand-in image for a stage's layers, for ensureUnpacked. */
+function stageImage(state: StageState): ResolvedImage {
+  const dummy: Descriptor = { mediaType: mediaTypes.ociConfig, digest: 'sha256:0', size: 0 };
+  return {
+    manifestDescriptor: dummy,
+    manifest: { schemaVersion: 2, config: dummy, layers: state.layers },
+    config: { architecture: state.architecture, os: state.os, config: {}, rootfs: { type: 'layers', diff_ids: state.diffIds } },
+    id: 'sha256:0',
+  };
+}
+
+/** Makes sure the stage's layers are unpacked; returns the top chain id (undefined: no layers). */
+export async function unpackStage(env: StepEnv, state: StageState): Promise<Digest | undefined> {
+  return ensureUnpacked(env.ctx, stageImage(state), env.signal ? { signal: env.signal } : {});
+}
+
+function addLayer(state: StageState, record: CacheRecord, createdBy: string, created: string): void {
+  if (record.diffId === null) {
+    state.history.push({ created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
+    return;
+  }
+  state.layers.push({ mediaType: mediaTypes.ociLayer, digest: record.diffId, size: record.size });
+  state.diffIds.push(record.diffId);
+  state.history.push({ created, created_by: createdBy, comment: 'buildkit.dockerfile.v0' });
+}
+
+/** A cache hit usable now: its blob is still stored. */
+async function lookup(env: StepEnv, key: string): Promise<CacheRecord | undefined> {
+  if (env.noCache) return undefined;
+  const record = await env.cache.get(key);
+  if (!record) return undefined;
+  if (record.diffId !== null && !(await env.ctx.content.has(record.diffId))) return undefined;
+  return record;
+}
+
+/** Mounts a snapshot at a fresh directory, runs `fn`, unmounts. */
+export async function withMounted<T>(env: StepEnv, snapshotKey: string, fn: (rootfs: string) => Promise<T>): Promise<T> {
+  const base = join(env.ctx.paths.root, 'build-mounts');
+  await mkdir(base, { recursive: true });
+  const dir = join(base, snapshotKey.replace(/[^a-zA-Z0-9_-]/g, '_'));
+  await mkdir(dir, { recursive: true });
+  mountAll(await env.ctx.snapshots.mounts(snapshotKey), dir);
+  try {
+    return await fn(dir);
+  } finally {
+    unmountAll(dir);
+    await rmdir(dir).catch(() => undefined);
+  }
+}
+
+async function storeLayer(env: StepEnv, upper: string): Promise<CacheRecord> {
+  const writer = await env.ctx.content.writer();
+  try {
+    const options = { source: 'overlay-upper' as const, onWarning: env.ctx.warn, ...(env.sourceDateEpoch !== undefined ? { sourceDateEpoch: env.sourceDateEpoch } : {}) };
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        writer.write(chunk).then(() => done(), done);
+      },
+    });
+    await pipeline(writeLayer(upper, options), sink);
+    const info = await writer.commit();
+    return { diffId: info.digest, size: info.size };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+export interface LayerStepResult {
+  cached: boolean;
+}
+
+/** Runs (or reuses) one filesystem step and adds its layer to the stage. */
+export async function layerStep(env: StepEnv, state: StageState, step: { key: string; createdBy: string }, work: (rootfs: string, upper: string) => Promise<void>): Promise<LayerStepResult> {
+  const hit = await lookup(env, step.key);
+  if (hit) {
+    addLayer(state, hit, step.createdBy, env.created);
+    return { cached: true };
+  }
+  const parent = await unpackStage(env, state);
+  const snapshotKey = `build-${randomBytes(8).toString('hex')}`;
+  await env.ctx.snapshots.prepare(snapshotKey, parent, { labels: { 'berth.build': step.key } });
+  let committed = false;
+  try {
+    const upper = await env.ctx.snapshots.upperDir(snapshotKey);
+    await withMounted(env, snapshotKey, (rootfs) => work(rootfs, upper));
+    trace('build: step work done');
+    let record: CacheRecord = { diffId: null, size: 0 };
+    if ((await readdir(upper)).length > 0) {
+      record = await storeLayer(env, upper);
+      const chain = chainIds([...state.diffIds, record.diffId as Digest]);
+      await commitOrDiscard(env.ctx, chain[chain.length - 1] as string, snapshotKey);
+      committed = true;
+    }
+    await env.cache.put(step.key, record);
+    addLayer(state, record, step.createdBy, env.created);
+    return { cached: false };
+  } finally {
+    if (!committed) await env.ctx.snapshots.remove(snapshotKey).catch(() => undefined);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * loadBuildContext: turns `berth build CONTEXT` into a directory, the Dockerfile text and the
+ * ignore matcher. CONTEXT is a directory, a tarball (plain or gzip), or `-`: stdin holding
+ * either a tar (the context) or a Dockerfile (an empty context).
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+
+import { errnoCode, errors } from '../base/index.js';
+import { applyLayer } from '../core/diff/index.js';
+import { DockerignoreMatcher, findDockerignore, parseDockerignore } from './dockerignore/index.js';
+
+export interface LoadedContext {
+  dir: string;
+  dockerfile: { text: string; name: string };
+  ignore?: DockerignoreMatcher;
+  /** Removes the temporary directory of a tar context. */
+  cleanup(): Promise<void>;
+}
+
+export interface LoadContextOptions {
+  /** `-f`: a path (relative to the current directory, else to the context) or `-` for stdin. */
+  dockerfile?: string;
+  stdin?: Readable;
+  /** Where temporary context directories go (default: the OS temp dir). */
+  tmpDir?: string;
+}
+
+async function readAll(input: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+function isTarOrGzip(buf: Buffer): boolean {
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return true;
+  return buf.length >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar';
+}
+
+async function extract(data: Buffer, options: LoadContextOptions): Promise<string> {
+  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'berth-context-'));
+  try {
+    await applyLayer(Readable.from([data]), dir, { whiteouts: 'delete', sameOwner: false, layerName: 'the build context' });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
+}
+
+async function readDockerfile(path: string, shown: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') {
+      throw errors.notFound('DOCKERFILE_NOT_FOUND', `Cannot read Dockerfile "${shown}": no such file`);
+    }
+    throw err;
+  }
+}
+
+/** Where `-f` points: as given from the current directory when it exists there, else inside the context. */
+async function locateDockerfile(contextDir: string, name: string | undefined): Promise<string> {
+  if (name === undefined) return join(contextDir, 'Dockerfile');
+  if (isAbsolute(name)) return name;
+  const fromCwd = resolve(name);
+  try {
+    await stat(fromCwd);
+    return fromCwd;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  return join(contextDir, name);
+}
+
+async function ignoreFor(dir: string, dockerfilePath: string | undefined): Promise<DockerignoreMatcher | undefined> {
+  const found = await findDockerignore(dir, dockerfilePath);
+  return found === undefined ? undefined : new DockerignoreMatcher(parseDockerignore(found.text));
+}
+
+/** Loads the context named on the command line. Throws NotFound for a missing context or Dockerfile. */
+export async function loadBuildContext(spec: string, options: LoadContextOptions = {}): Promise<LoadedContext> {
+  let dir: string;
+  let temporary = false;
+  let stdinDockerfile: string | undefined;
+  if (spec === '-') {
+    if (!options.stdin) throw errors.invalidArgument('NO_STDIN', 'Cannot read the build context from stdin');
+    const data = await readAll(options.stdin);
+    if (isTarOrGzip(data)) {
+      dir = await extract(data, options);
+      temporary = true;
+    } else {
+      stdinDockerfile = data.toString('utf8');
+      dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'berth-context-'));
+      temporary = true;
+    }
+  } else {
+    const path = resolve(spec);
+    let st;
+    try {
+      st = await stat(path);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw errors.notFound('CONTEXT_NOT_FOUND', `Cannot use build context "${spec}": no such file or directory`);
+      throw err;
+    }
+    if (st.isDirectory()) dir = path;
+    else {
+      dir = await extract(await readFile(path), options);
+      temporary = true;
+    }
+  }
+  const cleanup = async () => {
+    if (temporary) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    let name: string;
+    let text: string;
+    let dockerfilePath: string | undefined;
+    if (stdinDockerfile !== undefined) {
+      text = stdinDockerfile;
+      name = 'Dockerfile';
+    } else if (options.dockerfile === '-') {
+      if (!options.stdin) throw errors.invalidArgument('NO_STDIN', 'Cannot read the Dockerfile from stdin');
+      text = (await readAll(options.stdin)).toString('utf8');
+      name = 'Dockerfile';
+    } else {
+      dockerfilePath = await locateDockerfile(dir, options.dockerfile);
+      const rel = relative(dir, dockerfilePath);
+      name = rel.startsWith('..') ? dockerfilePath : rel;
+      text = await readDockerfile(dockerfilePath, options.dockerfile ?? 'Dockerfile');
+    }
+    const ignore = await ignoreFor(dir, dockerfilePath);
+    return { dir, dockerfile: { text, name }, ...(ignore ? { ignore } : {}), cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * `RUN --mount=...`: turning parsed mounts into OCI mounts for the step's container.
+ * cache: a persistent directory under `<root>/build-cache/mounts/` (never in a layer; `sharing=locked`
+ * serialises users across processes); bind: from the context or a stage, read-only unless `rw`
+ * (then writes go to a throwaway overlay); tmpfs; secret: the `--secret` file, read-only at
+ * /run/secrets/<id> (never in a layer or the history).
+ */
+import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+
+import { errnoCode, errors, sha256 } from '../base/index.js';
+import { mountAll, unmountAll } from '../core/mount/index.js';
+import type { Mount as OciMount } from '../oci/index.js';
+import type { BuildCache } from './build-cache.js';
+import type { SourceRoot } from './context-sources.js';
+import { resolveSources } from './context-sources.js';
+import type { RunMount } from './dockerfile/index.js';
+
+/** Something mounted for a step, to undo afterwards. */
+export interface PreparedMounts {
+  mounts: OciMount[];
+  /** Secret values to add to the environment (`env=`), never part of the cache key. */
+  env: string[];
+  release(): Promise<void>;
+}
+
+export interface MountSources {
+  cache: BuildCache;
+  tmpDir: string;
+  secrets: Record<string, string>;
+  context: SourceRoot;
+  /** A mounted root of a stage or image for `from=`. */
+  openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }>;
+}
+
+async function acquireLock(path: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
+      if (pid > 0 && !alive(pid)) await rm(path, { force: true });
+      else await new Promise((r) => setTimeout(r, 50));
+      if (signal?.aborted) throw errors.aborted('BUILD_ABORTED', 'The build was aborted');
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) !== 'ESRCH';
+  }
+}
+
+function target(m: RunMount, cwd: string): string {
+  if (m.target === undefined) {
+    if (m.type === 'secret') return `/run/secrets/${m.id ?? ''}`;
+    throw errors.invalidArgument('DOCKERFILE_MOUNT', `Mount of type "${m.type}" needs a target`);
+  }
+  return posix.isAbsolute(m.target) ? posix.normalize(m.target) : posix.join(cwd, m.target);
+}
+
+/** Prepares every mount of a RUN step. On failure, what was already prepared is released. */
+export async function prepareRunMounts(list: readonly RunMount[], cwd: string, src: MountSources): Promise<PreparedMounts> {
+  const out: PreparedMounts = { mounts: [], env: [], release: async () => undefined };
+  const undo: (() => Promise<void>)[] = [];
+  out.release = async () => {
+    for (const fn of undo.reverse()) await fn();
+  };
+  try {
+    for (const m of list) await prepareOne(m, cwd, src, out, undo);
+  } catch (err) {
+    await out.release();
+    throw err;
+  }
+  return out;
+}
+
+async function prepareOne(m: RunMount, cwd: string, src: MountSources, out: PreparedMounts, undo: (() => Promise<void>)[]): Promise<void> {
+  if (m.type === 'ssh') throw errors.notImplemented('MOUNT_SSH', 'RUN --mount=type=ssh is not supported');
+  if (m.type === 'tmpfs') {
+    const size = m.sizeLimit === undefined ? [] : [`size=${m.sizeLimit}`];
+    out.mounts.push({ destination: target(m, cwd), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...size] });
+    return;
+  }
+  if (m.type === 'secret') {
+    const id = m.id ?? posix.basename(m.target ?? '');
+    const file = src.secrets[id];
+    if (file === undefined) {
+      if (m.required) throw errors.notFound('SECRET_NOT_FOUND', `Secret "${id}" is required but was not given (use --secret id=${id},src=FILE)`);
+      return;
+    }
+    if (m.env !== undefined) out.env.push(`${m.env}=${await readFile(file, 'utf8')}`);
+    if (m.env === undefined || m.target !== undefined) out.mounts.push({ destination: target({ ...m, id }, cwd), type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
+    return;
+  }
+  if (m.type === 'cache') {
+    const dest = target(m, cwd);
+    const dir = src.cache.cacheMountDir(sha256(m.id ?? dest).slice(7, 39));
+    let created = false;
+    try {
+      await stat(dir);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      created = true;
+    }
+    if (created) {
+      await chmod(dir, m.mode ?? 0o755);
+      await chown(dir, m.uid ?? 0, m.gid ?? 0);
+    }
+    if (m.sharing === 'locked') undo.push(await acquireLock(`${dir}.lock`));
+    out.mounts.push({ destination: dest, type: 'bind', source: dir, options: ['rbind', 'rw', 'rprivate'] });
+    return;
+  }
+  // bind
+  let root = src.context;
+  if (m.from !== undefined) {
+    const opened = await src.openRoot(m.from);
+    undo.push(opened.release);
+    root = opened.root;
+  }
+  const [entry] = await resolveSources(root, m.source ?? '.');
+  if (!entry) throw errors.notFound('MOUNT_SOURCE_NOT_FOUND', `Cannot mount "${m.source ?? '.'}": not found`);
+  let source = entry.abs;
+  if (!m.readOnly && entry.st.isDirectory()) {
+    // Writes to a rw bind are thrown away, as in BuildKit: an overlay with a temporary upper dir.
+    const tmp = await mkdtemp(join(src.tmpDir, 'bind-'));
+    await Promise.all(['u', 'w', 'm'].map((d) => mkdir(join(tmp, d))));
+    mountAll([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${entry.abs}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }], join(tmp, 'm'));
+    undo.push(async () => {
+      unmountAll(join(tmp, 'm'));
+      await rm(tmp, { recursive: true, force: true });
+    });
+    source = join(tmp, 'm');
+  }
+  out.mounts.push({ destination: target(m, cwd), type: 'bind', source, options: ['rbind', m.readOnly ? 'ro' : 'rw', 'rprivate'] });
+}

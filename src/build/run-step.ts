@@ -1,0 +1,154 @@
+/**
+ * RUN: the command runs as an isolated container on the stage's current filesystem (the same
+ * spec as `berth run`), by default on the host's network so it has outbound access as Docker's
+ * builder gives (`--network=none` isolates it). Its output goes to the progress view as it comes;
+ * a non-zero exit fails the build with the command, the output tail and the exit code.
+ */
+import { open, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { errors } from '../base/index.js';
+import { runBuildProcess } from '../services/index.js';
+import type { RunInstruction, RunMount } from './dockerfile/index.js';
+import { expandWord, heredocText, parseRunMount } from './dockerfile/index.js';
+import { hashEntries } from './copy-files.js';
+import { resolveSources } from './context-sources.js';
+import type { StepEnv } from './layer-step.js';
+import { layerStep } from './layer-step.js';
+import type { MountSources } from './run-mounts.js';
+import { prepareRunMounts } from './run-mounts.js';
+import type { ArgScope, StageState } from './stage-state.js';
+import { DEFAULT_SHELL, PROXY_ARGS, chainKey, createdBy, expansionEnv, runEnv } from './stage-state.js';
+import type { BuildNetwork, BuildProgress } from './types.js';
+
+export interface RunStepEnv extends StepEnv {
+  scope: ArgScope;
+  progress: BuildProgress;
+  step: number;
+  network: BuildNetwork;
+  mountSources: MountSources;
+  runtime?: string;
+  /** Cache-key input for a `from=` stage or image. */
+  rootKey(from: string): Promise<string>;
+  /** Records the inputs of this step's key, for --explain-cache. */
+  recordInputs(inputs: Record<string, string>): void;
+}
+
+const heredocOnly = /^\s*\d*<<-?\s*\S+\s*$/;
+
+/** The process arguments of a RUN, with BuildKit's heredoc rules. */
+export function runArgs(state: StageState, ins: RunInstruction): { args: string[]; script?: { path: string; content: string } } {
+  const shell = state.config.Shell ?? DEFAULT_SHELL;
+  if (ins.command.form === 'exec') return { args: [...ins.command.args] };
+  const [first] = ins.heredocs;
+  if (!first) return { args: [...shell, ins.command.script] };
+  if (ins.heredocs.length === 1 && heredocOnly.test(ins.command.script)) {
+    const content = heredocText(first);
+    if (content.startsWith('#!')) return { args: ['/dev/pipes/heredoc'], script: { path: '/dev/pipes/heredoc', content } };
+    return { args: [...shell, content] };
+  }
+  const bodies = ins.heredocs.map((d) => `${d.content}${d.name}\n`).join('');
+  return { args: [...shell, `${ins.command.script}\n${bodies}`] };
+}
+
+function networkOf(ins: RunInstruction, build: BuildNetwork): 'host' | 'none' {
+  const chosen = ins.network === 'default' ? build : ins.network;
+  return chosen === 'none' ? 'none' : 'host';
+}
+
+async function mountKey(env: RunStepEnv, m: RunMount): Promise<string> {
+  if (m.type === 'secret') return `secret ${m.id ?? ''} ${m.target ?? ''} ${m.env ?? ''}`; // never the value
+  if (m.type !== 'bind') return m.raw;
+  if (m.from !== undefined) return `${m.raw} ${await env.rootKey(m.from)}`;
+  const entries = await resolveSources(env.mountSources.context, m.source ?? '.');
+  return `${m.raw} ${await hashEntries(env.mountSources.context, entries)}`;
+}
+
+/** Streams a growing log file to the progress view and keeps its tail. */
+class LogFollower {
+  private position = 0;
+  private tailText = '';
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly handle: FileHandle, private readonly onChunk: (chunk: Buffer) => void) {}
+  start(): void {
+    this.timer = setInterval(() => void this.drain(), 100);
+  }
+  async drain(): Promise<void> {
+    for (;;) {
+      const buf = Buffer.alloc(65536);
+      const { bytesRead } = await this.handle.read(buf, 0, buf.length, this.position);
+      if (bytesRead === 0) return;
+      this.position += bytesRead;
+      const chunk = buf.subarray(0, bytesRead);
+      this.tailText = (this.tailText + chunk.toString('utf8')).slice(-4096);
+      this.onChunk(chunk);
+    }
+  }
+  async stop(): Promise<string> {
+    if (this.timer) clearInterval(this.timer);
+    await this.drain();
+    return this.tailText.split('\n').slice(-20).join('\n');
+  }
+}
+
+export async function runStep(env: RunStepEnv, state: StageState, ins: RunInstruction): Promise<boolean> {
+  const x = (w: string) => expandWord(w, expansionEnv(state), { escape: state.escape });
+  const mounts = ins.mounts.map((m) => parseRunMount(m.raw, { expand: x }));
+  const { args, script } = runArgs(state, ins);
+  const processEnv = runEnv(state, env.scope);
+  const cwd = state.config.WorkingDir || '/';
+  const user = state.config.User ?? '';
+  const network = networkOf(ins, env.network);
+  const keyEnv = processEnv.filter((e) => !PROXY_ARGS.includes(e.slice(0, e.indexOf('='))));
+  const inputs: Record<string, string> = {
+    command: JSON.stringify(args),
+    env: JSON.stringify(keyEnv),
+    user,
+    workdir: cwd,
+    network,
+    mounts: JSON.stringify(await Promise.all(mounts.map((m) => mountKey(env, m)))),
+    script: script?.content ?? '',
+  };
+  env.recordInputs(inputs);
+  const key = chainKey(state.key, 'RUN', ...Object.values(inputs));
+  state.key = key;
+  const result = await layerStep(env, state, { key, createdBy: createdBy(ins, state) }, async (rootfs, upper) => {
+    const prepared = await prepareRunMounts(mounts, cwd, env.mountSources);
+    const logPath = join(env.mountSources.tmpDir, `run-${env.step}.log`);
+    const log = await open(logPath, 'w+');
+    const follower = new LogFollower(log, (chunk) => env.progress.output(env.step, chunk));
+    let exitCode: number;
+    let tail: string;
+    try {
+      const extra = [...prepared.mounts];
+      if (script) {
+        const file = join(env.mountSources.tmpDir, `heredoc-${env.step}`);
+        await writeFile(file, script.content, { mode: 0o755 });
+        extra.push({ destination: script.path, type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
+      }
+      follower.start();
+      exitCode = await runBuildProcess(env.ctx, {
+        rootfs, args, env: [...processEnv, ...prepared.env], cwd, user, network, mounts: extra,
+        stdio: ['ignore', log.fd, log.fd], upperDir: upper,
+        ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
+        ...(env.signal ? { signal: env.signal } : {}),
+      });
+    } finally {
+      tail = await follower.stop();
+      await log.close();
+      await rm(logPath, { force: true });
+      await prepared.release();
+    }
+    if (exitCode !== 0) {
+      const message = `process "${args.join(' ')}" did not complete successfully: exit code: ${exitCode}`;
+      env.progress.failed(env.step, message, tail);
+      throw errors.failedPrecondition('BUILD_RUN_FAILED', `${location(ins)}: ${message}`);
+    }
+  });
+  return result.cached;
+}
+
+function location(ins: RunInstruction): string {
+  return `${ins.location.file}:${ins.location.line}:${ins.location.column}`;
+}

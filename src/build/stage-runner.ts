@@ -1,0 +1,236 @@
+/**
+ * StageRunner: builds stages on demand (memoized, dependencies concurrently), runs ONBUILD
+ * triggers, dispatches each instruction and reports steps to the progress view.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+
+import { BerthError, errors, isBerthError, secureJoin } from '../base/index.js';
+import { mountAll, unmountAll } from '../core/mount/index.js';
+import { hostPlatform } from '../oci/index.js';
+import { resolveUser } from '../core/spec/index.js';
+import type { ImageService, EngineContext } from '../services/index.js';
+import type { SourceRoot } from './context-sources.js';
+import { copyStep } from './copy-step.js';
+import { mkdirInImage } from './copy-files.js';
+import type { Instruction, Stage } from './dockerfile/index.js';
+import { expandWord, parseDockerfile } from './dockerfile/index.js';
+import type { StepEnv } from './layer-step.js';
+import { layerStep, unpackStage } from './layer-step.js';
+import { runStep } from './run-step.js';
+import type { MountSources } from './run-mounts.js';
+import type { StagePlan } from './stage-plan.js';
+import { findStage } from './stage-plan.js';
+import type { ArgScope, StageState } from './stage-state.js';
+import { DEFAULT_PATH, applyConfigInstruction, chainKey, createdBy, expansionEnv } from './stage-state.js';
+import type { BuildOptions, BuildProgress } from './types.js';
+
+export interface StageResult {
+  state: StageState;
+}
+
+export interface StageRunnerOptions {
+  deps: { ctx: EngineContext; images: ImageService };
+  plan: StagePlan;
+  options: BuildOptions;
+  stepEnv: StepEnv;
+  tmpDir: string;
+  progress: BuildProgress;
+  onStep(label: string, key: string, inputs: Record<string, string>, cached: boolean): void;
+}
+
+const FS_KINDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+
+function cloneState(s: StageState): StageState {
+  return {
+    ...s,
+    config: structuredClone(s.config),
+    layers: [...s.layers],
+    diffIds: [...s.diffIds],
+    history: [...s.history],
+    args: new Map(),
+    cmdSet: false,
+  };
+}
+
+export class StageRunner {
+  readonly consumedArgs = new Set<string>();
+  steps = 0;
+  cachedSteps = 0;
+  private readonly results = new Map<number, Promise<StageResult>>();
+  private readonly cleanups: (() => Promise<void>)[] = [];
+  private readonly context: SourceRoot;
+  private readonly scope: ArgScope;
+
+  constructor(private readonly o: StageRunnerOptions) {
+    this.context = { dir: o.options.contextDir, isContext: true, ignore: o.options.ignore, description: 'build context' };
+    this.scope = { buildArgs: o.options.buildArgs ?? {}, meta: o.plan.meta, automatic: o.plan.automatic };
+  }
+
+  stage(index: number): Promise<StageResult> {
+    let p = this.results.get(index);
+    if (!p) {
+      p = (async () => {
+        await Promise.all((this.o.plan.deps.get(index) ?? []).map((d) => this.stage(d)));
+        return this.runStage(index);
+      })();
+      this.results.set(index, p);
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.cleanups.reverse()) await fn().catch(() => undefined);
+  }
+
+  private label(stage: Stage, k: number, n: number, text: string): string {
+    const name = this.o.plan.stages.length > 1 ? `${stage.name ?? `stage-${stage.index}`} ` : '';
+    return `[${name}${k}/${n}] ${text.replace(/\s+/g, ' ').trim()}`;
+  }
+
+  private async baseState(index: number): Promise<{ state: StageState; triggers: string[] }> {
+    const base = this.o.plan.bases[index];
+    const escape = this.o.plan.escape;
+    if (!base || 'scratch' in base) {
+      const p = hostPlatform();
+      return { state: { config: {}, architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}), layers: [], diffIds: [], history: [], args: new Map(), cmdSet: false, key: chainKey('scratch'), escape }, triggers: [] };
+    }
+    if ('stage' in base) {
+      const parent = (await this.stage(base.stage)).state;
+      return { state: { ...cloneState(parent), escape }, triggers: parent.config.OnBuild ?? [] };
+    }
+    const image = await this.o.deps.images.resolve(base.image);
+    const c = image.config;
+    const state: StageState = {
+      config: structuredClone(c.config ?? {}),
+      ...(c.author !== undefined ? { author: c.author } : {}),
+      architecture: c.architecture, os: c.os, ...(c.variant !== undefined ? { variant: c.variant } : {}),
+      layers: [...image.manifest.layers], diffIds: [...c.rootfs.diff_ids], history: [...(c.history ?? [])],
+      args: new Map(), cmdSet: false, key: chainKey('image', image.id), escape,
+    };
+    return { state, triggers: c.config?.OnBuild ?? [] };
+  }
+
+  private async runStage(index: number): Promise<StageResult> {
+    const stage = this.o.plan.stages[index] as Stage;
+    const { state, triggers } = await this.baseState(index);
+    if (!(state.config.Env ?? []).some((e) => e.startsWith('PATH='))) state.config.Env = [DEFAULT_PATH, ...(state.config.Env ?? [])];
+    const triggerInstructions = triggers.flatMap((t) => parseDockerfile(`FROM scratch\n${t}\n`, { file: `ONBUILD ${t}` }).stages[0]?.instructions ?? []);
+    if (triggers.length > 0) state.config.OnBuild = null;
+    const all = [...triggerInstructions, ...stage.instructions];
+    const n = 1 + all.filter((i) => FS_KINDS.has(i.kind)).length;
+    let k = 1;
+    const fromStep = ++this.steps;
+    this.o.progress.start(fromStep, this.label(stage, k, n, `FROM ${stage.from.image}`));
+    this.o.progress.done(fromStep, 0);
+    for (const ins of all) {
+      if (applyConfigInstruction(state, ins, this.scope)) {
+        if (ins.kind === 'ARG') ins.args.forEach((a) => this.consumedArgs.add(a.name));
+        state.history.push({ created: this.o.stepEnv.created, created_by: createdBy(ins, state), comment: 'buildkit.dockerfile.v0', empty_layer: true });
+        continue;
+      }
+      k++;
+      const step = ++this.steps;
+      const label = this.label(stage, k, n, ins.original);
+      this.o.progress.start(step, label);
+      const started = Date.now();
+      let cached: boolean;
+      try {
+        cached = await this.dispatch(state, ins, step, label);
+      } catch (err) {
+        throw locate(err, ins);
+      }
+      if (cached) {
+        this.cachedSteps++;
+        this.o.progress.cached(step);
+      }
+      this.o.progress.done(step, (Date.now() - started) / 1000);
+    }
+    return { state };
+  }
+
+  private async dispatch(state: StageState, ins: Instruction, step: number, label: string): Promise<boolean> {
+    let recorded: Record<string, string> = {};
+    const recordInputs = (inputs: Record<string, string>) => void (recorded = inputs);
+    let cached: boolean;
+    const common = { ...this.o.stepEnv, recordInputs, rootKey: (f: string) => this.rootKey(f), openRoot: (f: string) => this.openRoot(f) };
+    if (ins.kind === 'RUN') {
+      cached = await runStep({ ...common, scope: this.scope, progress: this.o.progress, step, network: this.o.options.network ?? 'default', mountSources: this.mountSources(), ...(this.o.options.runtime !== undefined ? { runtime: this.o.options.runtime } : {}) }, state, ins);
+    } else if (ins.kind === 'COPY' || ins.kind === 'ADD') {
+      cached = await copyStep({ ...common, context: this.context, tmpDir: this.o.tmpDir }, state, ins);
+    } else if (ins.kind === 'WORKDIR') {
+      cached = await this.workdir(state, ins.path, ins, recordInputs);
+    } else throw errors.unknown('BUILD_INTERNAL', `Unexpected instruction "${ins.kind}"`);
+    this.o.onStep(label, state.key, recorded, cached);
+    return cached;
+  }
+
+  private async workdir(state: StageState, written: string, ins: Instruction, recordInputs: (i: Record<string, string>) => void): Promise<boolean> {
+    const path = expandWord(written, expansionEnv(state), { escape: state.escape });
+    const dir = posix.isAbsolute(path) ? posix.normalize(path) : posix.join(state.config.WorkingDir || '/', path);
+    state.config.WorkingDir = dir;
+    const user = state.config.User ?? '';
+    recordInputs({ workdir: dir, user });
+    state.key = chainKey(state.key, 'WORKDIR', dir, user);
+    const result = await layerStep(this.o.stepEnv, state, { key: state.key, createdBy: createdBy(ins, state) }, async (rootfs) => {
+      const read = async (f: string) => readFile(await secureJoin(rootfs, `/etc/${f}`), 'utf8').catch(() => undefined);
+      const ids = user === '' ? { uid: 0, gid: 0 } : resolveUser(user, { passwd: await read('passwd'), group: await read('group') });
+      await mkdirInImage(rootfs, dir, ids.uid, ids.gid);
+    });
+    return result.cached;
+  }
+
+  private mountSources(): MountSources {
+    return { cache: this.o.stepEnv.cache, tmpDir: this.o.tmpDir, secrets: this.o.options.secrets ?? {}, context: this.context, openRoot: (f) => this.openRoot(f) };
+  }
+
+  private async rootKey(from: string): Promise<string> {
+    const index = findStage(this.o.plan.stages, from, this.o.plan.stages.length);
+    if (index !== undefined) return (await this.stage(index)).state.key;
+    return (await this.o.deps.images.resolve(from)).id;
+  }
+
+  /** Mounts a stage's or image's filesystem read-only, for COPY --from and bind mounts. */
+  async openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }> {
+    const index = findStage(this.o.plan.stages, from, this.o.plan.stages.length);
+    let state: StageState;
+    if (index !== undefined) state = (await this.stage(index)).state;
+    else {
+      const image = await this.o.deps.images.resolve(from);
+      state = { config: {}, architecture: '', os: '', layers: image.manifest.layers, diffIds: image.config.rootfs.diff_ids, history: [], args: new Map(), cmdSet: false, key: '', escape: '\\' };
+    }
+    const description = index !== undefined ? `stage "${from}"` : `image "${from}"`;
+    const top = await unpackStage(this.o.stepEnv, state);
+    const dir = await mkdtemp(join(this.o.tmpDir, 'root-'));
+    if (top === undefined) return { root: { dir, isContext: false, description }, release: async () => rm(dir, { recursive: true, force: true }) };
+    const ctx = this.o.deps.ctx;
+    const key = `build-view-${randomBytes(8).toString('hex')}`;
+    const mounts = await ctx.snapshots.view(key, top);
+    await mkdir(dir, { recursive: true });
+    try {
+      mountAll(mounts, dir);
+    } catch (err) {
+      await ctx.snapshots.remove(key).catch(() => undefined);
+      throw err;
+    }
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      unmountAll(dir);
+      await rmdir(dir).catch(() => undefined);
+      await ctx.snapshots.remove(key).catch(() => undefined);
+    };
+    this.cleanups.push(release);
+    return { root: { dir, isContext: false, description }, release };
+  }
+}
+
+/** Prefixes an error with the instruction's place unless it already names one. */
+function locate(err: unknown, ins: Instruction): unknown {
+  if (!isBerthError(err)) return err;
+  if (/^[^\s:]+:\d+:\d+: /.test(err.message)) return err;
+  const place = `${ins.location.file}:${ins.location.line}:${ins.location.column}`;
+  return new BerthError(err.kind, err.code, `${place}: ${err.message}`, { cause: err, ...(err.hint !== undefined ? { hint: err.hint } : {}) });
+}

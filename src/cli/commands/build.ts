@@ -1,0 +1,209 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Writable } from 'node:stream';
+
+import { errors } from '../../base/index.js';
+import type { BuildNetwork, BuildProgress } from '../../build/index.js';
+import { buildImage, loadBuildContext } from '../../build/index.js';
+import { flagBool, flagList, flagString } from '../args.js';
+
+import type { Command } from '../command.js';
+
+export const buildCommand: Command = {
+  name: 'build',
+  usage: 'build [OPTIONS] PATH | URL | -',
+  description: 'Build an image from a Dockerfile',
+  flags: {
+    tag: { kind: 'list', short: 't', description: "Name and optionally a tag in the 'name:tag' format", value: 'list' },
+    file: { kind: 'string', short: 'f', description: "Name of the Dockerfile (default: 'PATH/Dockerfile')", value: 'string' },
+    'build-arg': { kind: 'list', description: 'Set build-time variables', value: 'list' },
+    target: { kind: 'string', description: 'Set the target build stage to build', value: 'string' },
+    'no-cache': { kind: 'bool', description: 'Do not use cache when building the image' },
+    network: { kind: 'string', description: 'Network for RUN instructions: default (the host network), host or none', value: 'string' },
+    progress: { kind: 'string', description: 'Type of progress output: auto, plain, tty', value: 'string' },
+    quiet: { kind: 'bool', short: 'q', description: 'Suppress the build output and print image ID on success' },
+    secret: { kind: 'list', description: 'Secret to expose to the build: id=mysecret,src=/local/secret', value: 'list' },
+    reproducible: { kind: 'bool', description: 'Build a reproducible image (SOURCE_DATE_EPOCH, default 0)' },
+    'explain-cache': { kind: 'bool', description: 'Say why the first uncached step was not taken from the cache' },
+    platform: { kind: 'string', description: 'Set platform (only the host platform is supported)', value: 'string' },
+    runtime: { kind: 'string', description: 'OCI runtime for RUN steps: crun (default) or runc', value: 'string' },
+  },
+  async run(ctx, args) {
+    const [contextArg] = args.positionals;
+    if (contextArg === undefined || args.positionals.length > 1) {
+      throw errors.invalidArgument('MISSING_ARGUMENT', '"berth build" requires exactly 1 argument', { hint: "See 'berth build --help'" });
+    }
+    const network = flagString(args, 'network') ?? 'default';
+    if (!['default', 'host', 'none'].includes(network)) throw errors.invalidArgument('BUILD_NETWORK', `Unsupported network "${network}": use default, host or none`);
+    const quiet = flagBool(args, 'quiet');
+    const mode = progressMode(flagString(args, 'progress') ?? 'auto', ctx.stderr);
+    const progress = quiet ? silent() : mode === 'plain' ? plainProgress(ctx.stderr) : ttyProgress(ctx.stderr);
+    const buildArgs = parseBuildArgs(flagList(args, 'build-arg'));
+    const epoch = sourceDateEpoch(buildArgs, flagBool(args, 'reproducible'));
+    const engine = ctx.engine();
+    const file = flagString(args, 'file');
+    const loaded = await loadBuildContext(contextArg, { stdin: ctx.stdin, ...(file !== undefined ? { dockerfile: file } : {}) });
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    signals.forEach((s) => process.on(s, stop));
+    try {
+      const target = flagString(args, 'target');
+      const runtime = flagString(args, 'runtime');
+      const result = await buildImage({ ctx: engine.context, images: engine.images }, {
+        contextDir: loaded.dir,
+        dockerfile: loaded.dockerfile,
+        ...(loaded.ignore ? { ignore: loaded.ignore } : {}),
+        tags: flagList(args, 'tag'),
+        buildArgs,
+        ...(target !== undefined ? { target } : {}),
+        noCache: flagBool(args, 'no-cache'),
+        network: network as BuildNetwork,
+        secrets: await parseSecrets(flagList(args, 'secret')),
+        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+        explainCache: flagBool(args, 'explain-cache'),
+        progress,
+        ...(runtime !== undefined ? { runtime } : {}),
+        signal: controller.signal,
+      });
+      if (quiet) ctx.stdout.write(`${result.id}\n`);
+      else {
+        ctx.stderr.write(`writing image ${result.id} done\n`);
+        for (const name of result.names) ctx.stderr.write(`naming to ${name} done\n`);
+      }
+      return 0;
+    } finally {
+      signals.forEach((s) => process.off(s, stop));
+      await loaded.cleanup();
+    }
+  },
+};
+
+function progressMode(value: string, out: Writable): 'plain' | 'tty' {
+  if (value === 'plain') return 'plain';
+  if (value === 'tty') return 'tty';
+  if (value !== 'auto') throw errors.invalidArgument('BUILD_PROGRESS', `Unsupported progress "${value}": use auto, plain or tty`);
+  return (out as Writable & { isTTY?: boolean }).isTTY ? 'tty' : 'plain';
+}
+
+function parseBuildArgs(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq < 0) {
+      // `--build-arg NAME` takes the value from the environment, as Docker does.
+      const value = process.env[item];
+      if (value !== undefined) out[item] = value;
+    } else out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function sourceDateEpoch(buildArgs: Record<string, string>, reproducible: boolean): number | undefined {
+  const raw = buildArgs['SOURCE_DATE_EPOCH'] ?? process.env['SOURCE_DATE_EPOCH'];
+  if (raw !== undefined && raw !== '') {
+    if (!/^\d+$/.test(raw)) throw errors.invalidArgument('SOURCE_DATE_EPOCH', `Invalid SOURCE_DATE_EPOCH "${raw}": expected seconds since the epoch`);
+    return Number(raw);
+  }
+  return reproducible ? 0 : undefined;
+}
+
+/** `--secret id=x,src=FILE` (also `source=`), or `id=x,env=VAR` (from the environment). */
+async function parseSecrets(list: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const spec of list) {
+    const fields = new Map(spec.split(',').map((f) => {
+      const eq = f.indexOf('=');
+      return eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
+    }));
+    const id = fields.get('id');
+    if (!id) throw errors.invalidArgument('BUILD_SECRET', `Invalid --secret "${spec}": id= is required`);
+    const src = fields.get('src') ?? fields.get('source');
+    const envName = fields.get('env');
+    if (src) out[id] = src;
+    else if (envName) {
+      const value = process.env[envName];
+      if (value === undefined) throw errors.notFound('BUILD_SECRET', `Secret "${id}": environment variable "${envName}" is not set`);
+      const file = join(tmpdir(), `berth-secret-${process.pid}-${id}`);
+      await writeFile(file, value, { mode: 0o600 });
+      out[id] = file;
+    } else throw errors.invalidArgument('BUILD_SECRET', `Invalid --secret "${spec}": src= or env= is required`);
+  }
+  return out;
+}
+
+function silent(): BuildProgress {
+  return { start() {}, output() {}, cached() {}, done() {}, failed() {}, note() {} };
+}
+
+/** BuildKit's plain output: `#N label`, the RUN output with timestamps, `#N CACHED` / `#N DONE 0.3s`. */
+function plainProgress(out: Writable): BuildProgress {
+  const started = new Map<number, number>();
+  const labels = new Map<number, string>();
+  const partial = new Map<number, string>();
+  const write = (s: string) => void out.write(s);
+  return {
+    start(step, label) {
+      started.set(step, Date.now());
+      labels.set(step, label);
+      write(`#${step} ${label}\n`);
+    },
+    output(step, chunk) {
+      const text = (partial.get(step) ?? '') + chunk.toString('utf8');
+      const lines = text.split('\n');
+      partial.set(step, lines.pop() ?? '');
+      const t = ((Date.now() - (started.get(step) ?? Date.now())) / 1000).toFixed(3);
+      for (const line of lines) write(`#${step} ${t} ${line}\n`);
+    },
+    cached(step) {
+      write(`#${step} CACHED\n`);
+    },
+    done(step, seconds) {
+      const rest = partial.get(step);
+      if (rest) write(`#${step} ${rest}\n`);
+      partial.delete(step);
+      write(`#${step} DONE ${seconds.toFixed(1)}s\n\n`);
+    },
+    failed(step, message, tail) {
+      write(`#${step} ERROR: ${message}\n------\n > ${labels.get(step) ?? ''}:\n${indent(tail)}------\n`);
+    },
+    note(message) {
+      write(`${message}\n`);
+    },
+  };
+}
+
+/** A compact terminal view: one line per finished step; RUN output only when a step fails. */
+function ttyProgress(out: Writable): BuildProgress {
+  const labels = new Map<number, string>();
+  const cachedSteps = new Set<number>();
+  const write = (s: string) => void out.write(s);
+  write('[+] Building\n');
+  return {
+    start(step, label) {
+      labels.set(step, label);
+    },
+    output() {},
+    cached(step) {
+      cachedSteps.add(step);
+    },
+    done(step, seconds) {
+      const label = labels.get(step) ?? '';
+      write(` => ${cachedSteps.has(step) ? 'CACHED ' : ''}${label}${' '.repeat(Math.max(1, 60 - label.length))}${seconds.toFixed(1)}s\n`);
+    },
+    failed(step, message, tail) {
+      write(` => ERROR ${labels.get(step) ?? ''}\n------\n${indent(tail)}------\n${message}\n`);
+    },
+    note(message) {
+      write(`${message}\n`);
+    },
+  };
+}
+
+function indent(text: string): string {
+  const lines = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+  return lines.map((l) => `    ${l}\n`).join('');
+}
+
+

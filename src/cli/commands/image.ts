@@ -1,0 +1,40 @@
+import { errors } from '../../base/index.js';
+import { bootstrapDebian } from '../../build/index.js';
+import { flagBool, flagString } from '../args.js';
+import type { Command } from '../command.js';
+
+export const imageCommand: Command = {
+  name: 'image',
+  usage: 'image COMMAND',
+  description: 'Manage images\n\nCommands:\n  bootstrap debian:SUITE[-slim]   Build a Debian base image from the Debian archive with mmdebstrap (no registry needed)',
+  flags: {
+    mirror: { kind: 'string', description: "bootstrap: Debian mirror (default: the host's apt mirror)", value: 'string' },
+    quiet: { kind: 'bool', short: 'q', description: "bootstrap: do not show mmdebstrap's output" },
+  },
+  async run(ctx, args) {
+    const [sub, name, ...rest] = args.positionals;
+    if (sub !== 'bootstrap') {
+      throw errors.invalidArgument('UNKNOWN_COMMAND', `Unknown command "berth image ${sub ?? ''}"`, { hint: "See 'berth image --help'" });
+    }
+    if (name === undefined || rest.length > 0) {
+      throw errors.invalidArgument('MISSING_ARGUMENT', '"berth image bootstrap" requires exactly 1 argument: debian:SUITE[-slim]');
+    }
+    const engine = ctx.engine();
+    const mirror = flagString(args, 'mirror');
+    const quiet = flagBool(args, 'quiet');
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.on('SIGINT', stop);
+    try {
+      const result = await bootstrapDebian(engine.images, name, {
+        ...(mirror !== undefined ? { mirror } : {}),
+        ...(quiet ? {} : { onOutput: (chunk: Buffer) => void ctx.stderr.write(chunk) }),
+        signal: controller.signal,
+      });
+      ctx.stdout.write(`${result.id}\n`);
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+    }
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * runBuildProcess: runs one build step's command (a Dockerfile RUN) as an isolated container
+ * process on an already mounted root filesystem, with the same spec generation as `berth run`
+ * (namespaces, capabilities, seccomp, masked paths, cgroups). The builder owns the snapshot and
+ * the mount; this owns the bundle, the runtime call and the cgroup clean-up.
+ */
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { join, posix } from 'node:path';
+
+import { ignoreErrno, newId, secureJoin } from '../base/index.js';
+import type { Stdio } from '../core/runtime/index.js';
+import { buildSpec, resolveUser } from '../core/spec/index.js';
+import type { Mount as OciMount } from '../oci/index.js';
+import type { EngineContext } from './engine-context.js';
+
+export interface BuildProcessOptions {
+  /** Absolute path of the mounted root filesystem (writes land in the step's snapshot). */
+  rootfs: string;
+  args: string[];
+  env: string[];
+  /** Working directory; created when missing, as Docker does. */
+  cwd: string;
+  /** USER as written (`name`, `uid:gid`); resolved against the rootfs's /etc/passwd and /etc/group. */
+  user: string;
+  /** 'host' shares the host's network (outbound access, the builder's default); 'none' isolates it. */
+  network: 'host' | 'none';
+  /** Extra OCI mounts (cache, bind, tmpfs, secret). */
+  mounts: OciMount[];
+  /** stdout and stderr of the process. */
+  stdio: Stdio;
+  runtime?: string;
+  signal?: AbortSignal;
+  /**
+   * The snapshot's upper directory: mount points the runtime had to create (e.g. /etc/hosts, a
+   * cache mount's target) are removed from it afterwards, so they never reach the layer.
+   */
+  upperDir?: string;
+}
+
+/** Runs the process to completion and returns its exit code. Engine failures throw BerthErrors. */
+export async function runBuildProcess(ctx: EngineContext, options: BuildProcessOptions): Promise<number> {
+  const id = `build-${newId().slice(0, 24)}`;
+  const bundle = await mkdtemp(join(ctx.paths.root, 'build-bundles-'));
+  const selection = ctx.runtime(options.runtime);
+  if (selection.warning) ctx.warn(selection.warning);
+  try {
+    const etc = await readEtc(options.rootfs);
+    const user = resolveUser(options.user || undefined, etc);
+    await mkdir(await secureJoin(options.rootfs, options.cwd), { recursive: true });
+    const hostname = options.network === 'host' ? hostHostname() : 'buildkitsandbox';
+    const files = await writeHostFiles(bundle, hostname, options.network);
+    const env = options.env.some((e) => e.startsWith('HOSTNAME=')) ? options.env : [...options.env, `HOSTNAME=${hostname}`];
+    const spec = buildSpec({
+      id,
+      rootfs: options.rootfs,
+      args: options.args,
+      env,
+      cwd: options.cwd,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      hostname,
+      mounts: [...files, ...options.mounts],
+      network: { mode: options.network },
+      cgroupsPath: ctx.cgroups.containerPath(id),
+      seccomp: 'default',
+    });
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
+    const stubs = options.upperDir === undefined ? [] : await missingPaths(options.rootfs, (spec.mounts ?? []).map((m) => m.destination));
+    try {
+      return (await selection.driver.run(id, bundle, runOptions)).exitCode;
+    } finally {
+      if (options.upperDir !== undefined) await removeStubs(options.upperDir, stubs);
+    }
+  } finally {
+    ctx.cgroups.remove(id);
+    await rm(bundle, { recursive: true, force: true });
+  }
+}
+
+/** The mount destinations (and their parents) that do not exist in the rootfs yet, deepest last. */
+async function missingPaths(rootfs: string, destinations: string[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const dest of destinations) {
+    const parts = posix.normalize(dest).split('/').filter((p) => p !== '');
+    for (let i = 1; i <= parts.length; i++) {
+      const path = `/${parts.slice(0, i).join('/')}`;
+      if (out.has(path)) continue;
+      const exists = await ignoreErrno(['ENOENT', 'ENOTDIR'], async () => (await lstat(join(rootfs, path)), true), false);
+      if (!exists) out.add(path);
+    }
+  }
+  return [...out].sort();
+}
+
+/** Removes mount stubs from the upper dir: empty files and empty directories only, deepest first. */
+async function removeStubs(upper: string, paths: string[]): Promise<void> {
+  for (const path of [...paths].reverse()) {
+    const host = join(upper, path);
+    const st = await ignoreErrno(['ENOENT', 'ENOTDIR'], () => lstat(host), undefined);
+    if (!st) continue;
+    if (st.isFile() && st.size === 0) await rm(host);
+    else if (st.isDirectory() && (await readdir(host)).length === 0) await rmdir(host);
+  }
+}
+
+async function readEtc(rootfs: string): Promise<{ passwd?: string; group?: string }> {
+  const read = async (name: string) => ignoreErrno(['ENOENT', 'ENOTDIR', 'ELOOP'], async () => readFile(await secureJoin(rootfs, `/etc/${name}`), 'utf8'), undefined);
+  const [passwd, group] = await Promise.all([read('passwd'), read('group')]);
+  return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
+}
+
+/** /etc/hosts, /etc/hostname and /etc/resolv.conf for the step, bind-mounted (never part of a layer). */
+async function writeHostFiles(bundle: string, name: string, network: 'host' | 'none'): Promise<OciMount[]> {
+  const hosts = network === 'host'
+    ? await ignoreErrno(['ENOENT'], () => readFile('/etc/hosts', 'utf8'), '127.0.0.1\tlocalhost\n')
+    : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
+  const resolv = await ignoreErrno(['ENOENT'], () => readFile('/etc/resolv.conf', 'utf8'), '');
+  const files: [string, string][] = [['hosts', hosts], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
+  await Promise.all(files.map(([file, text]) => writeFile(join(bundle, file), text)));
+  return files.map(([file]) => ({ destination: `/etc/${file}`, type: 'bind', source: join(bundle, file), options: ['rbind', 'rprivate', 'ro'] }));
+}
