@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,4 +49,37 @@ test('directory ids are short, so a deep lowerdir list stays short', async (t) =
   const id = (await snapshots.upperDir(`sha256:${'a'.repeat(64)}`)).slice(root.length + 1, -'/fs'.length);
   assert.match(id, /^[0-9a-f]{8}$/);
   assert.deepEqual(readdirSync(root).sort(), [id, 'keys', 'lock'].sort());
+});
+
+/** Runs `body` in a new node process with `snapshots` open on `root`, all starting at `startAt`. */
+function child(root: string, startAt: number, body: string): Promise<string> {
+  const script = `const { createOverlaySnapshotter } = await import(${JSON.stringify(new URL('./overlay-snapshotter.js', import.meta.url).href)});
+    const snapshots = createOverlaySnapshotter(${JSON.stringify(root)});
+    while (Date.now() < ${startAt});
+    ${body}`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => proc.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code}`)))));
+}
+
+test('two processes preparing, committing and removing on one root: each key has one winner, nothing leaks', async (t) => {
+  const root = tempRoot(t);
+  const snapshots = createOverlaySnapshotter(root);
+  await snapshots.prepare('extract', undefined);
+  await snapshots.commit('base', 'extract');
+  const body = `const won = [];
+    for (let i = 0; i < 30; i++) {
+      try { await snapshots.prepare('shared-' + i, 'base'); won.push(true); }
+      catch (err) { if (err.code !== 'BERTH_E_SNAPSHOT_EXISTS') throw err; won.push(false); }
+      await snapshots.prepare('own-' + process.pid + '-' + i, 'base');
+      await snapshots.commit('layer-' + process.pid + '-' + i, 'own-' + process.pid + '-' + i);
+      await snapshots.remove('layer-' + process.pid + '-' + i);
+    }
+    process.stdout.write(JSON.stringify(won));`;
+  const startAt = Date.now() + 500;
+  const [a, b] = (await Promise.all([child(root, startAt, body), child(root, startAt, body)])).map((out) => JSON.parse(out) as boolean[]);
+  for (let i = 0; i < 30; i++) assert.notEqual(a?.[i], b?.[i], `shared-${i} has exactly one winner`);
+  assert.equal((await snapshots.walk()).length, 31);
+  assert.deepEqual(await snapshots.orphans(), []);
 });

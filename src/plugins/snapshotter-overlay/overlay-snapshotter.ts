@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { errnoCode, errors, ignoreErrno } from '../../base/index.js';
 import type { Mount } from '../../core/mount/index.js';
@@ -163,12 +163,16 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     usage: async (key) => diskUsage(fsDir(get(key).id)),
     orphans: async () => orphans(),
     async cleanup() {
-      const dirs = locked(() => {
-        const found = orphans();
-        found.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
-        return found;
-      });
-      return dirs.length;
+      // Under the lock, only rename orphans out of the way; deleting them may take long.
+      const doomed = locked(() => orphans().map((dir) => {
+        const name = basename(dir);
+        if (name.startsWith('.removing-')) return dir;
+        renameSync(dir, join(root, `.removing-${name}`));
+        return join(root, `.removing-${name}`);
+      }));
+      // Another process may be deleting the same `.removing-*` directory: rm tolerates that.
+      for (const dir of doomed) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      return doomed.length;
     },
     close: () => undefined,
   };
