@@ -3,8 +3,10 @@
 // open, findContainer (miss) + createContainer + updateContainer ×2 + deleteContainer, and a
 // snapshot prepare + mounts + remove on an image layer. Each sample is a new node process.
 //   node bench/store-open.mjs [--dist DIR] [--metadata sqlite|fs] [--runs N]
+// Both plugins are bundled into one file with esbuild first, as the CLI is (tools/bundle.mjs).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     metadata: { type: 'string', default: 'fs' },
     runs: { type: 'string', default: '30' },
     child: { type: 'string' },
+    bundle: { type: 'string' },
   },
 });
 const factories = {
@@ -30,10 +33,9 @@ function record(id, name) {
 
 async function child(root) {
   const t0 = performance.now();
-  const meta = await import(join(values.dist, metaModule));
-  const snap = await import(join(values.dist, 'plugins/snapshotter-overlay/index.js'));
+  const plugins = await import(values.bundle);
   const t1 = performance.now();
-  const store = meta[metaFactory](root);
+  const store = plugins[metaFactory](root);
   const id = `${process.pid.toString(16).padStart(8, '0')}${'0'.repeat(56)}`;
   try { store.findContainer('no-such-name'); } catch { /* expected */ }
   store.createContainer(record(id, `bench-${process.pid}`));
@@ -41,7 +43,7 @@ async function child(root) {
   store.updateContainer(id, (r) => { r.state.status = 'exited'; });
   store.deleteContainer(id);
   const t2 = performance.now();
-  const snapshots = snap.createOverlaySnapshotter(join(root, 'snapshots'));
+  const snapshots = plugins.createOverlaySnapshotter(join(root, 'snapshots'));
   await snapshots.prepare(`container-${id}`, 'layer-2');
   await snapshots.mounts(`container-${id}`);
   await snapshots.remove(`container-${id}`);
@@ -70,13 +72,20 @@ if (values.child) {
 } else {
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   await setup(root);
+  // The bundle sits in dist/ so that the addon lookup (build/Release above it) works as in the CLI.
+  const bundle = join(values.dist, `.bench-${values.metadata}.mjs`);
+  await build({
+    stdin: { contents: `export * from './${metaModule}'; export * from './plugins/snapshotter-overlay/index.js';`, resolveDir: values.dist, loader: 'js' },
+    bundle: true, platform: 'node', format: 'esm', outfile: bundle, external: ['better-sqlite3'], logLevel: 'error',
+  });
   const samples = [];
   for (let i = 0; i < Number(values.runs); i++) {
-    const out = spawnSync(process.execPath, [import.meta.filename, '--child', root, '--dist', values.dist, '--metadata', values.metadata], { encoding: 'utf8' });
+    const out = spawnSync(process.execPath, [import.meta.filename, '--child', root, '--dist', values.dist, '--metadata', values.metadata, '--bundle', bundle], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(out.stderr);
     samples.push(JSON.parse(out.stdout));
   }
   rmSync(root, { recursive: true, force: true });
+  rmSync(bundle);
   const median = (k) => samples.map((s) => s[k]).sort((a, b) => a - b)[Math.floor(samples.length / 2)].toFixed(2);
   console.log(`metadata=${values.metadata} dist=${values.dist} runs=${samples.length} (median ms)`);
   console.log(`  import ${median('import')}  metadata ops ${median('metadata')}  snapshot ops ${median('snapshots')}  total ${median('total')}`);
