@@ -10,7 +10,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { errors, sha256 } from '../base/index.js';
+import { BerthError, errors, isBerthError, sha256 } from '../base/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
 import type { EngineContext, ImageService } from '../services/index.js';
@@ -55,7 +55,7 @@ function imageConfig(result: StageResult, created: string, epoch: number | undef
 export async function buildImage(deps: BuildDeps, options: BuildOptions): Promise<BuildResult> {
   const progress = options.progress ?? quietProgress;
   const names = (options.tags ?? []).map((t) => parseReference(t).full);
-  const df = parseDockerfile(options.dockerfile.text, { file: options.dockerfile.name });
+  const df = parse(options.dockerfile.text, options.dockerfile.name);
   for (const w of df.warnings) progress.note(w);
   const buildArgs = options.buildArgs ?? {};
   const plan = planStages(df, { buildArgs, target: options.target });
@@ -94,6 +94,18 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions): Promis
   } finally {
     await runner.close();
     await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** Parses, adding Docker's "line N" wording to errors (its tools and users look for it). */
+function parse(text: string, file: string): ReturnType<typeof parseDockerfile> {
+  try {
+    return parseDockerfile(text, { file });
+  } catch (err) {
+    const place = isBerthError(err) ? /^.*?:(\d+):(\d+): /.exec(err.message) : null;
+    if (!isBerthError(err) || !place) throw err;
+    const hint = `Dockerfile parse error on line ${place[1] ?? ''}${err.hint !== undefined ? `: ${err.hint}` : ''}`;
+    throw new BerthError(err.kind, err.code, err.message, { cause: err, hint });
   }
 }
 

@@ -1,0 +1,118 @@
+/**
+ * The fixture corpus (test/fixtures/build): every case is built with berth on the same busybox
+ * base Docker used, and the image config and file tree must match what Docker 20.10 produced.
+ * Error cases must fail and name what Docker's message names. Root, real crun/runc and overlayfs.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { BuildStore, TreeEntry } from './build-test-harness.js';
+import { createBuildStore, fixturesDir, imageConfigBlob, imageTree, inspectImage } from './build-test-harness.js';
+
+interface CaseArgs {
+  file?: string;
+  target?: string;
+  buildArgs?: Record<string, string>;
+  dependsOn?: string[];
+  emptyDirs?: string[];
+  mentions?: string[];
+}
+
+interface Expected {
+  source: string;
+  config: Record<string, unknown>;
+  author: string;
+  diffBase: string | null;
+  files: TreeEntry[];
+}
+
+const stringFields = new Set(['WorkingDir', 'User']);
+
+function readArgs(dir: string): CaseArgs {
+  const path = join(dir, 'args.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as CaseArgs) : {};
+}
+
+/** A copy of the case with modes normalized as record.sh does, and its empty directories. */
+function prepareContext(dir: string, work: string, args: CaseArgs): string {
+  const ctx = join(work, dir.split('/').pop() as string);
+  spawnSync('cp', ['-a', dir, ctx]);
+  for (const d of args.emptyDirs ?? []) mkdirSync(join(ctx, d), { recursive: true, mode: 0o755 });
+  spawnSync('sh', ['-c', 'find "$1" -type d -exec chmod 0755 {} + -o -type f -perm /111 -exec chmod 0755 {} + -o -type f -exec chmod 0644 {} +', 'sh', ctx]);
+  return ctx;
+}
+
+function buildFlags(ctx: string, args: CaseArgs): string[] {
+  const flags = ['--network', 'none', '--progress', 'plain', '-f', join(ctx, args.file ?? 'Dockerfile')];
+  if (args.target) flags.push('--target', args.target);
+  for (const [k, v] of Object.entries(args.buildArgs ?? {})) flags.push('--build-arg', `${k}=${v}`);
+  return flags;
+}
+
+describe('build fixtures match Docker', { concurrency: false }, () => {
+  let store: BuildStore;
+  let work: string;
+  const built = new Set<string>();
+
+  before(() => {
+    store = createBuildStore();
+    work = mkdtempSync(join(tmpdir(), 'berth-fixture-ctx-'));
+  });
+  after(() => {
+    store.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  function build(name: string): { code: number; stderr: string } {
+    const dir = join(fixturesDir, 'cases', name);
+    const args = readArgs(dir);
+    for (const dep of args.dependsOn ?? []) if (!built.has(dep)) build(dep);
+    const ctx = prepareContext(dir, work, args);
+    const r = store.berth(['build', ...buildFlags(ctx, args), '-t', `fixture/${name}`, ctx]);
+    if (r.code === 0) built.add(name);
+    return r;
+  }
+
+  for (const name of readdirSync(join(fixturesDir, 'cases')).sort()) {
+    test(name, async () => {
+      const expected = JSON.parse(readFileSync(join(fixturesDir, 'cases', name, 'expected.json'), 'utf8')) as Expected;
+      if (!built.has(name)) {
+        const r = build(name);
+        assert.equal(r.code, 0, `build of ${name} failed:\n${r.stderr}`);
+      }
+      const image = inspectImage(store, `fixture/${name}`);
+      for (const [key, want] of Object.entries(expected.config)) {
+        const got = image.Config[key] ?? (stringFields.has(key) ? '' : null);
+        assert.deepEqual(got, want, `Config.${key}`);
+      }
+      assert.equal(imageConfigBlob(store, `fixture/${name}`).author ?? '', expected.author, 'Author');
+      const tree = await imageTree(store, `fixture/${name}`, expected.diffBase ?? undefined);
+      assert.equal(tree.baseApplied, expected.diffBase !== null, 'the image starts with the base layer');
+      assert.deepEqual(tree.files, expected.files);
+    });
+  }
+
+  for (const name of readdirSync(join(fixturesDir, 'errors')).sort()) {
+    test(`error: ${name}`, () => {
+      const dir = join(fixturesDir, 'errors', name);
+      const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { mentions: string[] };
+      const args = readArgs(dir);
+      const ctx = prepareContext(dir, work, args);
+      const r = store.berth(['build', ...buildFlags(ctx, args), '-t', `fixture-error/${name}`, ctx]);
+      assert.notEqual(r.code, 0, `build of ${name} should fail`);
+      for (const m of expected.mentions) assert.ok(r.stderr.includes(m), `the error names "${m}":\n${r.stderr}`);
+      assert.notEqual(store.berth(['inspect', `fixture-error/${name}`]).code, 0, 'a failed build leaves no tag');
+    });
+  }
+
+  test('the store is consistent after all of it', () => {
+    const r = store.berth(['system', 'check']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+});
+
+
