@@ -7,6 +7,7 @@ import type { ContainerRecord } from '../../core/containers/index.js';
 import type { ImageRecord } from '../../core/images/index.js';
 import type { MetadataStore } from '../../core/metadata/index.js';
 import { withFileLock } from '../../sys/index.js';
+import { importLegacyDatabase } from './legacy-database.js';
 import { isPlainName, linkExclusive, listNames, readJson, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from './record-files.js';
 
 /**
@@ -16,6 +17,8 @@ import { isPlainName, linkExclusive, listNames, readJson, readLink, replaceLink,
  *   names/<name>           symlink → container id; symlink(2) fails with EEXIST, so a name has one owner
  *   images/<hex>.json      one image record; <hex> = sha256 of the image name (names contain `/` and `:`)
  *   lock                   flock(2) file: every change runs under its exclusive lock
+ *   format                 `{"version":1}`, written when the layout is complete (and an old
+ *                          `<root>/metadata.db` of metadata-sqlite imported)
  *
  * Several processes at once: changes (and `transaction`) hold the exclusive lock, so a
  * read-modify-write never loses another process's write; the lock is reentrant within a process.
@@ -37,12 +40,28 @@ export function createFsMetadataStore(root: string): MetadataStore {
   const containersDir = join(dir, 'containers');
   const namesDir = join(dir, 'names');
   const imagesDir = join(dir, 'images');
-  // images/ is made last, so when it exists the store is complete: one syscall on the common path.
-  if (!existsSync(imagesDir)) for (const d of [containersDir, namesDir, imagesDir]) mkdirSync(d, { recursive: true });
   const lockPath = join(dir, 'lock');
   const locked = <T>(fn: () => T): T => withFileLock(lockPath, fn);
   const containerPath = (id: string) => join(containersDir, `${id}.json`);
   const imagePath = (name: string) => join(imagesDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+
+  // `format` is written once the layout is complete: one syscall on every later open.
+  const formatPath = join(dir, 'format');
+  if (!existsSync(formatPath)) {
+    mkdirSync(dir, { recursive: true });
+    locked(() => {
+      if (existsSync(formatPath)) return;
+      for (const d of [containersDir, namesDir, imagesDir]) mkdirSync(d, { recursive: true });
+      importLegacyDatabase(root, {
+        putImage: (record) => writeJsonAtomic(imagePath(record.name), record),
+        putContainer(record) {
+          writeJsonAtomic(containerPath(record.id), record);
+          replaceLink(record.id, join(namesDir, record.name));
+        },
+      });
+      writeJsonAtomic(formatPath, { version: 1 });
+    });
+  }
   const notFound = (ref: string) => errors.notFound('CONTAINER_NOT_FOUND', `No such container: ${ref}`);
 
   const readContainer = (id: string) => (isPlainName(id) ? readJson<ContainerRecord>(containerPath(id)) : undefined);
