@@ -1,0 +1,130 @@
+/**
+ * Bad input and RUN mounts, end to end through `berth build` (root, real runtime): errors name
+ * the file, line and column or the offending path; a failed build leaves no tag and no image;
+ * secrets never reach a layer or the history.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { BuildStore } from './build-test-harness.js';
+import { createBuildStore, imageConfigBlob, imageTree } from './build-test-harness.js';
+
+describe('build input', { concurrency: false }, () => {
+  let store: BuildStore;
+  let work: string;
+  let n = 0;
+
+  /** A fresh context holding `files` (a value of null makes a directory). */
+  function context(files: Record<string, string | null>): string {
+    const dir = join(work, `ctx-${n++}`);
+    mkdirSync(dir);
+    for (const [name, text] of Object.entries(files)) {
+      if (text === null) mkdirSync(join(dir, name), { recursive: true });
+      else writeFileSync(join(dir, name), text);
+    }
+    return dir;
+  }
+  const build = (dir: string, ...extra: string[]) => store.berth(['build', '--progress', 'plain', '--network', 'none', ...extra, dir], { env: { BERTH_DEBUG: '1' } });
+
+  before(() => {
+    store = createBuildStore();
+    work = mkdtempSync(join(tmpdir(), 'berth-input-'));
+  });
+  after(() => {
+    store.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('an unknown instruction names file, line and column', () => {
+    const r = build(context({ Dockerfile: 'FROM berth-test/busybox:1\n\n  FOOBAR x\n' }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Dockerfile:3:3: /);
+    assert.match(r.stderr, /BERTH_E_DOCKERFILE_UNKNOWN_INSTRUCTION/);
+  });
+
+  test('a syntax error names file, line and column', () => {
+    const r = build(context({ 'app.Dockerfile': 'FROM berth-test/busybox:1\nENV ONLYKEY\n' }), '-f', 'app.Dockerfile');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /app\.Dockerfile:2:1: /);
+  });
+
+  test('COPY ../x is refused', () => {
+    const r = build(context({ Dockerfile: 'FROM berth-test/busybox:1\nCOPY ../outside.txt /x\n' }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /BERTH_E_COPY_OUTSIDE_CONTEXT/);
+    assert.match(r.stderr, /"\.\.\/outside\.txt"/);
+  });
+
+  test('symlinks leaving the context are refused, as source or on the way', () => {
+    writeFileSync(join(work, 'secret.txt'), 'host secret\n');
+    for (const line of ['COPY escape /x', 'COPY escape-dir/secret.txt /x', 'COPY abs /x']) {
+      const dir = context({ Dockerfile: `FROM berth-test/busybox:1\n${line}\n` });
+      symlinkSync('../secret.txt', join(dir, 'escape'));
+      symlinkSync('..', join(dir, 'escape-dir'));
+      symlinkSync('/etc/passwd', join(dir, 'abs'));
+      const r = build(dir);
+      assert.notEqual(r.code, 0, line);
+      assert.match(r.stderr, /BERTH_E_COPY_OUTSIDE_CONTEXT/, line);
+    }
+  });
+
+  test('a missing source is named', () => {
+    const r = build(context({ Dockerfile: 'FROM berth-test/busybox:1\nCOPY here.txt not-here.txt /dst/\n', 'here.txt': 'x' }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /BERTH_E_COPY_SOURCE_NOT_FOUND/);
+    assert.match(r.stderr, /"not-here\.txt"/);
+  });
+
+  test('a failing RUN shows its output and exit code, and leaves no tag and no image', () => {
+    const before = store.berth(['images', '-q']).stdout;
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN echo first > /f\nRUN echo "about to fail" && exit 7\n' });
+    const r = build(dir, '-t', 'should-not-exist');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /about to fail/);
+    assert.match(r.stderr, /exit code: 7/);
+    assert.match(r.stderr, /Dockerfile:3:1/);
+    assert.notEqual(store.berth(['inspect', 'should-not-exist']).code, 0);
+    assert.equal(store.berth(['images', '-q']).stdout, before);
+    const check = store.berth(['system', 'check']);
+    assert.equal(check.code, 0, check.stdout);
+  });
+
+  test('a secret is readable in RUN and never stored in a layer or the history', async () => {
+    const secretFile = join(work, 'token');
+    writeFileSync(secretFile, 's3cr3t-value');
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN --mount=type=secret,id=token wc -c < /run/secrets/token > /checked\n' });
+    const r = build(dir, '--secret', `id=token,src=${secretFile}`, '-t', 'secret-test');
+    assert.equal(r.code, 0, r.stderr);
+    const tree = await imageTree(store, 'secret-test', 'berth-test/busybox:1');
+    assert.deepEqual(tree.files.map((f) => f.path), ['/checked']);
+    assert.equal(tree.files[0]?.text?.trim(), '12');
+    assert.ok(!JSON.stringify(imageConfigBlob(store, 'secret-test')).includes('s3cr3t'));
+  });
+
+  test('bind mounts from the context are read-only; tmpfs mounts leave nothing behind', async () => {
+    const dir = context({
+      Dockerfile: 'FROM berth-test/busybox:1\nRUN --mount=type=bind,source=src,target=/mnt/src --mount=type=tmpfs,target=/scratch cp /mnt/src/in.txt /scratch/ && cat /scratch/in.txt > /out.txt && ! touch /mnt/src/new 2>/dev/null\n',
+      src: null,
+      'src/in.txt': 'from the context\n',
+    });
+    const r = build(dir, '-t', 'bind-test');
+    assert.equal(r.code, 0, r.stderr);
+    const tree = await imageTree(store, 'bind-test', 'berth-test/busybox:1');
+    assert.deepEqual(tree.files.map((f) => f.path), ['/out.txt']);
+    assert.equal(tree.files[0]?.text, 'from the context\n');
+  });
+
+  test('a Dockerfile on stdin builds with an empty context', () => {
+    const r = store.berth(['build', '--network', 'none', '-t', 'stdin-test', '-'], { input: 'FROM berth-test/busybox:1\nRUN echo hi > /hi\n' });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('only the stages the target needs run', () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1 AS broken\nRUN exit 1\n\nFROM berth-test/busybox:1 AS ok\nRUN echo fine > /f\n\nFROM broken\n' });
+    assert.equal(build(dir, '--target', 'ok').code, 0);
+    assert.notEqual(build(dir).code, 0);
+  });
+});
