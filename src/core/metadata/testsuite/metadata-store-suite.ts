@@ -14,7 +14,7 @@ export interface MetadataStoreSuiteOptions {
   /** The same factory for other processes: a module URL and the name of its export. */
   module: string;
   factory: string;
-  /** Known failures by test id (`rename-conflict`), each with a reason: they run but do not fail the suite. */
+  /** Known failures by test id (`rename-conflict`, `id-conflict`), each with a reason: they run but do not fail the suite. */
   todo?: Record<string, string>;
 }
 
@@ -77,6 +77,14 @@ export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOpti
       assert.throws(() => store.findContainer('web'), { code: 'BERTH_E_CONTAINER_NOT_FOUND' });
       store.createContainer(containerRecord(idOf('b1'), 'web'));
       assert.equal(store.findContainer('web').id, idOf('b1'));
+    });
+
+    test('creating a container whose id exists fails with AlreadyExists', todo('id-conflict'), (t) => {
+      const { store } = open(t);
+      store.createContainer(containerRecord(idOf('a1'), 'web'));
+      assert.throws(() => store.createContainer(containerRecord(idOf('a1'), 'other')), { kind: 'AlreadyExists' });
+      assert.equal(store.findContainer(idOf('a1')).name, 'web');
+      assert.throws(() => store.findContainer('other'), { code: 'BERTH_E_CONTAINER_NOT_FOUND' });
     });
 
     test('updateContainer changes one record, renames claim the new name and free the old one', (t) => {
@@ -148,13 +156,44 @@ export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOpti
       assert.equal(store.findContainer('c-b1').state.exitCode, 50);
       assert.equal(store.findContainer('c-c1').state.exitCode, 100);
     });
+
+    test('processes killed in the middle of changes leave whole records and consistent names', async (t) => {
+      const { root, store } = open(t);
+      const prefixes = ['a0', 'b0', 'c0', 'd0'];
+      for (const [round, prefix] of prefixes.entries()) {
+        const child = spawnChild(options, [root, '0', 'churn', prefix]);
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        await new Promise((resolve) => setTimeout(resolve, 150 + round * 40));
+        assert.equal(child.exitCode, null, 'the child was still working when killed');
+        child.kill('SIGKILL');
+        await exited;
+      }
+      const containers = store.listContainers();
+      assert.ok(containers.length > 0);
+      for (const c of containers) assert.equal(store.findContainer(c.name).id, c.id, `name "${c.name}" leads to its container`);
+      // Every name is either owned by a listed container or free to take.
+      for (const [p, prefix] of prefixes.entries()) {
+        for (let i = 0; i < 8; i++) {
+          for (const [n, name] of [`${prefix}-${i}`, `${prefix}-${i}-x`].entries()) {
+            if (containers.some((c) => c.name === name)) continue;
+            const id = idOf(`ff${p}${i}${n}`);
+            store.createContainer(containerRecord(id, name));
+            assert.equal(store.findContainer(name).id, id);
+          }
+        }
+      }
+    });
   });
+}
+
+function spawnChild(options: MetadataStoreSuiteOptions, args: string[]) {
+  const script = new URL('./store-child.js', import.meta.url).pathname;
+  return spawn(process.execPath, [script, options.module, options.factory, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs store-child.js with the suite's factory; resolves with its stdout. */
 function runChild(options: MetadataStoreSuiteOptions, args: string[]): Promise<string> {
-  const script = new URL('./store-child.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, options.module, options.factory, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnChild(options, args);
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

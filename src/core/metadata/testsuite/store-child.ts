@@ -29,6 +29,22 @@ if (task === 'claim-names') {
 } else if (task === 'increment') {
   // args: <container id> <count>: adds 1 to state.exitCode <count> times.
   for (let i = 0; i < Number(args[1]); i++) store.updateContainer(args[0] ?? '', (r) => void (r.state.exitCode += 1));
+} else if (task === 'churn') {
+  // args: <prefix>: creates, renames, updates and deletes containers <prefix>-0 … <prefix>-7 until killed.
+  const prefix = args[0] ?? '';
+  const live = new Set<string>();
+  for (let i = 0; ; i++) {
+    const id = idOf(`${prefix}${(i % 8).toString(16)}`);
+    const name = `${prefix}-${i % 8}`;
+    if (!live.has(id)) store.createContainer(containerRecord(id, name));
+    live.add(id);
+    store.updateContainer(id, (r) => void (r.name = r.name === name ? `${name}-x` : name));
+    store.updateContainer(id, (r) => void (r.state.exitCode = i));
+    if (i % 3 === 0) {
+      store.deleteContainer(id);
+      live.delete(id);
+    }
+  }
 } else {
   throw new Error(`Unknown task "${task}"`);
 }
