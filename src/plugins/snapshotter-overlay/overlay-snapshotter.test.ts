@@ -83,3 +83,33 @@ test('two processes preparing, committing and removing on one root: each key has
   assert.equal((await snapshots.walk()).length, 31);
   assert.deepEqual(await snapshots.orphans(), []);
 });
+
+test('processes killed in the middle of changes leave a consistent root that cleanup tidies', async (t) => {
+  const root = tempRoot(t);
+  const snapshots = createOverlaySnapshotter(root);
+  await snapshots.prepare('extract', undefined);
+  await snapshots.commit('base', 'extract');
+  for (let round = 0; round < 4; round++) {
+    const body = `for (let i = 0; ; i++) {
+      const k = 'r${round}-' + (i % 6);
+      if (await snapshots.exists('layer-' + k)) await snapshots.remove('layer-' + k);
+      else { await snapshots.prepare(k, 'base'); await snapshots.commit('layer-' + k, k); }
+    }`;
+    const proc = spawn(process.execPath, ['--input-type=module', '-e', `const { createOverlaySnapshotter } = await import(${JSON.stringify(new URL('./overlay-snapshotter.js', import.meta.url).href)});
+      const snapshots = createOverlaySnapshotter(${JSON.stringify(root)}); ${body}`], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 150 + round * 30));
+    assert.equal(proc.exitCode, null, 'the child was still working when killed');
+    proc.kill('SIGKILL');
+    await exited;
+  }
+  await snapshots.cleanup();
+  assert.deepEqual(await snapshots.orphans(), []);
+  for (const info of await snapshots.walk()) {
+    assert.ok(existsSync(await snapshots.upperDir(info.key)), `"${info.key}" has its directory`);
+    if (info.parent !== undefined) assert.equal(await snapshots.exists(info.parent), true);
+    await snapshots.mounts(info.key);
+    if (info.kind === 'active') await snapshots.commit(`after-${info.key}`, info.key);
+  }
+  await snapshots.prepare('r0-0', 'base');
+});
