@@ -36,6 +36,7 @@ test('leftovers of crashes are orphans that cleanup removes, and never hide live
   assert.deepEqual((await snapshots.walk()).map((s) => s.key).sort(), ['container', 'layer']);
   assert.equal(await snapshots.cleanup(), 3);
   assert.deepEqual(await snapshots.orphans(), []);
+  assert.equal(existsSync(join(root, 'keys', '.tmp-x-1234')), false, 'cleanup removes temporary files');
   await snapshots.commit('committed-name', 'container');
   assert.equal((await snapshots.stat('committed-name')).kind, 'committed');
   assert.ok(existsSync(await snapshots.upperDir('layer')));

@@ -9,6 +9,7 @@ import type { SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
 import { withFileLock } from '../../sys/index.js';
 import { importLegacyDatabase } from './legacy-database.js';
 import type { SnapshotRecord } from './snapshot-records.js';
+import { listTemporary, unlinkIfExists } from './record-files.js';
 import { snapshotRecords, toInfo } from './snapshot-records.js';
 
 /**
@@ -52,7 +53,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     return r;
   }
 
-  /** fs directories from the snapshot with directory `id` down to the base layer. */
+  /** fs directories from snapshot `r` down to its base layer. */
   function chain(r: SnapshotRecord): string[] {
     const dirs = [fsDir(r.id)];
     for (let current = r; current.parentId !== undefined;) {
@@ -109,6 +110,12 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     });
   }
 
+  /** Renames directory `name` of the root out of every listing; the name is unique. */
+  function doom(name: string): string {
+    const path = join(root, `.removing-${name}-${randomBytes(4).toString('hex')}`);
+    renameSync(join(root, name), path);
+    return path;
+  }
 
   function orphans(): string[] {
     return locked(() => {
@@ -141,9 +148,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
         if (child) throw errors.failedPrecondition('SNAPSHOT_IN_USE', `Cannot remove snapshot "${key}": snapshot "${child.key}" is built on it`);
         records.unlink(key, r.id);
         // Deleted out of the lock, under a name only `orphans` looks at.
-        const path = join(root, `.removing-${r.id}`);
-        renameSync(join(root, r.id), path);
-        return { doomed: path, committed: r.kind === 'committed' };
+        return { doomed: doom(r.id), committed: r.kind === 'committed' };
       });
       // A container's upper directory is usually small: removing it in this thread skips a trip
       // through the thread pool. A layer may be large, so it goes without blocking the event loop.
@@ -163,13 +168,12 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     usage: async (key) => diskUsage(fsDir(get(key).id)),
     orphans: async () => orphans(),
     async cleanup() {
-      // Under the lock, only rename orphans out of the way; deleting them may take long.
-      const doomed = locked(() => orphans().map((dir) => {
-        const name = basename(dir);
-        if (name.startsWith('.removing-')) return dir;
-        renameSync(dir, join(root, `.removing-${name}`));
-        return join(root, `.removing-${name}`);
-      }));
+      // Under the lock, only rename orphans out of the way; deleting them may take long. No one
+      // writes in keys/ without the lock, so its temporary files are leftovers too.
+      const doomed = locked(() => {
+        listTemporary(records.keysDir).forEach((n) => unlinkIfExists(join(records.keysDir, n)));
+        return orphans().map((dir) => (basename(dir).startsWith('.removing-') ? dir : doom(basename(dir))));
+      });
       // Another process may be deleting the same `.removing-*` directory: rm tolerates that.
       for (const dir of doomed) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
       return doomed.length;

@@ -54,6 +54,11 @@ export function listNames(dir: string, suffix = ''): string[] {
     .map((n) => n.slice(0, n.length - suffix.length));
 }
 
+/** Names of the `.tmp-*` files in `dir` (left by a crash when no write is under way). */
+export function listTemporary(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.startsWith('.tmp-'));
+}
+
 /** The target of symlink `path`, or undefined when there is none. */
 export function readLink(path: string): string | undefined {
   try {
