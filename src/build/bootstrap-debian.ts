@@ -98,7 +98,7 @@ export async function bootstrapDebian(images: ImageService, name: string, option
   const dir = await mkdtemp(join(tmpdir(), 'berth-bootstrap-'));
   try {
     const tar = join(dir, 'rootfs.tar');
-    const args = ['--variant=minbase', '--format=tar', '--mode=root', '--include=ca-certificates', '--aptopt=Acquire::Languages "none"'];
+    const args = ['--variant=minbase', '--format=tar', '--mode=root', '--skip=output/dev', '--include=ca-certificates', '--aptopt=Acquire::Languages "none"'];
     if (slim) for (const p of slimExcludes) args.push(`--dpkgopt=path-exclude=${p}`);
     if (slim) args.push('--dpkgopt=path-include=/usr/share/doc/*/copyright');
     args.push(suite, tar, `deb ${mirror} ${suite} main`);

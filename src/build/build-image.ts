@@ -92,6 +92,7 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions): Promis
     await cache.saveLastBuild(lastId, records);
     return { id: image.id, manifestDigest: image.manifestDescriptor.digest, names, steps: runner.steps, cachedSteps: runner.cachedSteps };
   } finally {
+    await runner.settle();
     await runner.close();
     await rm(tmpDir, { recursive: true, force: true });
   }

@@ -71,13 +71,17 @@ export class StageRunner {
   stage(index: number): Promise<StageResult> {
     let p = this.results.get(index);
     if (!p) {
-      p = (async () => {
-        await Promise.all((this.o.plan.deps.get(index) ?? []).map((d) => this.stage(d)));
-        return this.runStage(index);
-      })();
+      // Dependencies start now and run alongside this stage; steps that need them await them.
+      for (const d of this.o.plan.deps.get(index) ?? []) this.stage(d).catch(() => undefined);
+      p = this.runStage(index);
       this.results.set(index, p);
     }
     return p;
+  }
+
+  /** Waits for every started stage to finish (or fail), so nothing runs during clean-up. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.results.values()]);
   }
 
   async close(): Promise<void> {
