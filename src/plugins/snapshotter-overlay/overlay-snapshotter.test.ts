@@ -49,7 +49,7 @@ test('directory ids are short, so a deep lowerdir list stays short', async (t) =
   await snapshots.commit(`sha256:${'a'.repeat(64)}`, 'extract');
   const id = (await snapshots.upperDir(`sha256:${'a'.repeat(64)}`)).slice(root.length + 1, -'/fs'.length);
   assert.match(id, /^[0-9a-f]{8}$/);
-  assert.deepEqual(readdirSync(root).sort(), [id, 'keys', 'lock'].sort());
+  assert.deepEqual(readdirSync(root).sort(), [id, 'format', 'keys', 'lock'].sort());
 });
 
 /** Runs `body` in a new node process with `snapshots` open on `root`, all starting at `startAt`. */

@@ -9,7 +9,7 @@ import type { SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
 import { withFileLock } from '../../sys/index.js';
 import { importLegacyDatabase } from './legacy-database.js';
 import type { SnapshotRecord } from './snapshot-records.js';
-import { listTemporary, unlinkIfExists } from './record-files.js';
+import { listTemporary, unlinkIfExists, writeJsonAtomic } from './record-files.js';
 import { snapshotRecords, toInfo } from './snapshot-records.js';
 
 /**
@@ -18,7 +18,7 @@ import { snapshotRecords, toInfo } from './snapshot-records.js';
  * layer for committed snapshots, the upper directory for active ones), `work` (overlay's work
  * directory) and `info.json` (its record). `<root>/keys/<key>` is a symlink to the id (see
  * snapshot-records.ts). Changes run under an flock of `<root>/lock`, so several processes may share
- * a root.
+ * a root. `<root>/format` marks a complete layout.
  *
  * Crash safety: the directories and info.json are made before the key link, and the key link is
  * removed before the directories, so a crash leaves at most a directory no key points at, which
@@ -32,11 +32,21 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
   const records = snapshotRecords(root);
   const lockPath = join(root, 'lock');
   let ready = false;
+  // `format` is written once the layout is complete: one syscall for every later process.
+  const formatPath = join(root, 'format');
   const prepareRoot = () => {
-    if (ready) return;
-    mkdirSync(records.keysDir, { recursive: true });
-    // A root made by the SQLite-based snapshotter: import its records once.
-    if (existsSync(join(root, 'metadata.db'))) withFileLock(lockPath, () => importLegacyDatabase(root, records));
+    if (ready || existsSync(formatPath)) {
+      ready = true;
+      return;
+    }
+    mkdirSync(root, { recursive: true });
+    withFileLock(lockPath, () => {
+      if (existsSync(formatPath)) return;
+      mkdirSync(records.keysDir, { recursive: true });
+      // A root made by the SQLite-based snapshotter: import its records first.
+      importLegacyDatabase(root, records);
+      writeJsonAtomic(formatPath, { version: 1 });
+    });
     ready = true;
   };
   const locked = <T>(fn: () => T, shared = false): T => {
