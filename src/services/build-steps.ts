@@ -66,11 +66,12 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
     });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
-    const stubs = options.upperDir === undefined ? [] : await missingPaths(options.rootfs, (spec.mounts ?? []).map((m) => m.destination));
+    const destinations = (spec.mounts ?? []).map((m) => m.destination);
+    const stubs = options.upperDir === undefined ? undefined : await planStubs(options.rootfs, options.upperDir, destinations);
     try {
       return (await selection.driver.run(id, bundle, runOptions)).exitCode;
     } finally {
-      if (options.upperDir !== undefined) await removeStubs(options.upperDir, stubs);
+      if (options.upperDir !== undefined && stubs) await removeStubs(options.rootfs, options.upperDir, stubs);
     }
   } finally {
     ctx.cgroups.remove(id);
@@ -78,29 +79,59 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
   }
 }
 
-/** The mount destinations (and their parents) that do not exist in the rootfs yet, deepest last. */
-async function missingPaths(rootfs: string, destinations: string[]): Promise<string[]> {
-  const out = new Set<string>();
+interface StubPlan {
+  /** Mount destinations (and parents) that do not exist yet: the runtime creates them. */
+  missing: string[];
+  /** Existing directories on the way to a missing one, not yet in the upper dir, with their state before the run. */
+  parents: { path: string; mode: number; uid: number; gid: number; names: string }[];
+}
+
+/** What the runtime will create for the mounts, to undo afterwards (see removeStubs). */
+async function planStubs(rootfs: string, upper: string, destinations: string[]): Promise<StubPlan> {
+  const missing = new Set<string>();
+  const parents = new Map<string, StubPlan['parents'][number]>();
+  const lstatOrUndefined = (path: string) => ignoreErrno(['ENOENT', 'ENOTDIR'], () => lstat(path), undefined);
   for (const dest of destinations) {
     const parts = posix.normalize(dest).split('/').filter((p) => p !== '');
     for (let i = 1; i <= parts.length; i++) {
       const path = `/${parts.slice(0, i).join('/')}`;
-      if (out.has(path)) continue;
-      const exists = await ignoreErrno(['ENOENT', 'ENOTDIR'], async () => (await lstat(join(rootfs, path)), true), false);
-      if (!exists) out.add(path);
+      if (missing.has(path) || parents.has(path)) continue;
+      const st = await lstatOrUndefined(join(rootfs, path));
+      if (!st) {
+        missing.add(path);
+        continue;
+      }
+      if (i < parts.length && st.isDirectory() && !(await lstatOrUndefined(join(upper, path)))) {
+        const names = (await readdir(join(rootfs, path))).sort().join('/');
+        parents.set(path, { path, mode: st.mode, uid: st.uid, gid: st.gid, names });
+      }
     }
   }
-  return [...out].sort();
+  return { missing: [...missing].sort(), parents: [...parents.values()] };
 }
 
-/** Removes mount stubs from the upper dir: empty files and empty directories only, deepest first. */
-async function removeStubs(upper: string, paths: string[]): Promise<void> {
-  for (const path of [...paths].reverse()) {
+/**
+ * Removes mount stubs from the upper dir (empty files and empty directories the runtime made),
+ * deepest first, then directories that were only copied up to hold them: empty in the upper dir,
+ * same mode and owner, and listing the same names as before the run (so a directory the step
+ * emptied and recreated, which overlayfs marks opaque, is kept).
+ */
+async function removeStubs(rootfs: string, upper: string, plan: StubPlan): Promise<void> {
+  const lstatOrUndefined = (path: string) => ignoreErrno(['ENOENT', 'ENOTDIR'], () => lstat(path), undefined);
+  for (const path of [...plan.missing].reverse()) {
     const host = join(upper, path);
-    const st = await ignoreErrno(['ENOENT', 'ENOTDIR'], () => lstat(host), undefined);
+    const st = await lstatOrUndefined(host);
     if (!st) continue;
     if (st.isFile() && st.size === 0) await rm(host);
     else if (st.isDirectory() && (await readdir(host)).length === 0) await rmdir(host);
+  }
+  for (const before of [...plan.parents].sort((a, b) => b.path.length - a.path.length)) {
+    const host = join(upper, before.path);
+    const st = await lstatOrUndefined(host);
+    if (!st?.isDirectory() || st.mode !== before.mode || st.uid !== before.uid || st.gid !== before.gid) continue;
+    if ((await readdir(host)).length > 0) continue;
+    if ((await readdir(join(rootfs, before.path))).sort().join('/') !== before.names) continue;
+    await rmdir(host);
   }
 }
 
