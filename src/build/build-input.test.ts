@@ -4,13 +4,14 @@
  * secrets never reach a layer or the history.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { BuildStore } from './build-test-harness.js';
-import { createBuildStore, imageConfigBlob, imageTree } from './build-test-harness.js';
+import { berthBin, createBuildStore, imageConfigBlob, imageTree } from './build-test-harness.js';
 
 describe('build input', { concurrency: false }, () => {
   let store: BuildStore;
@@ -126,5 +127,58 @@ describe('build input', { concurrency: false }, () => {
     const dir = context({ Dockerfile: 'FROM berth-test/busybox:1 AS broken\nRUN exit 1\n\nFROM berth-test/busybox:1 AS ok\nRUN echo fine > /f\n\nFROM broken\n' });
     assert.equal(build(dir, '--target', 'ok').code, 0);
     assert.notEqual(build(dir).code, 0);
+  });
+
+  test('a tar context on stdin and a tarball context build', async () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nCOPY in.txt /in.txt\n', 'in.txt': 'from a tar\n' });
+    const tarball = join(work, 'ctx.tar.gz');
+    spawnSync('tar', ['-czf', tarball, '-C', dir, '.']);
+    const viaStdin = store.berth(['build', '-t', 'tar-stdin', '-'], { input: spawnSync('tar', ['-cf', '-', '-C', dir, '.']).stdout });
+    assert.equal(viaStdin.code, 0, viaStdin.stderr);
+    const viaFile = store.berth(['build', '-t', 'tar-file', tarball]);
+    assert.equal(viaFile.code, 0, viaFile.stderr);
+    for (const name of ['tar-stdin', 'tar-file']) {
+      const tree = await imageTree(store, name, 'berth-test/busybox:1');
+      assert.equal(tree.files.find((f) => f.path === '/in.txt')?.text, 'from a tar\n');
+    }
+  });
+
+  test('ADD of a URL checks --checksum; a heredoc with #! runs as a script', async () => {
+    const served = join(work, 'served');
+    mkdirSync(served);
+    writeFileSync(join(served, 'data.txt'), 'downloaded\n');
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', served], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && spawnSync('sh', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { shell: '/bin/bash' }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const sum = 'sha256:' + (spawnSync('sha256sum', [join(served, 'data.txt')]).stdout.toString().split(' ')[0] ?? '');
+      const ok = build(context({ Dockerfile: `FROM berth-test/busybox:1\nADD --checksum=${sum} http://127.0.0.1:${port}/data.txt /dl/\nRUN <<EOF\n#!/bin/sh\necho "script $0" > /script.txt\nEOF\n` }), '-t', 'add-url');
+      assert.equal(ok.code, 0, ok.stderr);
+      const tree = await imageTree(store, 'add-url', 'berth-test/busybox:1');
+      assert.equal(tree.files.find((f) => f.path === '/dl/data.txt')?.text, 'downloaded\n');
+      assert.match(tree.files.find((f) => f.path === '/script.txt')?.text ?? '', /^script /);
+      const bad = build(context({ Dockerfile: `FROM berth-test/busybox:1\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/data.txt /dl/\n` }));
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /BERTH_E_ADD_CHECKSUM_MISMATCH/);
+    } finally {
+      server.kill();
+    }
+  });
+
+  test('a build killed midway leaves no tag and a consistent store', async () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN echo started && sleep 2 && echo done > /done\n' });
+    const child = spawn(berthBin, ['build', '--progress', 'plain', '-t', 'killed', dir], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('started')) resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    await new Promise((r) => setTimeout(r, 2500)); // the orphaned step process ends by itself
+    assert.notEqual(store.berth(['inspect', 'killed']).code, 0);
+    const check = store.berth(['system', 'check']);
+    assert.equal(check.code, 0, check.stdout);
+    assert.equal(build(dir, '-t', 'killed').code, 0, 'the same build works afterwards');
   });
 });

@@ -106,6 +106,9 @@ export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyIns
   const from = ins.kind === 'COPY' && ins.from !== undefined ? x(ins.from) : undefined;
   const chown = ins.chown === undefined ? undefined : x(ins.chown);
   const chmod = ins.chmod === undefined ? undefined : parseChmod(x(ins.chmod));
+  if (ins.exclude.length > 0 || (ins.kind === 'COPY' && ins.parents)) {
+    throw errors.notImplemented('COPY_FLAG_UNSUPPORTED', `${ins.kind} ${ins.exclude.length > 0 ? '--exclude' : '--parents'} is not supported yet`);
+  }
   if (ins.sources.length > 1 && !endsAsDir) {
     throw errors.invalidArgument('COPY_DEST_NOT_DIR', `${ins.location.file}:${ins.location.line}:${ins.location.column}: When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
   }

@@ -93,6 +93,9 @@ class LogFollower {
 }
 
 export async function runStep(env: RunStepEnv, state: StageState, ins: RunInstruction): Promise<boolean> {
+  if (ins.security === 'insecure') {
+    throw errors.permissionDenied('BUILD_INSECURE', 'RUN --security=insecure is not allowed: berth builds every step in the default sandbox');
+  }
   const x = (w: string) => expandWord(w, expansionEnv(state), { escape: state.escape });
   const mounts = ins.mounts.map((m) => parseRunMount(m.raw, { expand: x }));
   const { args, script } = runArgs(state, ins);
