@@ -22,6 +22,7 @@ import type { StepEnv } from './layer-step.js';
 import { StageRunner } from './stage-runner.js';
 import type { StageResult } from './stage-runner.js';
 import { planStages } from './stage-plan.js';
+import { recoverStaleBuilds } from './recover-stale.js';
 import { PROXY_ARGS } from './stage-state.js';
 import type { BuildOptions, BuildResult } from './types.js';
 import { quietProgress } from './types.js';
@@ -62,7 +63,8 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions): Promis
   const epoch = options.sourceDateEpoch;
   const created = epoch !== undefined ? new Date(epoch * 1000).toISOString() : new Date().toISOString();
   await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
-  const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', 'b-'));
+  await recoverStaleBuilds(deps.ctx);
+  const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${process.pid}-`));
   const cache = new BuildCache(deps.ctx.paths.root);
   const stepEnv: StepEnv = {
     ctx: deps.ctx, cache, noCache: options.noCache ?? false, created,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -180,5 +180,8 @@ describe('build input', { concurrency: false }, () => {
     const check = store.berth(['system', 'check']);
     assert.equal(check.code, 0, check.stdout);
     assert.equal(build(dir, '-t', 'killed').code, 0, 'the same build works afterwards');
+    // The next build cleaned up what the killed one left mounted.
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${store.root}/build-`));
+    assert.deepEqual(mounts, []);
   });
 });

@@ -113,7 +113,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     return { cached: true };
   }
   const parent = await unpackStage(env, state);
-  const snapshotKey = `build-${randomBytes(8).toString('hex')}`;
+  const snapshotKey = `build-${process.pid}-${randomBytes(8).toString('hex')}`;
   await env.ctx.snapshots.prepare(snapshotKey, parent, { labels: { 'berth.build': step.key } });
   let committed = false;
   try {

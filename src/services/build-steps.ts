@@ -41,7 +41,8 @@ export interface BuildProcessOptions {
 /** Runs the process to completion and returns its exit code. Engine failures throw BerthErrors. */
 export async function runBuildProcess(ctx: EngineContext, options: BuildProcessOptions): Promise<number> {
   const id = `build-${newId().slice(0, 24)}`;
-  const bundle = await mkdtemp(join(ctx.paths.root, 'build-bundles-'));
+  await mkdir(join(ctx.paths.root, 'build-tmp'), { recursive: true });
+  const bundle = await mkdtemp(join(ctx.paths.root, 'build-tmp', `bundle-${process.pid}-`));
   const selection = ctx.runtime(options.runtime);
   if (selection.warning) ctx.warn(selection.warning);
   try {
