@@ -39,6 +39,7 @@ export const buildCommand: Command = {
     const quiet = flagBool(args, 'quiet');
     const mode = progressMode(flagString(args, 'progress') ?? 'auto', ctx.stderr);
     const progress = quiet ? silent() : mode === 'plain' ? plainProgress(ctx.stderr) : ttyProgress(ctx.stderr);
+    const finish = () => ('finish' in progress ? (progress as { finish(): void }).finish() : undefined);
     const buildArgs = parseBuildArgs(flagList(args, 'build-arg'));
     const epoch = sourceDateEpoch(buildArgs, flagBool(args, 'reproducible'));
     const engine = ctx.engine();
@@ -67,6 +68,7 @@ export const buildCommand: Command = {
         ...(runtime !== undefined ? { runtime } : {}),
         signal: controller.signal,
       });
+      finish();
       if (quiet) ctx.stdout.write(`${result.id}\n`);
       else {
         ctx.stderr.write(`writing image ${result.id} done\n`);
@@ -74,6 +76,7 @@ export const buildCommand: Command = {
       }
       return 0;
     } finally {
+      finish();
       signals.forEach((s) => process.off(s, stop));
       await loaded.cleanup();
     }
@@ -174,29 +177,64 @@ function plainProgress(out: Writable): BuildProgress {
   };
 }
 
-/** A compact terminal view: one line per finished step; RUN output only when a step fails. */
-function ttyProgress(out: Writable): BuildProgress {
+/**
+ * A compact terminal view: finished steps as one line each (`=> CACHED [2/5] COPY ...  0.0s`),
+ * below them the running steps with their time and latest output line, redrawn in place.
+ * RUN output is shown in full only when a step fails.
+ */
+function ttyProgress(out: Writable): BuildProgress & { finish(): void } {
   const labels = new Map<number, string>();
+  const running = new Map<number, { started: number; last: string }>();
   const cachedSteps = new Set<number>();
-  const write = (s: string) => void out.write(s);
-  write('[+] Building\n');
+  let pending = '';
+  let liveLines = 0;
+  const width = () => Math.max(40, (out as Writable & { columns?: number }).columns ?? 100);
+  const fit = (s: string) => (s.length > width() - 1 ? `${s.slice(0, width() - 2)}…` : s);
+  const redraw = () => {
+    let text = liveLines > 0 ? `\x1b[${liveLines}A\x1b[J` : '';
+    text += pending;
+    pending = '';
+    const live: string[] = [];
+    for (const [step, r] of running) {
+      live.push(fit(` => ${labels.get(step) ?? ''}  ${((Date.now() - r.started) / 1000).toFixed(1)}s`));
+      if (r.last) live.push(fit(`    \x1b[2m${r.last}\x1b[0m`));
+    }
+    liveLines = live.length;
+    out.write(text + live.map((l) => `${l}\n`).join(''));
+  };
+  const timer = setInterval(redraw, 100);
+  timer.unref();
+  out.write('[+] Building\n');
   return {
     start(step, label) {
       labels.set(step, label);
+      running.set(step, { started: Date.now(), last: '' });
     },
-    output() {},
+    output(step, chunk) {
+      const r = running.get(step);
+      const line = chunk.toString('utf8').split('\n').filter((l) => l.trim() !== '').pop();
+      if (r && line !== undefined) r.last = [...line].map((c) => (c.charCodeAt(0) < 32 ? ' ' : c)).join('');
+    },
     cached(step) {
       cachedSteps.add(step);
     },
     done(step, seconds) {
+      running.delete(step);
       const label = labels.get(step) ?? '';
-      write(` => ${cachedSteps.has(step) ? 'CACHED ' : ''}${label}${' '.repeat(Math.max(1, 60 - label.length))}${seconds.toFixed(1)}s\n`);
+      pending += `${fit(` => ${cachedSteps.has(step) ? 'CACHED ' : ''}${label}`)}${' '.repeat(Math.max(1, 60 - label.length))}${seconds.toFixed(1)}s\n`;
+      redraw();
     },
     failed(step, message, tail) {
-      write(` => ERROR ${labels.get(step) ?? ''}\n------\n${indent(tail)}------\n${message}\n`);
+      running.delete(step);
+      pending += ` => ERROR ${labels.get(step) ?? ''}\n------\n${indent(tail)}------\n${message}\n`;
+      redraw();
     },
     note(message) {
-      write(`${message}\n`);
+      pending += `${message}\n`;
+    },
+    finish() {
+      clearInterval(timer);
+      redraw();
     },
   };
 }
