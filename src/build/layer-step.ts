@@ -114,7 +114,9 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
   }
   const parent = await unpackStage(env, state);
   const snapshotKey = `build-${process.pid}-${randomBytes(8).toString('hex')}`;
+  trace('build: step parent unpacked');
   await env.ctx.snapshots.prepare(snapshotKey, parent, { labels: { 'berth.build': step.key } });
+  trace('build: snapshot prepared');
   let committed = false;
   try {
     const upper = await env.ctx.snapshots.upperDir(snapshotKey);
@@ -127,6 +129,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
       await commitOrDiscard(env.ctx, chain[chain.length - 1] as string, snapshotKey);
       committed = true;
     }
+    trace('build: layer stored');
     await env.cache.put(step.key, record);
     addLayer(state, record, step.createdBy, env.created);
     return { cached: false };

@@ -8,7 +8,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from '
 import { hostname as hostHostname } from 'node:os';
 import { join, posix } from 'node:path';
 
-import { ignoreErrno, newId, secureJoin } from '../base/index.js';
+import { ignoreErrno, newId, secureJoin, trace } from '../base/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
@@ -66,11 +66,14 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       seccomp: 'default',
     });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    trace('build: bundle written');
     const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
     const destinations = (spec.mounts ?? []).map((m) => m.destination);
     const stubs = options.upperDir === undefined ? undefined : await planStubs(options.rootfs, options.upperDir, destinations);
     try {
-      return (await selection.driver.run(id, bundle, runOptions)).exitCode;
+      const code = (await selection.driver.run(id, bundle, runOptions)).exitCode;
+      trace('build: process exited');
+      return code;
     } finally {
       if (options.upperDir !== undefined && stubs) await removeStubs(options.rootfs, options.upperDir, stubs);
     }
