@@ -37,7 +37,34 @@ export interface CopyStepEnv extends StepEnv {
 
 type Planned =
   | { kind: 'entries'; root: SourceRoot; entries: SourceEntry[]; mayExtract: boolean }
-  | { kind: 'inline'; name: string; content: string };
+  | { kind: 'inline'; name: string; content: string }
+  | { kind: 'from'; path: string };
+
+/** Mounts the --from root and resolves the paths planned in it. */
+async function resolveFrom(env: CopyStepEnv, from: string | undefined, planned: Planned[], releases: (() => Promise<void>)[]): Promise<Exclude<Planned, { kind: 'from' }>[]> {
+  if (from === undefined || !planned.some((p) => p.kind === 'from')) return planned as Exclude<Planned, { kind: 'from' }>[];
+  const opened = await env.openRoot(from);
+  releases.push(opened.release);
+  const out: Exclude<Planned, { kind: 'from' }>[] = [];
+  for (const p of planned) {
+    out.push(p.kind === 'from' ? { kind: 'entries', root: opened.root, entries: await resolveSources(opened.root, p.path), mayExtract: false } : p);
+  }
+  return out;
+}
+
+async function copyPlanned(p: Exclude<Planned, { kind: 'from' }>, target: CopyTarget): Promise<void> {
+  if (p.kind === 'inline') {
+    await writeInlineFile(p.name, p.content, target);
+    return;
+  }
+  for (const entry of p.entries) {
+    const archive = p.mayExtract && entry.st.isFile() ? await archiveBytes(entry.abs) : undefined;
+    if (archive) {
+      const dir = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
+      await applyLayer(Readable.from([archive]), dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
+    } else await copyEntry(p.root, entry, target);
+  }
+}
 
 function parseChmod(value: string): number {
   if (!/^0?[0-7]{3,4}$/.test(value)) throw errors.invalidArgument('DOCKERFILE_CHMOD', `Invalid --chmod value "${value}": expected an octal mode such as 755`);
@@ -112,18 +139,21 @@ export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyIns
   if (ins.sources.length > 1 && !endsAsDir) {
     throw errors.invalidArgument('COPY_DEST_NOT_DIR', `${ins.location.file}:${ins.location.line}:${ins.location.column}: When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`);
   }
-  const tmp = await mkdtemp(join(env.tmpDir, 'copy-'));
-  const releases: (() => Promise<void>)[] = [async () => rm(tmp, { recursive: true, force: true })];
+  const releases: (() => Promise<void>)[] = [];
+  let tmp: string | undefined;
+  const tmpDir = async () => {
+    if (tmp === undefined) {
+      const made = await mkdtemp(join(env.tmpDir, 'copy-'));
+      releases.push(async () => rm(made, { recursive: true, force: true }));
+      tmp = made;
+    }
+    return tmp;
+  };
   try {
     const planned: Planned[] = [];
     const keyParts: string[] = [];
-    let root = env.context;
-    if (from !== undefined) {
-      const opened = await env.openRoot(from);
-      releases.push(opened.release);
-      root = opened.root;
-      keyParts.push(`from ${await env.rootKey(from)}`);
-    }
+    // A --from root is keyed by its stage's cache key and mounted only when the step runs.
+    if (from !== undefined) keyParts.push(`from ${await env.rootKey(from)}`);
     for (const src of ins.sources) {
       if (src.kind === 'heredoc') {
         const content = src.expand ? expandHeredoc(src.content, state) : src.content;
@@ -133,37 +163,30 @@ export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyIns
       }
       const path = x(src.path);
       if (ins.kind === 'ADD' && isUrl(path)) {
-        const got = await download(path, tmp, ins.checksum);
+        const got = await download(path, await tmpDir(), ins.checksum);
         planned.push({ kind: 'entries', root: got.root, entries: [got], mayExtract: false });
         keyParts.push(`url ${path} ${await hashEntries(got.root, [got])}`);
         continue;
       }
-      const entries = await resolveSources(root, path);
-      planned.push({ kind: 'entries', root, entries, mayExtract: ins.kind === 'ADD' && from === undefined });
-      keyParts.push(`path ${path} ${from === undefined ? await hashEntries(root, entries) : ''}`);
+      if (from !== undefined) {
+        planned.push({ kind: 'from', path });
+        keyParts.push(`path ${path}`);
+        continue;
+      }
+      const entries = await resolveSources(env.context, path);
+      planned.push({ kind: 'entries', root: env.context, entries, mayExtract: ins.kind === 'ADD' });
+      keyParts.push(`path ${path} ${await hashEntries(env.context, entries)}`);
     }
-    const total = planned.reduce((n, p) => n + (p.kind === 'inline' ? 1 : p.entries.length), 0);
-    const destIsDir = endsAsDir || total > 1;
     const inputs = { instruction: ins.kind, sources: JSON.stringify(keyParts), dest, chown: chown ?? '', chmod: chmod?.toString(8) ?? '' };
     env.recordInputs(inputs);
     const key = chainKey(state.key, ...Object.values(inputs));
     state.key = key;
     const result = await layerStep(env, state, { key, createdBy: createdBy(ins, state) }, async (rootfs) => {
+      const resolved = await resolveFrom(env, from, planned, releases);
+      const total = resolved.reduce((n, p) => n + (p.kind === 'entries' ? p.entries.length : 1), 0);
       const ids = await owner(rootfs, chown);
-      const target: CopyTarget = { rootfs, dest, destIsDir, ...ids, ...(chmod !== undefined ? { chmod } : {}) };
-      for (const p of planned) {
-        if (p.kind === 'inline') {
-          await writeInlineFile(p.name, p.content, target);
-          continue;
-        }
-        for (const entry of p.entries) {
-          const archive = p.mayExtract && entry.st.isFile() ? await archiveBytes(entry.abs) : undefined;
-          if (archive) {
-            const dir = await mkdirInImage(rootfs, dest, ids.uid, ids.gid);
-            await applyLayer(Readable.from([archive]), dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
-          } else await copyEntry(p.root, entry, target);
-        }
-      }
+      const target: CopyTarget = { rootfs, dest, destIsDir: endsAsDir || total > 1, ...ids, ...(chmod !== undefined ? { chmod } : {}) };
+      for (const p of resolved) await copyPlanned(p, target);
     });
     return result.cached;
   } finally {
