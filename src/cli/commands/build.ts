@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
+import { hostPlatform } from '../../oci/index.js';
 import type { BuildNetwork, BuildProgress } from '../../build/index.js';
 import { buildImage, loadBuildContext } from '../../build/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
@@ -12,7 +13,7 @@ import type { Command } from '../command.js';
 
 export const buildCommand: Command = {
   name: 'build',
-  usage: 'build [OPTIONS] PATH | URL | -',
+  usage: 'build [OPTIONS] PATH | TARBALL | -',
   description: 'Build an image from a Dockerfile',
   flags: {
     tag: { kind: 'list', short: 't', description: "Name and optionally a tag in the 'name:tag' format", value: 'list' },
@@ -36,6 +37,11 @@ export const buildCommand: Command = {
     }
     const network = flagString(args, 'network') ?? 'default';
     if (!['default', 'host', 'none'].includes(network)) throw errors.invalidArgument('BUILD_NETWORK', `Unsupported network "${network}": use default, host or none`);
+    const platform = flagString(args, 'platform');
+    const host = hostPlatform();
+    if (platform !== undefined && platform !== `${host.os}/${host.architecture}` && platform !== `${host.os}/${host.architecture}${host.variant ? `/${host.variant}` : ''}`) {
+      throw errors.notImplemented('BUILD_PLATFORM', `Cannot build for platform "${platform}": only the host platform ${host.os}/${host.architecture} is supported`);
+    }
     const quiet = flagBool(args, 'quiet');
     const mode = progressMode(flagString(args, 'progress') ?? 'auto', ctx.stderr);
     const progress = quiet ? silent() : mode === 'plain' ? plainProgress(ctx.stderr) : ttyProgress(ctx.stderr);
