@@ -14,6 +14,8 @@ export interface CacheRecord {
   /** The layer's diffID (== its blob digest: layers are stored uncompressed); null when the step changed nothing. */
   diffId: Digest | null;
   size: number;
+  /** When the step's content was made; history entries reuse it so a cached rebuild gives the same image. */
+  created?: string;
 }
 
 /** The inputs of one step, kept to explain a later miss. */

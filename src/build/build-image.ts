@@ -89,7 +89,7 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions): Promis
     const result = await runner.stage(plan.target);
     const unused = Object.keys(buildArgs).filter((k) => !runner.consumedArgs.has(k) && !plan.meta.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length > 0) progress.note(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed`);
-    const config = imageConfig(result, created, epoch);
+    const config = imageConfig(result, epoch !== undefined ? created : result.state.lastCreated ?? created, epoch);
     const image = await deps.images.commit(config, result.state.layers, names);
     await cache.saveLastBuild(lastId, records);
     return { id: image.id, manifestDigest: image.manifestDescriptor.digest, names, steps: runner.steps, cachedSteps: runner.cachedSteps };

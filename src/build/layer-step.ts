@@ -49,7 +49,10 @@ export async function unpackStage(env: StepEnv, state: StageState): Promise<Dige
   return ensureUnpacked(env.ctx, stageImage(state), env.signal ? { signal: env.signal } : {});
 }
 
-function addLayer(state: StageState, record: CacheRecord, createdBy: string, created: string): void {
+function addLayer(state: StageState, record: CacheRecord, createdBy: string, env: StepEnv): void {
+  // With SOURCE_DATE_EPOCH every time is the epoch; otherwise the time the content was made.
+  const created = env.sourceDateEpoch !== undefined ? env.created : record.created ?? env.created;
+  state.lastCreated = created;
   if (record.diffId === null) {
     state.history.push({ created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
     return;
@@ -109,7 +112,7 @@ export interface LayerStepResult {
 export async function layerStep(env: StepEnv, state: StageState, step: { key: string; createdBy: string }, work: (rootfs: string, upper: string) => Promise<void>): Promise<LayerStepResult> {
   const hit = await lookup(env, step.key);
   if (hit) {
-    addLayer(state, hit, step.createdBy, env.created);
+    addLayer(state, hit, step.createdBy, env);
     return { cached: true };
   }
   const parent = await unpackStage(env, state);
@@ -122,16 +125,16 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     const upper = await env.ctx.snapshots.upperDir(snapshotKey);
     await withMounted(env, snapshotKey, (rootfs) => work(rootfs, upper));
     trace('build: step work done');
-    let record: CacheRecord = { diffId: null, size: 0 };
+    let record: CacheRecord = { diffId: null, size: 0, created: env.created };
     if ((await readdir(upper)).length > 0) {
-      record = await storeLayer(env, upper);
+      record = { ...(await storeLayer(env, upper)), created: env.created };
       const chain = chainIds([...state.diffIds, record.diffId as Digest]);
       await commitOrDiscard(env.ctx, chain[chain.length - 1] as string, snapshotKey);
       committed = true;
     }
     trace('build: layer stored');
     await env.cache.put(step.key, record);
-    addLayer(state, record, step.createdBy, env.created);
+    addLayer(state, record, step.createdBy, env);
     return { cached: false };
   } finally {
     if (!committed) await env.ctx.snapshots.remove(snapshotKey).catch(() => undefined);

@@ -112,6 +112,7 @@ export class StageRunner {
       architecture: c.architecture, os: c.os, ...(c.variant !== undefined ? { variant: c.variant } : {}),
       layers: [...image.manifest.layers], diffIds: [...c.rootfs.diff_ids], history: [...(c.history ?? [])],
       args: new Map(), cmdSet: false, key: chainKey('image', image.id), escape,
+      ...(c.created !== undefined ? { lastCreated: c.created } : {}),
     };
     return { state, triggers: c.config?.OnBuild ?? [] };
   }
@@ -131,7 +132,7 @@ export class StageRunner {
     for (const ins of all) {
       if (applyConfigInstruction(state, ins, this.scope)) {
         if (ins.kind === 'ARG') ins.args.forEach((a) => this.consumedArgs.add(a.name));
-        state.history.push({ created: this.o.stepEnv.created, created_by: createdBy(ins, state), comment: 'buildkit.dockerfile.v0', empty_layer: true });
+        state.history.push({ created: this.configStepCreated(state), created_by: createdBy(ins, state), comment: 'buildkit.dockerfile.v0', empty_layer: true });
         continue;
       }
       k++;
@@ -152,6 +153,12 @@ export class StageRunner {
       this.o.progress.done(step, (Date.now() - started) / 1000);
     }
     return { state };
+  }
+
+  /** Config-only steps make no content: they carry the time of the stage's newest content. */
+  private configStepCreated(state: StageState): string {
+    const env = this.o.stepEnv;
+    return env.sourceDateEpoch !== undefined ? env.created : state.lastCreated ?? env.created;
   }
 
   private async dispatch(state: StageState, ins: Instruction, step: number, label: string): Promise<boolean> {

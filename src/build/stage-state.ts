@@ -30,6 +30,8 @@ export interface StageState {
   /** The running cache key: a digest of the base and every instruction so far. */
   key: string;
   escape: '\\' | '`';
+  /** `created` of the newest content in the stage (history entries of config-only steps use it). */
+  lastCreated?: string;
 }
 
 export interface ArgScope {
