@@ -118,6 +118,18 @@ describe('build input', { concurrency: false }, () => {
     assert.equal(tree.files[0]?.text, 'from the context\n');
   });
 
+  test('a secret can be given as an environment variable; bind mounts can come from another stage', async () => {
+    const secretFile = join(work, 'token2');
+    writeFileSync(secretFile, 'abcdef');
+    const dir = context({
+      Dockerfile: 'FROM berth-test/busybox:1 AS tools\nRUN mkdir /tools && echo from-tools > /tools/note\n\nFROM berth-test/busybox:1\nRUN --mount=type=secret,id=t,env=TOKEN --mount=type=bind,from=tools,source=/tools,target=/mnt/tools echo "${#TOKEN} $(cat /mnt/tools/note)" > /out.txt\n',
+    });
+    const r = build(dir, '--secret', `id=t,src=${secretFile}`, '-t', 'secret-env');
+    assert.equal(r.code, 0, r.stderr);
+    const tree = await imageTree(store, 'secret-env', 'berth-test/busybox:1');
+    assert.deepEqual(tree.files.map((f) => [f.path, f.text]), [['/out.txt', '6 from-tools\n']]);
+  });
+
   test('a Dockerfile on stdin builds with an empty context', () => {
     const r = store.berth(['build', '--network', 'none', '-t', 'stdin-test', '-'], { input: 'FROM berth-test/busybox:1\nRUN echo hi > /hi\n' });
     assert.equal(r.code, 0, r.stderr);
