@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -128,6 +128,14 @@ describe('build input', { concurrency: false }, () => {
     assert.equal(r.code, 0, r.stderr);
     const tree = await imageTree(store, 'secret-env', 'berth-test/busybox:1');
     assert.deepEqual(tree.files.map((f) => [f.path, f.text]), [['/out.txt', '6 from-tools\n']]);
+  });
+
+  test('hard links inside a copied directory stay hard links', async () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nCOPY tree /tree\n', tree: null, 'tree/a': 'same inode\n' });
+    linkSync(join(dir, 'tree', 'a'), join(dir, 'tree', 'b'));
+    assert.equal(build(dir, '-t', 'hardlinks').code, 0);
+    const tree = await imageTree(store, 'hardlinks', 'berth-test/busybox:1');
+    assert.deepEqual(tree.files.map((f) => [f.path, f.type, f.linkTarget]), [['/tree', 'dir', undefined], ['/tree/a', 'file', undefined], ['/tree/b', 'hardlink', '/tree/a']]);
   });
 
   test('a Dockerfile on stdin builds with an empty context', () => {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 
 import { errnoCode, errors, secureJoin } from '../base/index.js';
@@ -91,9 +91,20 @@ export async function copyEntry(root: SourceRoot, entry: SourceEntry, target: Co
   const st = entry.st.isSymbolicLink() ? await lstat(entry.abs) : entry.st;
   if (st.isDirectory()) {
     const destHost = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
+    const links = new Map<string, string>();
     await walkSource(root, { ...entry, st }, async (rel, abs, childSt) => {
       if (rel === '') return; // the directory itself: its contents go into dest
-      await copyNode(abs, childSt, join(destHost, rel), target);
+      const host = join(destHost, rel);
+      // Hard links inside a copied tree stay hard links, as BuildKit's copy keeps them.
+      const inode = childSt.isFile() && childSt.nlink > 1 ? `${childSt.dev}:${childSt.ino}` : undefined;
+      const first = inode === undefined ? undefined : links.get(inode);
+      if (first !== undefined) {
+        await clear(host, false);
+        await link(first, host);
+        return;
+      }
+      await copyNode(abs, childSt, host, target);
+      if (inode !== undefined) links.set(inode, host);
     });
     return;
   }
