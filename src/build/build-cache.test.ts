@@ -119,6 +119,28 @@ RUN --mount=type=cache,target=/var/cache/thing,id=thing echo run >> /var/cache/t
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('sharing=locked serialises parallel stages using the same cache mount', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cache-locked-'));
+    try {
+      const stage = (name: string) => `FROM berth-test/busybox:1 AS ${name}
+RUN --mount=type=cache,id=shared-log,target=/c,sharing=locked echo start-${name} >> /c/log && sleep 0.5 && echo end-${name} >> /c/log && touch /${name}
+`;
+      writeFileSync(join(dir, 'Dockerfile'), `${stage('a')}${stage('b')}FROM berth-test/busybox:1
+COPY --from=a /a /a
+COPY --from=b /b /b
+RUN --mount=type=cache,id=shared-log,target=/c cp /c/log /log.txt
+`);
+      const r = store.berth(['build', '--no-cache', '--network', 'none', '-t', 'locked', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      const log = (await imageTree(store, 'locked', 'berth-test/busybox:1')).files.find((f) => f.path === '/log.txt')?.text ?? '';
+      const lines = log.trim().split('\n');
+      assert.equal(lines.length, 4, log);
+      for (let i = 0; i < 4; i += 2) assert.equal(lines[i]?.replace('start-', 'end-'), lines[i + 1], `not interleaved:\n${log}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('reproducible builds', () => {

@@ -33,7 +33,9 @@ export interface MountSources {
   openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }>;
 }
 
-async function acquireLock(path: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+/** Takes an exclusive lock file (its pid inside; a dead owner's lock is broken). `wait: false` returns undefined when taken. */
+async function acquireLock(path: string, options: { wait: boolean; signal?: AbortSignal }): Promise<(() => Promise<void>) | undefined> {
+  const { signal } = options;
   for (;;) {
     try {
       const handle = await open(path, 'wx');
@@ -44,6 +46,7 @@ async function acquireLock(path: string, signal?: AbortSignal): Promise<() => Pr
       if (errnoCode(err) !== 'EEXIST') throw err;
       const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
       if (pid > 0 && !alive(pid)) await rm(path, { force: true });
+      else if (!options.wait) return undefined;
       else await new Promise((r) => setTimeout(r, 50));
       if (signal?.aborted) throw errors.aborted('BUILD_ABORTED', 'The build was aborted');
     }
@@ -116,8 +119,18 @@ async function prepareOne(m: RunMount, cwd: string, src: MountSources, out: Prep
       await chmod(dir, m.mode ?? 0o755);
       await chown(dir, m.uid ?? 0, m.gid ?? 0);
     }
-    if (m.sharing === 'locked') undo.push(await acquireLock(`${dir}.lock`));
-    out.mounts.push({ destination: dest, type: 'bind', source: dir, options: ['rbind', 'rw', 'rprivate'] });
+    let source = dir;
+    // locked: wait for the other user; private: another user gets a fresh, throwaway directory; shared: no lock.
+    if (m.sharing === 'locked' || m.sharing === 'private') {
+      const release = await acquireLock(`${dir}.lock`, { wait: m.sharing === 'locked' });
+      if (release) undo.push(release);
+      else {
+        source = await mkdtemp(join(src.tmpDir, 'cache-private-'));
+        await chmod(source, m.mode ?? 0o755);
+        await chown(source, m.uid ?? 0, m.gid ?? 0);
+      }
+    }
+    out.mounts.push({ destination: dest, type: 'bind', source, options: ['rbind', 'rw', 'rprivate'] });
     return;
   }
   // bind
