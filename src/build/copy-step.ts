@@ -125,6 +125,41 @@ function expandHeredoc(content: string, state: StageState): string {
   return new ShellLexer({ escape: state.escape, rawQuotes: true, rawEscapes: true }).process(content, expansionEnv(state)).result;
 }
 
+interface PlanContext {
+  from: string | undefined;
+  tmpDir: () => Promise<string>;
+}
+
+/** What each source stands for, and the cache-key text for it (file contents, never mtimes). */
+async function planSources(env: CopyStepEnv, state: StageState, ins: CopyInstruction | AddInstruction, pc: PlanContext): Promise<{ planned: Planned[]; keyParts: string[] }> {
+  const x = (w: string) => expandWord(w, expansionEnv(state), { escape: state.escape });
+  const planned: Planned[] = [];
+  // A --from root is keyed by its stage's cache key and mounted only when the step runs.
+  const keyParts: string[] = pc.from === undefined ? [] : [`from ${await env.rootKey(pc.from)}`];
+  for (const src of ins.sources) {
+    if (src.kind === 'heredoc') {
+      const content = src.expand ? expandHeredoc(src.content, state) : src.content;
+      planned.push({ kind: 'inline', name: src.name, content });
+      keyParts.push(`inline ${src.name} ${content}`);
+      continue;
+    }
+    const path = x(src.path);
+    if (ins.kind === 'ADD' && isUrl(path)) {
+      const got = await download(path, await pc.tmpDir(), ins.checksum);
+      planned.push({ kind: 'entries', root: got.root, entries: [got], mayExtract: false });
+      keyParts.push(`url ${path} ${await hashEntries(got.root, [got])}`);
+    } else if (pc.from !== undefined) {
+      planned.push({ kind: 'from', path });
+      keyParts.push(`path ${path}`);
+    } else {
+      const entries = await resolveSources(env.context, path);
+      planned.push({ kind: 'entries', root: env.context, entries, mayExtract: ins.kind === 'ADD' });
+      keyParts.push(`path ${path} ${await hashEntries(env.context, entries)}`);
+    }
+  }
+  return { planned, keyParts };
+}
+
 export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyInstruction | AddInstruction): Promise<boolean> {
   const x = (w: string) => expandWord(w, expansionEnv(state), { escape: state.escape });
   const destWritten = x(ins.dest);
@@ -150,33 +185,7 @@ export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyIns
     return tmp;
   };
   try {
-    const planned: Planned[] = [];
-    const keyParts: string[] = [];
-    // A --from root is keyed by its stage's cache key and mounted only when the step runs.
-    if (from !== undefined) keyParts.push(`from ${await env.rootKey(from)}`);
-    for (const src of ins.sources) {
-      if (src.kind === 'heredoc') {
-        const content = src.expand ? expandHeredoc(src.content, state) : src.content;
-        planned.push({ kind: 'inline', name: src.name, content });
-        keyParts.push(`inline ${src.name} ${content}`);
-        continue;
-      }
-      const path = x(src.path);
-      if (ins.kind === 'ADD' && isUrl(path)) {
-        const got = await download(path, await tmpDir(), ins.checksum);
-        planned.push({ kind: 'entries', root: got.root, entries: [got], mayExtract: false });
-        keyParts.push(`url ${path} ${await hashEntries(got.root, [got])}`);
-        continue;
-      }
-      if (from !== undefined) {
-        planned.push({ kind: 'from', path });
-        keyParts.push(`path ${path}`);
-        continue;
-      }
-      const entries = await resolveSources(env.context, path);
-      planned.push({ kind: 'entries', root: env.context, entries, mayExtract: ins.kind === 'ADD' });
-      keyParts.push(`path ${path} ${await hashEntries(env.context, entries)}`);
-    }
+    const { planned, keyParts } = await planSources(env, state, ins, { from, tmpDir });
     const inputs = { instruction: ins.kind, sources: JSON.stringify(keyParts), dest, chown: chown ?? '', chmod: chmod?.toString(8) ?? '' };
     env.recordInputs(inputs);
     const key = chainKey(state.key, ...Object.values(inputs));

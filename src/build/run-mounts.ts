@@ -73,7 +73,7 @@ function target(m: RunMount, cwd: string): string {
 /** Prepares every mount of a RUN step. On failure, what was already prepared is released. */
 export async function prepareRunMounts(list: readonly RunMount[], cwd: string, src: MountSources): Promise<PreparedMounts> {
   const out: PreparedMounts = { mounts: [], env: [], release: async () => undefined };
-  const undo: (() => Promise<void>)[] = [];
+  const undo: Undo = [];
   out.release = async () => {
     for (const fn of undo.reverse()) await fn();
   };
@@ -86,54 +86,58 @@ export async function prepareRunMounts(list: readonly RunMount[], cwd: string, s
   return out;
 }
 
-async function prepareOne(m: RunMount, cwd: string, src: MountSources, out: PreparedMounts, undo: (() => Promise<void>)[]): Promise<void> {
+type Undo = (() => Promise<void>)[];
+
+async function prepareOne(m: RunMount, cwd: string, src: MountSources, out: PreparedMounts, undo: Undo): Promise<void> {
   if (m.type === 'ssh') throw errors.notImplemented('MOUNT_SSH', 'RUN --mount=type=ssh is not supported');
   if (m.type === 'tmpfs') {
     const size = m.sizeLimit === undefined ? [] : [`size=${m.sizeLimit}`];
     out.mounts.push({ destination: target(m, cwd), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...size] });
+  } else if (m.type === 'secret') await secretMount(m, cwd, src, out);
+  else if (m.type === 'cache') out.mounts.push(await cacheMount(m, cwd, src, undo));
+  else out.mounts.push(await bindMount(m, cwd, src, undo));
+}
+
+async function secretMount(m: RunMount, cwd: string, src: MountSources, out: PreparedMounts): Promise<void> {
+  const id = m.id ?? posix.basename(m.target ?? '');
+  const file = src.secrets[id];
+  if (file === undefined) {
+    if (m.required) throw errors.notFound('SECRET_NOT_FOUND', `Secret "${id}" is required but was not given (use --secret id=${id},src=FILE)`);
     return;
   }
-  if (m.type === 'secret') {
-    const id = m.id ?? posix.basename(m.target ?? '');
-    const file = src.secrets[id];
-    if (file === undefined) {
-      if (m.required) throw errors.notFound('SECRET_NOT_FOUND', `Secret "${id}" is required but was not given (use --secret id=${id},src=FILE)`);
-      return;
-    }
-    if (m.env !== undefined) out.env.push(`${m.env}=${await readFile(file, 'utf8')}`);
-    if (m.env === undefined || m.target !== undefined) out.mounts.push({ destination: target({ ...m, id }, cwd), type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
-    return;
+  if (m.env !== undefined) out.env.push(`${m.env}=${await readFile(file, 'utf8')}`);
+  if (m.env === undefined || m.target !== undefined) out.mounts.push({ destination: target({ ...m, id }, cwd), type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
+}
+
+async function ownedDir(dir: string, m: RunMount): Promise<void> {
+  await chmod(dir, m.mode ?? 0o755);
+  await chown(dir, m.uid ?? 0, m.gid ?? 0);
+}
+
+async function cacheMount(m: RunMount, cwd: string, src: MountSources, undo: Undo): Promise<OciMount> {
+  const dest = target(m, cwd);
+  const dir = src.cache.cacheMountDir(sha256(m.id ?? dest).slice(7, 39));
+  try {
+    await stat(dir);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+    await ownedDir(dir, m);
   }
-  if (m.type === 'cache') {
-    const dest = target(m, cwd);
-    const dir = src.cache.cacheMountDir(sha256(m.id ?? dest).slice(7, 39));
-    let created = false;
-    try {
-      await stat(dir);
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
-      created = true;
+  let source = dir;
+  // locked: wait for the other user; private: another user gets a fresh, throwaway directory; shared: no lock.
+  if (m.sharing === 'locked' || m.sharing === 'private') {
+    const release = await acquireLock(`${dir}.lock`, { wait: m.sharing === 'locked' });
+    if (release) undo.push(release);
+    else {
+      source = await mkdtemp(join(src.tmpDir, 'cache-private-'));
+      await ownedDir(source, m);
     }
-    if (created) {
-      await chmod(dir, m.mode ?? 0o755);
-      await chown(dir, m.uid ?? 0, m.gid ?? 0);
-    }
-    let source = dir;
-    // locked: wait for the other user; private: another user gets a fresh, throwaway directory; shared: no lock.
-    if (m.sharing === 'locked' || m.sharing === 'private') {
-      const release = await acquireLock(`${dir}.lock`, { wait: m.sharing === 'locked' });
-      if (release) undo.push(release);
-      else {
-        source = await mkdtemp(join(src.tmpDir, 'cache-private-'));
-        await chmod(source, m.mode ?? 0o755);
-        await chown(source, m.uid ?? 0, m.gid ?? 0);
-      }
-    }
-    out.mounts.push({ destination: dest, type: 'bind', source, options: ['rbind', 'rw', 'rprivate'] });
-    return;
   }
-  // bind
+  return { destination: dest, type: 'bind', source, options: ['rbind', 'rw', 'rprivate'] };
+}
+
+async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo): Promise<OciMount> {
   let root = src.context;
   if (m.from !== undefined) {
     const opened = await src.openRoot(m.from);
@@ -154,5 +158,5 @@ async function prepareOne(m: RunMount, cwd: string, src: MountSources, out: Prep
     });
     source = join(tmp, 'm');
   }
-  out.mounts.push({ destination: target(m, cwd), type: 'bind', source, options: ['rbind', m.readOnly ? 'ro' : 'rw', 'rprivate'] });
+  return { destination: target(m, cwd), type: 'bind', source, options: ['rbind', m.readOnly ? 'ro' : 'rw', 'rprivate'] };
 }

@@ -92,64 +92,78 @@ class LogFollower {
   }
 }
 
+interface PlannedRun {
+  args: string[];
+  script: { path: string; content: string } | undefined;
+  env: string[];
+  cwd: string;
+  user: string;
+  network: 'host' | 'none';
+  mounts: RunMount[];
+}
+
 export async function runStep(env: RunStepEnv, state: StageState, ins: RunInstruction): Promise<boolean> {
   if (ins.security === 'insecure') {
     throw errors.permissionDenied('BUILD_INSECURE', 'RUN --security=insecure is not allowed: berth builds every step in the default sandbox');
   }
   const x = (w: string) => expandWord(w, expansionEnv(state), { escape: state.escape });
-  const mounts = ins.mounts.map((m) => parseRunMount(m.raw, { expand: x }));
   const { args, script } = runArgs(state, ins);
-  const processEnv = runEnv(state, env.scope);
-  const cwd = state.config.WorkingDir || '/';
-  const user = state.config.User ?? '';
-  const network = networkOf(ins, env.network);
-  const keyEnv = processEnv.filter((e) => !PROXY_ARGS.includes(e.slice(0, e.indexOf('='))));
+  const run: PlannedRun = {
+    args, script, env: runEnv(state, env.scope), cwd: state.config.WorkingDir || '/', user: state.config.User ?? '',
+    network: networkOf(ins, env.network), mounts: ins.mounts.map((m) => parseRunMount(m.raw, { expand: x })),
+  };
+  // Proxy args reach the process but not the key, as in Docker; secrets' values never do.
   const inputs: Record<string, string> = {
-    command: JSON.stringify(args),
-    env: JSON.stringify(keyEnv),
-    user,
-    workdir: cwd,
-    network,
-    mounts: JSON.stringify(await Promise.all(mounts.map((m) => mountKey(env, m)))),
+    command: JSON.stringify(run.args),
+    env: JSON.stringify(run.env.filter((e) => !PROXY_ARGS.includes(e.slice(0, e.indexOf('='))))),
+    user: run.user,
+    workdir: run.cwd,
+    network: run.network,
+    mounts: JSON.stringify(await Promise.all(run.mounts.map((m) => mountKey(env, m)))),
     script: script?.content ?? '',
   };
   env.recordInputs(inputs);
-  const key = chainKey(state.key, 'RUN', ...Object.values(inputs));
-  state.key = key;
-  const result = await layerStep(env, state, { key, createdBy: createdBy(ins, state) }, async (rootfs, upper) => {
-    const prepared = await prepareRunMounts(mounts, cwd, env.mountSources);
-    const logPath = join(env.mountSources.tmpDir, `run-${env.step}.log`);
-    const log = await open(logPath, 'w+');
-    const follower = new LogFollower(log, (chunk) => env.progress.output(env.step, chunk));
-    let exitCode: number;
-    let tail: string;
-    try {
-      const extra = [...prepared.mounts];
-      if (script) {
-        const file = join(env.mountSources.tmpDir, `heredoc-${env.step}`);
-        await writeFile(file, script.content, { mode: 0o755 });
-        extra.push({ destination: script.path, type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
-      }
-      follower.start();
-      exitCode = await runBuildProcess(env.ctx, {
-        rootfs, args, env: [...processEnv, ...prepared.env], cwd, user, network, mounts: extra,
-        stdio: ['ignore', log.fd, log.fd], upperDir: upper,
-        ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
-        ...(env.signal ? { signal: env.signal } : {}),
-      });
-    } finally {
-      tail = await follower.stop();
-      await log.close();
-      await rm(logPath, { force: true });
-      await prepared.release();
-    }
+  state.key = chainKey(state.key, 'RUN', ...Object.values(inputs));
+  const result = await layerStep(env, state, { key: state.key, createdBy: createdBy(ins, state) }, async (rootfs, upper) => {
+    const { exitCode, tail } = await execute(env, run, rootfs, upper);
     if (exitCode !== 0) {
-      const message = `process "${args.join(' ')}" did not complete successfully: exit code: ${exitCode}`;
+      const message = `process "${run.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`;
       env.progress.failed(env.step, message, tail);
       throw errors.failedPrecondition('BUILD_RUN_FAILED', `${location(ins)}: ${message}`);
     }
   });
   return result.cached;
+}
+
+/** Runs the process with its mounts, its output going to a log the progress view follows. */
+async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: string): Promise<{ exitCode: number; tail: string }> {
+  const prepared = await prepareRunMounts(run.mounts, run.cwd, env.mountSources);
+  const logPath = join(env.mountSources.tmpDir, `run-${env.step}.log`);
+  const log = await open(logPath, 'w+');
+  const follower = new LogFollower(log, (chunk) => env.progress.output(env.step, chunk));
+  let exitCode: number;
+  let tail: string;
+  try {
+    const extra = [...prepared.mounts];
+    if (run.script) {
+      const file = join(env.mountSources.tmpDir, `heredoc-${env.step}`);
+      await writeFile(file, run.script.content, { mode: 0o755 });
+      extra.push({ destination: run.script.path, type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
+    }
+    follower.start();
+    exitCode = await runBuildProcess(env.ctx, {
+      rootfs, args: run.args, env: [...run.env, ...prepared.env], cwd: run.cwd, user: run.user, network: run.network, mounts: extra,
+      stdio: ['ignore', log.fd, log.fd], upperDir: upper,
+      ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
+      ...(env.signal ? { signal: env.signal } : {}),
+    });
+  } finally {
+    tail = await follower.stop();
+    await log.close();
+    await rm(logPath, { force: true });
+    await prepared.release();
+  }
+  return { exitCode, tail };
 }
 
 function location(ins: RunInstruction): string {
