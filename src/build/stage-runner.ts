@@ -14,7 +14,7 @@ import type { ImageService, EngineContext } from '../services/index.js';
 import type { SourceRoot } from './context-sources.js';
 import { copyStep } from './copy-step.js';
 import { mkdirInImage } from './copy-files.js';
-import type { Instruction, Stage } from './dockerfile/index.js';
+import type { Instruction, SourceLocation, Stage } from './dockerfile/index.js';
 import { expandWord, parseDockerfile } from './dockerfile/index.js';
 import type { StepEnv } from './layer-step.js';
 import { layerStep, unpackStage } from './layer-step.js';
@@ -119,7 +119,9 @@ export class StageRunner {
 
   private async runStage(index: number): Promise<StageResult> {
     const stage = this.o.plan.stages[index] as Stage;
-    const { state, triggers } = await this.baseState(index);
+    const { state, triggers } = await this.baseState(index).catch((err: unknown) => {
+      throw locate(err, stage.location);
+    });
     if (!(state.config.Env ?? []).some((e) => e.startsWith('PATH='))) state.config.Env = [DEFAULT_PATH, ...(state.config.Env ?? [])];
     const triggerInstructions = triggers.flatMap((t) => parseDockerfile(`FROM scratch\n${t}\n`, { file: `ONBUILD ${t}` }).stages[0]?.instructions ?? []);
     if (triggers.length > 0) state.config.OnBuild = null;
@@ -144,7 +146,7 @@ export class StageRunner {
       try {
         cached = await this.dispatch(state, ins, step, label);
       } catch (err) {
-        throw locate(err, ins);
+        throw locate(err, ins.location);
       }
       if (cached) {
         this.cachedSteps++;
@@ -239,9 +241,9 @@ export class StageRunner {
 }
 
 /** Prefixes an error with the instruction's place unless it already names one. */
-function locate(err: unknown, ins: Instruction): unknown {
+function locate(err: unknown, at: SourceLocation): unknown {
   if (!isBerthError(err)) return err;
   if (/^[^\s:]+:\d+:\d+: /.test(err.message)) return err;
-  const place = `${ins.location.file}:${ins.location.line}:${ins.location.column}`;
+  const place = `${at.file}:${at.line}:${at.column}`;
   return new BerthError(err.kind, err.code, `${place}: ${err.message}`, { cause: err, ...(err.hint !== undefined ? { hint: err.hint } : {}) });
 }
