@@ -151,6 +151,7 @@ function plainProgress(out: Writable): BuildProgress {
   const started = new Map<number, number>();
   const labels = new Map<number, string>();
   const partial = new Map<number, string>();
+  const cachedSteps = new Set<number>();
   const write = (s: string) => void out.write(s);
   return {
     start(step, label) {
@@ -166,13 +167,14 @@ function plainProgress(out: Writable): BuildProgress {
       for (const line of lines) write(`#${step} ${t} ${line}\n`);
     },
     cached(step) {
-      write(`#${step} CACHED\n`);
+      cachedSteps.add(step);
+      write(`#${step} CACHED\n\n`);
     },
     done(step, seconds) {
       const rest = partial.get(step);
       if (rest) write(`#${step} ${rest}\n`);
       partial.delete(step);
-      write(`#${step} DONE ${seconds.toFixed(1)}s\n\n`);
+      if (!cachedSteps.has(step)) write(`#${step} DONE ${seconds.toFixed(1)}s\n\n`);
     },
     failed(step, message, tail) {
       write(`#${step} ERROR: ${message}\n------\n > ${labels.get(step) ?? ''}:\n${indent(tail)}------\n`);
