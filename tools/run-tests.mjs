@@ -2,17 +2,20 @@
 // Runs every compiled test (dist/**/*.test.js) on node's own test runner. Root-only tests run
 // when the process is root; they never skip silently: a root test on a non-root run fails.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 const dist = resolve(import.meta.dirname, '..', 'dist');
 const filter = process.argv.slice(2);
+const src = resolve(import.meta.dirname, '..', 'src');
+// tsc never deletes outputs: a test whose source is gone must not run from a stale dist/.
+const hasSource = (path) => existsSync(join(src, relative(dist, path)).replace(/\.js$/, '.ts'));
 const files = [];
 (function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path);
-    else if (name.endsWith('.test.js') && (filter.length === 0 || filter.some((f) => path.includes(f)))) files.push(path);
+    else if (name.endsWith('.test.js') && (filter.length === 0 || filter.some((f) => path.includes(f))) && hasSource(path)) files.push(path);
   }
 })(dist);
 files.sort();

@@ -3,14 +3,14 @@
  * wires them into the services. Commands load lazily so that `berth run` starts fast.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { runCli } from '../cli/index.js';
 import type { Command } from '../cli/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
-import { createSqliteMetadataStore } from '../plugins/metadata-sqlite/index.js';
+import { createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import type { Engine, EngineContext, RuntimeSelection } from '../services/index.js';
@@ -27,7 +27,7 @@ export function openEngine(root: string): Engine {
     paths: { root, containers: join(root, 'containers') },
     content,
     snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
-    metadata: createSqliteMetadataStore(ensureDir(root)),
+    metadata: createFsMetadataStore(root),
     cgroups: createCgroupScopes('berth'),
     runtime(name) {
       const key = name ?? '';
@@ -48,10 +48,6 @@ export function openEngine(root: string): Engine {
   return engine;
 }
 
-function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
 
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('../cli/commands/run.js')).runCommand,

@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { errors } from '../../base/index.js';
+import { errors, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { ContainerRecord } from '../../core/containers/index.js';
 import type { ImageRecord } from '../../core/images/index.js';
 import type { MetadataStore } from '../../core/metadata/index.js';
 import { withFileLock } from '../../sys/index.js';
-import { importLegacyDatabase } from './legacy-database.js';
-import { isPlainName, linkExclusive, listNames, readJson, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from './record-files.js';
 
 /**
  * MetadataStore as small files under `<root>/metadata/` (the containers/storage way):
@@ -17,8 +15,7 @@ import { isPlainName, linkExclusive, listNames, readJson, readLink, replaceLink,
  *   names/<name>           symlink → container id; symlink(2) fails with EEXIST, so a name has one owner
  *   images/<hex>.json      one image record; <hex> = sha256 of the image name (names contain `/` and `:`)
  *   lock                   flock(2) file: every change runs under its exclusive lock
- *   format                 `{"version":1}`, written when the layout is complete (and an old
- *                          `<root>/metadata.db` of metadata-sqlite imported)
+ *   format                 `{"version":1}`, written when the layout is complete
  *
  * Several processes at once: changes (and `transaction`) hold the exclusive lock, so a
  * read-modify-write never loses another process's write; the lock is reentrant within a process.
@@ -53,19 +50,12 @@ export function createFsMetadataStore(root: string): MetadataStore {
     locked(() => {
       if (existsSync(formatPath)) return;
       for (const d of [containersDir, namesDir, imagesDir]) mkdirSync(d, { recursive: true });
-      importLegacyDatabase(root, {
-        putImage: (record) => writeJsonAtomic(imagePath(record.name), record),
-        putContainer(record) {
-          writeJsonAtomic(containerPath(record.id), record);
-          replaceLink(record.id, join(namesDir, record.name));
-        },
-      });
       writeJsonAtomic(formatPath, { version: 1 });
     });
   }
   const notFound = (ref: string) => errors.notFound('CONTAINER_NOT_FOUND', `No such container: ${ref}`);
 
-  const readContainer = (id: string) => (isPlainName(id) ? readJson<ContainerRecord>(containerPath(id)) : undefined);
+  const readContainer = (id: string) => (isPlainName(id) ? readJsonFile<ContainerRecord>(containerPath(id)) : undefined);
 
   /** The container that owns `name`, ignoring links a crash left behind. */
   function byName(name: string): ContainerRecord | undefined {
@@ -103,9 +93,9 @@ export function createFsMetadataStore(root: string): MetadataStore {
   }
 
   return {
-    getImage: (name) => readJson<ImageRecord>(imagePath(name)),
+    getImage: (name) => readJsonFile<ImageRecord>(imagePath(name)),
     listImages: () => listNames(imagesDir, '.json')
-      .map((n) => readJson<ImageRecord>(join(imagesDir, `${n}.json`)))
+      .map((n) => readJsonFile<ImageRecord>(join(imagesDir, `${n}.json`)))
       .filter((r) => r !== undefined)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     putImage: (record) => locked(() => writeJsonAtomic(imagePath(record.name), record)),

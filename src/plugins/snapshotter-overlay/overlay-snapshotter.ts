@@ -3,13 +3,11 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, unli
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-import { errnoCode, errors, ignoreErrno } from '../../base/index.js';
+import { errnoCode, errors, ignoreErrno, listTemporary, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { Mount } from '../../core/mount/index.js';
 import type { SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
 import { withFileLock } from '../../sys/index.js';
-import { importLegacyDatabase } from './legacy-database.js';
 import type { SnapshotRecord } from './snapshot-records.js';
-import { listTemporary, unlinkIfExists, writeJsonAtomic } from './record-files.js';
 import { snapshotRecords, toInfo } from './snapshot-records.js';
 
 /**
@@ -43,8 +41,6 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     withFileLock(lockPath, () => {
       if (existsSync(formatPath)) return;
       mkdirSync(records.keysDir, { recursive: true });
-      // A root made by the SQLite-based snapshotter: import its records first.
-      importLegacyDatabase(root, records);
       writeJsonAtomic(formatPath, { version: 1 });
     });
     ready = true;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
+import { isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { SnapshotInfo, SnapshotKind } from '../../core/snapshots/index.js';
-import { isPlainName, linkExclusive, listNames, readJson, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from './record-files.js';
 
 /** A snapshot as `<root>/<id>/info.json` holds it, plus its directory id. */
 export interface SnapshotRecord {
@@ -41,7 +41,7 @@ export function snapshotRecords(root: string) {
 
   function byId(id: string): SnapshotRecord | undefined {
     if (!isPlainName(id)) return undefined;
-    const info = readJson<Omit<SnapshotRecord, 'id'>>(join(root, id, 'info.json'));
+    const info = readJsonFile<Omit<SnapshotRecord, 'id'>>(join(root, id, 'info.json'));
     return info && { ...info, id };
   }
 

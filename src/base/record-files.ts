@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { errnoCode } from '../../base/index.js';
+import { errnoCode } from './errors.js';
 
 /**
- * (A copy of metadata-fs/record-files.ts: plugins do not import each other.)
  * Small synchronous helpers for stores made of one JSON file per record. Writes go to a `.tmp-*`
  * file beside the target and are renamed over it, so a reader sees the old or the new file, never
  * a mix; listings skip dot files, so a leftover temporary file is invisible.
@@ -32,7 +31,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * only be a new file whose data a power loss kept from the disk (see the store's doc comment):
  * its write never completed, so it counts as absent.
  */
-export function readJson<T>(path: string): T | undefined {
+export function readJsonFile<T>(path: string): T | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

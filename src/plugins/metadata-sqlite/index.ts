@@ -1,1 +1,0 @@
-export { createSqliteMetadataStore } from './sqlite-metadata-store.js';
