@@ -87,7 +87,7 @@ function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefine
  * As with securejoin, the answer is only as good as the tree is stable: use it on trees no
  * untrusted process modifies concurrently.
  */
-export async function secureJoin(root: string, path: string): Promise<string> {
+export function secureJoin(root: string, path: string): string {
   const absRoot = resolve(root);
   return join(absRoot, ...walkInRoot(absRoot, path, { create: false, entry: path }));
 }

@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { runCli } from '../cli/index.js';
-import type { Command } from '../cli/index.js';
+import { commands, runCli } from '../cli/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
 import { createFsMetadataStore } from '../plugins/metadata-fs/index.js';
@@ -49,18 +48,6 @@ export function openEngine(root: string): Engine {
 }
 
 
-const commands: Record<string, () => Promise<Command>> = {
-  run: async () => (await import('../cli/commands/run.js')).runCommand,
-  import: async () => (await import('../cli/commands/import.js')).importCommand,
-  images: async () => (await import('../cli/commands/images.js')).imagesCommand,
-  rmi: async () => (await import('../cli/commands/images.js')).rmiCommand,
-  ps: async () => (await import('../cli/commands/containers.js')).psCommand,
-  rm: async () => (await import('../cli/commands/containers.js')).rmCommand,
-  inspect: async () => (await import('../cli/commands/containers.js')).inspectCommand,
-  system: async () => (await import('../cli/commands/system.js')).systemCommand,
-  build: async () => (await import('../cli/commands/build.js')).buildCommand,
-  image: async () => (await import('../cli/commands/image.js')).imageCommand,
-};
 
 function version(): string {
   try {

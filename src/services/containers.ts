@@ -1,8 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 
-import { errors, ignoreErrno, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
+import { errnoCode, errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
@@ -99,11 +100,10 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const rootfs = join(bundle, 'rootfs');
     mountAll(await ctx.snapshots.mounts(record.snapshotKey), rootfs);
     trace('start: mounted');
-    const etc = await readEtc(rootfs);
-    const user = resolveUser(record.config.User || undefined, etc);
+    const user = resolveUser(record.config.User || undefined, readEtc(rootfs));
     const cwd = record.config.WorkingDir || '/';
-    await mkdir(await secureJoin(rootfs, cwd), { recursive: true });
-    const files = await writeHostFiles(bundle, record);
+    mkdirSync(secureJoin(rootfs, cwd), { recursive: true });
+    const files = writeHostFiles(bundle, record);
     const host = record.hostConfig;
     const input: SpecInput = {
       id: record.id,
@@ -130,7 +130,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       cgroupsPath: ctx.cgroups.containerPath(record.id),
       seccomp: host.securityOpt.includes('seccomp=unconfined') || host.securityOpt.includes('seccomp:unconfined') ? 'unconfined' : 'default',
     };
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(buildSpec(input)));
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(buildSpec(input)));
     trace('start: config written');
     return { bundle, rootfs };
   }
@@ -191,7 +191,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    await rm(dirOf(record.id), { recursive: true, force: true });
+    rmSync(dirOf(record.id), { recursive: true, force: true });
     ctx.metadata.deleteContainer(record.id);
   }
 
@@ -269,23 +269,35 @@ function toOciMount(m: MountSpec) {
   return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] };
 }
 
-async function readEtc(rootfs: string): Promise<{ passwd?: string; group?: string }> {
-  const read = async (name: string) => ignoreErrno(['ENOENT', 'ENOTDIR', 'ELOOP'], async () => readFile(await secureJoin(rootfs, `/etc/${name}`), 'utf8'), undefined);
-  const [passwd, group] = await Promise.all([read('passwd'), read('group')]);
+// The run path uses synchronous calls for its few small files: each is a few microseconds,
+// where a round trip through libuv's thread pool costs far more.
+
+/** The file's text, or undefined when it (or a directory on its way) does not exist. */
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(err) ?? '')) return undefined;
+    throw err;
+  }
+}
+
+function readEtc(rootfs: string): { passwd?: string; group?: string } {
+  const passwd = readOptional(secureJoin(rootfs, '/etc/passwd'));
+  const group = readOptional(secureJoin(rootfs, '/etc/group'));
   return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
 }
 
 /** /etc/hosts, /etc/hostname and /etc/resolv.conf, written beside the bundle and bind-mounted as Docker does. */
-async function writeHostFiles(bundle: string, record: ContainerRecord) {
+function writeHostFiles(bundle: string, record: ContainerRecord) {
   const name = record.config.Hostname;
   const host = record.hostConfig.networkMode === 'host';
   const hosts = host
-    ? await ignoreErrno(['ENOENT'], () => readFile('/etc/hosts', 'utf8'), '127.0.0.1\tlocalhost\n')
+    ? (readOptional('/etc/hosts') ?? '127.0.0.1\tlocalhost\n')
     : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
-  const resolv = await ignoreErrno(['ENOENT'], () => readFile('/etc/resolv.conf', 'utf8'), '');
-  const hostnameText = `${name}\n`;
-  const files: [string, string][] = [['hosts', hosts], ['hostname', hostnameText], ['resolv.conf', resolv]];
-  await Promise.all(files.map(([file, text]) => writeFile(join(bundle, file), text)));
+  const resolv = readOptional('/etc/resolv.conf') ?? '';
+  const files: [string, string][] = [['hosts', hosts], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
+  for (const [file, text] of files) writeFileSync(join(bundle, file), text);
   return files.map(([file]) => ({ destination: `/etc/${file}`, type: 'bind', source: join(bundle, file), options: ['rbind', 'rprivate', record.hostConfig.readonlyRootfs ? 'ro' : 'rw'] }));
 }
 

@@ -123,8 +123,8 @@ test('secureJoin resolves symlinks as if root were /', async () => {
   symlinkSync('/etc', join(root, 'abs'));
   symlinkSync('../../..', join(root, 'etc/up'));
   symlinkSync('loop', join(root, 'loop'));
-  assert.equal(await secureJoin(root, 'abs/passwd'), join(root, 'etc/passwd'));
-  assert.equal(await secureJoin(root, '../../etc/up/etc/up/x'), join(root, 'x'));
-  assert.equal(await secureJoin(root, '/missing/../etc'), join(root, 'etc'));
-  await assert.rejects(secureJoin(root, 'loop/x'), { code: 'BERTH_E_LAYER_SYMLINK_LOOP' });
+  assert.equal(secureJoin(root, 'abs/passwd'), join(root, 'etc/passwd'));
+  assert.equal(secureJoin(root, '../../etc/up/etc/up/x'), join(root, 'x'));
+  assert.equal(secureJoin(root, '/missing/../etc'), join(root, 'etc'));
+  assert.throws(() => secureJoin(root, 'loop/x'), { code: 'BERTH_E_LAYER_SYMLINK_LOOP' });
 });
