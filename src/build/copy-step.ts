@@ -11,9 +11,10 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 
-import { errors, secureJoin } from '../base/index.js';
+import { errors } from '../base/index.js';
 import { applyLayer } from '../core/diff/index.js';
 import { resolveUser } from '../core/spec/index.js';
+import { readUserDatabase } from '../services/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
 import { resolveSources } from './context-sources.js';
 import type { CopyTarget } from './copy-files.js';
@@ -71,21 +72,13 @@ function parseChmod(value: string): number {
   return Number.parseInt(value, 8);
 }
 
-async function readEtcFile(rootfs: string, name: string): Promise<string | undefined> {
-  try {
-    return await readFile(await secureJoin(rootfs, `/etc/${name}`), 'utf8');
-  } catch {
-    return undefined; // no passwd/group: only numeric ids resolve, as in Docker
-  }
-}
-
 async function owner(rootfs: string, chown: string | undefined): Promise<{ uid: number; gid: number }> {
   if (chown === undefined || chown === '') return { uid: 0, gid: 0 };
-  const [passwd, group] = await Promise.all([readEtcFile(rootfs, 'passwd'), readEtcFile(rootfs, 'group')]);
   let spec = chown;
   // `--chown=123` means 123:123, as in Docker.
   if (/^\d+$/.test(chown)) spec = `${chown}:${chown}`;
-  const user = resolveUser(spec, { passwd, group });
+  // Without passwd/group files only numeric ids resolve, as in Docker.
+  const user = resolveUser(spec, readUserDatabase(rootfs));
   return { uid: user.uid, gid: user.gid };
 }
 

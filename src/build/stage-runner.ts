@@ -3,14 +3,15 @@
  * triggers, dispatches each instruction and reports steps to the progress view.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
-import { BerthError, errors, isBerthError, secureJoin } from '../base/index.js';
+import { BerthError, errors, isBerthError } from '../base/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
 import { hostPlatform } from '../oci/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import type { ImageService, EngineContext } from '../services/index.js';
+import { readUserDatabase } from '../services/index.js';
 import type { SourceRoot } from './context-sources.js';
 import { copyStep } from './copy-step.js';
 import { mkdirInImage } from './copy-files.js';
@@ -187,8 +188,7 @@ export class StageRunner {
     recordInputs({ workdir: dir, user });
     state.key = chainKey(state.key, 'WORKDIR', dir, user);
     const result = await layerStep(this.o.stepEnv, state, { key: state.key, createdBy: createdBy(ins, state) }, async (rootfs) => {
-      const read = async (f: string) => readFile(await secureJoin(rootfs, `/etc/${f}`), 'utf8').catch(() => undefined);
-      const ids = user === '' ? { uid: 0, gid: 0 } : resolveUser(user, { passwd: await read('passwd'), group: await read('group') });
+      const ids = user === '' ? { uid: 0, gid: 0 } : resolveUser(user, readUserDatabase(rootfs));
       await mkdirInImage(rootfs, dir, ids.uid, ids.gid);
     });
     return result.cached;

@@ -4,7 +4,8 @@
  * (namespaces, capabilities, seccomp, masked paths, cgroups). The builder owns the snapshot and
  * the mount; this owns the bundle, the runtime call and the cgroup clean-up.
  */
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join, posix } from 'node:path';
 
@@ -13,6 +14,7 @@ import type { Stdio } from '../core/runtime/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
+import { readUserDatabase, writeHostFiles } from './process-files.js';
 
 export interface BuildProcessOptions {
   /** Absolute path of the mounted root filesystem (writes land in the step's snapshot). */
@@ -46,11 +48,10 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
   const selection = ctx.runtime(options.runtime);
   if (selection.warning) ctx.warn(selection.warning);
   try {
-    const etc = await readEtc(options.rootfs);
-    const user = resolveUser(options.user || undefined, etc);
-    await mkdir(await secureJoin(options.rootfs, options.cwd), { recursive: true });
+    const user = resolveUser(options.user || undefined, readUserDatabase(options.rootfs));
+    mkdirSync(secureJoin(options.rootfs, options.cwd), { recursive: true });
     const hostname = options.network === 'host' ? hostHostname() : 'buildkitsandbox';
-    const files = await writeHostFiles(bundle, hostname, options.network);
+    const files = writeHostFiles(bundle, { hostname, network: options.network, readonly: true });
     const env = options.env.some((e) => e.startsWith('HOSTNAME=')) ? options.env : [...options.env, `HOSTNAME=${hostname}`];
     const spec = buildSpec({
       id,
@@ -137,21 +138,4 @@ async function removeStubs(rootfs: string, upper: string, plan: StubPlan): Promi
     if ((await readdir(join(rootfs, before.path))).sort().join('/') !== before.names) continue;
     await rmdir(host);
   }
-}
-
-async function readEtc(rootfs: string): Promise<{ passwd?: string; group?: string }> {
-  const read = async (name: string) => ignoreErrno(['ENOENT', 'ENOTDIR', 'ELOOP'], async () => readFile(await secureJoin(rootfs, `/etc/${name}`), 'utf8'), undefined);
-  const [passwd, group] = await Promise.all([read('passwd'), read('group')]);
-  return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
-}
-
-/** /etc/hosts, /etc/hostname and /etc/resolv.conf for the step, bind-mounted (never part of a layer). */
-async function writeHostFiles(bundle: string, name: string, network: 'host' | 'none'): Promise<OciMount[]> {
-  const hosts = network === 'host'
-    ? await ignoreErrno(['ENOENT'], () => readFile('/etc/hosts', 'utf8'), '127.0.0.1\tlocalhost\n')
-    : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
-  const resolv = await ignoreErrno(['ENOENT'], () => readFile('/etc/resolv.conf', 'utf8'), '');
-  const files: [string, string][] = [['hosts', hosts], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
-  await Promise.all(files.map(([file, text]) => writeFile(join(bundle, file), text)));
-  return files.map(([file]) => ({ destination: `/etc/${file}`, type: 'bind', source: join(bundle, file), options: ['rbind', 'rprivate', 'ro'] }));
 }

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 
-import { errnoCode, errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
+import { errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
@@ -13,6 +13,7 @@ import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
+import { readUserDatabase, writeHostFiles } from './process-files.js';
 import { ensureUnpacked } from './unpack.js';
 
 export interface CreateContainerOptions {
@@ -100,10 +101,10 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const rootfs = join(bundle, 'rootfs');
     mountAll(await ctx.snapshots.mounts(record.snapshotKey), rootfs);
     trace('start: mounted');
-    const user = resolveUser(record.config.User || undefined, readEtc(rootfs));
+    const user = resolveUser(record.config.User || undefined, readUserDatabase(rootfs));
     const cwd = record.config.WorkingDir || '/';
     mkdirSync(secureJoin(rootfs, cwd), { recursive: true });
-    const files = writeHostFiles(bundle, record);
+    const files = writeHostFiles(bundle, { hostname: record.config.Hostname, network: record.hostConfig.networkMode, readonly: record.hostConfig.readonlyRootfs });
     const host = record.hostConfig;
     const input: SpecInput = {
       id: record.id,
@@ -269,35 +270,4 @@ function toOciMount(m: MountSpec) {
   return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] };
 }
 
-// The run path uses synchronous calls for its few small files: each is a few microseconds,
-// where a round trip through libuv's thread pool costs far more.
-
-/** The file's text, or undefined when it (or a directory on its way) does not exist. */
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(err) ?? '')) return undefined;
-    throw err;
-  }
-}
-
-function readEtc(rootfs: string): { passwd?: string; group?: string } {
-  const passwd = readOptional(secureJoin(rootfs, '/etc/passwd'));
-  const group = readOptional(secureJoin(rootfs, '/etc/group'));
-  return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
-}
-
-/** /etc/hosts, /etc/hostname and /etc/resolv.conf, written beside the bundle and bind-mounted as Docker does. */
-function writeHostFiles(bundle: string, record: ContainerRecord) {
-  const name = record.config.Hostname;
-  const host = record.hostConfig.networkMode === 'host';
-  const hosts = host
-    ? (readOptional('/etc/hosts') ?? '127.0.0.1\tlocalhost\n')
-    : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
-  const resolv = readOptional('/etc/resolv.conf') ?? '';
-  const files: [string, string][] = [['hosts', hosts], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
-  for (const [file, text] of files) writeFileSync(join(bundle, file), text);
-  return files.map(([file]) => ({ destination: `/etc/${file}`, type: 'bind', source: join(bundle, file), options: ['rbind', 'rprivate', record.hostConfig.readonlyRootfs ? 'ro' : 'rw'] }));
-}
 

@@ -14,3 +14,4 @@ export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, Moun
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { runBuildProcess } from './build-steps.js';
 export type { BuildProcessOptions } from './build-steps.js';
+export { readUserDatabase, writeHostFiles } from './process-files.js';
