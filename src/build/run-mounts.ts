@@ -9,7 +9,7 @@ import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/
 import { join, posix } from 'node:path';
 
 import { errnoCode, errors, sha256 } from '../base/index.js';
-import { mountAll, unmountAll } from '../core/mount/index.js';
+import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { BuildCache } from './build-cache.js';
 import type { SourceRoot } from './context-sources.js';
@@ -151,7 +151,7 @@ async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo
     // Writes to a rw bind are thrown away, as in BuildKit: an overlay with a temporary upper dir.
     const tmp = await mkdtemp(join(src.tmpDir, 'bind-'));
     await Promise.all(['u', 'w', 'm'].map((d) => mkdir(join(tmp, d))));
-    mountAll([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${entry.abs}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }], join(tmp, 'm'));
+    mountAll(volatileMounts([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${entry.abs}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }]), join(tmp, 'm'));
     undo.push(async () => {
       unmountAll(join(tmp, 'm'));
       await rm(tmp, { recursive: true, force: true });

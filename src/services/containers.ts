@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
-import { mountAll, unmountAll } from '../core/mount/index.js';
+import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { SpecInput } from '../core/spec/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
@@ -99,7 +99,9 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   async function prepareBundle(record: ContainerRecord): Promise<{ bundle: string; rootfs: string }> {
     const bundle = dirOf(record.id);
     const rootfs = join(bundle, 'rootfs');
-    mountAll(await ctx.snapshots.mounts(record.snapshotKey), rootfs);
+    const mounts = await ctx.snapshots.mounts(record.snapshotKey);
+    // A --rm container's writes are thrown away: no need to flush them to disk.
+    mountAll(record.hostConfig.autoRemove ? volatileMounts(mounts) : mounts, rootfs);
     trace('start: mounted');
     const user = resolveUser(record.config.User || undefined, readUserDatabase(rootfs));
     const cwd = record.config.WorkingDir || '/';

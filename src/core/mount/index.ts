@@ -1,2 +1,2 @@
-export { isMounted, mountAll, unmountAll } from './mount.js';
+export { isMounted, mountAll, unmountAll, volatileMounts } from './mount.js';
 export type { Mount } from './mount.js';

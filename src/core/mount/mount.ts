@@ -14,22 +14,41 @@ export interface Mount {
   options: string[];
 }
 
+/**
+ * The same mounts, with writable overlays made `volatile`: overlayfs then skips syncing its
+ * upper filesystem, most of all the sync(2)-like flush of the *whole* underlying filesystem it
+ * does on unmount, which on a busy host took 300 ms for a container that wrote nothing. Only for
+ * throwaway writes (`--rm` containers, build steps whose result is read back at once): after a
+ * host crash a volatile upper directory is refused and must be discarded. Needs Linux 5.10;
+ * `mountAll` drops the option on kernels that refuse it.
+ */
+export function volatileMounts(mounts: readonly Mount[]): Mount[] {
+  return mounts.map((m) => (m.type === 'overlay' && m.options.some((o) => o.startsWith('upperdir=')) ? { ...m, options: [...m.options, 'volatile'] } : m));
+}
+
 /** Mounts every mount at `target`, in order (later ones stack on earlier ones). */
 export function mountAll(mounts: readonly Mount[], target: string): void {
   for (const m of mounts) {
-    const readonly = m.options.includes('ro');
     try {
-      if (m.type === 'bind') {
-        const recursive = m.options.includes('rbind');
-        mount(m.source, target, null, MS_BIND | (recursive ? MS_REC : 0), null);
-        if (readonly) mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
-      } else {
-        const data = m.options.filter((o) => o !== 'ro' && o !== 'rw').join(',');
-        mount(m.source, target, m.type, readonly ? MS_RDONLY : 0, data);
-      }
+      mountOne(m, target);
     } catch (err) {
-      throw errors.unavailable('MOUNT_FAILED', `Cannot mount ${m.type} "${m.source}" at "${target}": ${(err as Error).message}`, { cause: err });
+      // A kernel older than 5.10 does not know `volatile`: mount without it.
+      if (!m.options.includes('volatile') || errnoCode(err) !== 'EINVAL') {
+        throw errors.unavailable('MOUNT_FAILED', `Cannot mount ${m.type} "${m.source}" at "${target}": ${(err as Error).message}`, { cause: err });
+      }
+      mountOne({ ...m, options: m.options.filter((o) => o !== 'volatile') }, target);
     }
+  }
+}
+
+function mountOne(m: Mount, target: string): void {
+  const readonly = m.options.includes('ro');
+  if (m.type === 'bind') {
+    mount(m.source, target, null, MS_BIND | (m.options.includes('rbind') ? MS_REC : 0), null);
+    if (readonly) mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+  } else {
+    const data = m.options.filter((o) => o !== 'ro' && o !== 'rw').join(',');
+    mount(m.source, target, m.type, readonly ? MS_RDONLY : 0, data);
   }
 }
 
