@@ -18,7 +18,13 @@ test('registry with port and nested path keep their tag', () => {
 });
 
 test('invalid references are refused with a stable code', () => {
-  for (const bad of ['UPPER/case', 'a:b:c', 'app:', '', 'app@sha256:1234']) {
+  for (const bad of ['Upper:case', 'busybox/UPPER', 'a:b:c', 'app:', '', 'app@sha256:1234']) {
     assert.throws(() => parseReference(bad), { code: 'BERTH_E_INVALID_REFERENCE' }, bad);
   }
+});
+
+test('an uppercase first component is a registry host, as in Docker', () => {
+  const ref = parseReference('LOCALREG/app');
+  assert.equal(ref.domain, 'LOCALREG');
+  assert.equal(ref.familiar, 'LOCALREG/app:latest');
 });
