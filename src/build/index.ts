@@ -11,3 +11,4 @@ export { quietProgress } from './types.js';
 export type { BuildNetwork, BuildOptions, BuildProgress, BuildResult } from './types.js';
 export { bootstrapDebian, hostDebianMirror } from './bootstrap-debian.js';
 export type { BootstrapOptions } from './bootstrap-debian.js';
+export { buildCacheRoots } from './cache-roots.js';

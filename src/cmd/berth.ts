@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { commands, runCli } from '../cli/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
-import { createFsMetadataStore } from '../plugins/metadata-fs/index.js';
+import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import type { Engine, EngineContext, RuntimeSelection } from '../services/index.js';
@@ -28,6 +28,9 @@ export function openEngine(root: string): Engine {
     snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
     metadata: createFsMetadataStore(root),
     cgroups: createCgroupScopes('berth'),
+    leases: createFsLeases(root),
+    // The builder is loaded only when a collection runs.
+    gcRoots: async () => (await import('../build/index.js')).buildCacheRoots(root),
     runtime(name) {
       const key = name ?? '';
       let selection = runtimes.get(key);

@@ -1,5 +1,5 @@
 import type { ContentStore } from '../core/content/index.js';
-import type { MetadataStore } from '../core/metadata/index.js';
+import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
 
@@ -29,5 +29,9 @@ export interface EngineContext {
   runtime(name: string | undefined): RuntimeSelection;
   /** Reads the OOM-kill counter of a cgroup scope and removes the scope (see containers service). */
   cgroups: CgroupScopes;
+  /** Keeps garbage collection away from content being made (imports, builds, new containers). */
+  leases: LeaseManager;
+  /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
+  gcRoots?: () => Promise<string[]>;
   warn(message: string): void;
 }

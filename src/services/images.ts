@@ -5,8 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 import type { Digest } from '../base/index.js';
-import { errors, shortId } from '../base/index.js';
+import { errors, isBerthError, shortId } from '../base/index.js';
 import { putJson } from '../core/content/index.js';
+import { withLease } from '../core/metadata/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import { resolveImage } from '../core/images/index.js';
 import type { Descriptor, ImageConfig, ImageRuntimeConfig, Manifest } from '../oci/index.js';
@@ -42,6 +43,8 @@ export interface ImageService {
   tag(ref: string, name: string): Promise<void>;
   /** Removes names (or, given an id, every name of that image); returns what was untagged. */
   remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
+  /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
+  pruneUntagged(): Promise<string[]>;
 }
 
 export function createImageService(ctx: EngineContext): ImageService {
@@ -69,14 +72,71 @@ export function createImageService(ctx: EngineContext): ImageService {
     const configDesc = await putJson(ctx.content, mediaTypes.ociConfig, config);
     const manifest: Manifest = { schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: configDesc, layers };
     const target = await putJson(ctx.content, mediaTypes.ociManifest, manifest);
+    nameImage(target, configDesc.digest, names);
+    return { manifestDescriptor: target, manifest, config, id: configDesc.digest };
+  }
+
+  /**
+   * Points `names` at an image, in one transaction. With no names the image is kept untagged
+   * (`<none>`, like `docker build` without -t). An image that loses its last name to this stays
+   * as an untagged (dangling) image, as in Docker, until `berth rmi` or `berth system prune`.
+   */
+  function nameImage(target: Descriptor, id: Digest, names: readonly string[]): void {
     const now = Date.now();
     ctx.metadata.transaction(() => {
-      for (const name of names) {
+      const all = ctx.metadata.listImages();
+      const previous = new Set<ImageRecord>();
+      for (const name of names.length > 0 ? names : [untaggedName(id)]) {
         const existing = ctx.metadata.getImage(name);
-        ctx.metadata.putImage({ name, target, id: configDesc.digest, createdAt: existing?.createdAt ?? now, updatedAt: now });
+        if (existing && existing.id !== id) previous.add(existing);
+        ctx.metadata.putImage({ name, target, id, createdAt: existing?.createdAt ?? now, updatedAt: now });
+      }
+      if (names.length > 0) ctx.metadata.deleteImage(untaggedName(id));
+      for (const old of previous) {
+        const stillNamed = all.some((r) => r.id === old.id && !names.includes(r.name) && r.name !== old.name);
+        if (!stillNamed) ctx.metadata.putImage({ ...old, name: untaggedName(old.id), updatedAt: now });
       }
     });
-    return { manifestDescriptor: target, manifest, config, id: configDesc.digest };
+  }
+
+  async function importTar(tar: Readable, name: string, options: ImportOptions): Promise<ResolvedImage> {
+    const key = `import-${randomBytes(8).toString('hex')}`;
+    await ctx.snapshots.prepare(key, undefined);
+    const writer = await ctx.content.writer();
+    let layer: { diffId: Digest; size: number };
+    try {
+      const dir = await ctx.snapshots.upperDir(key);
+      // One pass over the input: the uncompressed tar goes both into the content store (the
+      // layer blob) and onto the snapshot (the unpacked layer).
+      const tee = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          writer.write(chunk).then(() => done(null, chunk), done);
+        },
+      });
+      const uncompressed = await maybeGunzip(tar);
+      const applying = (await loadDiff()).applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) });
+      await Promise.all([pipeline(uncompressed, tee, ...(options.signal ? [{ signal: options.signal }] : [])), applying]);
+      layer = await applying;
+      await writer.commit({ digest: layer.diffId });
+    } catch (err) {
+      await writer.abort();
+      await ctx.snapshots.remove(key).catch(() => undefined);
+      throw err;
+    }
+    await commitOrDiscard(ctx, layer.diffId, key);
+    const created = new Date().toISOString();
+    const platform = hostPlatform();
+    const config: ImageConfig = {
+      created,
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      config: options.config ?? {},
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: 'berth import', comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
+    };
+    const desc: Descriptor = { mediaType: mediaTypes.ociLayer, digest: layer.diffId, size: layer.size };
+    return commit(config, [desc], [name]);
   }
 
   return {
@@ -87,63 +147,48 @@ export function createImageService(ctx: EngineContext): ImageService {
       for (const record of ctx.metadata.listImages()) {
         let summary = byId.get(record.id);
         if (!summary) {
-          const image = await resolveImage(ctx.content, record.target);
+          let image: ResolvedImage;
+          try {
+            image = await resolveImage(ctx.content, record.target);
+          } catch (err) {
+            // One damaged image (see `berth system check`) must not hide the others.
+            if (!isBerthError(err)) throw err;
+            ctx.warn(`image "${displayName(record.name)}" cannot be read: ${err.message}`);
+            continue;
+          }
           const size = image.manifest.layers.reduce((sum, l) => sum + l.size, 0);
           summary = { id: record.id, names: [], created: image.config.created ?? '', size };
           byId.set(record.id, summary);
         }
-        summary.names.push(parseReference(record.name).familiar);
+        if (!isUntagged(record.name)) summary.names.push(parseReference(record.name).familiar);
       }
       return [...byId.values()].sort((a, b) => b.created.localeCompare(a.created));
     },
+    async pruneUntagged() {
+      const used = new Set(ctx.metadata.listContainers().map((c) => c.imageId));
+      const removed: string[] = [];
+      ctx.metadata.transaction(() => {
+        for (const record of ctx.metadata.listImages()) {
+          if (isUntagged(record.name) && !used.has(record.id)) {
+            ctx.metadata.deleteImage(record.name);
+            removed.push(record.id);
+          }
+        }
+      });
+      return removed;
+    },
     async import(tar, name, options = {}) {
       const ref = parseReference(name);
-      const key = `import-${randomBytes(8).toString('hex')}`;
-      await ctx.snapshots.prepare(key, undefined);
-      const writer = await ctx.content.writer();
-      let layer: { diffId: Digest; size: number };
-      try {
-        const dir = await ctx.snapshots.upperDir(key);
-        // One pass over the input: the uncompressed tar goes both into the content store (the
-        // layer blob) and onto the snapshot (the unpacked layer).
-        const tee = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            writer.write(chunk).then(() => done(null, chunk), done);
-          },
-        });
-        const uncompressed = await maybeGunzip(tar);
-        const applying = (await loadDiff()).applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) });
-        await Promise.all([pipeline(uncompressed, tee, ...(options.signal ? [{ signal: options.signal }] : [])), applying]);
-        layer = await applying;
-        await writer.commit({ digest: layer.diffId });
-      } catch (err) {
-        await writer.abort();
-        await ctx.snapshots.remove(key).catch(() => undefined);
-        throw err;
-      }
-      await commitOrDiscard(ctx, layer.diffId, key);
-      const created = new Date().toISOString();
-      const platform = hostPlatform();
-      const config: ImageConfig = {
-        created,
-        architecture: platform.architecture,
-        os: platform.os,
-        ...(platform.variant ? { variant: platform.variant } : {}),
-        config: options.config ?? {},
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created, created_by: 'berth import', comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
-      };
-      const desc: Descriptor = { mediaType: mediaTypes.ociLayer, digest: layer.diffId, size: layer.size };
-      return commit(config, [desc], [ref.full]);
+      // The layer is stored and unpacked before the image names it: hold off garbage collection.
+      return withLease(ctx.leases, () => importTar(tar, ref.full, options));
     },
     async tag(ref, name) {
       const image = await resolve(ref);
-      const now = Date.now();
-      ctx.metadata.putImage({ name: parseReference(name).full, target: image.manifestDescriptor, id: image.id, createdAt: now, updatedAt: now });
+      nameImage(image.manifestDescriptor, image.id, [parseReference(name).full]);
     },
     async remove(ref, options = {}) {
       const image = await resolve(ref);
-      const byName = image.record && parseReference(ref).full === image.record.name && !/^(sha256:)?[a-f0-9]{4,64}$/.test(ref);
+      const byName = image.record !== undefined && !isUntagged(image.record.name) && !/^(sha256:)?[a-f0-9]{4,64}$/.test(ref) && parseReference(ref).full === image.record.name;
       const names = byName && image.record ? [image.record.name] : ctx.metadata.listImages().filter((r) => r.id === image.id).map((r) => r.name);
       const remaining = ctx.metadata.listImages().filter((r) => r.id === image.id && !names.includes(r.name));
       if (remaining.length === 0 && !options.force) {
@@ -153,7 +198,7 @@ export function createImageService(ctx: EngineContext): ImageService {
         }
       }
       ctx.metadata.transaction(() => names.forEach((n) => ctx.metadata.deleteImage(n)));
-      return names.map((n) => parseReference(n).familiar);
+      return names.filter((n) => !isUntagged(n)).map(displayName);
     },
   };
 }
@@ -178,6 +223,23 @@ async function maybeGunzip(input: Readable): Promise<Readable> {
   });
   if (first === null) throw errors.invalidArgument('EMPTY_ARCHIVE', 'Cannot import an empty archive');
   input.unshift(first);
-  if (first[0] === 0x1f && first[1] === 0x8b) return input.pipe(createGunzip());
-  return input;
+  if (first[0] !== 0x1f || first[1] !== 0x8b) return input;
+  // pipeline (not pipe) so that a read error of the input fails the gunzip stream too.
+  const gunzip = createGunzip();
+  pipeline(input, gunzip).catch(() => undefined); // the error reaches the consumer through gunzip
+  return gunzip;
+}
+
+/** Untagged images are kept under a name that no reference can have: `<none>@<image id>`. */
+function untaggedName(id: Digest): string {
+  return `<none>@${id}`;
+}
+
+function isUntagged(name: string): boolean {
+  return name.startsWith('<none>@');
+}
+
+/** How users see a stored name: `busybox:latest`, or `<none>` for an untagged image. */
+function displayName(name: string): string {
+  return isUntagged(name) ? '<none>' : parseReference(name).familiar;
 }

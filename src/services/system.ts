@@ -15,17 +15,59 @@ export interface CheckReport {
   reclaimable: string[];
 }
 
+export interface GcResult {
+  removed: string[];
+  /** Why nothing was collected (another berth process holds a lease), when it was skipped. */
+  skipped?: string;
+}
+
 export interface SystemService {
   /** Verifies the store: every image's blobs and layer snapshots, every container's snapshot. */
   check(options?: { verifyContent?: boolean }): Promise<CheckReport>;
-  /** Removes blobs, snapshots and ingests nothing refers to; returns what was removed. */
-  gc(): Promise<string[]>;
+  /**
+   * Removes blobs, snapshots and ingests nothing refers to (image names, containers, the build
+   * cache). Runs only when no other berth process holds a lease (see core/metadata leases):
+   * otherwise it skips and says so, and a later collection reclaims the space.
+   */
+  gc(): Promise<GcResult>;
 }
 
 export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Digest) => Promise<boolean>): SystemService {
-  /** Everything reachable from image names and containers: blobs and snapshot keys. */
+  /** The collection itself; the caller holds the collector's lease. */
+  async function collect(): Promise<string[]> {
+    const removed: string[] = [];
+    const { blobs, snapshots } = await reachable([]);
+    // Remove leaf-first: a snapshot with children cannot go before them.
+    let progress = true;
+    while (progress) {
+      progress = false;
+      const all = await ctx.snapshots.walk();
+      const parents = new Set(all.map((s) => s.parent).filter((p) => p !== undefined));
+      for (const info of all) {
+        if (snapshots.has(info.key) || parents.has(info.key)) continue;
+        // Defence in depth for work that holds no lease: a young active snapshot may be in use.
+        if (info.kind === 'active' && Date.now() - info.created < 10 * 60_000) continue;
+        await ctx.snapshots.remove(info.key);
+        removed.push(`snapshot ${info.key}`);
+        progress = true;
+      }
+    }
+    for await (const info of ctx.content.walk()) {
+      if (!blobs.has(info.digest)) {
+        await ctx.content.delete(info.digest);
+        removed.push(`blob ${info.digest}`);
+      }
+    }
+    const dirs = await ctx.snapshots.cleanup();
+    if (dirs > 0) removed.push(`${dirs} orphan snapshot directories`);
+    const ingests = await ctx.content.cleanIngests(10 * 60_000);
+    if (ingests > 0) removed.push(`${ingests} abandoned uploads`);
+    return removed;
+  }
+
+  /** Everything reachable from image names, containers and the build cache: blobs and snapshot keys. */
   async function reachable(problems: string[]) {
-    const blobs = new Set<string>();
+    const blobs = new Set<string>(ctx.gcRoots ? await ctx.gcRoots() : []);
     const snapshots = new Set<string>();
     for (const record of ctx.metadata.listImages()) {
       let image: ResolvedImage;
@@ -73,34 +115,13 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
       return { consistent: problems.length === 0, problems, reclaimable };
     },
     async gc() {
-      const removed: string[] = [];
-      const { blobs, snapshots } = await reachable([]);
-      // Remove leaf-first: a snapshot with children cannot go before them.
-      let progress = true;
-      while (progress) {
-        progress = false;
-        const all = await ctx.snapshots.walk();
-        const parents = new Set(all.map((s) => s.parent).filter((p) => p !== undefined));
-        for (const info of all) {
-          if (snapshots.has(info.key) || parents.has(info.key)) continue;
-          if (info.kind === 'active' && Date.now() - info.created < 10 * 60_000 && !info.key.startsWith('container-')) continue;
-          await ctx.snapshots.remove(info.key);
-          removed.push(`snapshot ${info.key}`);
-          progress = true;
-        }
+      const lease = ctx.leases.tryCollect();
+      if (!lease) return { removed: [], skipped: 'another berth process is importing, building or creating a container' };
+      try {
+        return { removed: await collect() };
+      } finally {
+        lease.release();
       }
-      for await (const info of ctx.content.walk()) {
-        // A blob committed moments ago may belong to an image another process is about to name.
-        if (!blobs.has(info.digest) && Date.now() - (info.committedAt ?? 0) > 60_000) {
-          await ctx.content.delete(info.digest);
-          removed.push(`blob ${info.digest}`);
-        }
-      }
-      const dirs = await ctx.snapshots.cleanup();
-      if (dirs > 0) removed.push(`${dirs} orphan snapshot directories`);
-      const ingests = await ctx.content.cleanIngests(10 * 60_000);
-      if (ingests > 0) removed.push(`${ingests} abandoned uploads`);
-      return removed;
     },
   };
 }

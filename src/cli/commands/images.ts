@@ -19,12 +19,14 @@ export const imagesCommand: Command = {
       ctx.stdout.write(images.map((i) => `${id(i.id)}\n`).join(''));
       return 0;
     }
-    const rows = images.flatMap((image) =>
-      image.names.map((name) => {
+    const rows = images.flatMap((image) => {
+      const columns = [id(image.id), ago(image.created), humanSize(image.size)];
+      if (image.names.length === 0) return [['<none>', '<none>', ...columns]];
+      return image.names.map((name) => {
         const ref = parseReference(name);
-        return [familiarRepository(ref), ref.tag ?? '<none>', id(image.id), ago(image.created), humanSize(image.size)];
-      }),
-    );
+        return [familiarRepository(ref), ref.tag ?? '<none>', ...columns];
+      });
+    });
     ctx.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
     return 0;
   },
@@ -47,7 +49,10 @@ export const rmiCommand: Command = {
         status = 1;
       }
     }
-    for (const removed of await engine.system.gc()) if (removed.startsWith('blob')) ctx.stdout.write(`Deleted: ${removed.slice(5)}\n`);
+    if (status === 0) {
+      const collected = await engine.system.gc();
+      for (const removed of collected.removed) if (removed.startsWith('blob')) ctx.stdout.write(`Deleted: ${removed.slice(5)}\n`);
+    }
     return status;
   },
 };

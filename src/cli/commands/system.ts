@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 export const systemCommand: Command = {
   name: 'system',
   usage: 'system COMMAND',
-  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent\n  prune   Remove unused data (stopped containers are kept)',
+  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent\n  prune   Remove untagged images no container uses, then everything nothing refers to\n          (stopped containers and the build cache are kept)',
   flags: {
     quick: { kind: 'bool', description: 'check: do not re-hash every blob' },
     force: { kind: 'bool', short: 'f', description: 'prune: do not prompt for confirmation' },
@@ -21,7 +21,13 @@ export const systemCommand: Command = {
       return report.consistent ? 0 : 1;
     }
     if (sub === 'prune') {
-      const removed = await engine.system.gc();
+      const untagged = await engine.images.pruneUntagged();
+      for (const id of untagged) ctx.stdout.write(`Deleted image ${id}\n`);
+      const { removed, skipped } = await engine.system.gc();
+      if (skipped !== undefined) {
+        ctx.stderr.write(`berth: nothing collected: ${skipped}; try again when it has finished\n`);
+        return 1;
+      }
       for (const item of removed) ctx.stdout.write(`Deleted ${item}\n`);
       ctx.stdout.write(`Total reclaimed items: ${removed.length}\n`);
       return 0;

@@ -50,6 +50,6 @@ export interface ContentStore {
   delete(digest: Digest): Promise<void>;
   /** Every committed blob. */
   walk(): AsyncIterable<ContentInfo>;
-  /** Removes writers left behind by crashed processes (older than `olderThanMs`). */
+  /** Removes writers left behind by crashed processes (not written to for `olderThanMs`). */
   cleanIngests(olderThanMs: number): Promise<number>;
 }

@@ -129,8 +129,9 @@ export function createLocalContentStore(root: string): ContentStore {
       const names = await ignoreErrno(['ENOENT'], () => readdir(ingest), [] as string[]);
       let removed = 0;
       for (const name of names) {
-        const started = Number(name.split('-')[0]);
-        if (Number.isFinite(started) && Date.now() - started >= olderThanMs) {
+        // The last write, not the start: a long upload that is still being written stays.
+        const st = await ignoreErrno(['ENOENT'], () => stat(join(ingest, name)), undefined);
+        if (st && Date.now() - st.mtimeMs >= olderThanMs) {
           await ignoreErrno(['ENOENT'], () => unlink(join(ingest, name)), undefined);
           removed++;
         }
