@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 say() { echo "setup: $*" >&2; }
 
 # --- system packages --------------------------------------------------------------------------
-# crun/runc: OCI runtimes; conmon: per-container monitor; busybox-static: small test images;
+# crun/runc: OCI runtimes; conmon: the per-container monitor detached containers will use;
+# busybox-static: small test images;
 # mmdebstrap: Debian base images without a registry; iproute2: network checks in tests;
 # bzip2, xz-utils: ADD extracts .tar.bz2 and .tar.xz archives; make, g++, python3: node-gyp.
 packages="crun runc conmon busybox-static mmdebstrap iproute2 make g++ python3 bzip2 xz-utils"

@@ -107,10 +107,16 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
       for await (const info of ctx.content.walk()) if (!blobs.has(info.digest)) reclaimable.push(`blob "${info.digest}"`);
       for (const dir of await ctx.snapshots.orphans()) reclaimable.push(`directory "${dir}"`);
       const mountinfo = await ignoreErrno(['ENOENT'], () => readFile('/proc/self/mountinfo', 'utf8'), '');
-      for (const c of ctx.metadata.listContainers()) {
+      const containers = ctx.metadata.listContainers();
+      for (const c of containers) {
         if (c.state.status !== 'running' && isMounted(`${ctx.paths.containers}/${c.id}/rootfs`, mountinfo)) {
           reclaimable.push(`mount of stopped container "${c.name}"`);
         }
+      }
+      const running = new Set(containers.filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.id));
+      for (const scope of ctx.cgroups.list()) {
+        const id = scope.split('/').pop() ?? '';
+        if (!running.has(id)) reclaimable.push(`cgroup scope "${scope}" of no running container`);
       }
       return { consistent: problems.length === 0, problems, reclaimable };
     },
