@@ -113,10 +113,10 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
           reclaimable.push(`mount of stopped container "${c.name}"`);
         }
       }
-      const running = new Set(containers.filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.id));
+      // Scopes are host-wide (other stores have theirs): look only at this store's containers.
+      const stopped = new Set(containers.filter((c) => c.state.status !== 'running' && c.state.status !== 'paused').map((c) => c.id));
       for (const scope of ctx.cgroups.list()) {
-        const id = scope.split('/').pop() ?? '';
-        if (!running.has(id)) reclaimable.push(`cgroup scope "${scope}" of no running container`);
+        if (stopped.has(scope.split('/').pop() ?? '')) reclaimable.push(`cgroup scope "${scope}" of a stopped container`);
       }
       return { consistent: problems.length === 0, problems, reclaimable };
     },
