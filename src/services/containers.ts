@@ -83,13 +83,16 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     };
     const top = await ensureUnpacked(ctx, image);
     trace('create: unpacked');
-    await mkdir(join(dirOf(id), 'rootfs'), { recursive: true });
-    await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
+    let prepared = false;
     try {
+      await mkdir(join(dirOf(id), 'rootfs'), { recursive: true });
+      await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
+      prepared = true;
       ctx.metadata.createContainer(record);
       trace('create: recorded');
     } catch (err) {
-      await ctx.snapshots.remove(record.snapshotKey);
+      // Whatever step failed, leave no bundle directory or snapshot behind.
+      if (prepared) await ctx.snapshots.remove(record.snapshotKey);
       await rm(dirOf(id), { recursive: true, force: true });
       throw err;
     }
