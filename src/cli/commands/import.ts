@@ -9,7 +9,7 @@ import { applyChanges } from '../changes.js';
 
 export const importCommand: Command = {
   name: 'import',
-  usage: 'import [OPTIONS] file|- [REPOSITORY[:TAG]]',
+  usage: 'import [OPTIONS] file|- REPOSITORY[:TAG]',
   description: 'Import the contents from a tarball to create a filesystem image',
   flags: {
     change: { kind: 'list', short: 'c', description: 'Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT, ENV, ...)', value: 'list' },
