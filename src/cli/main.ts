@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { isBerthError } from '../base/index.js';
 import type { Engine } from '../services/index.js';
+import { exitCodeFor } from '../services/index.js';
 import { parseArgs, renderHelp } from './args.js';
 import type { CliContext, Command } from './command.js';
 
@@ -66,19 +67,13 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     if (isBerthError(err)) {
       stderr.write(`berth: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);
       if (process.env['BERTH_DEBUG']) stderr.write(`${err.code}\n${err.stack ?? ''}\n`);
-      return command?.errorExitCode === 125 ? exitCodeForRun(err.code) : (command?.errorExitCode ?? (command ? 1 : 125));
+      return command?.errorExitCode === 125 ? exitCodeFor(err) : (command?.errorExitCode ?? (command ? 1 : 125));
     }
     stderr.write(`berth: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return command?.errorExitCode ?? 1;
   } finally {
     engine?.close();
   }
-}
-
-function exitCodeForRun(code: string): number {
-  if (code === 'BERTH_E_COMMAND_NOT_FOUND') return 127;
-  if (code === 'BERTH_E_COMMAND_NOT_EXECUTABLE') return 126;
-  return 125;
 }
 
 function firstPositional(args: readonly string[]): number {

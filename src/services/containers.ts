@@ -45,7 +45,8 @@ export interface ContainerService {
   remove(ref: string, options?: { force?: boolean }): Promise<string>;
 }
 
-const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The PATH a container gets when its image sets none (Docker's default). */
+export const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function createContainerService(ctx: EngineContext, images: ImageService): ContainerService {
   const dirOf = (id: string) => join(ctx.paths.containers, id);
@@ -61,7 +62,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(defaultPath);
     const config: ContainerRecord['config'] = {
       ...imageConfig,
-      Hostname: options.hostname ?? (options.host?.networkMode === 'host' ? hostHostname() : id.slice(0, 12)),
+      Hostname: options.hostname ?? defaultHostname(id, options.host?.networkMode ?? 'none'),
       Image: options.image,
       Env: env,
       Entrypoint: options.entrypoint ?? imageConfig.Entrypoint ?? null,
@@ -244,6 +245,11 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
     else out.push(entry);
   }
   return out;
+}
+
+/** Docker's default host name: the host's own on the host network, else the short container id. */
+function defaultHostname(id: string, network: HostConfig['networkMode']): string {
+  return network === 'host' ? hostHostname() : id.slice(0, 12);
 }
 
 /** Docker puts HOSTNAME right after PATH unless the user set it. */

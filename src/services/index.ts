@@ -15,3 +15,4 @@ export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { runBuildProcess } from './build-steps.js';
 export type { BuildProcessOptions } from './build-steps.js';
 export { readUserDatabase, writeHostFiles } from './process-files.js';
+export { defaultPath } from './containers.js';
