@@ -1,3 +1,5 @@
+import { mkdirSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import { isBerthError } from '../base/index.js';
@@ -53,7 +55,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       stdout.write(renderHelp(command.usage, command.description, command.flags));
       return 0;
     }
-    const root = (global.flags.get('root') as string | undefined) ?? process.env['BERTH_ROOT'] ?? '/var/lib/berth';
+    const root = storeRoot((global.flags.get('root') as string | undefined) ?? process.env['BERTH_ROOT'] ?? '/var/lib/berth');
     const parsed = parseArgs(rest, command.flags, { command: name, ...(command.stopAtPositional ? { stopAtPositional: true } : {}) });
     const ctx: CliContext = {
       engine: () => (engine ??= options.openEngine(root)),
@@ -74,6 +76,15 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   } finally {
     engine?.close();
   }
+}
+
+/**
+ * The store root as an absolute real path: bundles need an absolute rootfs, and the runtime's
+ * state directory is named by it, so `./store`, `store/` and a symlink must give one path.
+ */
+function storeRoot(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return realpathSync.native(resolve(dir));
 }
 
 function firstPositional(args: readonly string[]): number {

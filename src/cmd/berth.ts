@@ -3,7 +3,7 @@
  * wires them into the services. Commands load lazily so that `berth run` starts fast.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { commands, runCli } from '../cli/index.js';
@@ -16,8 +16,11 @@ import type { Engine, EngineContext, RuntimeSelection } from '../services/index.
 import { createEngine } from '../services/index.js';
 import { trace } from '../base/index.js';
 
-export function openEngine(root: string): Engine {
+export function openEngine(dir: string): Engine {
   trace('open engine');
+  // One store, one runtime state directory, however the root was spelled (relative, symlinked).
+  mkdirSync(dir, { recursive: true });
+  const root = realpathSync.native(dir);
   const runtimes = new Map<string, RuntimeSelection>();
   // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
   const stateBase = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
