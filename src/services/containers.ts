@@ -3,9 +3,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 
-import { errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
-import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
-import { assertTransition, initialState, validateContainerName } from '../core/containers/index.js';
+import { errnoCode, errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
+import type { ContainerRecord, HostConfig, MountSpec, ProcessRef } from '../core/containers/index.js';
+import { assertTransition, initialState, processAlive, processStartTime, supervisorAlive, validateContainerName } from '../core/containers/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { SpecInput } from '../core/spec/index.js';
@@ -147,21 +147,27 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     assertTransition(record, 'running');
     const selection = ctx.runtime(record.hostConfig.runtime || undefined);
     if (selection.warning) ctx.warn(selection.warning);
+    // Aborted when the record cannot say "running": an unrecorded container must not run on.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     let exitCode = 125;
     let oomKilled = false;
     let failure: unknown;
     try {
       const { bundle } = await prepareBundle(record);
-      ctx.metadata.updateContainer(record.id, (r) => {
-        r.state = { ...r.state, status: 'running', startedAt: new Date().toISOString(), error: '' };
-        r.hostConfig.runtime = selection.driver.name;
-      });
-      const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
+      const onSpawn = (pid: number) => {
+        try {
+          markRunning(record.id, selection.driver.name, pid);
+        } catch (err) {
+          failure = err;
+          stop.abort();
+        }
+      };
       trace('start: running');
-      exitCode = (await selection.driver.run(record.id, bundle, runOptions)).exitCode;
+      exitCode = (await selection.driver.run(record.id, bundle, { stdio: options.stdio, signal, onSpawn })).exitCode;
       trace('start: exited');
     } catch (err) {
-      failure = err;
+      failure ??= err;
       exitCode = exitCodeFor(err);
     }
     // Tear down in order, each step attempted even when an earlier one failed, so that a
@@ -181,6 +187,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const error = failure instanceof Error ? failure.message : teardown.length > 0 ? String((teardown[0] as Error).message) : '';
     ctx.metadata.updateContainer(record.id, (r) => {
       r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
+      delete r.state.supervisor;
+      delete r.state.runtime;
     });
     trace('start: cleaned up');
     if (record.hostConfig.autoRemove && teardown.length === 0) await removeRecord(record);
@@ -188,6 +196,20 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     if (failure === undefined && teardown.length > 0) failure = teardown[0];
     if (failure !== undefined) throw failure;
     return exitCode;
+  }
+
+  /**
+   * Records, once the runtime has spawned, that the container runs, who supervises it (this
+   * process) and the runtime's pid: if this process dies, others can tell the record is stale.
+   */
+  function markRunning(id: string, runtime: string, runtimePid: number): void {
+    const supervisor = { pid: process.pid, startTime: (ownStartTime ??= processStartTime('self') ?? 0) };
+    const runtimeRef = { pid: runtimePid, startTime: processStartTime(runtimePid) ?? 0 };
+    ctx.metadata.updateContainer(id, (r) => {
+      assertTransition(r, 'running');
+      r.state = { ...r.state, status: 'running', startedAt: new Date().toISOString(), error: '', supervisor, runtime: runtimeRef };
+      r.hostConfig.runtime = runtime;
+    });
   }
 
   async function removeRecord(record: ContainerRecord): Promise<void> {
@@ -202,33 +224,71 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     ctx.metadata.deleteContainer(record.id);
   }
 
+  /**
+   * Stops a running (or dead) container in the runtime and removes its cgroup scope. When its
+   * supervisor is gone, the runtime process is killed first so it cannot go on creating it.
+   */
+  async function stopInRuntime(record: ContainerRecord, supervised: boolean): Promise<void> {
+    const runtime = record.state.runtime;
+    if (!supervised && runtime !== undefined && processAlive(runtime)) {
+      killProcess(runtime.pid);
+      await waitUntilGone(runtime);
+    }
+    // --force deletes a container the runtime still has (killing it) and ignores one it has not.
+    await ctx.runtime(record.hostConfig.runtime || undefined).driver.delete(record.id, { force: true });
+    ctx.cgroups.remove(record.id);
+  }
+
   return {
     create,
     runAttached,
     async kill(ref, signal) {
       const record = ctx.metadata.findContainer(ref);
-      if (record.state.status !== 'running' && record.state.status !== 'paused') {
+      if (!isActive(record) || !supervisorAlive(record)) {
         throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot kill container "${record.name}": container is not running`);
       }
       await ctx.runtime(record.hostConfig.runtime || undefined).driver.kill(record.id, signal);
     },
-    inspect: (ref) => ctx.metadata.findContainer(ref),
-    list: ({ all = false } = {}) => ctx.metadata.listContainers().filter((c) => all || c.state.status === 'running' || c.state.status === 'paused'),
+    inspect: (ref) => withLiveness(ctx.metadata.findContainer(ref)),
+    list: ({ all = false } = {}) => ctx.metadata.listContainers().map(withLiveness).filter((c) => all || isActive(c)),
     async remove(ref, { force = false } = {}) {
       const record = ctx.metadata.findContainer(ref);
-      if ((record.state.status === 'running' || record.state.status === 'paused') && !force) {
+      const supervised = isActive(record) && supervisorAlive(record);
+      if (supervised && !force) {
         throw errors.failedPrecondition('CONTAINER_RUNNING', `Cannot remove container "${record.name}": container is running, stop it first or use --force`);
       }
-      if (record.state.status === 'running' || record.state.status === 'paused') {
-        const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
-        await driver.delete(record.id, { force: true }).catch(() => undefined);
-        ctx.cgroups.remove(record.id);
-      }
+      if (isActive(record)) await stopInRuntime(record, supervised);
       await removeRecord(record);
       return record.name;
     },
   };
 }
+
+let ownStartTime: number | undefined;
+
+const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';
+
+/** A record as others should see it: "running" with its supervisor gone is dead (Docker's status). */
+function withLiveness(record: ContainerRecord): ContainerRecord {
+  if (!isActive(record) || supervisorAlive(record)) return record;
+  return { ...record, state: { ...record.state, status: 'dead' } };
+}
+
+/** SIGKILL to a process that may already be gone. */
+function killProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if (errnoCode(err) !== 'ESRCH') throw err;
+  }
+}
+
+/** Waits (up to 5 s) until a process that is not ours to reap has exited. */
+async function waitUntilGone(ref: ProcessRef): Promise<void> {
+  for (let i = 0; i < 500 && processAlive(ref); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+export { supervisorAlive };
 
 /** Entrypoint followed by Cmd, as Docker combines them. */
 export function processArgs(config: ImageRuntimeConfig): string[] {

@@ -16,3 +16,4 @@ export { runBuildProcess } from './build-steps.js';
 export type { BuildProcessOptions } from './build-steps.js';
 export { readUserDatabase, writeHostFiles } from './process-files.js';
 export { defaultPath } from './containers.js';
+export { supervisorAlive } from './containers.js';

@@ -11,6 +11,16 @@ export interface ContainerState {
   error: string;
   startedAt: string;
   finishedAt: string;
+  /** While running: the berth process that supervises the container and records its exit. */
+  supervisor?: ProcessRef;
+  /** While running: the OCI runtime process (`crun run`) the supervisor waits for. */
+  runtime?: ProcessRef;
+}
+
+/** One process: its pid and start time (so that a reused pid is not taken for it). */
+export interface ProcessRef {
+  pid: number;
+  startTime: number;
 }
 
 export interface MountSpec {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 
 import type { BerthError } from '../../base/index.js';
-import { errors, ignoreErrno } from '../../base/index.js';
+import { errors, ignoreErrno, isNotFound } from '../../base/index.js';
 import type { RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
 export interface OciRuntimeOptions {
@@ -50,15 +50,31 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     return result.stdout;
   }
 
+  /** `kill`, retried while the runtime does not know the container yet and `done()` is false. */
+  async function killWhenCreated(id: string, sig: string, done: () => boolean): Promise<void> {
+    for (;;) {
+      try {
+        await checked(id, 'kill', ['kill', id, sig]);
+        return;
+      } catch (err) {
+        if (done() || !isNotFound(err)) throw err;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  }
+
   return {
     name,
     async run(id, bundle, { stdio, signal, onSpawn }): Promise<RunResult> {
       await ensureDirs();
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
-      const onAbort = () => void exec(id, ['kill', id, 'KILL']).catch(() => undefined);
+      if (signal?.aborted) throw errors.aborted('RUN_ABORTED', `Container "${id}" was not started: the run was aborted`);
+      let settled = false;
+      // The runtime may not have created the container yet: retry until it has or the run ends.
+      const onAbort = () => void killWhenCreated(id, 'KILL', () => settled).catch(() => undefined);
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const result = await exec(id, ['run', '--bundle', bundle, id], stdio, onSpawn);
+        const result = await exec(id, ['run', '--bundle', bundle, id], stdio, onSpawn).finally(() => (settled = true));
         // A container may itself exit 1; only an error in the runtime's log makes it a runtime failure.
         if (result.code === 1) {
           const message = await lastLogError(logFile(id));
@@ -116,7 +132,8 @@ export function runtimeError(runtime: string, id: string, verb: string, message:
   if (/permission denied/i.test(clean) && /exec|executable/i.test(clean)) {
     return errors.permissionDenied('COMMAND_NOT_EXECUTABLE', `Cannot start container: ${clean}`);
   }
-  if (/does not exist|not found|no such container/i.test(clean) && verb !== 'run' && verb !== 'create') {
+  // crun names the missing state file (`error opening file `<root>/<id>/status``), runc says "does not exist".
+  if (/does not exist|not found|no such container|opening file .*\/status`?: no such file/i.test(clean) && verb !== 'run' && verb !== 'create') {
     return errors.notFound('RUNTIME_CONTAINER_NOT_FOUND', `Container "${id}" not found by ${runtime}: ${clean}`);
   }
   return errors.unknown('RUNTIME_FAILED', `${runtime} ${verb} failed: ${clean}`);
