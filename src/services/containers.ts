@@ -185,13 +185,20 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     attempt(() => ctx.cgroups.remove(record.id));
     attempt(() => unmountAll(join(dirOf(record.id), 'rootfs')));
     const error = failure instanceof Error ? failure.message : teardown.length > 0 ? String((teardown[0] as Error).message) : '';
-    ctx.metadata.updateContainer(record.id, (r) => {
-      r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
-      delete r.state.supervisor;
-      delete r.state.runtime;
-    });
+    let removedElsewhere = false;
+    try {
+      ctx.metadata.updateContainer(record.id, (r) => {
+        r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
+        delete r.state.supervisor;
+        delete r.state.runtime;
+      });
+    } catch (err) {
+      // `rm -f` from another process removed the container (killing it): its exit is still ours to report.
+      if (!isNotFound(err)) throw err;
+      removedElsewhere = true;
+    }
     trace('start: cleaned up');
-    if (record.hostConfig.autoRemove && teardown.length === 0) await removeRecord(record);
+    if (record.hostConfig.autoRemove && teardown.length === 0 && !removedElsewhere) await removeRecord(record);
     trace('removed');
     if (failure === undefined && teardown.length > 0) failure = teardown[0];
     if (failure !== undefined) throw failure;
@@ -234,8 +241,12 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       killProcess(runtime.pid);
       await waitUntilGone(runtime);
     }
-    // --force deletes a container the runtime still has (killing it) and ignores one it has not.
-    await ctx.runtime(record.hostConfig.runtime || undefined).driver.delete(record.id, { force: true });
+    try {
+      // --force kills the container; a container the runtime no longer has was deleted by its own run.
+      await ctx.runtime(record.hostConfig.runtime || undefined).driver.delete(record.id, { force: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
     ctx.cgroups.remove(record.id);
   }
 

@@ -46,4 +46,17 @@ describe('a container whose berth run is gone', () => {
     assert.equal(existsSync(join(store.root, 'containers', id)), false);
     assert.equal(store.berth(['ps', '-aq']).stdout, '');
   });
+
+  test('rm -f of a container another berth run supervises: that run exits 137, not "No such container"', async () => {
+    const { child } = await startSleeper('y');
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = exited(child);
+    const r = store.berth(['rm', '-f', 'y']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await code, 137, stderr);
+    assert.doesNotMatch(stderr, /No such container/);
+    assert.equal(store.berth(['ps', '-aq']).stdout, '');
+    assert.deepEqual(mountsUnder(store.root), []);
+  });
 });

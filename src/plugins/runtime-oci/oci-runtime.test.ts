@@ -28,7 +28,11 @@ test('other failures keep the runtime\'s message', () => {
 });
 
 test('an id the runtime does not know is NotFound in crun\'s and runc\'s wording', () => {
-  for (const message of ['error opening file `/run/berth/abc/crun/id/status`: No such file or directory', 'container does not exist']) {
+  for (const message of [
+    'error opening file `/run/berth/abc/crun/id/status`: No such file or directory',
+    "cannot open directory '/run/berth/abc/crun/id': No such file or directory",
+    'container does not exist',
+  ]) {
     assert.equal(runtimeError('crun', 'id', 'kill', message).code, 'BERTH_E_RUNTIME_CONTAINER_NOT_FOUND');
   }
 });
