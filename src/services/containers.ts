@@ -1,9 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { hostname as hostHostname } from 'node:os';
+import { hostname as hostHostname, constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 
-import { errnoCode, errors, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
+import { errnoCode, errors, isBerthError, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec, ProcessRef } from '../core/containers/index.js';
 import { assertTransition, initialState, processAlive, processStartTime, supervisorAlive, validateContainerName } from '../core/containers/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
@@ -31,14 +31,29 @@ export interface CreateContainerOptions {
   tmpfs?: string[];
 }
 
+export interface AttachOptions {
+  stdio: Stdio;
+  /**
+   * Aborting before the container has started keeps it from starting: the run then returns
+   * 128 + the signal's number when the reason is a signal name (`SIGINT`), else 137. Aborting
+   * later kills it (SIGKILL).
+   */
+  signal?: AbortSignal;
+  /** Called once the runtime has spawned and the record says running: `kill` works from then on. */
+  onSpawn?: () => void;
+}
+
 export interface ContainerService {
   create(options: CreateContainerOptions): Promise<ContainerRecord>;
   /**
    * Starts a created container and waits for it to exit, its standard streams wired to `stdio`.
    * Returns the exit code. With `autoRemove` the container is gone when this returns.
    */
-  runAttached(ref: string, options: { stdio: Stdio; signal?: AbortSignal }): Promise<number>;
-  /** Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process. */
+  runAttached(ref: string, options: AttachOptions): Promise<number>;
+  /**
+   * Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process; right after the
+   * runtime has spawned, waits (briefly) until the runtime has created the container.
+   */
   kill(ref: string, signal: string): Promise<void>;
   inspect(ref: string): ContainerRecord;
   list(options?: { all?: boolean }): ContainerRecord[];
@@ -142,7 +157,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     return { bundle, rootfs };
   }
 
-  async function runAttached(ref: string, options: { stdio: Stdio; signal?: AbortSignal }): Promise<number> {
+  async function runAttached(ref: string, options: AttachOptions): Promise<number> {
     const record = ctx.metadata.findContainer(ref);
     assertTransition(record, 'running');
     const selection = ctx.runtime(record.hostConfig.runtime || undefined);
@@ -154,6 +169,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     let oomKilled = false;
     let failure: unknown;
     try {
+      if (options.signal?.aborted) throw errors.aborted('RUN_ABORTED', `Container "${record.name}" was not started: the run was aborted`);
       const { bundle } = await prepareBundle(record);
       const onSpawn = (pid: number) => {
         try {
@@ -161,7 +177,9 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
         } catch (err) {
           failure = err;
           stop.abort();
+          return;
         }
+        options.onSpawn?.();
       };
       trace('start: running');
       exitCode = (await selection.driver.run(record.id, bundle, { stdio: options.stdio, signal, onSpawn })).exitCode;
@@ -169,6 +187,11 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     } catch (err) {
       failure ??= err;
       exitCode = exitCodeFor(err);
+      // Stopped before it started, as asked (Ctrl-C early): exit as if killed by that signal.
+      if (failure === err && isBerthError(err, 'Aborted') && options.signal?.aborted) {
+        exitCode = 128 + (signalNumber(options.signal.reason) ?? 9);
+        failure = undefined;
+      }
     }
     // Tear down in order, each step attempted even when an earlier one failed, so that a
     // failure leaves as little behind as possible and is still reported.
@@ -258,7 +281,16 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       if (!isActive(record) || !supervisorAlive(record)) {
         throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot kill container "${record.name}": container is not running`);
       }
-      await ctx.runtime(record.hostConfig.runtime || undefined).driver.kill(record.id, signal);
+      const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await driver.kill(record.id, signal);
+        } catch (err) {
+          // Between its spawn and its create (a few ms) the runtime does not know the container yet.
+          if (!isNotFound(err) || attempt >= 300 || !isActive(ctx.metadata.findContainer(record.id))) throw err;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
     },
     inspect: (ref) => withLiveness(ctx.metadata.findContainer(ref)),
     list: ({ all = false } = {}) => ctx.metadata.listContainers().map(withLiveness).filter((c) => all || isActive(c)),
@@ -283,6 +315,11 @@ const isActive = (record: ContainerRecord) => record.state.status === 'running' 
 function withLiveness(record: ContainerRecord): ContainerRecord {
   if (!isActive(record) || supervisorAlive(record)) return record;
   return { ...record, state: { ...record.state, status: 'dead' } };
+}
+
+/** The number of a signal named like `SIGINT`, if it is one. */
+function signalNumber(name: unknown): number | undefined {
+  return typeof name === 'string' ? (osConstants.signals as Record<string, number | undefined>)[name] : undefined;
 }
 
 /** SIGKILL to a process that may already be gone. */

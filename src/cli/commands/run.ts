@@ -49,32 +49,61 @@ export const runCommand: Command = {
     if (flagBool(args, 'tty')) throw errors.notImplemented('TTY_UNSUPPORTED', 'Cannot allocate a TTY yet: run without -t');
     const engine = ctx.engine();
     const entrypoint = flagString(args, 'entrypoint');
-    const record = await engine.containers.create({
-      image,
-      cmd,
-      env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map(expandEnv)],
-      host: hostConfig(args),
-      tmpfs: flagList(args, 'tmpfs'),
-      ...optional('name', flagString(args, 'name')),
-      ...optional('workingDir', flagString(args, 'workdir')),
-      ...optional('user', flagString(args, 'user')),
-      ...optional('hostname', flagString(args, 'hostname')),
-      ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
-    });
-    // Like `docker run`'s signal proxy: signals sent to berth go to the container's process.
-    // The runtime runs in its own process group, so a terminal's Ctrl-C reaches it only this way.
-    const forward = (signal: NodeJS.Signals) => {
-      engine.containers.kill(record.id, signal).catch((err: unknown) => ctx.stderr.write(`berth: ${(err as Error).message}\n`));
-    };
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-    signals.forEach((s) => process.on(s, forward));
+    const proxy = signalProxy((err) => ctx.stderr.write(`berth: ${err.message}\n`));
     try {
-      return await engine.containers.runAttached(record.id, { stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2] });
+      const record = await engine.containers.create({
+        image,
+        cmd,
+        env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map(expandEnv)],
+        host: hostConfig(args),
+        tmpfs: flagList(args, 'tmpfs'),
+        ...optional('name', flagString(args, 'name')),
+        ...optional('workingDir', flagString(args, 'workdir')),
+        ...optional('user', flagString(args, 'user')),
+        ...optional('hostname', flagString(args, 'hostname')),
+        ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
+      });
+      return await engine.containers.runAttached(record.id, {
+        stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2],
+        signal: proxy.abort.signal,
+        onSpawn: () => proxy.started((signal) => engine.containers.kill(record.id, signal)),
+      });
     } finally {
-      signals.forEach((s) => process.off(s, forward));
+      proxy.close();
     }
   },
 };
+
+const proxied = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+const stopping = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+
+/**
+ * Like `docker run`'s signal proxy: signals sent to berth go to the container's process (the
+ * runtime runs in its own process group, so a terminal's Ctrl-C reaches it only this way).
+ * Installed before the container exists, so none is lost: until the runtime has spawned, a
+ * stopping signal (Ctrl-C) aborts the run, so the container never starts; others wait and are
+ * delivered once it has.
+ */
+function signalProxy(report: (err: Error) => void) {
+  const abort = new AbortController();
+  const pending: NodeJS.Signals[] = [];
+  let deliver: ((signal: NodeJS.Signals) => Promise<void>) | undefined;
+  const send = (signal: NodeJS.Signals) => void deliver?.(signal).catch(report);
+  const forward = (signal: NodeJS.Signals) => {
+    if (deliver) send(signal);
+    else if (stopping.has(signal)) abort.abort(signal);
+    else pending.push(signal);
+  };
+  proxied.forEach((s) => process.on(s, forward));
+  return {
+    abort,
+    started(kill: (signal: NodeJS.Signals) => Promise<void>) {
+      deliver = kill;
+      pending.splice(0).forEach(send);
+    },
+    close: () => proxied.forEach((s) => process.off(s, forward)),
+  };
+}
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
