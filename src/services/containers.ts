@@ -48,8 +48,9 @@ export interface ContainerService {
   /**
    * Starts a created container and waits for it to exit, its standard streams wired to `stdio`.
    * Returns the exit code. With `autoRemove` the container is gone when this returns.
+   * Pass the record `create` returned to save reading it again.
    */
-  runAttached(ref: string, options: AttachOptions): Promise<number>;
+  runAttached(ref: string | ContainerRecord, options: AttachOptions): Promise<number>;
   /**
    * Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process; right after the
    * runtime has spawned, waits (briefly) until the runtime has created the container.
@@ -157,16 +158,16 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     return { bundle, rootfs };
   }
 
-  async function runAttached(ref: string, options: AttachOptions): Promise<number> {
-    const record = ctx.metadata.findContainer(ref);
+  async function runAttached(ref: string | ContainerRecord, options: AttachOptions): Promise<number> {
+    // A record passed in may be stale: markRunning checks the transition again under the lock.
+    const record = typeof ref === 'string' ? ctx.metadata.findContainer(ref) : ref;
     assertTransition(record, 'running');
     const selection = ctx.runtime(record.hostConfig.runtime || undefined);
     if (selection.warning) ctx.warn(selection.warning);
     // Aborted when the record cannot say "running": an unrecorded container must not run on.
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    let exitCode = 125;
-    let oomKilled = false;
+    let exitCode: number;
     let failure: unknown;
     try {
       if (options.signal?.aborted) throw errors.aborted('RUN_ABORTED', `Container "${record.name}" was not started: the run was aborted`);
@@ -193,8 +194,15 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
         failure = undefined;
       }
     }
-    // Tear down in order, each step attempted even when an earlier one failed, so that a
-    // failure leaves as little behind as possible and is still reported.
+    return finishRun(record, { exitCode, failure });
+  }
+
+  /**
+   * After the run: tear down in order, each step attempted even when an earlier one failed, so
+   * that a failure leaves as little behind as possible and is still reported; then record the
+   * exit, or with --rm remove the container.
+   */
+  async function finishRun(record: ContainerRecord, { exitCode, failure }: { exitCode: number; failure: unknown }): Promise<number> {
     const teardown: unknown[] = [];
     const attempt = (step: () => void) => {
       try {
@@ -203,12 +211,27 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
         teardown.push(err);
       }
     };
+    let oomKilled = false;
     // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
     attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
     attempt(() => ctx.cgroups.remove(record.id));
     attempt(() => unmountAll(join(dirOf(record.id), 'rootfs')));
-    const error = failure instanceof Error ? failure.message : teardown.length > 0 ? String((teardown[0] as Error).message) : '';
-    let removedElsewhere = false;
+    trace('start: cleaned up');
+    // A foreground --rm container goes right away: nobody needs to see it exited or removing.
+    let removal: unknown;
+    if (record.hostConfig.autoRemove && teardown.length === 0) {
+      try {
+        await removeRecord(record, { announce: false });
+        trace('removed');
+        if (failure !== undefined) throw failure;
+        return exitCode;
+      } catch (err) {
+        if (err === failure) throw err;
+        removal = err;
+      }
+    }
+    const problem = failure ?? teardown[0] ?? removal;
+    const error = problem instanceof Error ? problem.message : '';
     try {
       ctx.metadata.updateContainer(record.id, (r) => {
         r.state = { ...r.state, status: 'exited', pid: 0, exitCode, oomKilled, error, finishedAt: new Date().toISOString() };
@@ -218,13 +241,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     } catch (err) {
       // `rm -f` from another process removed the container (killing it): its exit is still ours to report.
       if (!isNotFound(err)) throw err;
-      removedElsewhere = true;
     }
-    trace('start: cleaned up');
-    if (record.hostConfig.autoRemove && teardown.length === 0 && !removedElsewhere) await removeRecord(record);
-    trace('removed');
-    if (failure === undefined && teardown.length > 0) failure = teardown[0];
-    if (failure !== undefined) throw failure;
+    if (problem !== undefined) throw problem;
     return exitCode;
   }
 
@@ -242,8 +260,9 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     });
   }
 
-  async function removeRecord(record: ContainerRecord): Promise<void> {
-    ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+  /** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
+  async function removeRecord(record: ContainerRecord, { announce = true } = {}): Promise<void> {
+    if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
     unmountAll(join(dirOf(record.id), 'rootfs'));
     try {
       await ctx.snapshots.remove(record.snapshotKey);
@@ -308,6 +327,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
 }
 
 let ownStartTime: number | undefined;
+
 
 const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';
 

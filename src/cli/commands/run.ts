@@ -63,7 +63,7 @@ export const runCommand: Command = {
         ...optional('hostname', flagString(args, 'hostname')),
         ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
       });
-      return await engine.containers.runAttached(record.id, {
+      return await engine.containers.runAttached(record, {
         stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2],
         signal: proxy.abort.signal,
         onSpawn: () => proxy.started((signal) => engine.containers.kill(record.id, signal)),
