@@ -3,9 +3,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname as hostHostname, constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 
-import { errnoCode, errors, isBerthError, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
-import type { ContainerRecord, HostConfig, MountSpec, ProcessRef } from '../core/containers/index.js';
-import { assertTransition, initialState, processAlive, processStartTime, supervisorAlive, validateContainerName } from '../core/containers/index.js';
+import { errors, isBerthError, isNotFound, newId, randomName, secureJoin, trace } from '../base/index.js';
+import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
+import { assertTransition, initialState, killProcess, processAlive, processStartTime, supervisorAlive, validateContainerName, waitUntilGone } from '../core/containers/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { SpecInput } from '../core/spec/index.js';
@@ -340,20 +340,6 @@ function withLiveness(record: ContainerRecord): ContainerRecord {
 /** The number of a signal named like `SIGINT`, if it is one. */
 function signalNumber(name: unknown): number | undefined {
   return typeof name === 'string' ? (osConstants.signals as Record<string, number | undefined>)[name] : undefined;
-}
-
-/** SIGKILL to a process that may already be gone. */
-function killProcess(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch (err) {
-    if (errnoCode(err) !== 'ESRCH') throw err;
-  }
-}
-
-/** Waits (up to 5 s) until a process that is not ours to reap has exited. */
-async function waitUntilGone(ref: ProcessRef): Promise<void> {
-  for (let i = 0; i < 500 && processAlive(ref); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 export { supervisorAlive };

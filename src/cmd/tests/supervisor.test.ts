@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -44,6 +45,8 @@ describe('a container whose berth run is gone', () => {
     assert.deepEqual(mountsUnder(store.root), []);
     assert.deepEqual(cgroupScopes().filter((s) => s.endsWith(`/${id}`)), []);
     assert.equal(existsSync(join(store.root, 'containers', id)), false);
+    const stateDir = join('/run/berth', createHash('sha256').update(realpathSync(store.root)).digest('hex').slice(0, 12), 'crun', id);
+    assert.equal(existsSync(stateDir), false);
     assert.equal(store.berth(['ps', '-aq']).stdout, '');
   });
 

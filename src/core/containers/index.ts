@@ -1,3 +1,3 @@
 export { assertTransition, canTransition, initialState, validateContainerName, zeroTime } from './container.js';
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec, ProcessRef } from './container.js';
-export { processAlive, processStartTime, supervisorAlive } from './supervisor.js';
+export { killProcess, processAlive, processStartTime, supervisorAlive, waitUntilGone } from './supervisor.js';

@@ -35,3 +35,17 @@ export function processAlive(ref: ProcessRef | undefined): boolean {
 export function supervisorAlive(record: Pick<ContainerRecord, 'state'>): boolean {
   return processAlive(record.state.supervisor);
 }
+
+/** SIGKILL to a process that may already be gone. */
+export function killProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if (errnoCode(err) !== 'ESRCH') throw err;
+  }
+}
+
+/** Waits (up to 5 s) until a process that is not ours to reap has exited. */
+export async function waitUntilGone(ref: ProcessRef): Promise<void> {
+  for (let i = 0; i < 500 && processAlive(ref); i++) await new Promise((r) => setTimeout(r, 10));
+}
