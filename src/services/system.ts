@@ -5,6 +5,7 @@ import { ignoreErrno } from '../base/index.js';
 import { isMounted } from '../core/mount/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds, resolveImage } from '../core/images/index.js';
+import { supervisorAlive } from './containers.js';
 import type { EngineContext } from './engine-context.js';
 
 export interface CheckReport {
@@ -109,12 +110,15 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
       const mountinfo = await ignoreErrno(['ENOENT'], () => readFile('/proc/self/mountinfo', 'utf8'), '');
       const containers = ctx.metadata.listContainers();
       for (const c of containers) {
+        if (c.state.status === 'running' && !supervisorAlive(c)) {
+          reclaimable.push(`container "${c.name}" whose berth run was killed (remove it with berth rm -f)`);
+        }
         if (c.state.status !== 'running' && isMounted(`${ctx.paths.containers}/${c.id}/rootfs`, mountinfo)) {
           reclaimable.push(`mount of stopped container "${c.name}"`);
         }
       }
       // Scopes are host-wide (other stores have theirs): look only at this store's containers.
-      const stopped = new Set(containers.filter((c) => c.state.status !== 'running' && c.state.status !== 'paused').map((c) => c.id));
+      const stopped = new Set(containers.filter((c) => !(c.state.status === 'running' || c.state.status === 'paused') || !supervisorAlive(c)).map((c) => c.id));
       for (const scope of ctx.cgroups.list()) {
         if (stopped.has(scope.split('/').pop() ?? '')) reclaimable.push(`cgroup scope "${scope}" of a stopped container`);
       }

@@ -74,7 +74,7 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       const onAbort = () => void killWhenCreated(id, 'KILL', () => settled).catch(() => undefined);
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const result = await exec(id, ['run', '--bundle', bundle, id], stdio, onSpawn).finally(() => (settled = true));
+        const result = await exec(id, ['run', '--bundle', bundle, '--pid-file', join(bundle, 'container.pid'), id], stdio, onSpawn).finally(() => (settled = true));
         // A container may itself exit 1; only an error in the runtime's log makes it a runtime failure.
         if (result.code === 1) {
           const message = await lastLogError(logFile(id));
