@@ -446,7 +446,7 @@ function printText(report) {
 
 async function main() {
   const loadBefore = os.loadavg();
-  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.mjs'))) throw new Error('berth is not built: run npm run build');
+  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.cjs'))) throw new Error('berth is not built: run npm run build');
   const tmp = mkdtempSync('/tmp/berth-bench-build-');
   cleanups.push(() => removeTree(tmp));
   log(`work directory ${tmp}`);

@@ -106,7 +106,7 @@ function removeCgroup(rel) {
 
 // ---------- set-up ----------
 function setupStore(tmp) {
-  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.mjs'))) throw new Error('berth is not built: run npm run build');
+  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.cjs'))) throw new Error('berth is not built: run npm run build');
   const tar = path.join(tmp, 'busybox.tar');
   must('sh', ['-c', `"${repo}/tools/make-busybox-rootfs.sh" > "${tar}"`]);
   const env = { ...process.env, BERTH_ROOT: path.join(tmp, 'store') };

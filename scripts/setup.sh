@@ -38,8 +38,8 @@ if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Relea
   say "building the native addon"
   npx --no-install node-gyp rebuild --loglevel=error >/dev/null 2>&1 || npm run install --silent >/dev/null
 fi
-newest_src=$(find src tools/bundle.mjs tsconfig.json -newer dist/bundle/berth.mjs 2>/dev/null | head -n 1 || true)
-if [ ! -f dist/bundle/berth.mjs ] || [ -n "$newest_src" ]; then
+newest_src=$(find src tools/bundle.mjs tsconfig.json -newer dist/bundle/berth.cjs 2>/dev/null | head -n 1 || true)
+if [ ! -f dist/bundle/berth.cjs ] || [ -n "$newest_src" ]; then
   say "building berth (tsc + bundle)"
   npm run build --silent >/dev/null
 fi
