@@ -67,5 +67,6 @@ function version(): string {
 trace('cli: modules loaded');
 void runCli(process.argv.slice(2), { openEngine, commands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
   .then((code) => {
+    trace('cli: done');
     process.exitCode = code;
   });
