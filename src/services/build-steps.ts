@@ -4,12 +4,13 @@
  * (namespaces, capabilities, seccomp, masked paths, cgroups). The builder owns the snapshot and
  * the mount; this owns the bundle, the runtime call and the cgroup clean-up.
  */
-import { mkdirSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join, posix } from 'node:path';
 
-import { ignoreErrno, newId, secureJoin, trace } from '../base/index.js';
+import { errnoCode, newId, secureJoin, trace } from '../base/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
@@ -63,6 +64,10 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       hostname,
       mounts: [...files, ...options.mounts],
       network: { mode: options.network },
+      // On the host's network a step could sniff or forge traffic on host interfaces with raw
+      // and packet sockets; Docker's builder never shares the host network by default, so take
+      // that capability away there (ping and friends work with --network none, or not at all).
+      capDrop: options.network === 'host' ? ['NET_RAW'] : [],
       cgroupsPath: ctx.cgroups.containerPath(id),
       seccomp: 'default',
     });
@@ -70,13 +75,13 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
     trace('build: bundle written');
     const runOptions = { stdio: options.stdio, ...(options.signal ? { signal: options.signal } : {}) };
     const destinations = (spec.mounts ?? []).map((m) => m.destination);
-    const stubs = options.upperDir === undefined ? undefined : await planStubs(options.rootfs, options.upperDir, destinations);
+    const stubs = options.upperDir === undefined ? undefined : planStubs(options.rootfs, options.upperDir, destinations);
     try {
       const code = (await selection.driver.run(id, bundle, runOptions)).exitCode;
       trace('build: process exited');
       return code;
     } finally {
-      if (options.upperDir !== undefined && stubs) await removeStubs(options.rootfs, options.upperDir, stubs);
+      if (options.upperDir !== undefined && stubs) removeStubs(options.rootfs, options.upperDir, stubs);
     }
   } finally {
     ctx.cgroups.remove(id);
@@ -91,23 +96,53 @@ interface StubPlan {
   parents: { path: string; mode: number; uid: number; gid: number; names: string }[];
 }
 
+/**
+ * `path` (absolute in the container) under `root`, looked up without following any symlink: a
+ * symlink or non-directory on the way makes it `unsafe`, so nothing is read or removed through
+ * it. The step's processes have all exited when this runs (its pid namespace died with its init),
+ * so nothing changes the tree between the check and the use.
+ */
+function lookupInRoot(root: string, path: string): { kind: 'missing' } | { kind: 'unsafe' } | { kind: 'found'; stat: Stats } {
+  const parts = posix.normalize(path).split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) return { kind: 'unsafe' };
+  let current = root;
+  for (let i = 0; i < parts.length; i++) {
+    current = join(current, parts[i] as string);
+    const st = lstatOrUndefined(current);
+    if (!st) return { kind: 'missing' };
+    if (i === parts.length - 1) return { kind: 'found', stat: st };
+    if (!st.isDirectory()) return { kind: 'unsafe' };
+  }
+  return { kind: 'unsafe' }; // the root itself is never a stub
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
 /** What the runtime will create for the mounts, to undo afterwards (see removeStubs). */
-async function planStubs(rootfs: string, upper: string, destinations: string[]): Promise<StubPlan> {
+function planStubs(rootfs: string, upper: string, destinations: string[]): StubPlan {
   const missing = new Set<string>();
   const parents = new Map<string, StubPlan['parents'][number]>();
-  const lstatOrUndefined = (path: string) => ignoreErrno(['ENOENT', 'ENOTDIR'], () => lstat(path), undefined);
   for (const dest of destinations) {
     const parts = posix.normalize(dest).split('/').filter((p) => p !== '');
     for (let i = 1; i <= parts.length; i++) {
       const path = `/${parts.slice(0, i).join('/')}`;
       if (missing.has(path) || parents.has(path)) continue;
-      const st = await lstatOrUndefined(join(rootfs, path));
-      if (!st) {
+      const found = lookupInRoot(rootfs, path);
+      if (found.kind === 'unsafe') break; // a symlink in the image: leave whatever the runtime makes there
+      if (found.kind === 'missing') {
         missing.add(path);
         continue;
       }
-      if (i < parts.length && st.isDirectory() && !(await lstatOrUndefined(join(upper, path)))) {
-        const names = (await readdir(join(rootfs, path))).sort().join('/');
+      const st = found.stat;
+      if (i < parts.length && st.isDirectory() && lookupInRoot(upper, path).kind === 'missing') {
+        const names = readdirSync(join(rootfs, path)).sort().join('/');
         parents.set(path, { path, mode: st.mode, uid: st.uid, gid: st.gid, names });
       }
     }
@@ -119,23 +154,27 @@ async function planStubs(rootfs: string, upper: string, destinations: string[]):
  * Removes mount stubs from the upper dir (empty files and empty directories the runtime made),
  * deepest first, then directories that were only copied up to hold them: empty in the upper dir,
  * same mode and owner, and listing the same names as before the run (so a directory the step
- * emptied and recreated, which overlayfs marks opaque, is kept).
+ * emptied and recreated, which overlayfs marks opaque, is kept). Every path is looked up without
+ * following symlinks: a step that replaced a stub's parent with a symlink (`ln -s /etc /x`) must
+ * not make berth remove files on the host.
  */
-async function removeStubs(rootfs: string, upper: string, plan: StubPlan): Promise<void> {
-  const lstatOrUndefined = (path: string) => ignoreErrno(['ENOENT', 'ENOTDIR'], () => lstat(path), undefined);
+function removeStubs(rootfs: string, upper: string, plan: StubPlan): void {
   for (const path of [...plan.missing].reverse()) {
+    const found = lookupInRoot(upper, path);
+    if (found.kind !== 'found') continue;
     const host = join(upper, path);
-    const st = await lstatOrUndefined(host);
-    if (!st) continue;
-    if (st.isFile() && st.size === 0) await rm(host);
-    else if (st.isDirectory() && (await readdir(host)).length === 0) await rmdir(host);
+    if (found.stat.isFile() && found.stat.size === 0) unlinkSync(host);
+    else if (found.stat.isDirectory() && readdirSync(host).length === 0) rmdirSync(host);
   }
   for (const before of [...plan.parents].sort((a, b) => b.path.length - a.path.length)) {
+    const found = lookupInRoot(upper, before.path);
+    if (found.kind !== 'found') continue;
+    const st = found.stat;
+    if (!st.isDirectory() || st.mode !== before.mode || st.uid !== before.uid || st.gid !== before.gid) continue;
     const host = join(upper, before.path);
-    const st = await lstatOrUndefined(host);
-    if (!st?.isDirectory() || st.mode !== before.mode || st.uid !== before.uid || st.gid !== before.gid) continue;
-    if ((await readdir(host)).length > 0) continue;
-    if ((await readdir(join(rootfs, before.path))).sort().join('/') !== before.names) continue;
-    await rmdir(host);
+    if (readdirSync(host).length > 0) continue;
+    if (lookupInRoot(rootfs, before.path).kind !== 'found') continue;
+    if (readdirSync(join(rootfs, before.path)).sort().join('/') !== before.names) continue;
+    rmdirSync(host);
   }
 }

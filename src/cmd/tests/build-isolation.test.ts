@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { Store } from './harness.js';
+import { busyboxImage, createStore } from './harness.js';
+
+describe('a Dockerfile cannot reach the host through berth build', () => {
+  let store: Store;
+  let context: string;
+  let sentinel: string;
+  before(() => {
+    store = createStore({ withBusybox: true });
+    context = mkdtempSync(join(tmpdir(), 'berth-build-attack-'));
+    sentinel = mkdtempSync(join(tmpdir(), 'berth-sentinel-'));
+    writeFileSync(join(sentinel, 'c'), ''); // an empty host file, like a lock file
+  });
+  after(() => {
+    store.dispose();
+    rmSync(context, { recursive: true, force: true });
+    rmSync(sentinel, { recursive: true, force: true });
+  });
+
+  test('replacing a mount stub\'s parent with a symlink to the host does not make berth delete host files', () => {
+    // /x/c is a cache mount target the runtime must create; the step swaps /x for a symlink to a
+    // host directory holding an empty file named c, which berth's stub clean-up must not remove.
+    writeFileSync(join(context, 'Dockerfile'), [
+      `FROM ${busyboxImage}`,
+      `RUN --mount=type=cache,target=/x/c sh -c 'mv /x /y && ln -s ${sentinel} /x && echo swapped'`,
+      '',
+    ].join('\n'));
+    const r = store.berth(['build', '--progress', 'plain', '--no-cache', context]);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.match(r.stderr, /swapped/, 'the step did replace /x with a symlink');
+    assert.equal(existsSync(join(sentinel, 'c')), true, 'the host file survived');
+  });
+
+  test('RUN on the host network has no raw sockets', () => {
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nRUN grep CapEff /proc/self/status\n`);
+    const host = store.berth(['build', '--progress', 'plain', '--no-cache', context]);
+    assert.equal(host.code, 0, host.stderr.slice(-2000));
+    const capEff = /CapEff:\s+([0-9a-f]+)/.exec(host.stderr)?.[1] ?? '';
+    assert.equal((BigInt(`0x${capEff}`) >> 13n) & 1n, 0n, 'CAP_NET_RAW (bit 13) is dropped');
+    const none = store.berth(['build', '--progress', 'plain', '--no-cache', '--network', 'none', context]);
+    const capNone = /CapEff:\s+([0-9a-f]+)/.exec(none.stderr)?.[1] ?? '';
+    assert.equal((BigInt(`0x${capNone}`) >> 13n) & 1n, 1n, 'with --network none the default set is kept');
+  });
+});
