@@ -24,7 +24,7 @@ import type { StageResult } from './stage-runner.js';
 import { planStages } from './stage-plan.js';
 import { recoverStaleBuilds } from './recover-stale.js';
 import { PROXY_ARGS } from './stage-state.js';
-import type { BuildOptions, BuildResult } from './types.js';
+import type { BuildOptions, BuildProgress, BuildResult } from './types.js';
 import { quietProgress } from './types.js';
 
 export interface BuildDeps {
@@ -62,6 +62,26 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions): Promis
   const plan = planStages(df, { buildArgs, target: options.target });
   const epoch = options.sourceDateEpoch;
   const created = epoch !== undefined ? new Date(epoch * 1000).toISOString() : new Date().toISOString();
+  // Step layers are named by nothing until the image is committed: keep garbage collection away.
+  const lease = deps.ctx.leases.acquire();
+  try {
+    return await runBuild(deps, options, { plan, progress, names, epoch, created, buildArgs });
+  } finally {
+    lease.release();
+  }
+}
+
+interface PreparedBuild {
+  plan: ReturnType<typeof planStages>;
+  progress: BuildProgress;
+  names: string[];
+  epoch: number | undefined;
+  created: string;
+  buildArgs: Record<string, string>;
+}
+
+async function runBuild(deps: BuildDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuildResult> {
+  const { plan, progress, names, epoch, created, buildArgs } = prepared;
   await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
   await recoverStaleBuilds(deps.ctx);
   const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${process.pid}-`));

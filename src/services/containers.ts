@@ -98,10 +98,12 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
       snapshotKey: `container-${id}`, state: initialState(),
     };
-    const top = await ensureUnpacked(ctx, image);
-    trace('create: unpacked');
+    // Unpacked layers and the new root are unreferenced until the record exists: no collection meanwhile.
+    const lease = ctx.leases.acquire();
     let prepared = false;
     try {
+      const top = await ensureUnpacked(ctx, image);
+      trace('create: unpacked');
       await mkdir(join(dirOf(id), 'rootfs'), { recursive: true });
       await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
       prepared = true;
@@ -112,6 +114,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       if (prepared) await ctx.snapshots.remove(record.snapshotKey);
       await rm(dirOf(id), { recursive: true, force: true });
       throw err;
+    } finally {
+      lease.release();
     }
     return record;
   }
