@@ -15,7 +15,7 @@ import { trace } from '../base/index.js';
 import { writeLayer } from '../core/diff/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds } from '../core/images/index.js';
-import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
+import { mountAll, unmountAll } from '../core/mount/index.js';
 import type { Descriptor } from '../oci/index.js';
 import { mediaTypes } from '../oci/index.js';
 import type { EngineContext } from '../services/index.js';
@@ -77,8 +77,9 @@ export async function withMounted<T>(env: StepEnv, snapshotKey: string, fn: (roo
   await mkdir(base, { recursive: true });
   const dir = join(base, snapshotKey.replace(/[^a-zA-Z0-9_-]/g, '_'));
   await mkdir(dir, { recursive: true });
-  // The step's writes are read back into a layer blob (which is synced) right after.
-  mountAll(volatileMounts(await env.ctx.snapshots.mounts(snapshotKey)), dir);
+  // Not volatile: the upper directory becomes a committed layer snapshot that later builds and
+  // containers stack on, so it must survive a power loss like any other layer.
+  mountAll(await env.ctx.snapshots.mounts(snapshotKey), dir);
   try {
     return await fn(dir);
   } finally {

@@ -18,7 +18,7 @@ export interface Mount {
  * The same mounts, with writable overlays made `volatile`: overlayfs then skips syncing its
  * upper filesystem, most of all the sync(2)-like flush of the *whole* underlying filesystem it
  * does on unmount, which on a busy host took 300 ms for a container that wrote nothing. Only for
- * throwaway writes (`--rm` containers, build steps whose result is read back at once): after a
+ * throwaway writes (`--rm` containers, a build's scratch overlays): after a
  * host crash a volatile upper directory is refused and must be discarded. Needs Linux 5.10;
  * `mountAll` drops the option on kernels that refuse it.
  */
