@@ -70,11 +70,19 @@ class LogFollower {
   private position = 0;
   private tailText = '';
   private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
   constructor(private readonly handle: FileHandle, private readonly onChunk: (chunk: Buffer) => void) {}
   start(): void {
     this.timer = setInterval(() => void this.drain(), 100);
   }
-  async drain(): Promise<void> {
+  /** Single-flight: a tick while a drain runs joins it, so no chunk is read (and shown) twice. */
+  drain(): Promise<void> {
+    this.draining ??= this.readNew().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+  private async readNew(): Promise<void> {
     for (;;) {
       const buf = Buffer.alloc(65536);
       const { bytesRead } = await this.handle.read(buf, 0, buf.length, this.position);
@@ -88,6 +96,7 @@ class LogFollower {
   async stop(): Promise<string> {
     if (this.timer) clearInterval(this.timer);
     await this.drain();
+    await this.drain(); // what arrived while the last tick's drain was finishing
     return this.tailText.split('\n').slice(-20).join('\n');
   }
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Writable } from 'node:stream';
@@ -55,6 +55,7 @@ export const buildCommand: Command = {
     const stop = () => controller.abort();
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     signals.forEach((s) => process.on(s, stop));
+    let secretDir: string | undefined;
     try {
       const target = flagString(args, 'target');
       const runtime = flagString(args, 'runtime');
@@ -67,7 +68,7 @@ export const buildCommand: Command = {
         ...(target !== undefined ? { target } : {}),
         noCache: flagBool(args, 'no-cache'),
         network: network as BuildNetwork,
-        secrets: await parseSecrets(flagList(args, 'secret')),
+        secrets: await parseSecrets(flagList(args, 'secret'), async () => (secretDir ??= await mkdtemp(join(tmpdir(), 'berth-secrets-')))),
         ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
         explainCache: flagBool(args, 'explain-cache'),
         progress,
@@ -85,6 +86,7 @@ export const buildCommand: Command = {
       finish();
       signals.forEach((s) => process.off(s, stop));
       await loaded.cleanup();
+      if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
     }
   },
 };
@@ -118,8 +120,11 @@ function sourceDateEpoch(buildArgs: Record<string, string>, reproducible: boolea
   return reproducible ? 0 : undefined;
 }
 
-/** `--secret id=x,src=FILE` (also `source=`), or `id=x,env=VAR` (from the environment). */
-async function parseSecrets(list: readonly string[]): Promise<Record<string, string>> {
+/**
+ * `--secret id=x,src=FILE` (also `source=`), or `id=x,env=VAR` (from the environment; the value is
+ * written to a private file in `dir`, which the caller removes when the build ends).
+ */
+async function parseSecrets(list: readonly string[], dir: () => Promise<string>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const spec of list) {
     const fields = new Map(spec.split(',').map((f) => {
@@ -128,13 +133,16 @@ async function parseSecrets(list: readonly string[]): Promise<Record<string, str
     }));
     const id = fields.get('id');
     if (!id) throw errors.invalidArgument('BUILD_SECRET', `Invalid --secret "${spec}": id= is required`);
+    if (!/^[A-Za-z0-9._-]+$/.test(id) || id === '.' || id === '..') {
+      throw errors.invalidArgument('BUILD_SECRET', `Invalid --secret "${spec}": the id may hold only letters, digits, '.', '_' and '-'`);
+    }
     const src = fields.get('src') ?? fields.get('source');
     const envName = fields.get('env');
     if (src) out[id] = src;
     else if (envName) {
       const value = process.env[envName];
       if (value === undefined) throw errors.notFound('BUILD_SECRET', `Secret "${id}": environment variable "${envName}" is not set`);
-      const file = join(tmpdir(), `berth-secret-${process.pid}-${id}`);
+      const file = join(await dir(), id);
       await writeFile(file, value, { mode: 0o600 });
       out[id] = file;
     } else throw errors.invalidArgument('BUILD_SECRET', `Invalid --secret "${spec}": src= or env= is required`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -46,5 +46,34 @@ describe('a Dockerfile cannot reach the host through berth build', () => {
     const none = store.berth(['build', '--progress', 'plain', '--no-cache', '--network', 'none', context]);
     const capNone = /CapEff:\s+([0-9a-f]+)/.exec(none.stderr)?.[1] ?? '';
     assert.equal((BigInt(`0x${capNone}`) >> 13n) & 1n, 1n, 'with --network none the default set is kept');
+  });
+});
+
+describe('build secrets', () => {
+  let store: Store;
+  let context: string;
+  before(() => {
+    store = createStore({ withBusybox: true });
+    context = mkdtempSync(join(tmpdir(), 'berth-build-secret-'));
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nRUN --mount=type=secret,id=tok cat /run/secrets/tok\n`);
+  });
+  after(() => {
+    store.dispose();
+    rmSync(context, { recursive: true, force: true });
+  });
+
+  test('a secret from the environment reaches RUN and leaves no file behind', () => {
+    const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('berth-secrets-') || n.startsWith('berth-secret-'));
+    const before = leftovers().length;
+    const r = store.berth(['build', '--progress', 'plain', '--secret', 'id=tok,env=BERTH_TEST_TOKEN', context], { env: { BERTH_TEST_TOKEN: 'hunter2' } });
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.match(r.stderr, /hunter2/);
+    assert.equal(leftovers().length, before);
+  });
+
+  test('a secret id that is not a plain name is refused', () => {
+    const r = store.berth(['build', '--secret', 'id=../../etc/x,env=HOME', context]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--secret "id=\.\.\/\.\.\/etc\/x,env=HOME"/);
   });
 });
