@@ -22,6 +22,7 @@ import type { EngineContext } from '../services/index.js';
 import { commitOrDiscard, ensureUnpacked } from '../services/index.js';
 import type { BuildCache, CacheRecord } from './build-cache.js';
 import type { StageState } from './stage-state.js';
+import { chainKey } from './stage-state.js';
 
 export interface StepEnv {
   ctx: EngineContext;
@@ -112,7 +113,9 @@ export interface LayerStepResult {
 
 /** Runs (or reuses) one filesystem step and adds its layer to the stage. */
 export async function layerStep(env: StepEnv, state: StageState, step: { key: string; createdBy: string }, work: (rootfs: string, upper: string) => Promise<void>): Promise<LayerStepResult> {
-  const hit = await lookup(env, step.key);
+  // The same step gives different bytes with and without a SOURCE_DATE_EPOCH (clamped times): key them apart.
+  const cacheKey = env.sourceDateEpoch === undefined ? step.key : chainKey(step.key, 'source-date-epoch', String(env.sourceDateEpoch));
+  const hit = await lookup(env, cacheKey);
   if (hit) {
     addLayer(state, hit, step.createdBy, env);
     return { cached: true };
@@ -135,7 +138,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
       committed = true;
     }
     trace('build: layer stored');
-    await env.cache.put(step.key, record);
+    await env.cache.put(cacheKey, record);
     addLayer(state, record, step.createdBy, env);
     return { cached: false };
   } finally {

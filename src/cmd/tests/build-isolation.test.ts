@@ -77,3 +77,24 @@ describe('build secrets', () => {
     assert.match(r.stderr, /--secret "id=\.\.\/\.\.\/etc\/x,env=HOME"/);
   });
 });
+
+describe('reproducible builds and the layer cache', () => {
+  test('an earlier build without SOURCE_DATE_EPOCH does not leak its times into a reproducible one', () => {
+    const context = mkdtempSync(join(tmpdir(), 'berth-build-epoch-'));
+    const stores = [createStore({ withBusybox: true }), createStore({ withBusybox: true })];
+    try {
+      writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nCOPY data.txt /data.txt\nRUN touch /made\n`);
+      writeFileSync(join(context, 'data.txt'), 'data\n');
+      const [warm, clean] = stores as [Store, Store];
+      const epoch = { SOURCE_DATE_EPOCH: '1700000000' };
+      assert.equal(warm.berth(['build', '-q', '-t', 'r:1', context]).code, 0);
+      const afterNormal = warm.berth(['build', '-q', '-t', 'r:1', context], { env: epoch }).stdout.trim();
+      const fresh = clean.berth(['build', '-q', '-t', 'r:1', context], { env: epoch }).stdout.trim();
+      assert.match(fresh, /^sha256:/);
+      assert.equal(afterNormal, fresh);
+    } finally {
+      stores.forEach((s) => s.dispose());
+      rmSync(context, { recursive: true, force: true });
+    }
+  });
+});
