@@ -8,7 +8,8 @@ import type { Descriptor, HistoryEntry, ImageRuntimeConfig } from '../oci/index.
 import type { ArgInstruction, CommandLine, EnvSource, Instruction } from './dockerfile/index.js';
 import { expandWord, expandWords, parseExposePort } from './dockerfile/index.js';
 
-export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Docker's default PATH, shared with `berth run` (services). */
+export { defaultPath as DEFAULT_PATH } from '../services/index.js';
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 /** Build args Docker passes to RUN without an ARG line (and keeps out of the cache key and image). */
