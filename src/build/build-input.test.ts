@@ -163,6 +163,24 @@ describe('build input', { concurrency: false }, () => {
     }
   });
 
+  test('ADD extracts .tar.bz2 and .tar.xz archives; a missing decompressor is a named error, not a copied archive', async () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nADD a.tar.bz2 /bz/\nADD a.tar.xz /xz/\n', 'in.txt': 'packed\n' });
+    assert.equal(spawnSync('tar', ['-cjf', join(dir, 'a.tar.bz2'), '-C', dir, 'in.txt']).status, 0);
+    assert.equal(spawnSync('tar', ['-cJf', join(dir, 'a.tar.xz'), '-C', dir, 'in.txt']).status, 0);
+    const ok = build(dir, '-t', 'add-compressed');
+    assert.equal(ok.code, 0, ok.stderr);
+    const tree = await imageTree(store, 'add-compressed', 'berth-test/busybox:1');
+    assert.equal(tree.files.find((f) => f.path === '/bz/in.txt')?.text, 'packed\n');
+    assert.equal(tree.files.find((f) => f.path === '/xz/in.txt')?.text, 'packed\n');
+    // Only node on the PATH: no bzip2, no xz.
+    const bin = join(work, 'node-only-bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const missing = store.berth(['build', '--network', 'none', '--no-cache', dir], { env: { PATH: bin } });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /BERTH_E_ADD_DECOMPRESSOR_MISSING|bzip2 is not installed/);
+  });
+
   test('ADD of a URL checks --checksum; a heredoc with #! runs as a script', async () => {
     const served = join(work, 'served');
     mkdirSync(served);
