@@ -163,6 +163,13 @@ describe('build input', { concurrency: false }, () => {
     }
   });
 
+  test('a rw bind mount of a single context file never writes to the user\'s file', () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN --mount=type=bind,source=f.txt,target=/f,rw echo changed > /f && cat /f\n', 'f.txt': 'original\n' });
+    const r = build(dir, '-t', 'bind-rw-file');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'original\n');
+  });
+
   test('ADD extracts .tar.bz2 and .tar.xz archives; a missing decompressor is a named error, not a copied archive', async () => {
     const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nADD a.tar.bz2 /bz/\nADD a.tar.xz /xz/\n', 'in.txt': 'packed\n' });
     assert.equal(spawnSync('tar', ['-cjf', join(dir, 'a.tar.bz2'), '-C', dir, 'in.txt']).status, 0);

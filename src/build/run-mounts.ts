@@ -5,7 +5,7 @@
  * (then writes go to a throwaway overlay); tmpfs; secret: the `--secret` file, read-only at
  * /run/secrets/<id> (never in a layer or the history).
  */
-import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
 import { errnoCode, errors, sha256 } from '../base/index.js';
@@ -157,6 +157,13 @@ async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo
       await rm(tmp, { recursive: true, force: true });
     });
     source = join(tmp, 'm');
+  } else if (!m.readOnly && entry.st.isFile()) {
+    // A rw file: bind a copy, so the step's writes never reach the user's source tree (BuildKit discards them).
+    const tmp = await mkdtemp(join(src.tmpDir, 'bind-file-'));
+    undo.push(() => rm(tmp, { recursive: true, force: true }));
+    source = join(tmp, posix.basename(entry.abs));
+    await copyFile(entry.abs, source);
+    await chmod(source, entry.st.mode & 0o7777);
   }
   return { destination: target(m, cwd), type: 'bind', source, options: ['rbind', m.readOnly ? 'ro' : 'rw', 'rprivate'] };
 }
