@@ -5,3 +5,4 @@ export * from './atomic-file.js';
 export * from './trace.js';
 export * from './secure-join.js';
 export * from './record-files.js';
+export * from './process.js';

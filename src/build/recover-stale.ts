@@ -7,24 +7,16 @@
 import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { errnoCode, ignoreErrno } from '../base/index.js';
+import { ignoreErrno, pidExists } from '../base/index.js';
 import { unmountAll } from '../core/mount/index.js';
 import type { EngineContext } from '../services/index.js';
 
 const ownerPattern = /^(?:build-(?:view-)?|bundle-)?(\d+)-/;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) !== 'ESRCH';
-  }
-}
 
 function deadOwner(name: string): number | undefined {
   const pid = Number(ownerPattern.exec(name)?.[1] ?? Number.NaN);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !pidExists(pid) ? pid : undefined;
 }
 
 async function mountsUnder(dir: string): Promise<string[]> {

@@ -8,7 +8,7 @@
 import { chmod, chown, copyFile, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
-import { errnoCode, errors, sha256 } from '../base/index.js';
+import { errnoCode, errors, pidExists, sha256 } from '../base/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { BuildCache } from './build-cache.js';
@@ -45,7 +45,7 @@ async function acquireLock(path: string, options: { wait: boolean; signal?: Abor
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
       const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
-      if (pid > 0 && !alive(pid)) await rm(path, { force: true });
+      if (pid > 0 && !pidExists(pid)) await rm(path, { force: true });
       else if (!options.wait) return undefined;
       else await new Promise((r) => setTimeout(r, 50));
       if (signal?.aborted) throw errors.aborted('BUILD_ABORTED', 'The build was aborted');
@@ -53,14 +53,6 @@ async function acquireLock(path: string, options: { wait: boolean; signal?: Abor
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) !== 'ESRCH';
-  }
-}
 
 function target(m: RunMount, cwd: string): string {
   if (m.target === undefined) {

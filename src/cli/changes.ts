@@ -1,5 +1,6 @@
 import { errors } from '../base/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
+import { mergeEnv } from '../services/index.js';
 
 /**
  * Applies `--change` instructions (`CMD ["sh"]`, `ENV A=1`, `WORKDIR /app`, ...) to an image
@@ -19,7 +20,7 @@ export function applyChanges(config: ImageRuntimeConfig, changes: readonly strin
         out.Entrypoint = commandForm(rest);
         break;
       case 'ENV':
-        out.Env = mergePairs(out.Env ?? [], pairs(rest, change));
+        out.Env = mergeEnv(out.Env ?? [], pairs(rest, change));
         break;
       case 'LABEL':
         out.Labels = { ...out.Labels, ...Object.fromEntries(pairs(rest, change).map((p) => p.split(/=(.*)/s, 2) as [string, string])) };
@@ -72,17 +73,6 @@ function pairs(text: string, change: string): string[] {
     const raw = m[2] ?? '';
     const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw.startsWith("'") ? raw.slice(1, -1) : raw;
     out.push(`${m[1]}=${value}`);
-  }
-  return out;
-}
-
-function mergePairs(base: string[], add: string[]): string[] {
-  const out = [...base];
-  for (const entry of add) {
-    const key = entry.split('=')[0];
-    const i = out.findIndex((e) => e.split('=')[0] === key);
-    if (i >= 0) out[i] = entry;
-    else out.push(entry);
   }
   return out;
 }
