@@ -170,6 +170,15 @@ describe('build input', { concurrency: false }, () => {
     assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'original\n');
   });
 
+  test('a bind mount of the context hides what .dockerignore excludes, read-only and rw', () => {
+    const dockerfile = 'FROM berth-test/busybox:1\nRUN --mount=type=bind,target=/ctx ls -R /ctx && test -e /ctx/keep.txt && test -e /ctx/sub/keep.txt && test ! -e /ctx/secret.txt && test ! -e /ctx/sub/secret.txt\nRUN --mount=type=bind,target=/ctx,rw test -e /ctx/keep.txt && test ! -e /ctx/secret.txt && rm /ctx/keep.txt\n';
+    const dir = context({ Dockerfile: dockerfile, '.dockerignore': '**/secret.txt\n', 'keep.txt': 'k\n', 'secret.txt': 's\n', sub: null, 'sub/keep.txt': 'k\n', 'sub/secret.txt': 's\n' });
+    const r = build(dir, '-t', 'bind-ignored');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'keep.txt'), 'utf8'), 'k\n');
+    assert.equal(readFileSync(join(dir, 'secret.txt'), 'utf8'), 's\n');
+  });
+
   test('ADD extracts .tar.bz2 and .tar.xz archives; a missing decompressor is a named error, not a copied archive', async () => {
     const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nADD a.tar.bz2 /bz/\nADD a.tar.xz /xz/\n', 'in.txt': 'packed\n' });
     assert.equal(spawnSync('tar', ['-cjf', join(dir, 'a.tar.bz2'), '-C', dir, 'in.txt']).status, 0);

@@ -14,6 +14,7 @@ import type { Mount as OciMount } from '../oci/index.js';
 import type { BuildCache } from './build-cache.js';
 import type { SourceRoot } from './context-sources.js';
 import { resolveSources } from './context-sources.js';
+import { makeFilteredView } from './filtered-view.js';
 import type { RunMount } from './dockerfile/index.js';
 
 /** Something mounted for a step, to undo afterwards. */
@@ -139,11 +140,18 @@ async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo
   const [entry] = await resolveSources(root, m.source ?? '.');
   if (!entry) throw errors.notFound('MOUNT_SOURCE_NOT_FOUND', `Cannot mount "${m.source ?? '.'}": not found`);
   let source = entry.abs;
+  if (root.isContext && root.ignore && entry.st.isDirectory()) {
+    // What the .dockerignore excludes is not in the cache key, so the step must not see it either.
+    const tmp = await mkdtemp(join(src.tmpDir, 'bind-view-'));
+    undo.push(() => rm(tmp, { recursive: true, force: true }));
+    source = join(tmp, 'v');
+    await makeFilteredView(root, entry, source);
+  }
   if (!m.readOnly && entry.st.isDirectory()) {
     // Writes to a rw bind are thrown away, as in BuildKit: an overlay with a temporary upper dir.
     const tmp = await mkdtemp(join(src.tmpDir, 'bind-'));
     await Promise.all(['u', 'w', 'm'].map((d) => mkdir(join(tmp, d))));
-    mountAll(volatileMounts([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${entry.abs}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }]), join(tmp, 'm'));
+    mountAll(volatileMounts([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${source}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }]), join(tmp, 'm'));
     undo.push(async () => {
       unmountAll(join(tmp, 'm'));
       await rm(tmp, { recursive: true, force: true });
