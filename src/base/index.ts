@@ -6,3 +6,4 @@ export * from './trace.js';
 export * from './secure-join.js';
 export * from './record-files.js';
 export * from './process.js';
+export * from './fs-helpers.js';

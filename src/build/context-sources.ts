@@ -10,7 +10,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
-import { errnoCode, errors } from '../base/index.js';
+import { errnoCode, errors, lstatOrUndefined } from '../base/index.js';
 import type { DockerignoreMatcher } from './dockerignore/index.js';
 import { cleanPath } from './dockerignore/index.js';
 
@@ -64,16 +64,6 @@ function notFound(root: SourceRoot, path: string): Error {
 
 function outside(path: string): Error {
   return errors.invalidArgument('COPY_OUTSIDE_CONTEXT', `Cannot copy "${path}": path is outside the build context`);
-}
-
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 
-import { errnoCode, errors, secureJoin } from '../base/index.js';
+import { errors, lstatOrUndefined, secureJoin } from '../base/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
 import { walkSource } from './context-sources.js';
 
@@ -25,15 +25,6 @@ export interface CopyTarget {
   uid: number;
   gid: number;
   chmod?: number;
-}
-
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
 
 /** Creates `path` (inside the image) and its missing parents, 0755 and owned by uid:gid. Returns the host path. */

@@ -5,12 +5,12 @@
  * the mount; this owns the bundle, the runtime call and the cgroup clean-up.
  */
 import type { Stats } from 'node:fs';
-import { lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join, posix } from 'node:path';
 
-import { errnoCode, newId, secureJoin, trace } from '../base/index.js';
+import { lstatSyncOrUndefined, newId, secureJoin, trace } from '../base/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
@@ -108,21 +108,12 @@ function lookupInRoot(root: string, path: string): { kind: 'missing' } | { kind:
   let current = root;
   for (let i = 0; i < parts.length; i++) {
     current = join(current, parts[i] as string);
-    const st = lstatOrUndefined(current);
+    const st = lstatSyncOrUndefined(current);
     if (!st) return { kind: 'missing' };
     if (i === parts.length - 1) return { kind: 'found', stat: st };
     if (!st.isDirectory()) return { kind: 'unsafe' };
   }
   return { kind: 'unsafe' }; // the root itself is never a stub
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
 
 /** What the runtime will create for the mounts, to undo afterwards (see removeStubs). */
