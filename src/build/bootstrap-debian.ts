@@ -24,6 +24,8 @@ export interface BootstrapOptions {
   /** Told about mmdebstrap's progress (its stderr). */
   onOutput?: (chunk: Buffer) => void;
   signal?: AbortSignal;
+  /** Where the temporary root goes (default: the OS temp dir); `<root>/build-tmp` makes it recoverable after a SIGKILL. */
+  tmpDir?: string;
 }
 
 const slimExcludes = [
@@ -95,7 +97,7 @@ export async function bootstrapDebian(images: ImageService, name: string, option
   const slim = m[2] !== undefined;
   const mirror = options.mirror ?? (await hostDebianMirror());
   const epoch = await releaseEpoch(mirror, suite);
-  const dir = await mkdtemp(join(tmpdir(), 'berth-bootstrap-'));
+  const dir = await mkdtemp(options.tmpDir === undefined ? join(tmpdir(), 'berth-bootstrap-') : join(options.tmpDir, `${process.pid}-bootstrap-`));
   try {
     const tar = join(dir, 'rootfs.tar');
     const args = ['--variant=minbase', '--format=tar', '--mode=root', '--skip=output/dev', '--include=ca-certificates', '--aptopt=Acquire::Languages "none"'];

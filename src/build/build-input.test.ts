@@ -219,6 +219,27 @@ describe('build input', { concurrency: false }, () => {
     }
   });
 
+  test('the next build removes a killed build\'s step container, cgroup, temporary files and snapshots', async () => {
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN echo started && sleep 60\n' });
+    const child = spawn(berthBin, ['build', '--progress', 'plain', dir], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const pid = child.pid ?? 0;
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('started')) resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const leftovers = () => spawnSync('sh', ['-c', `find ${store.root}/build-tmp /run/berth /sys/fs/cgroup -maxdepth 6 -name '*${pid}-*' 2>/dev/null`]).stdout.toString().trim();
+    assert.notEqual(leftovers(), '', 'the killed build left its step behind');
+    const next = build(context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN true\n' }));
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(leftovers(), '');
+    assert.equal(spawnSync('pgrep', ['-f', 'sleep 60']).status, 1, 'the orphaned step process was killed');
+    const check = store.berth(['system', 'check']);
+    assert.equal(check.code, 0, check.stdout);
+  });
+
   test('a build killed midway leaves no tag and a consistent store', async () => {
     const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN echo started && sleep 2 && echo done > /done\n' });
     const child = spawn(berthBin, ['build', '--progress', 'plain', '-t', 'killed', dir], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -24,8 +24,13 @@ export interface LoadContextOptions {
   /** `-f`: a path (relative to the current directory, else to the context) or `-` for stdin. */
   dockerfile?: string;
   stdin?: Readable;
-  /** Where temporary context directories go (default: the OS temp dir). */
+  /** Where temporary context directories go (default: the OS temp dir); `<root>/build-tmp` makes them recoverable after a SIGKILL. */
   tmpDir?: string;
+}
+
+/** Under the store's build-tmp/ the name carries the pid, so a killed build's context is recovered (recover-stale.ts). */
+function tempPrefix(options: LoadContextOptions): string {
+  return options.tmpDir === undefined ? join(tmpdir(), 'berth-context-') : join(options.tmpDir, `${process.pid}-context-`);
 }
 
 async function readAll(input: Readable): Promise<Buffer> {
@@ -40,7 +45,7 @@ function isTarOrGzip(buf: Buffer): boolean {
 }
 
 async function extract(data: Buffer, options: LoadContextOptions): Promise<string> {
-  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'berth-context-'));
+  const dir = await mkdtemp(tempPrefix(options));
   try {
     await applyLayer(Readable.from([data]), dir, { whiteouts: 'delete', sameOwner: false, layerName: 'the build context' });
   } catch (err) {
@@ -93,7 +98,7 @@ export async function loadBuildContext(spec: string, options: LoadContextOptions
       temporary = true;
     } else {
       stdinDockerfile = data.toString('utf8');
-      dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'berth-context-'));
+      dir = await mkdtemp(tempPrefix(options));
       temporary = true;
     }
   } else {

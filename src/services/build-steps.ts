@@ -6,7 +6,7 @@
  */
 import type { Stats } from 'node:fs';
 import { mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join, posix } from 'node:path';
 
@@ -43,9 +43,12 @@ export interface BuildProcessOptions {
 
 /** Runs the process to completion and returns its exit code. Engine failures throw BerthErrors. */
 export async function runBuildProcess(ctx: EngineContext, options: BuildProcessOptions): Promise<number> {
-  const id = `build-${newId().slice(0, 24)}`;
-  await mkdir(join(ctx.paths.root, 'build-tmp'), { recursive: true });
-  const bundle = await mkdtemp(join(ctx.paths.root, 'build-tmp', `bundle-${process.pid}-`));
+  // The id carries our pid and names the bundle directory, so the next build can find what a
+  // killed one left in the runtime and the cgroups (see recoverStaleBuilds in the builder).
+  const id = `build-${process.pid}-${newId().slice(0, 16)}`;
+  const bundle = join(ctx.paths.root, 'build-tmp', id);
+  await mkdir(bundle, { recursive: true, mode: 0o700 });
+  await writeFile(join(bundle, 'runtime'), options.runtime ?? '');
   const selection = ctx.runtime(options.runtime);
   if (selection.warning) ctx.warn(selection.warning);
   try {

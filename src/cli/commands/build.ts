@@ -1,6 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
@@ -50,7 +49,10 @@ export const buildCommand: Command = {
     const epoch = sourceDateEpoch(buildArgs, flagBool(args, 'reproducible'));
     const engine = ctx.engine();
     const file = flagString(args, 'file');
-    const loaded = await loadBuildContext(contextArg, { stdin: ctx.stdin, ...(file !== undefined ? { dockerfile: file } : {}) });
+    // Temporary files live under the store's build-tmp/<pid>-…, which the next build cleans up if this one is killed.
+    const buildTmp = join(engine.context.paths.root, 'build-tmp');
+    await mkdir(buildTmp, { recursive: true });
+    const loaded = await loadBuildContext(contextArg, { stdin: ctx.stdin, tmpDir: buildTmp, ...(file !== undefined ? { dockerfile: file } : {}) });
     const controller = new AbortController();
     const stop = () => controller.abort();
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -68,7 +70,7 @@ export const buildCommand: Command = {
         ...(target !== undefined ? { target } : {}),
         noCache: flagBool(args, 'no-cache'),
         network: network as BuildNetwork,
-        secrets: await parseSecrets(flagList(args, 'secret'), async () => (secretDir ??= await mkdtemp(join(tmpdir(), 'berth-secrets-')))),
+        secrets: await parseSecrets(flagList(args, 'secret'), async () => (secretDir ??= await mkdtemp(join(buildTmp, `${process.pid}-secrets-`)))),
         ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
         explainCache: flagBool(args, 'explain-cache'),
         progress,
