@@ -220,7 +220,8 @@ describe('build input', { concurrency: false }, () => {
   });
 
   test('the next build removes a killed build\'s step container, cgroup, temporary files and snapshots', async () => {
-    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN echo started && sleep 60\n' });
+    const sleep = `sleep ${600 + Math.floor(Math.random() * 9000)}`; // unique: other test runs may be sleeping too
+    const dir = context({ Dockerfile: `FROM berth-test/busybox:1\nRUN echo started && ${sleep}\n` });
     const child = spawn(berthBin, ['build', '--progress', 'plain', dir], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['ignore', 'ignore', 'pipe'] });
     const pid = child.pid ?? 0;
     await new Promise<void>((resolve) => {
@@ -235,7 +236,7 @@ describe('build input', { concurrency: false }, () => {
     const next = build(context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN true\n' }));
     assert.equal(next.code, 0, next.stderr);
     assert.equal(leftovers(), '');
-    assert.equal(spawnSync('pgrep', ['-f', 'sleep 60']).status, 1, 'the orphaned step process was killed');
+    assert.equal(spawnSync('pgrep', ['-f', sleep]).status, 1, 'the orphaned step process was killed');
     const check = store.berth(['system', 'check']);
     assert.equal(check.code, 0, check.stdout);
   });
