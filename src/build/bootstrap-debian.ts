@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -97,6 +97,7 @@ export async function bootstrapDebian(images: ImageService, name: string, option
   const slim = m[2] !== undefined;
   const mirror = options.mirror ?? (await hostDebianMirror());
   const epoch = await releaseEpoch(mirror, suite);
+  if (options.tmpDir !== undefined) await mkdir(options.tmpDir, { recursive: true });
   const dir = await mkdtemp(options.tmpDir === undefined ? join(tmpdir(), 'berth-bootstrap-') : join(options.tmpDir, `${process.pid}-bootstrap-`));
   try {
     const tar = join(dir, 'rootfs.tar');

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 import { errors } from '../../base/index.js';
 import { bootstrapDebian } from '../../build/index.js';
 import { flagBool, flagString } from '../args.js';
@@ -30,6 +32,8 @@ export const imageCommand: Command = {
         ...(mirror !== undefined ? { mirror } : {}),
         ...(quiet ? {} : { onOutput: (chunk: Buffer) => void ctx.stderr.write(chunk) }),
         signal: controller.signal,
+        // Under the store, so the next build's recovery removes what a killed bootstrap leaves.
+        tmpDir: join(engine.context.paths.root, 'build-tmp'),
       });
       ctx.stdout.write(`${result.id}\n`);
       return 0;
