@@ -36,3 +36,8 @@ test('an id the runtime does not know is NotFound in crun\'s and runc\'s wording
     assert.equal(runtimeError('crun', 'id', 'kill', message).code, 'BERTH_E_RUNTIME_CONTAINER_NOT_FOUND');
   }
 });
+
+test('a container whose state vanished while crun deleted it is NotFound', () => {
+  const err = runtimeError('crun', 'id', 'delete', 'cannot rm state directory `/run/berth/x/crun/id`: No such file or directory');
+  assert.equal(err.code, 'BERTH_E_RUNTIME_CONTAINER_NOT_FOUND');
+});

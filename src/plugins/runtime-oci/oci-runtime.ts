@@ -132,9 +132,10 @@ export function runtimeError(runtime: string, id: string, verb: string, message:
   if (/permission denied/i.test(clean) && /exec|executable/i.test(clean)) {
     return errors.permissionDenied('COMMAND_NOT_EXECUTABLE', `Cannot start container: ${clean}`);
   }
-  // crun names its missing state (`error opening file `<root>/<id>/status``, or `cannot open directory`
-  // when it went while crun looked), runc says "does not exist".
-  if (/does not exist|not found|no such container|(opening file|open directory) .*: no such file/i.test(clean) && verb !== 'run' && verb !== 'create') {
+  // crun names its missing state (`error opening file `<root>/<id>/status``, `cannot open directory`
+  // or `cannot rm state directory` when it went while crun looked, e.g. deleted by the `crun run`
+  // that supervised it), runc says "does not exist".
+  if (/does not exist|not found|no such container|(opening file|open directory|rm state directory) .*: no such file/i.test(clean) && verb !== 'run' && verb !== 'create') {
     return errors.notFound('RUNTIME_CONTAINER_NOT_FOUND', `Container "${id}" not found by ${runtime}: ${clean}`);
   }
   return errors.unknown('RUNTIME_FAILED', `${runtime} ${verb} failed: ${clean}`);
