@@ -3,7 +3,7 @@ import type { ContainerRecord } from '../../services/index.js';
 import { processArgs } from '../../services/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
-import { ago, table } from '../command.js';
+import { ago, forEachRef, table } from '../command.js';
 
 function status(c: ContainerRecord): string {
   switch (c.state.status) {
@@ -50,17 +50,10 @@ export const rmCommand: Command = {
   flags: { force: { kind: 'bool', short: 'f', description: 'Force the removal of a running container' } },
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth rm" requires at least 1 argument');
-    let code = 0;
-    for (const ref of args.positionals) {
-      try {
-        await ctx.engine().containers.remove(ref, { force: flagBool(args, 'force') });
-        ctx.stdout.write(`${ref}\n`);
-      } catch (err) {
-        ctx.stderr.write(`Error response from daemon: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
-    return code;
+    return forEachRef(ctx, args.positionals, async (ref) => {
+      await ctx.engine().containers.remove(ref, { force: flagBool(args, 'force') });
+      ctx.stdout.write(`${ref}\n`);
+    });
   },
 };
 
@@ -74,15 +67,7 @@ export const inspectCommand: Command = {
     const type = args.flags.get('type');
     const engine = ctx.engine();
     const out: unknown[] = [];
-    let code = 0;
-    for (const ref of args.positionals) {
-      try {
-        out.push(await inspectOne(engine, ref, type as string | undefined));
-      } catch (err) {
-        ctx.stderr.write(`Error: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
+    const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectOne(engine, ref, type as string | undefined)), 'Error: ');
     ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
     return code;
   },

@@ -2,7 +2,7 @@ import { errors, shortId } from '../../base/index.js';
 import { parseReference, familiarRepository } from '../../oci/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
-import { ago, humanSize, table } from '../command.js';
+import { ago, forEachRef, humanSize, table } from '../command.js';
 
 export const imagesCommand: Command = {
   name: 'images',
@@ -40,15 +40,9 @@ export const rmiCommand: Command = {
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth rmi" requires at least 1 argument');
     const engine = ctx.engine();
-    let status = 0;
-    for (const ref of args.positionals) {
-      try {
-        for (const name of await engine.images.remove(ref, { force: flagBool(args, 'force') })) ctx.stdout.write(`Untagged: ${name}\n`);
-      } catch (err) {
-        ctx.stderr.write(`Error response from daemon: ${(err as Error).message}\n`);
-        status = 1;
-      }
-    }
+    const status = await forEachRef(ctx, args.positionals, async (ref) => {
+      for (const name of await engine.images.remove(ref, { force: flagBool(args, 'force') })) ctx.stdout.write(`Untagged: ${name}\n`);
+    });
     if (status === 0) {
       const collected = await engine.system.gc();
       for (const removed of collected.removed) if (removed.startsWith('blob')) ctx.stdout.write(`Deleted: ${removed.slice(5)}\n`);
