@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { isBerthError } from '../base/index.js';
 import type { Engine } from '../services/index.js';
-import { exitCodeFor } from '../services/index.js';
+import { exitCodeFor } from '../api/index.js';
 import { parseArgs, renderHelp } from './args.js';
 import type { CliContext, Command } from './command.js';
 

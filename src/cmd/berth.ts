@@ -33,7 +33,7 @@ export function openEngine(dir: string): Engine {
     cgroups: createCgroupScopes('berth'),
     leases: createFsLeases(root),
     // The builder is loaded only when a collection runs.
-    gcRoots: async () => (await import('../build/index.js')).buildCacheRoots(root),
+    gcRoots: async () => (await import('../builder/index.js')).buildCacheRoots(root),
     runtime(name) {
       const key = name ?? '';
       let selection = runtimes.get(key);

@@ -12,6 +12,8 @@ import { join, posix } from 'node:path';
 
 import { lstatSyncOrUndefined, newId, secureJoin, trace } from '../base/index.js';
 import type { Stdio } from '../core/runtime/index.js';
+import type { NetworkMode } from '../core/network/index.js';
+import { sharesHostNetwork } from '../core/network/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
@@ -27,7 +29,7 @@ export interface BuildProcessOptions {
   /** USER as written (`name`, `uid:gid`); resolved against the rootfs's /etc/passwd and /etc/group. */
   user: string;
   /** 'host' shares the host's network (outbound access, the builder's default); 'none' isolates it. */
-  network: 'host' | 'none';
+  network: NetworkMode;
   /** Extra OCI mounts (cache, bind, tmpfs, secret). */
   mounts: OciMount[];
   /** stdout and stderr of the process. */
@@ -54,7 +56,7 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
   try {
     const user = resolveUser(options.user || undefined, readUserDatabase(options.rootfs));
     mkdirSync(secureJoin(options.rootfs, options.cwd), { recursive: true });
-    const hostname = options.network === 'host' ? hostHostname() : 'buildkitsandbox';
+    const hostname = sharesHostNetwork(options.network) ? hostHostname() : 'buildkitsandbox';
     const files = writeHostFiles(bundle, { hostname, network: options.network, readonly: true });
     const env = options.env.some((e) => e.startsWith('HOSTNAME=')) ? options.env : [...options.env, `HOSTNAME=${hostname}`];
     const spec = buildSpec({
@@ -70,7 +72,7 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       // On the host's network a step could sniff or forge traffic on host interfaces with raw
       // and packet sockets; Docker's builder never shares the host network by default, so take
       // that capability away there (ping and friends work with --network none, or not at all).
-      capDrop: options.network === 'host' ? ['NET_RAW'] : [],
+      capDrop: sharesHostNetwork(options.network) ? ['NET_RAW'] : [],
       cgroupsPath: ctx.cgroups.containerPath(id),
       seccomp: 'default',
     });

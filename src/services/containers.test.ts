@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { errors } from '../base/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
-import { createContainerService, exitCodeFor, mergeEnv, processArgs } from './containers.js';
+import { exitCodeFor } from '../api/index.js';
+import { createContainerService, mergeEnv, processArgs } from './containers.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 

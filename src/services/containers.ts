@@ -7,10 +7,12 @@ import { errors, isBerthError, isNotFound, newId, randomName, secureJoin, trace 
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, initialState, killProcess, processAlive, processStartTime, supervisorAlive, validateContainerName, waitUntilGone } from '../core/containers/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
+import { sharesHostNetwork } from '../core/network/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { SpecInput } from '../core/spec/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
+import { exitCodeFor } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 import { readUserDatabase, writeHostFiles } from './process-files.js';
@@ -367,7 +369,7 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
 
 /** Docker's default host name: the host's own on the host network, else the short container id. */
 function defaultHostname(id: string, network: HostConfig['networkMode']): string {
-  return network === 'host' ? hostHostname() : id.slice(0, 12);
+  return sharesHostNetwork(network) ? hostHostname() : id.slice(0, 12);
 }
 
 /** Docker puts HOSTNAME right after PATH unless the user set it. */
@@ -376,14 +378,6 @@ function withHostname(env: readonly string[], hostname: string): string[] {
   const out = [...env];
   out.splice(out.findIndex((e) => e.startsWith('PATH=')) + 1, 0, `HOSTNAME=${hostname}`);
   return out;
-}
-
-/** The exit code `docker run` gives for an engine-side failure. */
-export function exitCodeFor(err: unknown): number {
-  const code = (err as { code?: string }).code;
-  if (code === 'BERTH_E_COMMAND_NOT_FOUND') return 127;
-  if (code === 'BERTH_E_COMMAND_NOT_EXECUTABLE') return 126;
-  return 125;
 }
 
 function parseTmpfs(spec: string): MountSpec {

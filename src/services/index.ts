@@ -3,7 +3,7 @@ export { createEngine } from './engine.js';
 export type { Engine } from './engine.js';
 export { createImageService } from './images.js';
 export type { ImageService, ImageSummary, ImportOptions } from './images.js';
-export { createContainerService, exitCodeFor, mergeEnv, processArgs } from './containers.js';
+export { createContainerService, mergeEnv, processArgs } from './containers.js';
 export type { ContainerService, CreateContainerOptions } from './containers.js';
 export { createSystemService } from './system.js';
 export type { CheckReport, SystemService } from './system.js';
@@ -12,6 +12,8 @@ export { commitOrDiscard, ensureUnpacked } from './unpack.js';
 // not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
+export { parseNetworkMode } from '../core/network/index.js';
+export type { NetworkMode } from '../core/network/index.js';
 export { runBuildProcess } from './build-steps.js';
 export type { BuildProcessOptions } from './build-steps.js';
 export { readUserDatabase, writeHostFiles } from './process-files.js';

@@ -11,6 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errnoCode, secureJoin } from '../base/index.js';
+import type { NetworkMode } from '../core/network/index.js';
+import { sharesHostNetwork } from '../core/network/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 
 /** The file's text, or undefined when it (or a directory on its way) does not exist. */
@@ -33,14 +35,14 @@ export function readUserDatabase(rootfs: string): { passwd?: string; group?: str
 export interface HostFilesOptions {
   hostname: string;
   /** With the host's network the container sees the host's /etc/hosts. */
-  network: 'host' | 'none';
+  network: NetworkMode;
   readonly: boolean;
 }
 
 /** Writes hosts, hostname and resolv.conf into `dir` and returns the bind mounts that show them. */
 export function writeHostFiles(dir: string, options: HostFilesOptions): OciMount[] {
   const name = options.hostname;
-  const hosts = options.network === 'host'
+  const hosts = sharesHostNetwork(options.network)
     ? (readOptional('/etc/hosts') ?? '127.0.0.1\tlocalhost\n')
     : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
   const resolv = readOptional('/etc/resolv.conf') ?? '';

@@ -23,7 +23,7 @@ function addonPath(): string {
     const candidate = join(dir, 'build', 'Release', 'berth_sys.node');
     if (existsSync(candidate)) return candidate;
   }
-  return resolve(import.meta.dirname, '../../build/Release/berth_sys.node');
+  return resolve(import.meta.dirname, '../../builder/Release/berth_sys.node');
 }
 /** Loads the addon with process.dlopen: ~0.3 ms, where require() of a `.node` file costs ~2.5 ms cold. */
 function sys(): NativeSys {

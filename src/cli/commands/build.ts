@@ -4,8 +4,8 @@ import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
 import { hostPlatform } from '../../oci/index.js';
-import type { BuildNetwork, BuildProgress } from '../../build/index.js';
-import { buildImage, loadBuildContext } from '../../build/index.js';
+import type { BuildNetwork, BuildProgress } from '../../builder/index.js';
+import { buildImage, loadBuildContext } from '../../builder/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';

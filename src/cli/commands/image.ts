@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import { errors } from '../../base/index.js';
-import { bootstrapDebian } from '../../build/index.js';
+import { bootstrapDebian } from '../../builder/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 

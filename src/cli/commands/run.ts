@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 
 import { errors } from '../../base/index.js';
 import type { HostConfig, MountSpec } from '../../services/index.js';
-import { parseBytes, parseUlimit } from '../../services/index.js';
+import { parseBytes, parseNetworkMode, parseUlimit } from '../../services/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Parsed } from '../args.js';
 import type { Command } from '../command.js';
@@ -110,10 +110,7 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 }
 
 function hostConfig(args: Parsed): Partial<HostConfig> {
-  const network = flagString(args, 'network') ?? flagString(args, 'net') ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw errors.notImplemented('NETWORK_UNSUPPORTED', `Cannot connect to network "${network}": only "none" and "host" exist so far`);
-  }
+  const network = parseNetworkMode(flagString(args, 'network') ?? flagString(args, 'net') ?? 'none');
   const memory = flagString(args, 'memory');
   const swap = flagString(args, 'memory-swap');
   const cpus = flagString(args, 'cpus');

@@ -1,5 +1,6 @@
 import { errors } from '../../base/index.js';
 import type { ImageRuntimeConfig } from '../../oci/index.js';
+import type { NetworkMode } from '../network/index.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
 
@@ -35,7 +36,7 @@ export interface MountSpec {
 export interface HostConfig {
   autoRemove: boolean;
   binds: MountSpec[];
-  networkMode: 'none' | 'host';
+  networkMode: NetworkMode;
   readonlyRootfs: boolean;
   privileged: boolean;
   capAdd: string[];

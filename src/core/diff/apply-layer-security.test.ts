@@ -7,7 +7,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 
 import { isBerthError } from '../../base/index.js';
 import { applyLayer } from './apply-layer.js';
-import { makeTar, streamOf, type TestEntry, tempDir } from './test-tars.js';
+import { makeTar, streamOf, type TestEntry, tempDir } from '../../testing/index.js';
 
 let base: string;
 let root: string;

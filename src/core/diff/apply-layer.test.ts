@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { isBerthError } from '../../base/index.js';
 import { lgetxattr } from '../../sys/index.js';
 import { applyLayer } from './apply-layer.js';
-import { makeTar, streamOf, tempDir } from './test-tars.js';
+import { makeTar, streamOf, tempDir } from '../../testing/index.js';
 
 let root: string;
 beforeEach(() => {

@@ -14,5 +14,6 @@
  */
 export { applyLayer, type AppliedLayer, type ApplyOptions } from './apply-layer.js';
 export { gzipLayer } from './gzip-layer.js';
+export { paxHeaderBlocks } from './tar-pax.js';
 export { secureJoin } from '../../base/index.js';
 export { writeLayer, type WriteLayerOptions } from './write-layer.js';

@@ -12,7 +12,7 @@ import { lsetxattr, mknod, S_IFCHR } from '../../sys/index.js';
 import { applyLayer } from './apply-layer.js';
 import { gzipLayer } from './gzip-layer.js';
 import { secureJoin } from '../../base/index.js';
-import { snapshotTree, streamOf, tempDir } from './test-tars.js';
+import { snapshotTree, streamOf, tempDir } from '../../testing/index.js';
 import { writeLayer } from './write-layer.js';
 
 let base: string;

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import type { Header } from 'tar-stream';
 import tar from 'tar-stream';
 
-import { llistxattr, lgetxattr } from '../../sys/index.js';
-import { paxHeaderBlocks } from './tar-pax.js';
+import { llistxattr, lgetxattr } from '../sys/index.js';
+import { paxHeaderBlocks } from '../core/diff/index.js';
 
 export interface TestEntry extends Partial<Header> {
   name: string;

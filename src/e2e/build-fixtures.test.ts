@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import type { BuildStore, TreeEntry } from './build-test-harness.js';
-import { createBuildStore, fixturesDir, imageConfigBlob, imageTree, inspectImage } from './build-test-harness.js';
+import type { BuildStore, TreeEntry } from './build-harness.js';
+import { createBuildStore, imageConfigBlob, imageTree, inspectImage } from './build-harness.js';
+import { fixturesDir } from './harness.js';
 
 interface CaseArgs {
   file?: string;

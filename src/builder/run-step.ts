@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import { errors } from '../base/index.js';
 import { runBuildProcess } from '../services/index.js';
+import type { NetworkMode } from '../services/index.js';
 import type { RunInstruction, RunMount } from './dockerfile/index.js';
 import { expandWord, heredocText, parseRunMount } from './dockerfile/index.js';
 import { hashEntries } from './copy-files.js';
@@ -52,7 +53,7 @@ export function runArgs(state: StageState, ins: RunInstruction): { args: string[
   return { args: [...shell, `${ins.command.script}\n${bodies}`] };
 }
 
-function networkOf(ins: RunInstruction, build: BuildNetwork): 'host' | 'none' {
+function networkOf(ins: RunInstruction, build: BuildNetwork): NetworkMode {
   const chosen = ins.network === 'default' ? build : ins.network;
   return chosen === 'none' ? 'none' : 'host';
 }
@@ -107,7 +108,7 @@ interface PlannedRun {
   env: string[];
   cwd: string;
   user: string;
-  network: 'host' | 'none';
+  network: NetworkMode;
   mounts: RunMount[];
 }
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import type { BuildStore } from './build-test-harness.js';
-import { createBuildStore, imageConfigBlob, imageTree, inspectImage } from './build-test-harness.js';
+import type { BuildStore } from './build-harness.js';
+import { createBuildStore, imageConfigBlob, imageTree, inspectImage } from './build-harness.js';
 
 const dockerfile = `FROM berth-test/busybox:1
 ARG FLAVOR=plain

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import type { BuildStore } from './build-test-harness.js';
-import { berthBin, createBuildStore, imageConfigBlob, imageTree } from './build-test-harness.js';
+import type { BuildStore } from './build-harness.js';
+import { createBuildStore, imageConfigBlob, imageTree } from './build-harness.js';
+import { berthBin } from './harness.js';
 
 describe('build input', { concurrency: false }, () => {
   let store: BuildStore;

@@ -1,69 +1,23 @@
 /**
- * Test helpers for the builder's end-to-end tests (not part of the module's API): a fresh store
- * driven through the real `bin/berth`, the busybox base image imported as Docker's fixtures
+ * The builder's end-to-end helpers: a store with the busybox base imported as Docker's fixtures
  * recorded it (`docker import`, no config), and the flattened file tree of an image, computed
  * from its layer blobs the way test/fixtures/build/image-tree.py does.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import tar from 'tar-stream';
 
-export const repoRoot = resolve(import.meta.dirname, '../..');
-export const berthBin = join(repoRoot, 'bin', 'berth');
-export const fixturesDir = join(repoRoot, 'test', 'fixtures', 'build');
-export const busyboxImage = 'berth-test/busybox:1';
+import type { Store } from './harness.js';
+import { createStore } from './harness.js';
 
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type BuildStore = Store;
 
-export interface BuildStore {
-  root: string;
-  berth(args: string[], options?: { input?: string | Buffer; env?: Record<string, string>; cwd?: string }): Result;
-  dispose(): void;
-}
-
-let busyboxTar: Buffer | undefined;
-function busyboxRootfsTar(): Buffer {
-  if (!busyboxTar) {
-    const made = spawnSync(join(repoRoot, 'tools', 'make-busybox-rootfs.sh'), { maxBuffer: 64 << 20 });
-    if (made.status !== 0) throw new Error(`make-busybox-rootfs.sh failed: ${made.stderr.toString()}`);
-    busyboxTar = made.stdout;
-  }
-  return busyboxTar;
-}
-
-/** A fresh store under /tmp with `berth-test/busybox:1` imported without config. */
+/** A fresh store with `berth-test/busybox:1` imported without config; commands may run 10 minutes. */
 export function createBuildStore(): BuildStore {
-  if (process.getuid?.() !== 0) throw new Error('berth build tests need root (namespaces, overlayfs, cgroups)');
-  const root = mkdtempSync(join(tmpdir(), 'berth-build-test-'));
-  const store: BuildStore = {
-    root,
-    berth(args, opts = {}) {
-      const r = spawnSync(berthBin, args, {
-        env: { ...process.env, BERTH_ROOT: root, ...opts.env },
-        input: opts.input ?? '',
-        timeout: 600_000,
-        maxBuffer: 256 << 20,
-        ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      });
-      return { code: r.status ?? 128, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-    },
-    dispose() {
-      spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-  const r = store.berth(['import', '-', busyboxImage], { input: busyboxRootfsTar() });
-  if (r.code !== 0) throw new Error(`import of the busybox image failed: ${r.stderr}`);
-  return store;
+  return createStore({ bareBusybox: true, timeoutMs: 600_000 });
 }
 
 export interface InspectedImage {

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import type { BuildStore } from './build-test-harness.js';
-import { createBuildStore, inspectImage, repoRoot } from './build-test-harness.js';
+import type { BuildStore } from './build-harness.js';
+import { createBuildStore, inspectImage } from './build-harness.js';
+import { repoRoot } from './harness.js';
 
 const example = join(repoRoot, 'examples', 'python-native');
 

@@ -8,9 +8,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const repoRoot = resolve(import.meta.dirname, '../../..');
+export const repoRoot = resolve(import.meta.dirname, '../..');
 export const berthBin = join(repoRoot, 'bin', 'berth');
 export const busyboxImage = 'berth-test/busybox:1';
+export const fixturesDir = join(repoRoot, 'test', 'fixtures', 'build');
 
 export interface Result {
   code: number;
@@ -20,7 +21,7 @@ export interface Result {
 
 export interface Store {
   root: string;
-  berth(args: string[], options?: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number }): Result;
+  berth(args: string[], options?: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number; cwd?: string }): Result;
   /** Runs berth without waiting, for tests that interrupt it. */
   spawnBerth(args: string[]): ReturnType<typeof spawn>;
   dispose(): void;
@@ -36,8 +37,12 @@ export function busyboxRootfsTar(): Buffer {
   return busyboxTar;
 }
 
-/** A fresh store; with `withBusybox` the busybox image is imported as `berth-test/busybox:1`. */
-export function createStore(options: { withBusybox?: boolean } = {}): Store {
+/**
+ * A fresh store. `withBusybox` imports the busybox image as `berth-test/busybox:1` with `CMD ["sh"]`;
+ * `bareBusybox` imports it without any config, as Docker's build fixtures recorded it (`docker import`).
+ * `timeoutMs` is the default limit of each berth command (60 s; builds need more).
+ */
+export function createStore(options: { withBusybox?: boolean; bareBusybox?: boolean; timeoutMs?: number } = {}): Store {
   if (process.getuid?.() !== 0) throw new Error('berth end-to-end tests need root (namespaces, overlayfs, cgroups)');
   const root = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
   const env = { ...process.env, BERTH_ROOT: root };
@@ -47,8 +52,9 @@ export function createStore(options: { withBusybox?: boolean } = {}): Store {
       const r = spawnSync(berthBin, args, {
         env: { ...env, ...opts.env },
         input: opts.input ?? '',
-        timeout: opts.timeoutMs ?? 60_000,
-        maxBuffer: 64 << 20,
+        timeout: opts.timeoutMs ?? options.timeoutMs ?? 60_000,
+        maxBuffer: 256 << 20,
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
       });
       return { code: r.status ?? 128 + (r.signal ? 9 : 0), stdout: r.stdout.toString(), stderr: r.stderr.toString() };
     },
@@ -63,8 +69,9 @@ export function createStore(options: { withBusybox?: boolean } = {}): Store {
       rmSync(root, { recursive: true, force: true });
     },
   };
-  if (options.withBusybox) {
-    const r = store.berth(['import', '--change', 'CMD ["sh"]', '-', busyboxImage], { input: busyboxRootfsTar() });
+  if (options.withBusybox || options.bareBusybox) {
+    const config = options.withBusybox ? ['--change', 'CMD ["sh"]'] : [];
+    const r = store.berth(['import', ...config, '-', busyboxImage], { input: busyboxRootfsTar() });
     if (r.code !== 0) throw new Error(`import of the busybox image failed: ${r.stderr}`);
   }
   return store;
