@@ -1,6 +1,22 @@
 /**
  * api: what the CLI and the daemon both show a user — the Engine interface they drive, the
  * Docker-shaped views of containers and images (inspect, ps, images), and Docker's exit-code
- * rules. Types and pure functions only: no I/O.
+ * rules. Types and pure functions over the Engine interface only: no I/O of its own.
  */
 export { exitCodeFor } from './exit-codes.js';
+export type {
+  AttachOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport,
+  ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
+} from './engine.js';
+export { containerInspectView, containerStatusText } from './container-view.js';
+export { imageInspectView } from './image-view.js';
+export { inspectObject } from './inspect.js';
+export type { InspectType } from './inspect.js';
+export { ago, humanSize } from './human.js';
+// Records, and the option parsers of run's flags, that are part of the engine's API, so that
+// callers (CLI, daemon) need not reach into core.
+export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
+export { mergeEnv, processArgs } from '../core/containers/index.js';
+export { parseBytes, parseUlimit } from '../core/spec/index.js';
+export { parseNetworkMode } from '../core/network/index.js';
+export type { NetworkMode } from '../core/network/index.js';

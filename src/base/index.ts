@@ -7,3 +7,4 @@ export * from './secure-join.js';
 export * from './record-files.js';
 export * from './process.js';
 export * from './fs-helpers.js';
+export * from './operation.js';

@@ -26,6 +26,8 @@ export interface BootstrapOptions {
   signal?: AbortSignal;
   /** Where the temporary root goes (default: the OS temp dir); `<root>/build-tmp` makes it recoverable after a SIGKILL. */
   tmpDir?: string;
+  /** The owner tag the temporary root's name starts with under tmpDir (base/operation.ts). */
+  ownerTag?: string;
 }
 
 const slimExcludes = [
@@ -98,7 +100,7 @@ export async function bootstrapDebian(images: ImageService, name: string, option
   const mirror = options.mirror ?? (await hostDebianMirror());
   const epoch = await releaseEpoch(mirror, suite);
   if (options.tmpDir !== undefined) await mkdir(options.tmpDir, { recursive: true });
-  const dir = await mkdtemp(options.tmpDir === undefined ? join(tmpdir(), 'berth-bootstrap-') : join(options.tmpDir, `${process.pid}-bootstrap-`));
+  const dir = await mkdtemp(options.tmpDir === undefined ? join(tmpdir(), 'berth-bootstrap-') : join(options.tmpDir, `${options.ownerTag ?? process.pid}-bootstrap-`));
   try {
     const tar = join(dir, 'rootfs.tar');
     const args = ['--variant=minbase', '--format=tar', '--mode=root', '--skip=output/dev', '--include=ca-certificates', '--aptopt=Acquire::Languages "none"'];

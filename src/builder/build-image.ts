@@ -10,6 +10,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import type { Operation } from '../base/index.js';
 import { BerthError, errors, isBerthError, sha256 } from '../base/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
@@ -53,7 +54,7 @@ function imageConfig(result: StageResult, created: string, epoch: number | undef
 }
 
 /** Runs a build. Errors are BerthErrors; Dockerfile problems name file:line:column. */
-export async function buildImage(deps: BuildDeps, options: BuildOptions): Promise<BuildResult> {
+export async function buildImage(deps: BuildDeps, options: BuildOptions, op: Operation): Promise<BuildResult> {
   const progress = options.progress ?? quietProgress;
   const names = (options.tags ?? []).map((t) => parseReference(t).full);
   const df = parse(options.dockerfile.text, options.dockerfile.name);
@@ -65,7 +66,7 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions): Promis
   // Step layers are named by nothing until the image is committed: keep garbage collection away.
   const lease = deps.ctx.leases.acquire();
   try {
-    return await runBuild(deps, options, { plan, progress, names, epoch, created, buildArgs });
+    return await runBuild(deps, options, { plan, progress, names, epoch, created, buildArgs, op });
   } finally {
     lease.release();
   }
@@ -78,18 +79,20 @@ interface PreparedBuild {
   epoch: number | undefined;
   created: string;
   buildArgs: Record<string, string>;
+  op: Operation;
 }
 
 async function runBuild(deps: BuildDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuildResult> {
-  const { plan, progress, names, epoch, created, buildArgs } = prepared;
+  const { plan, progress, names, epoch, created, buildArgs, op } = prepared;
   await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
   await recoverStaleBuilds(deps.ctx);
-  const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${process.pid}-`));
+  const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-`));
   const cache = new BuildCache(deps.ctx.paths.root);
   const stepEnv: StepEnv = {
     ctx: deps.ctx, cache, noCache: options.noCache ?? false, created,
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
+    op,
+    ...(op.signal ? { signal: op.signal } : {}),
   };
   const records: StepInputs[] = [];
   const lastId = sha256(JSON.stringify([options.contextDir, options.dockerfile.name, options.target ?? ''])).slice(7);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 
-import type { Digest } from '../base/index.js';
+import type { Digest, Operation } from '../base/index.js';
 import { trace } from '../base/index.js';
 import { writeLayer } from '../core/diff/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
@@ -31,6 +31,8 @@ export interface StepEnv {
   sourceDateEpoch?: number;
   /** `created` for history entries. */
   created: string;
+  /** The build: owner of the step snapshots and containers, and its cancellation. */
+  op: Operation;
   signal?: AbortSignal;
 }
 
@@ -121,7 +123,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     return { cached: true };
   }
   const parent = await unpackStage(env, state);
-  const snapshotKey = `build-${process.pid}-${randomBytes(8).toString('hex')}`;
+  const snapshotKey = `build-${env.op.tag}-${randomBytes(8).toString('hex')}`;
   trace('build: step parent unpacked');
   await env.ctx.snapshots.prepare(snapshotKey, parent, { labels: { 'berth.build': step.key } });
   trace('build: snapshot prepared');

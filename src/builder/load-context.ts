@@ -26,11 +26,13 @@ export interface LoadContextOptions {
   stdin?: Readable;
   /** Where temporary context directories go (default: the OS temp dir); `<root>/build-tmp` makes them recoverable after a SIGKILL. */
   tmpDir?: string;
+  /** The owner tag the directory's name starts with under tmpDir (base/operation.ts). */
+  ownerTag?: string;
 }
 
-/** Under the store's build-tmp/ the name carries the pid, so a killed build's context is recovered (recover-stale.ts). */
+/** Under the store's build-tmp/ the name carries the owner, so a killed build's context is recovered (recover-stale.ts). */
 function tempPrefix(options: LoadContextOptions): string {
-  return options.tmpDir === undefined ? join(tmpdir(), 'berth-context-') : join(options.tmpDir, `${process.pid}-context-`);
+  return options.tmpDir === undefined ? join(tmpdir(), 'berth-context-') : join(options.tmpDir, `${options.ownerTag ?? process.pid}-context-`);
 }
 
 async function readAll(input: Readable): Promise<Buffer> {

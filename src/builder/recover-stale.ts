@@ -1,22 +1,19 @@
 /**
- * Clean-up after builds that died (SIGKILL, power loss): their mounts, temporary directories and
- * uncommitted snapshots carry the builder's pid (`build-<pid>-…`, `build-view-<pid>-…`,
- * `build-tmp/<pid>-…`); whatever belongs to a pid that is no longer alive is unmounted and
+ * Clean-up after builds that died (SIGKILL, power loss) or failed without cleaning up: their
+ * mounts, temporary directories and uncommitted snapshots carry their owner's tag (`build-<pid>-<op>-…`,
+ * `build-view-<pid>-<op>-…`, `build-tmp/<pid>-<op>-…`, see base/operation.ts); whatever belongs to
+ * a process that is gone, or to an operation of this process that has ended, is unmounted and
  * removed at the start of the next build. Committed layers are kept: they are the cache.
  */
 import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ignoreErrno, isNotFound, pidExists } from '../base/index.js';
+import { ignoreErrno, isNotFound, ownerAlive } from '../base/index.js';
 import { unmountAll } from '../core/mount/index.js';
 import type { EngineContext } from '../services/index.js';
 
-const ownerPattern = /^(?:build-(?:view-)?|bundle-)?(\d+)-/;
-
-function deadOwner(name: string): number | undefined {
-  const pid = Number(ownerPattern.exec(name)?.[1] ?? Number.NaN);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !pidExists(pid) ? pid : undefined;
-}
+/** Work whose owner is gone: a dead process's, or an ended operation's of this process. */
+const stale = (name: string) => !ownerAlive(name);
 
 async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
@@ -39,13 +36,13 @@ export async function recoverStaleBuilds(ctx: EngineContext): Promise<void> {
   const list = (dir: string) => ignoreErrno(['ENOENT'], () => readdir(dir), [] as string[]);
   const mountsDir = join(ctx.paths.root, 'build-mounts');
   for (const name of await list(mountsDir)) {
-    if (deadOwner(name) === undefined) continue;
+    if (!stale(name)) continue;
     unmountAll(join(mountsDir, name));
     await rmdir(join(mountsDir, name)).catch(() => undefined);
   }
   const tmpDir = join(ctx.paths.root, 'build-tmp');
   for (const name of await list(tmpDir)) {
-    if (deadOwner(name) === undefined) continue;
+    if (!stale(name)) continue;
     // The step's container first: `delete --force` kills what still runs in it.
     if (name.startsWith('build-')) await removeStepContainer(ctx, join(tmpDir, name), name);
     for (const m of await mountsUnder(join(tmpDir, name))) unmountAll(m);
@@ -53,7 +50,7 @@ export async function recoverStaleBuilds(ctx: EngineContext): Promise<void> {
   }
   // Step snapshots of dead builds, whether or not anything else of theirs was left.
   for (const info of await ctx.snapshots.walk()) {
-    if (info.kind === 'committed' || !info.key.startsWith('build-') || deadOwner(info.key) === undefined) continue;
+    if (info.kind === 'committed' || !info.key.startsWith('build-') || !stale(info.key)) continue;
     await ctx.snapshots.remove(info.key).catch(() => undefined);
   }
 }

@@ -165,8 +165,7 @@ async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: 
       rootfs, args: run.args, env: [...run.env, ...prepared.env], cwd: run.cwd, user: run.user, network: run.network, mounts: extra,
       stdio: ['ignore', log.fd, log.fd], upperDir: upper,
       ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
-      ...(env.signal ? { signal: env.signal } : {}),
-    });
+    }, env.op);
   } finally {
     tail = await follower.stop();
     await log.close();

@@ -218,7 +218,7 @@ export class StageRunner {
     const dir = await mkdtemp(join(this.o.tmpDir, 'root-'));
     if (top === undefined) return { root: { dir, isContext: false, description }, release: async () => rm(dir, { recursive: true, force: true }) };
     const ctx = this.o.deps.ctx;
-    const key = `build-view-${process.pid}-${randomBytes(8).toString('hex')}`;
+    const key = `build-view-${this.o.stepEnv.op.tag}-${randomBytes(8).toString('hex')}`;
     const mounts = await ctx.snapshots.view(key, top);
     await mkdir(dir, { recursive: true });
     try {

@@ -1,20 +1,5 @@
-import type { Digest } from '../base/index.js';
+import type { BuildNetwork, BuildProgress } from '../api/index.js';
 import type { DockerignoreMatcher } from './dockerignore/index.js';
-
-/** What a renderer (the CLI's progress output) is told while a build runs. Steps are numbered from 1. */
-export interface BuildProgress {
-  /** A step begins; `label` is like `[build 2/5] RUN make`. */
-  start(step: number, label: string): void;
-  /** Output of a RUN step, as it comes. */
-  output(step: number, chunk: Buffer): void;
-  /** The step was found in the cache. */
-  cached(step: number): void;
-  done(step: number, seconds: number): void;
-  /** The step failed; `tail` is the end of its output. */
-  failed(step: number, message: string, tail: string): void;
-  /** Warnings and cache explanations. */
-  note(message: string): void;
-}
 
 /** A silent BuildProgress. */
 export const quietProgress: BuildProgress = {
@@ -25,8 +10,6 @@ export const quietProgress: BuildProgress = {
   failed: () => undefined,
   note: () => undefined,
 };
-
-export type BuildNetwork = 'default' | 'host' | 'none';
 
 export interface BuildOptions {
   /** The build context directory (already loaded: see loadBuildContext). */
@@ -49,15 +32,5 @@ export interface BuildOptions {
   progress?: BuildProgress;
   /** OCI runtime for RUN steps (default crun, else runc). */
   runtime?: string;
-  signal?: AbortSignal;
 }
-
-export interface BuildResult {
-  /** The image id (config digest). */
-  id: Digest;
-  manifestDigest: Digest;
-  names: string[];
-  /** Number of steps in total and how many came from the cache. */
-  steps: number;
-  cachedSteps: number;
-}
+export type { BuildNetwork, BuildProgress, BuildResult } from '../api/index.js';

@@ -1,6 +1,6 @@
 import { errors } from '../base/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
-import { mergeEnv } from '../services/index.js';
+import { mergeEnv } from '../api/index.js';
 
 /**
  * Applies `--change` instructions (`CMD ["sh"]`, `ENV A=1`, `WORKDIR /app`, ...) to an image

@@ -2,8 +2,9 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-import { isBerthError } from '../base/index.js';
-import type { Engine } from '../services/index.js';
+import type { Operation } from '../base/index.js';
+import { beginOperation, isBerthError } from '../base/index.js';
+import type { Engine } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
 import { parseArgs, renderHelp } from './args.js';
 import type { CliContext, Command } from './command.js';
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   const { stdout, stderr } = options;
   let command: Command | undefined;
   let engine: Engine | undefined;
+  const operations: Operation[] = [];
   try {
     const global = parseArgs(argv, globalFlags, { stopAtPositional: true, command: '' });
     const [name, ...rest] = global.positionals;
@@ -59,6 +61,11 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     const parsed = parseArgs(rest, command.flags, { command: name, ...(command.stopAtPositional ? { stopAtPositional: true } : {}) });
     const ctx: CliContext = {
       engine: () => (engine ??= options.openEngine(root)),
+      operation(signal) {
+        const op = beginOperation({ ...(signal ? { signal } : {}), onWarning: (message) => void stderr.write(`berth: warning: ${message}\n`) });
+        operations.push(op);
+        return op;
+      },
       stdin: options.stdin,
       stdout,
       stderr,
@@ -74,6 +81,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     stderr.write(`berth: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return command?.errorExitCode ?? 1;
   } finally {
+    operations.forEach((op) => op.end());
     engine?.close();
   }
 }

@@ -1,7 +1,10 @@
+import type { Digest, Operation } from '../base/index.js';
+import type { BootstrapRequest, BuildRequest, BuildResult } from '../api/index.js';
 import type { ContentStore } from '../core/content/index.js';
 import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
+import type { ImageService } from './images.js';
 
 /** Where a store keeps its parts, all under one root directory (`--root`, `BERTH_ROOT`). */
 export interface StorePaths {
@@ -31,7 +34,22 @@ export interface EngineContext {
   cgroups: CgroupScopes;
   /** Keeps garbage collection away from content being made (imports, builds, new containers). */
   leases: LeaseManager;
-  /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
-  gcRoots?: () => Promise<string[]>;
+  /** The Dockerfile builder, loaded on first use; chosen by the composition root (the builder depends on services, not the reverse). */
+  builder?: () => Promise<Builder>;
+  /** Warnings that belong to no operation (an unreadable record met while listing). */
   warn(message: string): void;
+}
+
+/** What the builder needs of the engine. */
+export interface BuilderDeps {
+  ctx: EngineContext;
+  images: ImageService;
+}
+
+/** The builder as the engine drives it (src/builder implements it). */
+export interface Builder {
+  build(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<BuildResult>;
+  bootstrap(deps: BuilderDeps, name: string, request: BootstrapRequest, op: Operation): Promise<{ id: Digest }>;
+  /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
+  cacheRoots(root: string): Promise<string[]>;
 }

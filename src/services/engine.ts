@@ -1,30 +1,29 @@
-import type { ContainerService } from './containers.js';
+import { errors, withOperation } from '../base/index.js';
+import type { Engine } from '../api/index.js';
 import { createContainerService } from './containers.js';
-import type { EngineContext } from './engine-context.js';
-import type { ImageService } from './images.js';
+import type { Builder, EngineContext } from './engine-context.js';
 import { createImageService } from './images.js';
-import type { SystemService } from './system.js';
 import { createSystemService } from './system.js';
 
 /**
- * Engine: what the CLI (and later the daemon) drives. The in-process implementation below does
- * the work in the calling process (daemonless); a remote one will speak the Engine API.
+ * The in-process Engine (daemonless): the services do the work in the calling process. A
+ * remote Engine (the daemon's client) implements the same interface from src/api.
  */
-export interface Engine {
-  images: ImageService;
-  containers: ContainerService;
-  system: SystemService;
-  context: EngineContext;
-  close(): void;
-}
-
 export function createEngine(ctx: EngineContext, options: { verifyBlob: Parameters<typeof createSystemService>[1] }): Engine {
   const images = createImageService(ctx);
+  const deps = { ctx, images };
+  const builder = async (): Promise<Builder> => {
+    if (!ctx.builder) throw errors.notImplemented('NO_BUILDER', 'This engine was opened without a builder');
+    return ctx.builder();
+  };
   return {
-    images,
+    images: {
+      ...images,
+      build: (request, op) => withOperation(op, async (own) => (await builder()).build(deps, request, own)),
+      bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),
+    },
     containers: createContainerService(ctx, images),
     system: createSystemService(ctx, options.verifyBlob),
-    context: ctx,
     close() {
       ctx.metadata.close();
       ctx.snapshots.close();

@@ -4,47 +4,26 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
-import type { Digest } from '../base/index.js';
-import { errors, isBerthError, shortId } from '../base/index.js';
+import type { Digest, Operation } from '../base/index.js';
+import { errors, isBerthError, shortId, withOperation } from '../base/index.js';
 import { putJson } from '../core/content/index.js';
 import { withLease } from '../core/metadata/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import { resolveImage } from '../core/images/index.js';
-import type { Descriptor, ImageConfig, ImageRuntimeConfig, Manifest } from '../oci/index.js';
+import type { Descriptor, ImageConfig, Manifest } from '../oci/index.js';
 import { hostPlatform, mediaTypes, parseReference } from '../oci/index.js';
+import type { ImageEngine, ImageSummary, ImportOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { loadDiff } from './lazy.js';
 import { commitOrDiscard } from './unpack.js';
 
-export interface ImageSummary {
-  id: Digest;
-  names: string[];
-  created: string;
-  size: number;
-}
-
-export interface ImportOptions {
-  /** Config set by `--change` instructions. */
-  config?: ImageRuntimeConfig;
-  message?: string;
-  /** Where the tarball came from, for the history entry (`-` for stdin). */
-  source?: string;
-  signal?: AbortSignal;
-}
-
-export interface ImageService {
-  /** Finds an image by name, full id or unique id prefix. NotFound names the image. */
-  resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }>;
-  list(): Promise<ImageSummary[]>;
-  /** Makes a rootfs tarball a single-layer image named `name` (like `docker import`). */
-  import(tar: Readable, name: string, options?: ImportOptions): Promise<ResolvedImage>;
+/**
+ * The image service: the Engine's ImageEngine without the builder's part (build, bootstrap:
+ * engine.ts adds them), plus `commit`, which the builder uses to store what it made.
+ */
+export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
   /** Stores a manifest for `config` + `layers` and points `names` at it. */
   commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage>;
-  tag(ref: string, name: string): Promise<void>;
-  /** Removes names (or, given an id, every name of that image); returns what was untagged. */
-  remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
-  /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
-  pruneUntagged(): Promise<string[]>;
 }
 
 export function createImageService(ctx: EngineContext): ImageService {
@@ -99,7 +78,7 @@ export function createImageService(ctx: EngineContext): ImageService {
     });
   }
 
-  async function importTar(tar: Readable, name: string, options: ImportOptions): Promise<ResolvedImage> {
+  async function importTar(tar: Readable, name: string, options: ImportOptions, op: Operation): Promise<ResolvedImage> {
     const key = `import-${randomBytes(8).toString('hex')}`;
     await ctx.snapshots.prepare(key, undefined);
     const writer = await ctx.content.writer();
@@ -114,8 +93,8 @@ export function createImageService(ctx: EngineContext): ImageService {
         },
       });
       const uncompressed = await maybeGunzip(tar);
-      const applying = (await loadDiff()).applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) });
-      await Promise.all([pipeline(uncompressed, tee, ...(options.signal ? [{ signal: options.signal }] : [])), applying]);
+      const applying = (await loadDiff()).applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: (m) => op.warn(m), ...(op.signal ? { signal: op.signal } : {}) });
+      await Promise.all([pipeline(uncompressed, tee, ...(op.signal ? [{ signal: op.signal }] : [])), applying]);
       layer = await applying;
       await writer.commit({ digest: layer.diffId });
     } catch (err) {
@@ -177,10 +156,10 @@ export function createImageService(ctx: EngineContext): ImageService {
       });
       return removed;
     },
-    async import(tar, name, options = {}) {
+    async import(tar, name, options = {}, op) {
       const ref = parseReference(name);
       // The layer is stored and unpacked before the image names it: hold off garbage collection.
-      return withLease(ctx.leases, () => importTar(tar, ref.full, options));
+      return withOperation(op, (own) => withLease(ctx.leases, () => importTar(tar, ref.full, options, own)));
     },
     async tag(ref, name) {
       const image = await resolve(ref);

@@ -1,21 +1,19 @@
-export type { EngineContext, RuntimeSelection, StorePaths } from './engine-context.js';
+/**
+ * services: the use cases — images, containers, system — over the core interfaces, composed into
+ * the in-process Engine (src/api's interface). The builder and the CLI reach the store only
+ * through what is exported here.
+ */
+export type { Builder, BuilderDeps, EngineContext, RuntimeSelection, StorePaths } from './engine-context.js';
 export { createEngine } from './engine.js';
-export type { Engine } from './engine.js';
 export { createImageService } from './images.js';
-export type { ImageService, ImageSummary, ImportOptions } from './images.js';
-export { createContainerService, mergeEnv, processArgs } from './containers.js';
-export type { ContainerService, CreateContainerOptions } from './containers.js';
+export type { ImageService } from './images.js';
+export { createContainerService } from './containers.js';
+export type { ContainerService } from './containers.js';
 export { createSystemService } from './system.js';
-export type { CheckReport, SystemService } from './system.js';
+export type { SystemService } from './system.js';
 export { commitOrDiscard, ensureUnpacked } from './unpack.js';
-// Records and option parsers that are part of the engine's API, so callers (CLI, daemon) need
-// not reach into core.
-export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
-export { parseBytes, parseUlimit } from '../core/spec/index.js';
-export { parseNetworkMode } from '../core/network/index.js';
-export type { NetworkMode } from '../core/network/index.js';
-export { runBuildProcess } from './build-steps.js';
-export type { BuildProcessOptions } from './build-steps.js';
+export { runBuildProcess } from './build-process.js';
+export type { BuildProcessOptions } from './build-process.js';
 export { readUserDatabase, writeHostFiles } from './process-files.js';
-export { defaultPath } from './containers.js';
-export { supervisorAlive } from './containers.js';
+export { defaultPath, mergeEnv } from '../core/containers/index.js';
+export type { NetworkMode } from '../core/network/index.js';

@@ -5,33 +5,12 @@ import { ignoreErrno } from '../base/index.js';
 import { isMounted } from '../core/mount/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds, resolveImage } from '../core/images/index.js';
-import { supervisorAlive } from './containers.js';
+import type { SystemEngine } from '../api/index.js';
+import { supervisorAlive } from '../core/containers/index.js';
 import type { EngineContext } from './engine-context.js';
 
-export interface CheckReport {
-  /** True when every record points at what it needs. */
-  consistent: boolean;
-  problems: string[];
-  /** Leftovers of interrupted work that `berth system prune` (and every removal) reclaims. */
-  reclaimable: string[];
-}
+export type SystemService = SystemEngine;
 
-export interface GcResult {
-  removed: string[];
-  /** Why nothing was collected (another berth process holds a lease), when it was skipped. */
-  skipped?: string;
-}
-
-export interface SystemService {
-  /** Verifies the store: every image's blobs and layer snapshots, every container's snapshot. */
-  check(options?: { verifyContent?: boolean }): Promise<CheckReport>;
-  /**
-   * Removes blobs, snapshots and ingests nothing refers to (image names, containers, the build
-   * cache). Runs only when no other berth process holds a lease (see core/metadata leases):
-   * otherwise it skips and says so, and a later collection reclaims the space.
-   */
-  gc(): Promise<GcResult>;
-}
 
 export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Digest) => Promise<boolean>): SystemService {
   /** The collection itself; the caller holds the collector's lease. */
@@ -68,7 +47,7 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
 
   /** Everything reachable from image names, containers and the build cache: blobs and snapshot keys. */
   async function reachable(problems: string[]) {
-    const blobs = new Set<string>(ctx.gcRoots ? await ctx.gcRoots() : []);
+    const blobs = new Set<string>(ctx.builder ? await (await ctx.builder()).cacheRoots(ctx.paths.root) : []);
     const snapshots = new Set<string>();
     for (const record of ctx.metadata.listImages()) {
       let image: ResolvedImage;

@@ -1,11 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
 import { hostPlatform } from '../../oci/index.js';
-import type { BuildNetwork, BuildProgress } from '../../builder/index.js';
-import { buildImage, loadBuildContext } from '../../builder/index.js';
+import type { BuildNetwork, BuildProgress, BuildSecret } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';
@@ -49,34 +46,29 @@ export const buildCommand: Command = {
     const epoch = sourceDateEpoch(buildArgs, flagBool(args, 'reproducible'));
     const engine = ctx.engine();
     const file = flagString(args, 'file');
-    // Temporary files live under the store's build-tmp/<pid>-…, which the next build cleans up if this one is killed.
-    const buildTmp = join(engine.context.paths.root, 'build-tmp');
-    await mkdir(buildTmp, { recursive: true });
-    const loaded = await loadBuildContext(contextArg, { stdin: ctx.stdin, tmpDir: buildTmp, ...(file !== undefined ? { dockerfile: file } : {}) });
+    const secrets = parseSecrets(flagList(args, 'secret'));
     const controller = new AbortController();
     const stop = () => controller.abort();
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     signals.forEach((s) => process.on(s, stop));
-    let secretDir: string | undefined;
     try {
       const target = flagString(args, 'target');
       const runtime = flagString(args, 'runtime');
-      const result = await buildImage({ ctx: engine.context, images: engine.images }, {
-        contextDir: loaded.dir,
-        dockerfile: loaded.dockerfile,
-        ...(loaded.ignore ? { ignore: loaded.ignore } : {}),
+      const result = await engine.images.build({
+        context: contextArg,
+        stdin: ctx.stdin,
+        ...(file !== undefined ? { dockerfile: file } : {}),
         tags: flagList(args, 'tag'),
         buildArgs,
         ...(target !== undefined ? { target } : {}),
         noCache: flagBool(args, 'no-cache'),
         network: network as BuildNetwork,
-        secrets: await parseSecrets(flagList(args, 'secret'), async () => (secretDir ??= await mkdtemp(join(buildTmp, `${process.pid}-secrets-`)))),
+        secrets,
         ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
         explainCache: flagBool(args, 'explain-cache'),
         progress,
         ...(runtime !== undefined ? { runtime } : {}),
-        signal: controller.signal,
-      });
+      }, ctx.operation(controller.signal));
       finish();
       if (quiet) ctx.stdout.write(`${result.id}\n`);
       else {
@@ -87,8 +79,6 @@ export const buildCommand: Command = {
     } finally {
       finish();
       signals.forEach((s) => process.off(s, stop));
-      await loaded.cleanup();
-      if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
     }
   },
 };
@@ -123,11 +113,11 @@ function sourceDateEpoch(buildArgs: Record<string, string>, reproducible: boolea
 }
 
 /**
- * `--secret id=x,src=FILE` (also `source=`), or `id=x,env=VAR` (from the environment; the value is
- * written to a private file in `dir`, which the caller removes when the build ends).
+ * `--secret id=x,src=FILE` (also `source=`), or `id=x,env=VAR`: the value is read from this
+ * process's environment (the engine keeps it in a private file for the build's duration).
  */
-async function parseSecrets(list: readonly string[], dir: () => Promise<string>): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
+function parseSecrets(list: readonly string[]): Record<string, BuildSecret> {
+  const out: Record<string, BuildSecret> = {};
   for (const spec of list) {
     const fields = new Map(spec.split(',').map((f) => {
       const eq = f.indexOf('=');
@@ -140,13 +130,11 @@ async function parseSecrets(list: readonly string[], dir: () => Promise<string>)
     }
     const src = fields.get('src') ?? fields.get('source');
     const envName = fields.get('env');
-    if (src) out[id] = src;
+    if (src) out[id] = { file: src };
     else if (envName) {
       const value = process.env[envName];
       if (value === undefined) throw errors.notFound('BUILD_SECRET', `Secret "${id}": environment variable "${envName}" is not set`);
-      const file = join(await dir(), id);
-      await writeFile(file, value, { mode: 0o600 });
-      out[id] = file;
+      out[id] = { value };
     } else throw errors.invalidArgument('BUILD_SECRET', `Invalid --secret "${spec}": src= or env= is required`);
   }
   return out;

@@ -1,7 +1,4 @@
-import { join } from 'node:path';
-
 import { errors } from '../../base/index.js';
-import { bootstrapDebian } from '../../builder/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -28,13 +25,10 @@ export const imageCommand: Command = {
     const stop = () => controller.abort();
     process.on('SIGINT', stop);
     try {
-      const result = await bootstrapDebian(engine.images, name, {
+      const result = await engine.images.bootstrap(name, {
         ...(mirror !== undefined ? { mirror } : {}),
         ...(quiet ? {} : { onOutput: (chunk: Buffer) => void ctx.stderr.write(chunk) }),
-        signal: controller.signal,
-        // Under the store, so the next build's recovery removes what a killed bootstrap leaves.
-        tmpDir: join(engine.context.paths.root, 'build-tmp'),
-      });
+      }, ctx.operation(controller.signal));
       ctx.stdout.write(`${result.id}\n`);
       return 0;
     } finally {

@@ -2,7 +2,9 @@ import { errors, shortId } from '../../base/index.js';
 import { parseReference, familiarRepository } from '../../oci/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
-import { ago, forEachRef, humanSize, table } from '../command.js';
+import { ago, humanSize } from '../../api/index.js';
+import { forEachRef } from '../for-each-ref.js';
+import { table } from '../table.js';
 
 export const imagesCommand: Command = {
   name: 'images',

@@ -31,7 +31,7 @@ export const importCommand: Command = {
     }
     const input = source === '-' ? ctx.stdin : createReadStream(source);
     const message = flagString(args, 'message');
-    const image = await ctx.engine().images.import(input, name, { config, source, ...(message === undefined ? {} : { message }) });
+    const image = await ctx.engine().images.import(input, name, { config, source, ...(message === undefined ? {} : { message }) }, ctx.operation());
     ctx.stdout.write(`${image.id}\n`);
     return 0;
   },

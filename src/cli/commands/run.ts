@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
 import { errors } from '../../base/index.js';
-import type { HostConfig, MountSpec } from '../../services/index.js';
-import { parseBytes, parseNetworkMode, parseUlimit } from '../../services/index.js';
+import type { HostConfig, MountSpec } from '../../api/index.js';
+import { parseBytes, parseNetworkMode, parseUlimit } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Parsed } from '../args.js';
 import type { Command } from '../command.js';
@@ -50,6 +50,7 @@ export const runCommand: Command = {
     const engine = ctx.engine();
     const entrypoint = flagString(args, 'entrypoint');
     const proxy = signalProxy((err) => ctx.stderr.write(`berth: ${err.message}\n`));
+    const op = ctx.operation();
     try {
       const record = await engine.containers.create({
         image,
@@ -62,12 +63,12 @@ export const runCommand: Command = {
         ...optional('user', flagString(args, 'user')),
         ...optional('hostname', flagString(args, 'hostname')),
         ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
-      });
+      }, op);
       return await engine.containers.runAttached(record, {
         stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2],
         signal: proxy.abort.signal,
         onSpawn: () => proxy.started((signal) => engine.containers.kill(record.id, signal)),
-      });
+      }, op);
     } finally {
       proxy.close();
     }

@@ -1,3 +1,4 @@
+import type { ProcessRef } from '../../base/index.js';
 import { errors } from '../../base/index.js';
 import type { ImageRuntimeConfig } from '../../oci/index.js';
 import type { NetworkMode } from '../network/index.js';
@@ -16,12 +17,6 @@ export interface ContainerState {
   supervisor?: ProcessRef;
   /** While running: the OCI runtime process (`crun run`) the supervisor waits for. */
   runtime?: ProcessRef;
-}
-
-/** One process: its pid and start time (so that a reused pid is not taken for it). */
-export interface ProcessRef {
-  pid: number;
-  startTime: number;
 }
 
 export interface MountSpec {

@@ -21,7 +21,8 @@ import {
 import { ulimitTypes, type Ulimit } from './parse-ulimit.js';
 import { defaultSeccompProfile, type SeccompArchName } from './seccomp-profile.js';
 
-export type NetworkMode = { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string };
+/** The network namespace a process gets: a new one (only loopback), the host's, or an existing one by path. */
+export type NetworkNamespace = { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string };
 
 export interface ResourceLimits {
   /** Bytes. */
@@ -52,7 +53,7 @@ export interface SpecInput {
   hostname: string;
   /** Extra mounts after the defaults; one at a default's destination replaces that default. */
   mounts?: Mount[];
-  network: NetworkMode;
+  network: NetworkNamespace;
   resources?: ResourceLimits;
   capAdd?: string[];
   capDrop?: string[];
@@ -79,7 +80,7 @@ function invalid(input: SpecInput, what: string): never {
   throw errors.invalidArgument('INVALID_SPEC', `Cannot create container "${input.id}": ${what}`);
 }
 
-function namespaces(network: NetworkMode): LinuxNamespace[] {
+function namespaces(network: NetworkNamespace): LinuxNamespace[] {
   const list: LinuxNamespace[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }];
   if (network.mode === 'none') list.push({ type: 'network' });
   if (network.mode === 'netns') list.push({ type: 'network', path: network.path });

@@ -8,7 +8,7 @@
  * `BERTH_E_INVALID_SIZE`, `BERTH_E_INVALID_ULIMIT`, `BERTH_E_INVALID_USER`) and notFound
  * (`BERTH_E_USER_NOT_FOUND`, `BERTH_E_GROUP_NOT_FOUND`).
  */
-export { buildSpec, type NetworkMode, type ResourceLimits, type SpecInput } from './build-spec.js';
+export { buildSpec, type NetworkNamespace, type ResourceLimits, type SpecInput } from './build-spec.js';
 export { allCapabilities, defaultCapabilities, resolveCapabilities, type CapabilityOptions } from './capabilities.js';
 export { defaultSeccompProfile, type SeccompArchName, type SeccompProfileOptions } from './seccomp-profile.js';
 export { resolveUser, type ResolvedUser } from './resolve-user.js';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { initialState } from './container.js';
-import { processStartTime, supervisorAlive } from './supervisor.js';
+import { processStartTime } from '../../base/index.js';
+import { supervisorAlive } from './supervisor-liveness.js';
 
 const withSupervisor = (pid: number, startTime: number) => ({ state: { ...initialState(), status: 'running' as const, supervisor: { pid, startTime } } });
 

@@ -1,0 +1,44 @@
+import type { ContainerRecord } from '../core/containers/index.js';
+import { processArgs } from '../core/containers/index.js';
+import { ago } from './human.js';
+
+/** A container record in the shape of Docker's inspect output (the fields berth has). */
+export function containerInspectView(c: ContainerRecord) {
+  const args = processArgs(c.config);
+  return {
+    Id: c.id,
+    Created: c.createdAt,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      Status: c.state.status, Running: c.state.status === 'running', Paused: c.state.status === 'paused', Restarting: false,
+      OOMKilled: c.state.oomKilled, Dead: c.state.status === 'dead', Pid: c.state.pid, ExitCode: c.state.exitCode,
+      Error: c.state.error, StartedAt: c.state.startedAt, FinishedAt: c.state.finishedAt,
+    },
+    Image: c.imageId,
+    Name: `/${c.name}`,
+    Driver: 'overlay',
+    HostConfig: {
+      AutoRemove: c.hostConfig.autoRemove, Binds: c.hostConfig.binds.filter((b) => b.type === 'bind').map((b) => `${b.source}:${b.target}${b.readonly ? ':ro' : ''}`),
+      NetworkMode: c.hostConfig.networkMode, ReadonlyRootfs: c.hostConfig.readonlyRootfs, Privileged: c.hostConfig.privileged,
+      CapAdd: c.hostConfig.capAdd, CapDrop: c.hostConfig.capDrop, SecurityOpt: c.hostConfig.securityOpt, Memory: c.hostConfig.memory ?? 0,
+      NanoCpus: c.hostConfig.nanoCpus ?? 0, PidsLimit: c.hostConfig.pidsLimit ?? null, Ulimits: c.hostConfig.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+      Runtime: c.hostConfig.runtime,
+    },
+    Config: c.config,
+  };
+}
+
+/** The STATUS column of `docker ps` (and `Status` of the API's container list): `Up 3 minutes`, `Exited (0) 2 hours ago`. */
+export function containerStatusText(c: Pick<ContainerRecord, 'state'>, now = Date.now()): string {
+  switch (c.state.status) {
+    case 'running':
+      return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')}`;
+    case 'exited':
+      return `Exited (${c.state.exitCode}) ${ago(c.state.finishedAt, now)}`;
+    case 'created':
+      return 'Created';
+    default:
+      return c.state.status[0]?.toUpperCase() + c.state.status.slice(1);
+  }
+}

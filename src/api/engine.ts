@@ -1,0 +1,183 @@
+/**
+ * Engine: the one way into berth, for the CLI and (later) the daemon. Two implementations
+ * share it, as podman's ContainerEngine/ImageEngine are shared by its local and remote sides:
+ * the in-process services (daemonless, src/services) and an Engine API client (remote). So
+ * every method is asynchronous and takes plain data; the optional `op` (src/base operation.ts)
+ * carries the caller's cancellation, warnings sink and owner.
+ */
+import type { Readable } from 'node:stream';
+
+import type { Digest, Operation } from '../base/index.js';
+import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
+import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
+import type { Stdio } from '../core/runtime/index.js';
+import type { ImageRuntimeConfig } from '../oci/index.js';
+
+export interface Engine {
+  images: ImageEngine;
+  containers: ContainerEngine;
+  system: SystemEngine;
+  close(): void;
+}
+
+export interface CreateContainerOptions {
+  image: string;
+  name?: string;
+  /** Replaces the image's Cmd when non-empty. */
+  cmd?: string[];
+  /** Replaces the image's Entrypoint (`[]` clears it, like `--entrypoint ''`). */
+  entrypoint?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  host?: Partial<HostConfig>;
+  tmpfs?: string[];
+}
+
+export interface AttachOptions {
+  stdio: Stdio;
+  /**
+   * Aborting before the container has started keeps it from starting: the run then returns
+   * 128 + the signal's number when the reason is a signal name (`SIGINT`), else 137. Aborting
+   * later kills it (SIGKILL).
+   */
+  signal?: AbortSignal;
+  /** Called once the runtime has spawned and the record says running: `kill` works from then on. */
+  onSpawn?: () => void;
+}
+
+export interface ContainerEngine {
+  create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord>;
+  /**
+   * Starts a created container and waits for it to exit, its standard streams wired to `stdio`.
+   * Returns the exit code. With `autoRemove` the container is gone when this returns.
+   * Pass the record `create` returned to save reading it again.
+   */
+  runAttached(ref: string | ContainerRecord, options: AttachOptions, op?: Operation): Promise<number>;
+  /**
+   * Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process; right after the
+   * runtime has spawned, waits (briefly) until the runtime has created the container.
+   */
+  kill(ref: string, signal: string): Promise<void>;
+  inspect(ref: string): Promise<ContainerRecord>;
+  list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
+  /** Removes a container (`force` kills a running one first); returns its name. */
+  remove(ref: string, options?: { force?: boolean }): Promise<string>;
+}
+
+export interface ImageSummary {
+  id: Digest;
+  names: string[];
+  created: string;
+  size: number;
+}
+
+export interface ImportOptions {
+  /** Config set by `--change` instructions. */
+  config?: ImageRuntimeConfig;
+  message?: string;
+  /** Where the tarball came from, for the history entry (`-` for stdin). */
+  source?: string;
+}
+
+/** What a renderer (the CLI's progress output) is told while a build runs. Steps are numbered from 1. */
+export interface BuildProgress {
+  /** A step begins; `label` is like `[build 2/5] RUN make`. */
+  start(step: number, label: string): void;
+  /** Output of a RUN step, as it comes. */
+  output(step: number, chunk: Buffer): void;
+  /** The step was found in the cache. */
+  cached(step: number): void;
+  done(step: number, seconds: number): void;
+  /** The step failed; `tail` is the end of its output. */
+  failed(step: number, message: string, tail: string): void;
+  /** Warnings and cache explanations. */
+  note(message: string): void;
+}
+
+/** RUN's network in a build: 'default' is the builder's choice (today the host's network). */
+export type BuildNetwork = 'default' | 'host' | 'none';
+
+/** A build secret: a file on the engine's side, or a value the client read (`env=`). */
+export type BuildSecret = { file: string } | { value: string };
+
+export interface BuildRequest {
+  /** The context: a directory, a tarball (plain or compressed), or `-` for `stdin` (a tar or a Dockerfile). */
+  context: string;
+  stdin?: Readable;
+  /** The Dockerfile, relative to the context or absolute (`-f`); default `Dockerfile`. */
+  dockerfile?: string;
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  network?: BuildNetwork;
+  secrets?: Record<string, BuildSecret>;
+  /** Seconds since the epoch: clamps new files' mtimes and sets `created` (SOURCE_DATE_EPOCH / --reproducible). */
+  sourceDateEpoch?: number;
+  /** Say why the first uncached step missed the cache. */
+  explainCache?: boolean;
+  progress?: BuildProgress;
+  /** OCI runtime for RUN steps (default crun, else runc). */
+  runtime?: string;
+}
+
+export interface BuildResult {
+  /** The image id (config digest). */
+  id: Digest;
+  manifestDigest: Digest;
+  names: string[];
+  /** Number of steps in total and how many came from the cache. */
+  steps: number;
+  cachedSteps: number;
+}
+
+export interface BootstrapRequest {
+  /** Debian mirror (default: the host's apt mirror). */
+  mirror?: string;
+  /** mmdebstrap's output, as it comes. */
+  onOutput?: (chunk: Buffer) => void;
+}
+
+export interface ImageEngine {
+  /** Finds an image by name, full id or unique id prefix. NotFound names the image. */
+  resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }>;
+  list(): Promise<ImageSummary[]>;
+  /** Makes a rootfs tarball a single-layer image named `name` (like `docker import`). */
+  import(tar: Readable, name: string, options?: ImportOptions, op?: Operation): Promise<ResolvedImage>;
+  tag(ref: string, name: string): Promise<void>;
+  /** Removes names (or, given an id, every name of that image); returns what was untagged. */
+  remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
+  /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
+  pruneUntagged(): Promise<string[]>;
+  /** Builds a Dockerfile; nothing is named unless every step succeeded. */
+  build(request: BuildRequest, op?: Operation): Promise<BuildResult>;
+  /** `debian:SUITE[-slim]` made from the Debian archive (no registry). */
+  bootstrap(name: string, request?: BootstrapRequest, op?: Operation): Promise<{ id: Digest }>;
+}
+
+export interface CheckReport {
+  /** True when every record points at what it needs. */
+  consistent: boolean;
+  problems: string[];
+  /** Leftovers of interrupted work that `berth system prune` (and every removal) reclaims. */
+  reclaimable: string[];
+}
+
+export interface GcResult {
+  removed: string[];
+  /** Why nothing was collected (another berth process holds a lease), when it was skipped. */
+  skipped?: string;
+}
+
+export interface SystemEngine {
+  /** Verifies the store: every image's blobs and layer snapshots, every container's snapshot. */
+  check(options?: { verifyContent?: boolean }): Promise<CheckReport>;
+  /**
+   * Removes blobs, snapshots and ingests nothing refers to (image names, containers, the build
+   * cache). Runs only when no other berth process holds a lease (see core/metadata leases):
+   * otherwise it skips and says so, and a later collection reclaims the space.
+   */
+  gc(): Promise<GcResult>;
+}

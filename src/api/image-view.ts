@@ -1,0 +1,16 @@
+import type { ResolvedImage } from '../core/images/index.js';
+
+/** An image in the shape of Docker's `image inspect` output (the fields berth has). */
+export function imageInspectView(image: ResolvedImage, names: readonly string[]) {
+  return {
+    Id: image.id,
+    RepoTags: [...names],
+    Created: image.config.created,
+    Architecture: image.config.architecture,
+    Os: image.config.os,
+    Config: image.config.config,
+    RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
+    Size: image.manifest.layers.reduce((s, l) => s + l.size, 0),
+    ManifestDigest: image.manifestDescriptor.digest,
+  };
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
+import { beginOperation, ownerAlive, ownerOfName, withOperation } from './operation.js';
+
+test('an operation owns the names tagged with it while it runs, and only then', () => {
+  const op = beginOperation();
+  const name = `build-${op.tag}-0123456789abcdef`;
+  assert.deepEqual(ownerOfName(name), { pid: process.pid, op: op.owner.op });
+  assert.equal(ownerAlive(name), true);
+  op.end();
+  assert.equal(ownerAlive(name), false, 'ended in this process: stale');
+});
+
+test('names of a process that is gone are stale; names without an owner are kept', () => {
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  assert.equal(ownerAlive(`build-${gone}-0badcafe-x`), false);
+  assert.equal(ownerAlive(`${process.ppid}-0badcafe-context-x`), true, 'another live process');
+  assert.equal(ownerAlive('container-abc'), true);
+  assert.equal(ownerOfName('build-12-zz-x'), undefined);
+});
+
+test('warnings are kept per operation and passed on as they come', async () => {
+  const seen: string[] = [];
+  const op = beginOperation({ onWarning: (m) => seen.push(m) });
+  op.warn('one');
+  op.warn('two');
+  assert.deepEqual([...op.warnings], ['one', 'two']);
+  assert.deepEqual(seen, ['one', 'two']);
+  op.end();
+  let inner = '';
+  await withOperation(undefined, async (own) => void (inner = own.tag));
+  assert.equal(ownerAlive(`x-${inner}-y`), false, 'an operation of its own ends with the call');
+});

@@ -1,0 +1,73 @@
+/**
+ * The builder as the engine sees it (services' `Builder`): a build request from any client —
+ * a context directory, a tarball or stdin — turned into a loaded context and run; the Debian
+ * bootstrap; the build cache's roots for garbage collection. The composition root (src/cmd)
+ * hands it to the engine, loaded lazily, so commands that never build never load the builder.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { Operation } from '../base/index.js';
+import type { BootstrapRequest, BuildRequest, BuildResult, BuildSecret } from '../api/index.js';
+import type { Builder, BuilderDeps } from '../services/index.js';
+import { bootstrapDebian } from './bootstrap-debian.js';
+import { buildImage } from './build-image.js';
+import { buildCacheRoots } from './cache-roots.js';
+import { loadBuildContext } from './load-context.js';
+
+/** Temporary files live under the store's build-tmp/<owner>-…, which the next build cleans up if this one dies. */
+async function buildTmp(deps: BuilderDeps): Promise<string> {
+  const dir = join(deps.ctx.paths.root, 'build-tmp');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+async function build(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<BuildResult> {
+  const tmpDir = await buildTmp(deps);
+  const loaded = await loadBuildContext(request.context, {
+    tmpDir, ownerTag: op.tag,
+    ...(request.stdin ? { stdin: request.stdin } : {}),
+    ...(request.dockerfile !== undefined ? { dockerfile: request.dockerfile } : {}),
+  });
+  let secretDir: string | undefined;
+  try {
+    const secrets = await secretFiles(request.secrets ?? {}, async () => (secretDir ??= await mkdtemp(join(tmpDir, `${op.tag}-secrets-`))));
+    const { context: _context, stdin: _stdin, dockerfile: _dockerfile, secrets: _secrets, ...rest } = request;
+    return await buildImage(deps, {
+      ...rest,
+      contextDir: loaded.dir,
+      dockerfile: loaded.dockerfile,
+      ...(loaded.ignore ? { ignore: loaded.ignore } : {}),
+      secrets,
+    }, op);
+  } finally {
+    await loaded.cleanup();
+    if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
+  }
+}
+
+/** Secrets as files the RUN mounts can bind: values (`env=`) go to a private directory removed after the build. */
+async function secretFiles(secrets: Record<string, BuildSecret>, dir: () => Promise<string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [id, secret] of Object.entries(secrets)) {
+    if ('file' in secret) out[id] = secret.file;
+    else {
+      const file = join(await dir(), id);
+      await writeFile(file, secret.value, { mode: 0o600 });
+      out[id] = file;
+    }
+  }
+  return out;
+}
+
+export const builder: Builder = {
+  build,
+  async bootstrap(deps, name, request: BootstrapRequest, op) {
+    const tmpDir = await buildTmp(deps);
+    const { id } = await bootstrapDebian(deps.images, name, {
+      ...request, tmpDir, ownerTag: op.tag, ...(op.signal ? { signal: op.signal } : {}),
+    });
+    return { id };
+  },
+  cacheRoots: (root) => buildCacheRoots(root),
+};

@@ -1,0 +1,60 @@
+/**
+ * openEngine: the in-process engine on a store root, with the implementations (plugins) chosen
+ * here and nowhere else. The CLI and the daemon entry point both open their engine with it;
+ * importing it starts nothing.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { trace } from '../base/index.js';
+import type { Engine } from '../api/index.js';
+import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
+import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
+import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
+import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
+import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
+import type { EngineContext, RuntimeSelection } from '../services/index.js';
+import { createEngine } from '../services/index.js';
+
+export interface OpenEngineOptions {
+  /** Where warnings that belong to no operation go (default: stderr). */
+  warn?: (message: string) => void;
+}
+
+export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine {
+  trace('open engine');
+  // One store, one runtime state directory, however the root was spelled (relative, symlinked).
+  mkdirSync(dir, { recursive: true });
+  const root = realpathSync.native(dir);
+  const runtimes = new Map<string, RuntimeSelection>();
+  // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
+  const stateBase = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
+  const content = createLocalContentStore(join(root, 'content'));
+  const ctx: EngineContext = {
+    paths: { root, containers: join(root, 'containers') },
+    content,
+    snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
+    metadata: createFsMetadataStore(root),
+    cgroups: createCgroupScopes('berth'),
+    leases: createFsLeases(root),
+    // The builder is loaded only by a build, a bootstrap or a collection.
+    builder: async () => (await import('../builder/index.js')).builder,
+    runtime(name) {
+      const key = name ?? '';
+      let selection = runtimes.get(key);
+      if (!selection) {
+        const choice = selectRuntime(name);
+        const runtimeName = choice.binary.split('/').pop() ?? 'runtime';
+        const driver = createOciRuntime({ binary: choice.binary, stateDir: join(stateBase, runtimeName), logDir: join(stateBase, `${runtimeName}-logs`) });
+        selection = choice.warning === undefined ? { driver } : { driver, warning: choice.warning };
+        runtimes.set(key, selection);
+      }
+      return selection;
+    },
+    warn: options.warn ?? ((message) => void process.stderr.write(`berth: warning: ${message}\n`)),
+  };
+  const engine = createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });
+  trace('engine open');
+  return engine;
+}

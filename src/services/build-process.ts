@@ -1,0 +1,90 @@
+/**
+ * runBuildProcess: runs one build step's command (a Dockerfile RUN) as an isolated container
+ * process on an already mounted root filesystem, with the same bundle as `berth run`
+ * (process-bundle.ts: namespaces, capabilities, seccomp, masked paths, cgroups). The builder owns
+ * the snapshot and the mount; this owns the bundle, the runtime call and the cgroup clean-up.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+
+import type { Operation } from '../base/index.js';
+import { newId, trace } from '../base/index.js';
+import type { NetworkMode } from '../core/network/index.js';
+import { sharesHostNetwork } from '../core/network/index.js';
+import type { Stdio } from '../core/runtime/index.js';
+import type { Mount as OciMount } from '../oci/index.js';
+import type { EngineContext } from './engine-context.js';
+import { planStubs, removeStubs } from './mount-stubs.js';
+import { writeProcessBundle } from './process-bundle.js';
+
+export interface BuildProcessOptions {
+  /** Absolute path of the mounted root filesystem (writes land in the step's snapshot). */
+  rootfs: string;
+  args: string[];
+  env: string[];
+  /** Working directory; created when missing, as Docker does. */
+  cwd: string;
+  /** USER as written (`name`, `uid:gid`); resolved against the rootfs's /etc/passwd and /etc/group. */
+  user: string;
+  /** 'host' shares the host's network (outbound access, the builder's default); 'none' isolates it. */
+  network: NetworkMode;
+  /** Extra OCI mounts (cache, bind, tmpfs, secret). */
+  mounts: OciMount[];
+  /** stdout and stderr of the process. */
+  stdio: Stdio;
+  runtime?: string;
+  /**
+   * The snapshot's upper directory: mount points the runtime had to create (e.g. /etc/hosts, a
+   * cache mount's target) are removed from it afterwards, so they never reach the layer.
+   */
+  upperDir?: string;
+}
+
+/**
+ * Runs the process to completion and returns its exit code. Engine failures throw BerthErrors.
+ * The step is named `build-<owner tag>-…` after the operation (the build), so that recovery can
+ * tell a dead or ended build's step containers from live ones (see base/operation.ts).
+ */
+export async function runBuildProcess(ctx: EngineContext, options: BuildProcessOptions, op: Operation): Promise<number> {
+  const id = `build-${op.tag}-${newId().slice(0, 16)}`;
+  const bundle = join(ctx.paths.root, 'build-tmp', id);
+  await mkdir(bundle, { recursive: true, mode: 0o700 });
+  await writeFile(join(bundle, 'runtime'), options.runtime ?? '');
+  const selection = ctx.runtime(options.runtime);
+  if (selection.warning) op.warn(selection.warning);
+  try {
+    const hostname = sharesHostNetwork(options.network) ? hostHostname() : 'buildkitsandbox';
+    const spec = writeProcessBundle(ctx, {
+      id,
+      bundle,
+      rootfs: options.rootfs,
+      args: options.args,
+      env: options.env,
+      cwd: options.cwd,
+      user: options.user,
+      hostname,
+      network: options.network,
+      mounts: options.mounts,
+      hostFilesReadonly: true,
+      // On the host's network a step could sniff or forge traffic on host interfaces with raw
+      // and packet sockets; Docker's builder never shares the host network by default, so take
+      // that capability away there (ping and friends work with --network none, or not at all).
+      capDrop: sharesHostNetwork(options.network) ? ['NET_RAW'] : [],
+      seccomp: 'default',
+    });
+    const runOptions = { stdio: options.stdio, ...(op.signal ? { signal: op.signal } : {}) };
+    const destinations = (spec.mounts ?? []).map((m) => m.destination);
+    const stubs = options.upperDir === undefined ? undefined : planStubs(options.rootfs, options.upperDir, destinations);
+    try {
+      const code = (await selection.driver.run(id, bundle, runOptions)).exitCode;
+      trace('build: process exited');
+      return code;
+    } finally {
+      if (options.upperDir !== undefined && stubs) removeStubs(options.rootfs, options.upperDir, stubs);
+    }
+  } finally {
+    ctx.cgroups.remove(id);
+    await rm(bundle, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * A container's lifecycle as separate steps — create, prepare its bundle, mark it running,
+ * tear it down, record its exit, stop it in the runtime, remove it — each a function of the
+ * store and a record, so that a command, a per-container monitor or a later process can call any
+ * one of them on its own. The container service (containers.ts) strings them together.
+ */
+import { rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+
+import type { ProcessRef } from '../base/index.js';
+import { errors, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, trace, waitUntilGone } from '../base/index.js';
+import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
+import { assertTransition, defaultPath, initialState, mergeEnv, processArgs, validateContainerName } from '../core/containers/index.js';
+import type { ResolvedImage } from '../core/images/index.js';
+import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
+import type { NetworkMode } from '../core/network/index.js';
+import { sharesHostNetwork } from '../core/network/index.js';
+import type { CreateContainerOptions } from '../api/index.js';
+import type { EngineContext } from './engine-context.js';
+import { writeProcessBundle } from './process-bundle.js';
+import { ensureUnpacked } from './unpack.js';
+
+/** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
+export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id);
+
+/**
+ * Creates a container from a resolved image: its record, its bundle directory and its root
+ * snapshot on the image's unpacked layers. Nothing is left behind when a step fails.
+ */
+export async function createContainer(ctx: EngineContext, image: ResolvedImage, options: CreateContainerOptions): Promise<ContainerRecord> {
+  const id = newId();
+  const name = options.name === undefined ? randomName() : validateContainerName(options.name);
+  const imageConfig = image.config.config;
+  const env = mergeEnv(imageConfig.Env ?? [defaultPath], options.env ?? []);
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(defaultPath);
+  const config: ContainerRecord['config'] = {
+    ...imageConfig,
+    Hostname: options.hostname ?? defaultHostname(id, options.host?.networkMode ?? 'none'),
+    Image: options.image,
+    Env: env,
+    Entrypoint: options.entrypoint ?? imageConfig.Entrypoint ?? null,
+    Cmd: options.cmd && options.cmd.length > 0 ? options.cmd : options.entrypoint !== undefined ? null : imageConfig.Cmd ?? null,
+    WorkingDir: options.workingDir ?? imageConfig.WorkingDir ?? '',
+    User: options.user ?? imageConfig.User ?? '',
+  };
+  if (processArgs(config).length === 0) {
+    throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
+  }
+  const host: HostConfig = {
+    autoRemove: false, binds: [], networkMode: 'none', readonlyRootfs: false, privileged: false, capAdd: [], capDrop: [],
+    securityOpt: [], ulimits: [], runtime: '', ...options.host,
+  };
+  for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
+  const record: ContainerRecord = {
+    id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
+    snapshotKey: `container-${id}`, state: initialState(),
+  };
+  // Unpacked layers and the new root are unreferenced until the record exists: no collection meanwhile.
+  const lease = ctx.leases.acquire();
+  let prepared = false;
+  try {
+    const top = await ensureUnpacked(ctx, image);
+    trace('create: unpacked');
+    await mkdir(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
+    await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
+    prepared = true;
+    ctx.metadata.createContainer(record);
+    trace('create: recorded');
+  } catch (err) {
+    // Whatever step failed, leave no bundle directory or snapshot behind.
+    if (prepared) await ctx.snapshots.remove(record.snapshotKey);
+    await rm(containerDir(ctx, id), { recursive: true, force: true });
+    throw err;
+  } finally {
+    lease.release();
+  }
+  return record;
+}
+
+/** Mounts the container's root and writes its OCI bundle; returns the bundle directory. */
+export async function prepareBundle(ctx: EngineContext, record: ContainerRecord): Promise<string> {
+  const bundle = containerDir(ctx, record.id);
+  const rootfs = join(bundle, 'rootfs');
+  const mounts = await ctx.snapshots.mounts(record.snapshotKey);
+  // A --rm container's writes are thrown away: no need to flush them to disk.
+  mountAll(record.hostConfig.autoRemove ? volatileMounts(mounts) : mounts, rootfs);
+  trace('start: mounted');
+  const host = record.hostConfig;
+  writeProcessBundle(ctx, {
+    id: record.id,
+    bundle,
+    rootfs,
+    readonlyRootfs: host.readonlyRootfs,
+    args: processArgs(record.config),
+    env: record.config.Env ?? [],
+    cwd: record.config.WorkingDir || '/',
+    user: record.config.User ?? '',
+    hostname: record.config.Hostname,
+    network: host.networkMode,
+    mounts: host.binds.map(toOciMount),
+    resources: {
+      ...(host.memory !== undefined ? { memory: host.memory } : {}),
+      ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
+      ...(host.nanoCpus !== undefined ? { cpus: host.nanoCpus / 1e9 } : {}),
+      ...(host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
+    },
+    capAdd: host.capAdd,
+    capDrop: host.capDrop,
+    privileged: host.privileged,
+    noNewPrivileges: host.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+    ulimits: host.ulimits,
+    seccomp: host.securityOpt.includes('seccomp=unconfined') || host.securityOpt.includes('seccomp:unconfined') ? 'unconfined' : 'default',
+  });
+  return bundle;
+}
+
+/**
+ * Records, once the runtime has spawned, that the container runs, who supervises it and the
+ * runtime's process: when the supervisor dies, others can tell the record is stale.
+ */
+export function markRunning(ctx: EngineContext, id: string, runtime: { name: string; pid: number }, supervisor: ProcessRef): void {
+  const runtimeRef = { pid: runtime.pid, startTime: processStartTime(runtime.pid) ?? 0 };
+  ctx.metadata.updateContainer(id, (r) => {
+    assertTransition(r, 'running');
+    r.state = { ...r.state, status: 'running', startedAt: new Date().toISOString(), error: '', supervisor, runtime: runtimeRef };
+    r.hostConfig.runtime = runtime.name;
+  });
+}
+
+export interface TeardownResult {
+  /** The kernel's OOM killer ended the container (read before its cgroup scope went). */
+  oomKilled: boolean;
+  /** Steps that failed; every step was attempted. */
+  problems: unknown[];
+}
+
+/**
+ * After the container's process exited: read the OOM record, remove the cgroup scope, unmount
+ * the root. Each step is attempted even when an earlier one failed, so a failure leaves as little
+ * behind as possible and is still reported.
+ */
+export function tearDown(ctx: EngineContext, record: ContainerRecord, exitCode: number): TeardownResult {
+  const problems: unknown[] = [];
+  const attempt = (step: () => void) => {
+    try {
+      step();
+    } catch (err) {
+      problems.push(err);
+    }
+  };
+  let oomKilled = false;
+  // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
+  attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
+  attempt(() => ctx.cgroups.remove(record.id));
+  attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
+  trace('start: cleaned up');
+  return { oomKilled, problems };
+}
+
+/** Records that the container exited. A container removed meanwhile (`rm -f` elsewhere) is not an error. */
+export function recordExit(ctx: EngineContext, id: string, exit: { exitCode: number; oomKilled: boolean; error: string }): void {
+  try {
+    ctx.metadata.updateContainer(id, (r) => {
+      r.state = { ...r.state, status: 'exited', pid: 0, ...exit, finishedAt: new Date().toISOString() };
+      delete r.state.supervisor;
+      delete r.state.runtime;
+    });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/**
+ * Stops a running (or dead) container in the runtime and removes its cgroup scope. When its
+ * supervisor is gone, the runtime process is killed first so it cannot go on creating it.
+ */
+export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord, supervised: boolean): Promise<void> {
+  const runtime = record.state.runtime;
+  if (!supervised && runtime !== undefined && processAlive(runtime)) {
+    killProcess(runtime.pid);
+    await waitUntilGone(runtime);
+  }
+  try {
+    // --force kills the container; a container the runtime no longer has was deleted by its own run.
+    await ctx.runtime(record.hostConfig.runtime || undefined).driver.delete(record.id, { force: true });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  ctx.cgroups.remove(record.id);
+}
+
+/** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
+export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
+  if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+  unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
+  try {
+    await ctx.snapshots.remove(record.snapshotKey);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  rmSync(containerDir(ctx, record.id), { recursive: true, force: true });
+  ctx.metadata.deleteContainer(record.id);
+}
+
+/** Docker's default host name: the host's own on the host network, else the short container id. */
+function defaultHostname(id: string, network: NetworkMode): string {
+  return sharesHostNetwork(network) ? hostHostname() : id.slice(0, 12);
+}
+
+function parseTmpfs(spec: string): MountSpec {
+  const [target = '', opts = ''] = spec.split(/:(.*)/s);
+  if (!target.startsWith('/')) throw errors.invalidArgument('INVALID_TMPFS', `Invalid --tmpfs "${spec}": the path must be absolute`);
+  return { type: 'tmpfs', source: 'tmpfs', target, readonly: false, options: opts ? opts.split(',') : [] };
+}
+
+function toOciMount(m: MountSpec) {
+  if (m.type === 'tmpfs') {
+    return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.options?.length ? m.options : ['mode=1777'])] };
+  }
+  return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] };
+}
