@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Transform } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
@@ -183,29 +182,24 @@ export function createImageService(ctx: EngineContext): ImageService {
 }
 
 /** Passes a tar through, gunzipping it first when it starts with the gzip magic bytes. */
+/**
+ * The input, gunzipped when it starts with gzip's magic bytes. The first chunk is read to look,
+ * then handed on in front of the rest by a new stream: `unshift` cannot do that, since a stream
+ * whose last chunk was read has ended (one-chunk inputs, like a request body, would be lost).
+ */
 async function maybeGunzip(input: Readable): Promise<Readable> {
-  const first = await new Promise<Buffer | null>((resolveChunk, reject) => {
-    const onReadable = () => {
-      cleanup();
-      resolveChunk(input.read() as Buffer | null);
-    };
-    const onEnd = () => (cleanup(), resolveChunk(null));
-    const onError = (err: Error) => (cleanup(), reject(err));
-    const cleanup = () => {
-      input.off('readable', onReadable);
-      input.off('end', onEnd);
-      input.off('error', onError);
-    };
-    input.once('readable', onReadable);
-    input.once('end', onEnd);
-    input.once('error', onError);
-  });
-  if (first === null) throw errors.invalidArgument('EMPTY_ARCHIVE', 'Cannot import an empty archive');
-  input.unshift(first);
-  if (first[0] !== 0x1f || first[1] !== 0x8b) return input;
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head = await chunks.next();
+  if (head.done === true) throw errors.invalidArgument('EMPTY_ARCHIVE', 'Cannot import an empty archive');
+  const first = Buffer.from(head.value);
+  const whole = Readable.from((async function* () {
+    yield first;
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value;
+  })(), { objectMode: false });
+  if (first[0] !== 0x1f || first[1] !== 0x8b) return whole;
   // pipeline (not pipe) so that a read error of the input fails the gunzip stream too.
   const gunzip = createGunzip();
-  pipeline(input, gunzip).catch(() => undefined); // the error reaches the consumer through gunzip
+  pipeline(whole, gunzip).catch(() => undefined); // the error reaches the consumer through gunzip
   return gunzip;
 }
 
