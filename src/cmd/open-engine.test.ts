@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
 import { beginOperation } from '../base/index.js';
-import { busyboxRootfsTar } from '../e2e/harness.js';
+import { busyboxRootfsTar } from '../testing/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import { openEngine } from './open-engine.js';
 

@@ -8,6 +8,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { busyboxRootfsTar } from '../testing/index.js';
+
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const berthBin = join(repoRoot, 'bin', 'berth');
 export const busyboxImage = 'berth-test/busybox:1';
@@ -27,15 +29,7 @@ export interface Store {
   dispose(): void;
 }
 
-let busyboxTar: Buffer | undefined;
-export function busyboxRootfsTar(): Buffer {
-  if (!busyboxTar) {
-    const made = spawnSync(join(repoRoot, 'tools', 'make-busybox-rootfs.sh'), { maxBuffer: 64 << 20 });
-    if (made.status !== 0) throw new Error(`make-busybox-rootfs.sh failed: ${made.stderr.toString()}`);
-    busyboxTar = made.stdout;
-  }
-  return busyboxTar;
-}
+export { busyboxRootfsTar };
 
 /**
  * A fresh store. `withBusybox` imports the busybox image as `berth-test/busybox:1` with `CMD ["sh"]`;

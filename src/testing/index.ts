@@ -1,1 +1,2 @@
 export * from './tars.js';
+export * from './busybox.js';
