@@ -19,5 +19,10 @@ const files = [];
   }
 })(dist);
 files.sort();
+// Node's runner given no files discovers every test by itself: a filter that matches nothing must fail instead.
+if (files.length === 0) {
+  console.error(`run-tests: no compiled test matches ${filter.map((f) => JSON.stringify(f)).join(' or ')} (build first: npm run build)`);
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
