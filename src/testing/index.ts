@@ -1,2 +1,3 @@
 export * from './tars.js';
 export * from './busybox.js';
+export * from './syscall-probe.js';
