@@ -30,6 +30,12 @@ describe('berth run exit codes', () => {
 
     test(`the exit code and OOM record are the same under ${runtime}`, () => {
       assert.equal(store.berth(['run', '--rm', '--runtime', runtime, busyboxImage, 'sh', '-c', 'exit 42']).code, 42);
+      const name = `hog-${runtime}`;
+      const r = store.berth(['run', '--name', name, '--runtime', runtime, '--memory', '32m', busyboxImage, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=256M', 'count=1']);
+      assert.equal(r.code, 137, r.stderr);
+      const state = (JSON.parse(store.berth(['inspect', name]).stdout) as { State: { ExitCode: number; OOMKilled: boolean }; HostConfig: { Runtime: string } }[])[0];
+      assert.deepEqual([state?.State.ExitCode, state?.State.OOMKilled, state?.HostConfig.Runtime], [137, true, runtime]);
+      store.berth(['rm', name]);
     });
   }
 
