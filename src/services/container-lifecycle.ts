@@ -20,7 +20,7 @@ import { sharesHostNetwork } from '../core/network/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { writeProcessBundle } from './process-bundle.js';
-import { ensureUnpacked } from './unpack.js';
+import { ensureUnpacked, imageLayers } from './unpack.js';
 
 /** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
 export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id);
@@ -58,10 +58,10 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     snapshotKey: `container-${id}`, state: initialState(),
   };
   // Unpacked layers and the new root are unreferenced until the record exists: no collection meanwhile.
-  const lease = ctx.leases.acquire();
+  const lease = await ctx.leases.acquire();
   let prepared = false;
   try {
-    const top = await ensureUnpacked(ctx, image);
+    const top = await ensureUnpacked(ctx, imageLayers(image));
     trace('create: unpacked');
     await mkdir(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
     await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
