@@ -78,7 +78,7 @@ export async function withMounted<T>(env: StepEnv, snapshotKey: string, fn: (roo
   try {
     return await fn(dir);
   } finally {
-    unmountAll(dir);
+    await unmountAll(dir);
     await rmdir(dir).catch(() => undefined);
   }
 }

@@ -230,7 +230,7 @@ export class StageRunner {
     const release = async () => {
       if (released) return;
       released = true;
-      unmountAll(dir);
+      await unmountAll(dir);
       await rmdir(dir).catch(() => undefined);
       await ctx.snapshots.remove(key).catch(() => undefined);
     };
