@@ -39,11 +39,14 @@ static const char *errno_name(int err) {
     case EAGAIN: return "EAGAIN";
     case EINTR: return "EINTR";
     case ENOLCK: return "ENOLCK";
+    case ECANCELED: return "ECANCELED";
+    case EIO: return "EIO";
     default: return "EUNKNOWN";
   }
 }
 
-static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
+// A JS error like Node's fs errors: message, `code` (the errno name), `errno` and `syscall`.
+static napi_value errno_error(napi_env env, const char *syscall, const char *path, int err) {
   char message[4200];
   snprintf(message, sizeof message, "%s: %s, %s '%s'", errno_name(err), strerror(err), syscall, path ? path : "");
   napi_value msg, code, error, errnum, sys;
@@ -55,7 +58,11 @@ static napi_value throw_errno(napi_env env, const char *syscall, const char *pat
   napi_set_named_property(env, error, "errno", errnum);
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
   napi_set_named_property(env, error, "syscall", sys);
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
+  napi_throw(env, errno_error(env, syscall, path, err));
   return NULL;
 }
 
@@ -113,6 +120,68 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   if (umount2(target, flags) != 0) throw_errno(env, "umount2", target, errno);
   free(target);
   return NULL;
+}
+
+// umount2Async(target, flags) -> Promise<void>: umount2 on a thread of libuv's pool. Unmounting
+// an overlay flushes its upper filesystem (a sync of the whole backing filesystem unless it was
+// mounted volatile), which can take hundreds of milliseconds: not on the event loop.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *target;
+  int flags;
+  int err;
+} umount_job;
+
+static void umount_execute(napi_env env, void *data) {
+  (void)env;
+  umount_job *job = data;
+  job->err = umount2(job->target, job->flags) == 0 ? 0 : errno;
+}
+
+static void umount_complete(napi_env env, napi_status status, void *data) {
+  umount_job *job = data;
+  if (status != napi_ok) job->err = status == napi_cancelled ? ECANCELED : EIO;
+  if (job->err == 0) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  } else {
+    napi_reject_deferred(env, job->deferred, errno_error(env, "umount2", job->target, job->err));
+  }
+  napi_delete_async_work(env, job->work);
+  free(job->target);
+  free(job);
+}
+
+static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *target = argc > 0 ? string_arg(env, argv[0]) : NULL;
+  int32_t flags = 0;
+  if (argc > 1) napi_get_value_int32(env, argv[1], &flags);
+  if (!target) {
+    napi_throw_type_error(env, NULL, "umount2Async(target, flags) needs a target path");
+    return NULL;
+  }
+  umount_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    free(target);
+    return throw_errno(env, "umount2", NULL, ENOMEM);
+  }
+  job->target = target;
+  job->flags = flags;
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "berth:umount2", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, umount_execute, umount_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_reject_deferred(env, job->deferred, errno_error(env, "umount2", target, EIO));
+    free(target);
+    free(job);
+  }
+  return promise;
 }
 
 // Reads argument `index` as a malloc'd string; throws a TypeError and returns NULL when missing.
@@ -253,6 +322,7 @@ static void export_function(napi_env env, napi_value exports, const char *name, 
 static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "mount", js_mount);
   export_function(env, exports, "umount2", js_umount2);
+  export_function(env, exports, "umount2Async", js_umount2_async);
   export_function(env, exports, "lgetxattr", js_lgetxattr);
   export_function(env, exports, "llistxattr", js_llistxattr);
   export_function(env, exports, "lsetxattr", js_lsetxattr);

@@ -167,7 +167,7 @@ export interface CheckReport {
 
 export interface GcResult {
   removed: string[];
-  /** Why nothing was collected (another berth process holds a lease), when it was skipped. */
+  /** Why nothing was collected (a berth process, this one included, holds a lease), when it was skipped. */
   skipped?: string;
 }
 
@@ -176,7 +176,7 @@ export interface SystemEngine {
   check(options?: { verifyContent?: boolean }): Promise<CheckReport>;
   /**
    * Removes blobs, snapshots and ingests nothing refers to (image names, containers, the build
-   * cache). Runs only when no other berth process holds a lease (see core/metadata leases):
+   * cache). Runs only when no berth process (this one included) holds a lease (see core/metadata leases):
    * otherwise it skips and says so, and a later collection reclaims the space.
    */
   gc(): Promise<GcResult>;

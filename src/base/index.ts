@@ -8,3 +8,4 @@ export * from './record-files.js';
 export * from './process.js';
 export * from './fs-helpers.js';
 export * from './operation.js';
+export * from './lru-map.js';

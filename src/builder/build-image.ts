@@ -64,7 +64,7 @@ export async function buildImage(deps: BuildDeps, options: BuildOptions, op: Ope
   const epoch = options.sourceDateEpoch;
   const created = epoch !== undefined ? new Date(epoch * 1000).toISOString() : new Date().toISOString();
   // Step layers are named by nothing until the image is committed: keep garbage collection away.
-  const lease = deps.ctx.leases.acquire();
+  const lease = await deps.ctx.leases.acquire(op.signal ? { signal: op.signal } : {});
   try {
     return await runBuild(deps, options, { plan, progress, names, epoch, created, buildArgs, op });
   } finally {

@@ -11,7 +11,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 
-import { errors, lstatOrUndefined, secureJoin } from '../base/index.js';
+import { errors, LruMap, lstatOrUndefined, secureJoin } from '../base/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
 import { walkSource } from './context-sources.js';
 
@@ -117,8 +117,14 @@ export async function writeInlineFile(name: string, content: string, target: Cop
   await lchown(host, target.uid, target.gid);
 }
 
-/** Files this process has hashed, by identity and change times: one build copies a file several times. */
-const digestMemo = new Map<string, string>();
+/**
+ * Files this process has hashed, by identity and change times: one build copies a file several
+ * times. Bounded for a long-running process (an entry is ~250 bytes: at most ~12 MiB), and
+ * large enough that one build's context rarely overflows it (a scan of more files than this in
+ * the same order would miss every time, as LRU does).
+ */
+const digestMemoEntries = 50_000;
+const digestMemo = new LruMap<string, string>(digestMemoEntries);
 
 /**
  * The sha256 of a file. Small files are read in one synchronous call: the cache key of a COPY of

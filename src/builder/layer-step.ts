@@ -13,13 +13,11 @@ import { Writable } from 'node:stream';
 import type { Digest, Operation } from '../base/index.js';
 import { trace } from '../base/index.js';
 import { writeLayer } from '../core/diff/index.js';
-import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds } from '../core/images/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
-import type { Descriptor } from '../oci/index.js';
 import { mediaTypes } from '../oci/index.js';
-import type { EngineContext } from '../services/index.js';
-import { commitOrDiscard, ensureUnpacked } from '../services/index.js';
+import type { EngineContext, StackLayer } from '../services/index.js';
+import { commitOrDiscard, ensureUnpacked, stackLayers } from '../services/index.js';
 import type { BuildCache, CacheRecord } from './build-cache.js';
 import type { StageState } from './stage-state.js';
 import { chainKey } from './stage-state.js';
@@ -36,20 +34,14 @@ export interface StepEnv {
   signal?: AbortSignal;
 }
 
-/** A stand-in image for a stage's layers, for ensureUnpacked. */
-function stageImage(state: StageState): ResolvedImage {
-  const dummy: Descriptor = { mediaType: mediaTypes.ociConfig, digest: 'sha256:0', size: 0 };
-  return {
-    manifestDescriptor: dummy,
-    manifest: { schemaVersion: 2, config: dummy, layers: state.layers },
-    config: { architecture: state.architecture, os: state.os, config: {}, rootfs: { type: 'layers', diff_ids: state.diffIds } },
-    id: 'sha256:0',
-  };
+/** Makes sure the stage's layers are unpacked; returns the top chain id (undefined: no layers). */
+async function unpackStage(env: StepEnv, state: StageState): Promise<Digest | undefined> {
+  return unpackLayers(env, stackLayers(state.layers, state.diffIds, 'The build stage'));
 }
 
-/** Makes sure the stage's layers are unpacked; returns the top chain id (undefined: no layers). */
-export async function unpackStage(env: StepEnv, state: StageState): Promise<Digest | undefined> {
-  return ensureUnpacked(env.ctx, stageImage(state), env.signal ? { signal: env.signal } : {});
+/** Makes sure a layer stack is unpacked; returns the top chain id (undefined: no layers). */
+export async function unpackLayers(env: StepEnv, layers: readonly StackLayer[]): Promise<Digest | undefined> {
+  return ensureUnpacked(env.ctx, layers, env.signal ? { signal: env.signal } : {});
 }
 
 function addLayer(state: StageState, record: CacheRecord, createdBy: string, env: StepEnv): void {
@@ -86,7 +78,7 @@ export async function withMounted<T>(env: StepEnv, snapshotKey: string, fn: (roo
   try {
     return await fn(dir);
   } finally {
-    unmountAll(dir);
+    await unmountAll(dir);
     await rmdir(dir).catch(() => undefined);
   }
 }

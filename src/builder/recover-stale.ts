@@ -37,7 +37,7 @@ export async function recoverStaleBuilds(ctx: EngineContext): Promise<void> {
   const mountsDir = join(ctx.paths.root, 'build-mounts');
   for (const name of await list(mountsDir)) {
     if (!stale(name)) continue;
-    unmountAll(join(mountsDir, name));
+    await unmountAll(join(mountsDir, name));
     await rmdir(join(mountsDir, name)).catch(() => undefined);
   }
   const tmpDir = join(ctx.paths.root, 'build-tmp');
@@ -45,7 +45,7 @@ export async function recoverStaleBuilds(ctx: EngineContext): Promise<void> {
     if (!stale(name)) continue;
     // The step's container first: `delete --force` kills what still runs in it.
     if (name.startsWith('build-')) await removeStepContainer(ctx, join(tmpDir, name), name);
-    for (const m of await mountsUnder(join(tmpDir, name))) unmountAll(m);
+    for (const m of await mountsUnder(join(tmpDir, name))) await unmountAll(m);
     await rm(join(tmpDir, name), { recursive: true, force: true });
   }
   // Step snapshots of dead builds, whether or not anything else of theirs was left.

@@ -153,7 +153,7 @@ async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo
     await Promise.all(['u', 'w', 'm'].map((d) => mkdir(join(tmp, d))));
     mountAll(volatileMounts([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${source}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }]), join(tmp, 'm'));
     undo.push(async () => {
-      unmountAll(join(tmp, 'm'));
+      await unmountAll(join(tmp, 'm'));
       await rm(tmp, { recursive: true, force: true });
     });
     source = join(tmp, 'm');

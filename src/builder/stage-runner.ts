@@ -10,15 +10,15 @@ import { BerthError, errors, isBerthError } from '../base/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
 import { hostPlatform } from '../oci/index.js';
 import { resolveUser } from '../core/spec/index.js';
-import type { ImageService, EngineContext } from '../services/index.js';
-import { readUserDatabase } from '../services/index.js';
+import type { ImageService, EngineContext, StackLayer } from '../services/index.js';
+import { imageLayers, readUserDatabase, stackLayers } from '../services/index.js';
 import type { SourceRoot } from './context-sources.js';
 import { copyStep } from './copy-step.js';
 import { mkdirInImage } from './copy-files.js';
 import type { Instruction, SourceLocation, Stage } from './dockerfile/index.js';
 import { expandWord, parseDockerfile } from './dockerfile/index.js';
 import type { StepEnv } from './layer-step.js';
-import { layerStep, unpackStage } from './layer-step.js';
+import { layerStep, unpackLayers } from './layer-step.js';
 import { runStep } from './run-step.js';
 import type { MountSources } from './run-mounts.js';
 import type { StagePlan } from './stage-plan.js';
@@ -207,14 +207,13 @@ export class StageRunner {
   /** Mounts a stage's or image's filesystem read-only, for COPY --from and bind mounts. */
   async openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }> {
     const index = findStage(this.o.plan.stages, from, this.o.plan.stages.length);
-    let state: StageState;
-    if (index !== undefined) state = (await this.stage(index)).state;
-    else {
-      const image = await this.o.deps.images.resolve(from);
-      state = { config: {}, architecture: '', os: '', layers: image.manifest.layers, diffIds: image.config.rootfs.diff_ids, history: [], args: new Map(), cmdSet: false, key: '', escape: '\\' };
-    }
+    let layers: StackLayer[];
+    if (index !== undefined) {
+      const { state } = await this.stage(index);
+      layers = stackLayers(state.layers, state.diffIds, `Stage "${from}"`);
+    } else layers = imageLayers(await this.o.deps.images.resolve(from));
     const description = index !== undefined ? `stage "${from}"` : `image "${from}"`;
-    const top = await unpackStage(this.o.stepEnv, state);
+    const top = await unpackLayers(this.o.stepEnv, layers);
     const dir = await mkdtemp(join(this.o.tmpDir, 'root-'));
     if (top === undefined) return { root: { dir, isContext: false, description }, release: async () => rm(dir, { recursive: true, force: true }) };
     const ctx = this.o.deps.ctx;
@@ -231,7 +230,7 @@ export class StageRunner {
     const release = async () => {
       if (released) return;
       released = true;
-      unmountAll(dir);
+      await unmountAll(dir);
       await rmdir(dir).catch(() => undefined);
       await ctx.snapshots.remove(key).catch(() => undefined);
     };

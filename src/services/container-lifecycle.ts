@@ -4,7 +4,6 @@
  * store and a record, so that a command, a per-container monitor or a later process can call any
  * one of them on its own. The container service (containers.ts) strings them together.
  */
-import { rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { sharesHostNetwork } from '../core/network/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { writeProcessBundle } from './process-bundle.js';
-import { ensureUnpacked } from './unpack.js';
+import { ensureUnpacked, imageLayers } from './unpack.js';
 
 /** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
 export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id);
@@ -58,10 +57,10 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     snapshotKey: `container-${id}`, state: initialState(),
   };
   // Unpacked layers and the new root are unreferenced until the record exists: no collection meanwhile.
-  const lease = ctx.leases.acquire();
+  const lease = await ctx.leases.acquire();
   let prepared = false;
   try {
-    const top = await ensureUnpacked(ctx, image);
+    const top = await ensureUnpacked(ctx, imageLayers(image));
     trace('create: unpacked');
     await mkdir(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
     await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
@@ -141,20 +140,20 @@ export interface TeardownResult {
  * the root. Each step is attempted even when an earlier one failed, so a failure leaves as little
  * behind as possible and is still reported.
  */
-export function tearDown(ctx: EngineContext, record: ContainerRecord, exitCode: number): TeardownResult {
+export async function tearDown(ctx: EngineContext, record: ContainerRecord, exitCode: number): Promise<TeardownResult> {
   const problems: unknown[] = [];
-  const attempt = (step: () => void) => {
+  const attempt = async (step: () => unknown) => {
     try {
-      step();
+      await step();
     } catch (err) {
       problems.push(err);
     }
   };
   let oomKilled = false;
   // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
-  attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
-  attempt(() => ctx.cgroups.remove(record.id));
-  attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
+  await attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
+  await attempt(() => ctx.cgroups.remove(record.id));
+  await attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
   trace('start: cleaned up');
   return { oomKilled, problems };
 }
@@ -194,13 +193,13 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
 /** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
 export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
   if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
-  unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
+  await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
   try {
     await ctx.snapshots.remove(record.snapshotKey);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  rmSync(containerDir(ctx, record.id), { recursive: true, force: true });
+  await rm(containerDir(ctx, record.id), { recursive: true, force: true });
   ctx.metadata.deleteContainer(record.id);
 }
 

@@ -21,7 +21,7 @@ function failingContext(containers: string): { ctx: EngineContext; images: Image
     prepare: () => Promise.reject(errors.unavailable('DISK_FULL', 'no space')),
     remove: () => Promise.resolve(),
   } as unknown as Snapshotter;
-  const leases = { acquire: () => ({ release: () => undefined }), tryCollect: () => undefined };
+  const leases = { acquire: async () => ({ release: () => undefined }), tryCollect: () => undefined };
   const ctx = { paths: { root: containers, containers }, snapshots, leases } as unknown as EngineContext;
   return { ctx, images: { resolve: () => Promise.resolve(image) } as unknown as ImageService };
 }

@@ -59,7 +59,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
 
   /** Tears the container down, then records its exit, or with --rm removes it. */
   async function finishRun(record: ContainerRecord, { exitCode, failure }: { exitCode: number; failure: unknown }): Promise<number> {
-    const { oomKilled, problems } = tearDown(ctx, record, exitCode);
+    const { oomKilled, problems } = await tearDown(ctx, record, exitCode);
     // A foreground --rm container goes right away: nobody needs to see it exited or removing.
     let removal: unknown;
     if (record.hostConfig.autoRemove && problems.length === 0) {

@@ -158,7 +158,7 @@ export function createImageService(ctx: EngineContext): ImageService {
     async import(tar, name, options = {}, op) {
       const ref = parseReference(name);
       // The layer is stored and unpacked before the image names it: hold off garbage collection.
-      return withOperation(op, (own) => withLease(ctx.leases, () => importTar(tar, ref.full, options, own)));
+      return withOperation(op, (own) => withLease(ctx.leases, () => importTar(tar, ref.full, options, own), own.signal ? { signal: own.signal } : {}));
     },
     async tag(ref, name) {
       const image = await resolve(ref);

@@ -105,7 +105,7 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
     },
     async gc() {
       const lease = ctx.leases.tryCollect();
-      if (!lease) return { removed: [], skipped: 'another berth process is importing, building or creating a container' };
+      if (!lease) return { removed: [], skipped: 'a berth process (this one or another) is importing, building or creating a container' };
       try {
         return { removed: await collect() };
       } finally {

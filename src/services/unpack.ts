@@ -1,44 +1,98 @@
 import { randomBytes } from 'node:crypto';
 
 import type { Digest } from '../base/index.js';
-import { errors, isAlreadyExists } from '../base/index.js';
+import { errors, isAlreadyExists, isBerthError } from '../base/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds } from '../core/images/index.js';
+import type { Snapshotter } from '../core/snapshots/index.js';
+import type { Descriptor } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { loadDiff } from './lazy.js';
 
+/** One layer of a stack: its diffID (what chain ids are made of) and the blob holding its tar. */
+export interface StackLayer {
+  diffId: Digest;
+  blob: Digest;
+}
+
 /**
- * Makes sure every layer of an image is unpacked as a committed snapshot named by its chain
- * id, unpacking only the missing ones, and returns the top chain id (undefined for an image
- * with no layers). A layer shared with another image is never unpacked twice.
+ * The layers of a stack, bottom first, from a manifest's layer descriptors and the config's
+ * diffIDs (`what` names the image or stage in the error when they do not pair up).
  */
-export async function ensureUnpacked(ctx: EngineContext, image: ResolvedImage, options: { signal?: AbortSignal } = {}): Promise<Digest | undefined> {
-  const diffIds = image.config.rootfs.diff_ids;
-  const chain = chainIds(diffIds);
-  if (image.manifest.layers.length !== diffIds.length) {
-    throw errors.dataLoss('IMAGE_LAYERS_MISMATCH', `Image "${image.id}" lists ${image.manifest.layers.length} layers but ${diffIds.length} diff ids`);
+export function stackLayers(blobs: readonly Descriptor[], diffIds: readonly Digest[], what: string): StackLayer[] {
+  if (blobs.length !== diffIds.length) {
+    throw errors.dataLoss('IMAGE_LAYERS_MISMATCH', `${what} lists ${blobs.length} layers but ${diffIds.length} diff ids`);
   }
+  return diffIds.map((diffId, i) => ({ diffId, blob: (blobs[i] as Descriptor).digest }));
+}
+
+/** The layers of an image, bottom first. */
+export function imageLayers(image: ResolvedImage): StackLayer[] {
+  return stackLayers(image.manifest.layers, image.config.rootfs.diff_ids, `Image "${image.id}"`);
+}
+
+/**
+ * Unpacks in flight in this process, per snapshotter, by chain id: containerd's duplication
+ * suppressor. A second request for a layer being unpacked waits for that unpack instead of
+ * doing the same work again (and throwing it away at commit).
+ */
+const inFlight = new WeakMap<Snapshotter, Map<string, Promise<void>>>();
+
+/**
+ * Makes sure every layer of a stack (bottom first) is unpacked as a committed snapshot named by
+ * its chain id, unpacking only the missing ones, and returns the top chain id (undefined for no
+ * layers). A layer is unpacked once: shared with another image, asked for by two concurrent
+ * requests of this process (the second waits for the first), or by two processes (the second
+ * to commit drops its copy).
+ */
+export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackLayer[], options: { signal?: AbortSignal } = {}): Promise<Digest | undefined> {
+  const chain = chainIds(layers.map((l) => l.diffId));
+  let running = inFlight.get(ctx.snapshots);
+  if (!running) inFlight.set(ctx.snapshots, (running = new Map()));
   for (let i = 0; i < chain.length; i++) {
     const chainId = chain[i] as Digest;
-    if (await ctx.snapshots.exists(chainId)) continue;
-    const layer = image.manifest.layers[i];
-    if (!layer) continue;
-    const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
-    await ctx.snapshots.prepare(key, chain[i - 1]);
-    try {
-      const dir = await ctx.snapshots.upperDir(key);
-      const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(options.signal ? { signal: options.signal } : {}) };
-      const { diffId } = await (await loadDiff()).applyLayer(ctx.content.createReadStream(layer.digest), dir, applyOptions);
-      if (diffId !== diffIds[i]) {
-        throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.digest}" unpacks to "${diffId}", but the image config says "${diffIds[i]}"`);
+    for (;;) {
+      const other = running.get(chainId);
+      if (other) {
+        try {
+          await other;
+          break;
+        } catch (err) {
+          // Someone else's abort is not ours: unpack it ourselves. Any other failure is shared.
+          if (!isBerthError(err, 'Aborted') || options.signal?.aborted) throw err;
+          continue;
+        }
       }
-      await commitOrDiscard(ctx, chainId, key);
-    } catch (err) {
-      await ctx.snapshots.remove(key).catch(() => undefined);
-      throw err;
+      if (await ctx.snapshots.exists(chainId)) break;
+      if (running.has(chainId)) continue; // started while we looked
+      const work = unpackLayer(ctx, layers[i] as StackLayer, chainId, chain[i - 1], options.signal);
+      running.set(chainId, work);
+      try {
+        await work;
+      } finally {
+        running.delete(chainId);
+      }
+      break;
     }
   }
   return chain[chain.length - 1];
+}
+
+async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, parent: Digest | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+  await ctx.snapshots.prepare(key, parent);
+  try {
+    const dir = await ctx.snapshots.upperDir(key);
+    const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(signal ? { signal } : {}) };
+    const { diffId } = await (await loadDiff()).applyLayer(ctx.content.createReadStream(layer.blob), dir, applyOptions);
+    if (diffId !== layer.diffId) {
+      throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.blob}" unpacks to "${diffId}", but the image config says "${layer.diffId}"`);
+    }
+    await commitOrDiscard(ctx, chainId, key);
+  } catch (err) {
+    await ctx.snapshots.remove(key).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Commits an unpacked snapshot, or drops it when another process committed the same chain first. */

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 interface NativeSys {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  umount2Async(target: string, flags: number): Promise<void>;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
   lsetxattr(path: string, name: string, value: Buffer): void;
@@ -51,6 +52,11 @@ export function mount(source: string | null, target: string, fstype: string | nu
 
 export function umount2(target: string, flags = 0): void {
   sys().umount2(target, flags);
+}
+
+/** umount2(2) on a thread of libuv's pool: an overlay's unmount may flush its filesystem for long. */
+export function umount2Async(target: string, flags = 0): Promise<void> {
+  return sys().umount2Async(target, flags);
 }
 
 /** The value of extended attribute `name` of `path` (not following a final symlink), or null if absent. */

@@ -1,7 +1,8 @@
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeSync,
+  mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync, write, writeSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { cleanEntryPath, errnoCode, errors, RootResolver } from '../../base/index.js';
@@ -31,6 +32,11 @@ export interface UnpackerOptions {
 const whiteoutPrefix = '.wh.';
 const opaqueMarker = '.wh..wh..opq';
 const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Files up to this size are written in this thread; larger ones in the thread pool (see Unpacker). */
+const syncWriteLimit = 64 << 10;
+function writeAsync(fd: number, chunk: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, chunk, offset, chunk.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
 
 /** xattrs a layer may carry: file capabilities, ACLs and user.* (never trusted.* / overlay's own). */
 export function isLayerXattr(name: string): boolean {
@@ -59,8 +65,12 @@ function escape(entry: string, what = 'path'): Error {
  * (RootResolver), so the parent is a real directory inside the root; the final component is
  * never followed (O_EXCL|O_NOFOLLOW creation, lstat before replacing, l* calls). Assumption:
  * nothing else modifies the directory while it is being unpacked (berth keeps it private until
- * committed), so the checks cannot be raced. System calls are synchronous: each is a
- * page-cache operation of microseconds, and the event loop runs between tar chunks.
+ * committed), so the checks cannot be raced. Metadata calls are synchronous: each is a
+ * page-cache operation of microseconds, and the event loop runs between tar entries. The data of
+ * files over 64 KiB is written in the thread pool, as are removals of whole trees: a write may
+ * wait for the kernel's dirty-page writeback and a tree may be large, and neither must stall the
+ * event loop of a process serving other requests; small files stay synchronous, where a trip
+ * through the pool per file would cost more than the write.
  */
 export class Unpacker {
   readonly #resolver: RootResolver;
@@ -80,7 +90,7 @@ export class Unpacker {
     if (parts === undefined) throw escape(entry.name);
     const base = parts.at(-1);
     if (base === undefined) return this.#root(entry);
-    if (base.startsWith(whiteoutPrefix)) return this.#whiteout(entry, parts.slice(0, -1), base.slice(whiteoutPrefix.length));
+    if (base.startsWith(whiteoutPrefix)) return await this.#whiteout(entry, parts.slice(0, -1), base.slice(whiteoutPrefix.length));
     const device = entry.type === 'character-device' || entry.type === 'block-device' || entry.type === 'fifo';
     if (device) return this.#device(entry, parts);
     const path = join(this.#resolver.directory(parts.slice(0, -1), entry.name), base);
@@ -90,13 +100,13 @@ export class Unpacker {
         await this.#file(entry, path, body);
         break;
       case 'directory':
-        this.#directory(entry, parts, path);
+        await this.#directory(entry, parts, path);
         break;
       case 'symlink':
-        this.#symlink(entry, path);
+        await this.#symlink(entry, path);
         break;
       case 'link':
-        if (!this.#hardlink(entry, path)) return;
+        if (!(await this.#hardlink(entry, path))) return;
         break;
       default:
         throw errors.notImplemented('LAYER_UNSUPPORTED_ENTRY', `Cannot apply layer entry "${entry.name}": tar entry type "${entry.type ?? 'unknown'}" is not supported`);
@@ -116,10 +126,13 @@ export class Unpacker {
   }
 
   async #file(entry: LayerEntry, path: string, body: AsyncIterable<Buffer>): Promise<void> {
-    const fd = this.#create(path, () => openSync(path, createFlags, 0o600));
+    const fd = await this.#create(path, () => openSync(path, createFlags, 0o600));
     try {
+      const inThread = entry.size <= syncWriteLimit;
       for await (const chunk of body) {
-        for (let offset = 0; offset < chunk.length;) offset += writeSync(fd, chunk, offset);
+        for (let offset = 0; offset < chunk.length;) {
+          offset += inThread ? writeSync(fd, chunk, offset) : await writeAsync(fd, chunk, offset);
+        }
       }
       if (this.#options.sameOwner) fchownSync(fd, entry.uid, entry.gid);
       fchmodSync(fd, entry.mode); // after chown, which clears setuid/setgid
@@ -130,13 +143,13 @@ export class Unpacker {
     }
   }
 
-  #directory(entry: LayerEntry, parts: string[], path: string): void {
+  async #directory(entry: LayerEntry, parts: string[], path: string): Promise<void> {
     try {
       mkdirSync(path, 0o700);
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
       // a directory over a directory merges; anything else (a symlink to a directory too) is replaced
-      if (lstatSync(path).isDirectory() === false) this.#create(path, () => mkdirSync(path, 0o700));
+      if (lstatSync(path).isDirectory() === false) await this.#create(path, () => mkdirSync(path, 0o700));
     }
     this.#metadata(entry, path);
     this.#dirTimes.push({ parts, abs: path, atime: entry.atime, mtime: entry.mtime });
@@ -156,19 +169,19 @@ export class Unpacker {
     this.#xattrs(entry, dir);
   }
 
-  #symlink(entry: LayerEntry, path: string): void {
+  async #symlink(entry: LayerEntry, path: string): Promise<void> {
     if (entry.linkname === '') {
       throw errors.invalidArgument('LAYER_INVALID_ENTRY', `Cannot apply layer entry "${entry.name}": symlink has no target`);
     }
     // the target is stored as it is: it may point anywhere, only writing through it is contained
-    this.#create(path, () => symlinkSync(entry.linkname, path));
+    await this.#create(path, () => symlinkSync(entry.linkname, path));
     if (this.#options.sameOwner) lchownSync(path, entry.uid, entry.gid);
     this.#xattrs(entry, path);
     lutimesSync(path, entry.atime, entry.mtime);
   }
 
   /** Returns false when the link was skipped because its target was a skipped device. */
-  #hardlink(entry: LayerEntry, path: string): boolean {
+  async #hardlink(entry: LayerEntry, path: string): Promise<boolean> {
     const parts = cleanEntryPath(entry.linkname);
     const base = parts?.at(-1);
     if (parts === undefined || base === undefined) throw escape(entry.name, `hard link target "${entry.linkname}"`);
@@ -185,7 +198,7 @@ export class Unpacker {
     if (st.isDirectory()) {
       throw errors.invalidArgument('LAYER_LINK_TO_DIRECTORY', `Cannot apply layer entry "${entry.name}": hard link target "${entry.linkname}" is a directory`);
     }
-    if (target !== path) this.#create(path, () => linkSync(target, path)); // link(2) never follows a final symlink
+    if (target !== path) await this.#create(path, () => linkSync(target, path)); // link(2) never follows a final symlink
     return true;
   }
 
@@ -198,7 +211,7 @@ export class Unpacker {
     if (dir !== undefined) this.#skipped.add(this.#resolver.relative(join(dir, parts.at(-1) ?? '')));
   }
 
-  #whiteout(entry: LayerEntry, parentParts: string[], name: string): void {
+  async #whiteout(entry: LayerEntry, parentParts: string[], name: string): Promise<void> {
     if (`${whiteoutPrefix}${name}` === opaqueMarker) return this.#opaque(entry, parentParts);
     if (name.startsWith(whiteoutPrefix)) {
       this.#options.warn(`Skipped "${entry.name}": aufs metadata is not supported`);
@@ -209,16 +222,16 @@ export class Unpacker {
     }
     if (this.#options.whiteouts === 'overlay') {
       const path = join(this.#resolver.directory(parentParts, entry.name), name);
-      this.#create(path, () => mknod(path, S_IFCHR, 0, 0));
+      await this.#create(path, () => mknod(path, S_IFCHR, 0, 0));
       if (this.#options.sameOwner) lchownSync(path, entry.uid, entry.gid);
       this.#markUnpacked(path);
       return;
     }
     const dir = this.#resolver.existingDirectory(parentParts, entry.name);
-    if (dir !== undefined) this.#remove(join(dir, name));
+    if (dir !== undefined) await this.#remove(join(dir, name));
   }
 
-  #opaque(entry: LayerEntry, parentParts: string[]): void {
+  async #opaque(entry: LayerEntry, parentParts: string[]): Promise<void> {
     if (this.#options.whiteouts === 'overlay') {
       const dir = this.#resolver.directory(parentParts, entry.name);
       lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
@@ -226,33 +239,33 @@ export class Unpacker {
       return;
     }
     const dir = this.#resolver.existingDirectory(parentParts, entry.name);
-    if (dir !== undefined) this.#hideLower(dir);
+    if (dir !== undefined) await this.#hideLower(dir);
   }
 
   /** Removes what lower layers put under `dir`, keeping what this layer unpacked (in any order). */
-  #hideLower(dir: string): void {
+  async #hideLower(dir: string): Promise<void> {
     for (const name of readdirSync(dir)) {
       const child = join(dir, name);
-      if (!this.#unpacked.has(this.#resolver.relative(child))) this.#remove(child);
-      else if (lstatSync(child).isDirectory()) this.#hideLower(child);
+      if (!this.#unpacked.has(this.#resolver.relative(child))) await this.#remove(child);
+      else if (lstatSync(child).isDirectory()) await this.#hideLower(child);
     }
   }
 
   /** Runs `make`; when the path exists, removes it (without following it) and runs `make` again. */
-  #create<T>(path: string, make: () => T): T {
+  async #create<T>(path: string, make: () => T): Promise<T> {
     try {
       return make();
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
     }
-    this.#remove(path);
+    await this.#remove(path);
     return make();
   }
 
-  #remove(path: string): void {
+  async #remove(path: string): Promise<void> {
     const st = lstatOrUndefined(path);
     if (st === undefined) return;
-    if (st.isDirectory()) rmSync(path, { recursive: true, force: true }); // rm never follows symlinks
+    if (st.isDirectory()) await rm(path, { recursive: true, force: true }); // rm never follows symlinks
     else unlinkSync(path);
     if (st.isDirectory() || st.isSymbolicLink()) this.#resolver.invalidate();
   }

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 
 import { isMounted, mountAll, unmountAll, volatileMounts } from './mount.js';
 
-test('an overlay mounts, stacks its layers, and a volatile one skips syncing (root)', (t) => {
+test('an overlay mounts, stacks its layers, and a volatile one skips syncing (root)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-mount-'));
-  t.after(() => {
-    unmountAll(join(dir, 'merged'));
+  t.after(async () => {
+    await unmountAll(join(dir, 'merged'));
     rmSync(dir, { recursive: true, force: true });
   });
   for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(dir, d));
@@ -23,8 +23,8 @@ test('an overlay mounts, stacks its layers, and a volatile one skips syncing (ro
   assert.match(mountinfo.split('\n').find((l) => l.includes(join(dir, 'merged'))) ?? '', /volatile/);
   writeFileSync(join(dir, 'merged', 'new.txt'), 'new');
   assert.equal(readFileSync(join(dir, 'merged', 'base.txt'), 'utf8'), 'base');
-  unmountAll(join(dir, 'merged'));
+  await unmountAll(join(dir, 'merged'));
   assert.equal(readFileSync(join(dir, 'upper', 'new.txt'), 'utf8'), 'new', 'writes land in the upper directory');
   assert.equal(isMounted(join(dir, 'merged'), readFileSync('/proc/self/mountinfo', 'utf8')), false);
-  unmountAll(join(dir, 'merged')); // nothing mounted: not an error
+  await unmountAll(join(dir, 'merged')); // nothing mounted: not an error
 });

@@ -1,5 +1,5 @@
 import { errnoCode, errors } from '../../base/index.js';
-import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from '../../sys/index.js';
+import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2Async } from '../../sys/index.js';
 
 /**
  * Mount: how to make a snapshot's filesystem appear at a path. Snapshotters only describe mounts;
@@ -52,16 +52,20 @@ function mountOne(m: Mount, target: string): void {
   }
 }
 
-/** Unmounts everything mounted at `target`; a path with nothing mounted is not an error. */
-export function unmountAll(target: string): void {
+/**
+ * Unmounts everything mounted at `target`; a path with nothing mounted is not an error. Each
+ * umount2(2) runs off the event loop: unmounting a non-volatile overlay flushes the filesystem
+ * under it, which on a busy host takes hundreds of milliseconds.
+ */
+export async function unmountAll(target: string): Promise<void> {
   for (let i = 0; i < 32; i++) {
     try {
-      umount2(target, 0);
+      await umount2Async(target, 0);
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'EINVAL' || code === 'ENOENT') return;
       if (code === 'EBUSY') {
-        umount2(target, MNT_DETACH);
+        await umount2Async(target, MNT_DETACH);
         continue;
       }
       throw errors.unavailable('UNMOUNT_FAILED', `Cannot unmount "${target}": ${(err as Error).message}`, { cause: err });

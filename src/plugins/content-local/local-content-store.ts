@@ -131,7 +131,8 @@ export function createLocalContentStore(root: string): ContentStore {
       for (const name of names) {
         // The last write, not the start: a long upload that is still being written stays.
         const st = await ignoreErrno(['ENOENT'], () => stat(join(ingest, name)), undefined);
-        if (st && Date.now() - st.mtimeMs >= olderThanMs) {
+        // mtimeMs has a fraction Date.now() lacks: floored, a write of this very millisecond counts as 0 ms old.
+        if (st && Date.now() - Math.floor(st.mtimeMs) >= olderThanMs) {
           await ignoreErrno(['ENOENT'], () => unlink(join(ingest, name)), undefined);
           removed++;
         }

@@ -1,20 +1,40 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createFsLeases } from './fs-leases.js';
 
-test('collection waits for no lease: it is refused while one is held, anywhere', async (t) => {
+function tempRoot(t: { after(fn: () => void): void }): string {
   const root = mkdtempSync(join(tmpdir(), 'berth-leases-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+/** Whether another process could take gc.lock exclusively right now (what a collector in another berth does). */
+function lockFreeForOthers(root: string): boolean {
+  return spawnSync('flock', ['--exclusive', '--nonblock', join(root, 'metadata', 'gc.lock'), 'true']).status === 0;
+}
+
+/** Whether `promise` has settled after the event loop has had `ms` to run. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true), () => (settled = true));
+  await sleep(ms);
+  return settled;
+}
+
+test('collection waits for no lease: it is refused while one is held, anywhere', async (t) => {
+  const root = tempRoot(t);
   const leases = createFsLeases(root);
-  const held = leases.acquire();
-  const second = leases.acquire();
+  const held = await leases.acquire();
+  const second = await leases.acquire();
   assert.equal(leases.tryCollect(), undefined, 'a lease in this process blocks collection');
   held.release();
+  held.release(); // a second release of the same lease must not drop the other one
   assert.equal(leases.tryCollect(), undefined, 'one lease still held');
   second.release();
   const collector = leases.tryCollect();
@@ -24,11 +44,70 @@ test('collection waits for no lease: it is refused while one is held, anywhere',
   // Another process's lease counts too, and dies with it.
   const lockPath = join(root, 'metadata', 'gc.lock');
   const child = spawn('flock', ['--shared', '--close', lockPath, 'sleep', '30'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   assert.equal(leases.tryCollect(), undefined, 'a lease held by another process blocks collection');
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   const after = leases.tryCollect();
   assert.ok(after, 'the killed holder left no lease behind');
   after.release();
+});
+
+test('the leases of a process share one flock: the first takes it, the last release drops it', async (t) => {
+  const root = tempRoot(t);
+  const leases = createFsLeases(root);
+  const a = await leases.acquire();
+  assert.equal(lockFreeForOthers(root), false, 'a held lease keeps other processes from collecting');
+  const b = await leases.acquire();
+  a.release();
+  assert.equal(lockFreeForOthers(root), false, 'the lock stays while a lease is left');
+  b.release();
+  assert.equal(lockFreeForOthers(root), true, 'the last release drops the lock');
+});
+
+test('a lease waits for a collection in the same process without blocking the event loop', async (t) => {
+  // On the old code acquire() was a blocking flock(LOCK_SH) while this process held LOCK_EX:
+  // the process hung for good here (the deadlock a long-running daemon would hit).
+  const root = tempRoot(t);
+  const leases = createFsLeases(root);
+  const collector = leases.tryCollect();
+  assert.ok(collector);
+  const waiting = leases.acquire();
+  const another = leases.acquire();
+  assert.equal(await settledWithin(waiting, 50), false, 'no lease while the collection runs');
+  assert.equal(leases.tryCollect(), undefined, 'a waiting lease already keeps a second collection out');
+  collector.release();
+  const [first, second] = await Promise.all([waiting, another]);
+  assert.equal(leases.tryCollect(), undefined);
+  first.release();
+  second.release();
+  const next = leases.tryCollect();
+  assert.ok(next, 'the waiting leases left nothing held');
+  next.release();
+});
+
+test('a lease waits for another process\'s collection, and an abort ends the wait', async (t) => {
+  const root = tempRoot(t);
+  const leases = createFsLeases(root);
+  leases.tryCollect()?.release(); // creates metadata/gc.lock
+  const lockPath = join(root, 'metadata', 'gc.lock');
+  const child = spawn('flock', ['--exclusive', '--close', lockPath, 'sleep', '30'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  await sleep(300);
+  const controller = new AbortController();
+  const aborted = leases.acquire({ signal: controller.signal });
+  const waiting = leases.acquire();
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  assert.equal(await settledWithin(waiting, 200), false, 'no lease while another process collects');
+  clearInterval(timer);
+  assert.ok(ticks >= 10, `the event loop kept running while the lease waited (${ticks} ticks)`);
+  controller.abort();
+  await assert.rejects(aborted, { kind: 'Aborted', code: 'BERTH_E_LEASE_ABORTED' });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  const lease = await waiting;
+  assert.equal(lockFreeForOthers(root), false);
+  lease.release();
+  assert.equal(lockFreeForOthers(root), true, 'the aborted wait left no lease behind');
 });

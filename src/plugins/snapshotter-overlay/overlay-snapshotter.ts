@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
@@ -137,29 +137,29 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     view: async (key, parent) => create(key, parent, 'view', {}),
     mounts: async (key) => mountsOf(get(key)),
     async commit(name, key) {
-      locked(() => {
+      const id = locked(() => {
         const r = get(key);
         if (r.kind !== 'active') throw errors.failedPrecondition('SNAPSHOT_NOT_ACTIVE', `Cannot commit snapshot "${key}": it is not active`);
         if (!records.link(name, r.id)) throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${name}" already exists`);
         records.write({ ...r, key: name, kind: 'committed' });
         records.unlink(key, r.id);
-        rmSync(join(root, r.id, 'work'), { recursive: true, force: true });
+        return r.id;
       });
+      // A committed snapshot mounts read-only, without a work directory: drop it, out of the lock.
+      await rm(join(root, id, 'work'), { recursive: true, force: true });
     },
     async remove(key) {
-      const { doomed, committed } = locked(() => {
+      const doomed = locked(() => {
         const r = get(key);
         // Only committed snapshots can be parents, so only they need the walk for children.
         const child = r.kind === 'committed' ? records.all().find((c) => c.parentId === r.id) : undefined;
         if (child) throw errors.failedPrecondition('SNAPSHOT_IN_USE', `Cannot remove snapshot "${key}": snapshot "${child.key}" is built on it`);
         records.unlink(key, r.id);
         // Deleted out of the lock, under a name only `orphans` looks at.
-        return { doomed: doom(r.id), committed: r.kind === 'committed' };
+        return doom(r.id);
       });
-      // A container's upper directory is usually small: removing it in this thread skips a trip
-      // through the thread pool. A layer may be large, so it goes without blocking the event loop.
-      if (committed) await rm(doomed, { recursive: true, force: true });
-      else removeTree(doomed);
+      // Out of the lock and off the event loop: a layer, or what a container wrote, may be large.
+      await rm(doomed, { recursive: true, force: true });
     },
     stat: async (key) => toInfo(get(key)),
     async exists(key) {
@@ -186,16 +186,6 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     },
     close: () => undefined,
   };
-}
-
-/** rm -rf for small trees, synchronously. */
-function removeTree(path: string): void {
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const child = join(path, entry.name);
-    if (entry.isDirectory()) removeTree(child);
-    else unlinkSync(child);
-  }
-  rmdirSync(path);
 }
 
 async function diskUsage(dir: string): Promise<number> {

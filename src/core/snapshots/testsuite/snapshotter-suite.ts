@@ -29,13 +29,13 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
   };
 
   /** Mounts `mounts` on a fresh directory for the length of `fn`. */
-  const withMounted = <T>(root: string, mounts: Mount[], fn: (dir: string) => T): T => {
+  const withMounted = async <T>(root: string, mounts: Mount[], fn: (dir: string) => T): Promise<T> => {
     const dir = mkdtempSync(join(root, 'mnt-'));
     mountAll(mounts, dir);
     try {
       return fn(dir);
     } finally {
-      unmountAll(dir);
+      await unmountAll(dir);
     }
   };
 
@@ -118,12 +118,12 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
 
     test('mounted: writes land in the active snapshot, committed parents never change (root)', async (t) => {
       const { root, snapshots } = open(t);
-      withMounted(root, await snapshots.prepare('extract-a', undefined), (dir) => {
+      await withMounted(root, await snapshots.prepare('extract-a', undefined), (dir) => {
         writeFileSync(join(dir, 'a.txt'), 'A');
         writeFileSync(join(dir, 'shared.txt'), 'from a');
       });
       await snapshots.commit('layer-a', 'extract-a');
-      withMounted(root, await snapshots.prepare('extract-b', 'layer-a'), (dir) => {
+      await withMounted(root, await snapshots.prepare('extract-b', 'layer-a'), (dir) => {
         assert.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'A');
         writeFileSync(join(dir, 'shared.txt'), 'from b');
         writeFileSync(join(dir, 'b.txt'), 'B');
@@ -131,16 +131,16 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
         mkdirSync(join(dir, 'dir'));
       });
       await snapshots.commit('layer-b', 'extract-b');
-      withMounted(root, await snapshots.prepare('container', 'layer-b'), (dir) => {
+      await withMounted(root, await snapshots.prepare('container', 'layer-b'), (dir) => {
         assert.deepEqual(readdirSync(dir).sort(), ['b.txt', 'dir', 'shared.txt']);
         assert.equal(readFileSync(join(dir, 'shared.txt'), 'utf8'), 'from b');
         writeFileSync(join(dir, 'c.txt'), 'C');
       });
-      withMounted(root, await snapshots.view('view', 'layer-b'), (dir) => {
+      await withMounted(root, await snapshots.view('view', 'layer-b'), (dir) => {
         assert.deepEqual(readdirSync(dir).sort(), ['b.txt', 'dir', 'shared.txt'], 'the container wrote only into its own snapshot');
         assert.throws(() => writeFileSync(join(dir, 'v.txt'), 'V'), { code: 'EROFS' });
       });
-      withMounted(root, await snapshots.mounts('layer-a'), (dir) => {
+      await withMounted(root, await snapshots.mounts('layer-a'), (dir) => {
         assert.deepEqual(readdirSync(dir).sort(), ['a.txt', 'shared.txt']);
         assert.equal(readFileSync(join(dir, 'shared.txt'), 'utf8'), 'from a');
         assert.throws(() => writeFileSync(join(dir, 'x.txt'), 'X'), { code: 'EROFS' });

@@ -1,0 +1,1 @@
+export { contentStoreSuite } from './content-store-suite.js';

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { sha256 } from '../base/index.js';
+import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
+import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
+import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
+import type { EngineContext } from './engine-context.js';
+import { createSystemService } from './system.js';
+
+/** A store of real plugins in a temporary root; garbage collection needs no runtime. */
+function store(t: { after(fn: () => void): void }): EngineContext {
+  const root = mkdtempSync(join(tmpdir(), 'berth-system-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  return {
+    paths: { root, containers: join(root, 'containers') },
+    content: createLocalContentStore(join(root, 'content')),
+    snapshots: createOverlaySnapshotter(join(root, 'snapshots')),
+    metadata: createFsMetadataStore(root),
+    leases: createFsLeases(root),
+    warn: (message: string) => assert.fail(`unexpected warning: ${message}`),
+  } as Partial<EngineContext> as EngineContext;
+}
+
+test('garbage collection and a lease acquisition in one process do not deadlock', async (t) => {
+  // On the old code the lease was a blocking flock(LOCK_SH) taken while the collection held
+  // LOCK_EX in the same process: the process hung here for good.
+  const ctx = store(t);
+  const system = createSystemService(ctx, (d) => verifyBlob(ctx.content, d));
+  await ctx.content.put(Buffer.from('garbage'));
+  const collecting = system.gc();
+  const leasing = ctx.leases.acquire();
+  const [result, lease] = await Promise.all([collecting, leasing]);
+  assert.equal(result.skipped, undefined, 'the collection started first and ran');
+  assert.deepEqual(result.removed, [`blob ${sha256('garbage')}`]);
+
+  // While this process holds a lease, its own collection skips and leaves the new content alone.
+  await ctx.content.put(Buffer.from('being made'));
+  const skipped = await system.gc();
+  assert.ok(skipped.skipped, 'collection skips while a lease is held in this process');
+  assert.equal(await ctx.content.has(sha256('being made')), true);
+  lease.release();
+  assert.deepEqual((await system.gc()).removed, [`blob ${sha256('being made')}`]);
+});
