@@ -9,7 +9,7 @@ import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 
 import type { ProcessRef } from '../base/index.js';
-import { errors, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, trace, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, trace, waitUntilGone } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, defaultPath, initialState, mergeEnv, processArgs, validateContainerName } from '../core/containers/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
@@ -65,7 +65,17 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     await mkdir(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
     await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
     prepared = true;
-    ctx.metadata.createContainer(record);
+    // A drawn name may be taken: draw again with a digit appended, and after a few tries use
+    // the short id, as Docker does. A name the user gave stays a conflict.
+    for (let retry = 1; ; retry++) {
+      try {
+        ctx.metadata.createContainer(record);
+        break;
+      } catch (err) {
+        if (options.name !== undefined || !isBerthError(err) || err.code !== 'BERTH_E_CONTAINER_NAME_IN_USE' || retry > 6) throw err;
+        record.name = retry < 6 ? randomName(retry) : id.slice(0, 12);
+      }
+    }
     trace('create: recorded');
   } catch (err) {
     // Whatever step failed, leave no bundle directory or snapshot behind.

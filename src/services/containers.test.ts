@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { errors } from '../base/index.js';
+import { errors, randomNameCount } from '../base/index.js';
+import { createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
 import { createContainerService } from './containers.js';
@@ -34,5 +35,23 @@ test('a create that fails to prepare its snapshot leaves no bundle directory', a
     assert.deepEqual(readdirSync(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('300 unnamed containers in one store all get a name, drawn again on a conflict', async () => {
+  // A real metadata store (where names are reserved) with a snapshotter that needs no mounts.
+  // Before: 288 possible names and no retry, so this failed at the latest by the 289th create.
+  const root = mkdtempSync(join(tmpdir(), 'berth-names-'));
+  try {
+    const { ctx, images } = failingContext(join(root, 'containers'));
+    const snapshots = { prepare: () => Promise.resolve([]), remove: () => Promise.resolve() } as unknown as Snapshotter;
+    const real = { ...ctx, snapshots, metadata: createFsMetadataStore(root), runtime: () => ({}), cgroups: {} } as unknown as EngineContext;
+    const service = createContainerService(real, images);
+    const names = new Set<string>();
+    for (let i = 0; i < 300; i++) names.add((await service.create({ image: 'x' })).name);
+    assert.equal(names.size, 300);
+    assert.ok(randomNameCount >= 25_000, `only ${randomNameCount} names`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
