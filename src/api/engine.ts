@@ -121,6 +121,8 @@ export interface BuildRequest {
   progress?: BuildProgress;
   /** OCI runtime for RUN steps (default crun, else runc). */
   runtime?: string;
+  /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
+  pidsLimit?: number;
 }
 
 export interface BuildResult {

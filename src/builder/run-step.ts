@@ -30,6 +30,7 @@ export interface RunStepEnv extends StepEnv {
   network: BuildNetwork;
   mountSources: MountSources;
   runtime?: string;
+  pidsLimit?: number;
   /** Cache-key input for a `from=` stage or image. */
   rootKey(from: string): Promise<string>;
   /** Records the inputs of this step's key, for --explain-cache. */
@@ -165,6 +166,7 @@ async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: 
       rootfs, args: run.args, env: [...run.env, ...prepared.env], cwd: run.cwd, user: run.user, network: run.network, mounts: extra,
       stdio: ['ignore', log.fd, log.fd], upperDir: upper,
       ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
+      ...(env.pidsLimit !== undefined ? { pidsLimit: env.pidsLimit } : {}),
     }, env.op);
   } finally {
     tail = await follower.stop();

@@ -32,5 +32,7 @@ export interface BuildOptions {
   progress?: BuildProgress;
   /** OCI runtime for RUN steps (default crun, else runc). */
   runtime?: string;
+  /** Most processes a RUN step may have, -1 for unlimited; runBuildProcess's default (4096) otherwise. */
+  pidsLimit?: number;
 }
 export type { BuildNetwork, BuildProgress, BuildResult } from '../api/index.js';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,24 @@ describe('a Dockerfile cannot reach the host through berth build', () => {
     const none = store.berth(['build', '--progress', 'plain', '--no-cache', '--network', 'none', context]);
     const capNone = /CapEff:\s+([0-9a-f]+)/.exec(none.stderr)?.[1] ?? '';
     assert.equal((BigInt(`0x${capNone}`) >> 13n) & 1n, 1n, 'with --network none the default set is kept');
+  });
+
+  test('RUN steps have a pids limit (4096 by default, --pids-limit) and memory accounting: a fork loop fails, the host survives', () => {
+    // Before: pids.max was "max" in a step's cgroup, so a fork bomb in a Dockerfile took the host down.
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nRUN echo "pids=$(cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null) mem=$(cat /sys/fs/cgroup/memory/memory.usage_in_bytes /sys/fs/cgroup/memory.current 2>/dev/null)"\n`);
+    const limits = store.berth(['build', '--progress', 'plain', '--no-cache', context]);
+    assert.equal(limits.code, 0, limits.stderr.slice(-2000));
+    assert.match(limits.stderr, /pids=4096 mem=[1-9]\d*/);
+    // A bounded fork loop (64 sleepers), not a real bomb, past a limit of 32.
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nRUN i=0; while [ $i -lt 64 ]; do sleep 30 & i=$((i+1)); done; echo forked all\n`);
+    const started = performance.now();
+    const forks = store.berth(['build', '--progress', 'plain', '--no-cache', '--pids-limit', '32', context]);
+    assert.equal(forks.code, 1, forks.stderr.slice(-2000));
+    assert.match(forks.stderr, /can't fork/);
+    assert.doesNotMatch(forks.stderr, /^#2 [\d.]+ forked all$/m);
+    assert.ok(performance.now() - started < 20_000, 'the step ended with its shell, not after its sleepers');
+    assert.equal(spawnSync('/bin/true').status, 0, 'the host still starts processes');
+    assert.equal(store.berth(['build', '--pids-limit', '0', context]).code, 1, '--pids-limit 0 is refused');
   });
 });
 

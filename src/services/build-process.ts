@@ -34,12 +34,17 @@ export interface BuildProcessOptions {
   /** stdout and stderr of the process. */
   stdio: Stdio;
   runtime?: string;
+  /** Most processes the step may have (its cgroup's pids.max); -1 for unlimited; 0 or unset: 4096. */
+  pidsLimit?: number;
   /**
    * The snapshot's upper directory: mount points the runtime had to create (e.g. /etc/hosts, a
    * cache mount's target) are removed from it afterwards, so they never reach the layer.
    */
   upperDir?: string;
 }
+
+/** The pids limit of a RUN step unless the build sets one (`berth build --pids-limit`). */
+export const DEFAULT_BUILD_PIDS_LIMIT = 4096;
 
 /**
  * Runs the process to completion and returns its exit code. Engine failures throw BerthErrors.
@@ -67,6 +72,9 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       network: options.network,
       mounts: options.mounts,
       hostFilesReadonly: true,
+      // A fork bomb in a Dockerfile must not take the host down: steps get a pids limit by default
+      // (Docker's builder sets none). Memory is accounted in the step's memory cgroup, unlimited.
+      resources: { pidsLimit: options.pidsLimit === undefined || options.pidsLimit === 0 ? DEFAULT_BUILD_PIDS_LIMIT : options.pidsLimit },
       // On the host's network a step could sniff or forge traffic on host interfaces with raw
       // and packet sockets; Docker's builder never shares the host network by default, so take
       // that capability away there (ping and friends work with --network none, or not at all).

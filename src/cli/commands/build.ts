@@ -25,6 +25,7 @@ export const buildCommand: Command = {
     'explain-cache': { kind: 'bool', description: 'Say why the first uncached step was not taken from the cache' },
     platform: { kind: 'string', description: 'Set platform (only the host platform is supported)', value: 'string' },
     runtime: { kind: 'string', description: 'OCI runtime for RUN steps: crun (default) or runc', value: 'string' },
+    'pids-limit': { kind: 'string', description: 'Most processes a RUN step may have (default 4096, -1 for unlimited)', value: 'int' },
   },
   async run(ctx, args) {
     const [contextArg] = args.positionals;
@@ -54,6 +55,11 @@ export const buildCommand: Command = {
     try {
       const target = flagString(args, 'target');
       const runtime = flagString(args, 'runtime');
+      const pids = flagString(args, 'pids-limit');
+      const pidsLimit = pids === undefined ? undefined : Number(pids);
+      if (pidsLimit !== undefined && !(Number.isInteger(pidsLimit) && (pidsLimit > 0 || pidsLimit === -1))) {
+        throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be a positive integer or -1`);
+      }
       const result = await engine.images.build({
         context: contextArg,
         stdin: ctx.stdin,
@@ -68,6 +74,7 @@ export const buildCommand: Command = {
         explainCache: flagBool(args, 'explain-cache'),
         progress,
         ...(runtime !== undefined ? { runtime } : {}),
+        ...(pidsLimit !== undefined ? { pidsLimit } : {}),
       }, ctx.operation(controller.signal));
       finish();
       if (quiet) ctx.stdout.write(`${result.id}\n`);
