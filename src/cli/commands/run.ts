@@ -5,6 +5,7 @@ import { errors } from '../../base/index.js';
 import type { HostConfig, MountSpec } from '../../api/index.js';
 import { parseBytes, parseNetworkMode, parseUlimit } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
+import { parseEnvFile, parseEnvOption } from '../env-file.js';
 import type { Parsed } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -55,7 +56,7 @@ export const runCommand: Command = {
       const record = await engine.containers.create({
         image,
         cmd,
-        env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map(expandEnv)],
+        env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, lookupEnv))],
         host: hostConfig(args),
         tmpfs: flagList(args, 'tmpfs'),
         ...optional('name', flagString(args, 'name')),
@@ -155,21 +156,17 @@ function parseVolume(spec: string): MountSpec {
   return { type: 'bind', source, target, readonly: mode === 'ro' };
 }
 
-/** `-e NAME` without a value takes NAME from berth's own environment, as Docker does. */
-function expandEnv(entry: string): string {
-  if (entry.includes('=')) return entry;
-  const value = process.env[entry];
-  return value === undefined ? entry : `${entry}=${value}`;
-}
-
+/** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */
 function readEnvFiles(files: string[]): string[] {
   return files.flatMap((file) => {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (err) {
       throw errors.notFound('ENV_FILE_NOT_FOUND', `Cannot read env file "${file}": ${(err as Error).message}`, { cause: err });
     }
-    return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map(expandEnv).filter((e) => e.includes('='));
+    return parseEnvFile(bytes, file, lookupEnv);
   });
 }
+
+const lookupEnv = (name: string): string | undefined => process.env[name];
