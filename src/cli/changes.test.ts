@@ -30,3 +30,11 @@ test('--change instructions set the image config as docker import does', () => {
 test('instructions --change cannot apply are refused by name', () => {
   assert.throws(() => applyChanges({}, ['RUN rm -rf /']), { code: 'BERTH_E_INVALID_CHANGE', message: /RUN/ });
 });
+
+test('an instruction without its argument says so (ENV alone was "not one of CMD, ...")', () => {
+  for (const change of ['ENV', 'ENV   ', 'WORKDIR', 'cmd']) {
+    assert.throws(() => applyChanges({}, [change]), { code: 'BERTH_E_INVALID_CHANGE', message: /requires at least one argument/ }, change);
+  }
+  assert.throws(() => applyChanges({}, ['ENV NAME']), { code: 'BERTH_E_INVALID_CHANGE' });
+  assert.throws(() => applyChanges({}, ['ENV =value']), { code: 'BERTH_E_INVALID_CHANGE' });
+});

@@ -2,6 +2,8 @@ import { errors } from '../base/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import { mergeEnv } from '../api/index.js';
 
+const known = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);
+
 /**
  * Applies `--change` instructions (`CMD ["sh"]`, `ENV A=1`, `WORKDIR /app`, ...) to an image
  * config, as `docker import --change` and `docker commit --change` do.
@@ -9,9 +11,12 @@ import { mergeEnv } from '../api/index.js';
 export function applyChanges(config: ImageRuntimeConfig, changes: readonly string[]): ImageRuntimeConfig {
   const out: ImageRuntimeConfig = { ...config };
   for (const change of changes) {
-    const match = /^\s*(\w+)\s+([\s\S]*)$/.exec(change);
+    const match = /^\s*(\w+)(?:\s+([\s\S]*))?$/.exec(change);
     const keyword = match?.[1]?.toUpperCase();
     const rest = match?.[2]?.trim() ?? '';
+    if (keyword !== undefined && rest === '' && known.has(keyword)) {
+      throw errors.invalidArgument('INVALID_CHANGE', `Invalid --change "${change}": ${keyword} requires at least one argument`);
+    }
     switch (keyword) {
       case 'CMD':
         out.Cmd = commandForm(rest);
@@ -66,6 +71,8 @@ function pairs(text: string, change: string): string[] {
   if (!/^[^\s=]+=/.test(text)) {
     const [key, ...value] = text.split(/\s+/);
     if (!key) throw errors.invalidArgument('INVALID_CHANGE', `Invalid --change "${change}": missing name`);
+    // Docker: the legacy `ENV NAME VALUE` form needs both.
+    if (value.length === 0) throw errors.invalidArgument('INVALID_CHANGE', `Invalid --change "${change}": "${key}" needs a value (NAME=VALUE or NAME VALUE)`);
     return [`${key}=${value.join(' ')}`];
   }
   const out: string[] = [];

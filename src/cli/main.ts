@@ -29,6 +29,7 @@ const globalFlags = {
 /** Runs one berth command line and returns the process exit code. */
 export async function runCli(argv: readonly string[], options: CliOptions): Promise<number> {
   const { stdout, stderr } = options;
+  for (const stream of [stdout, stderr]) stream.on('error', exitOnClosedPipe);
   let command: Command | undefined;
   let engine: Engine | undefined;
   const operations: Operation[] = [];
@@ -84,6 +85,16 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     operations.forEach((op) => op.end());
     engine?.close();
   }
+}
+
+/**
+ * A reader that went away (`berth images | head -1`) ends berth quietly, for every command, as
+ * SIGPIPE ends Docker's CLI and other Unix tools: exit status 141 (128 + SIGPIPE), no message.
+ * Node ignores SIGPIPE and reports EPIPE as an 'error' event on the stream instead.
+ */
+function exitOnClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
 }
 
 /**

@@ -18,7 +18,7 @@ test('registry with port and nested path keep their tag', () => {
 });
 
 test('invalid references are refused with a stable code', () => {
-  for (const bad of ['Upper:case', 'busybox/UPPER', 'a:b:c', 'app:', '', 'app@sha256:1234']) {
+  for (const bad of ['Upper:case', 'UPPER:Case', 'busybox/UPPER', 'a:b:c', 'a:1:2', 'app:', '', 'app@sha256:1234', 'a@sha256:bad', 'reg_x.io/app', '-reg.io/app', 'reg.io:port/app', 'reg.io:5000/', 'app//x']) {
     assert.throws(() => parseReference(bad), { code: 'BERTH_E_INVALID_REFERENCE' }, bad);
   }
 });
@@ -27,4 +27,10 @@ test('an uppercase first component is a registry host, as in Docker', () => {
   const ref = parseReference('LOCALREG/app');
   assert.equal(ref.domain, 'LOCALREG');
   assert.equal(ref.familiar, 'LOCALREG/app:latest');
+});
+
+test('registry hosts follow the distribution grammar: names, IPv4 and [IPv6], optional port', () => {
+  for (const good of ['reg.example.com/app', 'localhost:5000/app', '127.0.0.1:5000/a/b', '[::1]:5000/app', 'my-reg.io/app:1']) {
+    assert.equal(parseReference(good).path.endsWith(good.split('/').slice(1).join('/').replace(/:1$/, '')), true, good);
+  }
 });

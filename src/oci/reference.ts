@@ -18,9 +18,11 @@ export interface ImageReference {
 const defaultDomain = 'docker.io';
 const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const tagPattern = /^[\w][\w.-]{0,127}$/;
+/** distribution/reference's domain: host name labels (or a bracketed IPv6 address), optional port. */
+const domainPattern = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
 
 export function parseReference(input: string): ImageReference {
-  const invalid = (why: string) => errors.invalidArgument('INVALID_REFERENCE', `Invalid image reference "${input}": ${why}`);
+  const invalid = (why: string) => errors.invalidArgument('INVALID_REFERENCE', `Invalid reference format "${input}": ${why}`);
   if (input === '' || input.length > 255) throw invalid('must be 1 to 255 characters');
   let rest = input;
   let digest: string | undefined;
@@ -43,6 +45,7 @@ export function parseReference(input: string): ImageReference {
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
     domain = first;
     parts.shift();
+    if (!domainPattern.test(domain)) throw invalid(`registry host "${domain}" is not a host name or address with an optional port`);
   }
   if (domain === defaultDomain && parts.length === 1) parts.unshift('library');
   for (const part of parts) {

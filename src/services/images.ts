@@ -15,6 +15,7 @@ import type { ImageEngine, ImageSummary, ImportOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { loadDiff } from './lazy.js';
 import { commitOrDiscard } from './unpack.js';
+import { validateImageConfig } from './validate-image-config.js';
 
 /**
  * The image service: the Engine's ImageEngine without the builder's part (build, bootstrap:
@@ -30,11 +31,14 @@ export function createImageService(ctx: EngineContext): ImageService {
     const bareId = ref.replace(/^sha256:/, '');
     let record: ImageRecord | undefined;
     if (/^[a-f0-9]{64}$/.test(bareId) || !/^[a-f0-9]{4,63}$/.test(bareId)) {
+      // A bad reference is an error (Docker: "invalid reference format"), unless it may be an id.
+      let parsed: ReturnType<typeof parseReference> | undefined;
       try {
-        record = ctx.metadata.getImage(parseReference(ref).full);
-      } catch {
-        record = undefined;
+        parsed = parseReference(ref);
+      } catch (err) {
+        if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(ref)) throw err;
       }
+      record = parsed === undefined ? undefined : ctx.metadata.getImage(parsed.full);
     }
     if (!record && /^[a-f0-9]{4,64}$/.test(bareId)) {
       const matches = ctx.metadata.listImages().filter((r) => r.id.startsWith(`sha256:${bareId}`));
@@ -157,6 +161,7 @@ export function createImageService(ctx: EngineContext): ImageService {
     },
     async import(tar, name, options = {}, op) {
       const ref = parseReference(name);
+      if (options.config) validateImageConfig(options.config);
       // The layer is stored and unpacked before the image names it: hold off garbage collection.
       return withOperation(op, (own) => withLease(ctx.leases, () => importTar(tar, ref.full, options, own), own.signal ? { signal: own.signal } : {}));
     },

@@ -33,6 +33,9 @@ export function crunBlocker(): string | undefined {
   return controllers === '' ? undefined : `this host's hybrid cgroup layout keeps "${controllers}" on cgroup v2, which crun refuses`;
 }
 
+/** The runtimes berth knows how to drive, by name (looked up in PATH and the usual directories). */
+export const configuredRuntimes: readonly string[] = ['crun', 'runc'];
+
 export interface RuntimeChoice {
   binary: string;
   warning?: string;
@@ -43,6 +46,10 @@ export interface RuntimeChoice {
  * cannot run here, falls back to runc and says why in `warning`.
  */
 export function selectRuntime(requested: string | undefined): RuntimeChoice {
+  // Only configured runtimes, by name: `--runtime /bin/sh` must not make berth run /bin/sh as root.
+  if (requested !== undefined && !configuredRuntimes.includes(requested)) {
+    throw errors.invalidArgument('UNKNOWN_RUNTIME', `Unknown or invalid runtime name "${requested}": use one of ${configuredRuntimes.join(', ')}`);
+  }
   if (requested !== undefined && requested !== 'crun') {
     const binary = findBinary(requested);
     if (!binary) throw errors.notFound('RUNTIME_NOT_FOUND', `OCI runtime "${requested}" not found in PATH`, { hint: 'Install it with ./scripts/setup.sh' });
