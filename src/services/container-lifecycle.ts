@@ -5,7 +5,7 @@
  * one of them on its own. The container service (containers.ts) strings them together.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { hostname as hostHostname } from 'node:os';
+import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 
 import type { ProcessRef } from '../base/index.js';
@@ -13,6 +13,7 @@ import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, pro
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, defaultPath, initialState, mergeEnv, processArgs, validateContainerName } from '../core/containers/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
+import { parseSecurityOptions } from '../core/spec/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { NetworkMode } from '../core/network/index.js';
 import { sharesHostNetwork } from '../core/network/index.js';
@@ -20,6 +21,7 @@ import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
+import { validateHostConfig } from './validate-host-config.js';
 
 /** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
 export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id);
@@ -52,6 +54,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     securityOpt: [], ulimits: [], runtime: '', ...options.host,
   };
   for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
+  validateHostConfig(ctx, host);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
     snapshotKey: `container-${id}`, state: initialState(),
@@ -97,6 +100,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
   mountAll(record.hostConfig.autoRemove ? volatileMounts(mounts) : mounts, rootfs);
   trace('start: mounted');
   const host = record.hostConfig;
+  const security = parseSecurityOptions(host.securityOpt);
   writeProcessBundle(ctx, {
     id: record.id,
     bundle,
@@ -118,9 +122,10 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     capAdd: host.capAdd,
     capDrop: host.capDrop,
     privileged: host.privileged,
-    noNewPrivileges: host.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+    noNewPrivileges: security.noNewPrivileges,
     ulimits: host.ulimits,
-    seccomp: host.securityOpt.includes('seccomp=unconfined') || host.securityOpt.includes('seccomp:unconfined') ? 'unconfined' : 'default',
+    seccomp: security.seccomp.kind === 'profile' ? { dockerProfile: security.seccomp.profile } : security.seccomp.kind,
+    kernel: release(),
   });
   return bundle;
 }

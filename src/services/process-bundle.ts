@@ -15,6 +15,7 @@ import type { SpecInput } from '../core/spec/index.js';
 import { buildSpec, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount, Spec } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
+import { hostCapabilities } from './host-capabilities.js';
 import { readUserDatabase, writeHostFiles } from './process-files.js';
 
 export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' | 'mounts' | 'cgroupsPath' | 'env'> {
@@ -44,6 +45,7 @@ export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput
     mounts: [...files, ...mounts],
     network: { mode: network },
     cgroupsPath: ctx.cgroups.containerPath(input.id),
+    hostCapabilities: hostCapabilities(),
   });
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
   trace('bundle written');

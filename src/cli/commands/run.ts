@@ -36,7 +36,7 @@ export const runCommand: Command = {
     'cap-add': { kind: 'list', description: 'Add Linux capabilities', value: 'list' },
     'cap-drop': { kind: 'list', description: 'Drop Linux capabilities', value: 'list' },
     privileged: { kind: 'bool', description: 'Give extended privileges to this container' },
-    'security-opt': { kind: 'list', description: 'Security options (no-new-privileges, seccomp=unconfined)', value: 'list' },
+    'security-opt': { kind: 'list', description: 'Security options: seccomp=PROFILE.json|unconfined, no-new-privileges[=true|false], apparmor=unconfined, label=disable', value: 'list' },
     ulimit: { kind: 'list', description: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
     runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
     interactive: { kind: 'bool', short: 'i', description: 'Keep STDIN open and pass it to the container' },
@@ -124,7 +124,7 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     privileged: flagBool(args, 'privileged'),
     capAdd: flagList(args, 'cap-add'),
     capDrop: flagList(args, 'cap-drop'),
-    securityOpt: flagList(args, 'security-opt'),
+    securityOpt: flagList(args, 'security-opt').map(inlineSeccompProfile),
     ulimits: flagList(args, 'ulimit').map(parseUlimit),
     binds: flagList(args, 'volume').map(parseVolume),
     runtime: flagString(args, 'runtime') ?? '',
@@ -170,3 +170,24 @@ function readEnvFiles(files: string[]): string[] {
 }
 
 const lookupEnv = (name: string): string | undefined => process.env[name];
+
+/**
+ * `seccomp=FILE` becomes `seccomp=<the file's JSON>`, as docker's CLI sends it: the container
+ * record keeps the profile it was created with, and a missing or broken file fails here.
+ */
+function inlineSeccompProfile(opt: string): string {
+  const m = /^seccomp[=:]([\s\S]*)$/.exec(opt);
+  const file = m?.[1];
+  if (file === undefined || ['unconfined', 'builtin', 'default'].includes(file)) return opt;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw errors.notFound('SECCOMP_PROFILE_NOT_FOUND', `Cannot read seccomp profile "${file}": ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (err) {
+    throw errors.invalidArgument('INVALID_SECCOMP_PROFILE', `Invalid seccomp profile "${file}": ${(err as Error).message}`, { cause: err });
+  }
+}

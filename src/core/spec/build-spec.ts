@@ -19,6 +19,7 @@ import {
   defaultReadonlyPaths,
 } from './defaults.js';
 import { ulimitTypes, type Ulimit } from './parse-ulimit.js';
+import { seccompFromDockerProfile, seccompHost } from './docker-seccomp.js';
 import { defaultSeccompProfile, type SeccompArchName } from './seccomp-profile.js';
 
 /** The network namespace a process gets: a new one (only loopback), the host's, or an existing one by path. */
@@ -62,7 +63,10 @@ export interface SpecInput {
   ulimits?: Ulimit[];
   /** e.g. "/berth/<id>"; cgroupfs-driver paths work with cgroup v1 and v2. */
   cgroupsPath: string;
-  seccomp?: 'default' | 'unconfined' | LinuxSeccomp;
+  /** The default profile, none, an OCI section as is, or a Docker-format profile (JSON parsed) to translate. */
+  seccomp?: 'default' | 'unconfined' | LinuxSeccomp | { dockerProfile: unknown };
+  /** `uname -r`, for Docker profiles' `minKernel`; without it those rules apply. */
+  kernel?: string;
   sysctls?: Record<string, string>;
   /** Bytes of /dev/shm; 64 MiB by default. */
   shmSize?: number;
@@ -154,6 +158,10 @@ function resources(input: SpecInput): LinuxResources {
 function seccomp(input: SpecInput, caps: string[]): LinuxSeccomp | undefined {
   if (input.privileged || input.seccomp === 'unconfined') return undefined;
   if (input.seccomp === undefined || input.seccomp === 'default') return defaultSeccompProfile(caps, { arch: input.arch });
+  if ('dockerProfile' in input.seccomp) {
+    const arch = input.arch ?? (process.arch === 'arm64' ? 'arm64' : 'x64');
+    return seccompFromDockerProfile(input.seccomp.dockerProfile, seccompHost(arch, caps, input.kernel));
+  }
   return input.seccomp;
 }
 

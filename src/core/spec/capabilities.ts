@@ -89,12 +89,21 @@ export interface CapabilityOptions {
  * The container's capability set with Docker's `--cap-add`/`--cap-drop` rules: start from the
  * default 14 (or all, when privileged), drop `ALL` clears first, then adds apply, then the
  * remaining drops. Names are accepted with or without `CAP_`, in any case.
- * Throws invalidArgument `BERTH_E_UNKNOWN_CAPABILITY` for a name Linux does not know.
+ * Privileged and `--cap-add ALL` get what the host's bounding set (`available`) holds, as Docker does.
+ * Throws invalidArgument `BERTH_E_UNKNOWN_CAPABILITY` for a name Linux does not know and
+ * `BERTH_E_CAPABILITY_UNAVAILABLE` for an add the bounding set lacks.
  */
 export function resolveCapabilities(opts: CapabilityOptions): string[] {
   const available = opts.available ? opts.available.map(normalize).filter((c) => c !== 'ALL') : allCapabilities;
   const add = (opts.add ?? []).map(normalize);
   const drop = (opts.drop ?? []).map(normalize);
+  // Docker refuses a capability the host cannot grant (runtimes fail with "capset: Operation not
+  // permitted" otherwise). A drop of one is harmless and accepted, where Docker refuses it too.
+  for (const cap of add) {
+    if (cap !== 'ALL' && !available.includes(cap)) {
+      throw errors.invalidArgument('CAPABILITY_UNAVAILABLE', `Cannot add capability "${cap}": this host's capability bounding set lacks it`);
+    }
+  }
   if (opts.privileged) return [...available];
   const set = new Set<string>(drop.includes('ALL') ? [] : defaultCapabilities);
   for (const cap of add) {
@@ -106,4 +115,13 @@ export function resolveCapabilities(opts: CapabilityOptions): string[] {
   // Docker's order: the defaults first, then the rest by capability number.
   const order = [...defaultCapabilities, ...allCapabilities.filter((c) => !defaultCapabilities.includes(c))];
   return order.filter((c) => set.has(c) && available.includes(c));
+}
+
+/**
+ * The capability names in a `CapBnd:` mask of /proc/PID/status (hex, bit N = capability N).
+ * Bits beyond the capabilities berth knows are ignored.
+ */
+export function capabilitiesFromMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex.trim() || '0'}`);
+  return allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
 }
