@@ -139,9 +139,11 @@ describe('build input', { concurrency: false }, () => {
     assert.deepEqual(tree.files.map((f) => [f.path, f.type, f.linkTarget]), [['/tree', 'dir', undefined], ['/tree/a', 'file', undefined], ['/tree/b', 'hardlink', '/tree/a']]);
   });
 
-  test('a Dockerfile on stdin builds with an empty context', () => {
+  test('a Dockerfile on stdin builds with an empty context', async () => {
     const r = store.berth(['build', '--network', 'none', '-t', 'stdin-test', '-'], { input: 'FROM berth-test/busybox:1\nRUN echo hi > /hi\n' });
     assert.equal(r.code, 0, r.stderr);
+    const tree = await imageTree(store, 'stdin-test', 'berth-test/busybox:1');
+    assert.equal(tree.files.find((f) => f.path === '/hi')?.text, 'hi\n');
   });
 
   test('only the stages the target needs run', () => {

@@ -18,6 +18,19 @@ describe('--rm leaves nothing behind', () => {
     snapshots: readdirSync(join(store.root, 'snapshots', 'overlay')).filter((n) => /^[0-9a-f]+$/.test(n)).length,
   });
 
+  test('the cgroup check sees a running container\'s scope (so its empty answer below means something)', async () => {
+    const child = store.spawnBerth(['run', '--rm', busyboxImage, 'sh', '-c', 'hostname; exec sleep 30']);
+    const id = await new Promise<string>((resolve) => child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    try {
+      assert.match(id, /^[a-f0-9]{12}$/);
+      assert.ok(cgroupScopes().some((scope) => scope.split('/')[1]?.startsWith(id)), `scope of ${id} found in ${cgroupScopes().join(' ')}`);
+    } finally {
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+    }
+  });
+
   test('no mount, cgroup, bundle directory or store record remains', () => {
     store.berth(['run', '--rm', busyboxImage, 'true']); // unpack once so counts are stable
     const before = count();

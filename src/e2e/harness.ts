@@ -4,7 +4,7 @@
  * These tests need root, crun/runc and overlayfs; they never skip.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -77,15 +77,31 @@ export function mountsUnder(dir: string): string[] {
   return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
 }
 
-/** berth's per-container cgroup scopes that exist on the host, for any of the given ids. */
-export function cgroupScopes(): string[] {
+/**
+ * berth's per-container cgroup scopes that exist on the host, as `<hierarchy>/<id>` (`unified/<id>`
+ * on a cgroup v2 host). On v2 the scopes sit in one tree (/sys/fs/cgroup/berth/<id>); on v1 and
+ * hybrid hosts in each controller's hierarchy (/sys/fs/cgroup/<controller>/berth/<id>). Throws when
+ * it finds no berth parent at all while containers have run, so a layout it does not know makes
+ * tests fail instead of passing without looking.
+ */
+export function cgroupScopes(cgroupRoot = '/sys/fs/cgroup'): string[] {
   const out: string[] = [];
-  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+  const list = (dir: string) => {
     try {
-      for (const name of readdirSync(join('/sys/fs/cgroup', hierarchy, 'berth'))) out.push(`${hierarchy}/${name}`);
+      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
     } catch {
-      continue;
+      return undefined;
     }
+  };
+  const pureV2 = existsSync(join(cgroupRoot, 'cgroup.controllers'));
+  const parents = pureV2 ? [['unified', join(cgroupRoot, 'berth')]] : (list(cgroupRoot) ?? []).map((h) => [h, join(cgroupRoot, h, 'berth')]);
+  let found = false;
+  for (const [hierarchy, parent] of parents) {
+    const names = list(parent as string);
+    if (names === undefined) continue;
+    found = true;
+    for (const name of names) out.push(`${hierarchy}/${name}`);
   }
+  if (!found) throw new Error(`cgroupScopes: no berth cgroup parent under ${cgroupRoot}: unknown cgroup layout, or no container ever ran`);
   return out;
 }

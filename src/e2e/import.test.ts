@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import tar from 'tar-stream';
@@ -42,9 +43,13 @@ describe('berth import', () => {
   });
 
   test('importing the same tarball twice shares the unpacked layer', () => {
-    store.berth(['import', '-', 'copy:1'], { input: busyboxRootfsTar() });
-    const images = store.berth(['images', '-q']).stdout.split('\n').filter(Boolean);
-    assert.ok(images.length >= 2);
+    const snapshotDirs = () => readdirSync(join(store.root, 'snapshots', 'overlay')).filter((d) => /^[0-9a-f]{8}$/.test(d)).sort();
+    const layers = (ref: string) => (JSON.parse(store.berth(['inspect', ref]).stdout) as { RootFS: { Layers: string[] } }[])[0]?.RootFS.Layers;
+    const before = snapshotDirs();
+    const r = store.berth(['import', '-', 'copy:1'], { input: busyboxRootfsTar() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(layers('copy:1'), layers(busyboxImage), 'one layer, the same digest');
+    assert.deepEqual(snapshotDirs(), before, 'no second unpacked copy of the layer');
     assert.match(store.berth(['system', 'check']).stdout, /is consistent/);
   });
 
@@ -114,6 +119,12 @@ describe('berth import', () => {
     const r = store.berth(['import', '-', 'evil:device'], { input });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /dev\/evil-mem/, 'a warning names the skipped device');
+    // The unpacked layer holds the regular file but no device node.
+    const overlay = join(store.root, 'snapshots', 'overlay');
+    const unpacked = readdirSync(overlay).filter((d) => /^[0-9a-f]{8}$/.test(d) && existsSync(join(overlay, d, 'fs', 'etc', 'ok')));
+    assert.equal(unpacked.length, 1, 'the imported layer was unpacked once');
+    assert.equal(readFileSync(join(overlay, unpacked[0] as string, 'fs', 'etc', 'ok'), 'utf8'), 'ok');
+    assert.equal(existsSync(join(overlay, unpacked[0] as string, 'fs', 'dev', 'evil-mem')), false, 'no device node was made');
     const upper = store.berth(['run', '--rm', '--entrypoint', '', 'evil:device', '/bin/true']);
     assert.equal(upper.code, 127, 'the image holds no busybox; the run fails cleanly');
   });

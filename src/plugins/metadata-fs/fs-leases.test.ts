@@ -19,6 +19,19 @@ function lockFreeForOthers(root: string): boolean {
   return spawnSync('flock', ['--exclusive', '--nonblock', join(root, 'metadata', 'gc.lock'), 'true']).status === 0;
 }
 
+/**
+ * `flock MODE lockPath` held by another process until it is killed; resolves once the lock is held
+ * (the child says so), so no test depends on how fast a process starts.
+ */
+async function holdLockElsewhere(lockPath: string, mode: '--shared' | '--exclusive') {
+  const child = spawn('flock', [mode, '--close', lockPath, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`flock exited (${code ?? 'signal'}) before holding ${lockPath}`)));
+  });
+  return child;
+}
+
 /** Whether `promise` has settled after the event loop has had `ms` to run. */
 async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let settled = false;
@@ -43,8 +56,7 @@ test('collection waits for no lease: it is refused while one is held, anywhere',
 
   // Another process's lease counts too, and dies with it.
   const lockPath = join(root, 'metadata', 'gc.lock');
-  const child = spawn('flock', ['--shared', '--close', lockPath, 'sleep', '30'], { stdio: 'ignore' });
-  await sleep(300);
+  const child = await holdLockElsewhere(lockPath, '--shared');
   assert.equal(leases.tryCollect(), undefined, 'a lease held by another process blocks collection');
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
@@ -91,9 +103,8 @@ test('a lease waits for another process\'s collection, and an abort ends the wai
   const leases = createFsLeases(root);
   leases.tryCollect()?.release(); // creates metadata/gc.lock
   const lockPath = join(root, 'metadata', 'gc.lock');
-  const child = spawn('flock', ['--exclusive', '--close', lockPath, 'sleep', '30'], { stdio: 'ignore' });
+  const child = await holdLockElsewhere(lockPath, '--exclusive');
   t.after(() => child.kill('SIGKILL'));
-  await sleep(300);
   const controller = new AbortController();
   const aborted = leases.acquire({ signal: controller.signal });
   const waiting = leases.acquire();

@@ -23,10 +23,10 @@ export function findBinary(name: string): string | undefined {
  * where a controller sits on the v2 hierarchy while the others are on v1 ("cgroups in hybrid
  * mode not supported, drop all controllers from cgroupv2"); mounting that controller on v1 fixes it.
  */
-export function crunBlocker(): string | undefined {
+export function crunBlocker(unifiedControllers = '/sys/fs/cgroup/unified/cgroup.controllers'): string | undefined {
   let controllers: string;
   try {
-    controllers = readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim();
+    controllers = readFileSync(unifiedControllers, 'utf8').trim();
   } catch {
     return undefined;
   }
@@ -41,11 +41,21 @@ export interface RuntimeChoice {
   warning?: string;
 }
 
+/** What selectRuntime asks of the host (tests give their own). */
+export interface RuntimeHost {
+  findBinary(name: string): string | undefined;
+  crunBlocker(): string | undefined;
+}
+
+const realHost: RuntimeHost = { findBinary, crunBlocker: () => crunBlocker() };
+
 /**
- * Picks the OCI runtime: the one asked for, else crun, else runc. When crun was wanted but
- * cannot run here, falls back to runc and says why in `warning`.
+ * Picks the OCI runtime: the one asked for, else crun, else runc. When no runtime was asked for
+ * and crun cannot run here, falls back to runc and says why in `warning`; an explicit
+ * `--runtime crun` that cannot run is an error, never a silent switch.
  */
-export function selectRuntime(requested: string | undefined): RuntimeChoice {
+export function selectRuntime(requested: string | undefined, host: RuntimeHost = realHost): RuntimeChoice {
+  const { findBinary } = host;
   // Only configured runtimes, by name: `--runtime /bin/sh` must not make berth run /bin/sh as root.
   if (requested !== undefined && !configuredRuntimes.includes(requested)) {
     throw errors.invalidArgument('UNKNOWN_RUNTIME', `Unknown or invalid runtime name "${requested}": use one of ${configuredRuntimes.join(', ')}`);
@@ -56,8 +66,11 @@ export function selectRuntime(requested: string | undefined): RuntimeChoice {
     return { binary };
   }
   const crun = findBinary('crun');
-  const blocker = crun ? crunBlocker() : 'crun is not installed';
+  const blocker = crun ? host.crunBlocker() : 'crun is not installed';
   if (crun && !blocker) return { binary: crun };
+  if (requested === 'crun') {
+    throw errors.failedPrecondition('RUNTIME_UNUSABLE', `Cannot use runtime "crun": ${blocker ?? 'unusable'}`, { hint: 'Run ./scripts/setup.sh to prepare the host for crun, or use --runtime runc' });
+  }
   const runc = findBinary('runc');
   if (!runc) {
     throw errors.notFound('RUNTIME_NOT_FOUND', `No usable OCI runtime: ${blocker ?? 'crun unusable'} and runc is not installed`, { hint: 'Run ./scripts/setup.sh' });

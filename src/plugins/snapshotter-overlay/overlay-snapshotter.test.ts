@@ -92,14 +92,20 @@ test('processes killed in the middle of changes leave a consistent root that cle
   await snapshots.commit('base', 'extract');
   for (let round = 0; round < 4; round++) {
     const body = `for (let i = 0; ; i++) {
+      if (i === 8) process.stdout.write('working\\n');
       const k = 'r${round}-' + (i % 6);
       if (await snapshots.exists('layer-' + k)) await snapshots.remove('layer-' + k);
       else { await snapshots.prepare(k, 'base'); await snapshots.commit('layer-' + k, k); }
     }`;
     const proc = spawn(process.execPath, ['--input-type=module', '-e', `const { createOverlaySnapshotter } = await import(${JSON.stringify(new URL('./overlay-snapshotter.js', import.meta.url).href)});
-      const snapshots = createOverlaySnapshotter(${JSON.stringify(root)}); ${body}`], { stdio: 'ignore' });
+      const snapshots = createOverlaySnapshotter(${JSON.stringify(root)}); ${body}`], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((resolve) => proc.once('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 150 + round * 30));
+    // Killed once it is in the middle of its work (it says so), at a different point each round.
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout.once('data', () => resolve());
+      proc.once('exit', (code) => reject(new Error(`the snapshotter child exited (${code ?? 'signal'})`)));
+    });
+    await new Promise((resolve) => setTimeout(resolve, round * 7));
     assert.equal(proc.exitCode, null, 'the child was still working when killed');
     proc.kill('SIGKILL');
     await exited;

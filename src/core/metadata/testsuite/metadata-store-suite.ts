@@ -163,7 +163,13 @@ export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOpti
       for (const [round, prefix] of prefixes.entries()) {
         const child = spawnChild(options, [root, '0', 'churn', prefix]);
         const exited = new Promise((resolve) => child.once('exit', resolve));
-        await new Promise((resolve) => setTimeout(resolve, 150 + round * 40));
+        // Killed once it is churning (it says so), then at a different point of its loop each round.
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.once('data', () => resolve());
+          child.once('exit', (code) => reject(new Error(`the churning child exited (${code ?? 'signal'})`)));
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+        for (let spin = Date.now() + round * 7; Date.now() < spin;) { /* vary the kill point */ }
         assert.equal(child.exitCode, null, 'the child was still working when killed');
         child.kill('SIGKILL');
         await exited;

@@ -44,6 +44,8 @@ if (task === 'claim-names') {
       store.deleteContainer(id);
       live.delete(id);
     }
+    // Tells the test it is in the middle of its work (pipes are written synchronously on Linux).
+    if (i === 16) process.stdout.write('churning\n');
   }
 } else {
   throw new Error(`Unknown task "${task}"`);
