@@ -2,9 +2,9 @@ export { parseDockerfile } from './parse-dockerfile.js';
 export type { ParseDockerfileOptions, ParsedDockerfile } from './parse-dockerfile.js';
 export type * from './types.js';
 export {
-  expandWord, expandWords, expandWithMatches, referencedEnvNames, expandsVariables, EXPANSION_INSTRUCTIONS,
+  expandWord, expandWords, referencedEnvNames, expandsVariables, EXPANSION_INSTRUCTIONS,
 } from './expand.js';
-export type { ExpandOptions, ExpansionResult } from './expand.js';
+export type { ExpandOptions } from './expand.js';
 export { ShellLexer } from './shell-lexer.js';
 export type { EnvSource, LexerOptions, ProcessResult } from './shell-lexer.js';
 export { parseRunMount, parseCsvFields } from './run-mount.js';
