@@ -205,7 +205,7 @@ export class StageRunner {
   }
 
   /** Mounts a stage's or image's filesystem read-only, for COPY --from and bind mounts. */
-  async openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }> {
+  async openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }> {
     const index = findStage(this.o.plan.stages, from, this.o.plan.stages.length);
     let layers: StackLayer[];
     if (index !== undefined) {

@@ -36,7 +36,8 @@ describe('berth import', () => {
     assert.equal(store.berth(['run', '--rm', 'greeter:1']).stdout, 'hi\n');
     const images = store.berth(['images']).stdout;
     assert.match(images, /^greeter\s+1\s+[a-f0-9]{12}/m);
-    const inspect = JSON.parse(store.berth(['inspect', 'greeter:1']).stdout)[0];
+    const [inspect] = JSON.parse(store.berth(['inspect', 'greeter:1']).stdout) as { Config: { Cmd: string[] }; RootFS: { Layers: string[] } }[];
+    assert.ok(inspect);
     assert.deepEqual(inspect.Config.Cmd, ['sh', '-c', 'echo $GREETING']);
     assert.equal(inspect.RootFS.Layers.length, 1);
   });

@@ -37,7 +37,7 @@ export interface EngineContext {
   /** The Dockerfile builder, loaded on first use; chosen by the composition root (the builder depends on services, not the reverse). */
   builder?: () => Promise<Builder>;
   /** Warnings that belong to no operation (an unreadable record met while listing). */
-  warn(message: string): void;
+  warn: (message: string) => void;
 }
 
 /** What the builder needs of the engine. */

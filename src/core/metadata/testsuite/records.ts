@@ -22,7 +22,7 @@ export function containerRecord(id: string, name: string, seq = 0): ContainerRec
 }
 
 export function imageRecord(name: string, digit: string): ImageRecord {
-  const digest = `sha256:${digit.repeat(64)}` as Digest;
+  const digest: Digest = `sha256:${digit.repeat(64)}`;
   return { name, target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 100 }, id: digest, createdAt: 1, updatedAt: 2 };
 }
 
