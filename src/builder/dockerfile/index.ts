@@ -13,5 +13,7 @@ export { heredocText, chompHeredoc, parseHeredocWord } from './heredoc.js';
 export { parseGoDuration, parseRamInBytes } from './units.js';
 export { parseExposePort } from './expose-port.js';
 export type { ExposePort } from './expose-port.js';
-export { INSTRUCTION_KEYWORDS } from './instructions.js';
+export { INSTRUCTION_KEYWORDS, parseInstruction } from './instructions.js';
+export { scanLines } from './scan-lines.js';
+export type { RawInstruction, ScanResult } from './scan-lines.js';
 export { DockerfileErrorCode } from './parse-error.js';
