@@ -11,7 +11,6 @@ import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { Stdio } from '../core/runtime/index.js';
-import type { ImageRuntimeConfig } from '../oci/index.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -74,8 +73,8 @@ export interface ImageSummary {
 }
 
 export interface ImportOptions {
-  /** Config set by `--change` instructions. */
-  config?: ImageRuntimeConfig;
+  /** Dockerfile instructions for the image's config (`--change`), as Docker's API takes them. */
+  changes?: readonly string[];
   message?: string;
   /** Where the tarball came from, for the history entry (`-` for stdin). */
   source?: string;

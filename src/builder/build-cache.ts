@@ -1,8 +1,8 @@
 /**
  * The layer cache index: one small JSON file per step key under `<root>/build-cache/index/`,
  * mapping the key to the layer the step produced (or to "no change"). Keys are digests of the
- * step's inputs (see cache-key.ts), never of mtimes. A hit is used only while its blob is still
- * in the content store.
+ * step's inputs (chainKey in stage-state.ts, over the parent key and what the step reads),
+ * never of mtimes. A hit is used only while its blob is still in the content store.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -11,14 +11,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Operation } from '../base/index.js';
-import { BerthError, errors, isBerthError, sha256 } from '../base/index.js';
+import { BerthError, isBerthError, sha256 } from '../base/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
 import type { EngineContext, ImageService } from '../services/index.js';
 import { BuildCache } from './build-cache.js';
 import type { StepInputs } from './build-cache.js';
 import { parseDockerfile } from './dockerfile/index.js';
-import type { Stage } from './dockerfile/index.js';
 import type { StepEnv } from './layer-step.js';
 import { StageRunner } from './stage-runner.js';
 import type { StageResult } from './stage-runner.js';
@@ -142,13 +141,4 @@ export function explainMiss(label: string, inputs: Record<string, string>, befor
   const changed = Object.keys({ ...inputs, ...before.inputs }).filter((k) => inputs[k] !== before.inputs[k]);
   if (changed.length === 0) return `cache: ${label}: not cached (an earlier step or the base changed)`;
   return `cache: ${label}: not cached, changed: ${changed.join(', ')}`;
-}
-
-export function stageLabel(stage: Stage, stageCount: number): string {
-  if (stageCount === 1) return '';
-  return stage.name ?? `stage-${stage.index}`;
-}
-
-export function assertNever(x: never): never {
-  throw errors.unknown('BUILD_INTERNAL', `Unexpected instruction ${JSON.stringify(x)}`);
 }

@@ -1,7 +1,7 @@
 /**
  * The builder as the engine sees it (services' `Builder`): a build request from any client —
  * a context directory, a tarball or stdin — turned into a loaded context and run; the Debian
- * bootstrap; the build cache's roots for garbage collection. The composition root (src/cmd)
+ * bootstrap; the build cache's roots for garbage collection; `--change` instructions. The composition root (src/cmd)
  * hands it to the engine, loaded lazily, so commands that never build never load the builder.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import type { Builder, BuilderDeps } from '../services/index.js';
 import { bootstrapDebian } from './bootstrap-debian.js';
 import { buildImage } from './build-image.js';
 import { buildCacheRoots } from './cache-roots.js';
+import { applyConfigChanges } from './config-changes.js';
 import { loadBuildContext } from './load-context.js';
 
 /** Temporary files live under the store's build-tmp/<owner>-…, which the next build cleans up if this one dies. */
@@ -70,4 +71,5 @@ export const builder: Builder = {
     return { id };
   },
   cacheRoots: (root) => buildCacheRoots(root),
+  applyChanges: (config, changes) => applyConfigChanges(config, changes),
 };

@@ -33,7 +33,7 @@ export async function mkdirInImage(rootfs: string, path: string, uid: number, gi
   let current = '/';
   for (const part of parts) {
     current = posix.join(current, part);
-    const host = await secureJoin(rootfs, current);
+    const host = secureJoin(rootfs, current);
     const st = await lstatOrUndefined(host);
     if (st?.isDirectory()) continue;
     if (st) throw errors.failedPrecondition('COPY_NOT_A_DIRECTORY', `Cannot create directory "${current}": a file is in the way`);
@@ -101,16 +101,16 @@ export async function copyEntry(root: SourceRoot, entry: SourceEntry, target: Co
   }
   const file = target.destIsDir ? posix.join(target.dest, basename(entry.rel)) : target.dest;
   await mkdirInImage(target.rootfs, posix.dirname(file), target.uid, target.gid);
-  const existing = await lstatOrUndefined(await secureJoin(target.rootfs, file));
+  const existing = await lstatOrUndefined(secureJoin(target.rootfs, file));
   const finalPath = existing?.isDirectory() ? posix.join(file, basename(entry.rel)) : file;
-  await copyNode(entry.abs, st, await secureJoin(target.rootfs, finalPath), target);
+  await copyNode(entry.abs, st, secureJoin(target.rootfs, finalPath), target);
 }
 
 /** Writes an inline file (COPY <<EOF dest) as 0644 (or --chmod), owned by the target user. */
 export async function writeInlineFile(name: string, content: string, target: CopyTarget): Promise<void> {
   const file = target.destIsDir ? posix.join(target.dest, name) : target.dest;
   await mkdirInImage(target.rootfs, posix.dirname(file), target.uid, target.gid);
-  const host = await secureJoin(target.rootfs, file);
+  const host = secureJoin(target.rootfs, file);
   await clear(host, false);
   await writeFile(host, content);
   await chmod(host, target.chmod ?? 0o644);

@@ -29,7 +29,7 @@ import { chainKey, createdBy, expansionEnv } from './stage-state.js';
 export interface CopyStepEnv extends StepEnv {
   context: SourceRoot;
   tmpDir: string;
-  openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }>;
+  openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }>;
   rootKey(from: string): Promise<string>;
   recordInputs(inputs: Record<string, string>): void;
 }

@@ -22,7 +22,7 @@ export interface PreparedMounts {
   mounts: OciMount[];
   /** Secret values to add to the environment (`env=`), never part of the cache key. */
   env: string[];
-  release(): Promise<void>;
+  release: () => Promise<void>;
 }
 
 export interface MountSources {
@@ -31,7 +31,7 @@ export interface MountSources {
   secrets: Record<string, string>;
   context: SourceRoot;
   /** A mounted root of a stage or image for `from=`. */
-  openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }>;
+  openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }>;
 }
 
 /** Takes an exclusive lock file (its pid inside; a dead owner's lock is broken). `wait: false` returns undefined when taken. */

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 
 import { BerthError, errors, isBerthError } from '../base/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
@@ -16,7 +16,7 @@ import type { SourceRoot } from './context-sources.js';
 import { copyStep } from './copy-step.js';
 import { mkdirInImage } from './copy-files.js';
 import type { Instruction, SourceLocation, Stage } from './dockerfile/index.js';
-import { expandWord, parseDockerfile } from './dockerfile/index.js';
+import { parseDockerfile } from './dockerfile/index.js';
 import type { StepEnv } from './layer-step.js';
 import { layerStep, unpackLayers } from './layer-step.js';
 import { runStep } from './run-step.js';
@@ -24,7 +24,7 @@ import type { MountSources } from './run-mounts.js';
 import type { StagePlan } from './stage-plan.js';
 import { findStage } from './stage-plan.js';
 import type { ArgScope, StageState } from './stage-state.js';
-import { DEFAULT_PATH, applyConfigInstruction, chainKey, createdBy, expansionEnv } from './stage-state.js';
+import { DEFAULT_PATH, applyConfigInstruction, chainKey, createdBy, resolveWorkdir } from './stage-state.js';
 import type { BuildOptions, BuildProgress } from './types.js';
 
 export interface StageResult {
@@ -181,8 +181,7 @@ export class StageRunner {
   }
 
   private async workdir(state: StageState, written: string, ins: Instruction, recordInputs: (i: Record<string, string>) => void): Promise<boolean> {
-    const path = expandWord(written, expansionEnv(state), { escape: state.escape });
-    const dir = posix.isAbsolute(path) ? posix.normalize(path) : posix.join(state.config.WorkingDir || '/', path);
+    const dir = resolveWorkdir(state, written);
     state.config.WorkingDir = dir;
     const user = state.config.User ?? '';
     recordInputs({ workdir: dir, user });
@@ -205,7 +204,7 @@ export class StageRunner {
   }
 
   /** Mounts a stage's or image's filesystem read-only, for COPY --from and bind mounts. */
-  async openRoot(from: string): Promise<{ root: SourceRoot; release(): Promise<void> }> {
+  async openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }> {
     const index = findStage(this.o.plan.stages, from, this.o.plan.stages.length);
     let layers: StackLayer[];
     if (index !== undefined) {

@@ -2,6 +2,8 @@
  * The state of a build stage while its instructions run: the image config so far, its layers,
  * the ARGs in scope and the running cache key. Config-only instructions are applied here.
  */
+import { posix } from 'node:path';
+
 import type { Digest } from '../base/index.js';
 import { errors, sha256 } from '../base/index.js';
 import type { Descriptor, HistoryEntry, ImageRuntimeConfig } from '../oci/index.js';
@@ -85,6 +87,12 @@ export function setEnv(config: ImageRuntimeConfig, key: string, value: string): 
   if (i >= 0) env[i] = `${key}=${value}`;
   else env.push(`${key}=${value}`);
   config.Env = env;
+}
+
+/** The directory a WORKDIR instruction sets: expanded, and relative paths taken from the current one. */
+export function resolveWorkdir(state: StageState, written: string): string {
+  const path = expandWord(written, expansionEnv(state), { escape: state.escape });
+  return posix.isAbsolute(path) ? posix.normalize(path) : posix.join(state.config.WorkingDir || '/', path);
 }
 
 /** A command line as the image config stores it: exec form as is, shell form wrapped in SHELL. */

@@ -37,9 +37,23 @@ describe('berth import', () => {
     assert.equal(store.berth(['run', '--rm', 'greeter:1']).stdout, 'hi\n');
     const images = store.berth(['images']).stdout;
     assert.match(images, /^greeter\s+1\s+[a-f0-9]{12}/m);
-    const inspect = JSON.parse(store.berth(['inspect', 'greeter:1']).stdout)[0];
+    const [inspect] = JSON.parse(store.berth(['inspect', 'greeter:1']).stdout) as { Config: { Cmd: string[] }; RootFS: { Layers: string[] } }[];
+    assert.ok(inspect);
     assert.deepEqual(inspect.Config.Cmd, ['sh', '-c', 'echo $GREETING']);
     assert.equal(inspect.RootFS.Layers.length, 1);
+  });
+
+  test('--change goes through the builder: EXPOSE ranges, and instructions --change does not take are refused', () => {
+    const r = store.berth(['import', '--change', 'EXPOSE 8000-8002/tcp', '--change', 'WORKDIR app', '-', 'ranged:1'], { input: busyboxRootfsTar() });
+    assert.equal(r.code, 0, r.stderr);
+    const [inspect] = JSON.parse(store.berth(['inspect', 'ranged:1']).stdout) as { Config: { ExposedPorts: Record<string, unknown>; WorkingDir: string } }[];
+    assert.ok(inspect);
+    assert.deepEqual(Object.keys(inspect.Config.ExposedPorts).sort(), ['8000/tcp', '8001/tcp', '8002/tcp']);
+    assert.equal(inspect.Config.WorkingDir, '/app');
+    const refused = store.berth(['import', '--change', 'RUN true', '-', 'refused:1'], { input: busyboxRootfsTar(), env: { BERTH_DEBUG: '1' } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /BERTH_E_INVALID_CHANGE/);
+    assert.equal(store.berth(['images']).stdout.includes('refused'), false);
   });
 
   test('importing the same tarball twice shares the unpacked layer', () => {

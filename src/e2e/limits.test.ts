@@ -10,10 +10,10 @@ describe('cgroup limits', () => {
   before(() => (store = createStore({ withBusybox: true })));
   after(() => store.dispose());
 
-  const inspect = (name: string) => JSON.parse(store.berth(['inspect', name]).stdout)[0] as {
+  const inspect = (name: string) => (JSON.parse(store.berth(['inspect', name]).stdout) as {
     State: { ExitCode: number; OOMKilled: boolean };
     HostConfig: { Memory: number };
-  };
+  }[])[0]!;
 
   test('--memory 32m: a memory hog is OOM-killed, exit 137, and the record says so', () => {
     const r = store.berth(['run', '--name', 'hog', '--memory', '32m', busyboxImage, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=256M', 'count=1']);

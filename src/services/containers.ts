@@ -66,6 +66,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       try {
         await removeContainer(ctx, record, { announce: false });
         trace('removed');
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run threw
         if (failure !== undefined) throw failure;
         return exitCode;
       } catch (err) {
@@ -76,6 +77,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const problem = failure ?? problems[0] ?? removal;
     // `rm -f` from another process may have removed the container (killing it): its exit is still ours to report.
     recordExit(ctx, record.id, { exitCode, oomKilled, error: problem instanceof Error ? problem.message : '' });
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run or teardown threw
     if (problem !== undefined) throw problem;
     return exitCode;
   }

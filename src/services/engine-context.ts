@@ -4,6 +4,7 @@ import type { ContentStore } from '../core/content/index.js';
 import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
+import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { ImageService } from './images.js';
 
 /** Where a store keeps its parts, all under one root directory (`--root`, `BERTH_ROOT`). */
@@ -37,7 +38,7 @@ export interface EngineContext {
   /** The Dockerfile builder, loaded on first use; chosen by the composition root (the builder depends on services, not the reverse). */
   builder?: () => Promise<Builder>;
   /** Warnings that belong to no operation (an unreadable record met while listing). */
-  warn(message: string): void;
+  warn: (message: string) => void;
 }
 
 /** What the builder needs of the engine. */
@@ -52,4 +53,6 @@ export interface Builder {
   bootstrap(deps: BuilderDeps, name: string, request: BootstrapRequest, op: Operation): Promise<{ id: Digest }>;
   /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
   cacheRoots(root: string): Promise<string[]>;
+  /** `config` with `--change` Dockerfile instructions applied (InvalidArgument BERTH_E_INVALID_CHANGE for a bad one). */
+  applyChanges(config: ImageRuntimeConfig, changes: readonly string[]): ImageRuntimeConfig;
 }

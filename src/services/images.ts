@@ -9,7 +9,7 @@ import { putJson } from '../core/content/index.js';
 import { withLease } from '../core/metadata/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import { resolveImage } from '../core/images/index.js';
-import type { Descriptor, ImageConfig, Manifest } from '../oci/index.js';
+import type { Descriptor, ImageConfig, ImageRuntimeConfig, Manifest } from '../oci/index.js';
 import { hostPlatform, mediaTypes, parseReference } from '../oci/index.js';
 import type { ImageEngine, ImageSummary, ImportOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
@@ -81,7 +81,7 @@ export function createImageService(ctx: EngineContext): ImageService {
     });
   }
 
-  async function importTar(tar: Readable, name: string, options: ImportOptions, op: Operation): Promise<ResolvedImage> {
+  async function importTar(tar: Readable, name: string, runtimeConfig: ImageRuntimeConfig, options: ImportOptions, op: Operation): Promise<ResolvedImage> {
     const key = `import-${randomBytes(8).toString('hex')}`;
     await ctx.snapshots.prepare(key, undefined);
     const writer = await ctx.content.writer();
@@ -113,7 +113,7 @@ export function createImageService(ctx: EngineContext): ImageService {
       architecture: platform.architecture,
       os: platform.os,
       ...(platform.variant ? { variant: platform.variant } : {}),
-      config: options.config ?? {},
+      config: runtimeConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: 'berth import', comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
     };
@@ -161,9 +161,16 @@ export function createImageService(ctx: EngineContext): ImageService {
     },
     async import(tar, name, options = {}, op) {
       const ref = parseReference(name);
-      if (options.config) validateImageConfig(options.config);
+      // Changes are checked before any of the tarball is read; the builder's parser runs them.
+      const changes = options.changes ?? [];
+      let config: ImageRuntimeConfig = {};
+      if (changes.length > 0) {
+        if (!ctx.builder) throw errors.notImplemented('CHANGES_UNSUPPORTED', 'Cannot apply --change: this engine has no Dockerfile builder');
+        config = (await ctx.builder()).applyChanges(config, changes);
+        validateImageConfig(config);
+      }
       // The layer is stored and unpacked before the image names it: hold off garbage collection.
-      return withOperation(op, (own) => withLease(ctx.leases, () => importTar(tar, ref.full, options, own), own.signal ? { signal: own.signal } : {}));
+      return withOperation(op, (own) => withLease(ctx.leases, () => importTar(tar, ref.full, config, options, own), own.signal ? { signal: own.signal } : {}));
     },
     async tag(ref, name) {
       const image = await resolve(ref);

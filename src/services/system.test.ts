@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { sha256 } from '../base/index.js';
+import { errors, sha256 } from '../base/index.js';
+import type { CompressedLayer } from '../core/images/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
 import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
@@ -44,4 +45,35 @@ test('garbage collection and a lease acquisition in one process do not deadlock'
   assert.equal(await ctx.content.has(sha256('being made')), true);
   lease.release();
   assert.deepEqual((await system.gc()).removed, [`blob ${sha256('being made')}`]);
+});
+
+test('garbage collection forgets the compressed forms of the layers it removes, and only those', async (t) => {
+  const notNeeded = errors.unavailable('NOT_NEEDED', 'Not needed by this test');
+  const base = store(t);
+  const kept = await base.content.put(Buffer.from('a layer the build cache keeps'));
+  const dropped = await base.content.put(Buffer.from('a layer nothing refers to'));
+  const ctx: EngineContext = {
+    ...base,
+    // Only the build cache's roots are asked for; the rest of a builder is not this test's.
+    builder: () => Promise.resolve({
+      build: () => Promise.reject(notNeeded),
+      bootstrap: () => Promise.reject(notNeeded),
+      applyChanges: () => { throw notNeeded; },
+      cacheRoots: () => Promise.resolve([kept.digest]),
+    }),
+  };
+  const gzipOf = (diffId: typeof kept.digest, hexDigit: string): CompressedLayer => ({
+    compressed: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${hexDigit.repeat(64)}`, size: 10 },
+    diffId,
+    sources: ['docker.io/library/busybox'],
+  });
+  ctx.metadata.putCompressedLayer(gzipOf(kept.digest, 'a'));
+  ctx.metadata.putCompressedLayer(gzipOf(dropped.digest, 'b'));
+  ctx.metadata.putCompressedLayer(gzipOf(dropped.digest, 'c'));
+
+  const result = await createSystemService(ctx, (d) => verifyBlob(ctx.content, d)).gc();
+  assert.ok(result.removed.includes(`blob ${dropped.digest}`), JSON.stringify(result));
+  assert.deepEqual(ctx.metadata.listCompressedLayers(dropped.digest), []);
+  assert.equal(ctx.metadata.getCompressedLayer(`sha256:${'b'.repeat(64)}`), undefined);
+  assert.deepEqual(ctx.metadata.listCompressedLayers(kept.digest), [gzipOf(kept.digest, 'a')]);
 });

@@ -35,6 +35,8 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
     for await (const info of ctx.content.walk()) {
       if (!blobs.has(info.digest)) {
         await ctx.content.delete(info.digest);
+        // A layer's compressed forms are worth knowing only while the layer is stored.
+        ctx.metadata.deleteCompressedLayers(info.digest);
         removed.push(`blob ${info.digest}`);
       }
     }

@@ -48,7 +48,7 @@ const inFlight = new WeakMap<Snapshotter, Map<string, Promise<void>>>();
 export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackLayer[], options: { signal?: AbortSignal } = {}): Promise<Digest | undefined> {
   const chain = chainIds(layers.map((l) => l.diffId));
   let running = inFlight.get(ctx.snapshots);
-  if (!running) inFlight.set(ctx.snapshots, (running = new Map()));
+  if (!running) inFlight.set(ctx.snapshots, (running = new Map<string, Promise<void>>()));
   for (let i = 0; i < chain.length; i++) {
     const chainId = chain[i] as Digest;
     for (;;) {

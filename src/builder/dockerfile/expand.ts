@@ -20,21 +20,6 @@ export function expandWords(word: string, env: EnvSource, options: ExpandOptions
   return lexer(options).process(word, env).words;
 }
 
-export interface ExpansionResult {
-  result: string;
-  words: string[];
-  /** Variables referenced and set in env. */
-  matched: string[];
-  /** Variables referenced but not set in env. */
-  unmatched: string[];
-}
-
-/** Expands a word and reports which variables it used (FROM uses this to warn on unset build args). */
-export function expandWithMatches(word: string, env: EnvSource, options: ExpandOptions = {}): ExpansionResult {
-  const r = lexer(options).process(word, env);
-  return { result: r.result, words: r.words, matched: [...r.matched].sort(), unmatched: [...r.unmatched].sort() };
-}
-
 /**
  * The variable names a word refers to (sorted, unique), whatever their values: the names whose
  * values a cache key for this word must include. Never throws on `${X:?}`; still throws on syntax errors.

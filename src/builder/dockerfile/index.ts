@@ -2,9 +2,9 @@ export { parseDockerfile } from './parse-dockerfile.js';
 export type { ParseDockerfileOptions, ParsedDockerfile } from './parse-dockerfile.js';
 export type * from './types.js';
 export {
-  expandWord, expandWords, expandWithMatches, referencedEnvNames, expandsVariables, EXPANSION_INSTRUCTIONS,
+  expandWord, expandWords, referencedEnvNames, expandsVariables, EXPANSION_INSTRUCTIONS,
 } from './expand.js';
-export type { ExpandOptions, ExpansionResult } from './expand.js';
+export type { ExpandOptions } from './expand.js';
 export { ShellLexer } from './shell-lexer.js';
 export type { EnvSource, LexerOptions, ProcessResult } from './shell-lexer.js';
 export { parseRunMount, parseCsvFields } from './run-mount.js';
@@ -13,5 +13,7 @@ export { heredocText, chompHeredoc, parseHeredocWord } from './heredoc.js';
 export { parseGoDuration, parseRamInBytes } from './units.js';
 export { parseExposePort } from './expose-port.js';
 export type { ExposePort } from './expose-port.js';
-export { INSTRUCTION_KEYWORDS } from './instructions.js';
+export { INSTRUCTION_KEYWORDS, parseInstruction } from './instructions.js';
+export { scanLines } from './scan-lines.js';
+export type { RawInstruction, ScanResult } from './scan-lines.js';
 export { DockerfileErrorCode } from './parse-error.js';

@@ -39,7 +39,8 @@ export interface ProcessResult {
 const EOF = -1;
 
 function lookup(env: EnvSource, name: string): string | undefined {
-  if (env instanceof Map) return env.get(name);
+  // instanceof narrows a ReadonlyMap to Map<any, any>; say what it holds.
+  if (env instanceof Map) return (env as ReadonlyMap<string, string>).get(name);
   const rec = env as Readonly<Record<string, string>>;
   return Object.prototype.hasOwnProperty.call(rec, name) ? rec[name] : undefined;
 }
@@ -303,7 +304,7 @@ export class ShellLexer {
     const empty = value === undefined || (nullIsUnset && value === '');
     switch (op) {
       case '-':
-        return empty ? word : (value as string);
+        return empty ? word : value;
       case '+':
         return empty ? '' : word;
       case '?':

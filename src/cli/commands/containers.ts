@@ -1,5 +1,4 @@
 import { errors, shortId } from '../../base/index.js';
-import type { InspectType } from '../../api/index.js';
 import { ago, containerStatusText, inspectObject, processArgs } from '../../api/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
@@ -58,7 +57,7 @@ export const inspectCommand: Command = {
     }
     const engine = ctx.engine();
     const out: unknown[] = [];
-    const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectObject(engine, ref, type as InspectType | undefined)), 'Error: ');
+    const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectObject(engine, ref, type)), 'Error: ');
     ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
     return code;
   },

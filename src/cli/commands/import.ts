@@ -2,10 +2,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 import { errnoCode, errors } from '../../base/index.js';
-import type { ImageRuntimeConfig } from '../../oci/index.js';
 import { flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { applyChanges } from '../changes.js';
 
 export const importCommand: Command = {
   name: 'import',
@@ -20,7 +18,6 @@ export const importCommand: Command = {
     if (source === undefined || name === undefined || args.positionals.length > 2) {
       throw errors.invalidArgument('MISSING_ARGUMENT', '"berth import" requires a file (or -) and a name', { hint: "See 'berth import --help'" });
     }
-    const config: ImageRuntimeConfig = applyChanges({}, flagList(args, 'change'));
     if (source !== '-') {
       try {
         if (!(await stat(source)).isFile()) throw errors.invalidArgument('NOT_A_FILE', `Cannot import "${source}": not a file`);
@@ -31,7 +28,7 @@ export const importCommand: Command = {
     }
     const input = source === '-' ? ctx.stdin : createReadStream(source);
     const message = flagString(args, 'message');
-    const image = await ctx.engine().images.import(input, name, { config, source, ...(message === undefined ? {} : { message }) }, ctx.operation());
+    const image = await ctx.engine().images.import(input, name, { changes: flagList(args, 'change'), source, ...(message === undefined ? {} : { message }) }, ctx.operation());
     ctx.stdout.write(`${image.id}\n`);
     return 0;
   },

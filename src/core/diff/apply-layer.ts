@@ -130,7 +130,7 @@ async function writeAll(extract: Extract, chunk: Buffer): Promise<void> {
     const done = (err?: unknown) => {
       extract.off('drain', done).off('close', closed).off('error', done);
       if (err === undefined) resolve();
-      else reject(err instanceof Error ? err : new Error(String(err)));
+      else reject(err instanceof Error ? err : new Error('Tar parser failed', { cause: err }));
     };
     const closed = () => done(new Error('tar parser closed'));
     extract.on('drain', done).on('close', closed).on('error', done);

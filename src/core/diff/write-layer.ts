@@ -223,5 +223,5 @@ export function writeLayer(dir: string, options: WriteLayerOptions): Readable {
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))),
   ).finally(() => options.signal?.removeEventListener('abort', onAbort));
-  return Readable.from(pack as unknown as AsyncIterable<Buffer>, { objectMode: false });
+  return Readable.from(pack, { objectMode: false });
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { containerRecord, idOf, metadataStoreSuite } from '../../core/metadata/testsuite/index.js';
+import { compressedLayer, containerRecord, idOf, metadataStoreSuite } from '../../core/metadata/testsuite/index.js';
 import { createFsMetadataStore } from './fs-metadata-store.js';
 
 metadataStoreSuite('metadata-fs', {
@@ -51,4 +51,48 @@ test('a name link left by an interrupted rename does not keep the old name taken
   store.createContainer(containerRecord(idOf('b1'), 'web'));
   assert.equal(store.findContainer('web').id, idOf('b1'));
   assert.equal(store.findContainer('frontend').id, idOf('a1'));
+});
+
+test('compressed layers: links a crash left without their record are ignored and cleared by the next delete', (t) => {
+  const root = tempRoot(t);
+  const store = createFsMetadataStore(root);
+  const kept = compressedLayer('a1', 'd1');
+  store.putCompressedLayer(kept);
+  const layers = join(root, 'metadata', 'layers');
+  const hex = (d: string) => d.slice('sha256:'.length);
+  const reverse = join(layers, 'by-diffid', hex(kept.diffId));
+  // A put killed between its link and its record (the link comes first, so a record never lacks one).
+  const lost = compressedLayer('b1', 'd1');
+  symlinkSync(`../../compressed/${hex(lost.compressed.digest)}.json`, join(reverse, hex(lost.compressed.digest)));
+  // A delete killed between removing a record and its link, whose blob was then recorded for another layer
+  // (impossible for real digests; it stands for any record that does not name this diffID).
+  const other = compressedLayer('c1', 'd2');
+  store.putCompressedLayer(other);
+  symlinkSync(`../../compressed/${hex(other.compressed.digest)}.json`, join(reverse, hex(other.compressed.digest)));
+  // A torn new record: a power loss kept its data from the disk.
+  const torn = compressedLayer('e1', 'd1');
+  symlinkSync(`../../compressed/${hex(torn.compressed.digest)}.json`, join(reverse, hex(torn.compressed.digest)));
+  writeFileSync(join(layers, 'compressed', `${hex(torn.compressed.digest)}.json`), '');
+  assert.deepEqual(store.listCompressedLayers(kept.diffId), [kept]);
+  assert.equal(store.getCompressedLayer(torn.compressed.digest), undefined);
+  // The interrupted put, done again, completes.
+  store.putCompressedLayer(lost);
+  assert.deepEqual(store.listCompressedLayers(kept.diffId), [kept, lost]);
+  assert.equal(store.deleteCompressedLayers(kept.diffId), 2);
+  assert.equal(existsSync(reverse), false, 'stale links went with the diffID');
+  assert.deepEqual(store.getCompressedLayer(other.compressed.digest), other, 'another layer\'s record stays');
+  assert.deepEqual(store.listCompressedLayers(other.diffId), [other]);
+});
+
+test('compressed layers work in a store made before they existed (no layers/ directory)', (t) => {
+  const root = tempRoot(t);
+  createFsMetadataStore(root).putImage({ name: 'busybox', target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 1 }, id: `sha256:${'b'.repeat(64)}`, createdAt: 1, updatedAt: 1 });
+  assert.equal(existsSync(join(root, 'metadata', 'layers')), false, 'made on first use only');
+  const store = createFsMetadataStore(root);
+  const record = compressedLayer('a1', 'd1');
+  assert.equal(store.getCompressedLayer(record.compressed.digest), undefined);
+  assert.deepEqual(store.listCompressedLayers(record.diffId), []);
+  assert.equal(store.deleteCompressedLayers(record.diffId), 0);
+  store.putCompressedLayer(record);
+  assert.deepEqual(store.listCompressedLayers(record.diffId), [record]);
 });

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { errors, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
+import type { Digest } from '../../base/index.js';
+import { digestHex, errnoCode, errors, isDigest, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { ContainerRecord } from '../../core/containers/index.js';
-import type { ImageRecord } from '../../core/images/index.js';
+import type { CompressedLayer, ImageRecord } from '../../core/images/index.js';
+import { mergeCompressedLayer, validateCompressedLayer } from '../../core/images/index.js';
 import type { MetadataStore } from '../../core/metadata/index.js';
 import { withFileLock } from '../../sys/index.js';
 
@@ -14,6 +16,8 @@ import { withFileLock } from '../../sys/index.js';
  *   containers/<id>.json   one container record
  *   names/<name>           symlink → container id; symlink(2) fails with EEXIST, so a name has one owner
  *   images/<hex>.json      one image record; <hex> = sha256 of the image name (names contain `/` and `:`)
+ *   layers/compressed/<hex>.json        a compressed layer record; <hex> = its compressed digest
+ *   layers/by-diffid/<diff hex>/<hex>   symlink → ../../compressed/<hex>.json: the reverse index
  *   lock                   flock(2) file: every change runs under its exclusive lock
  *   format                 `{"version":1}`, written when the layout is complete
  *
@@ -22,6 +26,9 @@ import { withFileLock } from '../../sys/index.js';
  * Reads take no lock: each record is one file replaced by rename(2), which readers see whole.
  * A name link is trusted only when the record it points to carries that name, so links left by a
  * crash (a create or rename cut short) are ignored and replaced on the next claim of the name.
+ * Compressed layers likewise: the reverse link is made before the record and removed after it,
+ * so every record is found from its diffID, and a link whose record is missing or names another
+ * diffID counts as absent (the next delete for that diffID removes it).
  *
  * Crash safety without fsync: a rename over an existing record is atomic, and ext4 (auto_da_alloc,
  * the default) and btrfs write the new data before they commit such a rename, so a power loss
@@ -42,6 +49,20 @@ export function createFsMetadataStore(root: string): MetadataStore {
   const locked = <T>(fn: () => T): T => withFileLock(lockPath, fn);
   const containerPath = (id: string) => join(containersDir, `${id}.json`);
   const imagePath = (name: string) => join(imagesDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+  // Made on first use: stores created before compressed layers were recorded lack them.
+  const compressedDir = join(dir, 'layers', 'compressed');
+  const byDiffIdDir = join(dir, 'layers', 'by-diffid');
+  const compressedPath = (hex: string) => join(compressedDir, `${hex}.json`);
+  const readCompressed = (digest: Digest) => (isDigest(digest) ? readJsonFile<CompressedLayer>(compressedPath(digestHex(digest))) : undefined);
+  /** Names (compressed digest hex) in a diffID's reverse-index directory, whether or not their record holds. */
+  const reverseNames = (diffId: Digest) => {
+    try {
+      return listNames(join(byDiffIdDir, digestHex(diffId)));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  };
 
   // `format` is written once the layout is complete: one syscall on every later open.
   const formatPath = join(dir, 'format');
@@ -125,6 +146,43 @@ export function createFsMetadataStore(root: string): MetadataStore {
       const record = readContainer(id);
       if (!isPlainName(id) || !unlinkIfExists(containerPath(id)) || !record) return;
       releaseName(record.name, id);
+    }),
+    putCompressedLayer: (record) => locked(() => {
+      validateCompressedLayer(record);
+      const merged = mergeCompressedLayer(readCompressed(record.compressed.digest), record);
+      const hex = digestHex(record.compressed.digest);
+      const reverseDir = join(byDiffIdDir, digestHex(record.diffId));
+      mkdirSync(reverseDir, { recursive: true });
+      mkdirSync(compressedDir, { recursive: true });
+      // Link first: a record is never without its reverse link.
+      linkExclusive(`../../compressed/${hex}.json`, join(reverseDir, hex));
+      writeJsonAtomic(compressedPath(hex), merged);
+      return merged;
+    }),
+    getCompressedLayer: (digest) => readCompressed(digest),
+    listCompressedLayers: (diffId) => {
+      if (!isDigest(diffId)) return [];
+      return reverseNames(diffId)
+        .sort()
+        .map((hex) => readCompressed(`sha256:${hex}`))
+        .filter((r): r is CompressedLayer => r !== undefined && r.diffId === diffId);
+    },
+    deleteCompressedLayers: (diffId) => locked(() => {
+      if (!isDigest(diffId)) return 0;
+      let count = 0;
+      const reverseDir = join(byDiffIdDir, digestHex(diffId));
+      for (const hex of reverseNames(diffId)) {
+        // The record goes before its link (see above); a link whose record names another diffID is stale.
+        if (readCompressed(`sha256:${hex}`)?.diffId === diffId && unlinkIfExists(compressedPath(hex))) count++;
+        unlinkIfExists(join(reverseDir, hex));
+      }
+      try {
+        rmdirSync(reverseDir);
+      } catch (err) {
+        // ENOTEMPTY: something berth did not put there; leave it.
+        if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTEMPTY') throw err;
+      }
+      return count;
     }),
     transaction: locked,
     close: () => undefined,

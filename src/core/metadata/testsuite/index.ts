@@ -1,3 +1,3 @@
 export { metadataStoreSuite } from './metadata-store-suite.js';
 export type { MetadataStoreSuiteOptions } from './metadata-store-suite.js';
-export { containerRecord, idOf, imageRecord } from './records.js';
+export { compressedLayer, containerRecord, idOf, imageRecord } from './records.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import type { MetadataStore } from '../index.js';
-import { containerRecord, idOf, imageRecord } from './records.js';
+import { compressedLayer, containerRecord, idOf, imageRecord } from './records.js';
 
 export interface MetadataStoreSuiteOptions {
   /** Opens the store kept in directory `root` (which exists and may hold a store already). */
@@ -20,8 +20,8 @@ export interface MetadataStoreSuiteOptions {
 
 /**
  * Conformance tests every MetadataStore runs: images, containers (lookup by id, prefix and name;
- * name uniqueness; renames), transactions, persistence across opens, and several processes
- * changing one store at once.
+ * name uniqueness; renames), compressed layers (both lookups, sources, conflicts), transactions,
+ * persistence across opens, and several processes changing one store at once.
  */
 export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOptions): void {
   const todo = (id: string) => {
@@ -113,6 +113,70 @@ export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOpti
       assert.equal(store.findContainer('db').id, idOf('b1'));
     });
 
+    test('compressed layers: found by compressed digest and by diffID, sources merged, forgotten by diffID', (t) => {
+      const { root, store } = open(t);
+      const diff = (p: string) => compressedLayer('00', p).diffId;
+      assert.equal(store.getCompressedLayer(compressedLayer('a1', 'd1').compressed.digest), undefined);
+      assert.deepEqual(store.listCompressedLayers(diff('d1')), []);
+      assert.deepEqual(store.putCompressedLayer(compressedLayer('a1', 'd1', ['docker.io/library/busybox'])), compressedLayer('a1', 'd1', ['docker.io/library/busybox']));
+      store.putCompressedLayer(compressedLayer('b1', 'd1'));
+      store.putCompressedLayer(compressedLayer('c1', 'd2', ['ghcr.io/x/y']));
+      // The same blob again, from another repository and under Docker's name for a gzip layer.
+      const again = compressedLayer('a1', 'd1', ['quay.io/a/b', 'docker.io/library/busybox']);
+      again.compressed.mediaType = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+      const merged = store.putCompressedLayer(again);
+      assert.deepEqual(merged, compressedLayer('a1', 'd1', ['docker.io/library/busybox', 'quay.io/a/b']), 'sources merged, first media type kept');
+      assert.deepEqual(store.getCompressedLayer(merged.compressed.digest), merged);
+      assert.deepEqual(store.listCompressedLayers(diff('d1')), [merged, compressedLayer('b1', 'd1')]);
+      assert.deepEqual(store.listCompressedLayers(diff('d2')), [compressedLayer('c1', 'd2', ['ghcr.io/x/y'])]);
+      const reopened = options.create(root);
+      assert.deepEqual(reopened.listCompressedLayers(diff('d1')), [merged, compressedLayer('b1', 'd1')]);
+      reopened.close();
+      assert.equal(store.deleteCompressedLayers(diff('d1')), 2);
+      assert.equal(store.deleteCompressedLayers(diff('d1')), 0);
+      assert.equal(store.getCompressedLayer(merged.compressed.digest), undefined);
+      assert.deepEqual(store.listCompressedLayers(diff('d1')), []);
+      assert.deepEqual(store.getCompressedLayer(compressedLayer('c1', 'd2').compressed.digest), compressedLayer('c1', 'd2', ['ghcr.io/x/y']));
+      // Recorded again after being forgotten.
+      store.putCompressedLayer(compressedLayer('a1', 'd1'));
+      assert.deepEqual(store.listCompressedLayers(diff('d1')), [compressedLayer('a1', 'd1')]);
+    });
+
+    test('compressed layers: invalid records and records that contradict the stored one are refused', (t) => {
+      const { store } = open(t);
+      const valid = compressedLayer('a1', 'd1', ['docker.io/library/busybox']);
+      store.putCompressedLayer(valid);
+      const invalid: [string, (r: ReturnType<typeof compressedLayer>) => void][] = [
+        ['a digest that would be a path', (r) => void (r.compressed.digest = 'sha256:../../../../etc/passwd')],
+        ['an uppercase digest', (r) => void (r.compressed.digest = `sha256:${'A'.repeat(64)}`)],
+        ['an invalid diffID', (r) => void (r.diffId = 'sha256:12')],
+        ['an uncompressed media type', (r) => void (r.compressed.mediaType = 'application/vnd.oci.image.layer.v1.tar')],
+        ['a config media type', (r) => void (r.compressed.mediaType = 'application/vnd.oci.image.config.v1+json')],
+        ['a negative size', (r) => void (r.compressed.size = -1)],
+        ['the diffID as its own compressed form', (r) => void (r.compressed.digest = r.diffId)],
+        ['a source with a newline', (r) => void (r.sources = ['a\nb'])],
+      ];
+      for (const [what, spoil] of invalid) {
+        const record = compressedLayer('e1', 'd1');
+        spoil(record);
+        assert.throws(() => store.putCompressedLayer(record), { kind: 'InvalidArgument', code: 'BERTH_E_INVALID_COMPRESSED_LAYER' }, what);
+      }
+      const conflicts: [string, (r: ReturnType<typeof compressedLayer>) => void][] = [
+        ['another diffID', (r) => void (r.diffId = compressedLayer('a1', 'd2').diffId)],
+        ['another size', (r) => void (r.compressed.size += 1)],
+        ['another compression', (r) => void (r.compressed.mediaType = 'application/vnd.oci.image.layer.v1.tar+zstd')],
+      ];
+      for (const [what, spoil] of conflicts) {
+        const record = compressedLayer('a1', 'd1', ['evil.example/x']);
+        spoil(record);
+        assert.throws(() => store.putCompressedLayer(record), { kind: 'FailedPrecondition', code: 'BERTH_E_COMPRESSED_LAYER_CONFLICT' }, what);
+      }
+      assert.deepEqual(store.getCompressedLayer(valid.compressed.digest), valid, 'the stored record is unchanged');
+      assert.deepEqual(store.listCompressedLayers(compressedLayer('a1', 'd2').diffId), []);
+      assert.equal(store.getCompressedLayer('sha256:../../../../etc/passwd'), undefined);
+      assert.deepEqual(store.listCompressedLayers('sha256:..'), []);
+    });
+
     test('transactions nest and see their own writes', (t) => {
       const { store } = open(t);
       const result = store.transaction(() => {
@@ -155,6 +219,56 @@ export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOpti
       assert.equal(store.findContainer('c-a1').state.exitCode, 50);
       assert.equal(store.findContainer('c-b1').state.exitCode, 50);
       assert.equal(store.findContainer('c-c1').state.exitCode, 100);
+    });
+
+    test('two processes adding sources to one compressed layer lose none', async (t) => {
+      const { root, store } = open(t);
+      const startAt = String(Date.now() + 500);
+      await Promise.all([
+        runChild(options, [root, startAt, 'add-sources', 'a1', 'p', '30']),
+        runChild(options, [root, startAt, 'add-sources', 'a1', 'q', '30']),
+      ]);
+      const record = store.getCompressedLayer(compressedLayer('a1', 'dd').compressed.digest);
+      assert.equal(record?.sources.length, 60);
+      assert.deepEqual(store.listCompressedLayers(compressedLayer('a1', 'dd').diffId), [record]);
+    });
+
+    test('processes killed while recording compressed layers leave every record found by both lookups', async (t) => {
+      const { root, store } = open(t);
+      const written: [string, string][] = [];
+      for (const [round, digit] of ['1', '2', '3', '4', '5'].entries()) {
+        const child = spawnChild(options, [root, '0', 'churn-layers', digit]);
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        // Kill it mid-work, however long the child took to start.
+        await new Promise((resolve) => child.stdout.once('data', resolve));
+        await new Promise((resolve) => setTimeout(resolve, 20 + round * 15));
+        assert.equal(child.exitCode, null, 'the child was still working when killed');
+        child.kill('SIGKILL');
+        await exited;
+        for (const line of out.split('\n')) {
+          const [compressed, diff] = line.split(' ');
+          if (compressed && diff) written.push([compressed, diff]);
+        }
+      }
+      let found = 0;
+      for (const [compressed, diff] of written) {
+        const record = store.getCompressedLayer(compressedLayer(compressed, diff).compressed.digest);
+        if (record === undefined) continue;
+        found++;
+        assert.ok(store.listCompressedLayers(record.diffId).some((r) => r.compressed.digest === record.compressed.digest), `${compressed} is found from its diffID`);
+      }
+      assert.ok(found > 0, 'the children recorded something');
+      for (const diff of new Set(written.map(([, d]) => d))) {
+        const diffId = compressedLayer('00', diff).diffId;
+        for (const r of store.listCompressedLayers(diffId)) assert.deepEqual(store.getCompressedLayer(r.compressed.digest), r);
+        // The store keeps working on whatever the crash left.
+        store.putCompressedLayer(compressedLayer(`${diff}ff`, diff));
+        const count = store.listCompressedLayers(diffId).length;
+        assert.equal(store.deleteCompressedLayers(diffId), count);
+        assert.deepEqual(store.listCompressedLayers(diffId), []);
+      }
     });
 
     test('processes killed in the middle of changes leave whole records and consistent names', async (t) => {

@@ -5,7 +5,7 @@
  */
 import { isAlreadyExists } from '../../../base/index.js';
 import type { MetadataStore } from '../index.js';
-import { containerRecord, idOf } from './records.js';
+import { compressedLayer, containerRecord, idOf } from './records.js';
 
 const [moduleUrl = '', factory = '', root = '', startAt = '0', task = '', ...args] = process.argv.slice(2);
 const create = (await import(moduleUrl) as Record<string, (root: string) => MetadataStore>)[factory];
@@ -46,6 +46,20 @@ if (task === 'claim-names') {
     }
     // Tells the test it is in the middle of its work (pipes are written synchronously on Linux).
     if (i === 16) process.stdout.write('churning\n');
+  }
+} else if (task === 'add-sources') {
+  // args: <compressed hex prefix> <source prefix> <count>: records the blob <count> times, one new source each.
+  for (let i = 0; i < Number(args[2]); i++) store.putCompressedLayer(compressedLayer(args[0] ?? '', 'dd', [`registry.example/${args[1] ?? ''}-${i}`]));
+} else if (task === 'churn-layers') {
+  // args: <hex digit>: records new compressed forms of layers <digit>0… <digit>3 and forgets them, until
+  // killed; prints `<compressed hex prefix> <diff hex prefix>` before recording each.
+  const digit = args[0] ?? '';
+  for (let i = 0; ; i++) {
+    const diff = `${digit}${i % 4}`;
+    const compressed = `${diff}c${i.toString(16).padStart(6, '0')}`;
+    process.stdout.write(`${compressed} ${diff}\n`);
+    store.putCompressedLayer(compressedLayer(compressed, diff, [`r/${i % 5}`]));
+    if (i % 9 === 8) store.deleteCompressedLayers(`sha256:${diff.padEnd(64, '0')}`);
   }
 } else {
   throw new Error(`Unknown task "${task}"`);
