@@ -43,8 +43,8 @@ export interface RuntimeChoice {
 
 /** What selectRuntime asks of the host (tests give their own). */
 export interface RuntimeHost {
-  findBinary(name: string): string | undefined;
-  crunBlocker(): string | undefined;
+  findBinary: (name: string) => string | undefined;
+  crunBlocker: () => string | undefined;
 }
 
 const realHost: RuntimeHost = { findBinary, crunBlocker: () => crunBlocker() };
