@@ -16,7 +16,7 @@ export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
-export { mergeEnv, processArgs } from '../core/containers/index.js';
+export { processArgs } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';

@@ -3,13 +3,14 @@
  * several operations, real plugins on a temporary store. Needs root (overlayfs, runtimes).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { beginOperation } from '../base/index.js';
+import { beginOperation, randomNameCount } from '../base/index.js';
 import { busyboxRootfsTar } from '../testing/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import { openEngine } from './open-engine.js';
@@ -50,6 +51,44 @@ describe('openEngine in one long-running process', () => {
     } finally {
       snapshots.close();
       engine.close();
+    }
+  });
+
+  test('300 unnamed containers in one store all get a name, drawn again on a conflict', async () => {
+    // Before: 288 possible names and no retry, so this failed at the latest by the 289th create.
+    const engine = openEngine(root);
+    try {
+      await engine.images.import(Readable.from([busyboxRootfsTar()]), 'busybox:names', { changes: ['CMD ["sh"]'] });
+      const names = new Set<string>();
+      for (let i = 0; i < 300; i++) names.add((await engine.containers.create({ image: 'busybox:names' })).name);
+      assert.equal(names.size, 300);
+      assert.ok(randomNameCount >= 25_000, `only ${randomNameCount} names`);
+      for (const c of await engine.containers.list({ all: true })) await engine.containers.remove(c.id);
+    } finally {
+      engine.close();
+    }
+  });
+
+  test('a create that fails to prepare its snapshot (a full disk) leaves no bundle directory', async () => {
+    const small = mkdtempSync(join(tmpdir(), 'berth-full-'));
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', small]).status, 0, 'mount a small tmpfs');
+    const engine = openEngine(small);
+    try {
+      await engine.images.import(Readable.from([busyboxRootfsTar()]), 'busybox:full', { changes: ['CMD ["sh"]'] });
+      await engine.containers.create({ image: 'busybox:full' }); // unpacked: only the new root is left to make
+      const before = readdirSync(join(small, 'containers')).sort();
+      // Fill what is left of the disk.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(small, 'filler')}`, 'bs=64k']);
+      await assert.rejects(engine.containers.create({ image: 'busybox:full' }), (err: { code?: string; message?: string }) => {
+        assert.match(err.message ?? '', /ENOSPC|space/i);
+        return true;
+      });
+      assert.deepEqual(readdirSync(join(small, 'containers')).sort(), before, 'no bundle directory left behind');
+      assert.equal((await engine.containers.list({ all: true })).length, 1, 'no record left behind');
+    } finally {
+      engine.close();
+      spawnSync('umount', ['-l', small]);
+      rmSync(small, { recursive: true, force: true });
     }
   });
 
