@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { errnoCode } from '../../base/index.js';
 import type { CgroupScopes } from '../../core/runtime/index.js';
 
-const cgroupRoot = '/sys/fs/cgroup';
+const hostCgroupRoot = '/sys/fs/cgroup';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /**
@@ -13,8 +13,10 @@ const CGROUP2_SUPER_MAGIC = 0x63677270;
  * scope `/<parent>/<id>` outlives the runtime's own cleanup just long enough to read the
  * hierarchical `oom_kill` counter (v2 memory.events, v1 memory.oom_control).
  */
-export function createCgroupScopes(parent = 'berth'): CgroupScopes {
-  let unified: boolean | undefined;
+export function createCgroupScopes(parent = 'berth', host: { root?: string; unified?: boolean } = {}): CgroupScopes {
+  // Tests give a directory tree shaped like either layout; the host's is read from /sys/fs/cgroup.
+  const cgroupRoot = host.root ?? hostCgroupRoot;
+  let unified = host.unified;
   const isUnified = () => (unified ??= statfsSync(cgroupRoot).type === CGROUP2_SUPER_MAGIC);
   const hierarchies = (): string[] => {
     if (isUnified()) return [cgroupRoot];
