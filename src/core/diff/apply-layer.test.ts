@@ -112,6 +112,23 @@ test('truncated or corrupt layers fail with LAYER_CORRUPT', async () => {
   }
 });
 
+// Found by apply-layer.fuzz.test.ts: a corrupt header arriving while more input is still to be
+// fed left the parser destroyed and the feeder waiting for a 'drain' that never came, so the
+// apply never settled (the test runner reported a pending promise). Fails on the old writeAll.
+test('a corrupt header in the middle of a layer fed in small chunks fails instead of hanging', async () => {
+  const good = await makeTar([{ name: 'a', body: 'x' }, { name: 'b', body: 'y' }]);
+  const bad = Buffer.concat([good.subarray(0, 1024), Buffer.alloc(512, 0x41), good.subarray(1024)]);
+  for (const chunkSize of [512, 997]) {
+    const dir = join(root, String(chunkSize));
+    mkdirSync(dir);
+    const settled = await Promise.race([
+      applyLayer(streamOf(bad, chunkSize), dir).then(() => 'applied', (err: unknown) => err),
+      new Promise((resolve) => setTimeout(resolve, 5000, 'hung')).then((v) => v),
+    ]);
+    assert.ok(isBerthError(settled, 'DataLoss') && settled.code === 'BERTH_E_LAYER_CORRUPT', `chunks of ${chunkSize}: ${String(settled)}`);
+  }
+});
+
 test('stops when aborted', async () => {
   const controller = new AbortController();
   controller.abort();

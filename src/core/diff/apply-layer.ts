@@ -125,7 +125,11 @@ async function unpackEntries(extract: Extract, unpacker: Unpacker, options: Appl
 }
 
 async function writeAll(extract: Extract, chunk: Buffer): Promise<void> {
+  // a parser that already failed (a corrupt header) emits no drain, close or error again:
+  // waiting for one would hang the apply for good
+  if (extract.destroyed) throw new Error('tar parser closed');
   if (extract.write(chunk)) return;
+  if (extract.destroyed) throw new Error('tar parser closed');
   await new Promise<void>((resolve, reject) => {
     const done = (err?: unknown) => {
       extract.off('drain', done).off('close', closed).off('error', done);
