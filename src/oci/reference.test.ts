@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { isBerthError } from '../base/index.js';
 import { parseReference } from './reference.js';
 
 test('short names normalise to docker.io/library with latest', () => {
@@ -33,4 +34,12 @@ test('registry hosts follow the distribution grammar: names, IPv4 and [IPv6], op
   for (const good of ['reg.example.com/app', 'localhost:5000/app', '127.0.0.1:5000/a/b', '[::1]:5000/app', 'my-reg.io/app:1']) {
     assert.equal(parseReference(good).path.endsWith(good.split('/').slice(1).join('/').replace(/:1$/, '')), true, good);
   }
+});
+
+// Found by reference.fuzz.test.ts: the 255-character limit counted the tag, so a valid long name
+// with a tag was refused, and a reference's own full form could fail to parse.
+test('the 255-character limit applies to the normalised name, not the tag', () => {
+  const name = 'x'.repeat(230);
+  assert.equal(parseReference(`${name}:${'t'.repeat(100)}`).path, `library/${name}`);
+  assert.throws(() => parseReference('x'.repeat(250)), (err: unknown) => isBerthError(err, 'InvalidArgument'));
 });

@@ -23,7 +23,7 @@ const domainPattern = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0
 
 export function parseReference(input: string): ImageReference {
   const invalid = (why: string) => errors.invalidArgument('INVALID_REFERENCE', `Invalid reference format "${input}": ${why}`);
-  if (input === '' || input.length > 255) throw invalid('must be 1 to 255 characters');
+  if (input === '') throw invalid('must not be empty');
   let rest = input;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -52,6 +52,8 @@ export function parseReference(input: string): ImageReference {
     if (!component.test(part)) throw invalid(`repository name component "${part}" must be lowercase letters, digits and separators`);
   }
   const path = parts.join('/');
+  // as distribution/reference: the limit is on the normalised name, not on the tag or digest
+  if (`${domain}/${path}`.length > 255) throw invalid('the repository name must not be longer than 255 characters');
   if (tag === undefined && digest === undefined) tag = 'latest';
   const suffix = `${tag === undefined ? '' : `:${tag}`}${digest === undefined ? '' : `@${digest}`}`;
   const familiarPath = domain === defaultDomain ? path.replace(/^library\//, '') : `${domain}/${path}`;
