@@ -4,6 +4,7 @@ import type { Digest } from '../../base/index.js';
 import type { Descriptor, ImageConfig, Manifest } from '../../oci/index.js';
 import type { ContentStore } from '../content/index.js';
 import { readJson } from '../content/index.js';
+import { validateConfig, validateManifest } from './validate-image.js';
 
 /**
  * An image record: a name pointing at a manifest in the content store. Several names may point
@@ -27,9 +28,10 @@ export interface ResolvedImage {
   id: Digest;
 }
 
+/** Errors: dataLoss BLOB_NOT_JSON, IMAGE_MANIFEST_INVALID, IMAGE_CONFIG_INVALID; the content store's notFound. */
 export async function resolveImage(content: ContentStore, target: Descriptor): Promise<ResolvedImage> {
-  const manifest = await readJson<Manifest>(content, target.digest);
-  const config = await readJson<ImageConfig>(content, manifest.config.digest);
+  const manifest: Manifest = validateManifest(await readJson<unknown>(content, target.digest), target.digest);
+  const config: ImageConfig = validateConfig(await readJson<unknown>(content, manifest.config.digest), manifest.config.digest, manifest);
   return { manifestDescriptor: target, manifest, config, id: manifest.config.digest };
 }
 
