@@ -74,8 +74,9 @@ function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefine
   try {
     return lstatSync(path);
   } catch (err) {
-    // ENOTDIR: a component under a non-directory; like a missing one, it cannot be a symlink
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    // ENOTDIR: a component under a non-directory; ENAMETOOLONG: a name no file can have (a
+    // symlink's target may hold one); like a missing one, it cannot be a symlink
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' || errnoCode(err) === 'ENAMETOOLONG') return undefined;
     throw err;
   }
 }

@@ -68,15 +68,19 @@ export const hostileEntry: fc.Arbitrary<TestEntry> = fc.record({
   return entry;
 });
 
+const pivotNames = ['up', 'lnk', 'd', 'a/up', 'outside'] as const;
+
 /** A symlink with one of the names later entries write through, pointing somewhere hostile. */
 const pivot: fc.Arbitrary<TestEntry> = fc.record({
-  name: fc.constantFrom('up', 'lnk', 'd', 'a/up', 'outside'),
+  name: fc.constantFrom(...pivotNames),
   linkname: hostilePath,
 }).map(({ name, linkname }) => ({ name, type: 'symlink', linkname }));
 
 /** A file, directory or hard link written through those names. */
+const throughPivot = fc.tuple(fc.constantFrom(...pivotNames), fc.array(fc.constantFrom('outside', 'secret', 'd', 'x', 'up'), { maxLength: 3 }))
+  .map(([pivotName, rest]) => [pivotName, ...rest].join('/'));
 const writeThrough: fc.Arbitrary<TestEntry> = fc.record({
-  name: entryName,
+  name: fc.oneof({ weight: 3, arbitrary: throughPivot }, { weight: 1, arbitrary: entryName }),
   kind: fc.constantFrom('file', 'file', 'directory', 'link'),
   linkname: hostilePath,
 }).map(({ name, kind, linkname }): TestEntry => (kind === 'file' ? { name, body: 'pwned' } : kind === 'link' ? { name, type: 'link', linkname } : { name, type: 'directory' }));

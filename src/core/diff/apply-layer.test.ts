@@ -129,6 +129,19 @@ test('a corrupt header in the middle of a layer fed in small chunks fails instea
   }
 });
 
+// Found by open-archive.fuzz.test.ts: a symlink whose target has a component longer than 255
+// bytes made resolving it later fail with a raw ENAMETOOLONG (not a BerthError) from lstat.
+test('a symlink to a name too long for the filesystem is stored, and paths through it resolve inside the root', async () => {
+  const long = 'L'.repeat(300);
+  await applyLayer(streamOf(await makeTar([
+    { name: 'a/up/outside', type: 'directory' },
+    { name: 'a/up', type: 'symlink', linkname: long },
+  ])), root);
+  assert.equal(lstatSync(join(root, 'a/up')).isSymbolicLink(), true);
+  await assert.rejects(applyLayer(streamOf(await makeTar([{ name: 'a/up/x', body: 'x' }])), root),
+    (err: unknown) => isBerthError(err) && err.code === 'BERTH_E_LAYER_APPLY_FAILED');
+});
+
 test('stops when aborted', async () => {
   const controller = new AbortController();
   controller.abort();

@@ -121,7 +121,12 @@ async function unpackEntries(extract: Extract, unpacker: Unpacker, options: Appl
     }
     stream.resume(); // drain whatever the entry did not read
   }
-  unpacker.finish();
+  try {
+    unpacker.finish();
+  } catch (err) {
+    if (isBerthError(err) || !(err instanceof Error) || !('syscall' in err)) throw err;
+    throw errors.unknown('LAYER_APPLY_FAILED', `Cannot apply layer: setting directory times failed: ${err.message}`, { cause: err });
+  }
 }
 
 async function writeAll(extract: Extract, chunk: Buffer): Promise<void> {
