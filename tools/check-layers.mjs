@@ -25,7 +25,7 @@ const rules = [
   ['core/metadata', ['base', 'oci', 'core/content', 'core/snapshots', 'core/images', 'core/containers', 'core/mount']],
   ['plugins/*', ['base', 'sys', 'oci', 'core/*']],
   ['services', ['base', 'oci', 'api', 'core/*']],
-  ['builder', ['base', 'oci', 'api', 'core/*', 'services']],
+  ['builder', ['base', 'sys', 'oci', 'api', 'core/*', 'services']], // sys: flock(2) for cache-mount locks
   ['cli', ['base', 'oci', 'api']],
   ['cmd', ['*']],
   // Tests only: end-to-end tests driving bin/berth, and helpers shared by unit tests.

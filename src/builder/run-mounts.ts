@@ -5,13 +5,14 @@
  * (then writes go to a throwaway overlay); tmpfs; secret: the `--secret` file, read-only at
  * /run/secrets/<id> (never in a layer or the history).
  */
-import { chmod, chown, copyFile, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
-import { errnoCode, errors, pidExists, sha256 } from '../base/index.js';
+import { errnoCode, errors, sha256 } from '../base/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { BuildCache } from './build-cache.js';
+import { acquireCacheLock } from './cache-lock.js';
 import type { SourceRoot } from './context-sources.js';
 import { resolveSources } from './context-sources.js';
 import { makeFilteredView } from './filtered-view.js';
@@ -33,27 +34,6 @@ export interface MountSources {
   /** A mounted root of a stage or image for `from=`. */
   openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }>;
 }
-
-/** Takes an exclusive lock file (its pid inside; a dead owner's lock is broken). `wait: false` returns undefined when taken. */
-async function acquireLock(path: string, options: { wait: boolean; signal?: AbortSignal }): Promise<(() => Promise<void>) | undefined> {
-  const { signal } = options;
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(path, { force: true });
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-      const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
-      if (pid > 0 && !pidExists(pid)) await rm(path, { force: true });
-      else if (!options.wait) return undefined;
-      else await new Promise((r) => setTimeout(r, 50));
-      if (signal?.aborted) throw errors.aborted('BUILD_ABORTED', 'The build was aborted');
-    }
-  }
-}
-
 
 function target(m: RunMount, cwd: string): string {
   if (m.target === undefined) {
@@ -120,7 +100,7 @@ async function cacheMount(m: RunMount, cwd: string, src: MountSources, undo: Und
   let source = dir;
   // locked: wait for the other user; private: another user gets a fresh, throwaway directory; shared: no lock.
   if (m.sharing === 'locked' || m.sharing === 'private') {
-    const release = await acquireLock(`${dir}.lock`, { wait: m.sharing === 'locked' });
+    const release = await acquireCacheLock(`${dir}.lock`, { wait: m.sharing === 'locked' });
     if (release) undo.push(release);
     else {
       source = await mkdtemp(join(src.tmpDir, 'cache-private-'));
