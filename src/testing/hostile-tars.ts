@@ -50,7 +50,7 @@ const entryName: fc.Arbitrary<string> = fc.oneof(
 /** One hostile entry. */
 export const hostileEntry: fc.Arbitrary<TestEntry> = fc.record({
   name: entryName,
-  type: fc.constantFrom('file', 'file', 'file', 'directory', 'directory', 'symlink', 'symlink', 'link', 'link', 'character-device', 'block-device', 'fifo') as fc.Arbitrary<NonNullable<TestEntry['type']>>,
+  type: fc.constantFrom('file', 'file', 'file', 'directory', 'directory', 'symlink', 'symlink', 'link', 'link', 'character-device', 'block-device', 'fifo'),
   linkname: hostilePath,
   mode: fc.oneof(fc.constantFrom(0o644, 0o755, 0o4755, 0o000, 0o1777), fc.integer({ min: 0, max: 0o7777 })),
   uid: fc.constantFrom(0, 1000, 65534),

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 
 import { isBerthError } from '../../base/index.js';
-import { expandWithMatches, expandWords } from './expand.js';
+import { expandWord, expandWords } from './expand.js';
 import { parseDockerfile } from './parse-dockerfile.js';
 import { fc, fuzzParameters, fuzzTimeout, withinMs } from '../../testing/index.js';
 
@@ -52,7 +52,7 @@ const env = { X: 'value with spaces', Y: '$X', EMPTY: '' };
 
 test('shell-word expansion throws only BerthErrors and stays fast', { timeout: fuzzTimeout() }, () => {
   fc.assert(fc.property(word, fc.constantFrom<'\\' | '`'>('\\', '`'), (w, escape) => {
-    for (const expand of [expandWithMatches, expandWords]) {
+    for (const expand of [expandWord, expandWords]) {
       try {
         withinMs(2000, 'expansion', () => expand(w, env, { escape }));
       } catch (err) {

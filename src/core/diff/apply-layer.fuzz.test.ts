@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { isBerthError } from '../../base/index.js';
-import { applyLayer, type ApplyOptions } from './index.js';
+import { applyLayer } from './index.js';
 import { damage, fc, fuzzParameters, fuzzTimeout, hostileLayer, makeTar, placeOutside, snapshotTree, streamOf, tempDir } from '../../testing/index.js';
 
 /**
@@ -40,8 +40,8 @@ function assertNoExtraLinks(dir: string): void {
 const layerRun = fc.record({
   entries: hostileLayer,
   damage,
-  whiteouts: fc.constantFrom('delete', 'overlay') as fc.Arbitrary<NonNullable<ApplyOptions['whiteouts']>>,
-  devices: fc.constantFrom('skip', 'refuse') as fc.Arbitrary<NonNullable<ApplyOptions['devices']>>,
+  whiteouts: fc.constantFrom('delete', 'overlay'),
+  devices: fc.constantFrom('skip', 'refuse'),
 });
 
 test('hostile and damaged layer tars never change anything outside the root', { timeout: fuzzTimeout() }, async () => {
