@@ -33,7 +33,10 @@ describe('cgroup limits', () => {
     const child = store.spawnBerth(['run', '--rm', '--pids-limit', '32', busyboxImage, 'sh', '-c', 'trap "exit 143" TERM; bomb() { bomb | bomb & }; bomb; while :; do :; done']);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Wait until the bomb has hit the container's pids limit (its shell says it cannot fork).
+    const hitLimit = () => /can't fork|Resource temporarily unavailable/.test(stderr);
+    for (let i = 0; i < 800 && !hitLimit(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(hitLimit(), `the bomb reached the limit: ${stderr}`);
     // While the bomb runs the host still starts processes promptly.
     const started = performance.now();
     for (let i = 0; i < 5; i++) assert.equal(spawnSync('/bin/true').status, 0);
