@@ -31,6 +31,7 @@ describe('--rm leaves nothing behind', () => {
     }
   });
 
+  // Mutation seen red: tearDown skipping the cgroup scope's removal.
   test('no mount, cgroup, bundle directory or store record remains', () => {
     store.berth(['run', '--rm', busyboxImage, 'true']); // unpack once so counts are stable
     const before = count();

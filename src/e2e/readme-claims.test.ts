@@ -27,6 +27,7 @@ describe('README claims', () => {
   const run = (args: string[], ...cmd: string[]) => store.berth(['run', '--rm', ...args, busyboxImage, ...cmd]);
   const hostNamespace = (kind: string) => readlinkSync(`/proc/self/ns/${kind}`);
 
+  // Mutation seen red: buildSpec without the ipc namespace.
   test('every container gets its own pid, mount, uts, ipc, network and cgroup namespaces', () => {
     const kinds = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup'];
     const r = run([], 'sh', '-c', kinds.map((k) => `readlink /proc/self/ns/${k}`).join('; '));
