@@ -14,7 +14,7 @@ import type { Operation } from '../base/index.js';
 import { BerthError, isBerthError, sha256 } from '../base/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
-import type { EngineContext, ImageService } from '../services/index.js';
+import type { BuilderDeps } from '../services/index.js';
 import { BuildCache } from './build-cache.js';
 import type { StepInputs } from './build-cache.js';
 import { parseDockerfile } from './dockerfile/index.js';
@@ -26,11 +26,6 @@ import { recoverStaleBuilds } from './recover-stale.js';
 import { PROXY_ARGS } from './stage-state.js';
 import type { BuildOptions, BuildProgress, BuildResult } from './types.js';
 import { quietProgress } from './types.js';
-
-export interface BuildDeps {
-  ctx: EngineContext;
-  images: ImageService;
-}
 
 function clampHistory(history: HistoryEntry[], epoch: number | undefined): HistoryEntry[] {
   if (epoch === undefined) return history;
@@ -53,7 +48,7 @@ function imageConfig(result: StageResult, created: string, epoch: number | undef
 }
 
 /** Runs a build. Errors are BerthErrors; Dockerfile problems name file:line:column. */
-export async function buildImage(deps: BuildDeps, options: BuildOptions, op: Operation): Promise<BuildResult> {
+export async function buildImage(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<BuildResult> {
   const progress = options.progress ?? quietProgress;
   const names = (options.tags ?? []).map((t) => parseReference(t).full);
   const df = parse(options.dockerfile.text, options.dockerfile.name);
@@ -81,7 +76,7 @@ interface PreparedBuild {
   op: Operation;
 }
 
-async function runBuild(deps: BuildDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuildResult> {
+async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuildResult> {
   const { plan, progress, names, epoch, created, buildArgs, op } = prepared;
   await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
   await recoverStaleBuilds(deps.ctx);

@@ -1,4 +1,4 @@
-import type { BuildNetwork, BuildProgress } from '../api/index.js';
+import type { BuildProgress, BuildRequest } from '../api/index.js';
 import type { DockerignoreMatcher } from './dockerignore/index.js';
 
 /** A silent BuildProgress. */
@@ -11,28 +11,18 @@ export const quietProgress: BuildProgress = {
   note: () => undefined,
 };
 
-export interface BuildOptions {
+/**
+ * A build as the builder runs it: the engine's BuildRequest with its context loaded (a directory,
+ * the Dockerfile's text, the ignore rules) and its secrets as files.
+ */
+export interface BuildOptions extends Omit<BuildRequest, 'context' | 'stdin' | 'dockerfile' | 'secrets'> {
   /** The build context directory (already loaded: see loadBuildContext). */
   contextDir: string;
   dockerfile: { text: string; name: string };
   /** The `.dockerignore` in effect, if any. */
   ignore?: DockerignoreMatcher;
-  tags?: string[];
-  buildArgs?: Record<string, string>;
-  target?: string;
-  noCache?: boolean;
-  /** RUN's network: 'default' is the host's network (outbound access, as Docker's builder gives). */
-  network?: BuildNetwork;
   /** `--secret id=x,src=file`: id → host file. */
   secrets?: Record<string, string>;
-  /** Seconds since the epoch: clamps new files' mtimes and sets `created` (SOURCE_DATE_EPOCH / --reproducible). */
-  sourceDateEpoch?: number;
-  /** Print why the first uncached step missed the cache. */
-  explainCache?: boolean;
-  progress?: BuildProgress;
-  /** OCI runtime for RUN steps (default crun, else runc). */
-  runtime?: string;
-  /** Most processes a RUN step may have, -1 for unlimited; runBuildProcess's default (4096) otherwise. */
-  pidsLimit?: number;
 }
+
 export type { BuildNetwork, BuildProgress, BuildResult } from '../api/index.js';
