@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 
-import { errors } from '../base/index.js';
+import { diskFullError, errors } from '../base/index.js';
 import { applyLayer } from '../core/diff/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import { readUserDatabase } from '../services/index.js';
@@ -49,16 +49,21 @@ async function resolveFrom(env: CopyStepEnv, from: string | undefined, planned: 
 }
 
 async function copyPlanned(p: Exclude<Planned, { kind: 'from' }>, target: CopyTarget): Promise<void> {
+  const what = (name: string) => `"${name}" into "${target.dest}" of the image`;
   if (p.kind === 'inline') {
-    await writeInlineFile(p.name, p.content, target);
+    await writeInlineFile(p.name, p.content, target).catch((err: unknown) => Promise.reject(diskFullError(err, what(p.name))));
     return;
   }
   for (const entry of p.entries) {
-    const archive = p.mayExtract && entry.st.isFile() ? await openArchive(entry.abs) : undefined;
-    if (archive) {
-      const dir = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
-      await applyLayer(archive, dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
-    } else await copyEntry(p.root, entry, target);
+    try {
+      const archive = p.mayExtract && entry.st.isFile() ? await openArchive(entry.abs) : undefined;
+      if (archive) {
+        const dir = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
+        await applyLayer(archive, dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
+      } else await copyEntry(p.root, entry, target);
+    } catch (err) {
+      throw diskFullError(err, what(entry.rel));
+    }
   }
 }
 

@@ -162,6 +162,11 @@ function entryDone(pack: Pack, h: Header, body?: Buffer): { sink: ReturnType<Pac
     const callback = (err?: Error | null) => (err ? reject(err) : resolve());
     sink = body === undefined ? pack.entry(h, callback) : pack.entry(h, body, callback);
   });
+  // The callback reports the entry's failure; without a listener, a pack destroyed by its
+  // consumer (a full disk downstream) would crash the process with an unhandled 'error'.
+  sink?.on('error', () => undefined);
+  // Awaited by the caller once it has written the body; until then a failure must not count as unhandled.
+  done.catch(() => undefined);
   return { sink: sink as ReturnType<Pack['entry']>, done };
 }
 
@@ -177,7 +182,16 @@ async function fileEntry(pack: Pack, p: Planned, h: Header): Promise<void> {
     }
     const { sink, done } = entryDone(pack, h);
     for await (const chunk of file.createReadStream({ start: 0, end: p.st.size - 1, autoClose: false })) {
-      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+      if (sink.destroyed) break; // the pack failed: `done` says why
+      if (!sink.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            sink.off('drain', go).off('close', go);
+            resolve();
+          };
+          sink.on('drain', go).on('close', go);
+        });
+      }
     }
     sink.end(null);
     await done.catch((err: unknown) => {

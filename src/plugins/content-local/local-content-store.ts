@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { Digest } from '../../base/index.js';
-import { digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
+import { diskFullError, digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
 import type { ContentInfo, ContentStore, ContentWriter, Expected } from '../../core/content/index.js';
 
 /**
@@ -54,14 +54,22 @@ export function createLocalContentStore(root: string): ContentStore {
         hash.update(chunk);
         size += chunk.byteLength;
         let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
+        try {
+          while (offset < chunk.byteLength) {
+            const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+            offset += bytesWritten;
+          }
+        } catch (err) {
+          throw diskFullError(err, `a blob into the content store ("${path}")`);
         }
       },
       async commit(expected: Expected = {}) {
-        await handle.sync();
-        await close();
+        try {
+          await handle.sync();
+          await close();
+        } catch (err) {
+          throw diskFullError(err, `a blob into the content store ("${path}")`);
+        }
         const digest: Digest = `sha256:${hash.digest('hex')}`;
         if (expected.size !== undefined && expected.size !== size) {
           await unlink(path);
