@@ -7,10 +7,10 @@
  * are resolved as if the root were `/` (as inside a container).
  */
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
-import { errnoCode, errors, lstatOrUndefined } from '../base/index.js';
+import { errnoCode, errors, lstatOrUndefined, readdirUtf8 } from '../base/index.js';
 import type { DockerignoreMatcher } from './dockerignore/index.js';
 import { cleanPath } from './dockerignore/index.js';
 
@@ -113,7 +113,7 @@ async function expandGlob(root: SourceRoot, parts: string[], shown: string): Pro
       const re = segmentRegExp(part);
       let names: string[];
       try {
-        names = await readdir(join(root.dir, dir));
+        names = await readdirUtf8(join(root.dir, dir), root.isContext ? dir : `/${dir}`);
       } catch (err) {
         if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') continue;
         throw err;
@@ -155,7 +155,9 @@ export async function walkSource(root: SourceRoot, entry: SourceEntry, visit: (r
   const walk = async (rel: string, abs: string, st: Stats): Promise<void> => {
     await visit(rel, abs, st);
     if (!st.isDirectory()) return;
-    for (const name of (await readdir(abs)).sort()) {
+    const dirRel = entry.rel === '.' ? rel : rel === '' ? entry.rel : `${entry.rel}/${rel}`;
+    const shown = root.isContext || dirRel === '' ? dirRel : `/${dirRel}`;
+    for (const name of (await readdirUtf8(abs, shown)).sort()) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
       const ctxRel = entry.rel === '.' ? childRel : `${entry.rel}/${childRel}`;
       const childAbs = join(abs, name);

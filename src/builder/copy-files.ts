@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { createReadStream, readFileSync } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import { basename, join, posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 
 import { errors, LruMap, lstatOrUndefined, secureJoin } from '../base/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
@@ -37,9 +37,13 @@ export async function mkdirInImage(rootfs: string, path: string, uid: number, gi
     const st = await lstatOrUndefined(host);
     if (st?.isDirectory()) continue;
     if (st) throw errors.failedPrecondition('COPY_NOT_A_DIRECTORY', `Cannot create directory "${current}": a file is in the way`);
-    await mkdir(host, { mode: 0o755 });
-    await chmod(host, 0o755);
-    await lchown(host, uid, gid);
+    // A symlink on the way (`/d -> /missing/abs`) resolved inside the root to a path whose
+    // parents are missing too: create them all there, as Docker does.
+    const first = await mkdir(host, { recursive: true, mode: 0o755 });
+    for (let dir = host; first !== undefined && dir.length >= first.length; dir = dirname(dir)) {
+      await chmod(dir, 0o755);
+      await lchown(dir, uid, gid);
+    }
   }
   return secureJoin(rootfs, path);
 }

@@ -1,13 +1,13 @@
 import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import type { Header, Pack } from 'tar-stream';
 import tar from 'tar-stream';
 
-import { errors } from '../../base/index.js';
+import { errors, readdirUtf8 } from '../../base/index.js';
 import { lgetxattr, llistxattr } from '../../sys/index.js';
 import { paxHeaderBlocks } from './tar-pax.js';
 import { isLayerXattr } from './unpacker.js';
@@ -98,7 +98,7 @@ async function collect(dir: string, options: WriteLayerOptions): Promise<Planned
   const pending: string[] = [''];
   for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
     options.signal?.throwIfAborted();
-    const names = await readdir(join(dir, rel));
+    const names = await readdirUtf8(join(dir, rel), rel === '' ? '' : `/${rel}`, 'store in a layer');
     const stats = await Promise.all(names.map(async (name) => lstat(join(dir, rel, name))));
     names.forEach((name, i) => {
       const path = rel === '' ? name : `${rel}/${name}`;
