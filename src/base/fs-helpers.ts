@@ -1,6 +1,6 @@
 /** Small file-system look-ups shared across modules. */
 import type { Stats } from 'node:fs';
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 
@@ -51,6 +51,19 @@ export async function readdirUtf8(dir: string, shown: string, action = 'copy'): 
   const names = await readdir(dir);
   if (!names.some((n) => n.includes('\uFFFD'))) return names;
   for (const raw of await readdir(dir, { encoding: 'buffer' })) {
+    if (!isUtf8(raw)) {
+      const path = shown === '' ? showBytes(raw) : `${shown}/${showBytes(raw)}`;
+      throw errors.notImplemented('FILE_NAME_NOT_UTF8', `Cannot ${action} "${path}": its name is not valid UTF-8, which berth does not support yet`);
+    }
+  }
+  return names;
+}
+
+/** The synchronous readdirUtf8: COPY's walk of a context of many small files runs without the thread pool. */
+export function readdirUtf8Sync(dir: string, shown: string, action = 'copy'): string[] {
+  const names = readdirSync(dir);
+  if (!names.some((n) => n.includes('\uFFFD'))) return names;
+  for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
     if (!isUtf8(raw)) {
       const path = shown === '' ? showBytes(raw) : `${shown}/${showBytes(raw)}`;
       throw errors.notImplemented('FILE_NAME_NOT_UTF8', `Cannot ${action} "${path}": its name is not valid UTF-8, which berth does not support yet`);
