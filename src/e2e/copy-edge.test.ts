@@ -3,10 +3,11 @@
  * are not valid UTF-8 (refused with FILE_NAME_NOT_UTF8 naming the file, for a context file and
  * for one a RUN step made — a JS string would decode them lossily and name another file), and a
  * destination directory reached through a symlink to a missing absolute path in the image (the
- * directories are created inside the root, as Docker does).
+ * directories are created inside the root, as Docker does). And a loss the COPY speed-up found:
+ * setuid/setgid bits of copied files are kept, as BuildKit keeps them.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -60,6 +61,19 @@ describe('COPY edge cases', { concurrency: false }, () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /BERTH_E_FILE_NAME_NOT_UTF8/);
     assert.doesNotMatch(r.stderr, /internal error/);
+  });
+
+  test('COPY keeps setuid and setgid bits (they were lost: chown after chmod clears them)', () => {
+    const dir = context(`FROM ${busyboxImage}\nCOPY tree /t/\nCOPY --chown=1:1 tree/suid /owned\n`);
+    mkdirSync(join(dir, 'tree'));
+    writeFileSync(join(dir, 'tree', 'suid'), '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(join(dir, 'tree', 'suid'), 0o4755);
+    writeFileSync(join(dir, 'tree', 'sgid'), 'x', { mode: 0o644 });
+    chmodSync(join(dir, 'tree', 'sgid'), 0o2644);
+    const r = build(dir, '-t', 'copy-edge:modes');
+    assert.equal(r.code, 0, r.stderr);
+    const shown = store.berth(['run', '--rm', 'copy-edge:modes', 'stat', '-c', '%a %u %n', '/t/suid', '/t/sgid', '/owned']);
+    assert.equal(shown.stdout, '4755 0 /t/suid\n2644 0 /t/sgid\n4755 1 /owned\n', shown.stderr);
   });
 
   test('COPY into a symlink to a missing absolute path creates the directories inside the root', () => {
