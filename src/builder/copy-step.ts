@@ -55,7 +55,11 @@ async function resolveFrom(env: CopyStepEnv, from: string | undefined, planned: 
 async function copyPlanned(p: Exclude<Planned, { kind: 'from' }>, target: CopyTarget): Promise<void> {
   const what = (name: string) => `"${name}" into "${target.dest}" of the image`;
   if (p.kind === 'inline') {
-    await writeInlineFile(p.name, p.content, target).catch((err: unknown) => Promise.reject(diskFullError(err, what(p.name))));
+    try {
+      await writeInlineFile(p.name, p.content, target);
+    } catch (err) {
+      throw diskFullError(err, what(p.name));
+    }
     return;
   }
   for (const entry of p.entries) {
