@@ -133,14 +133,23 @@ export function createLocalContentStore(root: string): ContentStore {
         if (st) yield { digest, size: st.size, committedAt: st.mtimeMs };
       }
     },
-    async cleanIngests(olderThanMs) {
+    async ingests() {
+      const names = await ignoreErrno(['ENOENT'], () => readdir(ingest), [] as string[]);
+      const out: { path: string; size: number; modifiedAt: number }[] = [];
+      for (const name of names.sort()) {
+        const st = await ignoreErrno(['ENOENT'], () => stat(join(ingest, name)), undefined);
+        if (st) out.push({ path: join(ingest, name), size: st.size, modifiedAt: st.mtimeMs });
+      }
+      return out;
+    },
+    async cleanIngests(olderThanMs, keep = () => false) {
       const names = await ignoreErrno(['ENOENT'], () => readdir(ingest), [] as string[]);
       let removed = 0;
       for (const name of names) {
         // The last write, not the start: a long upload that is still being written stays.
         const st = await ignoreErrno(['ENOENT'], () => stat(join(ingest, name)), undefined);
         // mtimeMs has a fraction Date.now() lacks: floored, a write of this very millisecond counts as 0 ms old.
-        if (st && Date.now() - Math.floor(st.mtimeMs) >= olderThanMs) {
+        if (st && Date.now() - Math.floor(st.mtimeMs) >= olderThanMs && !keep(join(ingest, name))) {
           await ignoreErrno(['ENOENT'], () => unlink(join(ingest, name)), undefined);
           removed++;
         }
