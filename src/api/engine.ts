@@ -158,12 +158,27 @@ export interface ImageEngine {
   bootstrap(name: string, request?: BootstrapRequest, op?: Operation): Promise<{ id: Digest }>;
 }
 
+/**
+ * Something interrupted work may have left: an ingest, a step container, a temporary directory,
+ * a snapshot, a mount, a cgroup scope. `owner` is the process the work belongs to, when known
+ * (for an ingest: a process that holds it open); `berth system prune` removes a leftover only
+ * when no live process owns it.
+ */
+export interface Leftover {
+  kind: 'ingest' | 'step container' | 'build directory' | 'snapshot' | 'mount' | 'cgroup scope';
+  /** The path (ingests, directories, mounts, cgroup scopes) or id/key (containers, snapshots). */
+  name: string;
+  owner?: { pid: number; alive: boolean };
+}
+
 export interface CheckReport {
   /** True when every record points at what it needs. */
   consistent: boolean;
   problems: string[];
   /** Leftovers of interrupted work that `berth system prune` (and every removal) reclaims. */
   reclaimable: string[];
+  /** Leftovers of work with an owner, live or not (builds' come from the builder). */
+  leftovers: Leftover[];
 }
 
 export interface GcResult {
@@ -176,8 +191,8 @@ export interface SystemEngine {
   /** Verifies the store: every image's blobs and layer snapshots, every container's snapshot. */
   check(options?: { verifyContent?: boolean }): Promise<CheckReport>;
   /**
-   * Removes blobs, snapshots and ingests nothing refers to (image names, containers, the build
-   * cache). Runs only when no berth process (this one included) holds a lease (see core/metadata leases):
+   * Removes what dead builds left (their step containers, directories, mounts, snapshots), then
+   * blobs, snapshots and ingests nothing refers to (image names, containers, the build cache). Runs only when no berth process (this one included) holds a lease (see core/metadata leases):
    * otherwise it skips and says so, and a later collection reclaims the space.
    */
   gc(): Promise<GcResult>;

@@ -98,3 +98,18 @@ export async function ignoreErrno<T>(codes: readonly string[], fn: () => Promise
     throw err;
   }
 }
+
+/** True for a full disk (ENOSPC) or an exhausted quota (EDQUOT). */
+export function isDiskFull(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * `err` as Unavailable NO_SPACE naming what was being written when the disk (or quota) is full,
+ * otherwise `err` itself: a full disk is a condition users reach, not an internal error.
+ */
+export function diskFullError(err: unknown, what: string): unknown {
+  if (!isDiskFull(err)) return err;
+  return errors.unavailable('NO_SPACE', `No space left on the device while writing ${what}`, { cause: err, hint: 'Free some space (berth system prune removes what nothing uses) and try again.' });
+}

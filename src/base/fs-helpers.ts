@@ -1,9 +1,10 @@
 /** Small file-system look-ups shared across modules. */
 import type { Stats } from 'node:fs';
-import { lstatSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 
-import { errnoCode } from './errors.js';
+import { errnoCode, errors } from './errors.js';
 
 const isMissing = (err: unknown) => errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR';
 
@@ -25,4 +26,48 @@ export function lstatSyncOrUndefined(path: string): Stats | undefined {
     if (isMissing(err)) return undefined;
     throw err;
   }
+}
+
+/** A byte name for messages: valid UTF-8 as is, other bytes as \xNN. */
+export function showBytes(name: Buffer): string {
+  let out = '';
+  for (let i = 0; i < name.length; ) {
+    let n = 1;
+    while (n <= 4 && i + n <= name.length && !isUtf8(name.subarray(i, i + n))) n++;
+    if (n <= 4 && i + n <= name.length) {
+      out += name.subarray(i, i + n).toString('utf8');
+      i += n;
+    } else out += `\\x${(name[i++] as number).toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * readdir(3) names as strings, refusing (NotImplemented FILE_NAME_NOT_UTF8, naming the file as
+ * `shown/<name>` with its bytes escaped) a name that is not valid UTF-8: as a JS string it would
+ * be decoded lossily and name another file. Only a directory holding U+FFFD is read twice.
+ */
+export async function readdirUtf8(dir: string, shown: string, action = 'copy'): Promise<string[]> {
+  const names = await readdir(dir);
+  if (!names.some((n) => n.includes('\uFFFD'))) return names;
+  for (const raw of await readdir(dir, { encoding: 'buffer' })) {
+    if (!isUtf8(raw)) {
+      const path = shown === '' ? showBytes(raw) : `${shown}/${showBytes(raw)}`;
+      throw errors.notImplemented('FILE_NAME_NOT_UTF8', `Cannot ${action} "${path}": its name is not valid UTF-8, which berth does not support yet`);
+    }
+  }
+  return names;
+}
+
+/** The synchronous readdirUtf8: COPY's walk of a context of many small files runs without the thread pool. */
+export function readdirUtf8Sync(dir: string, shown: string, action = 'copy'): string[] {
+  const names = readdirSync(dir);
+  if (!names.some((n) => n.includes('\uFFFD'))) return names;
+  for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
+    if (!isUtf8(raw)) {
+      const path = shown === '' ? showBytes(raw) : `${shown}/${showBytes(raw)}`;
+      throw errors.notImplemented('FILE_NAME_NOT_UTF8', `Cannot ${action} "${path}": its name is not valid UTF-8, which berth does not support yet`);
+    }
+  }
+  return names;
 }

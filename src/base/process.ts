@@ -2,7 +2,7 @@
  * Processes named so that a reused pid is never taken for them: a pid plus its start time
  * (field 22 of /proc/<pid>/stat). Records name their supervisors and runtimes this way.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 import { errnoCode } from './errors.js';
 
@@ -65,4 +65,37 @@ export function killProcess(pid: number): void {
 /** Waits (up to 5 s) until a process that is not ours to reap has exited. */
 export async function waitUntilGone(ref: ProcessRef): Promise<void> {
   for (let i = 0; i < 500 && processAlive(ref); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * The files under `dir` that some process holds open, with one such pid each (from
+ * /proc/<pid>/fd, as lsof finds them). A process that exits or closes the file meanwhile may
+ * still be listed: callers use this to keep things, never to prove they are abandoned alone.
+ */
+export function openFilesUnder(dir: string): Map<string, number> {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const found = new Map<string, number>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return found;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith(prefix) && !found.has(target)) found.set(target, Number(pid));
+      } catch {
+        continue;
+      }
+    }
+  }
+  return found;
 }

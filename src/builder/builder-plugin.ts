@@ -15,6 +15,7 @@ import { buildImage } from './build-image.js';
 import { buildCacheRoots } from './cache-roots.js';
 import { applyConfigChanges } from './config-changes.js';
 import { loadBuildContext } from './load-context.js';
+import { buildLeftovers, recoverStaleBuilds } from './recover-stale.js';
 
 /** Temporary files live under the store's build-tmp/<owner>-…, which the next build cleans up if this one dies. */
 async function buildTmp(deps: BuilderDeps): Promise<string> {
@@ -71,5 +72,7 @@ export const builder: Builder = {
     return { id };
   },
   cacheRoots: (root) => buildCacheRoots(root),
+  leftovers: (ctx) => buildLeftovers(ctx),
+  recoverStale: (ctx) => recoverStaleBuilds(ctx),
   applyChanges: (config, changes) => applyConfigChanges(config, changes),
 };

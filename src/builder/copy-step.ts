@@ -4,10 +4,14 @@
  * extracts local tar archives (plain, gzip, bzip2, xz) into the destination directory.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { basename, join, posix } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, utimes } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-import { errors } from '../base/index.js';
+import { diskFullError, errnoCode, errors, isDiskFull } from '../base/index.js';
 import { applyLayer } from '../core/diff/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import { readUserDatabase } from '../services/index.js';
@@ -49,16 +53,25 @@ async function resolveFrom(env: CopyStepEnv, from: string | undefined, planned: 
 }
 
 async function copyPlanned(p: Exclude<Planned, { kind: 'from' }>, target: CopyTarget): Promise<void> {
+  const what = (name: string) => `"${name}" into "${target.dest}" of the image`;
   if (p.kind === 'inline') {
-    await writeInlineFile(p.name, p.content, target);
+    try {
+      await writeInlineFile(p.name, p.content, target);
+    } catch (err) {
+      throw diskFullError(err, what(p.name));
+    }
     return;
   }
   for (const entry of p.entries) {
-    const archive = p.mayExtract && entry.st.isFile() ? await openArchive(entry.abs) : undefined;
-    if (archive) {
-      const dir = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
-      await applyLayer(archive, dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
-    } else await copyEntry(p.root, entry, target);
+    try {
+      const archive = p.mayExtract && entry.st.isFile() ? await openArchive(entry.abs) : undefined;
+      if (archive) {
+        const dir = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
+        await applyLayer(archive, dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
+      } else await copyEntry(p.root, entry, target);
+    } catch (err) {
+      throw diskFullError(err, what(entry.rel));
+    }
   }
 }
 
@@ -81,18 +94,87 @@ function isUrl(path: string): boolean {
   return /^https?:\/\//i.test(path);
 }
 
-async function download(url: string, dir: string, checksum: string | undefined): Promise<SourceEntry & { root: SourceRoot }> {
-  const response = await fetch(url);
-  if (!response.ok) throw errors.unavailable('ADD_DOWNLOAD_FAILED', `Cannot download "${url}": HTTP ${response.status}`);
-  const data = Buffer.from(await response.arrayBuffer());
+/** Why a fetch failed, from undici's cause: the errno code (ECONNREFUSED, ENOTFOUND, ...) in words. */
+function fetchCause(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause !== undefined && errnoCode(cause) === undefined) cause = cause.cause;
+  const code = errnoCode(cause);
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset by the server',
+    ENOTFOUND: 'host not found (DNS lookup failed)',
+    EAI_AGAIN: 'DNS lookup failed temporarily',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+    UND_ERR_SOCKET: 'connection closed by the server',
+  };
+  const text = code !== undefined ? words[code] : undefined;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return text !== undefined ? `${text} (${code})` : message;
+}
+
+/**
+ * The file name BuildKit gives a downloaded URL: the last segment of its decoded path, or
+ * `__unnamed__` when the path has none.
+ */
+export function urlFileName(url: URL): string {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // a malformed escape: keep the path as written, as Go's url.Parse would refuse it anyway
+  }
+  const base = posix.basename(path);
+  return base === '' || base === '.' || base === '/' || base === '..' ? '__unnamed__' : base;
+}
+
+const checksumPattern = /^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/;
+
+/**
+ * ADD <url>, as BuildKit's HTTP source does: the body streamed to a file (mode 0600, mtime from
+ * Last-Modified), named by the URL's path; `--checksum` verified before anything is copied.
+ * Failures name the URL and the cause (connection refused, DNS, HTTP status).
+ */
+async function download(url: string, dir: string, checksum: string | undefined, signal: AbortSignal | undefined): Promise<SourceEntry & { root: SourceRoot }> {
+  const parsed = new URL(url);
+  const failed = (why: string, cause?: unknown) => errors.unavailable('ADD_DOWNLOAD_FAILED', `Cannot download "${url}": ${why}`, { cause });
+  let response: Response;
+  try {
+    response = await fetch(parsed, { redirect: 'follow', ...(signal ? { signal } : {}) });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw failed(fetchCause(err), err);
+  }
+  if (!response.ok || response.body === null) {
+    await response.body?.cancel().catch(() => undefined);
+    throw failed(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  }
+  const name = urlFileName(parsed);
+  const file = join(dir, name);
+  const algorithm = checksum?.slice(0, checksum.indexOf(':')) ?? 'sha256';
+  const hash = createHash(algorithm);
+  try {
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    }, createWriteStream(file, { mode: 0o600 }));
+  } catch (err) {
+    if (signal?.aborted || isDiskFull(err)) throw diskFullError(err, `the download of "${url}"`);
+    throw failed(fetchCause(err), err);
+  }
+  await chmod(file, 0o600);
   if (checksum !== undefined) {
-    const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const actual = `${algorithm}:${hash.digest('hex')}`;
     if (actual !== checksum) throw errors.dataLoss('ADD_CHECKSUM_MISMATCH', `Downloaded "${url}" has digest "${actual}", expected "${checksum}"`);
   }
-  const name = basename(new URL(url).pathname) || 'index.html';
+  const lastModified = Date.parse(response.headers.get('last-modified') ?? '');
+  if (!Number.isNaN(lastModified)) await utimes(file, new Date(lastModified), new Date(lastModified));
   const root: SourceRoot = { dir, isContext: false, description: 'download' };
-  await writeFile(join(dir, name), data, { mode: 0o600 });
-  const [entry] = await resolveSources(root, name);
+  const [entry] = await resolveSources(root, name.replace(/[*?[\\]/g, '\\$&'));
   return { ...(entry as SourceEntry), root };
 }
 
@@ -112,6 +194,13 @@ async function planSources(env: CopyStepEnv, state: StageState, ins: CopyInstruc
   const planned: Planned[] = [];
   // A --from root is keyed by its stage's cache key and mounted only when the step runs.
   const keyParts: string[] = pc.from === undefined ? [] : [`from ${await env.rootKey(pc.from)}`];
+  const checksum = ins.kind === 'ADD' && ins.checksum !== undefined ? x(ins.checksum) : undefined;
+  if (checksum !== undefined) {
+    if (!checksumPattern.test(checksum)) throw errors.invalidArgument('ADD_CHECKSUM_INVALID', `Invalid --checksum "${checksum}": expected sha256:, sha384: or sha512: and the hex digest`);
+    if (ins.sources.some((src) => src.kind !== 'path' || !isUrl(x(src.path)))) {
+      throw errors.invalidArgument('ADD_CHECKSUM_NOT_URL', `ADD --checksum can only be used with HTTP(S) sources (${ins.location.file}:${ins.location.line})`);
+    }
+  }
   for (const src of ins.sources) {
     if (src.kind === 'heredoc') {
       const content = src.expand ? expandHeredoc(src.content, state) : src.content;
@@ -121,7 +210,7 @@ async function planSources(env: CopyStepEnv, state: StageState, ins: CopyInstruc
     }
     const path = x(src.path);
     if (ins.kind === 'ADD' && isUrl(path)) {
-      const got = await download(path, await pc.tmpDir(), ins.checksum);
+      const got = await download(path, await pc.tmpDir(), checksum, env.signal);
       planned.push({ kind: 'entries', root: got.root, entries: [got], mayExtract: false });
       keyParts.push(`url ${path} ${await hashEntries(got.root, [got])}`);
     } else if (pc.from !== undefined) {

@@ -87,9 +87,25 @@ async function storeLayer(env: StepEnv, upper: string): Promise<CacheRecord> {
   const writer = await env.ctx.content.writer();
   try {
     const options = { source: 'overlay-upper' as const, onWarning: env.ctx.warn, ...(env.sourceDateEpoch !== undefined ? { sourceDateEpoch: env.sourceDateEpoch } : {}) };
+    // A layer of many small files arrives as many 512-byte headers and small bodies: write them
+    // in pieces of at least 1 MiB, not one write(2) through the thread pool each.
+    let pending: Buffer[] = [];
+    let pendingSize = 0;
+    const flush = async () => {
+      const data = Buffer.concat(pending, pendingSize);
+      pending = [];
+      pendingSize = 0;
+      if (data.length > 0) await writer.write(data);
+    };
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        writer.write(chunk).then(() => done(), done);
+        pending.push(chunk);
+        pendingSize += chunk.length;
+        if (pendingSize < 1 << 20) done();
+        else flush().then(() => done(), done);
+      },
+      final(done) {
+        flush().then(() => done(), done);
       },
     });
     await pipeline(writeLayer(upper, options), sink);

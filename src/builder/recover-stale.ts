@@ -1,56 +1,142 @@
 /**
- * Clean-up after builds that died (SIGKILL, power loss) or failed without cleaning up: their
- * mounts, temporary directories and uncommitted snapshots carry their owner's tag (`build-<pid>-<op>-…`,
- * `build-view-<pid>-<op>-…`, `build-tmp/<pid>-<op>-…`, see base/operation.ts); whatever belongs to
- * a process that is gone, or to an operation of this process that has ended, is unmounted and
- * removed at the start of the next build. Committed layers are kept: they are the cache.
+ * What builds left behind, and the clean-up after builds that died (SIGKILL, power loss) or
+ * failed without cleaning up. Their mounts, temporary directories, step containers (runtime
+ * state, cgroup scopes) and uncommitted snapshots carry their owner's tag (`build-<pid>-<op>-…`,
+ * `build-view-<pid>-<op>-…`, `build-tmp/<pid>-<op>-…`, parsed only by base/operation.ts's
+ * `ownerOfName`/`ownerAlive`); `berth system check` lists all of it with its owner, and whatever
+ * belongs to a process that is gone, or to an operation of this process that has ended, is
+ * removed at the start of the next build and by `berth system prune`. Committed layers are kept:
+ * they are the cache. A dead build's step processes are already gone, killed by its step
+ * watchdog (services/step-watchdog.ts); `delete --force` here is the second line.
  */
 import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
-import { ignoreErrno, isNotFound, ownerAlive } from '../base/index.js';
+import type { Leftover } from '../api/index.js';
+import { errnoCode, ignoreErrno, isNotFound, ownerAlive, ownerOfName } from '../base/index.js';
 import { unmountAll } from '../core/mount/index.js';
 import type { EngineContext } from '../services/index.js';
 
-/** Work whose owner is gone: a dead process's, or an ended operation's of this process. */
-const stale = (name: string) => !ownerAlive(name);
+/** The owner of a build's leftover, from its name; undefined for names that carry none. */
+function ownerOf(name: string): Leftover['owner'] {
+  const owner = ownerOfName(name);
+  return owner === undefined ? undefined : { pid: owner.pid, alive: ownerAlive(name) };
+}
 
 async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
   return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m === dir || m.startsWith(`${dir}/`)).sort().reverse();
 }
 
-/** A dead build's step container (`build-<pid>-…`, its bundle directory): gone from the runtime and the cgroups. */
-async function removeStepContainer(ctx: EngineContext, dir: string, id: string): Promise<void> {
-  const runtime = await ignoreErrno(['ENOENT'], () => readFile(join(dir, 'runtime'), 'utf8'), '');
-  try {
-    await ctx.runtime(runtime === '' ? undefined : runtime).driver.delete(id, { force: true });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+const list = (dir: string) => ignoreErrno(['ENOENT', 'ENOTDIR'], () => readdir(dir), [] as string[]);
+
+/** The state directories of the runtimes this store may have used (per store: /run/berth/<hash>/…). */
+function runtimeStateDirs(ctx: EngineContext): string[] {
+  const dirs = new Set<string>();
+  for (const name of [undefined, 'crun', 'runc']) {
+    try {
+      dirs.add(ctx.runtime(name).driver.stateDir);
+    } catch {
+      continue; // not installed
+    }
   }
-  ctx.cgroups.remove(id);
+  return [...dirs];
 }
 
-/** Removes what dead builds left behind. Cheap when there is nothing: directory listings and a snapshot walk. */
-export async function recoverStaleBuilds(ctx: EngineContext): Promise<void> {
-  const list = (dir: string) => ignoreErrno(['ENOENT'], () => readdir(dir), [] as string[]);
-  const mountsDir = join(ctx.paths.root, 'build-mounts');
-  for (const name of await list(mountsDir)) {
-    if (!stale(name)) continue;
-    await unmountAll(join(mountsDir, name));
-    await rmdir(join(mountsDir, name)).catch(() => undefined);
-  }
+/** Every leftover of builds in this store, with the process it belongs to. */
+export async function buildLeftovers(ctx: EngineContext): Promise<Leftover[]> {
+  const out: Leftover[] = [];
+  const add = (kind: Leftover['kind'], name: string, ownerName = basename(name)) => {
+    const owner = ownerOf(ownerName);
+    if (owner !== undefined) out.push({ kind, name, owner });
+  };
+  const steps = new Set<string>();
   const tmpDir = join(ctx.paths.root, 'build-tmp');
   for (const name of await list(tmpDir)) {
-    if (!stale(name)) continue;
-    // The step's container first: `delete --force` kills what still runs in it.
-    if (name.startsWith('build-')) await removeStepContainer(ctx, join(tmpDir, name), name);
-    for (const m of await mountsUnder(join(tmpDir, name))) await unmountAll(m);
-    await rm(join(tmpDir, name), { recursive: true, force: true });
+    if (name.startsWith('build-')) {
+      steps.add(name);
+      add('step container', name);
+    } else add('build directory', join(tmpDir, name));
+    for (const m of await mountsUnder(join(tmpDir, name))) add('mount', m, name);
   }
-  // Step snapshots of dead builds, whether or not anything else of theirs was left.
+  for (const stateDir of runtimeStateDirs(ctx)) {
+    for (const name of await list(stateDir)) {
+      if (name.startsWith('build-') && !steps.has(name)) {
+        steps.add(name);
+        add('step container', name);
+      }
+    }
+  }
+  // Cgroups are host-wide (other stores, other pid namespaces have theirs): only this store's steps.
+  for (const name of new Set(ctx.cgroups.list().map((s) => basename(s)).filter((n) => steps.has(n)))) {
+    add('cgroup scope', ctx.cgroups.scopePath(name), name);
+  }
+  const mountsDir = join(ctx.paths.root, 'build-mounts');
+  for (const name of await list(mountsDir)) {
+    const mounted = await mountsUnder(join(mountsDir, name));
+    for (const m of mounted) add('mount', m, name);
+    if (mounted.length === 0) add('build directory', join(mountsDir, name));
+  }
   for (const info of await ctx.snapshots.walk()) {
-    if (info.kind === 'committed' || !info.key.startsWith('build-') || !stale(info.key)) continue;
-    await ctx.snapshots.remove(info.key).catch(() => undefined);
+    if (info.kind !== 'committed' && info.key.startsWith('build-')) add('snapshot', info.key);
   }
+  return out;
+}
+
+/** Removes a step's cgroup scope; one that still holds processes (EBUSY) stays, for a later prune. */
+function removeScope(ctx: EngineContext, id: string): boolean {
+  try {
+    ctx.cgroups.remove(id);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'EBUSY') return false;
+    throw err;
+  }
+}
+
+/** A dead build's step container: gone from the runtime (which kills what still runs in it) and the cgroups. */
+async function removeStepContainer(ctx: EngineContext, id: string): Promise<void> {
+  const runtime = await ignoreErrno(['ENOENT'], () => readFile(join(ctx.paths.root, 'build-tmp', id, 'runtime'), 'utf8'), '');
+  for (const name of runtime === '' ? [undefined, 'crun', 'runc'] : [runtime]) {
+    try {
+      await ctx.runtime(name).driver.delete(id, { force: true });
+    } catch (err) {
+      if (!isNotFound(err) && runtime !== '') throw err;
+    }
+  }
+  removeScope(ctx, id);
+}
+
+/**
+ * Removes what dead builds left behind and returns it. Cheap when there is nothing: directory
+ * listings, the cgroup scopes and a snapshot walk.
+ */
+export async function recoverStaleBuilds(ctx: EngineContext): Promise<Leftover[]> {
+  const dead = (await buildLeftovers(ctx)).filter((l) => l.owner?.alive === false);
+  const of = (kind: Leftover['kind']) => dead.filter((l) => l.kind === kind);
+  const removed: Leftover[] = [];
+  const mountsDir = join(ctx.paths.root, 'build-mounts');
+  // Step containers first: `delete --force` kills what still runs in them.
+  for (const l of of('step container')) {
+    await removeStepContainer(ctx, l.name);
+    removed.push(l);
+  }
+  for (const l of of('mount')) {
+    await unmountAll(l.name);
+    if (l.name.startsWith(`${mountsDir}/`)) await rmdir(l.name).catch(() => undefined);
+    removed.push(l);
+  }
+  for (const l of of('step container')) await rm(join(ctx.paths.root, 'build-tmp', l.name), { recursive: true, force: true });
+  for (const l of of('build directory')) {
+    if (l.name.startsWith(`${mountsDir}/`)) await rmdir(l.name).catch(() => undefined);
+    else await rm(l.name, { recursive: true, force: true });
+    removed.push(l);
+  }
+  for (const l of of('cgroup scope')) if (removeScope(ctx, basename(l.name))) removed.push(l);
+  // Step snapshots of dead builds, whether or not anything else of theirs was left.
+  for (const l of of('snapshot')) {
+    await ctx.snapshots.remove(l.name).catch(() => undefined);
+    removed.push(l);
+  }
+  return removed;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import type { Operation } from '../base/index.js';
-import { beginOperation, isBerthError } from '../base/index.js';
+import { beginOperation, isBerthError, isDiskFull } from '../base/index.js';
 import type { Engine } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
 import { parseArgs, renderHelp } from './args.js';
@@ -78,6 +78,12 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       stderr.write(`berth: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);
       if (process.env['BERTH_DEBUG']) stderr.write(`${err.code}\n${err.stack ?? ''}\n`);
       return command?.errorExitCode === 125 ? exitCodeFor(err) : (command?.errorExitCode ?? (command ? 1 : 125));
+    }
+    if (isDiskFull(err)) {
+      // Whatever no caller named: still a condition, not a crash. Node names the path when it knows it.
+      const path = (err as { path?: unknown }).path;
+      stderr.write(`berth: No space left on the device${typeof path === 'string' ? ` while writing "${path}"` : ''}\n`);
+      return command?.errorExitCode ?? 1;
     }
     stderr.write(`berth: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return command?.errorExitCode ?? 1;

@@ -17,6 +17,7 @@ import type { Mount as OciMount } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { planStubs, removeStubs } from './mount-stubs.js';
 import { writeProcessBundle } from './process-bundle.js';
+import { watchSteps } from './step-watchdog.js';
 
 export interface BuildProcessOptions {
   /** Absolute path of the mounted root filesystem (writes land in the step's snapshot). */
@@ -58,6 +59,9 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
   await writeFile(join(bundle, 'runtime'), options.runtime ?? '');
   const selection = ctx.runtime(options.runtime);
   if (selection.warning) op.warn(selection.warning);
+  // The step dies with this process, however it dies (see step-watchdog.ts): one watchdog per
+  // process covers every operation's steps, `build-<pid>-…`.
+  watchSteps(selection.driver, ctx.cgroups, join(ctx.paths.root, 'build-tmp'), `build-${op.owner.pid}-`, (m) => op.warn(m));
   try {
     const hostname = sharesHostNetwork(options.network) ? hostHostname() : 'buildkitsandbox';
     const spec = writeProcessBundle(ctx, {

@@ -1,5 +1,5 @@
 import type { Digest, Operation } from '../base/index.js';
-import type { BootstrapRequest, BuildRequest, BuildResult } from '../api/index.js';
+import type { BootstrapRequest, BuildRequest, BuildResult, Leftover } from '../api/index.js';
 import type { ContentStore } from '../core/content/index.js';
 import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
@@ -53,6 +53,10 @@ export interface Builder {
   bootstrap(deps: BuilderDeps, name: string, request: BootstrapRequest, op: Operation): Promise<{ id: Digest }>;
   /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
   cacheRoots(root: string): Promise<string[]>;
+  /** What builds left in the store (step containers, directories, mounts, snapshots), with their owners. */
+  leftovers(ctx: EngineContext): Promise<Leftover[]>;
+  /** Removes the leftovers of builds whose owner is gone; returns them. */
+  recoverStale(ctx: EngineContext): Promise<Leftover[]>;
   /** `config` with `--change` Dockerfile instructions applied (InvalidArgument BERTH_E_INVALID_CHANGE for a bad one). */
   applyChanges(config: ImageRuntimeConfig, changes: readonly string[]): ImageRuntimeConfig;
 }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 
 import type { Digest } from '../base/index.js';
-import { ignoreErrno } from '../base/index.js';
+import { ignoreErrno, openFilesUnder } from '../base/index.js';
 import { isMounted } from '../core/mount/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds, resolveImage } from '../core/images/index.js';
-import type { SystemEngine } from '../api/index.js';
+import type { Leftover, SystemEngine } from '../api/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import type { EngineContext } from './engine-context.js';
 
@@ -42,7 +42,9 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
     }
     const dirs = await ctx.snapshots.cleanup();
     if (dirs > 0) removed.push(`${dirs} orphan snapshot directories`);
-    const ingests = await ctx.content.cleanIngests(10 * 60_000);
+    // Writers hold the lease this collection holds exclusively; a file still held open is kept anyway.
+    const open = openFilesUnder(ctx.paths.root);
+    const ingests = await ctx.content.cleanIngests(0, (path) => open.has(path));
     if (ingests > 0) removed.push(`${ingests} abandoned uploads`);
     return removed;
   }
@@ -85,7 +87,10 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
         // Image layers are unpacked lazily, so a missing layer snapshot is not a problem; a missing container root is.
         if (!existing.has(key) && key.startsWith('container-')) problems.push(`snapshot "${key}" of a container is missing`);
       }
-      for (const [key] of existing) if (!snapshots.has(key)) reclaimable.push(`snapshot "${key}"`);
+      for (const [key, info] of existing) {
+        // A build's step snapshot is reported with its owner by the builder (builder/recover-stale.ts).
+        if (!snapshots.has(key) && !(info.kind === 'active' && key.startsWith('build-'))) reclaimable.push(`snapshot "${key}"`);
+      }
       for await (const info of ctx.content.walk()) if (!blobs.has(info.digest)) reclaimable.push(`blob "${info.digest}"`);
       for (const dir of await ctx.snapshots.orphans()) reclaimable.push(`directory "${dir}"`);
       const mountinfo = await ignoreErrno(['ENOENT'], () => readFile('/proc/self/mountinfo', 'utf8'), '');
@@ -103,13 +108,22 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
       for (const scope of ctx.cgroups.list()) {
         if (stopped.has(scope.split('/').pop() ?? '')) reclaimable.push(`cgroup scope "${scope}" of a stopped container`);
       }
-      return { consistent: problems.length === 0, problems, reclaimable };
+      const leftovers: Leftover[] = [];
+      const open = openFilesUnder(ctx.paths.root);
+      for (const ingest of await ctx.content.ingests()) {
+        const pid = open.get(ingest.path);
+        leftovers.push({ kind: 'ingest', name: ingest.path, ...(pid !== undefined ? { owner: { pid, alive: true } } : {}) });
+      }
+      if (ctx.builder) leftovers.push(...(await (await ctx.builder()).leftovers(ctx)));
+      return { consistent: problems.length === 0, problems, reclaimable, leftovers };
     },
     async gc() {
       const lease = ctx.leases.tryCollect();
       if (!lease) return { removed: [], skipped: 'a berth process (this one or another) is importing, building or creating a container' };
       try {
-        return { removed: await collect() };
+        // Dead builds' work first: their step snapshots hold parents the collection would keep.
+        const stale = ctx.builder ? await (await ctx.builder()).recoverStale(ctx) : [];
+        return { removed: [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...(await collect())] };
       } finally {
         lease.release();
       }

@@ -1,11 +1,20 @@
 import { errors } from '../../base/index.js';
 import { flagBool } from '../args.js';
+import type { Leftover } from '../../api/index.js';
 import type { Command } from '../command.js';
+
+/** One line of `system check`: whether the leftover is in use, and by which process. */
+function describeLeftover(l: Leftover): string {
+  const what = `${l.kind} ${JSON.stringify(l.name)}`;
+  if (l.owner?.alive) return `in use: ${what} (process ${l.owner.pid} is running)`;
+  if (l.owner) return `reclaimable: ${what} (its process ${l.owner.pid} is gone)`;
+  return `reclaimable: ${what} (no process holds it)`;
+}
 
 export const systemCommand: Command = {
   name: 'system',
   usage: 'system COMMAND',
-  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent\n  prune   Remove untagged images no container uses, then everything nothing refers to\n          (stopped containers and the build cache are kept)',
+  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove what killed builds and imports left, untagged images no container uses,\n          then everything nothing refers to (stopped containers and the build cache are kept)',
   flags: {
     quick: { kind: 'bool', description: 'check: do not re-hash every blob' },
     force: { kind: 'bool', short: 'f', description: 'prune: do not prompt for confirmation' },
@@ -17,6 +26,7 @@ export const systemCommand: Command = {
       const report = await engine.system.check({ verifyContent: !flagBool(args, 'quick') });
       for (const problem of report.problems) ctx.stdout.write(`problem: ${problem}\n`);
       for (const item of report.reclaimable) ctx.stdout.write(`reclaimable: ${item}\n`);
+      for (const l of report.leftovers) ctx.stdout.write(`${describeLeftover(l)}\n`);
       ctx.stdout.write(report.consistent ? `Store ${ctx.root} is consistent\n` : `Store ${ctx.root} is NOT consistent: ${report.problems.length} problem(s)\n`);
       return report.consistent ? 0 : 1;
     }

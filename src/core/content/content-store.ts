@@ -50,6 +50,11 @@ export interface ContentStore {
   delete(digest: Digest): Promise<void>;
   /** Every committed blob. */
   walk(): AsyncIterable<ContentInfo>;
-  /** Removes writers left behind by crashed processes (not written to for `olderThanMs`). */
-  cleanIngests(olderThanMs: number): Promise<number>;
+  /** Writes in progress or abandoned: their files (absolute paths), sizes and last write times. */
+  ingests(): Promise<{ path: string; size: number; modifiedAt: number }[]>;
+  /**
+   * Removes writers left behind by crashed processes: those not written to for `olderThanMs`
+   * and for which `keep(path)` (e.g. "a live process holds it open") is not true.
+   */
+  cleanIngests(olderThanMs: number, keep?: (path: string) => boolean): Promise<number>;
 }

@@ -7,7 +7,7 @@ import type { Extract, Header } from 'tar-stream';
 import tar from 'tar-stream';
 
 import type { Digest } from '../../base/index.js';
-import { errors, isBerthError } from '../../base/index.js';
+import { diskFullError, errors, isBerthError, isDiskFull } from '../../base/index.js';
 import { captureRawPax, type PaxRecords } from './tar-pax.js';
 import { type LayerEntry, Unpacker } from './unpacker.js';
 
@@ -117,6 +117,7 @@ async function unpackEntries(extract: Extract, unpacker: Unpacker, options: Appl
       await unpacker.entry(entry, stream as unknown as AsyncIterable<Buffer>);
     } catch (err) {
       if (isBerthError(err) || !(err instanceof Error) || !('syscall' in err)) throw err;
+      if (isDiskFull(err)) throw diskFullError(err, `layer entry "${entry.name}"${options.layerName !== undefined ? ` of layer "${options.layerName}"` : ''}`);
       throw errors.unknown('LAYER_APPLY_FAILED', `Cannot apply layer entry "${entry.name}": ${err.message}`, { cause: err });
     }
     stream.resume(); // drain whatever the entry did not read

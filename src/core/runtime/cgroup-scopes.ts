@@ -8,6 +8,6 @@ export interface CgroupScopes {
   containerPath(id: string): string;
   oomKilled(id: string): boolean;
   remove(id: string): void;
-  /** Scopes that exist on the host (to check that nothing is left behind). */
+  /** Scopes that exist on the host, containers' and build steps' (to check that nothing is left behind). */
   list(): string[];
 }

@@ -29,6 +29,14 @@ export interface RuntimeState {
  */
 export interface RuntimeDriver {
   readonly name: string;
+  /**
+   * The command line that drives this runtime's containers (binary and global options such as
+   * `--root`), for a process that outlives berth: the build's step watchdog runs
+   * `<commandLine> delete --force <id>` when berth dies.
+   */
+  readonly commandLine: readonly string[];
+  /** Where the runtime keeps one directory per container id. */
+  readonly stateDir: string;
   run(id: string, bundle: string, options: { stdio: Stdio; signal?: AbortSignal; onSpawn?: (pid: number) => void }): Promise<RunResult>;
   create(id: string, bundle: string, options: { stdio: Stdio; pidFile: string }): Promise<void>;
   start(id: string): Promise<void>;

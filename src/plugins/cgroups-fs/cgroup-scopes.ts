@@ -67,7 +67,7 @@ export function createCgroupScopes(parent = 'berth', host: { root?: string; unif
         } catch (err) {
           if (errnoCode(err) !== 'ENOENT') throw err;
         }
-        for (const name of names) if (/^[a-f0-9]{64}$/.test(name)) found.add(`${hierarchy}/${parent}/${name}`);
+        for (const name of names) if (/^([a-f0-9]{64}|build-[\w-]+)$/.test(name)) found.add(`${hierarchy}/${parent}/${name}`);
       }
       return [...found].sort();
     },

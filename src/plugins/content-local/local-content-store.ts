@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { Digest } from '../../base/index.js';
-import { digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
+import { diskFullError, digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
 import type { ContentInfo, ContentStore, ContentWriter, Expected } from '../../core/content/index.js';
 
 /**
@@ -54,14 +54,22 @@ export function createLocalContentStore(root: string): ContentStore {
         hash.update(chunk);
         size += chunk.byteLength;
         let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
+        try {
+          while (offset < chunk.byteLength) {
+            const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+            offset += bytesWritten;
+          }
+        } catch (err) {
+          throw diskFullError(err, `a blob into the content store ("${path}")`);
         }
       },
       async commit(expected: Expected = {}) {
-        await handle.sync();
-        await close();
+        try {
+          await handle.sync();
+          await close();
+        } catch (err) {
+          throw diskFullError(err, `a blob into the content store ("${path}")`);
+        }
         const digest: Digest = `sha256:${hash.digest('hex')}`;
         if (expected.size !== undefined && expected.size !== size) {
           await unlink(path);
@@ -125,14 +133,23 @@ export function createLocalContentStore(root: string): ContentStore {
         if (st) yield { digest, size: st.size, committedAt: st.mtimeMs };
       }
     },
-    async cleanIngests(olderThanMs) {
+    async ingests() {
+      const names = await ignoreErrno(['ENOENT'], () => readdir(ingest), [] as string[]);
+      const out: { path: string; size: number; modifiedAt: number }[] = [];
+      for (const name of names.sort()) {
+        const st = await ignoreErrno(['ENOENT'], () => stat(join(ingest, name)), undefined);
+        if (st) out.push({ path: join(ingest, name), size: st.size, modifiedAt: st.mtimeMs });
+      }
+      return out;
+    },
+    async cleanIngests(olderThanMs, keep = () => false) {
       const names = await ignoreErrno(['ENOENT'], () => readdir(ingest), [] as string[]);
       let removed = 0;
       for (const name of names) {
         // The last write, not the start: a long upload that is still being written stays.
         const st = await ignoreErrno(['ENOENT'], () => stat(join(ingest, name)), undefined);
         // mtimeMs has a fraction Date.now() lacks: floored, a write of this very millisecond counts as 0 ms old.
-        if (st && Date.now() - Math.floor(st.mtimeMs) >= olderThanMs) {
+        if (st && Date.now() - Math.floor(st.mtimeMs) >= olderThanMs && !keep(join(ingest, name))) {
           await ignoreErrno(['ENOENT'], () => unlink(join(ingest, name)), undefined);
           removed++;
         }

@@ -65,6 +65,8 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
 
   return {
     name,
+    commandLine: [options.binary, '--root', options.stateDir],
+    stateDir: options.stateDir,
     async run(id, bundle, { stdio, signal, onSpawn }): Promise<RunResult> {
       await ensureDirs();
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
