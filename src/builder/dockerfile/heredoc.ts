@@ -1,3 +1,4 @@
+import { DockerfileErrorCode as Code, problem } from './parse-error.js';
 import { ShellLexer } from './shell-lexer.js';
 import type { Heredoc } from './types.js';
 
@@ -22,10 +23,10 @@ export function parseHeredocWord(word: string): Heredoc | undefined {
   const rest = m[3] ?? '';
   if (rest === '') return undefined;
   const words = lex(rest, false, false);
-  if (words === undefined) throw new Error(`invalid heredoc name ${JSON.stringify(rest)}`);
+  if (words === undefined) throw problem(Code.heredoc, `invalid heredoc name ${JSON.stringify(rest)}`);
   if (words.length !== 1) return undefined;
   const raw = lex(rest, true, false);
-  if (raw === undefined || raw.length !== 1) throw new Error(`invalid heredoc name ${JSON.stringify(rest)}`);
+  if (raw === undefined || raw.length !== 1) throw problem(Code.heredoc, `invalid heredoc name ${JSON.stringify(rest)}`);
   const name = words[0] as string;
   const quotes = (s: string): number => (s.match(/['"]/g) ?? []).length;
   return {

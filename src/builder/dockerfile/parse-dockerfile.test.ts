@@ -290,3 +290,12 @@ test('flags: quotes removed, `--` ends flags, original kept for cache keys', () 
   assert.equal(run.original, 'RUN --network="host" -- --not-a-flag');
   assert.deepEqual(run.flags, ['--network=host']);
 });
+
+// Found by the parser's fuzz target (BERTH_FUZZ_SECONDS=600, seed 19828837): a heredoc opener whose
+// name the lexer cannot read threw a plain Error instead of a located Dockerfile error.
+test('an unreadable heredoc name is a Dockerfile error naming its place', () => {
+  assert.throws(() => parseDockerfile('COPY \\\nFROM <<-"EOF"\\\n\'', { file: 'Dockerfile' }), {
+    code: 'BERTH_E_DOCKERFILE_HEREDOC',
+    message: /^Dockerfile:1:1: invalid heredoc name/,
+  });
+});
