@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { beginOperation, ownerAlive, ownerOfName, withOperation } from './operation.js';
+import { pidExists } from './process.js';
 
 test('an operation owns the names tagged with it while it runs, and only then', () => {
   const op = beginOperation();
@@ -32,4 +34,23 @@ test('warnings are kept per operation and passed on as they come', async () => {
   let inner = '';
   await withOperation(undefined, async (own) => void (inner = own.tag));
   assert.equal(ownerAlive(`x-${inner}-y`), false, 'an operation of its own ends with the call');
+});
+
+test('names of an exited process its parent has not reaped (a zombie) are stale', async () => {
+  const { spawn } = await import('node:child_process');
+  // `sleep 0` exits at once; its parent became `sleep 30`, which never waits: a zombie with a pid.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+    let state = '';
+    for (let i = 0; i < 200 && state !== 'Z'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+    }
+    assert.equal(state, 'Z', 'the child is a zombie');
+    assert.equal(pidExists(pid), true, 'its pid still exists');
+    assert.equal(ownerAlive(`build-${pid}-0badcafe-x`), false);
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { ProcessRef } from './process.js';
-import { pidExists, selfProcess } from './process.js';
+import { processStartTime, selfProcess } from './process.js';
 
 export interface Owner extends ProcessRef {
   /** 8 hex digits naming the operation within its process. */
@@ -88,5 +88,6 @@ export function ownerAlive(name: string): boolean {
   const owner = ownerOfName(name);
   if (!owner) return true;
   if (owner.pid === process.pid) return live.has(owner.op);
-  return pidExists(owner.pid);
+  // A zombie (killed, not yet reaped by its parent) owns nothing any more.
+  return processStartTime(owner.pid) !== undefined;
 }
