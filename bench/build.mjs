@@ -13,20 +13,15 @@
 // set-up itself failed (berth not built, mmdebstrap failed), 2 for bad arguments.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { berthBin, cleanup, cleanups, dockerCli, firstLine, fmt, log, machine, must, quantile, removeCgroup, removeTree, repo, startReferenceDocker } from './lib.mjs';
 import { generateContext, stepDockerfile } from './build-context.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const berthBin = path.join(repo, 'bin', 'berth');
-const dockerCli = '/usr/bin/docker'; // the 20.10 client that matches Debian's dockerd
-const refDockerd = path.join(repo, 'tools', 'reference-dockerd.sh');
 // A private reference dockerd: its own socket, data root and exec root, never the fixture recorder's.
 const dockerEnv = { BERTH_REF_RUN_DIR: '/run/berth-bench-build-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-build-docker' };
-const dockerHost = `unix://${dockerEnv.BERTH_REF_RUN_DIR}/docker.sock`;
 const baseImage = 'bench/debian-build:1';
 const outImage = 'bench/build-out:1';
 const cacheDir = '/var/cache/berth-bench';
@@ -58,62 +53,11 @@ function usage(problem) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
-/** Runs a command to completion; throws with its stderr when it fails (set-up steps only). */
-function must(cmd, args, extra = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 600_000, ...extra });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
-    throw new Error(`${cmd} ${args.join(' ')}: ${why}\n${String(r.stderr ?? '').trim().split('\n').slice(-30).join('\n')}`);
-  }
-  return r.stdout ?? '';
-}
 
-function firstLine(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
-  return r.status === 0 ? (r.stdout || r.stderr).trim().split('\n')[0] : 'not available';
-}
 
-// ---------- clean-up: everything the run creates is registered here and undone once ----------
-const cleanups = [];
-let cleanedUp = false;
-function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const fn of cleanups.reverse()) {
-    try { fn(); } catch (err) { log(`clean-up step failed: ${err.message}`); }
-  }
-}
-// Signal handlers only run on the event loop: the measuring loops yield to it after every command.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { log(`${sig}: cleaning up`); cleanup(); process.exit(130); });
-}
 
-function mountsBelow(dir) {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p) => p && p.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
-}
-/** Unmounts whatever is still mounted below dir (deepest first), so removing it never crosses a mount. */
-function unmountBelow(dir) {
-  for (const m of mountsBelow(dir)) spawnSync('umount', ['-l', m]);
-}
-function removeTree(dir) {
-  unmountBelow(dir);
-  rmSync(dir, { recursive: true, force: true });
-}
 
-function cgroupMounts() {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]).filter(Boolean);
-}
-function removeCgroup(rel) {
-  for (const mnt of cgroupMounts()) {
-    try { rmdirSync(path.join(mnt, rel)); } catch (err) { if (err.code !== 'ENOENT' && err.code !== 'EBUSY') throw err; }
-  }
-}
 
 // ---------- base image: one mmdebstrap tarball, cached by its inputs ----------
 /** The host's Debian mirror (deb822 .sources or a one-line sources.list), for the suite we bootstrap. */
@@ -172,21 +116,11 @@ function dropStore(store) {
 // ---------- Docker ----------
 function startDocker(baseTar) {
   if (!opts.docker) return { skipped: 'disabled with --no-docker' };
-  if (!existsSync(dockerCli) || !existsSync('/usr/sbin/dockerd')) return { skipped: `${dockerCli} or /usr/sbin/dockerd not installed` };
-  const env = { ...process.env, ...dockerEnv };
-  const denv = { ...process.env, DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: '1' };
-  cleanups.push(() => {
-    log('stopping the reference dockerd');
-    must(refDockerd, ['stop'], { env });
-    // The data root only ever holds this benchmark's images and build cache.
-    for (const dir of [dockerEnv.BERTH_REF_DATA_ROOT, dockerEnv.BERTH_REF_RUN_DIR]) removeTree(dir);
-  });
-  log('starting the reference dockerd (tools/reference-dockerd.sh)');
-  must(refDockerd, ['start'], { env });
-  must(dockerCli, ['import', baseTar, baseImage], { env: denv });
-  const version = must(dockerCli, ['version', '--format', '{{.Server.Version}} (client {{.Client.Version}})'], { env: denv }).trim();
-  const info = must(dockerCli, ['info', '--format', '{{.DefaultRuntime}}, cgroup v{{.CgroupVersion}}, {{.Driver}}'], { env: denv }).trim();
-  return { env: denv, version, info };
+  const ref = startReferenceDocker(dockerEnv);
+  if (ref.skipped) return ref;
+  must(dockerCli, ['import', baseTar, baseImage], { env: ref.env });
+  const info = must(dockerCli, ['info', '--format', '{{.DefaultRuntime}}, cgroup v{{.CgroupVersion}}, {{.Driver}}'], { env: ref.env }).trim();
+  return { ...ref, info };
 }
 
 function dockerReset(docker) {
@@ -292,13 +226,6 @@ function compileStep(output) {
   return done ? Number(done[1]) * 1000 : undefined;
 }
 
-function quantile(values, q) {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q; // linear interpolation between closest ranks
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
-}
 
 function summarize(candidates, samples) {
   const rows = {};
@@ -400,19 +327,7 @@ function verdicts(cold, cached, steps) {
   return out;
 }
 
-function machine() {
-  return {
-    nproc: os.availableParallelism?.() ?? os.cpus().length,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    kernel: `${os.type()} ${os.release()}`,
-    node: process.version,
-    crun: firstLine('crun', ['--version']),
-    dockerd: existsSync('/usr/sbin/dockerd') ? firstLine('/usr/sbin/dockerd', ['--version']) : 'not installed',
-  };
-}
 
-const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
 
 function table(rows) {
   const lines = [`| ${'command'.padEnd(42)} |   median |      p90 |      min |      max |  n |`, `|${'-'.repeat(44)}|---------:|---------:|---------:|---------:|---:|`];

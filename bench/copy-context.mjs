@@ -10,18 +10,13 @@
 // are printed. Target: cold ratio <= 1.0. Exit 0 whenever a report was produced, 1 when the set-up
 // failed, 2 for bad arguments.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { berthBin, cleanup, cleanups, dockerCli, log, median, must, removeTree, repo, startReferenceDocker } from './lib.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const berthBin = path.join(repo, 'bin', 'berth');
-const dockerCli = '/usr/bin/docker';
-const refDockerd = path.join(repo, 'tools', 'reference-dockerd.sh');
 const dockerEnv = { BERTH_REF_RUN_DIR: '/run/berth-bench-copy-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-copy-docker' };
-const dockerHost = `unix://${dockerEnv.BERTH_REF_RUN_DIR}/docker.sock`;
 const baseImage = 'bench/copy-base:1';
 const outImage = 'bench/copy-out:1';
 const targetRatio = 1.0;
@@ -49,36 +44,8 @@ function usage(problem) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
-function must(cmd, args, extra = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 600_000, ...extra });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
-    throw new Error(`${cmd} ${args.join(' ')}: ${why}\n${String(r.stderr ?? '').trim().split('\n').slice(-20).join('\n')}`);
-  }
-  return r.stdout ?? '';
-}
 
-// ---------- clean-up, once, also on signals ----------
-const cleanups = [];
-let cleanedUp = false;
-function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const fn of cleanups.reverse()) {
-    try { fn(); } catch (err) { log(`clean-up step failed: ${err.message}`); }
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { log(`${sig}: cleaning up`); cleanup(); process.exit(130); });
-}
-function removeTree(dir) {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p) => p && p.startsWith(dir + '/')).sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
-  rmSync(dir, { recursive: true, force: true });
-}
 
 // ---------- the context: N small files, deterministic content ----------
 function generateContext(dir, files) {
@@ -95,19 +62,10 @@ function generateContext(dir, files) {
 // ---------- engines ----------
 function startDocker(baseTar) {
   if (!opts.docker) return { skipped: 'not requested (--docker)' };
-  if (!existsSync(dockerCli) || !existsSync('/usr/sbin/dockerd')) return { skipped: `${dockerCli} or /usr/sbin/dockerd not installed` };
-  const env = { ...process.env, ...dockerEnv };
-  const denv = { ...process.env, DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: '1' };
-  cleanups.push(() => {
-    log('stopping the reference dockerd');
-    must(refDockerd, ['stop'], { env });
-    for (const dir of [dockerEnv.BERTH_REF_DATA_ROOT, dockerEnv.BERTH_REF_RUN_DIR]) removeTree(dir);
-  });
-  log('starting the reference dockerd (tools/reference-dockerd.sh)');
-  must(refDockerd, ['start'], { env });
-  must(dockerCli, ['import', baseTar, baseImage], { env: denv });
-  const version = must(dockerCli, ['version', '--format', '{{.Server.Version}}'], { env: denv }).trim();
-  return { env: denv, version };
+  const ref = startReferenceDocker(dockerEnv);
+  if (ref.skipped) return ref;
+  must(dockerCli, ['import', baseTar, baseImage], { env: ref.env });
+  return ref;
 }
 
 function timeOnce(cmd, args, env) {
@@ -118,12 +76,6 @@ function timeOnce(cmd, args, env) {
   return ms;
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = (s.length - 1) / 2;
-  return (s[Math.floor(mid)] + s[Math.ceil(mid)]) / 2;
-}
 
 async function main() {
   if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.cjs'))) throw new Error('berth is not built: run npm run build');

@@ -10,19 +10,14 @@
 // Exit status: 0 whenever a report was produced (targets that fail are printed as FAIL), 1 when the
 // set-up itself failed (berth not built, no busybox), 2 for bad arguments.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, removeCgroup, repo, startReferenceDocker, unmountBelow } from './lib.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const berthBin = path.join(repo, 'bin', 'berth');
-const dockerCli = '/usr/bin/docker'; // the 20.10 client that matches Debian's dockerd
-const refDockerd = path.join(repo, 'tools', 'reference-dockerd.sh');
 // A private reference dockerd: its own socket, data root and exec root, never the fixture recorder's.
 const dockerEnv = { BERTH_REF_RUN_DIR: '/run/berth-bench-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-docker' };
-const dockerHost = `unix://${dockerEnv.BERTH_REF_RUN_DIR}/docker.sock`;
 const image = 'berth-bench/busybox:latest';
 const targets = { berthMs: 100, dockerRatio: 0.45, overheadMs: 30, rssMiB: 80 };
 
@@ -50,59 +45,11 @@ function usage(problem) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
-/** Runs a command to completion; throws with its stderr when it fails (set-up steps only). */
-function must(cmd, args, extra = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000, ...extra });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
-    throw new Error(`${cmd} ${args.join(' ')}: ${why}\n${(r.stderr ?? '').trim()}`);
-  }
-  return r.stdout ?? '';
-}
 
-function firstLine(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
-  return r.status === 0 ? (r.stdout || r.stderr).trim().split('\n')[0] : 'not available';
-}
 
-// ---------- clean-up: everything the run creates is registered here and undone once ----------
-const cleanups = [];
-let cleanedUp = false;
-function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const fn of cleanups.reverse()) {
-    try { fn(); } catch (err) { log(`clean-up step failed: ${err.message}`); }
-  }
-}
-// Signal handlers only run on the event loop: the measuring loops yield to it after every command.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { log(`${sig}: cleaning up`); cleanup(); process.exit(130); });
-}
 
-/** Unmounts whatever is still mounted below dir (deepest first), so removing it never crosses a mount. */
-function unmountBelow(dir) {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p) => p && p.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
-}
 
-const cgroupRoot = '/sys/fs/cgroup';
-/** The cgroup hierarchies (v1 controllers and the v2 one) where a runtime may have created cgroupsPath. */
-function cgroupMounts() {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]).filter(Boolean);
-}
-function removeCgroup(rel) {
-  for (const mnt of cgroupMounts()) {
-    const dir = path.join(mnt, rel);
-    try { rmdirSync(dir); } catch (err) { if (err.code !== 'ENOENT' && err.code !== 'EBUSY') throw err; }
-  }
-}
 
 // ---------- set-up ----------
 function setupStore(tmp) {
@@ -140,25 +87,11 @@ function setupBundle(tmp, tar, env) {
 
 function startDocker(tar) {
   if (!opts.docker) return { skipped: 'disabled with --no-docker' };
-  if (!existsSync(dockerCli) || !existsSync('/usr/sbin/dockerd')) return { skipped: `${dockerCli} or /usr/sbin/dockerd not installed` };
-  const env = { ...process.env, ...dockerEnv };
-  cleanups.push(() => {
-    log('stopping the reference dockerd');
-    spawnSync(dockerCli, ['rmi', '-f', image], { env: { ...env, DOCKER_HOST: dockerHost }, stdio: 'ignore' });
-    must(refDockerd, ['stop'], { env });
-    // The data root only ever holds this benchmark's image; the stop above unmounted everything in it.
-    for (const dir of [dockerEnv.BERTH_REF_DATA_ROOT, dockerEnv.BERTH_REF_RUN_DIR]) {
-      unmountBelow(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  log('starting the reference dockerd (tools/reference-dockerd.sh)');
-  must(refDockerd, ['start'], { env });
-  const denv = { ...process.env, DOCKER_HOST: dockerHost };
-  must(dockerCli, ['import', tar, image], { env: denv });
-  const version = must(dockerCli, ['version', '--format', '{{.Server.Version}} (client {{.Client.Version}})'], { env: denv }).trim();
-  const runtime = must(dockerCli, ['info', '--format', '{{.DefaultRuntime}}, cgroup v{{.CgroupVersion}}, {{.Driver}}'], { env: denv }).trim();
-  return { env: denv, version, runtime };
+  const ref = startReferenceDocker(dockerEnv);
+  if (ref.skipped) return ref;
+  must(dockerCli, ['import', tar, image], { env: ref.env });
+  const runtime = must(dockerCli, ['info', '--format', '{{.DefaultRuntime}}, cgroup v{{.CgroupVersion}}, {{.Driver}}'], { env: ref.env }).trim();
+  return { ...ref, runtime };
 }
 
 // ---------- candidates ----------
@@ -250,14 +183,6 @@ async function measureRss(store, runtimeArgs) {
   return { maxMiB: Math.max(...kib) / 1024, medianMiB: quantile(kib, 0.5) / 1024, runs: kib.length };
 }
 
-// ---------- statistics and report ----------
-function quantile(values, q) {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q; // linear interpolation between closest ranks
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
-}
 
 function summarize(candidates, samples) {
   const rows = {};
@@ -288,21 +213,7 @@ function verdicts(rows, rss) {
   return out;
 }
 
-function machine() {
-  return {
-    nproc: os.availableParallelism?.() ?? os.cpus().length,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    kernel: `${os.type()} ${os.release()}`,
-    node: process.version,
-    crun: firstLine('crun', ['--version']),
-    runc: firstLine('runc', ['--version']),
-    dockerd: existsSync('/usr/sbin/dockerd') ? firstLine('/usr/sbin/dockerd', ['--version']) : 'not installed',
-    cgroup: existsSync(path.join(cgroupRoot, 'cgroup.controllers')) ? 'v2' : 'v1 (hybrid)',
-  };
-}
 
-const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
 
 function printText(report) {
   const m = report.machine;
