@@ -24,13 +24,14 @@ trap '"$docker" rm -f berth-fmt-one berth-fmt-second >/dev/null 2>&1 || true; rm
 "$docker" create --name berth-fmt-second --label zz=last "$image" true >/dev/null
 mkdir -p "$out"
 
-# record <kind> <template-file>: one case per line of the template file (literal text, no escapes).
+# record <kind> <template-file>: one case per line of the template file; \N in it stands for a newline.
 record() {
   local kind=$1 list=$2 n=0 template
   : >"$work/$kind.cases"
   while IFS= read -r template; do
     [ -n "$template" ] || continue
     n=$((n + 1))
+    template=${template//\\N/$'\n'}
     set +e
     if [ "$kind" = inspect ]; then
       "$docker" inspect -f "$template" berth-fmt-one >"$work/o" 2>"$work/e"
@@ -121,6 +122,49 @@ cat >"$work/inspect.list" <<'T'
 {{slice "abc" 2 1}}
 {{.State.Pid 1}}
 {{and}}
+{{.Name}}\N{{.Config.Nope}}
+x\N{{.Name
+a\N  b {{.State.Pid 1}}
+{{.Name}}\N\N{{end}}
+{{define "row"}}[{{.}}]{{end}}{{range .Config.Env}}{{template "row" .}}{{end}}{{template "row"}}
+{{with .Config.Nope}}a{{else with .Config.Labels}}{{.b}}{{end}}
+{{range $i, $e := .Config.Env}}{{range $.Config.Cmd}}{{$i}}{{.}} {{end}}{{end}}
+{{range .Config.Env -}}   [{{.}}]   {{- end}}
+{{range 3}}{{.}}{{end}}
+{{slice .Name 1}} {{(.Config.Env)}} {{$.Config.Cmd}} {{.Name | len}} {{index .Config.Cmd 0 | len}}
+{{with $e := .Config.Env}}{{index $e 0}}{{end}}
+{{printf "%6.2f|%-8v|%+d|%e|%o|%b|%c|%U|%T|%T|%T" 3.14159 "ab" 5 1234.5678 8 5 65 65 1 "s" .Config.Env}}
+{{printf "%v %v %v %v %g" 1e6 0.000012 123456.0 2.50 1e21}}
+{{printf "%s|%d|%d" 5 "x" 1 2}}
+{{printf "%08.3f|%x|%X|%q|%5s|%-5s|%.2s|%5t" -3.5 "Hi" 255 .Config.Env "ab" "ab" "abc" true}}
+{{html "<a&b\"'>"}} {{urlquery "a b&c/d"}} {{js "it's <x>"}} {{print nil}} {{len .Config.Labels}}
+{{.Config.Labels.a}}
+{{.Config.Labels.zz}}
+{{.Config.Entrypoint}} {{json .Config.Entrypoint}}
+{{.State}}
+{{eq .State.Pid .State.ExitCode}} {{ne .Name "x"}} {{eq "a" "a" "b"}} {{not 0}} {{not ""}} {{and .Config.Env .Config.Cmd}}
+{{if and .Config.Env (eq (len .Config.Env) 2)}}two{{end}}
+{{if $x := .Config.WorkingDir}}{{$x}}{{end}}
+{{"x" | 3}}
+{{if true}}{{$x := 1}}{{end}}{{$x}}
+{{range .Config.Env}}{{end}}{{break}}
+{{upper 1}}
+{{join .Config.Env 1}}
+{{pad .Name 1}}
+{{.Config.Env.Foo}}
+{{index .Config.Env "a"}}
+{{eq .Config.Env .Config.Env}}
+{{lt true false}}
+{{.}}x{{/* unclosed
+{{define "x"}}y{{end}}
+{{json .Config.Env 1}}
+{{range $a, $b, $c := .Config.Env}}{{end}}
+{{.Name}} {{.Name | printf "%s-%s" "p"}} {{"q" | printf "%s%s" "z"}}
+{{- /* only a comment */ -}}
+{{ .Name }}{{ "  " }}|{{- "	" -}}|
+{{title "foo-bar baz_qux o'neil 3d"}} {{split "abc" ""}} {{split "" ","}} {{len (split "a,b," ",")}}
+{{truncate .Name 0}}|{{truncate .Name 100}}|{{pad "ab" 0 0}}
+{{json "<&>"}} {{json 1.5}} {{json .Config.Labels.a}} {{json true}} {{json nil}}
 T
 
 cat >"$work/ps.list" <<'T'
@@ -138,6 +182,15 @@ json
 {{.Names}} {{.Foo}}
 {{.Names
    {{.Names}}   
+table {{.Names}}\t{{.Image}}\t
+table {{.Names}}\t\t{{.State}}
+table {{.Names}}\n{{.Image}}
+table   {{.ID}}   
+{{.Names}}\\t{{.State}}
+{{.Names | printf "%-20s|"}}{{.State}}
+table {{.Label "a"}}\t{{.Names}}
+table {{title .State}}\t{{.Names}}
+{{range .Names}}{{end}}
 T
 
 record inspect "$work/inspect.list"

@@ -64,9 +64,12 @@ const headerFunctions: Readonly<Record<string, GoFunction>> = Object.fromEntries
     .map(([name, fn]) => [name, { params: fn.params.map(() => 'any' as const), call: (v: unknown) => v }]),
 );
 
+/** A column's header: its text, or for a method such as ps's `{{.Label "x"}}` a function of its arguments. */
+export type Header = string | ((...args: string[]) => string);
+
 export interface FormatOptions {
-  /** Header text per field for `table` (Docker's `{{.ID}}` → `CONTAINER ID`); other fields print upper-cased. */
-  headers?: Readonly<Record<string, string>>;
+  /** Header per field for `table` (Docker's `{{.ID}}` → `CONTAINER ID`); other fields print upper-cased. */
+  headers?: Readonly<Record<string, Header>>;
   /** What a bare `table` means for this command (Docker's default table of the command). */
   defaultTable?: string;
   /** The Go type of an item, for Docker's typed contexts: a missing field is an error naming it. */
@@ -104,8 +107,8 @@ function execOptions(options: FormatOptions): ExecOptions {
 }
 
 /** The field names a template reads (`.Names`, `.Label`), for the header row's data. */
-function headerData(text: string, headers: Readonly<Record<string, string>>): Record<string, string> {
-  const data: Record<string, string> = {};
+function headerData(text: string, headers: Readonly<Record<string, Header>>): Record<string, Header> {
+  const data: Record<string, Header> = {};
   for (const [, name] of text.matchAll(/(?:^|[^\p{L}\p{Nd}_$)])\.([\p{L}_][\p{L}\p{Nd}_]*)/gu)) {
     if (name !== undefined) data[name] = headers[name] ?? name.toUpperCase();
   }

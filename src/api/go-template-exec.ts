@@ -9,7 +9,7 @@ import {
   commandString, GoFloat, operandString, parseTemplate, pipeString,
   type Command, type Operand, type Pipe, type TemplateNode,
 } from './go-template-parser.js';
-import { formatValue, goKind, goTypeName, numberValue, sprint, sprintf, sprintln, type GoKind } from './go-template-print.js';
+import { formatValue, goKind, goTypeName, isStringMap, numberValue, sprint, sprintf, sprintln, type GoKind } from './go-template-print.js';
 
 /** A parameter's Go type, checked as Go checks arguments: string, int, []string, or anything. */
 export type ParamType = 'any' | 'string' | 'int' | 'strings';
@@ -42,16 +42,20 @@ export class TemplateExecError extends Error {
 
 const builtinArity: Record<string, { min: number; max?: number }> = {
   and: { min: 1 }, or: { min: 1 }, not: { min: 1, max: 1 }, len: { min: 1, max: 1 }, index: { min: 1 },
-  slice: { min: 1 }, print: { min: 0 }, printf: { min: 1 }, println: { min: 0 }, eq: { min: 1 },
+  slice: { min: 1 }, print: { min: 0 }, html: { min: 0 }, js: { min: 0 }, urlquery: { min: 0 }, printf: { min: 1 }, println: { min: 0 }, eq: { min: 1 },
   ne: { min: 2, max: 2 }, lt: { min: 2, max: 2 }, le: { min: 2, max: 2 }, gt: { min: 2, max: 2 }, ge: { min: 2, max: 2 },
 };
 
 /** A parsed template: parse once, execute per item. */
 export class GoTemplate {
   readonly tree: TemplateNode[];
+  /** The templates named by {{define}}. */
+  readonly defines: ReadonlyMap<string, TemplateNode[]>;
 
   constructor(readonly text: string, readonly functions: Readonly<Record<string, GoFunction>> = {}) {
-    this.tree = parseTemplate(text, { functions: new Set([...Object.keys(builtinArity), ...Object.keys(functions)]) });
+    const parsed = parseTemplate(text, { functions: new Set([...Object.keys(builtinArity), ...Object.keys(functions)]) });
+    this.tree = parsed.tree;
+    this.defines = parsed.defines;
   }
 
   execute(data: unknown, options: ExecOptions = {}): string {
@@ -127,8 +131,20 @@ class State {
         throw new Break();
       case 'continue':
         throw new Continue();
-      case 'template':
-        this.errorf(`template ${JSON.stringify(node.name)} not defined`);
+      case 'template': {
+        const body = this.tmpl.defines.get(node.name);
+        if (body === undefined) this.errorf(`template ${JSON.stringify(node.name)} not defined`);
+        const value = node.pipe === null ? undefined : this.evalPipeline(dot, node.pipe);
+        // A template runs with its own variables: only $, bound to its data.
+        const saved = this.vars;
+        this.vars = [{ name: '$', value }];
+        try {
+          this.walkList(value, body);
+        } finally {
+          this.vars = saved;
+        }
+        return;
+      }
     }
   }
 
@@ -281,7 +297,9 @@ class State {
       }
       if (struct) this.errorf(`can't evaluate field ${name} in type ${this.options.structType ?? ''}`);
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`);
-      if (this.options.missingKey === 'error') this.errorf(`map has no entry for key ${JSON.stringify(name)}`);
+      // Docker's typed data has map[string]string fields (Labels, Options): a missing key there
+      // prints <no value> even where a missing struct field is an error.
+      if (this.options.missingKey === 'error' && !isStringMap(obj)) this.errorf(`map has no entry for key ${JSON.stringify(name)}`);
       return undefined;
     }
     return this.errorf(`can't evaluate field ${name} in type ${this.options.structType !== undefined ? goTypeName(receiver) : 'interface {}'}`);
@@ -321,7 +339,14 @@ class State {
       if (custom.variadic === undefined ? count !== fixed : count < fixed) {
         this.errorf(`wrong number of args for ${name}: want ${custom.variadic === undefined ? '' : 'at least '}${fixed} got ${count}`);
       }
-      const argv = argNodes.map((a, i) => this.checkType(this.evalArg(dot, a), custom.params[i] ?? custom.variadic ?? 'any'));
+      const argv = argNodes.map((a, i) => {
+        const type = custom.params[i] ?? custom.variadic ?? 'any';
+        this.at(a);
+        if (['bool', 'number', 'string', 'nil'].includes(a.kind) && !constantFits(a, type)) {
+          this.errorf(`expected ${type === 'strings' ? '[]string' : type}; found ${operandString(a)}`);
+        }
+        return this.checkType(this.evalArg(dot, a), type);
+      });
       if (final !== NO_FINAL) argv.push(this.checkType(final, custom.params[argv.length] ?? custom.variadic ?? 'any'));
       this.at(cmd);
       try {
@@ -366,6 +391,15 @@ class State {
         : kind === 'slice' && (value as unknown[]).every((e) => typeof e === 'string');
     if (!ok) this.errorf(`wrong type for value; expected ${goType}; got ${goTypeName(value)}`);
     return value;
+  }
+}
+
+function constantFits(a: Operand, type: ParamType): boolean {
+  switch (type) {
+    case 'any': return true;
+    case 'string': return a.kind === 'string';
+    case 'int': return a.kind === 'number' && goKind(a.value) === 'int';
+    case 'strings': return false;
   }
 }
 
@@ -478,6 +512,9 @@ function callBuiltin(name: string, args: unknown[]): unknown {
       return (item as unknown[]).slice(from, to);
     }
     case 'print': return sprint(args);
+    case 'html': return htmlEscape(escaperArg(args));
+    case 'js': return jsEscape(escaperArg(args));
+    case 'urlquery': return encodeURIComponent(escaperArg(args)).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     case 'println': return sprintln(args);
     case 'printf': {
       if (typeof args[0] !== 'string') throw new FuncError(`wrong type for value; expected string; got ${goTypeName(args[0])}`);
@@ -497,6 +534,26 @@ function callBuiltin(name: string, args: unknown[]): unknown {
   }
 }
 
+/** The text Go's escapers work on: a lone string as is, else fmt.Sprint of the arguments. */
+function escaperArg(args: unknown[]): string {
+  return args.length === 1 && typeof args[0] === 'string' ? args[0] : sprint(args);
+}
+
+function htmlEscape(s: string): string {
+  return s.replace(/[<>&'"\0]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&#39;', '"': '&#34;', '\0': '\uFFFD' })[c] ?? c);
+}
+
+function jsEscape(s: string): string {
+  let out = '';
+  for (const c of s) {
+    const cp = c.codePointAt(0) ?? 0;
+    if (c === '\\' || c === "'" || c === '"') out += `\\${c}`;
+    else if (c === '<' || c === '>' || c === '&' || c === '=' || cp < 0x20) out += `\\u${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+    else out += c;
+  }
+  return out;
+}
+
 function basicKind(v: unknown): GoKind {
   return goKind(v);
 }
@@ -512,7 +569,8 @@ function equal(a: unknown, b: unknown): boolean {
     case 'invalid': return true;
     case 'int': case 'float': return numberValue(a) === numberValue(b);
     case 'bool': case 'string': return a === b;
-    default: throw new FuncError(`non-comparable type ${formatValue(a)}: ${goTypeName(a)}`);
+    // Docker reaches this only on its untyped retry, hence the JSON-decoded type name.
+    default: throw new FuncError(`non-comparable type ${formatValue(a)}: ${ka === 'slice' ? '[]interface {}' : 'map[string]interface {}'}`);
   }
 }
 

@@ -40,7 +40,12 @@ export interface ParseOptions {
   functions: ReadonlySet<string>;
 }
 
-export function parseTemplate(text: string, options: ParseOptions): TemplateNode[] {
+export interface ParsedTemplate {
+  tree: TemplateNode[];
+  defines: Map<string, TemplateNode[]>;
+}
+
+export function parseTemplate(text: string, options: ParseOptions): ParsedTemplate {
   let tokens: Token[];
   try {
     tokens = lexTemplate(text);
@@ -48,7 +53,8 @@ export function parseTemplate(text: string, options: ParseOptions): TemplateNode
     if (err instanceof TemplateLexError) throw new TemplateParseError(`template: :${err.line}: ${err.message}`);
     throw err;
   }
-  return new Parser(tokens, options.functions).parse();
+  const parser = new Parser(tokens, options.functions);
+  return { tree: parser.parse(), defines: parser.defines };
 }
 
 type EndMarker = { end: 'end' | 'else'; token: Token };
@@ -57,6 +63,7 @@ class Parser {
   private i = 0;
   private readonly vars: string[] = ['$'];
   private rangeDepth = 0;
+  readonly defines = new Map<string, TemplateNode[]>();
 
   constructor(private readonly tokens: Token[], private readonly functions: ReadonlySet<string>) {}
 
@@ -149,6 +156,20 @@ class Parser {
           else this.nextNonSpace();
           return { kind: 'template', pos: name.pos, name: unquote(name), pipe };
         }
+        case 'define': {
+          const name = this.nextNonSpace();
+          if (name.type !== 'string' && name.type !== 'rawString') this.unexpected(name, 'define clause');
+          this.expect('right', 'define clause');
+          const saved = this.vars.splice(0, this.vars.length, '$');
+          const savedDepth = this.rangeDepth;
+          this.rangeDepth = 0;
+          const body = this.itemList();
+          if (body.end.end !== 'end') this.fail('unexpected {{else}}', body.end.token);
+          this.vars.splice(0, this.vars.length, ...saved);
+          this.rangeDepth = savedDepth;
+          this.defines.set(unquote(name), body.list);
+          return { kind: 'text', pos: t.pos, text: '' };
+        }
         default:
           this.fail(`{{${t.value}}} is not supported in a --format template`, t);
       }
@@ -219,6 +240,7 @@ class Parser {
       if (second.type !== 'variable') this.fail(`range can only initialize variables`, second);
       names.push(second.value);
       op = this.nextNonSpace();
+      if (op.type === 'comma') this.fail(`too many declarations in ${context}`, op);
       if (op.type !== 'declare' && op.type !== 'assign') this.fail('range can only initialize variables', op);
     } else if (after.type === 'comma') {
       this.fail(`too many declarations in ${context}`, after);

@@ -28,10 +28,18 @@ export function goTypeName(v: unknown): string {
     case 'int': return 'int';
     case 'float': return 'float64';
     case 'string': return 'string';
-    case 'slice': return '[]interface {}';
-    case 'map': return 'map[string]interface {}';
+    case 'slice': return (v as unknown[]).length > 0 && (v as unknown[]).every((e) => typeof e === 'string') ? '[]string' : '[]interface {}';
+    case 'map': return isStringMap(v as Record<string, unknown>) ? 'map[string]string' : 'map[string]interface {}';
     case 'func': return 'func';
   }
+}
+
+/**
+ * Whether an object is what Docker's Go types hold as map[string]string (labels, options): only
+ * string values. Docker's structs always have non-string fields, so this tells them apart.
+ */
+export function isStringMap(obj: Record<string, unknown>): boolean {
+  return Object.values(obj).every((v) => typeof v === 'string');
 }
 
 export function numberValue(v: unknown): number {
