@@ -15,14 +15,20 @@ docker=${DOCKER_CLI:-$(command -v docker)}
 out=$repo/test/fixtures/format
 work=$(mktemp -d)
 image=berth-test/format:1
-trap '"$docker" rm -f berth-fmt-one berth-fmt-second >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap '"$docker" rm -f berth-fmt-one berth-fmt-second >/dev/null 2>&1 || true; "$docker" volume rm -f berth-fmt-vol berth-fmt-vol2 >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 "$docker" info >/dev/null 2>&1 || { echo "record-format-fixtures: reference dockerd not answering; run tools/reference-dockerd.sh start" >&2; exit 1; }
 "$docker" rm -f berth-fmt-one berth-fmt-second >/dev/null 2>&1 || true
 "$repo/tools/make-busybox-rootfs.sh" | "$docker" import - "$image" >/dev/null
 "$docker" create --name berth-fmt-one --label a=1 --label b=two -e FOO=bar -e X=y -w /tmp "$image" sh -c 'echo hi' >/dev/null
 "$docker" create --name berth-fmt-second --label zz=last "$image" true >/dev/null
+"$docker" volume rm -f berth-fmt-vol berth-fmt-vol2 >/dev/null 2>&1 || true
+"$docker" volume create --label v=1 --label w=two berth-fmt-vol >/dev/null
+"$docker" volume create berth-fmt-vol2 >/dev/null
 mkdir -p "$out"
+# "N seconds ago" changes between the data and the cases; from 60 s to 119 s it reads "About a
+# minute ago" throughout, so the recording starts a minute after creating the objects.
+sleep 62
 
 # record <kind> <template-file>: one case per line of the template file; \N in it stands for a newline.
 record() {
@@ -33,11 +39,13 @@ record() {
     n=$((n + 1))
     template=${template//\\N/$'\n'}
     set +e
-    if [ "$kind" = inspect ]; then
-      "$docker" inspect -f "$template" berth-fmt-one >"$work/o" 2>"$work/e"
-    else
-      "$docker" ps -a --filter name=berth-fmt- --format "$template" >"$work/o" 2>"$work/e"
-    fi
+    case $kind in
+      inspect) "$docker" inspect -f "$template" berth-fmt-one >"$work/o" 2>"$work/e" ;;
+      ps) "$docker" ps -a --filter name=berth-fmt- --format "$template" >"$work/o" 2>"$work/e" ;;
+      images) "$docker" images --filter reference="$image" --format "$template" >"$work/o" 2>"$work/e" ;;
+      volumes) "$docker" volume ls --filter name=berth-fmt- --format "$template" >"$work/o" 2>"$work/e" ;;
+      networks) "$docker" network ls --filter name=none --filter name=host --format "$template" >"$work/o" 2>"$work/e" ;;
+    esac
     code=$?
     set -e
     jq -n --arg t "$template" --rawfile o "$work/o" --rawfile e "$work/e" --argjson c "$code" \
@@ -193,14 +201,50 @@ table {{title .State}}\t{{.Names}}
 {{range .Names}}{{end}}
 T
 
-record inspect "$work/inspect.list"
-record ps "$work/ps.list"
+cat >"$work/images.list" <<'T'
+table
+table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Digest}}\t{{.CreatedSince}}\t{{.CreatedAt}}\t{{.Size}}
+table {{.Containers}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.VirtualSize}}
+{{.Repository}}:{{.Tag}}
+json
+{{.Nope}}
+T
+
+cat >"$work/volumes.list" <<'T'
+table
+table {{.Name}}\t{{.Driver}}\t{{.Scope}}\t{{.Mountpoint}}\t{{.Labels}}\t{{.Links}}\t{{.Size}}
+table {{.Label "v"}}\t{{.Name}}
+{{.Name}} {{.Label "w"}}
+json
+{{.Nope}}
+T
+
+cat >"$work/networks.list" <<'T'
+table
+table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}\t{{.IPv6}}\t{{.Internal}}\t{{.Labels}}
+{{.Name}} {{.Driver}}
+json
+{{.Nope}}
+{{.Label "x"}}|
+T
+
+# write <kind> <command shown> <data file>: the data as a JSON array of the command's {{json .}} lines, or one object.
+write() {
+  jq -n --arg client "$client_version" --arg server "$server_version" --arg command "$2" --slurpfile data "$3" --slurpfile cases "$work/$1.cases" \
+    '{source: "recorded", client: $client, server: $server, command: $command, data: (if $command | startswith("docker inspect") then $data[0][0] else $data end), cases: $cases}' >"$out/$1.json"
+}
+
+for kind in inspect ps images volumes networks; do record "$kind" "$work/$kind.list"; done
 
 "$docker" inspect berth-fmt-one >"$work/inspect.data"
 "$docker" ps -a --filter name=berth-fmt- --format '{{json .}}' >"$work/ps.data"
-jq -n --arg client "$client_version" --arg server "$server_version" --slurpfile data "$work/inspect.data" --slurpfile cases "$work/inspect.cases" \
-  '{source: "recorded", client: $client, server: $server, command: "docker inspect -f TEMPLATE berth-fmt-one", data: $data[0][0], cases: $cases}' >"$out/inspect.json"
-jq -n --arg client "$client_version" --arg server "$server_version" --slurpfile data "$work/ps.data" --slurpfile cases "$work/ps.cases" \
-  '{source: "recorded", client: $client, server: $server, command: "docker ps -a --filter name=berth-fmt- --format TEMPLATE", data: $data, cases: $cases}' >"$out/ps.json"
+"$docker" images --filter reference="$image" --format '{{json .}}' >"$work/images.data"
+"$docker" volume ls --filter name=berth-fmt- --format '{{json .}}' >"$work/volumes.data"
+"$docker" network ls --filter name=none --filter name=host --format '{{json .}}' >"$work/networks.data"
+write inspect "docker inspect -f TEMPLATE berth-fmt-one" "$work/inspect.data"
+write ps "docker ps -a --filter name=berth-fmt- --format TEMPLATE" "$work/ps.data"
+write images "docker images --filter reference=$image --format TEMPLATE" "$work/images.data"
+write volumes "docker volume ls --filter name=berth-fmt- --format TEMPLATE" "$work/volumes.data"
+write networks "docker network ls --filter name=none --filter name=host --format TEMPLATE" "$work/networks.data"
 "$docker" rmi "$image" >/dev/null 2>&1 || true
-echo "record-format-fixtures: wrote $out/inspect.json $out/ps.json" >&2
+echo "record-format-fixtures: wrote $out/{inspect,ps,images,volumes,networks}.json" >&2

@@ -10,10 +10,13 @@ import { GoTemplate, TemplateExecError, type ExecOptions, type GoFunction } from
 import { GoFloat, TemplateParseError } from './go-template-parser.js';
 import { tabwrite } from './tab-writer.js';
 
-/** Go's encoding/json as Docker's `json` function uses it (HTML not escaped, no trailing newline). */
-export function goJson(value: unknown): string {
+/**
+ * Go's encoding/json: as the template function `json` (HTML not escaped), or as `--format json`
+ * writes rows (json.Marshal: `<`, `>`, `&` escaped).
+ */
+export function goJson(value: unknown, escapeHtml = false): string {
   const text = JSON.stringify(value ?? null, (_key, v: unknown) => (v instanceof GoFloat ? v.value : v)) ?? 'null';
-  return text.replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return text.replace(escapeHtml ? /[\u2028\u2029<>&]/g : /[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const isAsciiWordChar = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
@@ -120,7 +123,7 @@ export function renderFormat(format: string, items: readonly unknown[], options:
   const isTable = format.startsWith('table');
   let text = format;
   if (isTable) text = format === 'table' && options.defaultTable !== undefined ? options.defaultTable.replace(/^table/, '') : format.slice('table'.length);
-  else if (format === 'json') text = '{{json .}}';
+  else if (format === 'json') return items.map((item) => `${goJson(item, true)}\n`).join('');
   text = text.replace(/^ +| +$/g, '').replace(/\\[tn]/g, (e) => (e === '\\t' ? '\t' : '\n'));
   const tmpl = parseGoTemplate(text);
   const exec = execOptions(options);

@@ -22,7 +22,8 @@ export { parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
 // Docker's --format: Go templates, `table` and `json`.
 export { dockerFunctions, goJson, parseGoTemplate, renderFormat, renderInspectFormat } from './docker-format.js';
-export type { FormatOptions } from './docker-format.js';
+export { dockerTables } from './docker-format-tables.js';
+export type { FormatOptions, Header } from './docker-format.js';
 export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
