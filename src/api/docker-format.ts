@@ -89,6 +89,8 @@ export function parseGoTemplate(text: string): GoTemplate {
     if (err instanceof TemplateParseError) {
       throw errors.invalidArgument('TEMPLATE_PARSE', err.message, { hint: 'Check the --format template\'s {{ }} actions' });
     }
+    // The parser recurses on nested parentheses and control structures.
+    if (err instanceof RangeError) throw errors.invalidArgument('TEMPLATE_PARSE', 'template: : too deeply nested');
     throw err;
   }
 }
@@ -98,6 +100,7 @@ function execute(tmpl: GoTemplate, item: unknown, options: ExecOptions): string 
     return tmpl.execute(item, options);
   } catch (err) {
     if (err instanceof TemplateExecError) throw errors.invalidArgument('TEMPLATE_EXEC', err.message);
+    if (err instanceof RangeError) throw errors.invalidArgument('TEMPLATE_EXEC', `template: : ${err.message}`);
     throw err;
   }
 }

@@ -46,6 +46,9 @@ const builtinArity: Record<string, { min: number; max?: number }> = {
   ne: { min: 2, max: 2 }, lt: { min: 2, max: 2 }, le: { min: 2, max: 2 }, gt: { min: 2, max: 2 }, ge: { min: 2, max: 2 },
 };
 
+// Go stops at 100000 nested {{template}} calls; node's stack holds fewer, so berth stops earlier.
+const maxTemplateDepth = 1000;
+
 /** A parsed template: parse once, execute per item. */
 export class GoTemplate {
   readonly tree: TemplateNode[];
@@ -76,6 +79,7 @@ class FuncError extends Error {}
 
 class State {
   out = '';
+  private depth = 0;
   private vars: { name: string; value: unknown }[];
   private node: ContextNode | null = null;
   private readonly functions: Readonly<Record<string, GoFunction>>;
@@ -136,12 +140,15 @@ class State {
         if (body === undefined) this.errorf(`template ${JSON.stringify(node.name)} not defined`);
         const value = node.pipe === null ? undefined : this.evalPipeline(dot, node.pipe);
         // A template runs with its own variables: only $, bound to its data.
+        if (this.depth >= maxTemplateDepth) this.errorf(`exceeded maximum template depth (${maxTemplateDepth})`);
         const saved = this.vars;
         this.vars = [{ name: '$', value }];
+        this.depth++;
         try {
           this.walkList(value, body);
         } finally {
           this.vars = saved;
+          this.depth--;
         }
         return;
       }
@@ -376,7 +383,8 @@ class State {
     try {
       return callBuiltin(name, args);
     } catch (err) {
-      if (err instanceof FuncError) this.errorf(`error calling ${name}: ${err.message}`);
+      // FuncError is Go's returned error; a RangeError is an output Go would fail to allocate too.
+      if (err instanceof FuncError || err instanceof RangeError) this.errorf(`error calling ${name}: ${err.message}`);
       throw err;
     }
   }

@@ -38,10 +38,18 @@ export function lexTemplate(input: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
   let trimNext = false;
+  const newlines: number[] = [];
+  for (let i = input.indexOf('\n'); i !== -1; i = input.indexOf('\n', i + 1)) newlines.push(i);
+  /** 1 + the number of newlines before p (binary search: lexing stays linear). */
   const lineAt = (p: number): number => {
-    let n = 1;
-    for (let i = 0; i < p; i++) if (input.charCodeAt(i) === 10) n++;
-    return n;
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((newlines[mid] as number) < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
   };
   const emit = (type: TokenType, start: number, end: number, value = input.slice(start, end)): void => {
     tokens.push({ type, value, pos: start, line: lineAt(start) });

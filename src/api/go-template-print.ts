@@ -109,6 +109,11 @@ function pad(s: string, spec: Spec, numeric: boolean): string {
   return ' '.repeat(width - len) + s;
 }
 
+/** A rune as Go prints one: invalid code points become U+FFFD. */
+function rune(n: number): string {
+  return n >= 0 && n <= 0x10ffff && (n < 0xd800 || n > 0xdfff) ? String.fromCodePoint(n) : '\uFFFD';
+}
+
 function noWidth(spec: Spec): Spec {
   const { width: _width, ...rest } = spec;
   return rest;
@@ -173,7 +178,7 @@ function formatOne(verb: string, v: unknown, spec: Spec): string {
       return badVerb(verb, v);
     case 'q':
       if (kind === 'string') return pad(spec.sharp && !(v as string).includes('`') ? `\`${v as string}\`` : goQuote(v as string), spec, false);
-      if (kind === 'int') return pad(`'${String.fromCodePoint(v as number).replace(/'/g, "\\'")}'`, spec, false);
+      if (kind === 'int') return pad(`'${rune(v as number).replace(/'/g, "\\'")}'`, spec, false);
       if (kind === 'slice') return pad(`[${(v as unknown[]).map((e) => formatOne('q', e, noWidth(spec))).join(' ')}]`, spec, false);
       return badVerb(verb, v);
     case 'd': case 'b': case 'o': case 'O': case 'c': case 'U':
@@ -181,7 +186,7 @@ function formatOne(verb: string, v: unknown, spec: Spec): string {
       {
         const n = v as number;
         const abs = Math.abs(n);
-        if (verb === 'c') return pad(String.fromCodePoint(n), spec, false);
+        if (verb === 'c') return pad(rune(n), spec, false);
         if (verb === 'U') return pad(`U+${abs.toString(16).toUpperCase().padStart(4, '0')}`, spec, false);
         const digits = abs.toString(verb === 'd' ? 10 : verb === 'b' ? 2 : 8);
         const prefix = verb === 'O' ? '0o' : spec.sharp && verb === 'o' ? '0' : spec.sharp && verb === 'b' ? '0b' : '';
