@@ -20,3 +20,10 @@ export { processArgs } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
+// Docker's --format: Go templates, `table` and `json`.
+export { dockerFunctions, goJson, parseGoTemplate, renderFormat, renderInspectFormat } from './docker-format.js';
+export { dockerTables } from './docker-format-tables.js';
+export type { FormatOptions, Header } from './docker-format.js';
+export { GoTemplate } from './go-template-exec.js';
+export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
+export { tabwrite } from './tab-writer.js';
