@@ -27,3 +27,4 @@ export type { FormatOptions, Header } from './docker-format.js';
 export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
+export { containerListRow, dockerDate, imageListRows } from './list-views.js';

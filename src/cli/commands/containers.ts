@@ -1,9 +1,9 @@
 import { errors, shortId } from '../../base/index.js';
-import { ago, containerStatusText, inspectObject, processArgs } from '../../api/index.js';
-import { flagBool } from '../args.js';
+import { containerListRow, dockerTables, inspectObject, renderFormat, renderInspectFormat } from '../../api/index.js';
+import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef } from '../for-each-ref.js';
-import { table } from '../table.js';
+import { inspectFormatErrors, psFormatErrors, writeFormatted } from '../format-output.js';
 
 export const psCommand: Command = {
   name: 'ps',
@@ -13,6 +13,7 @@ export const psCommand: Command = {
     all: { kind: 'bool', short: 'a', description: 'Show all containers (default shows just running)' },
     quiet: { kind: 'bool', short: 'q', description: 'Only display container IDs' },
     'no-trunc': { kind: 'bool', description: "Don't truncate output" },
+    format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
   },
   async run(ctx, args) {
     const list = await ctx.engine().containers.list({ all: flagBool(args, 'all') });
@@ -21,12 +22,9 @@ export const psCommand: Command = {
       ctx.stdout.write(list.map((c) => `${full ? c.id : shortId(c.id)}\n`).join(''));
       return 0;
     }
-    const rows = list.map((c) => {
-      const command = processArgs(c.config).join(' ');
-      return [full ? c.id : shortId(c.id), c.image, JSON.stringify(full || command.length <= 20 ? command : `${command.slice(0, 19)}…`), ago(c.createdAt), containerStatusText(c), '', c.name];
-    });
-    ctx.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
-    return 0;
+    const now = Date.now();
+    const rows = list.map((c) => containerListRow(c, { trunc: !full, now }));
+    return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? 'table', rows, dockerTables.container), psFormatErrors);
   },
 };
 
@@ -48,7 +46,10 @@ export const inspectCommand: Command = {
   name: 'inspect',
   usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
   description: 'Return low-level information on containers and images, as JSON',
-  flags: { type: { kind: 'string', description: 'Only inspect objects of this type (container, image)', value: 'string' } },
+  flags: {
+    type: { kind: 'string', description: 'Only inspect objects of this type (container, image)', value: 'string' },
+    format: { kind: 'string', short: 'f', description: 'Format output using a custom Go template', value: 'string' },
+  },
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth inspect" requires at least 1 argument');
     const type = args.flags.get('type') as string | undefined;
@@ -58,7 +59,12 @@ export const inspectCommand: Command = {
     const engine = ctx.engine();
     const out: unknown[] = [];
     const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectObject(engine, ref, type)), 'Error: ');
-    ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-    return code;
+    const format = flagString(args, 'format');
+    if (format === undefined) {
+      ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      return code;
+    }
+    const written = writeFormatted(ctx, () => renderInspectFormat(format, out), inspectFormatErrors);
+    return written !== 0 ? written : code;
   },
 };

@@ -1,10 +1,9 @@
 import { errors, shortId } from '../../base/index.js';
-import { parseReference, familiarRepository } from '../../oci/index.js';
-import { flagBool } from '../args.js';
+import { dockerTables, imageListRows, renderFormat } from '../../api/index.js';
+import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { ago, humanSize } from '../../api/index.js';
 import { forEachRef } from '../for-each-ref.js';
-import { table } from '../table.js';
+import { listFormatErrors, writeFormatted } from '../format-output.js';
 
 export const imagesCommand: Command = {
   name: 'images',
@@ -13,6 +12,7 @@ export const imagesCommand: Command = {
   flags: {
     quiet: { kind: 'bool', short: 'q', description: 'Only show image IDs' },
     'no-trunc': { kind: 'bool', description: "Don't truncate output" },
+    format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
   },
   async run(ctx, args) {
     const images = await ctx.engine().images.list();
@@ -21,16 +21,9 @@ export const imagesCommand: Command = {
       ctx.stdout.write(images.map((i) => `${id(i.id)}\n`).join(''));
       return 0;
     }
-    const rows = images.flatMap((image) => {
-      const columns = [id(image.id), ago(image.created), humanSize(image.size)];
-      if (image.names.length === 0) return [['<none>', '<none>', ...columns]];
-      return image.names.map((name) => {
-        const ref = parseReference(name);
-        return [familiarRepository(ref), ref.tag ?? '<none>', ...columns];
-      });
-    });
-    ctx.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
-    return 0;
+    const now = Date.now();
+    const rows = images.flatMap((image) => imageListRows(image, { trunc: !flagBool(args, 'no-trunc'), now }));
+    return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? 'table', rows, dockerTables.image), listFormatErrors);
   },
 };
 

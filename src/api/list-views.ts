@@ -1,0 +1,67 @@
+/**
+ * The rows `docker ps` and `docker images` format: the fields of the docker CLI's ContainerContext
+ * and imageContext, by the names `--format` templates use (`{{.Names}}`, `{{.Label "k"}}`).
+ */
+import type { ContainerRecord } from '../core/containers/index.js';
+import { processArgs } from '../core/containers/index.js';
+import { containerStatusText } from './container-view.js';
+import type { ImageSummary } from './engine.js';
+import { ago, humanSize } from './human.js';
+
+/** Docker's CreatedAt: `2026-11-29 21:00:00 +0000 UTC`. */
+export function dockerDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+}
+
+const shortHex = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** A `docker ps` row. `trunc` shortens the id and the command as the CLI does without --no-trunc. */
+export function containerListRow(c: ContainerRecord, options: { trunc: boolean; now?: number }) {
+  const now = options.now ?? Date.now();
+  const command = processArgs(c.config).join(' ');
+  const labels = c.config.Labels ?? {};
+  return {
+    ID: options.trunc ? shortHex(c.id) : c.id,
+    Image: c.image,
+    Command: JSON.stringify(options.trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command),
+    CreatedAt: dockerDate(c.createdAt),
+    RunningFor: ago(c.createdAt, now),
+    Ports: '',
+    State: c.state.status,
+    Status: containerStatusText(c, now),
+    Size: '0B',
+    Names: c.name,
+    Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
+    Mounts: c.hostConfig.binds.filter((b) => b.type !== 'tmpfs').map((b) => b.source).join(','),
+    Networks: c.hostConfig.networkMode,
+    LocalVolumes: '0',
+    Label: (key: string) => labels[key] ?? '',
+  };
+}
+
+/** A `docker images` row, one per name (`<none>` for an untagged image). */
+export function imageListRows(image: ImageSummary, options: { trunc: boolean; now?: number; labels?: Record<string, string> }) {
+  const now = options.now ?? Date.now();
+  const labels = options.labels ?? {};
+  const common = {
+    ID: options.trunc ? shortHex(image.id) : image.id,
+    Digest: '<none>',
+    CreatedSince: ago(image.created, now),
+    CreatedAt: dockerDate(image.created),
+    Size: humanSize(image.size),
+    VirtualSize: humanSize(image.size),
+    Containers: 'N/A',
+    SharedSize: 'N/A',
+    UniqueSize: 'N/A',
+    Label: (key: string) => labels[key] ?? '',
+  };
+  const names = image.names.length > 0 ? image.names : ['<none>:<none>'];
+  return names.map((name) => {
+    const colon = name.lastIndexOf(':');
+    const slash = name.lastIndexOf('/');
+    const [repository, tag] = colon > slash ? [name.slice(0, colon), name.slice(colon + 1)] : [name, '<none>'];
+    return { Repository: repository, Tag: tag, ...common };
+  });
+}

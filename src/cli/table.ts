@@ -1,6 +1,0 @@
-/** Formats rows as an aligned table the way the docker CLI does (3 spaces between columns). */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
