@@ -14,6 +14,8 @@ export interface CliOptions {
   openEngine(root: string): Engine;
   /** Loads the commands (lazily, so `berth run` does not load the builder). */
   commands: Record<string, () => Promise<Command>>;
+  /** `container ls` → `ps` and the like (Docker's management commands). */
+  managementCommands?: Record<string, Record<string, readonly string[]>>;
   stdin: Readable;
   stdout: Writable;
   stderr: Writable;
@@ -35,7 +37,10 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   const operations: Operation[] = [];
   try {
     const global = parseArgs(argv, globalFlags, { stopAtPositional: true, command: '' });
-    const [name, ...rest] = global.positionals;
+    let [name, ...rest] = global.positionals;
+    // `berth container ls` → `berth ps` (image bootstrap stays with the image command).
+    const alias = name !== undefined && rest[0] !== undefined ? options.managementCommands?.[name]?.[rest[0]] : undefined;
+    if (alias) [name, ...rest] = [...alias, ...rest.slice(1)];
     if (global.flags.get('version') === true || name === 'version') {
       stdout.write(`berth version ${options.version}\n`);
       return 0;

@@ -9,6 +9,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   run: async () => runCommand,
   build: async () => (await import('./commands/build.js')).buildCommand,
   image: async () => (await import('./commands/image.js')).imageCommand,
+  container: async () => (await import('./commands/container.js')).containerCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
   images: async () => (await import('./commands/images.js')).imagesCommand,
   rmi: async () => (await import('./commands/images.js')).rmiCommand,
@@ -16,4 +17,17 @@ export const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('./commands/containers.js')).rmCommand,
   inspect: async () => (await import('./commands/containers.js')).inspectCommand,
   system: async () => (await import('./commands/system.js')).systemCommand,
+};
+
+/**
+ * Docker's management commands (`docker container ls`, `docker image rm`) as the top-level
+ * commands they name, with the flags they imply: `berth container ls` is `berth ps`.
+ */
+export const managementCommands: Record<string, Record<string, readonly string[]>> = {
+  container: {
+    ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
+  },
+  image: {
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],
+  },
 };

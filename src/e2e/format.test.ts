@@ -48,4 +48,16 @@ describe('--format', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^berth-test\/busybox:1$/m);
   });
+
+  test('management commands are the commands they name: container ls, container inspect, image ls, image inspect', () => {
+    assert.equal(store.berth(['container', 'ls', '-a', '--format', '{{.Names}}']).stdout, 'fmt-exited\n');
+    assert.equal(store.berth(['container', 'inspect', '-f', '{{.Name}}', 'fmt-exited']).stdout, '/fmt-exited\n');
+    assert.match(store.berth(['image', 'ls', '--format', '{{.Repository}}']).stdout, /^berth-test\/busybox$/m);
+    const imageOnly = store.berth(['image', 'inspect', 'fmt-exited']);
+    assert.equal(imageOnly.code, 1, 'image inspect does not find containers');
+    assert.match(imageOnly.stderr, /No such object: fmt-exited/);
+    const unknown = store.berth(['container', 'bogus']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Unknown command "berth container bogus"/);
+  });
 });

@@ -1,0 +1,15 @@
+import { errors } from '../../base/index.js';
+import type { Command } from '../command.js';
+
+/** `berth container`: Docker's management command; its subcommands are aliases resolved by the CLI (registry.ts). */
+export const containerCommand: Command = {
+  name: 'container',
+  usage: 'container COMMAND',
+  description: 'Manage containers\n\nCommands:\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image',
+  flags: {},
+  stopAtPositional: true,
+  async run(_ctx, args) {
+    const [sub] = args.positionals;
+    throw errors.invalidArgument('UNKNOWN_COMMAND', sub === undefined ? '"berth container" requires a command' : `Unknown command "berth container ${sub}"`, { hint: "See 'berth container --help'" });
+  },
+};
