@@ -7,16 +7,25 @@
  */
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import {
-  chmodSync, closeSync, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync,
-  readFileSync, readSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeSync,
-} from 'node:fs';
-import { chmod, lchown, lstat, mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, readSync, readlinkSync, writeSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { basename, posix, resolve, sep } from 'node:path';
 
-import { errors, LruMap, lstatOrUndefined, lstatSyncOrUndefined, secureJoin } from '../base/index.js';
+import { errnoCode, errors, LruMap } from '../base/index.js';
+import {
+  AT_EMPTY_PATH, O_PATH, closeAll, lchownAt, linkAt, lstatAt, lutimesAt, mkdirInRoot, mkdirat, openDirInRoot, openInRootDir, openRootDir, pathOfFd,
+  removeAllAt, symlinkAt,
+} from '../sys/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
 import { walkSource } from './context-sources.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, S_IFMT, S_IFDIR } = constants;
+
+/*
+ * Every write goes through directory fds of the root (src/sys/in-root.ts), never through a host
+ * path resolved beforehand: a process in the root that swaps a directory for a symlink while the
+ * COPY runs (CVE-2018-15664) can only redirect a write elsewhere inside the root.
+ */
 
 export interface CopyTarget {
   /** The mounted root filesystem. */
@@ -30,130 +39,232 @@ export interface CopyTarget {
   chmod?: number;
 }
 
-/** Creates `path` (inside the image) and its missing parents, 0755 and owned by uid:gid. Returns the host path. */
-export async function mkdirInImage(rootfs: string, path: string, uid: number, gid: number): Promise<string> {
-  const parts = posix.normalize(path).split('/').filter((p) => p !== '');
-  let current = '/';
-  for (const part of parts) {
-    current = posix.join(current, part);
-    const host = secureJoin(rootfs, current);
-    const st = await lstatOrUndefined(host);
-    if (st?.isDirectory()) continue;
-    if (st) throw errors.failedPrecondition('COPY_NOT_A_DIRECTORY', `Cannot create directory "${current}": a file is in the way`);
-    // A symlink on the way (`/d -> /missing/abs`) resolved inside the root to a path whose
-    // parents are missing too: create them all there, as Docker does.
-    const first = await mkdir(host, { recursive: true, mode: 0o755 });
-    for (let dir = host; first !== undefined && dir.length >= first.length; dir = dirname(dir)) {
-      await chmod(dir, 0o755);
-      await lchown(dir, uid, gid);
-    }
+/** Runs `fn` with an fd of the root directory, closed after. */
+function withRoot<T>(rootfs: string, fn: (rootFd: number) => T): T {
+  const rootFd = openRootDir(rootfs);
+  try {
+    return fn(rootFd);
+  } finally {
+    closeSync(rootFd);
   }
-  return secureJoin(rootfs, path);
+}
+
+/** Errors a concurrent change of the destination tree gives (a directory became a symlink, went away). */
+const raceCodes = new Set(['ELOOP', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EINVAL', 'EISDIR']);
+
+/** The directory-fd calls on the destination (not the reads of the source, whose errors stay as they are). */
+const destCalls = new Set(['openat2', 'mkdirat', 'fstatat', 'readlinkat', 'symlinkat', 'linkat', 'fchownat', 'utimensat', 'removeAllAt']);
+
+/** A write that lost a race with a process changing the root: a clear BerthError, not an internal error. */
+function changedError(err: unknown, path: string): unknown {
+  const code = errnoCode(err);
+  const syscall = typeof err === 'object' && err !== null && 'syscall' in err ? err.syscall : undefined;
+  if (code === undefined || !raceCodes.has(code) || typeof syscall !== 'string' || !destCalls.has(syscall)) return err;
+  return errors.aborted('COPY_DEST_CHANGED', `Cannot write "${path}" in the image: its destination changed while it was being written`, { cause: err });
+}
+
+/** Creates `path` (inside the image) and its missing parents, 0755 and owned by uid:gid. Returns an fd of the directory. */
+function mkdirInImageFd(rootFd: number, path: string, uid: number, gid: number): number {
+  return mkdirInRoot(rootFd, path, { uid, gid, notDirCode: 'COPY_NOT_A_DIRECTORY' });
+}
+
+/**
+ * Creates `path` (inside the image) and its missing parents, 0755 and owned by uid:gid. Returns
+ * the host path, for writers with their own checks (the tar applier of ADD) and WORKDIR.
+ */
+export function mkdirInImage(rootfs: string, path: string, uid: number, gid: number): string {
+  const root = resolve(rootfs);
+  return withRoot(root, (rootFd) => {
+    const fd = mkdirInImageFd(rootFd, path, uid, gid);
+    try {
+      const host = pathOfFd(fd);
+      if (host !== root && !host.startsWith(root + sep)) {
+        throw errors.aborted('COPY_DEST_CHANGED', `Cannot create directory "${path}" in the image: it is no longer inside the root`);
+      }
+      return host;
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** Files up to this size are copied with one read and one write. */
 const smallFile = 1 << 20;
 
-/** Removes what stands at `host` unless it is a directory and `keepDir`. */
-function clear(host: string, keepDir: boolean): Stats | undefined {
-  const st = lstatSyncOrUndefined(host);
-  if (!st) return undefined;
-  if (keepDir && st.isDirectory()) return st;
-  rmSync(host, { recursive: true, force: true });
-  return undefined;
+/** Removes what stands at `name` in `dirFd` unless it is a directory and `keepDir`; returns true when a directory is kept. */
+function clearAt(dirFd: number, name: string, keepDir: boolean): boolean {
+  const mode = lstatAt(dirFd, name);
+  if (mode === null) return false;
+  if (keepDir && (mode & S_IFMT) === S_IFDIR) return true;
+  removeAllAt(dirFd, name);
+  return false;
+}
+
+/** Creates file `name` in `dirFd` (never following anything that appeared there) and returns its fd. */
+function createFileAt(dirFd: number, name: string): number {
+  return openInRootDir(dirFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+}
+
+/** Copies the contents of file `abs` into `fd`, in 1 MiB pieces. */
+function copyContents(abs: string, fd: number): void {
+  const src = openSync(abs, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(src, buf); n > 0; n = readSync(src, buf)) {
+      for (let off = 0; off < n; ) off += writeSync(fd, buf, off, n - off);
+    }
+  } finally {
+    closeSync(src);
+  }
 }
 
 /**
- * Copies one node. Synchronous: for small files each call is a few microseconds, while an async
- * call costs a round trip through the thread pool (a COPY of 20,000 files took 15 s that way).
- * `fresh`: the parent directory was created by this copy, so nothing stands at `host` yet.
- * Returns true when `host` is a directory this call created.
+ * Copies one node to `name` in the open directory `dirFd`. Synchronous: for small files each call
+ * is a few microseconds, while an async call costs a round trip through the thread pool (a COPY
+ * of 20,000 files took 15 s that way). `fresh`: `dirFd` was created by this copy, so nothing
+ * stands at `name` yet. Returns an fd of the directory when the node is one (the caller closes it)
+ * and whether this call created it.
  */
-function copyNode(abs: string, st: Stats, host: string, target: CopyTarget, fresh = false): boolean {
+function copyNode(abs: string, st: Stats, dirFd: number, name: string, target: CopyTarget, fresh = false): { fd: number; created: boolean } | undefined {
   const mode = target.chmod ?? st.mode & 0o7777;
-  let created = false;
   if (st.isDirectory()) {
-    const existing = fresh ? undefined : clear(host, true);
-    if (!existing) {
-      mkdirSync(host);
-      created = true;
-    }
-    chmodSync(host, mode);
-    lchownSync(host, target.uid, target.gid);
-    utimesSync(host, st.atime, st.mtime);
-  } else if (st.isSymbolicLink()) {
-    if (!fresh) clear(host, false);
-    symlinkSync(readlinkSync(abs), host);
-    lchownSync(host, target.uid, target.gid);
-    lutimesSync(host, st.atime, st.mtime);
+    const kept = !fresh && clearAt(dirFd, name, true);
+    if (!kept) mkdirat(dirFd, name, 0o700);
+    // O_NOFOLLOW: a directory swapped for a symlink since is refused (ELOOP), not followed.
+    const fd = openInRootDir(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    fchmodSync(fd, mode);
+    fchownSync(fd, target.uid, target.gid);
+    futimesSync(fd, st.atime, st.mtime);
+    return { fd, created: !kept };
+  }
+  if (st.isSymbolicLink()) {
+    if (!fresh) clearAt(dirFd, name, false);
+    symlinkAt(readlinkSync(abs), dirFd, name);
+    lchownAt(dirFd, name, target.uid, target.gid);
+    lutimesAt(dirFd, name, st.atimeMs, st.mtimeMs);
   } else if (st.isFile()) {
-    if (!fresh) clear(host, false);
-    if (st.size <= smallFile) {
-      // One open of the destination and calls on its descriptor: half the time of the path-based
-      // calls on overlayfs. O_EXCL also refuses to follow anything that appeared at `host`.
-      const data = readFileSync(abs);
-      const fd = openSync(host, 'wx', 0o600);
-      try {
-        if (data.length > 0) writeSync(fd, data);
-        fchownSync(fd, target.uid, target.gid);
-        fchmodSync(fd, mode); // after fchown, which clears setuid bits
-        futimesSync(fd, st.atime, st.mtime);
-      } finally {
-        closeSync(fd);
-      }
-    } else {
-      copyFileSync(abs, host);
-      chmodSync(host, mode);
-      lchownSync(host, target.uid, target.gid);
-      utimesSync(host, st.atime, st.mtime);
+    if (!fresh) clearAt(dirFd, name, false);
+    // One open of the destination and calls on its descriptor: half the time of the path-based
+    // calls on overlayfs. O_EXCL | O_NOFOLLOW refuses anything that appeared at `name`.
+    const data = st.size <= smallFile ? readFileSync(abs) : undefined;
+    const fd = createFileAt(dirFd, name);
+    try {
+      if (data === undefined) copyContents(abs, fd);
+      else if (data.length > 0) writeSync(fd, data);
+      fchownSync(fd, target.uid, target.gid);
+      fchmodSync(fd, mode); // after fchown, which clears setuid bits
+      futimesSync(fd, st.atime, st.mtime);
+    } finally {
+      closeSync(fd);
     }
   }
   // Sockets, fifos and devices are not copied, as Docker skips them.
-  return created;
+  return undefined;
+}
+
+interface OpenDir {
+  /** Path relative to the copy's destination ('' for the destination itself). */
+  rel: string;
+  fd: number;
+  /** Created by this copy: nothing stands in it that was not written by this copy. */
+  created: boolean;
+}
+
+/** Copies a directory's contents into `target.dest`, one open fd per directory on the walk's current path. */
+function copyTree(rootFd: number, root: SourceRoot, entry: SourceEntry, st: Stats, target: CopyTarget): void {
+  const stack: OpenDir[] = [{ rel: '', fd: mkdirInImageFd(rootFd, target.dest, target.uid, target.gid), created: false }];
+  // Hard links inside a copied tree stay hard links, as BuildKit's copy keeps them: inode -> image path of the first.
+  const links = new Map<string, string>();
+  try {
+    walkSource(root, { ...entry, st }, (rel, abs, childSt) => {
+      if (rel === '') return; // the directory itself: its contents go into dest
+      const slash = rel.lastIndexOf('/');
+      const parentRel = slash < 0 ? '' : rel.slice(0, slash);
+      const name = rel.slice(slash + 1);
+      // The walk is depth-first, directories before their contents: the parent is on the stack.
+      while (stack.length > 1 && (stack.at(-1) as OpenDir).rel !== parentRel) closeSync((stack.pop() as OpenDir).fd);
+      let parent = stack.at(-1) as OpenDir;
+      if (parent.rel !== parentRel) {
+        const fd = openDirInRoot(rootFd, posix.join(target.dest, parentRel));
+        if (fd === undefined) throw errors.aborted('COPY_DEST_CHANGED', `Cannot write "${posix.join(target.dest, rel)}" in the image: its directory is gone`);
+        parent = { rel: parentRel, fd, created: false };
+        stack.push(parent);
+      }
+      try {
+        const inode = childSt.isFile() && childSt.nlink > 1 ? `${childSt.dev}:${childSt.ino}` : undefined;
+        const first = inode === undefined ? undefined : links.get(inode);
+        if (first !== undefined) {
+          if (!parent.created) clearAt(parent.fd, name, false);
+          const fd = openInRootDir(rootFd, first, O_PATH | O_NOFOLLOW);
+          try {
+            linkAt(fd, '', parent.fd, name, AT_EMPTY_PATH);
+          } finally {
+            closeSync(fd);
+          }
+          return;
+        }
+        const dir = copyNode(abs, childSt, parent.fd, name, target, parent.created);
+        if (dir) stack.push({ rel, ...dir });
+        if (inode !== undefined) links.set(inode, posix.join(target.dest, rel));
+      } catch (err) {
+        throw changedError(err, posix.join(target.dest, rel));
+      }
+    });
+  } finally {
+    closeAll(stack.map((d) => d.fd));
+  }
 }
 
 /** Copies one resolved source entry to the target. */
 export async function copyEntry(root: SourceRoot, entry: SourceEntry, target: CopyTarget): Promise<void> {
   // A source named directly is followed when it is a symlink (resolveSources resolved it).
   const st = entry.st.isSymbolicLink() ? await lstat(entry.abs) : entry.st;
-  if (st.isDirectory()) {
-    const destHost = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
-    const links = new Map<string, string>();
-    // Directories this copy created: their children need no look-up before being written.
-    const created = new Set<string>();
-    walkSource(root, { ...entry, st }, (rel, abs, childSt) => {
-      if (rel === '') return; // the directory itself: its contents go into dest
-      const host = join(destHost, rel);
-      const fresh = created.has(dirname(host));
-      // Hard links inside a copied tree stay hard links, as BuildKit's copy keeps them.
-      const inode = childSt.isFile() && childSt.nlink > 1 ? `${childSt.dev}:${childSt.ino}` : undefined;
-      const first = inode === undefined ? undefined : links.get(inode);
-      if (first !== undefined) {
-        if (!fresh) clear(host, false);
-        linkSync(first, host);
-        return;
+  withRoot(target.rootfs, (rootFd) => {
+    if (st.isDirectory()) {
+      copyTree(rootFd, root, entry, st, target);
+      return;
+    }
+    const file = target.destIsDir ? posix.join(target.dest, basename(entry.rel)) : target.dest;
+    try {
+      // An existing directory (or a symlink to one, inside the root) at `file` receives the file.
+      const intoDir = openDirInRoot(rootFd, file);
+      const dirFd = intoDir ?? mkdirInImageFd(rootFd, posix.dirname(file), target.uid, target.gid);
+      try {
+        copyNode(entry.abs, st, dirFd, intoDir === undefined ? posix.basename(file) : basename(entry.rel), target);
+      } finally {
+        closeSync(dirFd);
       }
-      if (copyNode(abs, childSt, host, target, fresh)) created.add(host);
-      if (inode !== undefined) links.set(inode, host);
-    });
-    return;
-  }
-  const file = target.destIsDir ? posix.join(target.dest, basename(entry.rel)) : target.dest;
-  await mkdirInImage(target.rootfs, posix.dirname(file), target.uid, target.gid);
-  const existing = await lstatOrUndefined(secureJoin(target.rootfs, file));
-  const finalPath = existing?.isDirectory() ? posix.join(file, basename(entry.rel)) : file;
-  copyNode(entry.abs, st, secureJoin(target.rootfs, finalPath), target);
+    } catch (err) {
+      throw changedError(err, file);
+    }
+  });
 }
 
 /** Writes an inline file (COPY <<EOF dest) as 0644 (or --chmod), owned by the target user. */
-export async function writeInlineFile(name: string, content: string, target: CopyTarget): Promise<void> {
+export function writeInlineFile(name: string, content: string, target: CopyTarget): void {
   const file = target.destIsDir ? posix.join(target.dest, name) : target.dest;
-  await mkdirInImage(target.rootfs, posix.dirname(file), target.uid, target.gid);
-  const host = secureJoin(target.rootfs, file);
-  clear(host, false);
-  await writeFile(host, content);
-  await chmod(host, target.chmod ?? 0o644);
-  await lchown(host, target.uid, target.gid);
+  withRoot(target.rootfs, (rootFd) => {
+    try {
+      const dirFd = mkdirInImageFd(rootFd, posix.dirname(file), target.uid, target.gid);
+      try {
+        const base = posix.basename(file);
+        clearAt(dirFd, base, false);
+        const fd = createFileAt(dirFd, base);
+        try {
+          const data = Buffer.from(content);
+          for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+          fchownSync(fd, target.uid, target.gid);
+          fchmodSync(fd, target.chmod ?? 0o644);
+        } finally {
+          closeSync(fd);
+        }
+      } finally {
+        closeSync(dirFd);
+      }
+    } catch (err) {
+      throw changedError(err, file);
+    }
+  });
 }
 
 /**

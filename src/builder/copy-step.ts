@@ -56,7 +56,7 @@ async function copyPlanned(p: Exclude<Planned, { kind: 'from' }>, target: CopyTa
   const what = (name: string) => `"${name}" into "${target.dest}" of the image`;
   if (p.kind === 'inline') {
     try {
-      await writeInlineFile(p.name, p.content, target);
+      writeInlineFile(p.name, p.content, target);
     } catch (err) {
       throw diskFullError(err, what(p.name));
     }
@@ -66,7 +66,7 @@ async function copyPlanned(p: Exclude<Planned, { kind: 'from' }>, target: CopyTa
     try {
       const archive = p.mayExtract && entry.st.isFile() ? await openArchive(entry.abs) : undefined;
       if (archive) {
-        const dir = await mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
+        const dir = mkdirInImage(target.rootfs, target.dest, target.uid, target.gid);
         await applyLayer(archive, dir, { whiteouts: 'delete', sameOwner: true, layerName: entry.rel });
       } else await copyEntry(p.root, entry, target);
     } catch (err) {

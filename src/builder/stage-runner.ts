@@ -188,7 +188,7 @@ export class StageRunner {
     state.key = chainKey(state.key, 'WORKDIR', dir, user);
     const result = await layerStep(this.o.stepEnv, state, { key: state.key, createdBy: createdBy(ins, state) }, async (rootfs) => {
       const ids = user === '' ? { uid: 0, gid: 0 } : resolveUser(user, readUserDatabase(rootfs));
-      await mkdirInImage(rootfs, dir, ids.uid, ids.gid);
+      mkdirInImage(rootfs, dir, ids.uid, ids.gid);
     });
     return result.cached;
   }

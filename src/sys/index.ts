@@ -14,6 +14,15 @@ interface NativeSys {
   lsetxattr(path: string, name: string, value: Buffer): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   flock(fd: number, operation: number): void;
+  openInRoot(rootFd: number, path: string, flags: number, mode: number): number;
+  mkdirat(dirFd: number, name: string, mode: number): void;
+  lstatAt(dirFd: number, name: string): number | null;
+  readlinkAt(dirFd: number, name: string): string;
+  symlinkAt(target: string, dirFd: number, name: string): void;
+  linkAt(oldDirFd: number, oldName: string, newDirFd: number, newName: string, flags: number): void;
+  lchownAt(dirFd: number, name: string, uid: number, gid: number): void;
+  lutimesAt(dirFd: number, name: string, atimeMs: number, mtimeMs: number): void;
+  removeAllAt(dirFd: number, name: string): void;
 }
 
 let native: NativeSys | undefined;
@@ -98,6 +107,60 @@ export function flock(fd: number, operation: number): void {
   sys().flock(fd, operation);
 }
 
+// ---- Directory-fd calls, for writing into a root another process may change (see in-root.ts) ----
+
+export const O_PATH = 0o10000000;
+export const AT_EMPTY_PATH = 0x1000;
+
+/**
+ * openat2(2) of `path` with the directory `rootFd` as `/` (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS):
+ * absolute symlinks and `..` are resolved inside it by the kernel, atomically. O_CLOEXEC is added.
+ * Throws `ENOSYS` where the kernel is older than 5.6.
+ */
+export function openInRoot(rootFd: number, path: string, flags: number, mode = 0): number {
+  return sys().openInRoot(rootFd, path, flags, mode);
+}
+
+/** mkdirat(2): creates directory `name` (one component) in the directory `dirFd`. */
+export function mkdirat(dirFd: number, name: string, mode: number): void {
+  sys().mkdirat(dirFd, name, mode);
+}
+
+/** fstatat(2) with AT_SYMLINK_NOFOLLOW: the st_mode of `name` in `dirFd`, or null when it does not exist. */
+export function lstatAt(dirFd: number, name: string): number | null {
+  return sys().lstatAt(dirFd, name);
+}
+
+/** readlinkat(2): the target of symlink `name` in `dirFd`. */
+export function readlinkAt(dirFd: number, name: string): string {
+  return sys().readlinkAt(dirFd, name);
+}
+
+/** symlinkat(2): creates symlink `name` in `dirFd` pointing at `target`. */
+export function symlinkAt(target: string, dirFd: number, name: string): void {
+  sys().symlinkAt(target, dirFd, name);
+}
+
+/** linkat(2); with AT_EMPTY_PATH and an `oldName` of '' it links the file `oldDirFd` is open on (O_PATH). */
+export function linkAt(oldDirFd: number, oldName: string, newDirFd: number, newName: string, flags = 0): void {
+  sys().linkAt(oldDirFd, oldName, newDirFd, newName, flags);
+}
+
+/** fchownat(2) with AT_SYMLINK_NOFOLLOW. */
+export function lchownAt(dirFd: number, name: string, uid: number, gid: number): void {
+  sys().lchownAt(dirFd, name, uid, gid);
+}
+
+/** utimensat(2) with AT_SYMLINK_NOFOLLOW, times in milliseconds since the epoch. */
+export function lutimesAt(dirFd: number, name: string, atimeMs: number, mtimeMs: number): void {
+  sys().lutimesAt(dirFd, name, atimeMs, mtimeMs);
+}
+
+/** `rm -rf name` relative to `dirFd`, walking only through fds opened with O_NOFOLLOW (a symlink is removed, not followed). */
+export function removeAllAt(dirFd: number, name: string): void {
+  sys().removeAllAt(dirFd, name);
+}
+
 interface Held {
   fd: number;
   exclusive: boolean;
@@ -144,3 +207,4 @@ function checkSync<T>(value: T, path: string): T {
   if (value instanceof Promise) throw new Error(`A function run under the lock "${path}" returned a promise; it must be synchronous`);
   return value;
 }
+export * from './in-root.js';
