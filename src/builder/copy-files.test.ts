@@ -8,6 +8,8 @@
  * four runs: files landed in the host directory within 1 to 5 writes, or a lost race surfaced as a
  * plain ENOENT (an internal error). The swapper uses renames only, so `d` is always either the
  * real directory, the symlink, or briefly absent. BERTH_RACE_MS lengthens the race on demand.
+ * A second mutation, RESOLVE_IN_ROOT dropped from openInRoot (native/berth_sys.c), made the
+ * inline-file test red within one write (the tree test walks components and stayed green).
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';

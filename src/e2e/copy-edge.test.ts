@@ -7,7 +7,7 @@
  * setuid/setgid bits of copied files are kept, as BuildKit keeps them.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -84,5 +84,23 @@ describe('COPY edge cases', { concurrency: false }, () => {
     const shown = store.berth(['run', '--rm', 'copy-edge:symlink', 'sh', '-c', 'cat /d/f; stat -c "%a %u" /missing /missing/abs']);
     assert.equal(shown.code, 0, shown.stderr);
     assert.equal(shown.stdout, 'content\n755 0\n755 0\n');
+  });
+
+  // The writes go through directory fds of the root (openat2 RESOLVE_IN_ROOT): an absolute
+  // symlink in the image names a path inside the root even when that path exists on the host.
+  // Mutation seen red: openInRoot without RESOLVE_IN_ROOT (native/berth_sys.c) put the files in the host directory.
+  test('COPY through a symlink to an existing host directory lands inside the root, never in the host directory', () => {
+    const hostDir = join(work, 'host-target');
+    mkdirSync(hostDir);
+    const dir = context(`FROM ${busyboxImage}\nRUN ln -s ${hostDir} /h\nCOPY f /h/\nCOPY t /h/t/\nCOPY <<EOF /h/inline\nhello\nEOF\n`);
+    writeFileSync(join(dir, 'f'), 'content\n');
+    mkdirSync(join(dir, 't', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 't', 'sub', 'g'), 'g\n');
+    const r = build(dir, '-t', 'copy-edge:hostlink');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(hostDir), []);
+    const shown = store.berth(['run', '--rm', 'copy-edge:hostlink', 'sh', '-c', `cat ${hostDir}/f ${hostDir}/t/sub/g ${hostDir}/inline; readlink /h`]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(shown.stdout, `content\ng\nhello\n${hostDir}\n`);
   });
 });

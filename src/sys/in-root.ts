@@ -22,6 +22,15 @@ function unsupported(err: unknown): unknown {
   return errors.unavailable('OPENAT2_UNAVAILABLE', 'Cannot write inside a root filesystem safely: this kernel lacks openat2(2) (Linux 5.6 or later is needed)', { cause: err });
 }
 
+/**
+ * An image path made relative to the root: the same file under RESOLVE_IN_ROOT, and one that a
+ * kernel look-up could never take as a host path (openat2 ignores the directory fd for `/...`).
+ */
+function relative(path: string): string {
+  const rel = path.replace(/^\/+/, '');
+  return rel === '' ? '.' : rel;
+}
+
 /** Opens the root directory itself, by path: the caller names a directory berth owns (a mount point it made). */
 export function openRootDir(path: string): number {
   return openSync(path, O_RDONLY | O_DIRECTORY);
@@ -33,7 +42,7 @@ export function openRootDir(path: string): number {
  */
 export function openInRootDir(rootFd: number, path: string, flags: number, mode = 0): number {
   try {
-    return openInRoot(rootFd, path, flags, mode);
+    return openInRoot(rootFd, relative(path), flags, mode);
   } catch (err) {
     throw unsupported(err);
   }
@@ -42,7 +51,7 @@ export function openInRootDir(rootFd: number, path: string, flags: number, mode 
 /** An fd of the directory at `path` inside the root, or undefined when it is missing or not a directory. */
 export function openDirInRoot(rootFd: number, path: string): number | undefined {
   try {
-    return openInRoot(rootFd, path, O_RDONLY | O_DIRECTORY);
+    return openInRoot(rootFd, relative(path), O_RDONLY | O_DIRECTORY);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
