@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -66,6 +66,22 @@ function countFiles(dir: string): number {
   }
   return n;
 }
+
+describe('COPY onto a symlink', () => {
+  test('a final symlink is resolved inside the root, as the old path-based writer did', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-copy-link-'));
+    try {
+      const root = join(base, 'root');
+      mkdirSync(join(root, 'etc'), { recursive: true });
+      symlinkSync('/etc/x', join(root, 'ln'));
+      await Promise.resolve(writeInlineFile('unused', 'inline\n', { rootfs: root, dest: '/ln', destIsDir: false, uid: 0, gid: 0 }));
+      assert.equal(readFileSync(join(root, 'etc', 'x'), 'utf8'), 'inline\n');
+      assert.equal(lstatSync(join(root, 'ln')).isSymbolicLink(), true);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('COPY into a directory another process swaps for a symlink', { concurrency: false }, () => {
   let work: string;

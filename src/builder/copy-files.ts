@@ -14,12 +14,12 @@ import { basename, posix, resolve, sep } from 'node:path';
 import { errnoCode, errors, LruMap } from '../base/index.js';
 import {
   AT_EMPTY_PATH, O_PATH, closeAll, lchownAt, linkAt, lstatAt, lutimesAt, mkdirInRoot, mkdirat, openDirInRoot, openInRootDir, openRootDir, pathOfFd,
-  removeAllAt, symlinkAt,
+  readlinkAt, removeAllAt, symlinkAt,
 } from '../sys/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
 import { walkSource } from './context-sources.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, S_IFMT, S_IFDIR } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, S_IFMT, S_IFDIR, S_IFLNK } = constants;
 
 /*
  * Every write goes through directory fds of the root (src/sys/in-root.ts), never through a host
@@ -86,6 +86,29 @@ export function mkdirInImage(rootfs: string, path: string, uid: number, gid: num
       closeSync(fd);
     }
   });
+}
+
+/**
+ * The open parent directory of `file` (created if missing) and the name to write there, with a
+ * final symlink resolved inside the root as Docker's copy resolves the whole destination path (a
+ * file COPY'd onto `/link -> /etc/x` replaces /etc/x of the image). The returned directory fd is
+ * the caller's to close.
+ */
+function openParent(rootFd: number, file: string, target: CopyTarget): { dirFd: number; name: string } {
+  let path = file;
+  for (let links = 0; ; links++) {
+    const dirFd = mkdirInImageFd(rootFd, posix.dirname(path), target.uid, target.gid);
+    const name = posix.basename(path);
+    try {
+      const mode = lstatAt(dirFd, name);
+      if (mode === null || (mode & S_IFMT) !== S_IFLNK || links >= 40) return { dirFd, name };
+      path = posix.resolve(posix.dirname(path), readlinkAt(dirFd, name));
+    } catch (err) {
+      closeSync(dirFd);
+      throw err;
+    }
+    closeSync(dirFd);
+  }
 }
 
 /** Files up to this size are copied with one read and one write. */
@@ -228,9 +251,9 @@ export async function copyEntry(root: SourceRoot, entry: SourceEntry, target: Co
     try {
       // An existing directory (or a symlink to one, inside the root) at `file` receives the file.
       const intoDir = openDirInRoot(rootFd, file);
-      const dirFd = intoDir ?? mkdirInImageFd(rootFd, posix.dirname(file), target.uid, target.gid);
+      const { dirFd, name } = intoDir === undefined ? openParent(rootFd, file, target) : { dirFd: intoDir, name: basename(entry.rel) };
       try {
-        copyNode(entry.abs, st, dirFd, intoDir === undefined ? posix.basename(file) : basename(entry.rel), target);
+        copyNode(entry.abs, st, dirFd, name, target);
       } finally {
         closeSync(dirFd);
       }
@@ -245,9 +268,8 @@ export function writeInlineFile(name: string, content: string, target: CopyTarge
   const file = target.destIsDir ? posix.join(target.dest, name) : target.dest;
   withRoot(target.rootfs, (rootFd) => {
     try {
-      const dirFd = mkdirInImageFd(rootFd, posix.dirname(file), target.uid, target.gid);
+      const { dirFd, name: base } = openParent(rootFd, file, target);
       try {
-        const base = posix.basename(file);
         clearAt(dirFd, base, false);
         const fd = createFileAt(dirFd, base);
         try {
