@@ -120,23 +120,30 @@ RUN --mount=type=cache,target=/var/cache/thing,id=thing echo run >> /var/cache/t
     }
   });
 
-  test('sharing=locked serialises parallel stages using the same cache mount', async () => {
+  test('sharing=locked serialises parallel stages using the same cache mount; sharing=shared lets them overlap', async () => {
+    // Each stage marks itself running in the cache and waits to see the other stage running too.
+    // With sharing=shared they meet, which shows the stages do run at the same time (the control:
+    // it waits up to 20 s, and goes on as soon as they meet); with sharing=locked neither may ever
+    // see the other, watched for 3 s per stage.
     const dir = mkdtempSync(join(tmpdir(), 'berth-cache-locked-'));
     try {
-      const stage = (name: string) => `FROM berth-test/busybox:1 AS ${name}
-RUN --mount=type=cache,id=shared-log,target=/c,sharing=locked echo start-${name} >> /c/log && sleep 0.5 && echo end-${name} >> /c/log && touch /${name}
+      const build = async (sharing: 'locked' | 'shared') => {
+        const polls = sharing === 'shared' ? 400 : 60;
+        const stage = (me: string, other: string) => `FROM berth-test/busybox:1 AS ${me}
+RUN --mount=type=cache,id=overlap-${sharing},target=/c,sharing=${sharing} touch /c/${me}-running && i=0; while [ ! -e /c/${other}-running ] && [ $i -lt ${polls} ]; do i=$((i+1)); sleep 0.05; done; if [ -e /c/${other}-running ]; then echo ${me}-met-${other} >> /c/log; else echo ${me}-alone >> /c/log; fi; sleep 0.2; rm /c/${me}-running; touch /${me}
 `;
-      writeFileSync(join(dir, 'Dockerfile'), `${stage('a')}${stage('b')}FROM berth-test/busybox:1
+        writeFileSync(join(dir, 'Dockerfile'), `${stage('a', 'b')}${stage('b', 'a')}FROM berth-test/busybox:1
 COPY --from=a /a /a
 COPY --from=b /b /b
-RUN --mount=type=cache,id=shared-log,target=/c cp /c/log /log.txt
+RUN --mount=type=cache,id=overlap-${sharing},target=/c cp /c/log /log.txt
 `);
-      const r = store.berth(['build', '--no-cache', '--network', 'none', '-t', 'locked', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      const log = (await imageTree(store, 'locked', 'berth-test/busybox:1')).files.find((f) => f.path === '/log.txt')?.text ?? '';
-      const lines = log.trim().split('\n');
-      assert.equal(lines.length, 4, log);
-      for (let i = 0; i < 4; i += 2) assert.equal(lines[i]?.replace('start-', 'end-'), lines[i + 1], `not interleaved:\n${log}`);
+        const r = store.berth(['build', '--no-cache', '--network', 'none', '-t', `overlap-${sharing}`, dir]);
+        assert.equal(r.code, 0, r.stderr);
+        const log = (await imageTree(store, `overlap-${sharing}`, 'berth-test/busybox:1')).files.find((f) => f.path === '/log.txt')?.text ?? '';
+        return log.trim().split('\n').sort();
+      };
+      assert.deepEqual(await build('shared'), ['a-met-b', 'b-met-a'], 'unlocked, the stages overlap');
+      assert.deepEqual(await build('locked'), ['a-alone', 'b-alone'], 'locked, never');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
