@@ -126,7 +126,7 @@ async function overview(options: CliOptions): Promise<string> {
   const lines: string[] = [];
   for (const [name, load] of Object.entries(options.commands)) {
     const c = await load();
-    lines.push(`  ${name.padEnd(10)}${c.description.split('\n')[0]}`);
+    lines.push(`  ${name.padEnd(12)}${c.description.split('\n')[0]}`);
   }
   return `\nUsage:  berth [OPTIONS] COMMAND\n\nA Docker-compatible container engine: containers are isolated processes (namespaces, cgroups),\nrun by an OCI runtime (crun or runc), from images in a local store.\n\nOptions:\n      --root DIR    Root of the berth store (default /var/lib/berth, or $BERTH_ROOT)\n  -v, --version     Print version information and quit\n\nCommands:\n${lines.join('\n')}\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
