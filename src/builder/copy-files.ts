@@ -65,7 +65,12 @@ function changedError(err: unknown, path: string): unknown {
 
 /** Creates `path` (inside the image) and its missing parents, 0755 and owned by uid:gid. Returns an fd of the directory. */
 function mkdirInImageFd(rootFd: number, path: string, uid: number, gid: number): number {
-  return mkdirInRoot(rootFd, path, { uid, gid, notDirCode: 'COPY_NOT_A_DIRECTORY' });
+  try {
+    return mkdirInRoot(rootFd, path, { uid, gid, notDirCode: 'COPY_NOT_A_DIRECTORY' });
+  } catch (err) {
+    // A component swapped between its look-up and its use (the race test saw readlinkat's EINVAL).
+    throw changedError(err, path);
+  }
 }
 
 /**

@@ -29,7 +29,17 @@ async function holdLockElsewhere(lockPath: string, mode: '--shared' | '--exclusi
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`flock exited (${code ?? 'signal'}) before holding ${lockPath}`)));
   });
-  return child;
+  // The command (sleep) keeps the pipe open after flock dies: let go of it, so that neither this
+  // process's event loop nor a wait for 'close' depends on when sleep ends.
+  child.stdout.destroy();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    /** Kills the holder, which releases the lock (--close: the command does not hold it); resolves once it is gone. */
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** Whether `promise` has settled after the event loop has had `ms` to run. */
@@ -58,8 +68,7 @@ test('collection waits for no lease: it is refused while one is held, anywhere',
   const lockPath = join(root, 'metadata', 'gc.lock');
   const child = await holdLockElsewhere(lockPath, '--shared');
   assert.equal(leases.tryCollect(), undefined, 'a lease held by another process blocks collection');
-  child.kill('SIGKILL');
-  await new Promise((r) => child.on('close', r));
+  await child.kill();
   const after = leases.tryCollect();
   assert.ok(after, 'the killed holder left no lease behind');
   after.release();
@@ -104,7 +113,7 @@ test('a lease waits for another process\'s collection, and an abort ends the wai
   leases.tryCollect()?.release(); // creates metadata/gc.lock
   const lockPath = join(root, 'metadata', 'gc.lock');
   const child = await holdLockElsewhere(lockPath, '--exclusive');
-  t.after(() => child.kill('SIGKILL'));
+  t.after(() => child.kill());
   const controller = new AbortController();
   const aborted = leases.acquire({ signal: controller.signal });
   const waiting = leases.acquire();
@@ -115,8 +124,7 @@ test('a lease waits for another process\'s collection, and an abort ends the wai
   assert.ok(ticks >= 10, `the event loop kept running while the lease waited (${ticks} ticks)`);
   controller.abort();
   await assert.rejects(aborted, { kind: 'Aborted', code: 'BERTH_E_LEASE_ABORTED' });
-  child.kill('SIGKILL');
-  await new Promise((r) => child.on('close', r));
+  await child.kill();
   const lease = await waiting;
   assert.equal(lockFreeForOthers(root), false);
   lease.release();
