@@ -2,11 +2,13 @@
  * The rows `docker ps` and `docker images` format: the fields of the docker CLI's ContainerContext
  * and imageContext, by the names `--format` templates use (`{{.Names}}`, `{{.Label "k"}}`).
  */
+import { shortId } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import { containerStatusText } from './container-view.js';
 import type { ImageSummary } from './engine.js';
 import { ago, humanSize } from './human.js';
+import { familiarRepository, parseReference } from '../oci/index.js';
 
 /** Docker's CreatedAt: `2026-11-29 21:00:00 +0000 UTC`. */
 export function dockerDate(iso: string): string {
@@ -15,15 +17,13 @@ export function dockerDate(iso: string): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
 
-const shortHex = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
-
 /** A `docker ps` row. `trunc` shortens the id and the command as the CLI does without --no-trunc. */
 export function containerListRow(c: ContainerRecord, options: { trunc: boolean; now?: number }) {
   const now = options.now ?? Date.now();
   const command = processArgs(c.config).join(' ');
   const labels = c.config.Labels ?? {};
   return {
-    ID: options.trunc ? shortHex(c.id) : c.id,
+    ID: options.trunc ? shortId(c.id) : c.id,
     Image: c.image,
     Command: JSON.stringify(options.trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command),
     CreatedAt: dockerDate(c.createdAt),
@@ -46,7 +46,7 @@ export function imageListRows(image: ImageSummary, options: { trunc: boolean; no
   const now = options.now ?? Date.now();
   const labels = options.labels ?? {};
   const common = {
-    ID: options.trunc ? shortHex(image.id) : image.id,
+    ID: options.trunc ? shortId(image.id) : image.id,
     Digest: '<none>',
     CreatedSince: ago(image.created, now),
     CreatedAt: dockerDate(image.created),
@@ -57,11 +57,9 @@ export function imageListRows(image: ImageSummary, options: { trunc: boolean; no
     UniqueSize: 'N/A',
     Label: (key: string) => labels[key] ?? '',
   };
-  const names = image.names.length > 0 ? image.names : ['<none>:<none>'];
-  return names.map((name) => {
-    const colon = name.lastIndexOf(':');
-    const slash = name.lastIndexOf('/');
-    const [repository, tag] = colon > slash ? [name.slice(0, colon), name.slice(colon + 1)] : [name, '<none>'];
-    return { Repository: repository, Tag: tag, ...common };
+  if (image.names.length === 0) return [{ Repository: '<none>', Tag: '<none>', ...common }];
+  return image.names.map((name) => {
+    const ref = parseReference(name);
+    return { Repository: familiarRepository(ref), Tag: ref.tag ?? '<none>', ...common };
   });
 }
