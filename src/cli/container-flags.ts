@@ -1,0 +1,141 @@
+/**
+ * The flags `run` and `create` share — what a container is made of — and their translation into
+ * the engine's CreateContainerOptions. A flag is added here once and both commands take it.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+
+import { errors } from '../base/index.js';
+import type { CreateContainerOptions, HostConfig, MountSpec } from '../api/index.js';
+import { parseBytes, parseNetworkMode, parseUlimit } from '../api/index.js';
+import { flagBool, flagList, flagString } from './args.js';
+import type { FlagSpecs, Parsed } from './args.js';
+import { parseEnvFile, parseEnvOption } from './env-file.js';
+
+export const containerFlags: FlagSpecs = {
+  rm: { kind: 'bool', description: 'Automatically remove the container when it exits' },
+    name: { kind: 'string', description: 'Assign a name to the container', value: 'string' },
+    env: { kind: 'list', short: 'e', description: 'Set environment variables', value: 'list' },
+    'env-file': { kind: 'list', description: 'Read in a file of environment variables', value: 'list' },
+    workdir: { kind: 'string', short: 'w', description: 'Working directory inside the container', value: 'string' },
+    user: { kind: 'string', short: 'u', description: 'Username or UID (format: <name|uid>[:<group|gid>])', value: 'string' },
+    volume: { kind: 'list', short: 'v', description: 'Bind mount a host directory (HOST:CONTAINER[:ro])', value: 'list' },
+    tmpfs: { kind: 'list', description: 'Mount a tmpfs directory (PATH[:OPTIONS])', value: 'list' },
+    hostname: { kind: 'string', short: 'h', description: 'Container host name', value: 'string' },
+    entrypoint: { kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
+    memory: { kind: 'string', short: 'm', description: 'Memory limit (e.g. 32m, 1g)', value: 'bytes' },
+    'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
+    cpus: { kind: 'string', description: 'Number of CPUs (e.g. 0.5)', value: 'decimal' },
+    'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
+    network: { kind: 'string', description: 'Connect a container to a network: none or host (default none)', value: 'network' },
+    net: { kind: 'string', description: 'Alias of --network', value: 'network' },
+    'read-only': { kind: 'bool', description: "Mount the container's root filesystem as read only" },
+    'cap-add': { kind: 'list', description: 'Add Linux capabilities', value: 'list' },
+    'cap-drop': { kind: 'list', description: 'Drop Linux capabilities', value: 'list' },
+    privileged: { kind: 'bool', description: 'Give extended privileges to this container' },
+    'security-opt': { kind: 'list', description: 'Security options: seccomp=PROFILE.json|unconfined, no-new-privileges[=true|false], apparmor=unconfined, label=disable', value: 'list' },
+    ulimit: { kind: 'list', description: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
+    runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
+};
+
+/** The engine's options for a new container from `run`/`create` arguments: IMAGE [COMMAND] [ARG...]. */
+export function createOptions(args: Parsed, image: string, cmd: string[]): CreateContainerOptions {
+  const entrypoint = flagString(args, 'entrypoint');
+  return {
+    image,
+    cmd,
+    env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, lookupEnv))],
+    host: hostConfig(args),
+    tmpfs: flagList(args, 'tmpfs'),
+    ...optional('name', flagString(args, 'name')),
+    ...optional('workingDir', flagString(args, 'workdir')),
+    ...optional('user', flagString(args, 'user')),
+    ...optional('hostname', flagString(args, 'hostname')),
+    ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
+  };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function hostConfig(args: Parsed): Partial<HostConfig> {
+  const network = parseNetworkMode(flagString(args, 'network') ?? flagString(args, 'net') ?? 'none');
+  const memory = flagString(args, 'memory');
+  const swap = flagString(args, 'memory-swap');
+  const cpus = flagString(args, 'cpus');
+  const pids = flagString(args, 'pids-limit');
+  const host: Partial<HostConfig> = {
+    autoRemove: flagBool(args, 'rm'),
+    networkMode: network,
+    readonlyRootfs: flagBool(args, 'read-only'),
+    privileged: flagBool(args, 'privileged'),
+    capAdd: flagList(args, 'cap-add'),
+    capDrop: flagList(args, 'cap-drop'),
+    securityOpt: flagList(args, 'security-opt').map(inlineSeccompProfile),
+    ulimits: flagList(args, 'ulimit').map(parseUlimit),
+    binds: flagList(args, 'volume').map(parseVolume),
+    runtime: flagString(args, 'runtime') ?? '',
+  };
+  if (memory !== undefined) host.memory = parseBytes(memory);
+  if (swap !== undefined) host.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
+  if (cpus !== undefined) {
+    const value = Number(cpus);
+    if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
+    host.nanoCpus = Math.round(value * 1e9);
+  }
+  if (pids !== undefined) {
+    const value = Number(pids);
+    if (!Number.isInteger(value)) throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be an integer`);
+    if (value > 0) host.pidsLimit = value;
+  }
+  return host;
+}
+
+/** `-v /host:/ctr[:ro]`. Named volumes come with the volumes service. */
+function parseVolume(spec: string): MountSpec {
+  const parts = spec.split(':');
+  const [source = '', target = '', mode = 'rw'] = parts;
+  if (parts.length < 2 || parts.length > 3 || !target) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume specification "${spec}": expected HOST:CONTAINER[:ro]`);
+  if (!isAbsolute(source)) throw errors.notImplemented('NAMED_VOLUMES_UNSUPPORTED', `Cannot use volume "${source}": named volumes are not supported yet; give an absolute host path`);
+  if (!isAbsolute(target)) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume specification "${spec}": the container path "${target}" must be absolute`);
+  if (!['ro', 'rw'].includes(mode)) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume mode "${mode}" in "${spec}": use ro or rw`);
+  mkdirSync(source, { recursive: true });
+  return { type: 'bind', source, target, readonly: mode === 'ro' };
+}
+
+/** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */
+function readEnvFiles(files: string[]): string[] {
+  return files.flatMap((file) => {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      throw errors.notFound('ENV_FILE_NOT_FOUND', `Cannot read env file "${file}": ${(err as Error).message}`, { cause: err });
+    }
+    return parseEnvFile(bytes, file, lookupEnv);
+  });
+}
+
+const lookupEnv = (name: string): string | undefined => process.env[name];
+
+/**
+ * `seccomp=FILE` becomes `seccomp=<the file's JSON>`, as docker's CLI sends it: the container
+ * record keeps the profile it was created with, and a missing or broken file fails here.
+ */
+function inlineSeccompProfile(opt: string): string {
+  const m = /^seccomp[=:]([\s\S]*)$/.exec(opt);
+  const file = m?.[1];
+  if (file === undefined || ['unconfined', 'builtin', 'default'].includes(file)) return opt;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw errors.notFound('SECCOMP_PROFILE_NOT_FOUND', `Cannot read seccomp profile "${file}": ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (err) {
+    throw errors.invalidArgument('INVALID_SECCOMP_PROFILE', `Invalid seccomp profile "${file}": ${(err as Error).message}`, { cause: err });
+  }
+}
