@@ -35,8 +35,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
-if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ]; then
-  say "building the native addon"
+if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ] ||
+   [ ! -x build/Release/berth-monitor ] || [ native/berth_monitor.c -nt build/Release/berth-monitor ]; then
+  say "building the native addon and the container monitor"
   npx --no-install node-gyp rebuild --loglevel=error >/dev/null 2>&1 || npm run install --silent >/dev/null
 fi
 newest_src=$(find src tools/bundle.mjs tsconfig.json -newer dist/bundle/berth.cjs 2>/dev/null | head -n 1 || true)

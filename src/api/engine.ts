@@ -5,7 +5,7 @@
  * every method is asynchronous and takes plain data; the optional `op` (src/base operation.ts)
  * carries the caller's cancellation, warnings sink and owner.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
@@ -30,35 +30,94 @@ export interface CreateContainerOptions {
   workingDir?: string;
   user?: string;
   hostname?: string;
+  /** A pseudo-terminal (`-t`). */
+  tty?: boolean;
+  /** Keep stdin open (`-i`); `stdinOnce` closes it when the first attached client ends it (`run -i`). */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
   host?: Partial<HostConfig>;
   tmpfs?: string[];
 }
 
-export interface AttachOptions {
-  stdio: Stdio;
+/** Streams of a client attached to a container (`run` in the foreground, `start -a`, `attach`). */
+export interface AttachStreams {
+  /** Bytes for the container's stdin; its end closes the container's stdin (when the container allows it). */
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Bytes that detach the client when typed on stdin (Docker's ctrl-p ctrl-q, `--detach-keys`). */
+  detachKeys?: Buffer;
+}
+
+/** How an attached client's session ended. */
+export type AttachResult = { exitCode: number } | { detached: true };
+
+export interface StartOptions {
+  /** Stay attached until the container exits (or the client detaches); without it, return once started. */
+  attach?: AttachStreams;
   /**
-   * Aborting before the container has started keeps it from starting: the run then returns
-   * 128 + the signal's number when the reason is a signal name (`SIGINT`), else 137. Aborting
-   * later kills it (SIGKILL).
+   * Aborting before the container has started keeps it from starting (the result is then
+   * 128 + the signal's number when the reason is a signal name, else 137).
    */
   signal?: AbortSignal;
-  /** Called once the runtime has spawned and the record says running: `kill` works from then on. */
-  onSpawn?: () => void;
+  /** Called once the container runs: `kill` works from then on. */
+  onStarted?: () => void;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  /** Only the last n entries of the log. */
+  tail?: number;
+  /** Unix time in seconds (fractions allowed): entries at or after it. */
+  since?: number;
+  until?: number;
+  timestamps?: boolean;
+  details?: boolean;
+  stdout: Writable;
+  stderr: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ContainerExecOptions {
+  cmd: string[];
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  user?: string;
+  env?: string[];
+  workingDir?: string;
+  privileged?: boolean;
 }
 
 export interface ContainerEngine {
   create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord>;
   /**
-   * Starts a created container and waits for it to exit, its standard streams wired to `stdio`.
-   * Returns the exit code. With `autoRemove` the container is gone when this returns.
-   * Pass the record `create` returned to save reading it again.
-   */
-  runAttached(ref: string | ContainerRecord, options: AttachOptions, op?: Operation): Promise<number>;
-  /**
    * Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process; right after the
    * runtime has spawned, waits (briefly) until the runtime has created the container.
    */
   kill(ref: string, signal: string): Promise<void>;
+  /**
+   * Starts a created or exited container under its monitor. Detached (no `attach`) it returns
+   * once the container runs; attached it relays the streams and returns how the session ended.
+   */
+  start(ref: string | ContainerRecord, options?: StartOptions, op?: Operation): Promise<AttachResult | undefined>;
+  /** Attaches to a running container's streams until it exits or the client detaches. */
+  attach(ref: string, streams: AttachStreams): Promise<AttachResult>;
+  /** Resizes a running container's terminal. */
+  resize(ref: string, rows: number, cols: number): Promise<void>;
+  /** Sends the stop signal, then SIGKILL after `timeout` seconds (default: the container's, else 10). */
+  stop(ref: string, options?: { timeout?: number; signal?: string }): Promise<void>;
+  /** Waits until the container is not running; returns its exit code. */
+  wait(ref: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Writes the container's log (its json-file) to the streams, kept apart. */
+  logs(ref: string, options: LogsOptions): Promise<void>;
+  /** Runs a command in a running container with these stdio descriptors; returns its exit code (0 when detached). */
+  exec(ref: string, options: ContainerExecOptions, stdio: Stdio): Promise<number>;
+  /**
+   * What a container's monitor runs after the container exited (`berth container cleanup`):
+   * unmounts, records the exit, removes an `--rm` container, applies the restart policy.
+   */
+  cleanup(id: string): Promise<void>;
   inspect(ref: string): Promise<ContainerRecord>;
   list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
   /** Removes a container (`force` kills a running one first); returns its name. */

@@ -5,7 +5,7 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
 } from './engine.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
@@ -15,7 +15,7 @@ export type { InspectType } from './inspect.js';
 export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
-export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
+export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseNetworkMode } from '../core/network/index.js';

@@ -6,13 +6,18 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
 import { errors } from '../base/index.js';
-import type { CreateContainerOptions, HostConfig, MountSpec } from '../api/index.js';
+import type { CreateContainerOptions, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../api/index.js';
 import { parseBytes, parseNetworkMode, parseUlimit } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
 
 export const containerFlags: FlagSpecs = {
+  interactive: { kind: 'bool', short: 'i', description: 'Keep STDIN open even if not attached' },
+  tty: { kind: 'bool', short: 't', description: 'Allocate a pseudo-TTY' },
+  restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
+  'log-driver': { kind: 'string', description: 'Logging driver for the container: json-file (default) or none', value: 'string' },
+  'log-opt': { kind: 'list', description: 'Log driver options: max-size=SIZE, max-file=N', value: 'list' },
   rm: { kind: 'bool', description: 'Automatically remove the container when it exits' },
     name: { kind: 'string', description: 'Assign a name to the container', value: 'string' },
     env: { kind: 'list', short: 'e', description: 'Set environment variables', value: 'list' },
@@ -47,6 +52,7 @@ export function createOptions(args: Parsed, image: string, cmd: string[]): Creat
     env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, lookupEnv))],
     host: hostConfig(args),
     tmpfs: flagList(args, 'tmpfs'),
+    tty: flagBool(args, 'tty'),
     ...optional('name', flagString(args, 'name')),
     ...optional('workingDir', flagString(args, 'workdir')),
     ...optional('user', flagString(args, 'user')),
@@ -77,6 +83,12 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     binds: flagList(args, 'volume').map(parseVolume),
     runtime: flagString(args, 'runtime') ?? '',
   };
+  const restart = flagString(args, 'restart');
+  if (restart !== undefined) host.restartPolicy = parseRestartPolicy(restart);
+  host.logConfig = logConfig(flagString(args, 'log-driver') ?? 'json-file', flagList(args, 'log-opt'));
+  if (host.restartPolicy && host.restartPolicy.name !== 'no' && host.autoRemove) {
+    throw errors.invalidArgument('CONFLICTING_OPTIONS', 'Conflicting options: --restart and --rm');
+  }
   if (memory !== undefined) host.memory = parseBytes(memory);
   if (swap !== undefined) host.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
   if (cpus !== undefined) {
@@ -105,7 +117,7 @@ function parseVolume(spec: string): MountSpec {
 }
 
 /** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */
-function readEnvFiles(files: string[]): string[] {
+export function readEnvFiles(files: string[]): string[] {
   return files.flatMap((file) => {
     let bytes: Buffer;
     try {
@@ -138,4 +150,46 @@ function inlineSeccompProfile(opt: string): string {
   } catch (err) {
     throw errors.invalidArgument('INVALID_SECCOMP_PROFILE', `Invalid seccomp profile "${file}": ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped. */
+export function parseRestartPolicy(spec: string): RestartPolicy {
+  const [name = '', count, extra] = spec.split(':');
+  const bad = () => errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy format: "${spec}": use no, on-failure[:max-retries], always or unless-stopped`);
+  if (extra !== undefined) throw bad();
+  if (name === 'on-failure') {
+    const n = count === undefined ? 0 : Number(count);
+    if (!Number.isInteger(n) || n < 0 || (count !== undefined && count.trim() === '')) throw errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy format: maximum retry count "${count ?? ''}" must be a non-negative integer`);
+    return { name, maximumRetryCount: n };
+  }
+  if (name === 'no' || name === 'always' || name === 'unless-stopped') {
+    if (count !== undefined) throw errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
+    return { name, maximumRetryCount: 0 };
+  }
+  throw bad();
+}
+
+/** `--log-driver` and `--log-opt`: the drivers berth writes, and the options each takes. */
+function logConfig(driver: string, opts: string[]): LogConfig {
+  if (driver !== 'json-file' && driver !== 'none') {
+    throw errors.invalidArgument('INVALID_LOG_DRIVER', `logger: no log driver named '${driver}' is registered: berth writes json-file and none`);
+  }
+  const config: Record<string, string> = {};
+  for (const opt of opts) {
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? '' : opt.slice(eq + 1);
+    if (driver === 'none' || !['max-size', 'max-file'].includes(key)) {
+      throw errors.invalidArgument('INVALID_LOG_OPT', `unknown log opt '${key}' for ${driver} log driver`);
+    }
+    if (key === 'max-size') parseBytes(value);
+    if (key === 'max-file' && !(/^\d+$/.test(value) && Number(value) >= 1)) {
+      throw errors.invalidArgument('INVALID_LOG_OPT', `invalid value for max-file: ${value}: must be a number of at least 1`);
+    }
+    config[key] = value;
+  }
+  if (config['max-file'] !== undefined && Number(config['max-file']) > 1 && config['max-size'] === undefined) {
+    throw errors.invalidArgument('INVALID_LOG_OPT', 'max-file cannot be set without max-size');
+  }
+  return { type: driver, config };
 }

@@ -17,6 +17,20 @@ export const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('./commands/containers.js')).rmCommand,
   inspect: async () => (await import('./commands/containers.js')).inspectCommand,
   system: async () => (await import('./commands/system.js')).systemCommand,
+  create: async () => (await import('./commands/lifecycle.js')).createCommand,
+  start: async () => (await import('./commands/lifecycle.js')).startCommand,
+  stop: async () => (await import('./commands/lifecycle.js')).stopCommand,
+  restart: async () => (await import('./commands/lifecycle.js')).restartCommand,
+  kill: async () => (await import('./commands/lifecycle.js')).killCommand,
+  wait: async () => (await import('./commands/lifecycle.js')).waitCommand,
+  attach: async () => (await import('./commands/lifecycle.js')).attachCommand,
+  logs: async () => (await import('./commands/logs.js')).logsCommand,
+  exec: async () => (await import('./commands/exec.js')).execCommand,
+};
+
+/** Commands only berth itself runs (a monitor's exit command); not listed in help. */
+export const hiddenCommands: Record<string, () => Promise<Command>> = {
+  'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
 };
 
 /**
@@ -26,6 +40,8 @@ export const commands: Record<string, () => Promise<Command>> = {
 export const managementCommands: Record<string, Record<string, readonly string[]>> = {
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
+    create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
+    logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'],
   },
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],

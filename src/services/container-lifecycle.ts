@@ -45,6 +45,9 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     Cmd: options.cmd && options.cmd.length > 0 ? options.cmd : options.entrypoint !== undefined ? null : imageConfig.Cmd ?? null,
     WorkingDir: options.workingDir ?? imageConfig.WorkingDir ?? '',
     User: options.user ?? imageConfig.User ?? '',
+    Tty: options.tty === true,
+    OpenStdin: options.openStdin === true,
+    StdinOnce: options.stdinOnce === true,
   };
   if (processArgs(config).length === 0) {
     throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
@@ -111,6 +114,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     cwd: record.config.WorkingDir || '/',
     user: record.config.User ?? '',
     hostname: record.config.Hostname,
+    terminal: record.config.Tty === true,
     network: host.networkMode,
     mounts: host.binds.map(toOciMount),
     resources: {

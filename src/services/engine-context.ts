@@ -37,6 +37,11 @@ export interface EngineContext {
   leases: LeaseManager;
   /** The Dockerfile builder, loaded on first use; chosen by the composition root (the builder depends on services, not the reverse). */
   builder?: () => Promise<Builder>;
+  /**
+   * The per-container monitor (native/berth_monitor.c) and the command it runs when its
+   * container exits — berth itself, on this store: `<berth...> container cleanup ID`.
+   */
+  monitor: { binary: string; berth: string[] };
   /** Warnings that belong to no operation (an unreadable record met while listing). */
   warn: (message: string) => void;
 }

@@ -15,8 +15,26 @@ export interface ContainerState {
   finishedAt: string;
   /** While running: the berth process that supervises the container and records its exit. */
   supervisor?: ProcessRef;
-  /** While running: the OCI runtime process (`crun run`) the supervisor waits for. */
+  /** While running: the container's first process, as the host sees it. */
   runtime?: ProcessRef;
+  /** Times the restart policy restarted the container (Docker's RestartCount). */
+  restartCount?: number;
+  /** The last restart's back-off delay, which the next one doubles. */
+  restartDelayMs?: number;
+  /** Stopped by `stop`/`kill`: the restart policy leaves it alone until it is started again. */
+  manuallyStopped?: boolean;
+}
+
+/** Docker's restart policies; `maximumRetryCount` only for on-failure (0: no limit). */
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  maximumRetryCount: number;
+}
+
+/** Where the container's output goes: Docker's log drivers and their options. */
+export interface LogConfig {
+  type: 'json-file' | 'local' | 'none';
+  config: Record<string, string>;
 }
 
 export interface MountSpec {
@@ -43,6 +61,8 @@ export interface HostConfig {
   pidsLimit?: number;
   ulimits: { name: string; soft: number; hard: number }[];
   runtime: string;
+  restartPolicy?: RestartPolicy;
+  logConfig?: LogConfig;
 }
 
 /**
@@ -57,7 +77,18 @@ export interface ContainerRecord {
   image: string;
   imageId: string;
   createdAt: string;
-  config: ImageRuntimeConfig & { Hostname: string; Image: string };
+  config: ImageRuntimeConfig & {
+    Hostname: string;
+    Image: string;
+    /** A pseudo-terminal for the process (`-t`). */
+    Tty?: boolean;
+    /** Its stdin stays open for attaching clients (`-i`). */
+    OpenStdin?: boolean;
+    /** Its stdin closes when the first attached client detaches (`run -i` in the foreground). */
+    StdinOnce?: boolean;
+    /** Seconds `stop` waits after the stop signal before SIGKILL (`--stop-timeout`). */
+    StopTimeout?: number;
+  };
   hostConfig: HostConfig;
   snapshotKey: string;
   state: ContainerState;

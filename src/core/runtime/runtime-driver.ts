@@ -37,6 +37,20 @@ export interface RuntimeDriver {
   readonly commandLine: readonly string[];
   /** Where the runtime keeps one directory per container id. */
   readonly stateDir: string;
+  /**
+   * The command line (binary and global options, its JSON log included) with which a monitor
+   * process drives container `id`: berth-monitor runs `<invocation> create ...` and `start`.
+   */
+  invocation(id: string): string[];
+  /** The error the runtime logged for `verb` on container `id` (after a monitor's create or start failed). */
+  failure(id: string, verb: string, fallback: string): Promise<Error>;
+  /**
+   * Runs a process in a running container (`<runtime> exec --process FILE`). In the foreground it
+   * returns the process's exit code; `detach` returns once it has started.
+   */
+  exec(id: string, processFile: string, options: { stdio: Stdio; detach?: boolean; tty?: boolean }): Promise<number>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
   run(id: string, bundle: string, options: { stdio: Stdio; signal?: AbortSignal; onSpawn?: (pid: number) => void }): Promise<RunResult>;
   create(id: string, bundle: string, options: { stdio: Stdio; pidFile: string }): Promise<void>;
   start(id: string): Promise<void>;
