@@ -17,6 +17,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('./commands/containers.js')).rmCommand,
   inspect: async () => (await import('./commands/containers.js')).inspectCommand,
   system: async () => (await import('./commands/system.js')).systemCommand,
+  volume: async () => (await import('./commands/volume.js')).volumeCommand,
 };
 
 /**

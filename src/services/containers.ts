@@ -14,6 +14,7 @@ import { exitCodeFor } from '../api/index.js';
 import { createContainer, markRunning, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
+import { removeAnonymousVolumes } from './volume-mounts.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -65,6 +66,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     if (record.hostConfig.autoRemove && problems.length === 0) {
       try {
         await removeContainer(ctx, record, { announce: false });
+        removeAnonymousVolumes(ctx, record);
         trace('removed');
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run threw
         if (failure !== undefined) throw failure;
@@ -108,7 +110,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     inspect: async (ref) => withLiveness(ctx.metadata.findContainer(ref)),
     list: async ({ all = false } = {}) => ctx.metadata.listContainers().map(withLiveness).filter((c) => all || isActive(c)),
-    async remove(ref, { force = false } = {}) {
+    async remove(ref, { force = false, volumes = false } = {}) {
       const record = ctx.metadata.findContainer(ref);
       const supervised = isActive(record) && supervisorAlive(record);
       if (supervised && !force) {
@@ -116,6 +118,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       }
       if (isActive(record)) await stopInRuntime(ctx, record, supervised);
       await removeContainer(ctx, record);
+      if (volumes) removeAnonymousVolumes(ctx, record);
       return record.name;
     },
   };
