@@ -11,10 +11,12 @@ import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { Stdio } from '../core/runtime/index.js';
+import type { VolumeInfo } from '../core/volumes/index.js';
 
 export interface Engine {
   images: ImageEngine;
   containers: ContainerEngine;
+  volumes: VolumeEngine;
   system: SystemEngine;
   close(): void;
 }
@@ -120,8 +122,50 @@ export interface ContainerEngine {
   cleanup(id: string): Promise<void>;
   inspect(ref: string): Promise<ContainerRecord>;
   list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
-  /** Removes a container (`force` kills a running one first); returns its name. */
-  remove(ref: string, options?: { force?: boolean }): Promise<string>;
+  /**
+   * Removes a container (`force` kills a running one first); returns its name. `volumes` also
+   * removes its anonymous volumes that no other container uses (`rm -v`).
+   */
+  remove(ref: string, options?: { force?: boolean; volumes?: boolean }): Promise<string>;
+}
+
+export interface CreateVolumeRequest {
+  /** Default: a random 64-hex name (not an anonymous volume: `volume prune` keeps it unless `all`). */
+  name?: string;
+  /** Only `local` (the default). */
+  driver?: string;
+  labels?: Record<string, string>;
+  /** The local driver's options: `type`, `device`, `o` (see core/volumes validateVolumeOptions). */
+  options?: Record<string, string>;
+}
+
+export interface VolumePruneResult {
+  removed: string[];
+  /** Bytes the removed volumes held. */
+  reclaimedBytes: number;
+}
+
+/**
+ * Volumes (Docker's local driver). A volume in use by any container, running or not, is never
+ * removed: `remove` fails with FailedPrecondition BERTH_E_VOLUME_IN_USE, `force` or not (as
+ * dockerd does), and `prune` skips it. Nothing collects volumes implicitly.
+ */
+export interface VolumeEngine {
+  /** Creates a volume, or returns the one of that name unchanged (Docker's create is idempotent). */
+  create(request?: CreateVolumeRequest): Promise<VolumeInfo>;
+  /** NotFound BERTH_E_VOLUME_NOT_FOUND (`No such volume: NAME`). */
+  inspect(name: string): Promise<VolumeInfo>;
+  /** Sorted by name. Filters: `name=` (regular expression), `label=`, `dangling=`, `driver=`. */
+  list(options?: { filters?: readonly string[] }): Promise<VolumeInfo[]>;
+  /** `force`: a missing volume is no error. */
+  remove(name: string, options?: { force?: boolean }): Promise<void>;
+  /**
+   * Removes unused anonymous volumes, or with `all` every unused volume (Docker 23+; 20.10 removed
+   * every unused one). Filters: `label=`, `label!=`.
+   */
+  prune(options?: { all?: boolean; filters?: readonly string[] }): Promise<VolumePruneResult>;
+  /** Ids of the containers that use the volume. */
+  usedBy(name: string): Promise<string[]>;
 }
 
 export interface ImageSummary {

@@ -7,7 +7,11 @@ export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
+  CreateVolumeRequest, VolumeEngine, VolumePruneResult,
 } from './engine.js';
+export { volumeInspectView, volumeListRow } from './volume-view.js';
+export type { VolumeInfo } from '../core/volumes/index.js';
+export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
 export { imageInspectView } from './image-view.js';
 export { inspectObject } from './inspect.js';

@@ -2,12 +2,11 @@
  * The flags `run` and `create` share — what a container is made of — and their translation into
  * the engine's CreateContainerOptions. A flag is added here once and both commands take it.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 import { errors } from '../base/index.js';
-import type { CreateContainerOptions, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../api/index.js';
-import { parseBytes, parseNetworkMode, parseUlimit } from '../api/index.js';
+import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
+import { parseBytes, parseMountFlag, parseNetworkMode, parseUlimit, parseVolumeFlag } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
@@ -24,7 +23,9 @@ export const containerFlags: FlagSpecs = {
     'env-file': { kind: 'list', description: 'Read in a file of environment variables', value: 'list' },
     workdir: { kind: 'string', short: 'w', description: 'Working directory inside the container', value: 'string' },
     user: { kind: 'string', short: 'u', description: 'Username or UID (format: <name|uid>[:<group|gid>])', value: 'string' },
-    volume: { kind: 'list', short: 'v', description: 'Bind mount a host directory (HOST:CONTAINER[:ro])', value: 'list' },
+    volume: { kind: 'list', short: 'v', description: 'Bind mount a volume: NAME:/path[:MODE] (named volume), /host:/path[:MODE] (bind), /path (anonymous volume); MODE: ro|rw, nocopy, a bind propagation', value: 'list' },
+    mount: { kind: 'list', description: 'Attach a filesystem mount: type=bind|volume|tmpfs,source=,target=,readonly,bind-propagation=,volume-nocopy,volume-opt=,volume-label=,tmpfs-size=,tmpfs-mode=', value: 'mount' },
+    'volumes-from': { kind: 'list', description: 'Mount volumes from the specified container(s): CONTAINER[:ro|rw]', value: 'list' },
     tmpfs: { kind: 'list', description: 'Mount a tmpfs directory (PATH[:OPTIONS])', value: 'list' },
     hostname: { kind: 'string', short: 'h', description: 'Container host name', value: 'string' },
     entrypoint: { kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
@@ -80,7 +81,8 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     capDrop: flagList(args, 'cap-drop'),
     securityOpt: flagList(args, 'security-opt').map(inlineSeccompProfile),
     ulimits: flagList(args, 'ulimit').map(parseUlimit),
-    binds: flagList(args, 'volume').map(parseVolume),
+    binds: [...flagList(args, 'volume').map(parseVolumeFlag), ...flagList(args, 'mount').map(parseMountFlag)],
+    volumesFrom: flagList(args, 'volumes-from'),
     runtime: flagString(args, 'runtime') ?? '',
   };
   const restart = flagString(args, 'restart');
@@ -102,18 +104,6 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     if (value > 0) host.pidsLimit = value;
   }
   return host;
-}
-
-/** `-v /host:/ctr[:ro]`. Named volumes come with the volumes service. */
-function parseVolume(spec: string): MountSpec {
-  const parts = spec.split(':');
-  const [source = '', target = '', mode = 'rw'] = parts;
-  if (parts.length < 2 || parts.length > 3 || !target) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume specification "${spec}": expected HOST:CONTAINER[:ro]`);
-  if (!isAbsolute(source)) throw errors.notImplemented('NAMED_VOLUMES_UNSUPPORTED', `Cannot use volume "${source}": named volumes are not supported yet; give an absolute host path`);
-  if (!isAbsolute(target)) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume specification "${spec}": the container path "${target}" must be absolute`);
-  if (!['ro', 'rw'].includes(mode)) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume mode "${mode}" in "${spec}": use ro or rw`);
-  mkdirSync(source, { recursive: true });
-  return { type: 'bind', source, target, readonly: mode === 'ro' };
 }
 
 /** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */

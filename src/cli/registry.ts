@@ -26,6 +26,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.js')).attachCommand,
   logs: async () => (await import('./commands/logs.js')).logsCommand,
   exec: async () => (await import('./commands/exec.js')).execCommand,
+  volume: async () => (await import('./commands/volume.js')).volumeCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */

@@ -14,6 +14,7 @@ import { createLocalContentStore, verifyBlob } from '../plugins/content-local/in
 import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
+import { createLocalVolumeStore } from '../plugins/volumes-local/index.js';
 import type { EngineContext, RuntimeSelection } from '../services/index.js';
 import { createEngine } from '../services/index.js';
 
@@ -44,6 +45,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
     content,
     snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
     metadata: createFsMetadataStore(root),
+    volumes: createLocalVolumeStore(root),
     cgroups: createCgroupScopes('berth'),
     leases: createFsLeases(root),
     // The builder is loaded only by a build, a bootstrap or a collection.

@@ -16,6 +16,7 @@ import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js'
 import { exitCodeFor } from '../api/index.js';
 import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
+import { removeAnonymousVolumes } from './volume-mounts.js';
 import type { MonitorEvent, MonitorSession } from './monitor-session.js';
 import { connectMonitor, frameKind, spawnMonitor } from './monitor-session.js';
 
@@ -42,7 +43,10 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   const abortedExit = () => ({ exitCode: 128 + (signalNumber(options.signal?.reason) ?? 9) });
   if (options.signal?.aborted) {
     if (!options.attach) throw errors.aborted('RUN_ABORTED', `Container "${record.name}" was not started: the run was aborted`);
-    if (record.hostConfig.autoRemove) await removeContainer(ctx, record);
+    if (record.hostConfig.autoRemove) {
+      await removeContainer(ctx, record);
+      removeAnonymousVolumes(ctx, record);
+    }
     return abortedExit();
   }
   const bundle = await prepareBundle(ctx, record);
@@ -272,6 +276,7 @@ async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitC
   if (problem === undefined && shouldRestart(current, exit.exitCode)) return 'restart';
   if (current.hostConfig.autoRemove && problems.length === 0) {
     await removeContainer(ctx, current, { announce: false });
+    removeAnonymousVolumes(ctx, current);
     return 'removed';
   }
   recordExit(ctx, record.id, { exitCode: exit.exitCode, oomKilled, error });

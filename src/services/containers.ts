@@ -14,6 +14,7 @@ import { readLogs } from './container-logs.js';
 import { attachContainer, cleanupAfterExit, isActive, reconcile, resizeContainer, startContainer, waitForExit } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
+import { removeAnonymousVolumes } from './volume-mounts.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -110,7 +111,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
       return records.filter((c) => all || isActive(c) || c.state.status === 'restarting');
     },
-    async remove(ref, { force = false } = {}) {
+    async remove(ref, { force = false, volumes = false } = {}) {
       const record = await find(ref);
       const live = isActive(record) || record.state.status === 'restarting';
       if (live && !force) {
@@ -124,6 +125,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
         if (monitor !== undefined && processAlive(monitor)) await waitUntilGone(monitor);
       }
       await removeContainer(ctx, ctx.metadata.findContainer(record.id), { announce: !live });
+      if (volumes) removeAnonymousVolumes(ctx, record);
       return record.name;
     },
   };

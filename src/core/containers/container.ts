@@ -39,10 +39,23 @@ export interface LogConfig {
 
 export interface MountSpec {
   type: 'bind' | 'tmpfs' | 'volume';
+  /** bind: the host path; volume: the volume's name ('' until an anonymous one is named); tmpfs: `tmpfs`. */
   source: string;
   target: string;
   readonly: boolean;
+  /** tmpfs: mount options (`size=`, `mode=`, flags). */
   options?: string[];
+  /** bind: Docker's propagation (rprivate when absent): private, rprivate, shared, rshared, slave, rslave. */
+  propagation?: string;
+  /** bind given with `-v`: a missing host directory is made, as Docker does (`--mount` requires it). */
+  createHostPath?: boolean;
+  /** volume: anonymous (`-v /path`, an image's VOLUME), so `rm -v` and `run --rm` remove it. */
+  anonymous?: boolean;
+  /** volume: do not seed an empty volume from the image (`nocopy`, `volume-nocopy`). */
+  noCopy?: boolean;
+  /** volume from `--mount`: labels and driver options of the volume, when this mount creates it. */
+  volumeLabels?: Record<string, string>;
+  volumeOptions?: Record<string, string>;
 }
 
 /** Host-side settings of a container, named after Docker's HostConfig. */
@@ -63,6 +76,8 @@ export interface HostConfig {
   runtime: string;
   restartPolicy?: RestartPolicy;
   logConfig?: LogConfig;
+  /** `--volumes-from CONTAINER[:ro|rw]`, as given (the mounts they gave are in `binds`). */
+  volumesFrom?: string[];
 }
 
 /**
