@@ -5,7 +5,7 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
 } from './engine.js';
 export { containerInspectView, containerStatusText } from './container-view.js';

@@ -17,6 +17,10 @@ export const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('./commands/containers.js')).rmCommand,
   inspect: async () => (await import('./commands/containers.js')).inspectCommand,
   system: async () => (await import('./commands/system.js')).systemCommand,
+  cp: async () => (await import('./commands/cp.js')).cpCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  commit: async () => (await import('./commands/commit.js')).commitCommand,
 };
 
 /**
@@ -26,6 +30,8 @@ export const commands: Record<string, () => Promise<Command>> = {
 export const managementCommands: Record<string, Record<string, readonly string[]>> = {
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
+    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
+    // `prune` has no top-level command: the container command runs it (commands/container.ts).
   },
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],

@@ -14,6 +14,9 @@ import { exitCodeFor } from '../api/index.js';
 import { createContainer, markRunning, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
+import { createContainerCommits } from './container-commit.js';
+import { createContainerFiles } from './container-files.js';
+import { pruneContainers } from './container-prune.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -82,7 +85,11 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     return exitCode;
   }
 
-  return {
+  const service: ContainerService = {
+    // cp and export (container-files.ts); diff and commit (container-commit.ts); prune (container-prune.ts)
+    ...createContainerFiles(ctx),
+    ...createContainerCommits(ctx, images),
+    prune: (options = {}, op) => withOperation(op, (own) => pruneContainers(ctx, options.filters ?? [], async (id) => void (await service.remove(id)), () => service.list({ all: true }), (m) => own.warn(m))),
     async create(options) {
       trace('create: start');
       const image = await images.resolve(options.image);
@@ -119,6 +126,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       return record.name;
     },
   };
+  return service;
 }
 
 const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';

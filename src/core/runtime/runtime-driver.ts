@@ -43,4 +43,8 @@ export interface RuntimeDriver {
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string, options?: { all?: boolean }): Promise<void>;
   delete(id: string, options?: { force?: boolean }): Promise<void>;
+  /** Freezes every process of the container (the cgroup freezer); `commit` reads its changes meanwhile. */
+  pause(id: string): Promise<void>;
+  /** Thaws what `pause` froze. */
+  resume(id: string): Promise<void>;
 }

@@ -106,6 +106,12 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
     },
+    async pause(id) {
+      await checked(id, 'pause', ['pause', id]);
+    },
+    async resume(id) {
+      await checked(id, 'resume', ['resume', id]);
+    },
   };
 }
 
