@@ -160,7 +160,11 @@ export function createContainerFiles(ctx: EngineContext) {
       const mustBeDir = contents || endsWithSlash(src.path);
       const follow = options.followLink === true || mustBeDir;
       const st = hostStat(src.path, follow);
-      if (!st) throw errors.notFound('CP_SOURCE_NOT_FOUND', `Cannot copy "${src.path}": no such file or directory`);
+      if (!st) {
+        // `file/`: the file exists, but is no directory.
+        if (mustBeDir && hostStat(src.path.replace(/\/\.?$/, '')) !== undefined) throw errors.invalidArgument('CP_NOT_A_DIRECTORY', `Cannot copy "${src.path}": not a directory`);
+        throw errors.notFound('CP_SOURCE_NOT_FOUND', `Cannot copy "${src.path}": no such file or directory`);
+      }
       if (mustBeDir && !st.isDirectory()) throw errors.invalidArgument('CP_NOT_A_DIRECTORY', `Cannot copy "${src.path}": not a directory`);
       const named = resolve(src.path);
       const real = follow ? await realpath(named) : named;
