@@ -91,6 +91,38 @@ export interface ContainerExecOptions {
   privileged?: boolean;
 }
 
+/** `cp`'s flags. */
+export interface CopyOptions {
+  /** `-a`: into a container, files are owned by the container's user; out of it, they keep the container's owners. */
+  archive?: boolean;
+  /** `-L`: follow a symlink named as the source. */
+  followLink?: boolean;
+}
+
+/** One line of `diff`: A added, C changed, D deleted. */
+export interface ContainerChange {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+}
+
+export interface CommitOptions {
+  /** `REPO[:TAG]` to name the image; untagged without. */
+  reference?: string;
+  /** Dockerfile instructions for the image's config (`--change`). */
+  changes?: readonly string[];
+  message?: string;
+  author?: string;
+  /** Freeze a running container while its changes are read (Docker's default). */
+  pause?: boolean;
+}
+
+export interface PruneResult {
+  /** Ids of the containers removed. */
+  deleted: string[];
+  /** Bytes their writable layers held. */
+  spaceReclaimed: number;
+}
+
 export interface ContainerEngine {
   create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord>;
   /**
@@ -127,6 +159,22 @@ export interface ContainerEngine {
    * removes its anonymous volumes that no other container uses (`rm -v`).
    */
   remove(ref: string, options?: { force?: boolean; volumes?: boolean }): Promise<string>;
+  /**
+   * `cp CONTAINER:SRC DEST|-`: copies out of a running or stopped container, to a path of the
+   * engine's host (Docker's path rules) or as a tar to `stream` (not ended). Paths in the
+   * container resolve inside its root: its symlinks never lead to the host's files.
+   */
+  copyFrom(ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation): Promise<void>;
+  /** `cp SRC|- CONTAINER:DEST`: copies a host path, or extracts a tar from `stream`, into the container. */
+  copyTo(ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation): Promise<void>;
+  /** `export`: the container's filesystem as a tar, written to `out` (not ended). */
+  export(ref: string, out: Writable, op?: Operation): Promise<void>;
+  /** `diff`: the container's changes to its image's filesystem, sorted by path. */
+  changes(ref: string, op?: Operation): Promise<ContainerChange[]>;
+  /** `commit`: a new image of the container's image layers plus a layer of its changes; returns the image id. */
+  commit(ref: string, options?: CommitOptions, op?: Operation): Promise<{ id: Digest }>;
+  /** `container prune`: removes stopped containers matching every filter (`until=`, `label=`, `label!=`). */
+  prune(options?: { filters?: readonly string[] }, op?: Operation): Promise<PruneResult>;
 }
 
 export interface CreateVolumeRequest {

@@ -5,7 +5,7 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
   CreateVolumeRequest, VolumeEngine, VolumePruneResult,
 } from './engine.js';

@@ -26,6 +26,10 @@ export const commands: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./commands/lifecycle.js')).attachCommand,
   logs: async () => (await import('./commands/logs.js')).logsCommand,
   exec: async () => (await import('./commands/exec.js')).execCommand,
+  cp: async () => (await import('./commands/cp.js')).cpCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  commit: async () => (await import('./commands/commit.js')).commitCommand,
   volume: async () => (await import('./commands/volume.js')).volumeCommand,
 };
 
@@ -43,6 +47,8 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
     create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
     logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'],
+    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
+    // `prune` has no top-level command: the container command runs it (commands/container.ts).
   },
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],

@@ -15,6 +15,9 @@ import { attachContainer, cleanupAfterExit, isActive, reconcile, resizeContainer
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 import { removeAnonymousVolumes } from './volume-mounts.js';
+import { createContainerCommits } from './container-commit.js';
+import { createContainerFiles } from './container-files.js';
+import { pruneContainers } from './container-prune.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -74,7 +77,11 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     await waitForExit(ctx, record.id);
   }
 
-  return {
+  const service: ContainerService = {
+    // cp and export (container-files.ts); diff and commit (container-commit.ts); prune (container-prune.ts)
+    ...createContainerFiles(ctx),
+    ...createContainerCommits(ctx, images),
+    prune: (options = {}, op) => withOperation(op, (own) => pruneContainers(ctx, options.filters ?? [], async (id) => void (await service.remove(id)), () => service.list({ all: true }), (m) => own.warn(m))),
     async create(options) {
       trace('create: start');
       const image = await images.resolve(options.image);
@@ -129,4 +136,5 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       return record.name;
     },
   };
+  return service;
 }

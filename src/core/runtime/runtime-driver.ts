@@ -49,12 +49,14 @@ export interface RuntimeDriver {
    * returns the process's exit code; `detach` returns once it has started.
    */
   exec(id: string, processFile: string, options: { stdio: Stdio; detach?: boolean; tty?: boolean }): Promise<number>;
-  pause(id: string): Promise<void>;
-  resume(id: string): Promise<void>;
   run(id: string, bundle: string, options: { stdio: Stdio; signal?: AbortSignal; onSpawn?: (pid: number) => void }): Promise<RunResult>;
   create(id: string, bundle: string, options: { stdio: Stdio; pidFile: string }): Promise<void>;
   start(id: string): Promise<void>;
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string, options?: { all?: boolean }): Promise<void>;
   delete(id: string, options?: { force?: boolean }): Promise<void>;
+  /** Freezes every process of the container (the cgroup freezer); `commit` reads its changes meanwhile. */
+  pause(id: string): Promise<void>;
+  /** Thaws what `pause` froze. */
+  resume(id: string): Promise<void>;
 }

@@ -93,12 +93,6 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       }
       return result.code;
     },
-    async pause(id) {
-      await checked(id, 'pause', ['pause', id]);
-    },
-    async resume(id) {
-      await checked(id, 'resume', ['resume', id]);
-    },
     async run(id, bundle, { stdio, signal, onSpawn }): Promise<RunResult> {
       await ensureDirs();
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
@@ -137,6 +131,12 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     async delete(id, { force = false } = {}) {
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+    },
+    async pause(id) {
+      await checked(id, 'pause', ['pause', id]);
+    },
+    async resume(id) {
+      await checked(id, 'resume', ['resume', id]);
     },
   };
 }
