@@ -67,6 +67,10 @@ static struct {
   long long log_max_size;
   int log_max_file;
   int terminal, open_stdin, stdin_once;
+  const char *health_command;
+  const char *health_args[MAX_ARGS];
+  int n_health_args;
+  long long health_interval_ms, health_start_period_ms, health_start_interval_ms;
   const char *exit_command;
   const char *exit_args[MAX_ARGS];
   int n_exit_args;
@@ -79,6 +83,11 @@ static long long log_size;
 static int out_fd = -1, err_fd = -1, in_fd = -1, master_fd = -1;
 static pid_t container_pid;
 static int owner_cleans, owner_done, started;
+/* Health probes: the health command runs every interval (start-interval during the start period,
+ * until a probe succeeds); one at a time. */
+static pid_t probe_pid;
+static long long next_probe_ms, started_ms;
+static int probe_succeeded;
 /* Partial lines per stream (1 stdout, 2 stderr), flushed at a newline, at 16 KiB or at exit. */
 static char line_buf[3][LINE_MAX_BYTES];
 static size_t line_len[3];
@@ -505,6 +514,40 @@ static void run_exit_command(void) {
   exit(127);
 }
 
+/* ---- health probes ------------------------------------------------------------------------ */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long probe_interval(void) {
+  int in_start = !probe_succeeded && now_ms() - started_ms < opt.health_start_period_ms;
+  return in_start && opt.health_start_interval_ms > 0 ? opt.health_start_interval_ms : opt.health_interval_ms;
+}
+
+static void run_probe(void) {
+  const char *argv[MAX_ARGS + 2];
+  int n = 0;
+  argv[n++] = opt.health_command;
+  for (int i = 0; i < opt.n_health_args; i++) argv[n++] = opt.health_args[i];
+  argv[n] = NULL;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 0), dup2(devnull, 1);
+    int err = open("health.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(err >= 0 ? err : devnull, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(opt.health_command, (char *const *)argv);
+    _exit(127);
+  }
+  if (pid > 0) probe_pid = pid;
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static void parse_args(int argc, char **argv) {
@@ -527,6 +570,13 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--stdin")) opt.open_stdin = 1;
     else if (!strcmp(a, "--stdin-once")) opt.stdin_once = 1;
     else if (!strcmp(a, "--exit-command")) opt.exit_command = VALUE();
+    else if (!strcmp(a, "--health-command")) opt.health_command = VALUE();
+    else if (!strcmp(a, "--health-arg")) {
+      if (opt.n_health_args == MAX_ARGS) die("too many health command arguments");
+      opt.health_args[opt.n_health_args++] = VALUE();
+    } else if (!strcmp(a, "--health-interval-ms")) opt.health_interval_ms = atoll(VALUE());
+    else if (!strcmp(a, "--health-start-period-ms")) opt.health_start_period_ms = atoll(VALUE());
+    else if (!strcmp(a, "--health-start-interval-ms")) opt.health_start_interval_ms = atoll(VALUE());
     else if (!strcmp(a, "--exit-arg")) {
       if (opt.n_exit_args == MAX_ARGS) die("too many exit command arguments");
       opt.exit_args[opt.n_exit_args++] = VALUE();
@@ -651,7 +701,17 @@ int main(int argc, char **argv) {
     if (master_fd >= 0) master_slot = nfds, fds[nfds++] = (struct pollfd){ master_fd, POLLIN, 0 };
     int first_client = nfds;
     for (int i = 0; i < n_clients; i++) fds[nfds++] = (struct pollfd){ clients[i].fd, POLLIN, 0 };
-    if (poll(fds, (nfds_t)nfds, -1) < 0) {
+    int timeout = -1;
+    if (opt.health_command && started && opt.health_interval_ms > 0) {
+      if (next_probe_ms == 0) started_ms = now_ms(), next_probe_ms = started_ms + probe_interval();
+      long long wait = next_probe_ms - now_ms();
+      if (wait <= 0 && probe_pid == 0) {
+        run_probe();
+        wait = 0;
+      }
+      timeout = probe_pid ? -1 : (int)(wait < 0 ? 0 : wait);
+    }
+    if (poll(fds, (nfds_t)nfds, timeout) < 0) {
       if (errno == EINTR) continue;
       die("poll: %s", strerror(errno));
     }
@@ -679,6 +739,11 @@ int main(int argc, char **argv) {
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+          if (pid == probe_pid) {
+            probe_pid = 0;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) probe_succeeded = 1;
+            next_probe_ms = now_ms() + probe_interval();
+          }
           if (pid == container_pid) {
             exited = 1;
             exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

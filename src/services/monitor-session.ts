@@ -122,6 +122,11 @@ export interface MonitorLaunch {
   stdin: boolean;
   stdinOnce: boolean;
   exitCommand: string[];
+  /**
+   * Health probes: the monitor runs `command` every `intervalMs` (every `startIntervalMs` during
+   * the first `startPeriodMs`, until a probe exits 0), one at a time, with no berth process needed.
+   */
+  health?: { command: string[]; intervalMs: number; startPeriodMs: number; startIntervalMs: number };
 }
 
 /** Spawns a monitor; the returned session is its owner connection (fd 3). */
@@ -138,6 +143,7 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): 
     ...(launch.stdin ? ['--stdin'] : []),
     ...(launch.stdinOnce ? ['--stdin-once'] : []),
     ...(exitBinary ? ['--exit-command', exitBinary, ...exitArgs.flatMap((a) => ['--exit-arg', a])] : []),
+    ...healthArgs(launch.health),
   ];
   // Its own session: no terminal signal reaches it, and it outlives us. It must not hold our
   // stdout/stderr open (a caller reading them to the end would wait for the container): its own
@@ -181,4 +187,15 @@ export async function connectMonitor(dir: string, name: string, handlers: Sessio
   } finally {
     closeSync(dirFd);
   }
+}
+
+function healthArgs(health: MonitorLaunch['health']): string[] {
+  const [binary, ...args] = health?.command ?? [];
+  if (!health || binary === undefined || health.intervalMs <= 0) return [];
+  return [
+    '--health-command', binary, ...args.flatMap((a) => ['--health-arg', a]),
+    '--health-interval-ms', String(Math.round(health.intervalMs)),
+    '--health-start-period-ms', String(Math.round(health.startPeriodMs)),
+    '--health-start-interval-ms', String(Math.round(health.startIntervalMs)),
+  ];
 }
