@@ -152,6 +152,12 @@ export interface ContainerEngine {
    * unmounts, records the exit, removes an `--rm` container, applies the restart policy.
    */
   cleanup(id: string): Promise<void>;
+  /**
+   * After the machine started (`berth system boot`): reconciles containers whose monitors are gone
+   * and starts again those whose restart policy is `always`, or `unless-stopped` unless they were
+   * stopped by hand. Returns their names, and those that failed to start with why.
+   */
+  restartAfterBoot(): Promise<{ started: string[]; failed: { name: string; error: string }[] }>;
   inspect(ref: string): Promise<ContainerRecord>;
   list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
   /**

@@ -142,21 +142,27 @@ function inlineSeccompProfile(opt: string): string {
   }
 }
 
-/** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped. */
+/** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped (with Docker's messages). */
 export function parseRestartPolicy(spec: string): RestartPolicy {
-  const [name = '', count, extra] = spec.split(':');
-  const bad = () => errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy format: "${spec}": use no, on-failure[:max-retries], always or unless-stopped`);
-  if (extra !== undefined) throw bad();
-  if (name === 'on-failure') {
-    const n = count === undefined ? 0 : Number(count);
-    if (!Number.isInteger(n) || n < 0 || (count !== undefined && count.trim() === '')) throw errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy format: maximum retry count "${count ?? ''}" must be a non-negative integer`);
-    return { name, maximumRetryCount: n };
+  const colon = spec.indexOf(':');
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  const count = colon < 0 ? undefined : spec.slice(colon + 1);
+  if (count !== undefined && !/^\d+$/.test(count)) {
+    throw errors.invalidArgument('INVALID_RESTART_POLICY', 'invalid restart policy format: maximum retry count must be an integer');
   }
-  if (name === 'no' || name === 'always' || name === 'unless-stopped') {
-    if (count !== undefined) throw errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
-    return { name, maximumRetryCount: 0 };
+  switch (name) {
+    case 'on-failure':
+      return { name, maximumRetryCount: Number(count ?? 0) };
+    case 'no':
+    case 'always':
+    case 'unless-stopped':
+      if (count !== undefined && Number(count) !== 0) {
+        throw errors.invalidArgument('INVALID_RESTART_POLICY', `maximum retry count cannot be used with restart policy '${name}'`);
+      }
+      return { name, maximumRetryCount: 0 };
+    default:
+      throw errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy '${name}'`);
   }
-  throw bad();
 }
 
 /** `--log-driver` and `--log-opt`: the drivers berth writes, and the options each takes. */

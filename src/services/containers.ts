@@ -29,7 +29,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   const find = async (ref: string) => reconcile(ctx, ctx.metadata.findContainer(ref));
 
   const notRunning = (record: ContainerRecord, verb: string) =>
-    errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot ${verb} container "${record.name}": container ${record.id} is not running`);
+    errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot ${verb} container: ${record.name}: Container ${record.id} is not running`);
 
   async function kill(ref: string, signal: string): Promise<void> {
     const record = await find(ref);
@@ -92,9 +92,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       const record = typeof ref === 'string' ? await find(ref) : ref;
       const selection = ctx.runtime(record.hostConfig.runtime || undefined);
       if (selection.warning) own.warn(selection.warning);
-      if (isActive(record)) {
-        throw errors.failedPrecondition('CONTAINER_RUNNING', `Cannot start container "${record.name}": container ${record.id} is already running`);
-      }
+      // Docker answers the start of a running container with success (observed with dockerd 20.10).
+      if (isActive(record)) return undefined;
       return startContainer(ctx, record, { ...options, ...(options.signal ?? own.signal ? { signal: options.signal ?? own.signal } : {}) });
     }),
     attach: async (ref, streams) => attachContainer(ctx, await find(ref), streams),
@@ -113,6 +112,25 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     logs: async (ref, options) => readLogs(ctx, await find(ref), options, (id) => find(id)),
     exec: async (ref, options, stdio) => execInContainer(ctx, await find(ref), options, stdio),
     cleanup: (id) => cleanupAfterExit(ctx, id),
+    async restartAfterBoot() {
+      const started: string[] = [];
+      const failed: { name: string; error: string }[] = [];
+      for (const stale of ctx.metadata.listContainers()) {
+        const record = await reconcile(ctx, stale);
+        if (isActive(record) || record.state.status === 'restarting') continue;
+        const policy = record.hostConfig.restartPolicy?.name ?? 'no';
+        if (!(policy === 'always' || (policy === 'unless-stopped' && !record.state.manuallyStopped))) continue;
+        // A container that ran before the reboot (it has started at least once).
+        if (record.state.startedAt.startsWith('0001-')) continue;
+        try {
+          await startContainer(ctx, record);
+          started.push(record.name);
+        } catch (err) {
+          failed.push({ name: record.name, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      return { started, failed };
+    },
     inspect: async (ref) => find(ref),
     list: async ({ all = false } = {}) => {
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
@@ -122,7 +140,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       const record = await find(ref);
       const live = isActive(record) || record.state.status === 'restarting';
       if (live && !force) {
-        throw errors.failedPrecondition('CONTAINER_RUNNING', `Cannot remove container "${record.name}": container is running, stop it first or use --force`);
+        throw errors.failedPrecondition('CONTAINER_RUNNING', `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
       }
       if (live) {
         ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));

@@ -29,10 +29,20 @@ export const execCommand: Command = {
     const workdir = flagString(args, 'workdir');
     const user = flagString(args, 'user');
     const env = [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, (name) => process.env[name]))];
-    return ctx.engine().containers.exec(ref, {
+    try {
+      return await ctx.engine().containers.exec(ref, {
       cmd, detach, interactive, tty, env, privileged: flagBool(args, 'privileged'),
       ...(workdir !== undefined ? { workingDir: workdir } : {}),
       ...(user !== undefined ? { user } : {}),
-    }, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
+      }, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
+    } catch (err) {
+      // Docker's exec exits 126 whenever the runtime could not start the command (missing, not executable, ...).
+      const code = (err as { code?: string }).code;
+      if (code === 'BERTH_E_COMMAND_NOT_FOUND' || code === 'BERTH_E_COMMAND_NOT_EXECUTABLE' || code === 'BERTH_E_RUNTIME_FAILED') {
+        ctx.stderr.write(`berth: ${(err as Error).message}\n`);
+        return 126;
+      }
+      throw err;
+    }
   },
 };
