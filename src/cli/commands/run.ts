@@ -28,6 +28,9 @@ export const runCommand: Command = {
     const engine = ctx.engine();
     const op = ctx.operation();
     const interactive = flagBool(args, 'interactive');
+    if (!detach && interactive && flagBool(args, 'tty') && !(ctx.stdin as { isTTY?: boolean }).isTTY) {
+      throw errors.invalidArgument('NOT_A_TTY', 'the input device is not a TTY');
+    }
     const create = () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach }, op);
     if (detach) {
       const record = await create();
