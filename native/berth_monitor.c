@@ -66,6 +66,7 @@ static struct {
   const char *log_driver, *log_path;
   long long log_max_size;
   int log_max_file;
+  int log_compress;
   int terminal, open_stdin, stdin_once;
   const char *health_command;
   const char *health_args[MAX_ARGS];
@@ -233,32 +234,98 @@ static void open_log(void) {
   log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
 }
 
-/* Keeps at most max-file files: log.N-1 -> log.N ... log -> log.1 (or truncates when max-file is 1). */
+/* The gzip compressing the last rotated file, while it runs. */
+static pid_t gzip_pid;
+
+/* Compresses a rotated file in the background (gzip FILE -> FILE.gz), as Docker's compress=true does. */
+static void compress_file(const char *path) {
+  pid_t pid = fork();
+  if (pid > 0) gzip_pid = pid;
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 0), dup2(devnull, 1), dup2(devnull, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execlp("gzip", "gzip", "-f", path, (char *)NULL);
+    _exit(127);
+  }
+}
+
+/* Keeps at most max-file files: log.N-1 -> log.N ... log -> log.1 (or truncates when max-file is 1);
+ * with compress, rotated files are log.N.gz. */
 static void rotate_log(void) {
   char from[4096], to[4096];
+  const char *gz = opt.log_compress ? ".gz" : "";
+  /* The previous rotation's file must be compressed before it moves on (rotations can come faster). */
+  if (gzip_pid > 0) {
+    waitpid(gzip_pid, NULL, 0);
+    gzip_pid = 0;
+  }
   if (opt.log_max_file > 1) {
-    for (int i = opt.log_max_file - 1; i >= 1; i--) {
-      if (i == 1) snprintf(from, sizeof from, "%s", opt.log_path);
-      else snprintf(from, sizeof from, "%s.%d", opt.log_path, i - 1);
-      snprintf(to, sizeof to, "%s.%d", opt.log_path, i);
+    for (int i = opt.log_max_file - 1; i >= 2; i--) {
+      snprintf(from, sizeof from, "%s.%d%s", opt.log_path, i - 1, gz);
+      snprintf(to, sizeof to, "%s.%d%s", opt.log_path, i, gz);
       rename(from, to);
     }
+    snprintf(to, sizeof to, "%s.1", opt.log_path);
+    rename(opt.log_path, to);
     close(log_fd);
     open_log();
+    if (opt.log_compress) compress_file(to);
   } else if (ftruncate(log_fd, 0) == 0) {
     log_size = 0;
   }
 }
 
+/* Appends a protobuf varint. */
+static size_t put_varint(unsigned char *out, unsigned long long v) {
+  size_t n = 0;
+  do {
+    out[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  return n;
+}
+
+/* Docker's `local` driver entry: a LogEntry protobuf (source, time_nano, line, partial) framed by
+ * its 32-bit big-endian length before and after. */
+static size_t local_entry(unsigned char *out, int stream, const char *data, size_t len) {
+  int partial = len == 0 || data[len - 1] != '\n';
+  size_t line_len = partial ? len : len - 1;
+  const char *source = stream == K_STDERR ? "stderr" : "stdout";
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  size_t o = 4;
+  out[o++] = 0x0a;
+  o += put_varint(out + o, strlen(source));
+  memcpy(out + o, source, strlen(source)), o += strlen(source);
+  out[o++] = 0x10;
+  o += put_varint(out + o, (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec);
+  out[o++] = 0x1a;
+  o += put_varint(out + o, line_len);
+  memcpy(out + o, data, line_len), o += line_len;
+  if (partial) out[o++] = 0x20, out[o++] = 1;
+  uint32_t size = (uint32_t)(o - 4);
+  unsigned char be[4] = { (unsigned char)(size >> 24), (unsigned char)(size >> 16), (unsigned char)(size >> 8), (unsigned char)size };
+  memcpy(out, be, 4);
+  memcpy(out + o, be, 4), o += 4;
+  return o;
+}
+
 static void log_entry(int stream, const char *data, size_t len) {
   if (log_fd < 0 || len == 0) return;
   static char buf[LINE_MAX_BYTES * 6 + 256];
-  char ts[64];
-  timestamp(ts, sizeof ts);
   size_t o = 0;
-  memcpy(buf, "{\"log\":\"", 8), o = 8;
-  o += json_escape(buf + o, data, len);
-  o += (size_t)snprintf(buf + o, sizeof buf - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == K_STDERR ? "stderr" : "stdout", ts);
+  if (!strcmp(opt.log_driver, "local")) {
+    o = local_entry((unsigned char *)buf, stream, data, len);
+  } else {
+    char ts[64];
+    timestamp(ts, sizeof ts);
+    memcpy(buf, "{\"log\":\"", 8), o = 8;
+    o += json_escape(buf + o, data, len);
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == K_STDERR ? "stderr" : "stdout", ts);
+  }
   if (opt.log_max_size > 0 && log_size > 0 && log_size + (long long)o > opt.log_max_size) rotate_log();
   if (write_all(log_fd, buf, o) == 0) log_size += (long long)o;
 }
@@ -566,6 +633,7 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--log-path")) opt.log_path = VALUE();
     else if (!strcmp(a, "--log-max-size")) opt.log_max_size = atoll(VALUE());
     else if (!strcmp(a, "--log-max-file")) opt.log_max_file = atoi(VALUE());
+    else if (!strcmp(a, "--log-compress")) opt.log_compress = 1;
     else if (!strcmp(a, "--terminal")) opt.terminal = 1;
     else if (!strcmp(a, "--stdin")) opt.open_stdin = 1;
     else if (!strcmp(a, "--stdin-once")) opt.stdin_once = 1;
@@ -739,6 +807,7 @@ int main(int argc, char **argv) {
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+          if (pid == gzip_pid) gzip_pid = 0;
           if (pid == probe_pid) {
             probe_pid = 0;
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0) probe_succeeded = 1;

@@ -15,8 +15,8 @@ export const containerFlags: FlagSpecs = {
   interactive: { kind: 'bool', short: 'i', description: 'Keep STDIN open even if not attached' },
   tty: { kind: 'bool', short: 't', description: 'Allocate a pseudo-TTY' },
   restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
-  'log-driver': { kind: 'string', description: 'Logging driver for the container: json-file (default) or none', value: 'string' },
-  'log-opt': { kind: 'list', description: 'Log driver options: max-size=SIZE, max-file=N', value: 'list' },
+  'log-driver': { kind: 'string', description: 'Logging driver for the container: json-file (default), local or none', value: 'string' },
+  'log-opt': { kind: 'list', description: 'Log driver options: max-size=SIZE, max-file=N, compress=true|false', value: 'list' },
   rm: { kind: 'bool', description: 'Automatically remove the container when it exits' },
     name: { kind: 'string', description: 'Assign a name to the container', value: 'string' },
     env: { kind: 'list', short: 'e', description: 'Set environment variables', value: 'list' },
@@ -167,25 +167,28 @@ export function parseRestartPolicy(spec: string): RestartPolicy {
 
 /** `--log-driver` and `--log-opt`: the drivers berth writes, and the options each takes. */
 function logConfig(driver: string, opts: string[]): LogConfig {
-  if (driver !== 'json-file' && driver !== 'none') {
-    throw errors.invalidArgument('INVALID_LOG_DRIVER', `logger: no log driver named '${driver}' is registered: berth writes json-file and none`);
+  if (driver !== 'json-file' && driver !== 'local' && driver !== 'none') {
+    throw errors.invalidArgument('INVALID_LOG_DRIVER', `logger: no log driver named '${driver}' is registered: berth writes json-file, local and none`);
   }
   const config: Record<string, string> = {};
   for (const opt of opts) {
     const eq = opt.indexOf('=');
     const key = eq < 0 ? opt : opt.slice(0, eq);
     const value = eq < 0 ? '' : opt.slice(eq + 1);
-    if (driver === 'none' || !['max-size', 'max-file'].includes(key)) {
+    if (driver === 'none' || !['max-size', 'max-file', 'compress'].includes(key)) {
       throw errors.invalidArgument('INVALID_LOG_OPT', `unknown log opt '${key}' for ${driver} log driver`);
     }
     if (key === 'max-size') parseBytes(value);
     if (key === 'max-file' && !(/^\d+$/.test(value) && Number(value) >= 1)) {
       throw errors.invalidArgument('INVALID_LOG_OPT', `invalid value for max-file: ${value}: must be a number of at least 1`);
     }
+    if (key === 'compress' && value !== 'true' && value !== 'false') {
+      throw errors.invalidArgument('INVALID_LOG_OPT', `error reading compress log option: strconv.ParseBool: parsing "${value}": invalid syntax`);
+    }
     config[key] = value;
   }
-  if (config['max-file'] !== undefined && Number(config['max-file']) > 1 && config['max-size'] === undefined) {
+  if (driver === 'json-file' && config['max-file'] !== undefined && Number(config['max-file']) > 1 && config['max-size'] === undefined) {
     throw errors.invalidArgument('INVALID_LOG_OPT', 'max-file cannot be set without max-size');
   }
-  return { type: driver, config };
+  return { type: driver as LogConfig['type'], config };
 }

@@ -203,6 +203,20 @@ describe('long-running containers', () => {
     assert.equal(store.berth(['logs', '--tail', '2', 'chatty']).stdout, 'line-198\nline-199\n');
     assert.equal(store.berth(['logs', '--since', '1h', 'chatty']).stdout.trim().split('\n').length, lines.length);
     assert.equal(store.berth(['logs', '--until', '2000-01-01T00:00:00Z', 'chatty']).stdout, '');
+    // Docker's `local` format (framed protobuf entries) and compressed rotations read back the same way.
+    const writer = 'i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done; printf unterminated';
+    for (const opts of [['--log-driver', 'local', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3'], ['--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', '--log-opt', 'compress=true']]) {
+      const id = store.berth(['run', '-d', ...opts, busyboxImage, 'sh', '-c', writer]).stdout.trim();
+      assert.equal(store.berth(['wait', id]).stdout, '0\n');
+      await sleep(300); // gzip of the last rotation
+      const out = store.berth(['logs', id]).stdout;
+      assert.match(out, /line-199\nunterminated$/, opts.join(' '));
+      const files = readdirSync(join(store.root, 'containers', id), { recursive: true }).map(String).filter((f) => /(json\.log|container\.log)/.test(f));
+      assert.equal(files.filter((f) => f.endsWith('.gz')).length, 2, files.join(' '));
+      const got = out.trim().split('\n').slice(0, -1).map((l) => Number(l.slice(5)));
+      assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => 200 - got.length + i), 'the newest lines, in order, none missing');
+      store.berth(['rm', id]);
+    }
     const none = store.berth(['run', '-d', '--log-driver', 'none', busyboxImage, 'true']).stdout.trim();
     assert.equal(store.berth(['logs', none]).code, 1);
     assert.equal(store.berth(['rm', '-f', 'chatty', none]).code, 0);

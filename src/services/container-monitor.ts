@@ -4,8 +4,8 @@
  * whose monitor died. Every container runs under berth-monitor, foreground ones too, so none
  * depends on the berth process that started it (docs/ARCHITECTURE.md, "Monitors").
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 
 import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, waitUntilGone } from '../base/index.js';
@@ -22,8 +22,21 @@ import { connectMonitor, frameKind, spawnMonitor } from './monitor-session.js';
 
 export const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';
 
-/** The container's json-file log, named as Docker names it. */
-export const logPath = (ctx: EngineContext, id: string) => join(containerDir(ctx, id), `${id}-json.log`);
+/** The container's log file as Docker names it: `<id>-json.log` (json-file), `local-logs/container.log` (local). */
+export const logPath = (ctx: EngineContext, record: Pick<ContainerRecord, 'id' | 'hostConfig'>) =>
+  record.hostConfig.logConfig?.type === 'local'
+    ? join(containerDir(ctx, record.id), 'local-logs', 'container.log')
+    : join(containerDir(ctx, record.id), `${record.id}-json.log`);
+
+/** Docker's defaults per driver: `local` rotates (20 MB × 5, compressed); json-file keeps one growing file. */
+export function logSettings(config: Record<string, string>, driver: string): { maxSize: number; maxFile: number; compress: boolean } {
+  const local = driver === 'local';
+  return {
+    maxSize: config['max-size'] !== undefined ? parseBytes(config['max-size']) : local ? 20 * 1024 * 1024 : 0,
+    maxFile: config['max-file'] !== undefined ? Number(config['max-file']) : local ? 5 : 1,
+    compress: config['compress'] !== undefined ? config['compress'] === 'true' : local,
+  };
+}
 
 const exitFile = (ctx: EngineContext, id: string) => join(containerDir(ctx, id), 'exit');
 
@@ -52,6 +65,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   const bundle = await prepareBundle(ctx, record);
   const dir = containerDir(ctx, record.id);
   rmSync(exitFile(ctx, record.id), { force: true });
+  mkdirSync(dirname(logPath(ctx, record)), { recursive: true });
   const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
   const attach = options.attach;
   const tty = record.config.Tty === true;
@@ -64,7 +78,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     bundle,
     runtime: driver.invocation(record.id),
     dir,
-    log: { driver: log.type, path: logPath(ctx, record.id), ...logLimits(log.config) },
+    log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type) },
     terminal: tty,
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
@@ -398,11 +412,4 @@ export async function waitForExit(ctx: EngineContext, id: string, options: { sig
 /** The number of a signal named like `SIGINT`, if it is one. */
 export function signalNumber(name: unknown): number | undefined {
   return typeof name === 'string' ? (osConstants.signals as Record<string, number | undefined>)[name] : undefined;
-}
-
-function logLimits(config: Record<string, string>): { maxSize?: number; maxFile?: number } {
-  const out: { maxSize?: number; maxFile?: number } = {};
-  if (config['max-size'] !== undefined) out.maxSize = parseBytes(config['max-size']);
-  if (config['max-file'] !== undefined) out.maxFile = Number(config['max-file']);
-  return out;
 }

@@ -117,7 +117,7 @@ export interface MonitorLaunch {
   runtime: string[];
   /** Where the monitor keeps its socket, pid and exit files: the container's directory. */
   dir: string;
-  log: { driver: string; path: string; maxSize?: number; maxFile?: number };
+  log: { driver: string; path: string; maxSize: number; maxFile: number; compress: boolean };
   terminal: boolean;
   stdin: boolean;
   stdinOnce: boolean;
@@ -139,6 +139,7 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): 
     '--log-driver', launch.log.driver, '--log-path', launch.log.path,
     ...(launch.log.maxSize ? ['--log-max-size', String(launch.log.maxSize)] : []),
     ...(launch.log.maxFile ? ['--log-max-file', String(launch.log.maxFile)] : []),
+    ...(launch.log.compress ? ['--log-compress'] : []),
     ...(launch.terminal ? ['--terminal'] : []),
     ...(launch.stdin ? ['--stdin'] : []),
     ...(launch.stdinOnce ? ['--stdin-once'] : []),
