@@ -32,6 +32,12 @@ export interface CreateContainerOptions {
   hostname?: string;
   host?: Partial<HostConfig>;
   tmpfs?: string[];
+  /** Added to (and overriding) the image's labels. */
+  labels?: Record<string, string>;
+  /** Replaces the image's STOPSIGNAL (`SIGTERM`, `TERM`, `15`). */
+  stopSignal?: string;
+  /** Seconds `stop` waits before SIGKILL (Docker's default 10 when unset). */
+  stopTimeout?: number;
 }
 
 export interface AttachOptions {

@@ -17,6 +17,8 @@ export { ago, humanSize } from './human.js';
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
+export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
+export type { DeviceMapping, RestartPolicy } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';

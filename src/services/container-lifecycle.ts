@@ -19,6 +19,7 @@ import type { NetworkMode } from '../core/network/index.js';
 import { sharesHostNetwork } from '../core/network/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
+import { configOptions, containerBundleOptions, validateContainerOptions } from './container-options.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
 import { validateHostConfig } from './validate-host-config.js';
@@ -45,6 +46,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     Cmd: options.cmd && options.cmd.length > 0 ? options.cmd : options.entrypoint !== undefined ? null : imageConfig.Cmd ?? null,
     WorkingDir: options.workingDir ?? imageConfig.WorkingDir ?? '',
     User: options.user ?? imageConfig.User ?? '',
+    ...configOptions(imageConfig, options),
   };
   if (processArgs(config).length === 0) {
     throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
@@ -55,6 +57,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   };
   for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
   validateHostConfig(ctx, host);
+  validateContainerOptions(ctx, host, config);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
     snapshotKey: `container-${id}`, state: initialState(),
@@ -101,7 +104,9 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
   trace('start: mounted');
   const host = record.hostConfig;
   const security = parseSecurityOptions(host.securityOpt);
+  const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
   writeProcessBundle(ctx, {
+    ...more,
     id: record.id,
     bundle,
     rootfs,
@@ -118,6 +123,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
       ...(host.nanoCpus !== undefined ? { cpus: host.nanoCpus / 1e9 } : {}),
       ...(host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
+      ...moreResources,
     },
     capAdd: host.capAdd,
     capDrop: host.capDrop,

@@ -1,7 +1,7 @@
 import { errors } from '../../base/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
-import { containerFlags, createOptions } from '../container-flags.js';
+import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -24,7 +24,7 @@ export const runCommand: Command = {
     const proxy = signalProxy((err) => ctx.stderr.write(`berth: ${err.message}\n`));
     const op = ctx.operation();
     try {
-      const record = await engine.containers.create(createOptions(args, image, cmd), op);
+      const record = await createWithCidFile(args, () => engine.containers.create(createOptions(args, image, cmd), op));
       return await engine.containers.runAttached(record, {
         stdio: [flagBool(args, 'interactive') ? 0 : 'ignore', 1, 2],
         signal: proxy.abort.signal,

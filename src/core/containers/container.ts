@@ -43,6 +43,42 @@ export interface HostConfig {
   pidsLimit?: number;
   ulimits: { name: string; soft: number; hard: number }[];
   runtime: string;
+  // Flags of issue 9 (see cli/container-flags.ts); absent in records made before them.
+  /** Bytes of /dev/shm (Docker's ShmSize; 64 MiB when unset). */
+  shmSize?: number;
+  /** Namespaced sysctls (`--sysctl`), checked by core/spec validateSysctls. */
+  sysctls?: Record<string, string>;
+  /** Supplementary groups, names or gids (`--group-add`), resolved in the container's /etc/group. */
+  groupAdd?: string[];
+  /** `private` (default), `shareable`, `host`, `none` or `container:<name|id>`. */
+  ipcMode?: string;
+  /** `` (own namespace), `host` or `container:<name|id>`. */
+  pidMode?: string;
+  devices?: DeviceMapping[];
+  oomScoreAdj?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memoryReservation?: number;
+  /** Run an init (tini) as PID 1 that reaps zombies and forwards signals. */
+  init?: boolean;
+  /** Read by the container's monitor; `{ name: 'no', maximumRetryCount: 0 }` when unset. */
+  restartPolicy?: RestartPolicy;
+}
+
+/** A host device given to the container (`--device HOST[:CONTAINER[:PERMS]]`), Docker's DeviceMapping. */
+export interface DeviceMapping {
+  pathOnHost: string;
+  pathInContainer: string;
+  /** Some of `rwm`. */
+  cgroupPermissions: string;
+}
+
+export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
+
+export interface RestartPolicy {
+  name: RestartPolicyName;
+  maximumRetryCount: number;
 }
 
 /**
@@ -57,7 +93,7 @@ export interface ContainerRecord {
   image: string;
   imageId: string;
   createdAt: string;
-  config: ImageRuntimeConfig & { Hostname: string; Image: string };
+  config: ImageRuntimeConfig & { Hostname: string; Image: string; StopTimeout?: number };
   hostConfig: HostConfig;
   snapshotKey: string;
   state: ContainerState;
