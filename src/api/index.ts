@@ -6,7 +6,7 @@
 export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
-  ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
+  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, ProcessList, StatsSample, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
 } from './engine.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
 export { imageInspectView } from './image-view.js';
@@ -30,3 +30,5 @@ export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
 export { containerListRow, dockerDate, imageListRows } from './list-views.js';
+export { binarySize, statsRow } from './stats-view.js';
+export type { StatsRow } from './stats-view.js';

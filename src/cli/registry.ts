@@ -17,6 +17,12 @@ export const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('./commands/containers.js')).rmCommand,
   inspect: async () => (await import('./commands/containers.js')).inspectCommand,
   system: async () => (await import('./commands/system.js')).systemCommand,
+  pause: async () => (await import('./commands/pause.js')).pauseCommand,
+  unpause: async () => (await import('./commands/pause.js')).unpauseCommand,
+  rename: async () => (await import('./commands/rename.js')).renameCommand,
+  update: async () => (await import('./commands/update.js')).updateCommand,
+  top: async () => (await import('./commands/top.js')).topCommand,
+  stats: async () => (await import('./commands/stats.js')).statsCommand,
 };
 
 /**
@@ -26,6 +32,7 @@ export const commands: Record<string, () => Promise<Command>> = {
 export const managementCommands: Record<string, Record<string, readonly string[]>> = {
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
+    pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],

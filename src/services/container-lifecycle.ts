@@ -19,7 +19,7 @@ import type { NetworkMode } from '../core/network/index.js';
 import { sharesHostNetwork } from '../core/network/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
-import { configOptions, containerBundleOptions, validateContainerOptions } from './container-options.js';
+import { configOptions, containerBundleOptions, releaseShm, validateContainerOptions } from './container-options.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
 import { validateHostConfig } from './validate-host-config.js';
@@ -175,6 +175,7 @@ export async function tearDown(ctx: EngineContext, record: ContainerRecord, exit
   await attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
   await attempt(() => ctx.cgroups.remove(record.id));
   await attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
+  await attempt(() => releaseShm(ctx, record));
   trace('start: cleaned up');
   return { oomKilled, problems };
 }
@@ -215,6 +216,7 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
 export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
   if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
   await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
+  await releaseShm(ctx, record);
   try {
     await ctx.snapshots.remove(record.snapshotKey);
   } catch (err) {

@@ -5,13 +5,15 @@
  * as Docker's daemon checks them, and turned into bundle input at start (other containers'
  * namespaces by `/proc/<pid>/ns` path, device nodes by stat(2)).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 import { errnoCode, errors } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import { checkSysctls, joinedContainer, parseCpuset, signalNumber } from '../core/containers/index.js';
+import { isMounted, mountAll, unmountAll } from '../core/mount/index.js';
 import type { DeviceNode, IpcNamespace, PidNamespace, ResourceLimits } from '../core/spec/index.js';
+import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
@@ -141,6 +143,27 @@ export function deviceNodes(pathOnHost: string, pathInContainer: string, access:
   }];
 }
 
+/**
+ * A shareable container's /dev/shm lives on the host (`<container dir>/shm`, a tmpfs), as
+ * Docker's does, so that containers joining its IPC namespace can bind-mount it too: a mount
+ * of another mount namespace (`/proc/<pid>/root/dev/shm`) cannot be bind-mounted.
+ */
+const shmDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id, 'shm');
+
+function mountShm(ctx: EngineContext, id: string, size: number): string {
+  const dir = shmDir(ctx, id);
+  mkdirSync(dir, { recursive: true });
+  if (!isMounted(dir, readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    mountAll([{ type: 'tmpfs', source: 'shm', options: ['mode=1777', `size=${size}`] }], dir);
+  }
+  return dir;
+}
+
+/** Unmounts a shareable container's /dev/shm (when it stops or is removed); nothing when it has none. */
+export async function releaseShm(ctx: EngineContext, record: ContainerRecord): Promise<void> {
+  if (record.hostConfig.ipcMode === 'shareable') await unmountAll(shmDir(ctx, record.id));
+}
+
 /** The init pid of a running container the new one joins (`--ipc`/`--pid container:NAME`). */
 async function joinedPid(ctx: EngineContext, ref: string, what: 'IPC' | 'PID', check?: (donor: ContainerRecord) => void): Promise<number> {
   const donor = ctx.metadata.findContainer(ref);
@@ -169,15 +192,20 @@ export async function containerBundleOptions(ctx: EngineContext, record: Contain
   const ipcDonor = joinedContainer(ipcMode);
   let ipc: IpcNamespace | undefined;
   if (ipcDonor !== undefined) {
+    let donorMode = 'private';
+    let donorId = '';
     const pid = await joinedPid(ctx, ipcDonor, 'IPC', (donor) => {
-      const mode = donor.hostConfig.ipcMode ?? 'private';
-      if (mode !== 'shareable' && mode !== 'host') {
+      donorMode = donor.hostConfig.ipcMode ?? 'private';
+      donorId = donor.id;
+      if (donorMode !== 'shareable' && donorMode !== 'host') {
         throw errors.failedPrecondition('IPC_NOT_SHAREABLE', `can't join IPC of container ${donor.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
       }
     });
-    ipc = { mode: 'join', path: `/proc/${pid}/ns/ipc`, shm: `/proc/${pid}/root/dev/shm` };
+    ipc = donorMode === 'host' ? { mode: 'host' } : { mode: 'join', path: `/proc/${pid}/ns/ipc`, shm: shmDir(ctx, donorId) };
   } else if (ipcMode === 'host' || ipcMode === 'none') {
     ipc = { mode: ipcMode };
+  } else if (ipcMode === 'shareable') {
+    ipc = { mode: 'private', shm: mountShm(ctx, record.id, host.shmSize ?? DEFAULT_SHM_SIZE) };
   }
   if (ipc) out.ipc = ipc;
   const pidDonor = joinedContainer(host.pidMode);

@@ -11,6 +11,7 @@ import type { ContainerRecord } from '../core/containers/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachOptions, ContainerEngine } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
+import { createContainerControl } from './container-control.js';
 import { createContainer, markRunning, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
@@ -83,6 +84,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   }
 
   return {
+    ...createContainerControl(ctx),
     async create(options) {
       trace('create: start');
       const image = await images.resolve(options.image);

@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 export const containerCommand: Command = {
   name: 'container',
   usage: 'container COMMAND',
-  description: 'Manage containers\n\nCommands:\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image',
+  description: 'Manage containers\n\nCommands:\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  pause       Pause all processes within one or more containers\n  rename      Rename a container\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image\n  stats       Display a live stream of container(s) resource usage statistics\n  top         Display the running processes of a container\n  unpause     Unpause all processes within one or more containers\n  update      Update configuration of one or more containers',
   flags: {},
   stopAtPositional: true,
   async run(_ctx, args) {

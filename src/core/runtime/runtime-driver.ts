@@ -1,3 +1,5 @@
+import type { LinuxResources } from '../../oci/index.js';
+
 /** Standard streams handed to a container's process: inherited file descriptors or `ignore`. */
 export type Stdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
 
@@ -43,4 +45,10 @@ export interface RuntimeDriver {
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string, options?: { all?: boolean }): Promise<void>;
   delete(id: string, options?: { force?: boolean }): Promise<void>;
+  /** Freezes every process of the container (the freezer cgroup on v1, `cgroup.freeze` on v2). */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container. */
+  resume(id: string): Promise<void>;
+  /** Changes the resource limits of a running container (`update --resources`, OCI LinuxResources). */
+  update(id: string, resources: LinuxResources): Promise<void>;
 }

@@ -26,11 +26,12 @@ import { defaultSeccompProfile, type SeccompArchName } from './seccomp-profile.j
 export type NetworkNamespace = { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string };
 
 /**
- * The IPC namespace: a new one with its own /dev/shm (`private`), a new one without /dev/shm
- * (`none`), the host's (its /dev/shm bind-mounted), or another container's joined by path, with
- * that container's /dev/shm (`shm`, e.g. `/proc/<pid>/root/dev/shm`) bind-mounted.
+ * The IPC namespace: a new one with its own /dev/shm (`private`; with `shm`, a host directory,
+ * a tmpfs there, bind-mounted so that other containers can share it), a new one without /dev/shm
+ * (`none`), the host's (its /dev/shm bind-mounted), or another container's joined by path
+ * (`/proc/<pid>/ns/ipc`), with that container's /dev/shm directory (`shm`) bind-mounted.
  */
-export type IpcNamespace = { mode: 'private' } | { mode: 'none' } | { mode: 'host' } | { mode: 'join'; path: string; shm: string };
+export type IpcNamespace = { mode: 'private'; shm?: string } | { mode: 'none' } | { mode: 'host' } | { mode: 'join'; path: string; shm: string };
 
 /** The PID namespace: a new one, the host's, or another container's joined by path (`/proc/<pid>/ns/pid`). */
 export type PidNamespace = { mode: 'private' } | { mode: 'host' } | { mode: 'join'; path: string };
@@ -138,10 +139,10 @@ function mounts(input: SpecInput): Mount[] {
   const defaults = defaultMounts({ shmSize: input.shmSize ?? DEFAULT_SHM_SIZE, privileged: input.privileged === true });
   const ipc = input.ipc ?? { mode: 'private' };
   // Docker: no /dev/shm with --ipc none; the host's, or the joined container's, bind-mounted otherwise.
-  const shm = ipc.mode === 'host' ? '/dev/shm' : ipc.mode === 'join' ? ipc.shm : undefined;
+  const shm = ipc.mode === 'host' ? '/dev/shm' : ipc.mode === 'join' || ipc.mode === 'private' ? ipc.shm : undefined;
   const kernel = defaults
     .filter((m) => !(ipc.mode === 'none' && m.destination === '/dev/shm'))
-    .map((m) => (shm !== undefined && m.destination === '/dev/shm' ? { destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rprivate'] } : m));
+    .map((m) => (shm !== undefined && m.destination === '/dev/shm' ? { destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'] } : m));
   const init = input.init ? [{ destination: INIT_PATH, type: 'bind', source: input.init.path, options: ['bind', 'ro', 'nosuid', 'nodev'] }] : [];
   return [...kernel.filter((m) => !replaced.has(m.destination)), ...init, ...extra.map((m) => ({ ...m }))];
 }
