@@ -44,6 +44,8 @@ export function createContainerControl(ctx: EngineContext): Control {
       const state = await runtimeState(record);
       if (state === undefined) throw notRunning(record);
       if (state.status !== 'paused') await driverOf(record).pause(record.id);
+      // crun 1.8 returns while a busy cgroup v1 is still FREEZING: wait until the kernel says frozen.
+      for (let i = 0; i < 200 && !ctx.cgroups.frozen(record.id); i++) await new Promise((r) => setTimeout(r, 10));
       ctx.metadata.updateContainer(record.id, (r) => {
         assertTransition(r, 'paused');
         r.state.status = 'paused';

@@ -14,6 +14,8 @@ export interface CgroupScopes {
   processes(id: string): number[];
   /** Resource usage of the container's cgroup (`stats`), read on cgroup v1 and v2; undefined when it does not exist. */
   stats(id: string): CgroupStats | undefined;
+  /** Whether every process of the container's cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.events `frozen 1`). */
+  frozen(id: string): boolean;
 }
 
 /** What `stats` shows of a container's cgroup: raw counters, as the kernel keeps them. */

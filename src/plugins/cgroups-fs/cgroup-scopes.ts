@@ -80,6 +80,11 @@ export function createCgroupScopes(parent = 'berth', host: { root?: string; unif
       }
       return [];
     },
+    frozen(id) {
+      return isUnified()
+        ? /^frozen 1$/m.test(readOrEmpty(join(cgroupRoot, scopePath(id), 'ctr', 'cgroup.events')))
+        : readOrEmpty(join(cgroupRoot, 'freezer', scopePath(id), 'ctr', 'freezer.state')).trim() === 'FROZEN';
+    },
     stats(id) {
       return isUnified() ? statsV2(join(cgroupRoot, scopePath(id), 'ctr'), readOrEmpty) : statsV1(cgroupRoot, `${scopePath(id)}/ctr`, readOrEmpty);
     },
