@@ -133,6 +133,23 @@ export function createContainerControl(ctx: EngineContext): Control {
   };
 }
 
+/**
+ * After a SIGKILL sent to a paused container: thaw it, as Docker does, since a frozen process
+ * acts on no signal (cgroup v1) until it is thawed. The record goes back to running; the exit
+ * follows.
+ */
+export async function thawAfterKill(ctx: EngineContext, record: ContainerRecord, signal: string): Promise<void> {
+  if (!/^(SIG)?KILL$|^9$/i.test(signal) || ctx.metadata.findContainer(record.id).state.status !== 'paused') return;
+  try {
+    await ctx.runtime(record.hostConfig.runtime || undefined).driver.resume(record.id);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  ctx.metadata.updateContainer(record.id, (r) => {
+    if (r.state.status === 'paused') r.state.status = 'running';
+  });
+}
+
 const resourceKeys = ['memory', 'memorySwap', 'memoryReservation', 'nanoCpus', 'cpuShares', 'cpusetCpus', 'cpusetMems', 'pidsLimit'] as const;
 const touchesResources = (changes: ContainerUpdate) => resourceKeys.some((k) => changes[k] !== undefined);
 

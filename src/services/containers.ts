@@ -11,7 +11,7 @@ import type { ContainerRecord } from '../core/containers/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachOptions, ContainerEngine } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
-import { createContainerControl } from './container-control.js';
+import { createContainerControl, thawAfterKill } from './container-control.js';
 import { createContainer, markRunning, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
@@ -100,7 +100,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
       for (let attempt = 0; ; attempt++) {
         try {
-          return await driver.kill(record.id, signal);
+          await driver.kill(record.id, signal);
+          return await thawAfterKill(ctx, record, signal);
         } catch (err) {
           // Between its spawn and its create (a few ms) the runtime does not know the container yet.
           if (!isNotFound(err) || attempt >= 300 || !isActive(ctx.metadata.findContainer(record.id))) throw err;
