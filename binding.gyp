@@ -4,6 +4,12 @@
       "target_name": "berth_sys",
       "sources": ["native/berth_sys.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "berth-monitor",
+      "type": "executable",
+      "sources": ["native/berth_monitor.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -4,6 +4,8 @@
 # Idempotent and quiet when everything is already there; says what it does otherwise.
 #   ./scripts/setup.sh            # everything
 #   ./scripts/setup.sh --link     # also put `berth` on PATH (/usr/local/bin/berth)
+#   ./scripts/setup.sh --boot-unit  # also --link, and install the systemd unit that runs
+#                                   # `berth system boot` at boot (restart policies after a reboot)
 set -eu
 cd "$(dirname "$0")/.."
 say() { echo "setup: $*" >&2; }
@@ -35,8 +37,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
-if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ]; then
-  say "building the native addon"
+if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ] ||
+   [ ! -x build/Release/berth-monitor ] || [ native/berth_monitor.c -nt build/Release/berth-monitor ]; then
+  say "building the native addon and the container monitor"
   npx --no-install node-gyp rebuild --loglevel=error >/dev/null 2>&1 || npm run install --silent >/dev/null
 fi
 newest_src=$(find src tools/bundle.mjs tsconfig.json -newer dist/bundle/berth.cjs 2>/dev/null | head -n 1 || true)
@@ -64,7 +67,16 @@ if [ "$(id -u)" = 0 ]; then
   fi
 fi
 
-if [ "${1:-}" = "--link" ]; then
+if [ "${1:-}" = "--link" ] || [ "${1:-}" = "--boot-unit" ]; then
   ln -sf "$PWD/bin/berth" /usr/local/bin/berth
   say "linked /usr/local/bin/berth -> $PWD/bin/berth"
+fi
+if [ "${1:-}" = "--boot-unit" ]; then
+  install -m 0644 contrib/systemd/berth-boot.service /etc/systemd/system/berth-boot.service
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload && systemctl enable berth-boot.service >/dev/null 2>&1
+    say "installed and enabled berth-boot.service"
+  else
+    say "installed /etc/systemd/system/berth-boot.service (systemd is not running here: enable it with 'systemctl enable berth-boot.service')"
+  fi
 fi

@@ -22,6 +22,7 @@ const rules = [
   ['core/diff', ['base', 'sys', 'oci', 'core/content', 'core/mount']],
   ['core/spec', ['base', 'oci', 'core/containers', 'core/mount']],
   ['core/runtime', ['base', 'oci', 'core/containers', 'core/mount']],
+  ['core/volumes', ['base', 'core/containers', 'core/spec']],
   ['core/metadata', ['base', 'oci', 'core/content', 'core/snapshots', 'core/images', 'core/containers', 'core/mount']],
   ['plugins/*', ['base', 'sys', 'oci', 'core/*']],
   ['services', ['base', 'oci', 'api', 'core/*']],

@@ -12,12 +12,13 @@ export function containerInspectView(c: ContainerRecord) {
     Path: args[0] ?? '',
     Args: args.slice(1),
     State: {
-      Status: c.state.status, Running: c.state.status === 'running', Paused: c.state.status === 'paused', Restarting: false,
+      Status: c.state.status, Running: c.state.status === 'running', Paused: c.state.status === 'paused', Restarting: c.state.status === 'restarting',
       OOMKilled: c.state.oomKilled, Dead: c.state.status === 'dead', Pid: c.state.pid, ExitCode: c.state.exitCode,
       Error: c.state.error, StartedAt: c.state.startedAt, FinishedAt: c.state.finishedAt,
     },
     Image: c.imageId,
     Name: `/${c.name}`,
+    RestartCount: c.state.restartCount ?? 0,
     Driver: 'overlay',
     HostConfig: {
       AutoRemove: c.hostConfig.autoRemove, Binds: c.hostConfig.binds.filter((b) => b.type === 'bind').map((b) => `${b.source}:${b.target}${b.readonly ? ':ro' : ''}`),
@@ -25,6 +26,7 @@ export function containerInspectView(c: ContainerRecord) {
       CapAdd: c.hostConfig.capAdd, CapDrop: c.hostConfig.capDrop, SecurityOpt: c.hostConfig.securityOpt, Memory: c.hostConfig.memory ?? 0,
       NanoCpus: c.hostConfig.nanoCpus ?? 0, PidsLimit: c.hostConfig.pidsLimit ?? null, Ulimits: c.hostConfig.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
       Runtime: c.hostConfig.runtime,
+      LogConfig: { Type: c.hostConfig.logConfig?.type ?? 'json-file', Config: c.hostConfig.logConfig?.config ?? {} },
       ...moreHostConfigView(c.hostConfig),
     },
     Config: c.config,
@@ -38,6 +40,8 @@ export function containerStatusText(c: Pick<ContainerRecord, 'state'>, now = Dat
       return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')}`;
     case 'paused':
       return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')} (Paused)`;
+    case 'restarting':
+      return `Restarting (${c.state.exitCode}) ${ago(c.state.finishedAt, now)}`;
     case 'exited':
       return `Exited (${c.state.exitCode}) ${ago(c.state.finishedAt, now)}`;
     case 'created':

@@ -5,16 +5,18 @@
  * every method is asynchronous and takes plain data; the optional `op` (src/base operation.ts)
  * carries the caller's cancellation, warnings sink and owner.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { CgroupStats, Stdio } from '../core/runtime/index.js';
+import type { VolumeInfo } from '../core/volumes/index.js';
 
 export interface Engine {
   images: ImageEngine;
   containers: ContainerEngine;
+  volumes: VolumeEngine;
   system: SystemEngine;
   close(): void;
 }
@@ -30,6 +32,11 @@ export interface CreateContainerOptions {
   workingDir?: string;
   user?: string;
   hostname?: string;
+  /** A pseudo-terminal (`-t`). */
+  tty?: boolean;
+  /** Keep stdin open (`-i`); `stdinOnce` closes it when the first attached client ends it (`run -i`). */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
   host?: Partial<HostConfig>;
   tmpfs?: string[];
   /** Added to (and overriding) the image's labels. */
@@ -40,35 +47,146 @@ export interface CreateContainerOptions {
   stopTimeout?: number;
 }
 
-export interface AttachOptions {
-  stdio: Stdio;
+/** Streams of a client attached to a container (`run` in the foreground, `start -a`, `attach`). */
+export interface AttachStreams {
+  /** Bytes for the container's stdin; its end closes the container's stdin (when the container allows it). */
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Bytes that detach the client when typed on stdin (Docker's ctrl-p ctrl-q, `--detach-keys`). */
+  detachKeys?: Buffer;
+}
+
+/** How an attached client's session ended. */
+export type AttachResult = { exitCode: number } | { detached: true };
+
+export interface StartOptions {
+  /** Stay attached until the container exits (or the client detaches); without it, return once started. */
+  attach?: AttachStreams;
   /**
-   * Aborting before the container has started keeps it from starting: the run then returns
-   * 128 + the signal's number when the reason is a signal name (`SIGINT`), else 137. Aborting
-   * later kills it (SIGKILL).
+   * Aborting before the container has started keeps it from starting (the result is then
+   * 128 + the signal's number when the reason is a signal name, else 137).
    */
   signal?: AbortSignal;
-  /** Called once the runtime has spawned and the record says running: `kill` works from then on. */
-  onSpawn?: () => void;
+  /** Called once the container runs: `kill` works from then on. */
+  onStarted?: () => void;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  /** Only the last n entries of the log. */
+  tail?: number;
+  /** Unix time in seconds (fractions allowed): entries at or after it. */
+  since?: number;
+  until?: number;
+  timestamps?: boolean;
+  details?: boolean;
+  stdout: Writable;
+  stderr: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ContainerExecOptions {
+  cmd: string[];
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  user?: string;
+  env?: string[];
+  workingDir?: string;
+  privileged?: boolean;
+}
+
+/** `cp`'s flags. */
+export interface CopyOptions {
+  /** `-a`: into a container, files are owned by the container's user; out of it, they keep the container's owners. */
+  archive?: boolean;
+  /** `-L`: follow a symlink named as the source. */
+  followLink?: boolean;
+}
+
+/** One line of `diff`: A added, C changed, D deleted. */
+export interface ContainerChange {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+}
+
+export interface CommitOptions {
+  /** `REPO[:TAG]` to name the image; untagged without. */
+  reference?: string;
+  /** Dockerfile instructions for the image's config (`--change`). */
+  changes?: readonly string[];
+  message?: string;
+  author?: string;
+  /** Freeze a running container while its changes are read (Docker's default). */
+  pause?: boolean;
+}
+
+export interface PruneResult {
+  /** Ids of the containers removed. */
+  deleted: string[];
+  /** Bytes their writable layers held. */
+  spaceReclaimed: number;
 }
 
 export interface ContainerEngine {
   create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord>;
   /**
-   * Starts a created container and waits for it to exit, its standard streams wired to `stdio`.
-   * Returns the exit code. With `autoRemove` the container is gone when this returns.
-   * Pass the record `create` returned to save reading it again.
-   */
-  runAttached(ref: string | ContainerRecord, options: AttachOptions, op?: Operation): Promise<number>;
-  /**
    * Sends a signal (`SIGTERM`, `TERM`, `15`) to the container's main process; right after the
    * runtime has spawned, waits (briefly) until the runtime has created the container.
    */
   kill(ref: string, signal: string): Promise<void>;
+  /**
+   * Starts a created or exited container under its monitor. Detached (no `attach`) it returns
+   * once the container runs; attached it relays the streams and returns how the session ended.
+   */
+  start(ref: string | ContainerRecord, options?: StartOptions, op?: Operation): Promise<AttachResult | undefined>;
+  /** Attaches to a running container's streams until it exits or the client detaches. */
+  attach(ref: string, streams: AttachStreams): Promise<AttachResult>;
+  /** Resizes a running container's terminal. */
+  resize(ref: string, rows: number, cols: number): Promise<void>;
+  /** Sends the stop signal, then SIGKILL after `timeout` seconds (default: the container's, else 10). */
+  stop(ref: string, options?: { timeout?: number; signal?: string }): Promise<void>;
+  /** Waits until the container is not running; returns its exit code. */
+  wait(ref: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Writes the container's log (its json-file) to the streams, kept apart. */
+  logs(ref: string, options: LogsOptions): Promise<void>;
+  /** Runs a command in a running container with these stdio descriptors; returns its exit code (0 when detached). */
+  exec(ref: string, options: ContainerExecOptions, stdio: Stdio): Promise<number>;
+  /**
+   * What a container's monitor runs after the container exited (`berth container cleanup`):
+   * unmounts, records the exit, removes an `--rm` container, applies the restart policy.
+   */
+  cleanup(id: string): Promise<void>;
+  /**
+   * After the machine started (`berth system boot`): reconciles containers whose monitors are gone
+   * and starts again those whose restart policy is `always`, or `unless-stopped` unless they were
+   * stopped by hand. Returns their names, and those that failed to start with why.
+   */
+  restartAfterBoot(): Promise<{ started: string[]; failed: { name: string; error: string }[] }>;
   inspect(ref: string): Promise<ContainerRecord>;
   list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
-  /** Removes a container (`force` kills a running one first); returns its name. */
-  remove(ref: string, options?: { force?: boolean }): Promise<string>;
+  /**
+   * Removes a container (`force` kills a running one first); returns its name. `volumes` also
+   * removes its anonymous volumes that no other container uses (`rm -v`).
+   */
+  remove(ref: string, options?: { force?: boolean; volumes?: boolean }): Promise<string>;
+  /**
+   * `cp CONTAINER:SRC DEST|-`: copies out of a running or stopped container, to a path of the
+   * engine's host (Docker's path rules) or as a tar to `stream` (not ended). Paths in the
+   * container resolve inside its root: its symlinks never lead to the host's files.
+   */
+  copyFrom(ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation): Promise<void>;
+  /** `cp SRC|- CONTAINER:DEST`: copies a host path, or extracts a tar from `stream`, into the container. */
+  copyTo(ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation): Promise<void>;
+  /** `export`: the container's filesystem as a tar, written to `out` (not ended). */
+  export(ref: string, out: Writable, op?: Operation): Promise<void>;
+  /** `diff`: the container's changes to its image's filesystem, sorted by path. */
+  changes(ref: string, op?: Operation): Promise<ContainerChange[]>;
+  /** `commit`: a new image of the container's image layers plus a layer of its changes; returns the image id. */
+  commit(ref: string, options?: CommitOptions, op?: Operation): Promise<{ id: Digest }>;
+  /** `container prune`: removes stopped containers matching every filter (`until=`, `label=`, `label!=`). */
+  prune(options?: { filters?: readonly string[] }, op?: Operation): Promise<PruneResult>;
   /** Freezes a running container's processes (status `paused`). FailedPrecondition when it is not running or already paused. */
   pause(ref: string): Promise<void>;
   /** Thaws a paused container. FailedPrecondition when it is not paused. */
@@ -107,6 +225,45 @@ export interface StatsSample {
   onlineCpus: number;
   /** The host's memory in bytes: the limit shown when the container has none. */
   hostMemory: number;
+}
+
+export interface CreateVolumeRequest {
+  /** Default: a random 64-hex name (not an anonymous volume: `volume prune` keeps it unless `all`). */
+  name?: string;
+  /** Only `local` (the default). */
+  driver?: string;
+  labels?: Record<string, string>;
+  /** The local driver's options: `type`, `device`, `o` (see core/volumes validateVolumeOptions). */
+  options?: Record<string, string>;
+}
+
+export interface VolumePruneResult {
+  removed: string[];
+  /** Bytes the removed volumes held. */
+  reclaimedBytes: number;
+}
+
+/**
+ * Volumes (Docker's local driver). A volume in use by any container, running or not, is never
+ * removed: `remove` fails with FailedPrecondition BERTH_E_VOLUME_IN_USE, `force` or not (as
+ * dockerd does), and `prune` skips it. Nothing collects volumes implicitly.
+ */
+export interface VolumeEngine {
+  /** Creates a volume, or returns the one of that name unchanged (Docker's create is idempotent). */
+  create(request?: CreateVolumeRequest): Promise<VolumeInfo>;
+  /** NotFound BERTH_E_VOLUME_NOT_FOUND (`No such volume: NAME`). */
+  inspect(name: string): Promise<VolumeInfo>;
+  /** Sorted by name. Filters: `name=` (regular expression), `label=`, `dangling=`, `driver=`. */
+  list(options?: { filters?: readonly string[] }): Promise<VolumeInfo[]>;
+  /** `force`: a missing volume is no error. */
+  remove(name: string, options?: { force?: boolean }): Promise<void>;
+  /**
+   * Removes unused anonymous volumes, or with `all` every unused volume (Docker 23+; 20.10 removed
+   * every unused one). Filters: `label=`, `label!=`.
+   */
+  prune(options?: { all?: boolean; filters?: readonly string[] }): Promise<VolumePruneResult>;
+  /** Ids of the containers that use the volume. */
+  usedBy(name: string): Promise<string[]>;
 }
 
 export interface ImageSummary {

@@ -18,8 +18,8 @@ export function ago(iso: string, now = Date.now()): string {
   return `${Math.round(d / 365)} years ago`;
 }
 
-/** Docker's decimal sizes: 4.26MB, 1.2GB. */
-export function humanSize(bytes: number): string {
+/** Docker's decimal sizes: 4.26MB, 1.2GB; `precision` significant digits (3 as `images` shows them, 4 as go-units' HumanSize). */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
@@ -27,5 +27,5 @@ export function humanSize(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${Number(value.toPrecision(3))}${units[unit]}`;
+  return `${Number(value.toPrecision(precision))}${units[unit]}`;
 }

@@ -6,6 +6,9 @@ export function imageInspectView(image: ResolvedImage, names: readonly string[])
     Id: image.id,
     RepoTags: [...names],
     Created: image.config.created,
+    // Docker's image comment is its last history entry's (the `commit -m` or `import -m` message).
+    Comment: image.config.history?.at(-1)?.comment ?? '',
+    Author: image.config.author ?? '',
     Architecture: image.config.architecture,
     Os: image.config.os,
     Config: image.config.config,

@@ -5,9 +5,13 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachOptions, BootstrapRequest, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
-  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, ProcessList, StatsSample, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, ProcessList, StatsSample, SystemEngine,
+  CreateVolumeRequest, VolumeEngine, VolumePruneResult,
 } from './engine.js';
+export { volumeInspectView, volumeListRow } from './volume-view.js';
+export type { VolumeInfo } from '../core/volumes/index.js';
+export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
 export { imageInspectView } from './image-view.js';
 export { inspectObject } from './inspect.js';
@@ -15,10 +19,10 @@ export type { InspectType } from './inspect.js';
 export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
-export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, MountSpec } from '../core/containers/index.js';
+export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
-export type { DeviceMapping, RestartPolicy } from '../core/containers/index.js';
+export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';

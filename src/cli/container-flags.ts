@@ -2,24 +2,33 @@
  * The flags `run` and `create` share — what a container is made of — and their translation into
  * the engine's CreateContainerOptions. A flag is added here once and both commands take it.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 
 import { errors } from '../base/index.js';
-import type { CreateContainerOptions, HostConfig, MountSpec } from '../api/index.js';
-import { parseBytes, parseDeviceMapping, parseIpcMode, parseNetworkMode, parsePidMode, parseRestartPolicy, parseSysctl, parseUlimit } from '../api/index.js';
+import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
+import {
+  parseBytes, parseDeviceMapping, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parseRestartPolicy as parseRestartPolicyRule, parseSysctl,
+  parseUlimit, parseVolumeFlag,
+} from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
 
 export const containerFlags: FlagSpecs = {
+  interactive: { kind: 'bool', short: 'i', description: 'Keep STDIN open even if not attached' },
+  tty: { kind: 'bool', short: 't', description: 'Allocate a pseudo-TTY' },
+  restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
+  'log-driver': { kind: 'string', description: 'Logging driver for the container: json-file (default) or none', value: 'string' },
+  'log-opt': { kind: 'list', description: 'Log driver options: max-size=SIZE, max-file=N', value: 'list' },
   rm: { kind: 'bool', description: 'Automatically remove the container when it exits' },
     name: { kind: 'string', description: 'Assign a name to the container', value: 'string' },
     env: { kind: 'list', short: 'e', description: 'Set environment variables', value: 'list' },
     'env-file': { kind: 'list', description: 'Read in a file of environment variables', value: 'list' },
     workdir: { kind: 'string', short: 'w', description: 'Working directory inside the container', value: 'string' },
     user: { kind: 'string', short: 'u', description: 'Username or UID (format: <name|uid>[:<group|gid>])', value: 'string' },
-    volume: { kind: 'list', short: 'v', description: 'Bind mount a host directory (HOST:CONTAINER[:ro])', value: 'list' },
+    volume: { kind: 'list', short: 'v', description: 'Bind mount a volume: NAME:/path[:MODE] (named volume), /host:/path[:MODE] (bind), /path (anonymous volume); MODE: ro|rw, nocopy, a bind propagation', value: 'list' },
+    mount: { kind: 'list', description: 'Attach a filesystem mount: type=bind|volume|tmpfs,source=,target=,readonly,bind-propagation=,volume-nocopy,volume-opt=,volume-label=,tmpfs-size=,tmpfs-mode=', value: 'mount' },
+    'volumes-from': { kind: 'list', description: 'Mount volumes from the specified container(s): CONTAINER[:ro|rw]', value: 'list' },
     tmpfs: { kind: 'list', description: 'Mount a tmpfs directory (PATH[:OPTIONS])', value: 'list' },
     hostname: { kind: 'string', short: 'h', description: 'Container host name', value: 'string' },
     entrypoint: { kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
@@ -38,13 +47,11 @@ export const containerFlags: FlagSpecs = {
     runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
     ...moreContainerFlags(),
 };
-
 /** The flags of issue 9's "flags users type" (parsed by moreHostConfig). */
 function moreContainerFlags(): FlagSpecs {
   return {
     label: { kind: 'list', short: 'l', description: 'Set meta data on a container (KEY=VALUE)', value: 'list' },
     'label-file': { kind: 'list', description: 'Read in a line delimited file of labels', value: 'list' },
-    restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped (default "no")', value: 'string' },
     'stop-signal': { kind: 'string', description: 'Signal to stop the container (default the image\'s STOPSIGNAL, else SIGTERM)', value: 'string' },
     'stop-timeout': { kind: 'string', description: 'Timeout (in seconds) to stop a container before killing it', value: 'int' },
     'shm-size': { kind: 'string', description: 'Size of /dev/shm (default 64m)', value: 'bytes' },
@@ -63,6 +70,7 @@ function moreContainerFlags(): FlagSpecs {
   };
 }
 
+
 /** The engine's options for a new container from `run`/`create` arguments: IMAGE [COMMAND] [ARG...]. */
 export function createOptions(args: Parsed, image: string, cmd: string[]): CreateContainerOptions {
   const entrypoint = flagString(args, 'entrypoint');
@@ -72,6 +80,7 @@ export function createOptions(args: Parsed, image: string, cmd: string[]): Creat
     env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, lookupEnv))],
     host: hostConfig(args),
     tmpfs: flagList(args, 'tmpfs'),
+    tty: flagBool(args, 'tty'),
     ...optional('name', flagString(args, 'name')),
     ...optional('workingDir', flagString(args, 'workdir')),
     ...optional('user', flagString(args, 'user')),
@@ -80,7 +89,6 @@ export function createOptions(args: Parsed, image: string, cmd: string[]): Creat
     ...configFlags(args),
   };
 }
-
 /** Labels, stop signal and stop timeout: what Docker keeps in the container's Config. */
 function configFlags(args: Parsed): Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> {
   const out: Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> = {};
@@ -130,8 +138,6 @@ function parseInteger(text: string, flag: string): number {
 function moreHostConfig(args: Parsed): Partial<HostConfig> {
   const host: Partial<HostConfig> = {};
   const str = (name: string) => flagString(args, name);
-  const restart = str('restart');
-  if (restart !== undefined) host.restartPolicy = parseRestartPolicy(restart);
   const shm = str('shm-size');
   if (shm !== undefined) {
     if (!/^\d/.test(shm.trim())) throw errors.invalidArgument('INVALID_SIZE', `invalid argument "${shm}" for "--shm-size" flag: invalid size: '${shm}'`);
@@ -190,6 +196,7 @@ export async function createWithCidFile<T extends { id: string }>(args: Parsed, 
   }
 }
 
+
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
@@ -209,10 +216,17 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     capDrop: flagList(args, 'cap-drop'),
     securityOpt: flagList(args, 'security-opt').map(inlineSeccompProfile),
     ulimits: flagList(args, 'ulimit').map(parseUlimit),
-    binds: flagList(args, 'volume').map(parseVolume),
+    binds: [...flagList(args, 'volume').map(parseVolumeFlag), ...flagList(args, 'mount').map(parseMountFlag)],
+    volumesFrom: flagList(args, 'volumes-from'),
     runtime: flagString(args, 'runtime') ?? '',
     ...moreHostConfig(args),
   };
+  const restart = flagString(args, 'restart');
+  if (restart !== undefined) host.restartPolicy = parseRestartPolicy(restart);
+  host.logConfig = logConfig(flagString(args, 'log-driver') ?? 'json-file', flagList(args, 'log-opt'));
+  if (host.restartPolicy && host.restartPolicy.name !== 'no' && host.autoRemove) {
+    throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: cannot specify both --restart and --rm');
+  }
   if (memory !== undefined) host.memory = parseBytes(memory);
   if (swap !== undefined) host.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
   if (cpus !== undefined) {
@@ -228,20 +242,8 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
   return host;
 }
 
-/** `-v /host:/ctr[:ro]`. Named volumes come with the volumes service. */
-function parseVolume(spec: string): MountSpec {
-  const parts = spec.split(':');
-  const [source = '', target = '', mode = 'rw'] = parts;
-  if (parts.length < 2 || parts.length > 3 || !target) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume specification "${spec}": expected HOST:CONTAINER[:ro]`);
-  if (!isAbsolute(source)) throw errors.notImplemented('NAMED_VOLUMES_UNSUPPORTED', `Cannot use volume "${source}": named volumes are not supported yet; give an absolute host path`);
-  if (!isAbsolute(target)) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume specification "${spec}": the container path "${target}" must be absolute`);
-  if (!['ro', 'rw'].includes(mode)) throw errors.invalidArgument('INVALID_VOLUME', `Invalid volume mode "${mode}" in "${spec}": use ro or rw`);
-  mkdirSync(source, { recursive: true });
-  return { type: 'bind', source, target, readonly: mode === 'ro' };
-}
-
 /** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */
-function readEnvFiles(files: string[]): string[] {
+export function readEnvFiles(files: string[]): string[] {
   return files.flatMap((file) => {
     let bytes: Buffer;
     try {
@@ -274,4 +276,34 @@ function inlineSeccompProfile(opt: string): string {
   } catch (err) {
     throw errors.invalidArgument('INVALID_SECCOMP_PROFILE', `Invalid seccomp profile "${file}": ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped (with Docker's messages; core/containers). */
+export function parseRestartPolicy(spec: string): RestartPolicy {
+  return parseRestartPolicyRule(spec);
+}
+
+/** `--log-driver` and `--log-opt`: the drivers berth writes, and the options each takes. */
+function logConfig(driver: string, opts: string[]): LogConfig {
+  if (driver !== 'json-file' && driver !== 'none') {
+    throw errors.invalidArgument('INVALID_LOG_DRIVER', `logger: no log driver named '${driver}' is registered: berth writes json-file and none`);
+  }
+  const config: Record<string, string> = {};
+  for (const opt of opts) {
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? '' : opt.slice(eq + 1);
+    if (driver === 'none' || !['max-size', 'max-file'].includes(key)) {
+      throw errors.invalidArgument('INVALID_LOG_OPT', `unknown log opt '${key}' for ${driver} log driver`);
+    }
+    if (key === 'max-size') parseBytes(value);
+    if (key === 'max-file' && !(/^\d+$/.test(value) && Number(value) >= 1)) {
+      throw errors.invalidArgument('INVALID_LOG_OPT', `invalid value for max-file: ${value}: must be a number of at least 1`);
+    }
+    config[key] = value;
+  }
+  if (config['max-file'] !== undefined && Number(config['max-file']) > 1 && config['max-size'] === undefined) {
+    throw errors.invalidArgument('INVALID_LOG_OPT', 'max-file cannot be set without max-size');
+  }
+  return { type: driver, config };
 }

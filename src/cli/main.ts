@@ -16,6 +16,8 @@ export interface CliOptions {
   commands: Record<string, () => Promise<Command>>;
   /** `container ls` → `ps` and the like (Docker's management commands). */
   managementCommands?: Record<string, Record<string, readonly string[]>>;
+  /** Commands berth runs itself (a monitor's exit command), left out of the help. */
+  hiddenCommands?: Record<string, () => Promise<Command>>;
   stdin: Readable;
   stdout: Writable;
   stderr: Writable;
@@ -53,7 +55,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       } else stdout.write(await overview(options));
       return 0;
     }
-    const load = options.commands[name];
+    const load = options.commands[name] ?? options.hiddenCommands?.[name];
     if (!load) {
       stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
       return 1;

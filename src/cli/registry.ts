@@ -17,12 +17,31 @@ export const commands: Record<string, () => Promise<Command>> = {
   rm: async () => (await import('./commands/containers.js')).rmCommand,
   inspect: async () => (await import('./commands/containers.js')).inspectCommand,
   system: async () => (await import('./commands/system.js')).systemCommand,
+  create: async () => (await import('./commands/lifecycle.js')).createCommand,
+  start: async () => (await import('./commands/lifecycle.js')).startCommand,
+  stop: async () => (await import('./commands/lifecycle.js')).stopCommand,
+  restart: async () => (await import('./commands/lifecycle.js')).restartCommand,
+  kill: async () => (await import('./commands/lifecycle.js')).killCommand,
+  wait: async () => (await import('./commands/lifecycle.js')).waitCommand,
+  attach: async () => (await import('./commands/lifecycle.js')).attachCommand,
+  logs: async () => (await import('./commands/logs.js')).logsCommand,
+  exec: async () => (await import('./commands/exec.js')).execCommand,
+  cp: async () => (await import('./commands/cp.js')).cpCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  commit: async () => (await import('./commands/commit.js')).commitCommand,
+  volume: async () => (await import('./commands/volume.js')).volumeCommand,
   pause: async () => (await import('./commands/pause.js')).pauseCommand,
   unpause: async () => (await import('./commands/pause.js')).unpauseCommand,
   rename: async () => (await import('./commands/rename.js')).renameCommand,
   update: async () => (await import('./commands/update.js')).updateCommand,
   top: async () => (await import('./commands/top.js')).topCommand,
   stats: async () => (await import('./commands/stats.js')).statsCommand,
+};
+
+/** Commands only berth itself runs (a monitor's exit command); not listed in help. */
+export const hiddenCommands: Record<string, () => Promise<Command>> = {
+  'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
 };
 
 /**
@@ -32,6 +51,10 @@ export const commands: Record<string, () => Promise<Command>> = {
 export const managementCommands: Record<string, Record<string, readonly string[]>> = {
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
+    create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
+    logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'],
+    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
+    // `prune` has no top-level command: the container command runs it (commands/container.ts).
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {

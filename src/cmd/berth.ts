@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 import { trace } from '../base/index.js';
-import { commands, managementCommands, runCli } from '../cli/index.js';
+import { commands, hiddenCommands, managementCommands, runCli } from '../cli/index.js';
 import { openEngine } from './open-engine.js';
 
 function version(): string {
@@ -18,7 +18,7 @@ function version(): string {
 }
 
 trace('cli: modules loaded');
-void runCli(process.argv.slice(2), { openEngine, commands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
+void runCli(process.argv.slice(2), { openEngine, commands, hiddenCommands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
   .then((code) => {
     trace('cli: done');
     process.exitCode = code;

@@ -4,8 +4,8 @@
  * importing it starts nothing.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 import { trace } from '../base/index.js';
 import type { Engine } from '../api/index.js';
@@ -14,6 +14,7 @@ import { createLocalContentStore, verifyBlob } from '../plugins/content-local/in
 import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
+import { createLocalVolumeStore } from '../plugins/volumes-local/index.js';
 import type { EngineContext, RuntimeSelection } from '../services/index.js';
 import { createEngine } from '../services/index.js';
 
@@ -21,6 +22,14 @@ export interface OpenEngineOptions {
   /** Where warnings that belong to no operation go (default: stderr). */
   warn?: (message: string) => void;
 }
+
+/** The berth checkout (bin/berth, build/Release): code runs from dist/cmd (tests) or dist/bundle (the CLI). */
+const checkout = (() => {
+  for (let dir = import.meta.dirname, i = 0; i < 5; i++, dir = dirname(dir)) {
+    if (existsSync(join(dir, 'bin', 'berth')) && existsSync(join(dir, 'package.json'))) return dir;
+  }
+  return resolve(import.meta.dirname, '../..');
+})();
 
 export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine {
   trace('open engine');
@@ -36,6 +45,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
     content,
     snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
     metadata: createFsMetadataStore(root),
+    volumes: createLocalVolumeStore(root),
     cgroups: createCgroupScopes('berth'),
     leases: createFsLeases(root),
     // The builder is loaded only by a build, a bootstrap or a collection.
@@ -52,6 +62,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       }
       return selection;
     },
+    monitor: { binary: join(checkout, 'build', 'Release', 'berth-monitor'), berth: [process.execPath, '--', join(checkout, 'bin', 'berth'), '--root', root] },
     warn: options.warn ?? ((message) => void process.stderr.write(`berth: warning: ${message}\n`)),
   };
   const engine = createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });

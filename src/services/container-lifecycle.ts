@@ -23,6 +23,7 @@ import { configOptions, containerBundleOptions, releaseShm, validateContainerOpt
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
 import { validateHostConfig } from './validate-host-config.js';
+import { discardVolumes, ociMounts, planMounts, provisionVolumes, recordContainer } from './volume-mounts.js';
 
 /** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
 export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id);
@@ -46,6 +47,9 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     Cmd: options.cmd && options.cmd.length > 0 ? options.cmd : options.entrypoint !== undefined ? null : imageConfig.Cmd ?? null,
     WorkingDir: options.workingDir ?? imageConfig.WorkingDir ?? '',
     User: options.user ?? imageConfig.User ?? '',
+    Tty: options.tty === true,
+    OpenStdin: options.openStdin === true,
+    StdinOnce: options.stdinOnce === true,
     ...configOptions(imageConfig, options),
   };
   if (processArgs(config).length === 0) {
@@ -58,6 +62,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
   validateHostConfig(ctx, host);
   validateContainerOptions(ctx, host, config);
+  host.binds = planMounts(ctx, imageConfig, host);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
     snapshotKey: `container-${id}`, state: initialState(),
@@ -65,17 +70,19 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   // Unpacked layers and the new root are unreferenced until the record exists: no collection meanwhile.
   const lease = await ctx.leases.acquire();
   let prepared = false;
+  let volumes: string[] = [];
   try {
     const top = await ensureUnpacked(ctx, imageLayers(image));
     trace('create: unpacked');
     await mkdir(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
     await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
     prepared = true;
+    volumes = await provisionVolumes(ctx, record, containerDir(ctx, id));
     // A drawn name may be taken: draw again with a digit appended, and after a few tries use
     // the short id, as Docker does. A name the user gave stays a conflict.
     for (let retry = 1; ; retry++) {
       try {
-        ctx.metadata.createContainer(record);
+        recordContainer(ctx, record);
         break;
       } catch (err) {
         if (options.name !== undefined || !isBerthError(err) || err.code !== 'BERTH_E_CONTAINER_NAME_IN_USE' || retry > 6) throw err;
@@ -86,6 +93,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   } catch (err) {
     // Whatever step failed, leave no bundle directory or snapshot behind.
     if (prepared) await ctx.snapshots.remove(record.snapshotKey);
+    discardVolumes(ctx, volumes);
     await rm(containerDir(ctx, id), { recursive: true, force: true });
     throw err;
   } finally {
@@ -116,8 +124,9 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     cwd: record.config.WorkingDir || '/',
     user: record.config.User ?? '',
     hostname: record.config.Hostname,
+    terminal: record.config.Tty === true,
     network: host.networkMode,
-    mounts: host.binds.map(toOciMount),
+    mounts: ociMounts(ctx, host.binds),
     resources: {
       ...(host.memory !== undefined ? { memory: host.memory } : {}),
       ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
@@ -235,11 +244,4 @@ function parseTmpfs(spec: string): MountSpec {
   const [target = '', opts = ''] = spec.split(/:(.*)/s);
   if (!target.startsWith('/')) throw errors.invalidArgument('INVALID_TMPFS', `Invalid --tmpfs "${spec}": the path must be absolute`);
   return { type: 'tmpfs', source: 'tmpfs', target, readonly: false, options: opts ? opts.split(',') : [] };
-}
-
-function toOciMount(m: MountSpec) {
-  if (m.type === 'tmpfs') {
-    return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.options?.length ? m.options : ['mode=1777'])] };
-  }
-  return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] };
 }

@@ -1,138 +1,162 @@
 /**
- * The container service: the lifecycle steps of container-lifecycle.ts strung together for the
- * Engine's ContainerEngine. A foreground run is supervised by the calling process: the runtime
- * is its child and relays the container's exit (see docs/ARCHITECTURE.md, the run path).
+ * The container service: the lifecycle steps of container-lifecycle.ts and the monitor-driven
+ * operations of container-monitor.ts strung together for the Engine's ContainerEngine. Every
+ * container runs under its own monitor process (native/berth_monitor.c), so a command that
+ * started or attached to one can die without the container noticing.
  */
-import { constants as osConstants } from 'node:os';
-
-import type { Operation } from '../base/index.js';
-import { errors, isBerthError, isNotFound, trace, withOperation } from '../base/index.js';
+import { errors, isNotFound, processAlive, trace, waitUntilGone, withOperation } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
-import { assertTransition, supervisorAlive } from '../core/containers/index.js';
-import type { AttachOptions, ContainerEngine } from '../api/index.js';
-import { exitCodeFor } from '../api/index.js';
+import { supervisorAlive } from '../core/containers/index.js';
+import type { ContainerEngine } from '../api/index.js';
 import { createContainerControl, thawAfterKill } from './container-control.js';
-import { createContainer, markRunning, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
+import { createContainer, removeContainer, stopInRuntime } from './container-lifecycle.js';
+import { execInContainer } from './container-exec.js';
+import { readLogs } from './container-logs.js';
+import { attachContainer, cleanupAfterExit, isActive, reconcile, resizeContainer, startContainer, waitForExit } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
+import { removeAnonymousVolumes } from './volume-mounts.js';
+import { createContainerCommits } from './container-commit.js';
+import { createContainerFiles } from './container-files.js';
+import { pruneContainers } from './container-prune.js';
 
 export type ContainerService = ContainerEngine;
 
+/** Docker's default grace period between the stop signal and SIGKILL. */
+const defaultStopTimeout = 10;
+
 export function createContainerService(ctx: EngineContext, images: ImageService): ContainerService {
-  async function runAttached(ref: string | ContainerRecord, options: AttachOptions, op: Operation): Promise<number> {
-    // A record passed in may be stale: markRunning checks the transition again under the lock.
-    const record = typeof ref === 'string' ? ctx.metadata.findContainer(ref) : ref;
-    assertTransition(record, 'running');
-    const selection = ctx.runtime(record.hostConfig.runtime || undefined);
-    if (selection.warning) op.warn(selection.warning);
-    // Aborted when the record cannot say "running": an unrecorded container must not run on.
-    const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    let exitCode: number;
-    let failure: unknown;
+  /** The record as it is: one whose monitor died is reconciled (exited, torn down) first. */
+  const find = async (ref: string) => reconcile(ctx, ctx.metadata.findContainer(ref));
+
+  const notRunning = (record: ContainerRecord, verb: string) =>
+    errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot ${verb} container: ${record.name}: Container ${record.id} is not running`);
+
+  async function kill(ref: string, signal: string): Promise<void> {
+    const record = await find(ref);
+    if (!isActive(record) || !supervisorAlive(record)) throw notRunning(record, 'kill');
+    // Killed by hand: the restart policy leaves it stopped, as Docker does.
+    ctx.metadata.updateContainer(record.id, (r) => void (r.state.manuallyStopped = true));
+    const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
     try {
-      if (options.signal?.aborted) throw errors.aborted('RUN_ABORTED', `Container "${record.name}" was not started: the run was aborted`);
-      const bundle = await prepareBundle(ctx, record);
-      const onSpawn = (pid: number) => {
-        try {
-          markRunning(ctx, record.id, { name: selection.driver.name, pid }, { pid: op.owner.pid, startTime: op.owner.startTime });
-        } catch (err) {
-          failure = err;
-          stop.abort();
-          return;
-        }
-        options.onSpawn?.();
-      };
-      trace('start: running');
-      exitCode = (await selection.driver.run(record.id, bundle, { stdio: options.stdio, signal, onSpawn })).exitCode;
-      trace('start: exited');
+      await driver.kill(record.id, signal);
+      await thawAfterKill(ctx, record, signal);
     } catch (err) {
-      failure ??= err;
-      exitCode = exitCodeFor(err);
-      // Stopped before it started, as asked (Ctrl-C early): exit as if killed by that signal.
-      if (failure === err && isBerthError(err, 'Aborted') && options.signal?.aborted) {
-        exitCode = 128 + (signalNumber(options.signal.reason) ?? 9);
-        failure = undefined;
-      }
+      // It exited meanwhile: nothing left to signal.
+      if (!isNotFound(err)) throw err;
     }
-    return finishRun(record, { exitCode, failure });
   }
 
-  /** Tears the container down, then records its exit, or with --rm removes it. */
-  async function finishRun(record: ContainerRecord, { exitCode, failure }: { exitCode: number; failure: unknown }): Promise<number> {
-    const { oomKilled, problems } = await tearDown(ctx, record, exitCode);
-    // A foreground --rm container goes right away: nobody needs to see it exited or removing.
-    let removal: unknown;
-    if (record.hostConfig.autoRemove && problems.length === 0) {
+  async function stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const record = await find(ref);
+    if (record.state.status === 'restarting') {
+      // Waiting to restart: the waiting process sees the status change and gives up.
+      ctx.metadata.updateContainer(record.id, (r) => {
+        r.state = { ...r.state, status: 'exited', manuallyStopped: true };
+        delete r.state.supervisor;
+      });
+      return;
+    }
+    if (!isActive(record)) return;
+    const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+    ctx.metadata.updateContainer(record.id, (r) => void (r.state.manuallyStopped = true));
+    const timeout = options.timeout ?? record.config.StopTimeout ?? defaultStopTimeout;
+    const signal = options.signal ?? record.config.StopSignal ?? 'SIGTERM';
+    const send = async (sig: string) => {
       try {
-        await removeContainer(ctx, record, { announce: false });
-        trace('removed');
-        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run threw
-        if (failure !== undefined) throw failure;
-        return exitCode;
+        await driver.kill(record.id, sig);
+        if (record.state.status === 'paused') await driver.resume(record.id);
       } catch (err) {
-        if (err === failure) throw err;
-        removal = err;
+        if (!isNotFound(err)) throw err;
       }
+    };
+    if (timeout !== 0) {
+      await send(signal);
+      const after = await waitForExit(ctx, record.id, timeout < 0 ? {} : { timeoutMs: timeout * 1000 });
+      if (after === undefined || !isActive(after)) return;
     }
-    const problem = failure ?? problems[0] ?? removal;
-    // `rm -f` from another process may have removed the container (killing it): its exit is still ours to report.
-    recordExit(ctx, record.id, { exitCode, oomKilled, error: problem instanceof Error ? problem.message : '' });
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run or teardown threw
-    if (problem !== undefined) throw problem;
-    return exitCode;
+    await send('SIGKILL');
+    await waitForExit(ctx, record.id);
   }
 
-  return {
+  const service: ContainerService = {
+    // pause, unpause, rename, update, top, stats (container-control.ts)
     ...createContainerControl(ctx),
+    // cp and export (container-files.ts); diff and commit (container-commit.ts); prune (container-prune.ts)
+    ...createContainerFiles(ctx),
+    ...createContainerCommits(ctx, images),
+    prune: (options = {}, op) => withOperation(op, (own) => pruneContainers(ctx, options.filters ?? [], async (id) => void (await service.remove(id)), () => service.list({ all: true }), (m) => own.warn(m))),
     async create(options) {
       trace('create: start');
       const image = await images.resolve(options.image);
       trace('create: image resolved');
       return createContainer(ctx, image, options);
     },
-    runAttached: (ref, options, op) => withOperation(op, (own) => runAttached(ref, options, own)),
-    async kill(ref, signal) {
-      const record = ctx.metadata.findContainer(ref);
-      if (!isActive(record) || !supervisorAlive(record)) {
-        throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Cannot kill container "${record.name}": container is not running`);
-      }
-      const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
-      for (let attempt = 0; ; attempt++) {
+    start: (ref, options = {}, op) => withOperation(op, async (own) => {
+      const record = typeof ref === 'string' ? await find(ref) : ref;
+      const selection = ctx.runtime(record.hostConfig.runtime || undefined);
+      if (selection.warning) own.warn(selection.warning);
+      // Docker answers the start of a running container with success (observed with dockerd 20.10).
+      if (isActive(record)) return undefined;
+      return startContainer(ctx, record, { ...options, ...(options.signal ?? own.signal ? { signal: options.signal ?? own.signal } : {}) });
+    }),
+    attach: async (ref, streams) => attachContainer(ctx, await find(ref), streams),
+    async resize(ref, rows, cols) {
+      const record = await find(ref);
+      if (!isActive(record)) throw notRunning(record, 'resize');
+      await resizeContainer(ctx, record, rows, cols);
+    },
+    kill,
+    stop,
+    async wait(ref, options = {}) {
+      const record = await find(ref);
+      const after = await waitForExit(ctx, record.id, options.signal ? { signal: options.signal } : {});
+      return (after ?? record).state.exitCode;
+    },
+    logs: async (ref, options) => readLogs(ctx, await find(ref), options, (id) => find(id)),
+    exec: async (ref, options, stdio) => execInContainer(ctx, await find(ref), options, stdio),
+    cleanup: (id) => cleanupAfterExit(ctx, id),
+    async restartAfterBoot() {
+      const started: string[] = [];
+      const failed: { name: string; error: string }[] = [];
+      for (const stale of ctx.metadata.listContainers()) {
+        const record = await reconcile(ctx, stale);
+        if (isActive(record) || record.state.status === 'restarting') continue;
+        const policy = record.hostConfig.restartPolicy?.name ?? 'no';
+        if (!(policy === 'always' || (policy === 'unless-stopped' && !record.state.manuallyStopped))) continue;
+        // A container that ran before the reboot (it has started at least once).
+        if (record.state.startedAt.startsWith('0001-')) continue;
         try {
-          await driver.kill(record.id, signal);
-          return await thawAfterKill(ctx, record, signal);
+          await startContainer(ctx, record);
+          started.push(record.name);
         } catch (err) {
-          // Between its spawn and its create (a few ms) the runtime does not know the container yet.
-          if (!isNotFound(err) || attempt >= 300 || !isActive(ctx.metadata.findContainer(record.id))) throw err;
-          await new Promise((r) => setTimeout(r, 10));
+          failed.push({ name: record.name, error: err instanceof Error ? err.message : String(err) });
         }
       }
+      return { started, failed };
     },
-    inspect: async (ref) => withLiveness(ctx.metadata.findContainer(ref)),
-    list: async ({ all = false } = {}) => ctx.metadata.listContainers().map(withLiveness).filter((c) => all || isActive(c)),
-    async remove(ref, { force = false } = {}) {
-      const record = ctx.metadata.findContainer(ref);
-      const supervised = isActive(record) && supervisorAlive(record);
-      if (supervised && !force) {
-        throw errors.failedPrecondition('CONTAINER_RUNNING', `Cannot remove container "${record.name}": container is running, stop it first or use --force`);
+    inspect: async (ref) => find(ref),
+    list: async ({ all = false } = {}) => {
+      const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
+      return records.filter((c) => all || isActive(c) || c.state.status === 'restarting');
+    },
+    async remove(ref, { force = false, volumes = false } = {}) {
+      const record = await find(ref);
+      const live = isActive(record) || record.state.status === 'restarting';
+      if (live && !force) {
+        throw errors.failedPrecondition('CONTAINER_RUNNING', `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
       }
-      if (isActive(record)) await stopInRuntime(ctx, record, supervised);
-      await removeContainer(ctx, record);
+      if (live) {
+        ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+        await stopInRuntime(ctx, record, true);
+        // The monitor runs its clean-up when the container is gone; let it finish first.
+        const monitor = record.state.supervisor;
+        if (monitor !== undefined && processAlive(monitor)) await waitUntilGone(monitor);
+      }
+      await removeContainer(ctx, ctx.metadata.findContainer(record.id), { announce: !live });
+      if (volumes) removeAnonymousVolumes(ctx, record);
       return record.name;
     },
   };
-}
-
-const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';
-
-/** A record as others should see it: "running" with its supervisor gone is dead (Docker's status). */
-function withLiveness(record: ContainerRecord): ContainerRecord {
-  if (!isActive(record) || supervisorAlive(record)) return record;
-  return { ...record, state: { ...record.state, status: 'dead' } };
-}
-
-/** The number of a signal named like `SIGINT`, if it is one. */
-function signalNumber(name: unknown): number | undefined {
-  return typeof name === 'string' ? (osConstants.signals as Record<string, number | undefined>)[name] : undefined;
+  return service;
 }

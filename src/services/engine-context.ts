@@ -4,6 +4,7 @@ import type { ContentStore } from '../core/content/index.js';
 import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
+import type { VolumeStore } from '../core/volumes/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { ImageService } from './images.js';
 
@@ -29,6 +30,8 @@ export interface EngineContext {
   content: ContentStore;
   snapshots: Snapshotter;
   metadata: MetadataStore;
+  /** Named and anonymous volumes (`<root>/volumes`). */
+  volumes: VolumeStore;
   /** The runtime to use; `undefined` asks for the default (crun, else runc). */
   runtime(name: string | undefined): RuntimeSelection;
   /** Reads the OOM-kill counter of a cgroup scope and removes the scope (see containers service). */
@@ -37,6 +40,11 @@ export interface EngineContext {
   leases: LeaseManager;
   /** The Dockerfile builder, loaded on first use; chosen by the composition root (the builder depends on services, not the reverse). */
   builder?: () => Promise<Builder>;
+  /**
+   * The per-container monitor (native/berth_monitor.c) and the command it runs when its
+   * container exits — berth itself, on this store: `<berth...> container cleanup ID`.
+   */
+  monitor: { binary: string; berth: string[] };
   /** Warnings that belong to no operation (an unreadable record met while listing). */
   warn: (message: string) => void;
 }

@@ -4,6 +4,7 @@ import { createContainerService } from './containers.js';
 import type { Builder, EngineContext } from './engine-context.js';
 import { createImageService } from './images.js';
 import { createSystemService } from './system.js';
+import { createVolumeService } from './volumes.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -23,6 +24,7 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
       bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),
     },
     containers: createContainerService(ctx, images),
+    volumes: createVolumeService(ctx),
     system: createSystemService(ctx, options.verifyBlob),
     close() {
       ctx.metadata.close();

@@ -1,15 +1,28 @@
 import { errors } from '../../base/index.js';
+import { parseArgs, renderHelp } from '../args.js';
 import type { Command } from '../command.js';
 
-/** `berth container`: Docker's management command; its subcommands are aliases resolved by the CLI (registry.ts). */
+/**
+ * `berth container`: Docker's management command; most subcommands are aliases resolved by the
+ * CLI (registry.ts); `prune`, which has no top-level command, runs here.
+ */
 export const containerCommand: Command = {
   name: 'container',
   usage: 'container COMMAND',
-  description: 'Manage containers\n\nCommands:\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  pause       Pause all processes within one or more containers\n  rename      Rename a container\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image\n  stats       Display a live stream of container(s) resource usage statistics\n  top         Display the running processes of a container\n  unpause     Unpause all processes within one or more containers\n  update      Update configuration of one or more containers',
+  description:
+    'Manage containers\n\nCommands:\n  commit      Create a new image from a container\'s changes\n  cp          Copy files/folders between a container and the local filesystem\n  diff        Inspect changes to files or directories on a container\'s filesystem\n  export      Export a container\'s filesystem as a tar archive\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  pause       Pause all processes within one or more containers\n  prune       Remove all stopped containers\n  rename      Rename a container\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image\n  stats       Display a live stream of container(s) resource usage statistics\n  top         Display the running processes of a container\n  unpause     Unpause all processes within one or more containers\n  update      Update configuration of one or more containers',
   flags: {},
   stopAtPositional: true,
-  async run(_ctx, args) {
-    const [sub] = args.positionals;
+  async run(ctx, args) {
+    const [sub, ...rest] = args.positionals;
+    if (sub === 'prune') {
+      const { containerPruneCommand: prune } = await import('./container-prune.js');
+      if (rest.includes('--help')) {
+        ctx.stdout.write(renderHelp(prune.usage, prune.description, prune.flags));
+        return 0;
+      }
+      return prune.run(ctx, parseArgs(rest, prune.flags, { command: 'container prune' }));
+    }
     throw errors.invalidArgument('UNKNOWN_COMMAND', sub === undefined ? '"berth container" requires a command' : `Unknown command "berth container ${sub}"`, { hint: "See 'berth container --help'" });
   },
 };

@@ -32,11 +32,14 @@ export const rmCommand: Command = {
   name: 'rm',
   usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Remove one or more containers',
-  flags: { force: { kind: 'bool', short: 'f', description: 'Force the removal of a running container' } },
+  flags: {
+    force: { kind: 'bool', short: 'f', description: 'Force the removal of a running container' },
+    volumes: { kind: 'bool', short: 'v', description: 'Remove anonymous volumes associated with the container' },
+  },
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth rm" requires at least 1 argument');
     return forEachRef(ctx, args.positionals, async (ref) => {
-      await ctx.engine().containers.remove(ref, { force: flagBool(args, 'force') });
+      await ctx.engine().containers.remove(ref, { force: flagBool(args, 'force'), volumes: flagBool(args, 'volumes') });
       ctx.stdout.write(`${ref}\n`);
     });
   },

@@ -14,7 +14,7 @@ function describeLeftover(l: Leftover): string {
 export const systemCommand: Command = {
   name: 'system',
   usage: 'system COMMAND',
-  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove what killed builds and imports left, untagged images no container uses,\n          then everything nothing refers to (stopped containers and the build cache are kept)',
+  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove what killed builds and imports left, untagged images no container uses,\n          then everything nothing refers to (stopped containers and the build cache are kept)\n  boot    After the machine started: record the exit of containers that were running, and start\n          again those whose restart policy is always (or unless-stopped, unless stopped by hand);\n          run once at boot by contrib/systemd/berth-boot.service',
   flags: {
     quick: { kind: 'bool', description: 'check: do not re-hash every blob' },
     force: { kind: 'bool', short: 'f', description: 'prune: do not prompt for confirmation' },
@@ -29,6 +29,12 @@ export const systemCommand: Command = {
       for (const l of report.leftovers) ctx.stdout.write(`${describeLeftover(l)}\n`);
       ctx.stdout.write(report.consistent ? `Store ${ctx.root} is consistent\n` : `Store ${ctx.root} is NOT consistent: ${report.problems.length} problem(s)\n`);
       return report.consistent ? 0 : 1;
+    }
+    if (sub === 'boot') {
+      const { started, failed } = await engine.containers.restartAfterBoot();
+      for (const name of started) ctx.stdout.write(`${name}\n`);
+      for (const { name, error } of failed) ctx.stderr.write(`berth: cannot restart container "${name}": ${error}\n`);
+      return failed.length > 0 ? 1 : 0;
     }
     if (sub === 'prune') {
       const untagged = await engine.images.pruneUntagged();

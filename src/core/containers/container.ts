@@ -15,16 +15,47 @@ export interface ContainerState {
   finishedAt: string;
   /** While running: the berth process that supervises the container and records its exit. */
   supervisor?: ProcessRef;
-  /** While running: the OCI runtime process (`crun run`) the supervisor waits for. */
+  /** While running: the container's first process, as the host sees it. */
   runtime?: ProcessRef;
+  /** Times the restart policy restarted the container (Docker's RestartCount). */
+  restartCount?: number;
+  /** The last restart's back-off delay, which the next one doubles. */
+  restartDelayMs?: number;
+  /** Stopped by `stop`/`kill`: the restart policy leaves it alone until it is started again. */
+  manuallyStopped?: boolean;
+}
+
+/** Docker's restart policies; `maximumRetryCount` only for on-failure (0: no limit). */
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  maximumRetryCount: number;
+}
+
+/** Where the container's output goes: Docker's log drivers and their options. */
+export interface LogConfig {
+  type: 'json-file' | 'local' | 'none';
+  config: Record<string, string>;
 }
 
 export interface MountSpec {
   type: 'bind' | 'tmpfs' | 'volume';
+  /** bind: the host path; volume: the volume's name ('' until an anonymous one is named); tmpfs: `tmpfs`. */
   source: string;
   target: string;
   readonly: boolean;
+  /** tmpfs: mount options (`size=`, `mode=`, flags). */
   options?: string[];
+  /** bind: Docker's propagation (rprivate when absent): private, rprivate, shared, rshared, slave, rslave. */
+  propagation?: string;
+  /** bind given with `-v`: a missing host directory is made, as Docker does (`--mount` requires it). */
+  createHostPath?: boolean;
+  /** volume: anonymous (`-v /path`, an image's VOLUME), so `rm -v` and `run --rm` remove it. */
+  anonymous?: boolean;
+  /** volume: do not seed an empty volume from the image (`nocopy`, `volume-nocopy`). */
+  noCopy?: boolean;
+  /** volume from `--mount`: labels and driver options of the volume, when this mount creates it. */
+  volumeLabels?: Record<string, string>;
+  volumeOptions?: Record<string, string>;
 }
 
 /** Host-side settings of a container, named after Docker's HostConfig. */
@@ -43,10 +74,14 @@ export interface HostConfig {
   pidsLimit?: number;
   ulimits: { name: string; soft: number; hard: number }[];
   runtime: string;
-  // Flags of issue 9 (see cli/container-flags.ts); absent in records made before them.
+  restartPolicy?: RestartPolicy;
+  logConfig?: LogConfig;
+  /** `--volumes-from CONTAINER[:ro|rw]`, as given (the mounts they gave are in `binds`). */
+  volumesFrom?: string[];
+  // The run flags of issue 9's list (see cli/container-flags.ts); absent in records made before them.
   /** Bytes of /dev/shm (Docker's ShmSize; 64 MiB when unset). */
   shmSize?: number;
-  /** Namespaced sysctls (`--sysctl`), checked by core/spec validateSysctls. */
+  /** Namespaced sysctls (`--sysctl`), checked by core/containers checkSysctls. */
   sysctls?: Record<string, string>;
   /** Supplementary groups, names or gids (`--group-add`), resolved in the container's /etc/group. */
   groupAdd?: string[];
@@ -62,8 +97,6 @@ export interface HostConfig {
   memoryReservation?: number;
   /** Run an init (tini) as PID 1 that reaps zombies and forwards signals. */
   init?: boolean;
-  /** Read by the container's monitor; `{ name: 'no', maximumRetryCount: 0 }` when unset. */
-  restartPolicy?: RestartPolicy;
 }
 
 /** A host device given to the container (`--device HOST[:CONTAINER[:PERMS]]`), Docker's DeviceMapping. */
@@ -74,12 +107,7 @@ export interface DeviceMapping {
   cgroupPermissions: string;
 }
 
-export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
-
-export interface RestartPolicy {
-  name: RestartPolicyName;
-  maximumRetryCount: number;
-}
+export type RestartPolicyName = RestartPolicy['name'];
 
 /**
  * A container record: what was asked for (config, hostConfig), what it runs on (image, snapshot)
@@ -93,7 +121,18 @@ export interface ContainerRecord {
   image: string;
   imageId: string;
   createdAt: string;
-  config: ImageRuntimeConfig & { Hostname: string; Image: string; StopTimeout?: number };
+  config: ImageRuntimeConfig & {
+    Hostname: string;
+    Image: string;
+    /** A pseudo-terminal for the process (`-t`). */
+    Tty?: boolean;
+    /** Its stdin stays open for attaching clients (`-i`). */
+    OpenStdin?: boolean;
+    /** Its stdin closes when the first attached client detaches (`run -i` in the foreground). */
+    StdinOnce?: boolean;
+    /** Seconds `stop` waits after the stop signal before SIGKILL (`--stop-timeout`). */
+    StopTimeout?: number;
+  };
   hostConfig: HostConfig;
   snapshotKey: string;
   state: ContainerState;

@@ -1,5 +1,5 @@
 export { assertTransition, canTransition, initialState, validateContainerName, zeroTime } from './container.js';
-export type { ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, HostConfig, MountSpec, RestartPolicy, RestartPolicyName } from './container.js';
+export type { ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, HostConfig, LogConfig, MountSpec, RestartPolicy, RestartPolicyName } from './container.js';
 export { supervisorAlive } from './supervisor-liveness.js';
 export { defaultPath, mergeEnv, processArgs, withHostname } from './process-config.js';
 export {

@@ -104,7 +104,7 @@ function toEntry(header: Header, pax: PaxRecords | undefined): LayerEntry {
   };
 }
 
-async function unpackEntries(extract: Extract, unpacker: Unpacker, options: ApplyOptions): Promise<void> {
+async function unpackEntries(extract: Extract, unpacker: EntrySink, options: Pick<ApplyOptions, 'signal' | 'layerName'>): Promise<void> {
   const takePax = captureRawPax(extract);
   // iterated by hand: a for-await loop would wait, on error, for the extract stream to close,
   // which it may never do while an entry is locked; the caller destroys it instead
@@ -162,13 +162,27 @@ async function writeAll(extract: Extract, chunk: Buffer): Promise<void> {
  * on failure: callers unpack into a fresh directory and discard it.
  */
 export async function applyLayer(input: Readable, dir: string, options: ApplyOptions = {}): Promise<AppliedLayer> {
-  const layer = options.layerName ?? dir;
   const unpacker = new Unpacker(dir, {
     devices: options.devices ?? 'skip',
     whiteouts: options.whiteouts ?? 'delete',
     sameOwner: options.sameOwner ?? process.getuid?.() === 0,
     warn: options.onWarning ?? (() => undefined),
   });
+  return feedTar(input, unpacker, { ...options, layerName: options.layerName ?? dir });
+}
+
+/** What `feedTar` hands each tar entry to, in order: the layer Unpacker, or cp's in-root extractor. */
+export interface EntrySink {
+  entry(entry: LayerEntry, body: AsyncIterable<Buffer>): Promise<void>;
+  finish(): void;
+}
+
+/**
+ * Reads a plain or gzip tar and hands its entries (PAX records applied) to `unpacker`; the
+ * stream plumbing, digest and error reporting of `applyLayer`, shared with other extractors.
+ */
+export async function feedTar(input: Readable, unpacker: EntrySink, options: Pick<ApplyOptions, 'signal' | 'layerName'> & { layerName: string }): Promise<AppliedLayer> {
+  const layer = options.layerName;
   const extract = tar.extract();
   const hash = createHash('sha256');
   let size = 0;

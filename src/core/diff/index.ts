@@ -8,11 +8,19 @@
  *   absolute names and symlinks are resolved inside `dir`). See apply-layer.ts and unpacker.ts.
  * - `writeLayer(dir, options)`: a reproducible layer tar of a directory or an overlayfs upperdir.
  * - `gzipLayer()`: deterministic gzip for layer blobs.
+ * - `archiveInRoot(root, path, options)` / `statInRoot`: a tar (or a stat) of a path inside a root
+ *   that a running container may be changing, every look-up done relative to fds (openat2
+ *   RESOLVE_IN_ROOT, O_NOFOLLOW): no symlink in the root can make it read a host file. For `cp`, `export`.
+ * - `extractInRoot(input, root, dest, options)`: `cp`'s extraction, every write through fds of the
+ *   root (sys/in-root.ts), `..` escapes refused. See extract-in-root.ts.
  * - `secureJoin(root, path)`: `path` under `root`, symlinks resolved as if `root` were `/`.
  *
  * All errors are BerthErrors with codes documented on each function.
  */
 export { applyLayer, type AppliedLayer, type ApplyOptions } from './apply-layer.js';
+export { archiveInRoot, statInRoot, type ArchiveOptions, type PathStat } from './archive-in-root.js';
+export { containerChanges, type Change } from './changes.js';
+export { extractInRoot, type ExtractOptions } from './extract-in-root.js';
 export { gzipLayer } from './gzip-layer.js';
 export { paxHeaderBlocks } from './tar-pax.js';
 export { secureJoin } from '../../base/index.js';

@@ -39,15 +39,27 @@ export interface RuntimeDriver {
   readonly commandLine: readonly string[];
   /** Where the runtime keeps one directory per container id. */
   readonly stateDir: string;
+  /**
+   * The command line (binary and global options, its JSON log included) with which a monitor
+   * process drives container `id`: berth-monitor runs `<invocation> create ...` and `start`.
+   */
+  invocation(id: string): string[];
+  /** The error the runtime logged for `verb` on container `id` (after a monitor's create or start failed). */
+  failure(id: string, verb: string, fallback: string): Promise<Error>;
+  /**
+   * Runs a process in a running container (`<runtime> exec --process FILE`). In the foreground it
+   * returns the process's exit code; `detach` returns once it has started.
+   */
+  exec(id: string, processFile: string, options: { stdio: Stdio; detach?: boolean; tty?: boolean }): Promise<number>;
   run(id: string, bundle: string, options: { stdio: Stdio; signal?: AbortSignal; onSpawn?: (pid: number) => void }): Promise<RunResult>;
   create(id: string, bundle: string, options: { stdio: Stdio; pidFile: string }): Promise<void>;
   start(id: string): Promise<void>;
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string, options?: { all?: boolean }): Promise<void>;
   delete(id: string, options?: { force?: boolean }): Promise<void>;
-  /** Freezes every process of the container (the freezer cgroup on v1, `cgroup.freeze` on v2). */
+  /** Freezes every process of the container (the cgroup freezer, v1 and v2); `commit` reads its changes meanwhile. */
   pause(id: string): Promise<void>;
-  /** Thaws a paused container. */
+  /** Thaws what `pause` froze. */
   resume(id: string): Promise<void>;
   /** Changes the resource limits of a running container (`update --resources`, OCI LinuxResources). */
   update(id: string, resources: LinuxResources): Promise<void>;

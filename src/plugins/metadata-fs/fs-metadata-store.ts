@@ -90,8 +90,9 @@ export function createFsMetadataStore(root: string): MetadataStore {
     if (!isPlainName(name)) throw errors.invalidArgument('INVALID_CONTAINER_NAME', `Invalid container name "${name}"`);
     const path = join(namesDir, name);
     if (linkExclusive(id, path)) return;
-    if (byName(name) !== undefined) {
-      throw errors.alreadyExists('CONTAINER_NAME_IN_USE', `Conflict. The container name "/${name}" is already in use`);
+    const holder = byName(name);
+    if (holder !== undefined) {
+      throw errors.alreadyExists('CONTAINER_NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     replaceLink(id, path);
   }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants } from 'node:os';
@@ -27,10 +28,10 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
   let dirsReady: Promise<unknown> | undefined;
   const ensureDirs = () => (dirsReady ??= Promise.all([mkdir(options.stateDir, { recursive: true }), mkdir(options.logDir, { recursive: true })]));
 
-  function exec(id: string, args: string[], stdio: Stdio | 'pipe' = 'pipe', onSpawn?: (pid: number) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+  function exec(id: string, args: string[], stdio: Stdio | 'pipe' = 'pipe', onSpawn?: (pid: number) => void, ownGroup = stdio !== 'pipe'): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       // Its own process group: a terminal's signals reach the container only through berth's proxy.
-      const child = spawn(options.binary, [...globalArgs(id), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio, detached: stdio !== 'pipe' });
+      const child = spawn(options.binary, [...globalArgs(id), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio, detached: ownGroup });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -70,6 +71,31 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     name,
     commandLine: [options.binary, '--root', options.stateDir],
     stateDir: options.stateDir,
+    invocation(id) {
+      // The monitor runs the runtime with its log in logDir: both directories must exist by then.
+      mkdirSync(options.stateDir, { recursive: true });
+      mkdirSync(options.logDir, { recursive: true });
+      return [options.binary, ...globalArgs(id)];
+    },
+    async failure(id, verb, fallback) {
+      await ensureDirs();
+      return failure(id, verb, fallback);
+    },
+    async exec(id, processFile, { stdio, detach = false, tty = false }) {
+      await ensureDirs();
+      const args = ['exec', '--process', processFile, ...(detach ? ['--detach'] : []), ...(tty ? ['--tty'] : []), id];
+      // A terminal session stays in berth's process group: it reads the terminal (a background group would get SIGTTIN).
+      const result = await exec(id, args, stdio, undefined, !tty);
+      // crun and runc exit 255 (runc) or 1 with an error logged when the exec itself failed.
+      if (result.code !== 0) {
+        const message = await lastLogError(logFile(id));
+        if (message !== undefined) {
+          await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+          throw runtimeError(name, id, 'exec', message);
+        }
+      }
+      return result.code;
+    },
     async run(id, bundle, { stdio, signal, onSpawn }): Promise<RunResult> {
       await ensureDirs();
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
@@ -105,12 +131,6 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     async kill(id, sig, { all = false } = {}) {
       await checked(id, 'kill', ['kill', ...(all ? ['--all'] : []), id, sig]);
     },
-    async pause(id) {
-      await checked(id, 'pause', ['pause', id]);
-    },
-    async resume(id) {
-      await checked(id, 'resume', ['resume', id]);
-    },
     async update(id, resources) {
       // The runtimes read the resources from a file (`-` would be stdin, which exec does not pipe).
       await ensureDirs();
@@ -129,6 +149,12 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     async delete(id, { force = false } = {}) {
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+    },
+    async pause(id) {
+      await checked(id, 'pause', ['pause', id]);
+    },
+    async resume(id) {
+      await checked(id, 'resume', ['resume', id]);
     },
   };
 }

@@ -1,0 +1,40 @@
+/**
+ * Volumes as Docker shows them: `docker volume inspect` objects and `docker volume ls` rows (the
+ * CLI's volumeContext, by the names `--format` templates use).
+ */
+import type { VolumeInfo } from '../core/volumes/index.js';
+
+/** `docker volume inspect`: dockerd 20.10's fields, in its order; anonymous volumes have no options (null). */
+export function volumeInspectView(v: VolumeInfo) {
+  return {
+    CreatedAt: v.createdAt,
+    Driver: v.driver,
+    Labels: sorted(v.labels),
+    Mountpoint: v.mountpoint,
+    Name: v.name,
+    Options: v.anonymous ? null : sorted(v.options),
+    Scope: 'local',
+  };
+}
+
+/** A `docker volume ls` row, fields in the docker CLI's JSON order; Links and Size are N/A outside `system df -v`, the cluster fields always. */
+export function volumeListRow(v: VolumeInfo) {
+  return {
+    Availability: 'N/A',
+    Driver: v.driver,
+    Group: 'N/A',
+    Labels: Object.keys(v.labels).sort().map((k) => `${k}=${v.labels[k]}`).join(','),
+    Links: 'N/A',
+    Mountpoint: v.mountpoint,
+    Name: v.name,
+    Scope: 'local',
+    Size: 'N/A',
+    Status: 'N/A',
+    Label: (key: string) => v.labels[key] ?? '',
+  };
+}
+
+/** Keys in Go's order (encoding/json sorts a map's keys). */
+function sorted(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

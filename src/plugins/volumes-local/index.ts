@@ -1,0 +1,1 @@
+export { createLocalVolumeStore } from './local-volume-store.js';

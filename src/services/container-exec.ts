@@ -1,0 +1,57 @@
+/**
+ * `exec`: a process in a running container, run by the OCI runtime's `exec` with the container's
+ * own process settings (namespaces, capabilities, seccomp, no-new-privileges, rlimits), the
+ * command, user, environment and working directory replaced as asked.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { errors } from '../base/index.js';
+import type { ContainerRecord } from '../core/containers/index.js';
+import { mergeEnv, supervisorAlive } from '../core/containers/index.js';
+import type { Stdio } from '../core/runtime/index.js';
+import { resolveUser } from '../core/spec/index.js';
+import type { Process, Spec } from '../oci/index.js';
+import type { ContainerExecOptions } from '../api/index.js';
+import { containerDir } from './container-lifecycle.js';
+import type { EngineContext } from './engine-context.js';
+import { hostCapabilities } from './host-capabilities.js';
+import { readUserDatabase } from './process-files.js';
+
+export async function execInContainer(ctx: EngineContext, record: ContainerRecord, options: ContainerExecOptions, stdio: Stdio): Promise<number> {
+  if (record.state.status === 'paused') {
+    throw errors.failedPrecondition('CONTAINER_PAUSED', `Container ${record.id} is paused, unpause the container before exec`);
+  }
+  if (record.state.status !== 'running' || !supervisorAlive(record)) {
+    throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Container ${record.id} is not running`);
+  }
+  if (options.cmd.length === 0) throw errors.invalidArgument('NO_COMMAND', 'No exec command specified');
+  const dir = containerDir(ctx, record.id);
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+  const base = spec.process as Process;
+  const process: Process = {
+    ...base,
+    terminal: options.tty === true,
+    args: options.cmd,
+    env: mergeEnv(base.env ?? [], options.env ?? []),
+    cwd: options.workingDir || base.cwd,
+  };
+  if (options.user) {
+    const user = resolveUser(options.user, readUserDatabase(join(dir, 'rootfs')));
+    process.user = { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) };
+  }
+  if (options.privileged) {
+    const all = hostCapabilities();
+    process.capabilities = { bounding: all, effective: all, permitted: all };
+  }
+  const file = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
+  writeFileSync(file, JSON.stringify(process));
+  try {
+    const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+    const code = await driver.exec(record.id, file, { stdio, detach: options.detach === true, tty: options.tty === true });
+    return options.detach ? 0 : code;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * Containers under their monitors: start (detached or attached), attach, stop, wait, the clean-up
+ * a monitor runs after its container exited (restart policy included), and reconciling a record
+ * whose monitor died. Every container runs under berth-monitor, foreground ones too, so none
+ * depends on the berth process that started it (docs/ARCHITECTURE.md, "Monitors").
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+
+import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, waitUntilGone } from '../base/index.js';
+import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
+import { parseBytes } from '../core/spec/index.js';
+import { assertTransition, supervisorAlive } from '../core/containers/index.js';
+import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
+import { exitCodeFor } from '../api/index.js';
+import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } from './container-lifecycle.js';
+import type { EngineContext } from './engine-context.js';
+import { removeAnonymousVolumes } from './volume-mounts.js';
+import type { MonitorEvent, MonitorSession } from './monitor-session.js';
+import { connectMonitor, frameKind, spawnMonitor } from './monitor-session.js';
+
+export const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';
+
+/** The container's json-file log, named as Docker names it. */
+export const logPath = (ctx: EngineContext, id: string) => join(containerDir(ctx, id), `${id}-json.log`);
+
+const exitFile = (ctx: EngineContext, id: string) => join(containerDir(ctx, id), 'exit');
+
+/** Docker's default detach keys: ctrl-p ctrl-q. */
+export const defaultDetachKeys = Buffer.from([0x10, 0x11]);
+
+/**
+ * Starts a container under a new monitor. Detached, it returns once the container runs. Attached,
+ * it relays the streams, and when the container exits it cleans up itself (faster than the
+ * monitor's exit command, which does it if this process dies first).
+ */
+export async function startContainer(ctx: EngineContext, record: ContainerRecord, options: StartOptions = {}): Promise<AttachResult | undefined> {
+  assertTransition(record, 'running');
+  const selection = ctx.runtime(record.hostConfig.runtime || undefined);
+  const driver = selection.driver;
+  // Stopped before it started, as asked (Ctrl-C early): exit as if killed by that signal.
+  const abortedExit = () => ({ exitCode: 128 + (signalNumber(options.signal?.reason) ?? 9) });
+  if (options.signal?.aborted) {
+    if (!options.attach) throw errors.aborted('RUN_ABORTED', `Container "${record.name}" was not started: the run was aborted`);
+    if (record.hostConfig.autoRemove) {
+      await removeContainer(ctx, record);
+      removeAnonymousVolumes(ctx, record);
+    }
+    return abortedExit();
+  }
+  const bundle = await prepareBundle(ctx, record);
+  const dir = containerDir(ctx, record.id);
+  rmSync(exitFile(ctx, record.id), { force: true });
+  const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
+  const attach = options.attach;
+  const tty = record.config.Tty === true;
+
+  let onEvent: (event: MonitorEvent) => void = () => undefined;
+  let onClose: () => void = () => undefined;
+  const { session, child } = spawnMonitor({
+    binary: ctx.monitor.binary,
+    id: record.id,
+    bundle,
+    runtime: driver.invocation(record.id),
+    dir,
+    log: { driver: log.type, path: logPath(ctx, record.id), ...logLimits(log.config) },
+    terminal: tty,
+    stdin: record.config.OpenStdin === true,
+    stdinOnce: record.config.StdinOnce === true,
+    exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
+  }, {
+    stdout: (chunk) => attach?.stdout?.write(chunk),
+    stderr: (chunk) => attach?.stderr?.write(chunk),
+    event: (event) => onEvent(event),
+    close: () => onClose(),
+  });
+  session.hello({ stdout: attach?.stdout !== undefined, stderr: attach?.stderr !== undefined, stdin: attach?.stdin !== undefined, cleanup: attach !== undefined });
+
+  const next = () => new Promise<MonitorEvent | undefined>((resolve) => {
+    onEvent = resolve;
+    onClose = () => resolve(undefined);
+  });
+  const abortStart = () => session.destroy();
+  // The monitor kills the container when its owner hangs up before `start`; its exit command cleans up.
+  const monitorGone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const whenAborted = async () => {
+    await monitorGone;
+    return abortedExit();
+  };
+  options.signal?.addEventListener('abort', abortStart, { once: true });
+  let created: MonitorEvent | undefined;
+  try {
+    created = await next();
+    if (created === undefined && options.signal?.aborted && options.attach) {
+      options.signal.removeEventListener('abort', abortStart);
+      return await whenAborted();
+    }
+    if (created?.event !== 'created') {
+      const error = await driver.failure(record.id, 'create', created === undefined ? 'the monitor exited' : `the runtime exited with ${'status' in created ? created.status : '?'}`);
+      await finish(ctx, record, { exitCode: exitCodeFor(error), error });
+      throw error;
+    }
+    trace('start: created');
+    // The monitor is the container's supervisor from now on; its pid outlives us.
+    const monitor = { pid: created.monitor, startTime: processStartTime(created.monitor) ?? 0 };
+    ctx.metadata.updateContainer(record.id, (r) => {
+      assertTransition(r, 'running');
+      r.state = {
+        ...r.state, status: 'running', pid: created?.event === 'created' ? created.pid : 0, startedAt: new Date().toISOString(), error: '', exitCode: 0,
+        supervisor: monitor, runtime: { pid: created?.event === 'created' ? created.pid : 0, startTime: processStartTime(created?.event === 'created' ? created.pid : 0) ?? 0 },
+      };
+      delete r.state.manuallyStopped;
+      r.hostConfig.runtime = driver.name;
+    });
+  } catch (err) {
+    options.signal?.removeEventListener('abort', abortStart);
+    session.destroy();
+    if (created?.event === 'created') {
+      // Recording failed: the monitor kills the container when we hang up; its exit command cleans up.
+      throw err;
+    }
+    throw err;
+  }
+  let pendingStdin: (() => void) | undefined;
+  if (attach?.stdin) pendingStdin = pipeStdin(attach.stdin, session, attach.detachKeys, () => detach());
+  let detached = false;
+  const detach = () => {
+    detached = true;
+    session.destroy();
+  };
+  session.send(frameKind.start);
+  const started = await next();
+  options.signal?.removeEventListener('abort', abortStart);
+  if (started?.event === 'start-failed') {
+    const error = await driver.failure(record.id, 'start', `the runtime exited with ${started.status}`);
+    // The monitor killed the container; wait for its exit, then clean up as for any exit.
+    await next();
+    await finish(ctx, record, { exitCode: exitCodeFor(error), error });
+    session.send(frameKind.done);
+    session.end();
+    throw error;
+  }
+  if (started === undefined) {
+    if (options.signal?.aborted && options.attach) return whenAborted();
+    throw errors.unavailable('MONITOR_DIED', `The monitor of container "${record.name}" exited before the container started`);
+  }
+  trace('start: started');
+  options.onStarted?.();
+  if (!attach) {
+    session.end();
+    session.unref();
+    return undefined;
+  }
+  // Attached: relay until the container exits or the client detaches.
+  const ended = await next();
+  pendingStdin?.();
+  if (detached || ended?.event !== 'exited') return { detached: true };
+  await finish(ctx, record, { exitCode: ended.exitCode });
+  session.send(frameKind.done);
+  session.end();
+  return { exitCode: ended.exitCode };
+}
+
+/** Attaches to a running container's monitor until the container exits or the client detaches. */
+export async function attachContainer(ctx: EngineContext, record: ContainerRecord, streams: AttachStreams): Promise<AttachResult> {
+  if (!isActive(record) || !supervisorAlive(record)) {
+    throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
+  }
+  if (record.state.status === 'paused') {
+    throw errors.failedPrecondition('CONTAINER_PAUSED', 'You cannot attach to a paused container, unpause it first');
+  }
+  let resolveEnd: (r: AttachResult) => void = () => undefined;
+  const end = new Promise<AttachResult>((resolve) => (resolveEnd = resolve));
+  let exitCode: number | undefined;
+  const session: MonitorSession = await connectMonitor(containerDir(ctx, record.id), record.name, {
+    stdout: (chunk) => streams.stdout?.write(chunk),
+    stderr: (chunk) => streams.stderr?.write(chunk),
+    event: (event) => void (event.event === 'exited' && (exitCode = event.exitCode)),
+    close: () => resolveEnd(exitCode === undefined ? { detached: true } : { exitCode }),
+  });
+  session.hello({ stdout: streams.stdout !== undefined, stderr: streams.stderr !== undefined, stdin: streams.stdin !== undefined });
+  let detached = false;
+  const stopStdin = streams.stdin ? pipeStdin(streams.stdin, session, streams.detachKeys, () => {
+    detached = true;
+    session.destroy();
+  }) : undefined;
+  const result = await end;
+  stopStdin?.();
+  if (detached) return { detached: true };
+  // The monitor's exit command records the exit: wait for it, so that the next command sees it.
+  await waitForExit(ctx, record.id, { timeoutMs: 30_000 });
+  if (exitCode === undefined) {
+    // The monitor hung up without an exit event: read what it recorded.
+    const exit = readExitFile(ctx, record.id);
+    if (exit) return { exitCode: exit.exitCode };
+  }
+  return result;
+}
+
+/** Sends a resize frame to the container's monitor. */
+export async function resizeContainer(ctx: EngineContext, record: ContainerRecord, rows: number, cols: number): Promise<void> {
+  const session = await connectMonitor(containerDir(ctx, record.id), record.name, {});
+  session.resize(rows, cols);
+  session.end();
+}
+
+/**
+ * Forwards a client's stdin to the monitor, watching for the detach keys; its end closes the
+ * container's stdin. Returns a function that stops forwarding.
+ */
+function pipeStdin(stdin: NodeJS.ReadableStream, session: MonitorSession, detachKeys: Buffer | undefined, onDetach: () => void): () => void {
+  let matched = 0;
+  const onData = (chunk: Buffer) => {
+    if (!detachKeys || detachKeys.length === 0) {
+      session.stdin(chunk);
+      return;
+    }
+    // Bytes that may begin the detach sequence are held back until it is clear they do not.
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (byte === detachKeys[matched]) {
+        matched++;
+        if (matched === detachKeys.length) {
+          if (out.length) session.stdin(Buffer.from(out));
+          onDetach();
+          return;
+        }
+        continue;
+      }
+      if (matched > 0) {
+        out.push(...detachKeys.subarray(0, matched));
+        matched = 0;
+        if (byte === detachKeys[0]) {
+          matched = 1;
+          continue;
+        }
+      }
+      out.push(byte);
+    }
+    if (out.length) session.stdin(Buffer.from(out));
+  };
+  const onEnd = () => session.send(frameKind.closeStdin);
+  stdin.on('data', onData);
+  stdin.on('end', onEnd);
+  return () => {
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+    (stdin as NodeJS.ReadStream).pause?.();
+  };
+}
+
+/**
+ * After the container's process exited: delete it in the runtime, tear it down, then record the
+ * exit, remove an `--rm` container, or restart it as its policy says.
+ */
+async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitCode: number; error?: unknown }): Promise<'recorded' | 'removed' | 'restart'> {
+  const driver = ctx.runtime(record.hostConfig.runtime || undefined).driver;
+  try {
+    await driver.delete(record.id, { force: true });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const { oomKilled, problems } = await tearDown(ctx, record, exit.exitCode);
+  let current: ContainerRecord;
+  try {
+    current = ctx.metadata.findContainer(record.id);
+  } catch (err) {
+    if (isNotFound(err)) return 'removed';
+    throw err;
+  }
+  // `rm -f` is removing it: the remover finishes the job.
+  if (current.state.status === 'removing') return 'removed';
+  const problem = exit.error ?? problems[0];
+  const error = problem instanceof Error ? problem.message : '';
+  if (problem === undefined && shouldRestart(current, exit.exitCode)) return 'restart';
+  if (current.hostConfig.autoRemove && problems.length === 0) {
+    await removeContainer(ctx, current, { announce: false });
+    removeAnonymousVolumes(ctx, current);
+    return 'removed';
+  }
+  recordExit(ctx, record.id, { exitCode: exit.exitCode, oomKilled, error });
+  return 'recorded';
+}
+
+function shouldRestart(record: ContainerRecord, exitCode: number): boolean {
+  const policy: RestartPolicy = record.hostConfig.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
+  if (record.state.manuallyStopped) return false;
+  switch (policy.name) {
+    case 'always':
+    case 'unless-stopped':
+      return true;
+    case 'on-failure':
+      return exitCode !== 0 && (policy.maximumRetryCount === 0 || (record.state.restartCount ?? 0) < policy.maximumRetryCount);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Docker's restart back-off: 100 ms, doubled for each restart in a row, at most a minute; a
+ * container that ran for 10 s or more starts again from 100 ms.
+ */
+export function restartDelay(previousDelayMs: number, ranMs: number): number {
+  if (ranMs >= 10_000 || previousDelayMs <= 0) return 100;
+  return Math.min(previousDelayMs * 2, 60_000);
+}
+
+/** What `berth container cleanup ID` does: run by the monitor's exit command, as the monitor's process. */
+export async function cleanupAfterExit(ctx: EngineContext, id: string): Promise<void> {
+  let record: ContainerRecord;
+  try {
+    record = ctx.metadata.findContainer(id);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  const exit = readExitFile(ctx, id);
+  const exitCode = exit?.exitCode ?? 255;
+  const outcome = await finish(ctx, record, exit ? { exitCode } : { exitCode, error: new Error('the monitor exited without recording an exit code') });
+  if (outcome !== 'restart') return;
+  const ranMs = Date.now() - Date.parse(record.state.startedAt);
+  const delay = restartDelay(record.state.restartDelayMs ?? 0, ranMs);
+  ctx.metadata.updateContainer(id, (r) => {
+    r.state = {
+      ...r.state, status: 'restarting', pid: 0, exitCode, finishedAt: exit?.finishedAt ?? new Date().toISOString(),
+      restartCount: (r.state.restartCount ?? 0) + 1, restartDelayMs: delay, supervisor: selfProcess(),
+    };
+    delete r.state.runtime;
+  });
+  await new Promise((r) => setTimeout(r, delay));
+  // Stopped or removed while we waited: nothing to do.
+  const current = ctx.metadata.findContainer(id);
+  if (current.state.status !== 'restarting') return;
+  try {
+    await startContainer(ctx, current);
+  } catch (err) {
+    recordExit(ctx, id, { exitCode: exitCodeFor(err), oomKilled: false, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+}
+
+function readExitFile(ctx: EngineContext, id: string): { exitCode: number; finishedAt: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(exitFile(ctx, id), 'utf8')) as { exitCode: number; finishedAt: string };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A record that says running (or restarting) whose monitor is gone: the monitor was killed, or
+ * the machine rebooted. Kills what is left of the container, tears it down and records the exit
+ * (the exit file's code when the monitor wrote one). Returns the record as it is now.
+ */
+export async function reconcile(ctx: EngineContext, record: ContainerRecord): Promise<ContainerRecord> {
+  const live = ['running', 'paused', 'restarting'].includes(record.state.status);
+  if (!live || supervisorAlive(record)) return record;
+  const runtime = record.state.runtime;
+  if (runtime !== undefined && processAlive(runtime)) {
+    killProcess(runtime.pid);
+    await waitUntilGone(runtime);
+  }
+  const exit = readExitFile(ctx, record.id);
+  try {
+    await finish(ctx, { ...record, hostConfig: { ...record.hostConfig, autoRemove: false }, state: { ...record.state, manuallyStopped: true } },
+      exit ? { exitCode: exit.exitCode } : { exitCode: 137, error: new Error('the container\'s monitor died') });
+  } catch (err) {
+    if (!isBerthError(err)) throw err;
+  }
+  try {
+    return ctx.metadata.findContainer(record.id);
+  } catch (err) {
+    if (isNotFound(err)) return { ...record, state: { ...record.state, status: 'exited' } };
+    throw err;
+  }
+}
+
+/** Polls until the container is neither running nor restarting (nor gone); returns its record then. */
+export async function waitForExit(ctx: EngineContext, id: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ContainerRecord | undefined> {
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    let record: ContainerRecord;
+    try {
+      record = await reconcile(ctx, ctx.metadata.findContainer(id));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const settled = !['running', 'paused', 'restarting', 'removing'].includes(record.state.status) && record.state.supervisor === undefined;
+    if (settled) return record;
+    if (Date.now() >= deadline) return record;
+    if (options.signal?.aborted) throw errors.aborted('WAIT_ABORTED', `Stopped waiting for container "${record.name}"`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** The number of a signal named like `SIGINT`, if it is one. */
+export function signalNumber(name: unknown): number | undefined {
+  return typeof name === 'string' ? (osConstants.signals as Record<string, number | undefined>)[name] : undefined;
+}
+
+function logLimits(config: Record<string, string>): { maxSize?: number; maxFile?: number } {
+  const out: { maxSize?: number; maxFile?: number } = {};
+  if (config['max-size'] !== undefined) out.maxSize = parseBytes(config['max-size']);
+  if (config['max-file'] !== undefined) out.maxFile = Number(config['max-file']);
+  return out;
+}
