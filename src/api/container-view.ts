@@ -1,5 +1,6 @@
 import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
+import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
 import { ago } from './human.js';
 
 /** A container record in the shape of Docker's inspect output (the fields berth has). */
@@ -25,8 +26,8 @@ export function containerInspectView(c: ContainerRecord) {
       CapAdd: c.hostConfig.capAdd, CapDrop: c.hostConfig.capDrop, SecurityOpt: c.hostConfig.securityOpt, Memory: c.hostConfig.memory ?? 0,
       NanoCpus: c.hostConfig.nanoCpus ?? 0, PidsLimit: c.hostConfig.pidsLimit ?? null, Ulimits: c.hostConfig.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
       Runtime: c.hostConfig.runtime,
-      RestartPolicy: { Name: c.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: c.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
       LogConfig: { Type: c.hostConfig.logConfig?.type ?? 'json-file', Config: c.hostConfig.logConfig?.config ?? {} },
+      ...moreHostConfigView(c.hostConfig),
     },
     Config: c.config,
   };
@@ -48,4 +49,24 @@ export function containerStatusText(c: Pick<ContainerRecord, 'state'>, now = Dat
     default:
       return c.state.status[0]?.toUpperCase() + c.state.status.slice(1);
   }
+}
+
+/** HostConfig fields of the issue-9 flags, with Docker's names and defaults. */
+function moreHostConfigView(h: ContainerRecord['hostConfig']) {
+  return {
+    RestartPolicy: { Name: h.restartPolicy?.name ?? 'no', MaximumRetryCount: h.restartPolicy?.maximumRetryCount ?? 0 },
+    ShmSize: h.shmSize ?? DEFAULT_SHM_SIZE,
+    Sysctls: h.sysctls ?? {},
+    GroupAdd: h.groupAdd ?? null,
+    IpcMode: h.ipcMode ?? 'private',
+    PidMode: h.pidMode ?? '',
+    Devices: (h.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.cgroupPermissions })),
+    OomScoreAdj: h.oomScoreAdj ?? 0,
+    CpuShares: h.cpuShares ?? 0,
+    CpusetCpus: h.cpusetCpus ?? '',
+    CpusetMems: h.cpusetMems ?? '',
+    MemoryReservation: h.memoryReservation ?? 0,
+    MemorySwap: h.memorySwap ?? (h.memory ? 2 * h.memory : 0),
+    Init: h.init ?? null,
+  };
 }

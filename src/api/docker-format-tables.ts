@@ -43,4 +43,12 @@ export const dockerTables = {
       Labels: 'LABELS', CreatedAt: 'CREATED AT', Label: labelHeader,
     },
   },
+  stats: {
+    structType: '*container.statsContext',
+    defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}',
+    headers: {
+      Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
+      NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+    },
+  },
 } as const satisfies Record<string, FormatOptions>;

@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
-import type { Stdio } from '../core/runtime/index.js';
+import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 
 export interface Engine {
@@ -39,6 +39,12 @@ export interface CreateContainerOptions {
   stdinOnce?: boolean;
   host?: Partial<HostConfig>;
   tmpfs?: string[];
+  /** Added to (and overriding) the image's labels. */
+  labels?: Record<string, string>;
+  /** Replaces the image's STOPSIGNAL (`SIGTERM`, `TERM`, `15`). */
+  stopSignal?: string;
+  /** Seconds `stop` waits before SIGKILL (Docker's default 10 when unset). */
+  stopTimeout?: number;
 }
 
 /** Streams of a client attached to a container (`run` in the foreground, `start -a`, `attach`). */
@@ -181,6 +187,44 @@ export interface ContainerEngine {
   commit(ref: string, options?: CommitOptions, op?: Operation): Promise<{ id: Digest }>;
   /** `container prune`: removes stopped containers matching every filter (`until=`, `label=`, `label!=`). */
   prune(options?: { filters?: readonly string[] }, op?: Operation): Promise<PruneResult>;
+  /** Freezes a running container's processes (status `paused`). FailedPrecondition when it is not running or already paused. */
+  pause(ref: string): Promise<void>;
+  /** Thaws a paused container. FailedPrecondition when it is not paused. */
+  unpause(ref: string): Promise<void>;
+  /** Gives a container a new name. AlreadyExists when another container has it. */
+  rename(ref: string, name: string): Promise<void>;
+  /** Changes resource limits (applied at once to a running container) and the restart policy; returns the record. */
+  update(ref: string, changes: ContainerUpdate): Promise<ContainerRecord>;
+  /** The container's processes as host `ps` shows them (`psArgs` default `-ef`). FailedPrecondition when it is not running. */
+  top(ref: string, psArgs?: readonly string[]): Promise<ProcessList>;
+  /** One sample of a container's resource usage (zeros for one that is not running). */
+  stats(ref: string): Promise<StatsSample>;
+}
+
+/** What `update` may change; unset fields stay as they are. */
+export type ContainerUpdate = Partial<Pick<HostConfig,
+  'memory' | 'memorySwap' | 'memoryReservation' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit' | 'restartPolicy'>>;
+
+/** `top`: ps's column titles and one row of fields per process of the container (Docker's ContainerTopOKBody). */
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
+}
+
+/** A sample for `stats`: the container's cgroup counters and the host's CPU time at the same moment. */
+export interface StatsSample {
+  id: string;
+  name: string;
+  /** Whether the container was running (or paused) when read; `cgroup` is absent otherwise. */
+  running: boolean;
+  /** Milliseconds since the epoch. */
+  readAt: number;
+  cgroup?: CgroupStats;
+  /** CPU time of the whole host, in nanoseconds (/proc/stat), for CPU %. */
+  systemCpuNs: number;
+  onlineCpus: number;
+  /** The host's memory in bytes: the limit shown when the container has none. */
+  hostMemory: number;
 }
 
 export interface CreateVolumeRequest {

@@ -6,7 +6,7 @@
 export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
-  ContainerEngine, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, SystemEngine,
+  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, ProcessList, StatsSample, SystemEngine,
   CreateVolumeRequest, VolumeEngine, VolumePruneResult,
 } from './engine.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';
@@ -21,6 +21,8 @@ export { ago, humanSize } from './human.js';
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
+export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
+export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
@@ -32,3 +34,5 @@ export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
 export { containerListRow, dockerDate, imageListRows } from './list-views.js';
+export { binarySize, statsRow } from './stats-view.js';
+export type { StatsRow } from './stats-view.js';

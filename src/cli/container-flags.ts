@@ -2,11 +2,14 @@
  * The flags `run` and `create` share — what a container is made of — and their translation into
  * the engine's CreateContainerOptions. A flag is added here once and both commands take it.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 
 import { errors } from '../base/index.js';
 import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
-import { parseBytes, parseMountFlag, parseNetworkMode, parseUlimit, parseVolumeFlag } from '../api/index.js';
+import {
+  parseBytes, parseDeviceMapping, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parseRestartPolicy as parseRestartPolicyRule, parseSysctl,
+  parseUlimit, parseVolumeFlag,
+} from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
@@ -42,7 +45,31 @@ export const containerFlags: FlagSpecs = {
     'security-opt': { kind: 'list', description: 'Security options: seccomp=PROFILE.json|unconfined, no-new-privileges[=true|false], apparmor=unconfined, label=disable', value: 'list' },
     ulimit: { kind: 'list', description: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
     runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
+    ...moreContainerFlags(),
 };
+/** The flags of issue 9's "flags users type" (parsed by moreHostConfig). */
+function moreContainerFlags(): FlagSpecs {
+  return {
+    label: { kind: 'list', short: 'l', description: 'Set meta data on a container (KEY=VALUE)', value: 'list' },
+    'label-file': { kind: 'list', description: 'Read in a line delimited file of labels', value: 'list' },
+    'stop-signal': { kind: 'string', description: 'Signal to stop the container (default the image\'s STOPSIGNAL, else SIGTERM)', value: 'string' },
+    'stop-timeout': { kind: 'string', description: 'Timeout (in seconds) to stop a container before killing it', value: 'int' },
+    'shm-size': { kind: 'string', description: 'Size of /dev/shm (default 64m)', value: 'bytes' },
+    sysctl: { kind: 'list', description: 'Namespaced kernel parameters: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.* (NAME=VALUE)', value: 'map' },
+    'group-add': { kind: 'list', description: 'Add additional groups to join (name or gid)', value: 'list' },
+    ipc: { kind: 'string', description: 'IPC mode to use: private (default), shareable, host, none, container:NAME', value: 'string' },
+    pid: { kind: 'string', description: 'PID namespace to use: host or container:NAME', value: 'string' },
+    device: { kind: 'list', description: 'Add a host device to the container (HOST[:CONTAINER][:PERMS], PERMS some of rwm)', value: 'list' },
+    cidfile: { kind: 'string', description: 'Write the container ID to the file (which must not exist)', value: 'string' },
+    'oom-score-adj': { kind: 'string', description: "Tune host's OOM preferences (-1000 to 1000)", value: 'int' },
+    'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
+    'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
+    'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
+    'memory-reservation': { kind: 'string', description: 'Memory soft limit', value: 'bytes' },
+    init: { kind: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  };
+}
+
 
 /** The engine's options for a new container from `run`/`create` arguments: IMAGE [COMMAND] [ARG...]. */
 export function createOptions(args: Parsed, image: string, cmd: string[]): CreateContainerOptions {
@@ -59,8 +86,116 @@ export function createOptions(args: Parsed, image: string, cmd: string[]): Creat
     ...optional('user', flagString(args, 'user')),
     ...optional('hostname', flagString(args, 'hostname')),
     ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
+    ...configFlags(args),
   };
 }
+/** Labels, stop signal and stop timeout: what Docker keeps in the container's Config. */
+function configFlags(args: Parsed): Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> {
+  const out: Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> = {};
+  const labels = [...readLabelFiles(flagList(args, 'label-file')), ...flagList(args, 'label')];
+  if (labels.length > 0) {
+    out.labels = {};
+    for (const label of labels) {
+      const eq = label.indexOf('=');
+      const key = eq < 0 ? label : label.slice(0, eq);
+      if (key === '') throw errors.invalidArgument('INVALID_LABEL', `Invalid label "${label}": no key`);
+      out.labels[key] = eq < 0 ? '' : label.slice(eq + 1);
+    }
+  }
+  const signal = flagString(args, 'stop-signal');
+  if (signal !== undefined) out.stopSignal = signal;
+  const timeout = flagString(args, 'stop-timeout');
+  if (timeout !== undefined) out.stopTimeout = parseInteger(timeout, 'stop-timeout');
+  return out;
+}
+
+/** Each `--label-file` in order: Docker reads them as env files, a bare KEY being an empty label. */
+function readLabelFiles(files: string[]): string[] {
+  return files.flatMap((file) => {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      throw errors.notFound('LABEL_FILE_NOT_FOUND', `Cannot read label file "${file}": ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return parseEnvFile(bytes, file, () => '');
+    } catch (err) {
+      if (err instanceof Error) err.message = err.message.replace(/env file/i, 'Label file');
+      throw err;
+    }
+  });
+}
+
+function parseInteger(text: string, flag: string): number {
+  if (!/^[+-]?\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) {
+    throw errors.invalidArgument('INVALID_INTEGER', `invalid argument "${text}" for "--${flag}" flag: must be an integer`);
+  }
+  return Number(text);
+}
+
+/** The HostConfig of the issue-9 flags; the engine checks what depends on the host and the store. */
+function moreHostConfig(args: Parsed): Partial<HostConfig> {
+  const host: Partial<HostConfig> = {};
+  const str = (name: string) => flagString(args, name);
+  const shm = str('shm-size');
+  if (shm !== undefined) {
+    if (!/^\d/.test(shm.trim())) throw errors.invalidArgument('INVALID_SIZE', `invalid argument "${shm}" for "--shm-size" flag: invalid size: '${shm}'`);
+    const bytes = parseBytes(shm);
+    if (bytes > 0) host.shmSize = bytes;
+  }
+  const sysctls = flagList(args, 'sysctl');
+  if (sysctls.length > 0) host.sysctls = Object.fromEntries(sysctls.map(parseSysctl));
+  const groups = flagList(args, 'group-add');
+  if (groups.length > 0) host.groupAdd = groups;
+  const ipc = str('ipc');
+  if (ipc !== undefined) host.ipcMode = parseIpcMode(ipc);
+  const pid = str('pid');
+  if (pid !== undefined && pid !== '') host.pidMode = parsePidMode(pid);
+  const devices = flagList(args, 'device');
+  if (devices.length > 0) host.devices = devices.map(parseDeviceMapping);
+  const oom = str('oom-score-adj');
+  if (oom !== undefined) host.oomScoreAdj = parseInteger(oom, 'oom-score-adj');
+  const shares = str('cpu-shares');
+  if (shares !== undefined) host.cpuShares = parseInteger(shares, 'cpu-shares');
+  const cpus = str('cpuset-cpus');
+  if (cpus !== undefined && cpus !== '') host.cpusetCpus = cpus;
+  const mems = str('cpuset-mems');
+  if (mems !== undefined && mems !== '') host.cpusetMems = mems;
+  const reservation = str('memory-reservation');
+  if (reservation !== undefined) host.memoryReservation = parseBytes(reservation);
+  if (flagBool(args, 'init')) host.init = true;
+  return host;
+}
+
+/**
+ * `--cidfile FILE`: refused before anything is created when FILE exists (Docker's message), made
+ * empty meanwhile, removed when the create fails, the container's id written once it exists.
+ */
+export async function createWithCidFile<T extends { id: string }>(args: Parsed, create: () => Promise<T>): Promise<T> {
+  const file = flagString(args, 'cidfile');
+  if (file === undefined || file === '') return create();
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw errors.alreadyExists('CIDFILE_EXISTS', `container ID file found, make sure the other container isn't running or delete ${file}`);
+    }
+    throw errors.invalidArgument('INVALID_CIDFILE', `failed to create the container ID file: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const record = await create();
+    writeSync(fd, record.id);
+    return record;
+  } catch (err) {
+    rmSync(file, { force: true });
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
@@ -84,12 +219,13 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     binds: [...flagList(args, 'volume').map(parseVolumeFlag), ...flagList(args, 'mount').map(parseMountFlag)],
     volumesFrom: flagList(args, 'volumes-from'),
     runtime: flagString(args, 'runtime') ?? '',
+    ...moreHostConfig(args),
   };
   const restart = flagString(args, 'restart');
   if (restart !== undefined) host.restartPolicy = parseRestartPolicy(restart);
   host.logConfig = logConfig(flagString(args, 'log-driver') ?? 'json-file', flagList(args, 'log-opt'));
   if (host.restartPolicy && host.restartPolicy.name !== 'no' && host.autoRemove) {
-    throw errors.invalidArgument('CONFLICTING_OPTIONS', 'Conflicting options: --restart and --rm');
+    throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: cannot specify both --restart and --rm');
   }
   if (memory !== undefined) host.memory = parseBytes(memory);
   if (swap !== undefined) host.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
@@ -142,27 +278,9 @@ function inlineSeccompProfile(opt: string): string {
   }
 }
 
-/** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped (with Docker's messages). */
+/** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped (with Docker's messages; core/containers). */
 export function parseRestartPolicy(spec: string): RestartPolicy {
-  const colon = spec.indexOf(':');
-  const name = colon < 0 ? spec : spec.slice(0, colon);
-  const count = colon < 0 ? undefined : spec.slice(colon + 1);
-  if (count !== undefined && !/^\d+$/.test(count)) {
-    throw errors.invalidArgument('INVALID_RESTART_POLICY', 'invalid restart policy format: maximum retry count must be an integer');
-  }
-  switch (name) {
-    case 'on-failure':
-      return { name, maximumRetryCount: Number(count ?? 0) };
-    case 'no':
-    case 'always':
-    case 'unless-stopped':
-      if (count !== undefined && Number(count) !== 0) {
-        throw errors.invalidArgument('INVALID_RESTART_POLICY', `maximum retry count cannot be used with restart policy '${name}'`);
-      }
-      return { name, maximumRetryCount: 0 };
-    default:
-      throw errors.invalidArgument('INVALID_RESTART_POLICY', `invalid restart policy '${name}'`);
-  }
+  return parseRestartPolicyRule(spec);
 }
 
 /** `--log-driver` and `--log-opt`: the drivers berth writes, and the options each takes. */
@@ -190,5 +308,5 @@ function logConfig(driver: string, opts: string[]): LogConfig {
   if (driver === 'json-file' && config['max-file'] !== undefined && Number(config['max-file']) > 1 && config['max-size'] === undefined) {
     throw errors.invalidArgument('INVALID_LOG_OPT', 'max-file cannot be set without max-size');
   }
-  return { type: driver as LogConfig['type'], config };
+  return { type: driver, config };
 }

@@ -31,6 +31,12 @@ export const commands: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.js')).exportCommand,
   commit: async () => (await import('./commands/commit.js')).commitCommand,
   volume: async () => (await import('./commands/volume.js')).volumeCommand,
+  pause: async () => (await import('./commands/pause.js')).pauseCommand,
+  unpause: async () => (await import('./commands/pause.js')).unpauseCommand,
+  rename: async () => (await import('./commands/rename.js')).renameCommand,
+  update: async () => (await import('./commands/update.js')).updateCommand,
+  top: async () => (await import('./commands/top.js')).topCommand,
+  stats: async () => (await import('./commands/stats.js')).statsCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
@@ -49,6 +55,7 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'],
     cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
     // `prune` has no top-level command: the container command runs it (commands/container.ts).
+    pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],

@@ -19,6 +19,7 @@ import type { NetworkMode } from '../core/network/index.js';
 import { sharesHostNetwork } from '../core/network/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
+import { configOptions, containerBundleOptions, releaseShm, validateContainerOptions } from './container-options.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
 import { validateHostConfig } from './validate-host-config.js';
@@ -49,6 +50,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     Tty: options.tty === true,
     OpenStdin: options.openStdin === true,
     StdinOnce: options.stdinOnce === true,
+    ...configOptions(imageConfig, options),
   };
   if (processArgs(config).length === 0) {
     throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
@@ -59,6 +61,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   };
   for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
   validateHostConfig(ctx, host);
+  validateContainerOptions(ctx, host, config);
   host.binds = planMounts(ctx, imageConfig, host);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
@@ -109,7 +112,9 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
   trace('start: mounted');
   const host = record.hostConfig;
   const security = parseSecurityOptions(host.securityOpt);
+  const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
   writeProcessBundle(ctx, {
+    ...more,
     id: record.id,
     bundle,
     rootfs,
@@ -127,6 +132,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
       ...(host.nanoCpus !== undefined ? { cpus: host.nanoCpus / 1e9 } : {}),
       ...(host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
+      ...moreResources,
     },
     capAdd: host.capAdd,
     capDrop: host.capDrop,
@@ -178,6 +184,7 @@ export async function tearDown(ctx: EngineContext, record: ContainerRecord, exit
   await attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
   await attempt(() => ctx.cgroups.remove(record.id));
   await attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
+  await attempt(() => releaseShm(ctx, record));
   trace('start: cleaned up');
   return { oomKilled, problems };
 }
@@ -218,6 +225,7 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
 export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
   if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
   await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
+  await releaseShm(ctx, record);
   try {
     await ctx.snapshots.remove(record.snapshotKey);
   } catch (err) {

@@ -8,6 +8,7 @@ import { errors, isNotFound, processAlive, trace, waitUntilGone, withOperation }
 import type { ContainerRecord } from '../core/containers/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import type { ContainerEngine } from '../api/index.js';
+import { createContainerControl, thawAfterKill } from './container-control.js';
 import { createContainer, removeContainer, stopInRuntime } from './container-lifecycle.js';
 import { execInContainer } from './container-exec.js';
 import { readLogs } from './container-logs.js';
@@ -39,6 +40,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
     try {
       await driver.kill(record.id, signal);
+      await thawAfterKill(ctx, record, signal);
     } catch (err) {
       // It exited meanwhile: nothing left to signal.
       if (!isNotFound(err)) throw err;
@@ -78,6 +80,8 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
   }
 
   const service: ContainerService = {
+    // pause, unpause, rename, update, top, stats (container-control.ts)
+    ...createContainerControl(ctx),
     // cp and export (container-files.ts); diff and commit (container-commit.ts); prune (container-prune.ts)
     ...createContainerFiles(ctx),
     ...createContainerCommits(ctx, images),

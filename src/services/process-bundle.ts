@@ -12,7 +12,7 @@ import { secureJoin, trace } from '../base/index.js';
 import { withHostname } from '../core/containers/index.js';
 import type { NetworkMode } from '../core/network/index.js';
 import type { SpecInput } from '../core/spec/index.js';
-import { buildSpec, resolveUser } from '../core/spec/index.js';
+import { buildSpec, resolveGroups, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount, Spec } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { hostCapabilities } from './host-capabilities.js';
@@ -30,12 +30,16 @@ export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' |
   mounts: OciMount[];
   /** Whether the hosts files are mounted read-only (default: as the root is). */
   hostFilesReadonly?: boolean;
+  /** Supplementary groups added to the user's (`--group-add`: names or gids, names from the root's /etc/group). */
+  groupAdd?: string[];
 }
 
 /** Writes the bundle and returns the spec it wrote. The working directory is created when missing, as Docker does. */
 export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput): Spec {
-  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, ...rest } = input;
-  const user = resolveUser(userSpec || undefined, readUserDatabase(input.rootfs));
+  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, ...rest } = input;
+  const database = readUserDatabase(input.rootfs);
+  const user = resolveUser(userSpec || undefined, database);
+  if (groupAdd?.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(groupAdd, database)])];
   mkdirSync(secureJoin(input.rootfs, input.cwd), { recursive: true });
   const files = writeHostFiles(bundle, { hostname: input.hostname, network, readonly: hostFilesReadonly ?? input.readonlyRootfs ?? false });
   const spec = buildSpec({

@@ -10,7 +10,7 @@ export const containerCommand: Command = {
   name: 'container',
   usage: 'container COMMAND',
   description:
-    'Manage containers\n\nCommands:\n  commit      Create a new image from a container\'s changes\n  cp          Copy files/folders between a container and the local filesystem\n  diff        Inspect changes to files or directories on a container\'s filesystem\n  export      Export a container\'s filesystem as a tar archive\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  prune       Remove all stopped containers\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image',
+    'Manage containers\n\nCommands:\n  commit      Create a new image from a container\'s changes\n  cp          Copy files/folders between a container and the local filesystem\n  diff        Inspect changes to files or directories on a container\'s filesystem\n  export      Export a container\'s filesystem as a tar archive\n  inspect     Display detailed information on one or more containers\n  ls          List containers (also: list, ps)\n  pause       Pause all processes within one or more containers\n  prune       Remove all stopped containers\n  rename      Rename a container\n  rm          Remove one or more containers (also: remove)\n  run         Create and run a new container from an image\n  stats       Display a live stream of container(s) resource usage statistics\n  top         Display the running processes of a container\n  unpause     Unpause all processes within one or more containers\n  update      Update configuration of one or more containers',
   flags: {},
   stopAtPositional: true,
   async run(ctx, args) {

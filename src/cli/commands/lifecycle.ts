@@ -2,7 +2,7 @@
 import { errors } from '../../base/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { containerFlags, createOptions } from '../container-flags.js';
+import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
 import { forEachRef } from '../for-each-ref.js';
 import { attachedStart } from './run.js';
 
@@ -20,7 +20,7 @@ export const createCommand: Command = {
   async run(ctx, args) {
     const [image, ...cmd] = args.positionals;
     needs('create', 1, args.positionals);
-    const record = await ctx.engine().containers.create({ ...createOptions(args, image as string, cmd), openStdin: flagBool(args, 'interactive') }, ctx.operation());
+    const record = await createWithCidFile(args, () => ctx.engine().containers.create({ ...createOptions(args, image as string, cmd), openStdin: flagBool(args, 'interactive') }, ctx.operation()));
     ctx.stdout.write(`${record.id}\n`);
     return 0;
   },

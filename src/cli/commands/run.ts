@@ -2,7 +2,7 @@ import { errors } from '../../base/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
-import { containerFlags, createOptions } from '../container-flags.js';
+import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
 import type { AttachResult, ContainerRecord, StartOptions } from '../../api/index.js';
 import { openTerminalSession } from '../terminal-session.js';
 import type { TerminalSession } from '../terminal-session.js';
@@ -31,7 +31,7 @@ export const runCommand: Command = {
     if (!detach && interactive && flagBool(args, 'tty') && !(ctx.stdin as { isTTY?: boolean }).isTTY) {
       throw errors.invalidArgument('NOT_A_TTY', 'the input device is not a TTY');
     }
-    const create = () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach }, op);
+    const create = () => createWithCidFile(args, () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach }, op));
     if (detach) {
       const record = await create();
       await engine.containers.start(record, {}, op);

@@ -78,7 +78,36 @@ export interface HostConfig {
   logConfig?: LogConfig;
   /** `--volumes-from CONTAINER[:ro|rw]`, as given (the mounts they gave are in `binds`). */
   volumesFrom?: string[];
+  // The run flags of issue 9's list (see cli/container-flags.ts); absent in records made before them.
+  /** Bytes of /dev/shm (Docker's ShmSize; 64 MiB when unset). */
+  shmSize?: number;
+  /** Namespaced sysctls (`--sysctl`), checked by core/containers checkSysctls. */
+  sysctls?: Record<string, string>;
+  /** Supplementary groups, names or gids (`--group-add`), resolved in the container's /etc/group. */
+  groupAdd?: string[];
+  /** `private` (default), `shareable`, `host`, `none` or `container:<name|id>`. */
+  ipcMode?: string;
+  /** `` (own namespace), `host` or `container:<name|id>`. */
+  pidMode?: string;
+  devices?: DeviceMapping[];
+  oomScoreAdj?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memoryReservation?: number;
+  /** Run an init (tini) as PID 1 that reaps zombies and forwards signals. */
+  init?: boolean;
 }
+
+/** A host device given to the container (`--device HOST[:CONTAINER[:PERMS]]`), Docker's DeviceMapping. */
+export interface DeviceMapping {
+  pathOnHost: string;
+  pathInContainer: string;
+  /** Some of `rwm`. */
+  cgroupPermissions: string;
+}
+
+export type RestartPolicyName = RestartPolicy['name'];
 
 /**
  * A container record: what was asked for (config, hostConfig), what it runs on (image, snapshot)

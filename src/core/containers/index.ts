@@ -1,4 +1,8 @@
 export { assertTransition, canTransition, initialState, validateContainerName, zeroTime } from './container.js';
-export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from './container.js';
+export type { ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, HostConfig, LogConfig, MountSpec, RestartPolicy, RestartPolicyName } from './container.js';
 export { supervisorAlive } from './supervisor-liveness.js';
 export { defaultPath, mergeEnv, processArgs, withHostname } from './process-config.js';
+export {
+  checkSysctls, joinedContainer, parseCpuset, parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl,
+  restartPolicyText, signalNumber, sysctlNamespace,
+} from './host-options.js';

@@ -10,4 +10,25 @@ export interface CgroupScopes {
   remove(id: string): void;
   /** Scopes that exist on the host, containers' and build steps' (to check that nothing is left behind). */
   list(): string[];
+  /** The pids of every process in the container's cgroup and those below it (`top`); empty when it has none. */
+  processes(id: string): number[];
+  /** Resource usage of the container's cgroup (`stats`), read on cgroup v1 and v2; undefined when it does not exist. */
+  stats(id: string): CgroupStats | undefined;
+  /** Whether every process of the container's cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.events `frozen 1`). */
+  frozen(id: string): boolean;
+}
+
+/** What `stats` shows of a container's cgroup: raw counters, as the kernel keeps them. */
+export interface CgroupStats {
+  /** CPU time used by all its processes, in nanoseconds. */
+  cpuUsageNs: number;
+  /** Memory charged to it, page cache included, in bytes. */
+  memoryUsage: number;
+  /** Inactive file cache (reclaimable), which Docker subtracts from the usage it shows. */
+  memoryInactiveFile: number;
+  /** The memory limit in bytes; undefined when unlimited. */
+  memoryLimit: number | undefined;
+  pids: number;
+  blockRead: number;
+  blockWrite: number;
 }

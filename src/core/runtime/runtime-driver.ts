@@ -1,3 +1,5 @@
+import type { LinuxResources } from '../../oci/index.js';
+
 /** Standard streams handed to a container's process: inherited file descriptors or `ignore`. */
 export type Stdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
 
@@ -55,8 +57,10 @@ export interface RuntimeDriver {
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string, options?: { all?: boolean }): Promise<void>;
   delete(id: string, options?: { force?: boolean }): Promise<void>;
-  /** Freezes every process of the container (the cgroup freezer); `commit` reads its changes meanwhile. */
+  /** Freezes every process of the container (the cgroup freezer, v1 and v2); `commit` reads its changes meanwhile. */
   pause(id: string): Promise<void>;
   /** Thaws what `pause` froze. */
   resume(id: string): Promise<void>;
+  /** Changes the resource limits of a running container (`update --resources`, OCI LinuxResources). */
+  update(id: string, resources: LinuxResources): Promise<void>;
 }

@@ -173,3 +173,37 @@ describe('buildSpec', () => {
     assert.throws(() => spec({ capAdd: ['NET_FOO'] }), code('BERTH_E_UNKNOWN_CAPABILITY'));
   });
 });
+
+describe('buildSpec: issue-9 options', () => {
+  test('--ipc/--pid: host drops the namespace, join gives its path, none drops /dev/shm, shm dirs are bind-mounted', () => {
+    const ns = (over: Partial<SpecInput>) => spec(over).linux?.namespaces ?? [];
+    assert.equal(ns({ ipc: { mode: 'host' }, pid: { mode: 'host' } }).some((n) => n.type === 'ipc' || n.type === 'pid'), false);
+    const joined = ns({ ipc: { mode: 'join', path: '/proc/9/ns/ipc', shm: '/c/shm' }, pid: { mode: 'join', path: '/proc/9/ns/pid' } });
+    assert.deepEqual(joined.filter((n) => n.type === 'ipc' || n.type === 'pid').sort((a, b) => a.type.localeCompare(b.type)), [
+      { type: 'ipc', path: '/proc/9/ns/ipc' }, { type: 'pid', path: '/proc/9/ns/pid' },
+    ]);
+    const shm = (over: Partial<SpecInput>) => spec(over).mounts?.find((m) => m.destination === '/dev/shm');
+    assert.equal(shm({ ipc: { mode: 'none' } }), undefined);
+    assert.deepEqual([shm({ ipc: { mode: 'host' } })?.type, shm({ ipc: { mode: 'host' } })?.source], ['bind', '/dev/shm']);
+    assert.equal(shm({ ipc: { mode: 'join', path: '/proc/9/ns/ipc', shm: '/c/shm' } })?.source, '/c/shm');
+    assert.equal(shm({ ipc: { mode: 'private', shm: '/d/shm' } })?.source, '/d/shm');
+    assert.ok(shm({ ipc: { mode: 'private', shm: '/d/shm' } })?.options?.includes('nodev'));
+  });
+
+  test('devices become linux.devices and device cgroup rules with their permissions; init wraps the command; oomScoreAdj', () => {
+    const s = spec({
+      devices: [{ path: '/dev/xda', type: 'b', major: 7, minor: 0, fileMode: 0o600, uid: 0, gid: 6, access: 'r' }],
+      init: { path: '/usr/bin/tini-static' },
+      oomScoreAdj: -500,
+      resources: { cpuShares: 512, cpusetCpus: '0', cpusetMems: '0', memoryReservation: 10 << 20 },
+    });
+    assert.deepEqual(s.linux?.devices, [{ path: '/dev/xda', type: 'b', major: 7, minor: 0, fileMode: 0o600, uid: 0, gid: 6 }]);
+    assert.deepEqual(s.linux?.resources?.devices?.at(-1), { allow: true, type: 'b', major: 7, minor: 0, access: 'r' });
+    assert.deepEqual(s.process?.args, ['/sbin/docker-init', '--', ...base.args]);
+    assert.deepEqual(s.mounts?.find((m) => m.destination === '/sbin/docker-init'), { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/tini-static', options: ['bind', 'ro', 'nosuid', 'nodev'] });
+    assert.equal(s.process?.oomScoreAdj, -500);
+    assert.deepEqual(s.linux?.resources?.cpu, { shares: 512, cpus: '0', mems: '0' });
+    assert.equal(s.linux?.resources?.memory?.reservation, 10 << 20);
+    assert.throws(() => spec({ oomScoreAdj: 1001 }), code('BERTH_E_INVALID_SPEC'));
+  });
+});

@@ -25,6 +25,34 @@ import { defaultSeccompProfile, type SeccompArchName } from './seccomp-profile.j
 /** The network namespace a process gets: a new one (only loopback), the host's, or an existing one by path. */
 export type NetworkNamespace = { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string };
 
+/**
+ * The IPC namespace: a new one with its own /dev/shm (`private`; with `shm`, a host directory,
+ * a tmpfs there, bind-mounted so that other containers can share it), a new one without /dev/shm
+ * (`none`), the host's (its /dev/shm bind-mounted), or another container's joined by path
+ * (`/proc/<pid>/ns/ipc`), with that container's /dev/shm directory (`shm`) bind-mounted.
+ */
+export type IpcNamespace = { mode: 'private'; shm?: string } | { mode: 'none' } | { mode: 'host' } | { mode: 'join'; path: string; shm: string };
+
+/** The PID namespace: a new one, the host's, or another container's joined by path (`/proc/<pid>/ns/pid`). */
+export type PidNamespace = { mode: 'private' } | { mode: 'host' } | { mode: 'join'; path: string };
+
+/** A host device node made in the container, with its device cgroup permissions. */
+export interface DeviceNode {
+  /** Path inside the container. */
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+  /** Some of `rwm`. */
+  access: string;
+}
+
+/** Where an init binary is mounted in the container (Docker's path). */
+export const INIT_PATH = '/sbin/docker-init';
+
 export interface ResourceLimits {
   /** Bytes. */
   memory?: number;
@@ -35,6 +63,7 @@ export interface ResourceLimits {
   cpus?: number;
   cpuShares?: number;
   cpusetCpus?: string;
+  cpusetMems?: string;
   /** > 0 limits, < 0 is unlimited, 0 means unset (Docker). */
   pidsLimit?: number;
   oomKillDisable?: boolean;
@@ -70,7 +99,16 @@ export interface SpecInput {
   sysctls?: Record<string, string>;
   /** Bytes of /dev/shm; 64 MiB by default. */
   shmSize?: number;
-  init?: never;
+  /** Run the host's init binary at this path (static: it runs in the container's root) as PID 1: `/sbin/docker-init -- args`. */
+  init?: { path: string };
+  /** Default: a private IPC namespace. */
+  ipc?: IpcNamespace;
+  /** Default: a private PID namespace. */
+  pid?: PidNamespace;
+  /** Host device nodes to create, each allowed in the device cgroup. */
+  devices?: DeviceNode[];
+  /** The process's OOM score adjustment, -1000 to 1000 (default 0). */
+  oomScoreAdj?: number;
   annotations?: Record<string, string>;
   /** Capabilities the host can grant (its bounding set); privileged gets these. Defaults to all. */
   hostCapabilities?: string[];
@@ -84,8 +122,11 @@ function invalid(input: SpecInput, what: string): never {
   throw errors.invalidArgument('INVALID_SPEC', `Cannot create container "${input.id}": ${what}`);
 }
 
-function namespaces(network: NetworkNamespace): LinuxNamespace[] {
-  const list: LinuxNamespace[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }];
+function namespaces(network: NetworkNamespace, ipc: IpcNamespace = { mode: 'private' }, pid: PidNamespace = { mode: 'private' }): LinuxNamespace[] {
+  const list: LinuxNamespace[] = [];
+  if (pid.mode !== 'host') list.push(pid.mode === 'join' ? { type: 'pid', path: pid.path } : { type: 'pid' });
+  list.push({ type: 'mount' }, { type: 'uts' });
+  if (ipc.mode !== 'host') list.push(ipc.mode === 'join' ? { type: 'ipc', path: ipc.path } : { type: 'ipc' });
   if (network.mode === 'none') list.push({ type: 'network' });
   if (network.mode === 'netns') list.push({ type: 'network', path: network.path });
   list.push({ type: 'cgroup' });
@@ -96,7 +137,14 @@ function mounts(input: SpecInput): Mount[] {
   const extra = input.mounts ?? [];
   const replaced = new Set(extra.map((m) => m.destination.replace(/\/+$/, '') || '/'));
   const defaults = defaultMounts({ shmSize: input.shmSize ?? DEFAULT_SHM_SIZE, privileged: input.privileged === true });
-  return [...defaults.filter((m) => !replaced.has(m.destination)), ...extra.map((m) => ({ ...m }))];
+  const ipc = input.ipc ?? { mode: 'private' };
+  // Docker: no /dev/shm with --ipc none; the host's, or the joined container's, bind-mounted otherwise.
+  const shm = ipc.mode === 'host' ? '/dev/shm' : ipc.mode === 'join' || ipc.mode === 'private' ? ipc.shm : undefined;
+  const kernel = defaults
+    .filter((m) => !(ipc.mode === 'none' && m.destination === '/dev/shm'))
+    .map((m) => (shm !== undefined && m.destination === '/dev/shm' ? { destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'] } : m));
+  const init = input.init ? [{ destination: INIT_PATH, type: 'bind', source: input.init.path, options: ['bind', 'ro', 'nosuid', 'nodev'] }] : [];
+  return [...kernel.filter((m) => !replaced.has(m.destination)), ...init, ...extra.map((m) => ({ ...m }))];
 }
 
 function capabilitySets(caps: string[], uid: number): LinuxCapabilities {
@@ -139,14 +187,32 @@ function cpu(r: ResourceLimits, input: SpecInput): LinuxResources['cpu'] {
   }
   if (r.cpuShares !== undefined && r.cpuShares > 0) out.shares = r.cpuShares;
   if (r.cpusetCpus !== undefined && r.cpusetCpus !== '') out.cpus = r.cpusetCpus;
+  if (r.cpusetMems !== undefined && r.cpusetMems !== '') out.mems = r.cpusetMems;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function resources(input: SpecInput): LinuxResources {
   const r = input.resources ?? {};
   const out: LinuxResources = {
-    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules(),
+    devices: input.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [...defaultDeviceRules(), ...(input.devices ?? []).map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }))],
   };
+  const mem = memory(r, input);
+  if (mem) out.memory = mem;
+  const c = cpu(r, input);
+  if (c) out.cpu = c;
+  if (r.pidsLimit !== undefined && r.pidsLimit !== 0) out.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
+  return out;
+}
+
+/**
+ * The limits of `resources` as the runtime's `update --resources` takes them (memory, cpu, pids;
+ * no device rules), for a running container. Unset limits are left out; a pids limit < 0 is `max`.
+ */
+export function resourceUpdate(id: string, r: ResourceLimits): LinuxResources {
+  const input = { id } as SpecInput;
+  const out: LinuxResources = {};
   const mem = memory(r, input);
   if (mem) out.memory = mem;
   const c = cpu(r, input);
@@ -170,6 +236,10 @@ function validate(input: SpecInput): void {
   if (!input.cwd.startsWith('/')) invalid(input, `working directory "${input.cwd}" is not an absolute path`);
   if (input.args.length === 0) invalid(input, 'no command specified');
   if (input.shmSize !== undefined && !(input.shmSize > 0)) invalid(input, `invalid /dev/shm size "${input.shmSize}"`);
+  if (input.oomScoreAdj !== undefined && !(Number.isInteger(input.oomScoreAdj) && input.oomScoreAdj >= -1000 && input.oomScoreAdj <= 1000)) {
+    invalid(input, `invalid value ${input.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  }
+  for (const d of input.devices ?? []) if (!d.path.startsWith('/') || !/^[rwm]+$/.test(d.access)) invalid(input, `invalid device "${d.path}" (${d.access})`);
 }
 
 /**
@@ -188,13 +258,13 @@ export function buildSpec(input: SpecInput): Spec {
     process: {
       terminal: input.terminal === true,
       user: { uid, gid, ...(additionalGids ? { additionalGids: [...additionalGids] } : {}), ...(umask !== undefined ? { umask } : {}) },
-      args: [...input.args],
+      args: input.init ? [INIT_PATH, '--', ...input.args] : [...input.args],
       env: [...input.env],
       cwd: input.cwd,
       capabilities: capabilitySets(caps, uid),
       rlimits: rlimits(input.ulimits ?? [], input),
       noNewPrivileges: input.noNewPrivileges === true,
-      oomScoreAdj: 0,
+      oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
     hostname: input.hostname,
@@ -209,10 +279,11 @@ function linux(input: SpecInput, caps: string[]): NonNullable<Spec['linux']> {
   const privileged = input.privileged === true;
   const ownNetwork = input.network.mode !== 'host';
   const out: NonNullable<Spec['linux']> = {
-    namespaces: namespaces(input.network),
+    namespaces: namespaces(input.network, input.ipc, input.pid),
     cgroupsPath: input.cgroupsPath,
     resources: resources(input),
     sysctl: { ...(ownNetwork ? defaultNetworkSysctls : {}), ...input.sysctls },
+    ...(input.devices?.length ? { devices: input.devices.map(({ path, type, major, minor, fileMode, uid, gid }) => ({ path, type, major, minor, fileMode, uid, gid })) } : {}),
     maskedPaths: privileged ? [] : [...defaultMaskedPaths],
     readonlyPaths: privileged ? [] : [...defaultReadonlyPaths],
   };

@@ -10,10 +10,12 @@
  * notImplemented (`BERTH_E_SECURITY_OPT_UNSUPPORTED`) and notFound (`BERTH_E_USER_NOT_FOUND`,
  * `BERTH_E_GROUP_NOT_FOUND`).
  */
-export { buildSpec, type NetworkNamespace, type ResourceLimits, type SpecInput } from './build-spec.js';
+export {
+  buildSpec, INIT_PATH, resourceUpdate, type DeviceNode, type IpcNamespace, type NetworkNamespace, type PidNamespace, type ResourceLimits, type SpecInput,
+} from './build-spec.js';
 export { allCapabilities, capabilitiesFromMask, defaultCapabilities, resolveCapabilities, type CapabilityOptions } from './capabilities.js';
 export { defaultSeccompProfile, type SeccompArchName, type SeccompProfileOptions } from './seccomp-profile.js';
-export { resolveUser, type ResolvedUser } from './resolve-user.js';
+export { resolveGroups, resolveUser, type ResolvedUser } from './resolve-user.js';
 export { seccompFromDockerProfile, seccompHost, type SeccompHost } from './docker-seccomp.js';
 export { parseSecurityOptions, type SecurityOptions } from './security-options.js';
 export { parseBytes } from './parse-bytes.js';

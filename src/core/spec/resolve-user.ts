@@ -90,3 +90,17 @@ export function resolveUser(user: string | undefined, files: { passwd?: string |
   }
   return { uid, gid, additionalGids, home };
 }
+
+/**
+ * `--group-add` values (group names or gids) as gids, names looked up in the container's
+ * /etc/group as Docker does; notFound `BERTH_E_GROUP_NOT_FOUND` for an unknown name.
+ */
+export function resolveGroups(names: readonly string[], files: { group?: string | undefined }): number[] {
+  const groups = parseGroup(files.group);
+  return names.map((name) => {
+    if (ID.test(name)) return numericId(name, 'group');
+    const gid = groups.find((g) => g.name === name)?.gid;
+    if (gid === undefined) throw errors.notFound('GROUP_NOT_FOUND', `Unable to find group ${name}: no matching entries in group file`);
+    return gid;
+  });
+}

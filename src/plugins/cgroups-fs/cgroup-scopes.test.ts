@@ -51,3 +51,52 @@ test('cgroup v1: a scope per controller hierarchy; memory.oom_control counts the
   scopes.remove(idA);
   for (const controller of ['memory', 'pids', 'cpu,cpuacct']) assert.equal(existsSync(join(root, controller, 'berth', idA)), false, controller);
 });
+
+test('cgroup v2: processes (nested cgroups included), stats from cpu.stat/memory/io.stat/pids, frozen from cgroup.events', (t) => {
+  const root = tree(t);
+  const ctr = join(root, 'berth', idA, 'ctr');
+  mkdirSync(join(ctr, 'sub'), { recursive: true });
+  writeFileSync(join(ctr, 'cgroup.procs'), '42\n7\n');
+  writeFileSync(join(ctr, 'sub', 'cgroup.procs'), '99\n');
+  writeFileSync(join(ctr, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n');
+  writeFileSync(join(ctr, 'memory.current'), '1048576\n');
+  writeFileSync(join(ctr, 'memory.max'), 'max\n');
+  writeFileSync(join(ctr, 'memory.stat'), 'anon 100\nfile 200\ninactive_file 4096\nactive_file 0\n');
+  writeFileSync(join(ctr, 'pids.current'), '3\n');
+  writeFileSync(join(ctr, 'io.stat'), '8:0 rbytes=100 wbytes=200 rios=1 wios=2\n8:16 rbytes=1 wbytes=2 rios=1 wios=1\n');
+  writeFileSync(join(ctr, 'cgroup.events'), 'populated 1\nfrozen 1\n');
+  const scopes = createCgroupScopes('berth', { root, unified: true });
+  assert.deepEqual(scopes.processes(idA), [7, 42, 99]);
+  assert.deepEqual(scopes.processes(idB), [], 'no cgroup: no processes');
+  assert.deepEqual(scopes.stats(idA), {
+    cpuUsageNs: 1_500_000, memoryUsage: 1048576, memoryInactiveFile: 4096, memoryLimit: undefined, pids: 3, blockRead: 101, blockWrite: 202,
+  });
+  assert.equal(scopes.stats(idB), undefined);
+  assert.equal(scopes.frozen(idA), true);
+  writeFileSync(join(ctr, 'memory.max'), '67108864\n');
+  writeFileSync(join(ctr, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+  assert.equal(scopes.stats(idA)?.memoryLimit, 67108864);
+  assert.equal(scopes.frozen(idA), false);
+});
+
+test('cgroup v1: processes from the pids hierarchy, stats from each controller\'s files, frozen from freezer.state', (t) => {
+  const root = tree(t);
+  const dir = (c: string) => join(root, c, 'berth', idA, 'ctr');
+  for (const c of ['pids', 'memory', 'cpuacct', 'blkio', 'freezer']) mkdirSync(dir(c), { recursive: true });
+  writeFileSync(join(dir('pids'), 'cgroup.procs'), '5\n');
+  writeFileSync(join(dir('pids'), 'pids.current'), '1\n');
+  writeFileSync(join(dir('cpuacct'), 'cpuacct.usage'), '123456789\n');
+  writeFileSync(join(dir('memory'), 'memory.usage_in_bytes'), '8192\n');
+  writeFileSync(join(dir('memory'), 'memory.limit_in_bytes'), '9223372036854771712\n');
+  writeFileSync(join(dir('memory'), 'memory.stat'), 'cache 0\ninactive_file 10\ntotal_inactive_file 4096\n');
+  writeFileSync(join(dir('blkio'), 'blkio.throttle.io_service_bytes_recursive'), '8:0 Read 512\n8:0 Write 1024\n8:0 Sync 0\n8:0 Total 1536\nTotal 1536\n');
+  writeFileSync(join(dir('freezer'), 'freezer.state'), 'FREEZING\n');
+  const scopes = createCgroupScopes('berth', { root, unified: false });
+  assert.deepEqual(scopes.processes(idA), [5]);
+  assert.deepEqual(scopes.stats(idA), {
+    cpuUsageNs: 123456789, memoryUsage: 8192, memoryInactiveFile: 4096, memoryLimit: undefined, pids: 1, blockRead: 512, blockWrite: 1024,
+  });
+  assert.equal(scopes.frozen(idA), false, 'FREEZING is not frozen yet');
+  writeFileSync(join(dir('freezer'), 'freezer.state'), 'FROZEN\n');
+  assert.equal(scopes.frozen(idA), true);
+});

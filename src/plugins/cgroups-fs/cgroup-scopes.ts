@@ -2,7 +2,7 @@ import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rm
 import { join } from 'node:path';
 
 import { errnoCode } from '../../base/index.js';
-import type { CgroupScopes } from '../../core/runtime/index.js';
+import type { CgroupScopes, CgroupStats } from '../../core/runtime/index.js';
 
 const hostCgroupRoot = '/sys/fs/cgroup';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -71,6 +71,93 @@ export function createCgroupScopes(parent = 'berth', host: { root?: string; unif
       }
       return [...found].sort();
     },
+    processes(id) {
+      // v1: every controller's hierarchy holds the same processes; pids (or memory) exists where containers run.
+      const dirs = isUnified() ? [cgroupRoot] : ['pids', 'memory', 'cpu', 'freezer'].map((c) => join(cgroupRoot, c));
+      for (const dir of dirs) {
+        const pids = procsBelow(join(dir, scopePath(id), 'ctr'));
+        if (pids !== undefined) return pids;
+      }
+      return [];
+    },
+    frozen(id) {
+      return isUnified()
+        ? /^frozen 1$/m.test(readOrEmpty(join(cgroupRoot, scopePath(id), 'ctr', 'cgroup.events')))
+        : readOrEmpty(join(cgroupRoot, 'freezer', scopePath(id), 'ctr', 'freezer.state')).trim() === 'FROZEN';
+    },
+    stats(id) {
+      return isUnified() ? statsV2(join(cgroupRoot, scopePath(id), 'ctr'), readOrEmpty) : statsV1(cgroupRoot, `${scopePath(id)}/ctr`, readOrEmpty);
+    },
+  };
+}
+
+/** cgroup.procs of a cgroup and its descendants, sorted; undefined when the cgroup does not exist. */
+function procsBelow(dir: string): number[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  const pids = text.split('\n').filter(Boolean).map(Number);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) pids.push(...(procsBelow(join(dir, entry.name)) ?? []));
+  }
+  return [...new Set(pids)].sort((a, b) => a - b);
+}
+
+type Reader = (path: string) => string;
+
+const keyed = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+const number = (text: string): number => (/^\d+/.test(text.trim()) ? Number(text.trim()) : 0);
+/** Limits at or above 2^62 are "unlimited" (v1 writes 9223372036854771712). */
+const limit = (text: string): number | undefined => {
+  const t = text.trim();
+  if (t === '' || t === 'max') return undefined;
+  const n = Number(t);
+  return n >= 2 ** 62 ? undefined : n;
+};
+
+function statsV2(dir: string, read: Reader): CgroupStats | undefined {
+  const cpu = read(join(dir, 'cpu.stat'));
+  if (cpu === '') return undefined;
+  let blockRead = 0;
+  let blockWrite = 0;
+  for (const line of read(join(dir, 'io.stat')).split('\n')) {
+    blockRead += Number(/\brbytes=(\d+)/.exec(line)?.[1] ?? 0);
+    blockWrite += Number(/\bwbytes=(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  return {
+    cpuUsageNs: keyed(cpu, 'usage_usec') * 1000,
+    memoryUsage: number(read(join(dir, 'memory.current'))),
+    memoryInactiveFile: keyed(read(join(dir, 'memory.stat')), 'inactive_file'),
+    memoryLimit: limit(read(join(dir, 'memory.max'))),
+    pids: number(read(join(dir, 'pids.current'))),
+    blockRead,
+    blockWrite,
+  };
+}
+
+function statsV1(root: string, path: string, read: Reader): CgroupStats | undefined {
+  const usage = read(join(root, 'cpuacct', path, 'cpuacct.usage'));
+  const memory = read(join(root, 'memory', path, 'memory.usage_in_bytes'));
+  if (usage === '' && memory === '') return undefined;
+  let blockRead = 0;
+  let blockWrite = 0;
+  for (const line of read(join(root, 'blkio', path, 'blkio.throttle.io_service_bytes_recursive')).split('\n')) {
+    const m = /^\d+:\d+ (Read|Write) (\d+)$/.exec(line.trim());
+    if (m?.[1] === 'Read') blockRead += Number(m[2]);
+    if (m?.[1] === 'Write') blockWrite += Number(m[2]);
+  }
+  return {
+    cpuUsageNs: number(usage),
+    memoryUsage: number(memory),
+    memoryInactiveFile: keyed(read(join(root, 'memory', path, 'memory.stat')), 'total_inactive_file'),
+    memoryLimit: limit(read(join(root, 'memory', path, 'memory.limit_in_bytes'))),
+    pids: number(read(join(root, 'pids', path, 'pids.current'))),
+    blockRead,
+    blockWrite,
   };
 }
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
@@ -16,6 +16,9 @@ export interface OciRuntimeOptions {
   /** Where the runtime's JSON logs go, one file per container id. */
   logDir: string;
 }
+
+/** The most processes Linux allows (4M on 64-bit): no pids limit at all in effect. */
+const PID_MAX_LIMIT = 4194304;
 
 /** Drives crun or runc through the OCI runtime command line, with a JSON log per container. */
 export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
@@ -127,6 +130,21 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     },
     async kill(id, sig, { all = false } = {}) {
       await checked(id, 'kill', ['kill', ...(all ? ['--all'] : []), id, sig]);
+    },
+    async update(id, resources) {
+      // The runtimes read the resources from a file (`-` would be stdin, which exec does not pipe).
+      await ensureDirs();
+      const dir = await mkdtemp(join(options.logDir, `update-${id.slice(0, 12)}-`));
+      try {
+        const file = join(dir, 'resources.json');
+        // crun 1.8 writes a pids limit of -1 ("unlimited" in the spec) as is, which the kernel
+        // refuses, and ignores 0: give it the kernel's largest pid count instead (PID_MAX_LIMIT).
+        const fixed = name === 'crun' && resources.pids !== undefined && resources.pids.limit < 0 ? { ...resources, pids: { limit: PID_MAX_LIMIT } } : resources;
+        await writeFile(file, JSON.stringify(fixed));
+        await checked(id, 'update', ['update', '--resources', file, id]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
     async delete(id, { force = false } = {}) {
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);

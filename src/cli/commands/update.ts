@@ -1,0 +1,68 @@
+import { errors } from '../../base/index.js';
+import type { ContainerUpdate } from '../../api/index.js';
+import { parseBytes, parseRestartPolicy } from '../../api/index.js';
+import { flagString } from '../args.js';
+import type { Command } from '../command.js';
+import { forEachRef } from '../for-each-ref.js';
+
+export const updateCommand: Command = {
+  name: 'update',
+  usage: 'update [OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Update configuration of one or more containers\n\nResource limits apply at once to a running container and are kept for its next start.',
+  flags: {
+    memory: { kind: 'string', short: 'm', description: 'Memory limit', value: 'bytes' },
+    'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", value: 'bytes' },
+    'memory-reservation': { kind: 'string', description: 'Memory soft limit', value: 'bytes' },
+    cpus: { kind: 'string', description: 'Number of CPUs', value: 'decimal' },
+    'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
+    'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
+    'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
+    'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
+    restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
+  },
+  async run(ctx, args) {
+    if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth update" requires at least 1 argument', { hint: "See 'berth update --help'" });
+    const changes = updateChanges(args.flags);
+    if (Object.keys(changes).length === 0) {
+      throw errors.invalidArgument('NOTHING_TO_UPDATE', 'you must provide one or more flags when using this command', { hint: "See 'berth update --help'" });
+    }
+    return forEachRef(ctx, args.positionals, async (ref) => {
+      await ctx.engine().containers.update(ref, changes);
+      ctx.stdout.write(`${ref}\n`);
+    });
+  },
+};
+
+function updateChanges(flags: Map<string, unknown>): ContainerUpdate {
+  const get = (name: string) => flagString({ flags: flags as Map<string, string>, positionals: [] }, name);
+  const int = (name: string) => {
+    const text = get(name);
+    if (text === undefined) return undefined;
+    if (!/^[+-]?\d+$/.test(text.trim())) throw errors.invalidArgument('INVALID_INTEGER', `invalid argument "${text}" for "--${name}" flag: must be an integer`);
+    return Number(text);
+  };
+  const changes: ContainerUpdate = {};
+  const memory = get('memory');
+  if (memory !== undefined) changes.memory = parseBytes(memory);
+  const swap = get('memory-swap');
+  if (swap !== undefined) changes.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
+  const reservation = get('memory-reservation');
+  if (reservation !== undefined) changes.memoryReservation = parseBytes(reservation);
+  const cpus = get('cpus');
+  if (cpus !== undefined) {
+    const value = Number(cpus);
+    if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
+    changes.nanoCpus = Math.round(value * 1e9);
+  }
+  const shares = int('cpu-shares');
+  if (shares !== undefined) changes.cpuShares = shares;
+  const cpuset = get('cpuset-cpus');
+  if (cpuset !== undefined) changes.cpusetCpus = cpuset;
+  const mems = get('cpuset-mems');
+  if (mems !== undefined) changes.cpusetMems = mems;
+  const pids = int('pids-limit');
+  if (pids !== undefined) changes.pidsLimit = pids;
+  const restart = get('restart');
+  if (restart !== undefined) changes.restartPolicy = parseRestartPolicy(restart);
+  return changes;
+}

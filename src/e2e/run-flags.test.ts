@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { Store } from './harness.js';
+import { busyboxImage, createStore, mountsUnder } from './harness.js';
+import { cgroupV2, runInBackground } from './running-container.js';
+
+interface Inspected {
+  Id: string;
+  State: { Status: string; ExitCode: number; Error: string };
+  Config: { Labels?: Record<string, string>; StopSignal?: string; StopTimeout?: number };
+  HostConfig: Record<string, unknown>;
+}
+
+// The run/create flags of issue 9: each one's effect seen inside a real container, its record in
+// inspect, and bad values refused with Docker's message and exit 125 before anything is created.
+describe('run flags', () => {
+  let store: Store;
+  let tmp: string;
+  before(() => {
+    store = createStore({ withBusybox: true });
+    tmp = mkdtempSync(join(tmpdir(), 'berth-flags-'));
+  });
+  after(() => {
+    store.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const inspect = (ref: string) => (JSON.parse(store.berth(['inspect', ref]).stdout) as Inspected[])[0]!;
+  /** Reads a cgroup file inside the container: v1 path (per controller) or the v2 name. */
+  const cg = (v1: string, v2: string) => `{ cat /sys/fs/cgroup/${v1} 2>/dev/null || cat /sys/fs/cgroup/${v2}; }`;
+  const probe = [
+    `echo shares=$(${cg('cpu/cpu.shares', 'cpu.weight')})`,
+    `echo cpus=$(${cg('cpuset/cpuset.cpus', 'cpuset.cpus')})`,
+    `echo mems=$(${cg('cpuset/cpuset.mems', 'cpuset.mems')})`,
+    `echo reservation=$(${cg('memory/memory.soft_limit_in_bytes', 'memory.low')})`,
+    'echo oom=$(cat /proc/self/oom_score_adj)',
+    'echo shm=$(df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2)',
+    'echo shmmax=$(cat /proc/sys/kernel/shmmax)',
+    'echo forward=$(cat /proc/sys/net/ipv4/ip_forward)',
+    'echo groups=$(id -G)',
+  ].join('; ');
+  const values = (stdout: string) => Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+
+  test('resource, sysctl, shm, OOM score and group flags reach the container, and inspect shows them', () => {
+    const plain = store.berth(['run', '--rm', busyboxImage, 'sh', '-c', probe]);
+    assert.equal(plain.code, 0, plain.stderr);
+    const defaults = values(plain.stdout);
+    assert.equal(defaults['oom'], '0');
+    assert.equal(defaults['shm'], '65536', "Docker's 64m /dev/shm");
+    assert.equal(defaults['groups'], '0');
+    assert.notEqual(defaults['shmmax'], '65536');
+
+    const r = store.berth([
+      'run', '--name', 'limits', '--cpu-shares', '512', '--cpuset-cpus', '0', '--cpuset-mems', '0', '--memory-reservation', '10m',
+      '--oom-score-adj', '123', '--shm-size', '1m', '--sysctl', 'kernel.shmmax=65536', '--sysctl', 'net.ipv4.ip_forward=1',
+      '--group-add', '1234', '--group-add', 'nogroup', busyboxImage, 'sh', '-c', probe,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = values(r.stdout);
+    // cgroup v2: crun turns 512 shares into weight 20 and the reservation into memory.low.
+    assert.equal(got['shares'], cgroupV2 ? '20' : '512');
+    assert.equal(got['cpus'], '0');
+    assert.equal(got['mems'], '0');
+    assert.equal(got['reservation'], String(10 * 2 ** 20));
+    assert.equal(got['oom'], '123');
+    assert.equal(got['shm'], '1024');
+    assert.equal(got['shmmax'], '65536');
+    assert.equal(got['forward'], '1');
+    assert.equal(got['groups'], '0 1234 65534');
+    const host = inspect('limits').HostConfig;
+    assert.deepEqual(
+      [host['CpuShares'], host['CpusetCpus'], host['CpusetMems'], host['MemoryReservation'], host['OomScoreAdj'], host['ShmSize'], host['Sysctls'], host['GroupAdd']],
+      [512, '0', '0', 10 * 2 ** 20, 123, 2 ** 20, { 'kernel.shmmax': '65536', 'net.ipv4.ip_forward': '1' }, ['1234', 'nogroup']],
+    );
+    // A group the image does not know fails the start with Docker's message.
+    const bad = store.berth(['run', '--rm', '--group-add', 'nosuchgroup', busyboxImage, 'id']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /Unable to find group nosuchgroup: no matching entries in group file/);
+  });
+
+  test('labels, stop signal and timeout, restart policy are recorded as Docker does; --init runs tini as PID 1', async () => {
+    const labelFile = join(tmp, 'labels');
+    writeFileSync(labelFile, '# comment\nfrom.file=yes\nbare\na=overridden\n');
+    const r = store.berth([
+      'run', '--name', 'cfg', '--label-file', labelFile, '--label', 'a=b', '-l', 'c', '--stop-signal', 'SIGUSR1', '--stop-timeout', '7',
+      '--restart', 'on-failure:3', '--init', busyboxImage, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; exit 3',
+    ]);
+    // tini passes the command's exit status on.
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout.trim(), '/sbin/docker-init -- sh -c tr "\\0" " " < /proc/1/cmdline; exit 3');
+    const c = inspect('cfg');
+    assert.deepEqual(c.Config.Labels, { 'from.file': 'yes', bare: '', a: 'b', c: '' });
+    assert.equal(c.Config.StopSignal, 'SIGUSR1');
+    assert.equal(c.Config.StopTimeout, 7);
+    assert.deepEqual(c.HostConfig['RestartPolicy'], { Name: 'on-failure', MaximumRetryCount: 3 });
+    assert.equal(c.HostConfig['Init'], true);
+    assert.equal(store.berth(['run', '--name', 'plain-cfg', busyboxImage, 'true']).code, 0);
+    const plain = inspect('plain-cfg');
+    assert.deepEqual([plain.Config.Labels, plain.Config.StopSignal, plain.HostConfig['RestartPolicy'], plain.HostConfig['Init']], [undefined, undefined, { Name: 'no', MaximumRetryCount: 0 }, null]);
+
+    // PID 1 ignores SIGTERM unless it installs a handler; tini forwards it to the command, which dies.
+    for (const [init, expected] of [[true, 143], [false, 'running']] as const) {
+      const name = `term-${init}`;
+      const running = await runInBackground(store, name, [...(init ? ['--init'] : []), busyboxImage, 'sleep', '30']);
+      running.child.kill('SIGTERM');
+      const outcome = await Promise.race([running.exited, new Promise((r) => setTimeout(() => r('running'), 1500))]);
+      assert.equal(outcome, expected, `${name}: ${running.output()}`);
+      if (outcome === 'running') {
+        store.berth(['rm', '-f', name]);
+        await running.exited;
+      }
+    }
+  });
+
+  test('--ipc and --pid: host, none, a shareable container joined by name; non-shareable and stopped ones refused', async () => {
+    const hostNs = (ns: string) => readlinkSync(`/proc/self/ns/${ns}`);
+    const host = store.berth(['run', '--rm', '--ipc', 'host', '--pid', 'host', busyboxImage, 'sh', '-c', 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; grep -c " /dev/shm " /proc/self/mountinfo']);
+    assert.equal(host.code, 0, host.stderr);
+    assert.deepEqual(host.stdout.trim().split('\n'), [hostNs('ipc'), hostNs('pid'), '1']);
+    const none = store.berth(['run', '--rm', '--ipc', 'none', busyboxImage, 'sh', '-c', 'readlink /proc/self/ns/ipc; ls /dev/shm']);
+    assert.equal(none.code, 1);
+    assert.notEqual(none.stdout.trim(), hostNs('ipc'));
+    assert.match(none.stderr, /\/dev\/shm: No such file or directory/);
+
+    const donor = await runInBackground(store, 'donor', ['--ipc', 'shareable', '--shm-size', '2m', busyboxImage, 'sh', '-c', 'echo shared > /dev/shm/x; exec sleep 60']);
+    const priv = await runInBackground(store, 'priv', [busyboxImage, 'sleep', '60']);
+    try {
+      const donorPid = store.berth(['top', 'donor', '-o', 'pid']).stdout.trim().split('\n')[1]?.trim();
+      assert.match(donorPid ?? '', /^\d+$/);
+      const joined = store.berth(['run', '--rm', '--ipc', 'container:donor', busyboxImage, 'sh', '-c', 'cat /dev/shm/x; readlink /proc/self/ns/ipc; df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2']);
+      assert.equal(joined.code, 0, joined.stderr);
+      assert.deepEqual(joined.stdout.trim().split('\n'), ['shared', readlinkSync(`/proc/${donorPid}/ns/ipc`), '2048']);
+      const pids = store.berth(['run', '--rm', '--pid', `container:${donor.id.slice(0, 12)}`, busyboxImage, 'ps', '-o', 'pid,comm']);
+      assert.equal(pids.code, 0, pids.stderr);
+      assert.match(pids.stdout, /^\s*1 sleep$/m, 'the donor\'s PID 1 is seen');
+      assert.match(pids.stdout, /^\s*\d+ ps$/m);
+
+      const refused = store.berth(['run', '--rm', '--ipc', 'container:priv', busyboxImage, 'true']);
+      assert.equal(refused.code, 125);
+      assert.match(refused.stderr, /can't join IPC of container [0-9a-f]{64}: non-shareable IPC \(hint: use IpcMode:shareable for the donor container\)/);
+      store.berth(['run', '--name', 'stopped', busyboxImage, 'true']);
+      const stopped = store.berth(['run', '--rm', '--pid', 'container:stopped', busyboxImage, 'true']);
+      assert.equal(stopped.code, 125);
+      assert.match(stopped.stderr, /cannot join PID of a non running container: [0-9a-f]{64}/);
+    } finally {
+      store.berth(['rm', '-f', 'donor', 'priv']);
+      await Promise.all([donor.exited, priv.exited]);
+    }
+    // The shareable container's /dev/shm lived on the host; it went with the container.
+    assert.deepEqual(mountsUnder(store.root).filter((m) => m.endsWith('/shm')), []);
+    assert.equal(existsSync(join(store.root, 'containers', donor.id)), false);
+  });
+
+  test('--device HOST:CONTAINER:PERMS makes the node and allows only PERMS; a directory gives its nodes', () => {
+    const devDir = join(tmp, 'devs');
+    spawnSync('mkdir', ['-p', devDir]);
+    // A loop device (block 7:0): reading an unbound one returns nothing, harmless either way.
+    assert.equal(spawnSync('mknod', [join(devDir, 'blk'), 'b', '7', '0']).status, 0);
+    assert.equal(spawnSync('mknod', [join(devDir, 'chr'), 'c', '1', '3']).status, 0);
+    const script = 'ls -l /dev/xda | cut -c1; dd if=/dev/xda of=/dev/null count=1 2>/dev/null && echo read-ok; (echo x > /dev/xda) 2>&1 | grep -q \'Operation not permitted\' && echo write-refused';
+    const r = store.berth(['run', '--rm', '--device', `${join(devDir, 'blk')}:/dev/xda:r`, busyboxImage, 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['b', 'read-ok', 'write-refused']);
+    // Without --device the container may make the node but not open it (the device cgroup).
+    const without = store.berth(['run', '--rm', busyboxImage, 'sh', '-c', 'mknod /dev/xda b 7 0 && dd if=/dev/xda of=/dev/null count=1']);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /Operation not permitted/);
+    const dir = store.berth(['run', '--name', 'devdir', '--device', `${devDir}:/dev/mine`, busyboxImage, 'sh', '-c', 'ls /dev/mine | tr "\\n" " "']);
+    assert.equal(dir.code, 0, dir.stderr);
+    assert.equal(dir.stdout.trim(), 'blk chr');
+    assert.deepEqual(inspect('devdir').HostConfig['Devices'], [{ PathOnHost: devDir, PathInContainer: '/dev/mine', CgroupPermissions: 'rwm' }]);
+  });
+
+  test('--cidfile writes the id and refuses an existing file; bad values exit 125 with Docker\'s message and create nothing', () => {
+    const cidfile = join(tmp, 'cid');
+    const r = store.berth(['run', '--rm', '--cidfile', cidfile, busyboxImage, 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(cidfile, 'utf8'), /^[0-9a-f]{64}$/);
+    const before = store.berth(['ps', '-aq']).stdout;
+    const cases: [string[], RegExp][] = [
+      [['--cidfile', cidfile], /container ID file found, make sure the other container isn't running or delete /],
+      [['--sysctl', 'kernel.hostname=x'], /sysctl 'kernel.hostname=x' is not allowed/],
+      [['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1'], /sysctl "net.ipv4.ip_forward" not allowed in host network namespace/],
+      [['--ipc', 'host', '--sysctl', 'kernel.shmmax=1'], /sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace/],
+      [['--restart', 'sometimes'], /invalid restart policy 'sometimes'/],
+      [['--restart', 'always:3'], /maximum retry count cannot be used with restart policy 'always'/],
+      [['--restart', 'on-failure:x'], /maximum retry count must be an integer/],
+      [['--restart', 'on-failure:-1'], /maximum retry count cannot be negative/],
+      [['--restart', 'always', '--rm'], /conflicting options: cannot specify both --restart and --rm/],
+      [['--stop-signal', 'FOO'], /Invalid signal: FOO/],
+      [['--stop-timeout', 'x'], /invalid argument "x" for "--stop-timeout"/],
+      [['--oom-score-adj', '2000'], /Invalid value 2000, range for oom score adj is \[-1000, 1000\]/],
+      [['--cpuset-cpus', '0-4095'], /Requested CPUs are not available - requested 0-4095, available: /],
+      [['--cpuset-cpus', 'abc'], /Invalid value abc for cpuset cpus: invalid format: abc/],
+      [['--cpuset-mems', '4095'], /Requested memory nodes are not available - requested 4095, available: /],
+      [['--memory-reservation', '1k'], /Minimum memory reservation allowed is 6MB/],
+      [['-m', '10m', '--memory-reservation', '20m'], /Minimum memory limit can not be less than memory reservation limit/],
+      [['--cpu-shares', '1'], /--cpu-shares 1: the allowed range is 2 to 262144/],
+      [['--shm-size', 'abc'], /invalid size: 'abc'/],
+      [['--shm-size', '-1'], /invalid size: '-1'/],
+      [['--ipc', 'sometimes'], /Invalid IPC mode: sometimes/],
+      [['--pid', 'sometimes'], /invalid PID mode/],
+      [['--ipc', 'container:nope'], /No such container: nope/],
+      [['--pid', 'container:nope'], /No such container: nope/],
+      [['--device', '/dev/nope'], /error gathering device information while adding custom device "\/dev\/nope": no such file or directory/],
+      [['--device', `${cidfile}:/dev/x`], /not a device node/],
+      [['--device', '/dev/null:rel'], /rel is not an absolute path/],
+      [['--device', '/dev/null:/dev/x:rwq'], /bad mode specified: rwq/],
+    ];
+    for (const [flags, message] of cases) {
+      const bad = store.berth(['run', ...flags, busyboxImage, 'true']);
+      assert.equal(bad.code, 125, `${flags.join(' ')}: ${bad.stderr}`);
+      assert.match(bad.stderr, message, flags.join(' '));
+      assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    }
+    assert.equal(store.berth(['ps', '-aq']).stdout, before, 'nothing was created');
+    assert.match(readFileSync(cidfile, 'utf8'), /^[0-9a-f]{64}$/, 'the existing cidfile is untouched');
+  });
+});
