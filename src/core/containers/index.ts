@@ -2,3 +2,5 @@ export { assertTransition, canTransition, initialState, validateContainerName, z
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from './container.js';
 export { supervisorAlive } from './supervisor-liveness.js';
 export { defaultPath, mergeEnv, processArgs, withHostname } from './process-config.js';
+export { applyProbeResult, healthDefaults, healthSettings, maxHealthLogEntries, maxHealthOutputBytes, mergeHealthcheck, startingHealth, validateHealthcheck } from './health.js';
+export type { HealthLogEntry, HealthSettings, HealthState, HealthStatus } from './health.js';
