@@ -11,6 +11,7 @@ import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { Stdio } from '../core/runtime/index.js';
+import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 
 export interface Engine {
@@ -39,6 +40,8 @@ export interface CreateContainerOptions {
   stdinOnce?: boolean;
   host?: Partial<HostConfig>;
   tmpfs?: string[];
+  /** Docker's Config.Healthcheck from `--health-*`/`--no-healthcheck`; empty fields come from the image's. */
+  healthcheck?: HealthConfig;
 }
 
 /** Streams of a client attached to a container (`run` in the foreground, `start -a`, `attach`). */
@@ -152,6 +155,11 @@ export interface ContainerEngine {
    * unmounts, records the exit, removes an `--rm` container, applies the restart policy.
    */
   cleanup(id: string): Promise<void>;
+  /**
+   * What a container's monitor runs on the health check's interval (`berth container healthcheck`):
+   * one probe, its result recorded in the container's health state; whether it succeeded.
+   */
+  healthcheck(id: string): Promise<boolean>;
   inspect(ref: string): Promise<ContainerRecord>;
   list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
   /**

@@ -18,6 +18,7 @@ import { removeAnonymousVolumes } from './volume-mounts.js';
 import { createContainerCommits } from './container-commit.js';
 import { createContainerFiles } from './container-files.js';
 import { pruneContainers } from './container-prune.js';
+import { runHealthCheck } from './container-health.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -113,6 +114,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     logs: async (ref, options) => readLogs(ctx, await find(ref), options, (id) => find(id)),
     exec: async (ref, options, stdio) => execInContainer(ctx, await find(ref), options, stdio),
     cleanup: (id) => cleanupAfterExit(ctx, id),
+    healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
     list: async ({ all = false } = {}) => {
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
