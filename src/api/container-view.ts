@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../core/containers/index.js';
+import type { ContainerRecord, HealthState } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
 import { ago } from './human.js';
@@ -15,6 +15,7 @@ export function containerInspectView(c: ContainerRecord) {
       Status: c.state.status, Running: c.state.status === 'running', Paused: c.state.status === 'paused', Restarting: c.state.status === 'restarting',
       OOMKilled: c.state.oomKilled, Dead: c.state.status === 'dead', Pid: c.state.pid, ExitCode: c.state.exitCode,
       Error: c.state.error, StartedAt: c.state.startedAt, FinishedAt: c.state.finishedAt,
+      ...healthView(c.state.health),
     },
     Image: c.imageId,
     Name: `/${c.name}`,
@@ -33,11 +34,28 @@ export function containerInspectView(c: ContainerRecord) {
   };
 }
 
+/** Docker's State.Health: status, failing streak and the last probes' results (absent without a health check). */
+function healthView(health: HealthState | undefined) {
+  if (!health) return {};
+  return {
+    Health: {
+      Status: health.status, FailingStreak: health.failingStreak,
+      Log: health.log.map((e) => ({ Start: e.start, End: e.end, ExitCode: e.exitCode, Output: e.output })),
+    },
+  };
+}
+
+/** Docker's health suffix of a running container's status: `(healthy)`, `(unhealthy)`, `(health: starting)`. */
+function healthSuffix(health: HealthState | undefined): string {
+  if (!health) return '';
+  return health.status === 'starting' ? ' (health: starting)' : ` (${health.status})`;
+}
+
 /** The STATUS column of `docker ps` (and `Status` of the API's container list): `Up 3 minutes`, `Exited (0) 2 hours ago`. */
 export function containerStatusText(c: Pick<ContainerRecord, 'state'>, now = Date.now()): string {
   switch (c.state.status) {
     case 'running':
-      return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')}`;
+      return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')}${healthSuffix(c.state.health)}`;
     case 'paused':
       return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')} (Paused)`;
     case 'restarting':

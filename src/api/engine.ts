@@ -11,6 +11,7 @@ import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { CgroupStats, Stdio } from '../core/runtime/index.js';
+import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 
 export interface Engine {
@@ -45,6 +46,8 @@ export interface CreateContainerOptions {
   stopSignal?: string;
   /** Seconds `stop` waits before SIGKILL (Docker's default 10 when unset). */
   stopTimeout?: number;
+  /** Docker's Config.Healthcheck from `--health-*`/`--no-healthcheck`; empty fields come from the image's. */
+  healthcheck?: HealthConfig;
 }
 
 /** Streams of a client attached to a container (`run` in the foreground, `start -a`, `attach`). */
@@ -164,6 +167,11 @@ export interface ContainerEngine {
    * stopped by hand. Returns their names, and those that failed to start with why.
    */
   restartAfterBoot(): Promise<{ started: string[]; failed: { name: string; error: string }[] }>;
+  /**
+   * What a container's monitor runs on the health check's interval (`berth container healthcheck`):
+   * one probe, its result recorded in the container's health state; whether it succeeded.
+   */
+  healthcheck(id: string): Promise<boolean>;
   inspect(ref: string): Promise<ContainerRecord>;
   list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
   /**

@@ -9,3 +9,4 @@ export * from './process.js';
 export * from './fs-helpers.js';
 export * from './operation.js';
 export * from './lru-map.js';
+export * from './duration.js';

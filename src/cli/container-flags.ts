@@ -4,7 +4,8 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 
-import { errors } from '../base/index.js';
+import { errors, parseGoDuration } from '../base/index.js';
+import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
 import {
   parseBytes, parseDeviceMapping, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parseRestartPolicy as parseRestartPolicyRule, parseSysctl,
@@ -46,6 +47,13 @@ export const containerFlags: FlagSpecs = {
     ulimit: { kind: 'list', description: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
     runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
     ...moreContainerFlags(),
+    'health-cmd': { kind: 'string', description: 'Command to run to check health (run by /bin/sh -c in the container)', value: 'string' },
+    'health-interval': { kind: 'string', description: 'Time between running the check (ms|s|m|h) (default 30s)', value: 'duration' },
+    'health-timeout': { kind: 'string', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)', value: 'duration' },
+    'health-retries': { kind: 'string', description: 'Consecutive failures needed to report unhealthy (default 3)', value: 'int' },
+    'health-start-period': { kind: 'string', description: 'Start period for the container to initialize before failures count toward retries (ms|s|m|h) (default 0s)', value: 'duration' },
+    'health-start-interval': { kind: 'string', description: 'Time between running the check during the start period (ms|s|m|h) (default 5s)', value: 'duration' },
+    'no-healthcheck': { kind: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
 };
 /** The flags of issue 9's "flags users type" (parsed by moreHostConfig). */
 function moreContainerFlags(): FlagSpecs {
@@ -87,6 +95,53 @@ export function createOptions(args: Parsed, image: string, cmd: string[]): Creat
     ...optional('hostname', flagString(args, 'hostname')),
     ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
     ...configFlags(args),
+    ...optionalHealthcheck(healthcheckFlags(args)),
+  };
+}
+
+const optionalHealthcheck = (healthcheck: HealthConfig | undefined) => (healthcheck ? { healthcheck } : {});
+
+/**
+ * `--health-*` and `--no-healthcheck` as docker's CLI reads them: a Healthcheck with only the
+ * fields given (the image's fill the rest), `--health-cmd` a CMD-SHELL test, `--no-healthcheck`
+ * the test `NONE`; undefined when none is given.
+ */
+export function healthcheckFlags(args: Parsed): HealthConfig | undefined {
+  const duration = (name: string) => {
+    const text = flagString(args, name);
+    if (text === undefined) return 0;
+    const ns = parseGoDuration(text);
+    if (ns === undefined) throw errors.invalidArgument('INVALID_FLAG_VALUE', `invalid argument "${text}" for "--${name}" flag: time: invalid duration "${text}"`);
+    if (ns < 0) throw errors.invalidArgument('INVALID_HEALTHCHECK', `--${name} cannot be negative`);
+    return ns;
+  };
+  const cmd = flagString(args, 'health-cmd') ?? '';
+  const interval = duration('health-interval');
+  const timeout = duration('health-timeout');
+  const startPeriod = duration('health-start-period');
+  const startInterval = duration('health-start-interval');
+  const retriesText = flagString(args, 'health-retries');
+  let retries = 0;
+  if (retriesText !== undefined) {
+    if (!/^[+-]?[0-9]+$/.test(retriesText)) {
+      throw errors.invalidArgument('INVALID_FLAG_VALUE', `invalid argument "${retriesText}" for "--health-retries" flag: strconv.ParseInt: parsing "${retriesText}": invalid syntax`);
+    }
+    retries = Number(retriesText);
+    if (retries < 0) throw errors.invalidArgument('INVALID_HEALTHCHECK', '--health-retries cannot be negative');
+  }
+  const any = cmd !== '' || interval !== 0 || timeout !== 0 || startPeriod !== 0 || startInterval !== 0 || retries !== 0;
+  if (flagBool(args, 'no-healthcheck')) {
+    if (any) throw errors.invalidArgument('CONFLICTING_OPTIONS', '--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  return {
+    ...(cmd !== '' ? { Test: ['CMD-SHELL', cmd] } : {}),
+    ...(interval ? { Interval: interval } : {}),
+    ...(timeout ? { Timeout: timeout } : {}),
+    ...(startPeriod ? { StartPeriod: startPeriod } : {}),
+    ...(startInterval ? { StartInterval: startInterval } : {}),
+    ...(retries ? { Retries: retries } : {}),
   };
 }
 /** Labels, stop signal and stop timeout: what Docker keeps in the container's Config. */

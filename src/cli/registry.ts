@@ -42,6 +42,7 @@ export const commands: Record<string, () => Promise<Command>> = {
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
 export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
+  'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
 };
 
 /**
@@ -52,7 +53,7 @@ export const managementCommands: Record<string, Record<string, readonly string[]
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
     create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
-    logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'],
+    logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'], healthcheck: ['container healthcheck'],
     cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
     // `prune` has no top-level command: the container command runs it (commands/container.ts).
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],

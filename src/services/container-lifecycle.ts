@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ProcessRef } from '../base/index.js';
 import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, trace, waitUntilGone } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
-import { assertTransition, defaultPath, initialState, mergeEnv, processArgs, validateContainerName } from '../core/containers/index.js';
+import { assertTransition, defaultPath, initialState, mergeEnv, mergeHealthcheck, processArgs, validateContainerName, validateHealthcheck } from '../core/containers/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { parseSecurityOptions } from '../core/spec/index.js';
 import { mountAll, unmountAll, volatileMounts } from '../core/mount/index.js';
@@ -52,6 +52,9 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     StdinOnce: options.stdinOnce === true,
     ...configOptions(imageConfig, options),
   };
+  const healthcheck = mergeHealthcheck(imageConfig.Healthcheck, options.healthcheck);
+  validateHealthcheck(healthcheck);
+  if (healthcheck) config.Healthcheck = healthcheck;
   if (processArgs(config).length === 0) {
     throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
   }
@@ -194,6 +197,8 @@ export function recordExit(ctx: EngineContext, id: string, exit: { exitCode: num
   try {
     ctx.metadata.updateContainer(id, (r) => {
       r.state = { ...r.state, status: 'exited', pid: 0, ...exit, finishedAt: new Date().toISOString() };
+      // Docker marks a stopped container's health unhealthy ("for compatibility reasons").
+      if (r.state.health) r.state.health = { ...r.state.health, status: 'unhealthy' };
       delete r.state.supervisor;
       delete r.state.runtime;
     });

@@ -17,7 +17,10 @@ import { exitCodeFor } from '../api/index.js';
 import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
 import { removeAnonymousVolumes } from './volume-mounts.js';
-import type { MonitorEvent, MonitorSession } from './monitor-session.js';
+import { healthLaunch, healthOnStart } from './container-health.js';
+
+const optionalHealth = (health: MonitorLaunch['health']) => (health ? { health } : {});
+import type { MonitorEvent, MonitorLaunch, MonitorSession } from './monitor-session.js';
 import { connectMonitor, frameKind, spawnMonitor } from './monitor-session.js';
 
 export const isActive = (record: ContainerRecord) => record.state.status === 'running' || record.state.status === 'paused';
@@ -83,6 +86,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
     exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
+    ...optionalHealth(healthLaunch(ctx, record)),
   }, {
     stdout: (chunk) => attach?.stdout?.write(chunk),
     stderr: (chunk) => attach?.stderr?.write(chunk),
@@ -125,6 +129,8 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
         supervisor: monitor, runtime: { pid: created?.event === 'created' ? created.pid : 0, startTime: processStartTime(created?.event === 'created' ? created.pid : 0) ?? 0 },
       };
       delete r.state.manuallyStopped;
+      const health = healthOnStart(r);
+      if (health) r.state.health = health;
       r.hostConfig.runtime = driver.name;
     });
   } catch (err) {

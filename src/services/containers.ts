@@ -19,6 +19,7 @@ import { removeAnonymousVolumes } from './volume-mounts.js';
 import { createContainerCommits } from './container-commit.js';
 import { createContainerFiles } from './container-files.js';
 import { pruneContainers } from './container-prune.js';
+import { runHealthCheck } from './container-health.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -135,6 +136,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       }
       return { started, failed };
     },
+    healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
     list: async ({ all = false } = {}) => {
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));

@@ -2,6 +2,7 @@ import type { ProcessRef } from '../../base/index.js';
 import { errors } from '../../base/index.js';
 import type { ImageRuntimeConfig } from '../../oci/index.js';
 import type { NetworkMode } from '../network/index.js';
+import type { HealthState } from './health.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
 
@@ -23,6 +24,8 @@ export interface ContainerState {
   restartDelayMs?: number;
   /** Stopped by `stop`/`kill`: the restart policy leaves it alone until it is started again. */
   manuallyStopped?: boolean;
+  /** With a health check: its status and last probe results (Docker's State.Health). */
+  health?: HealthState;
 }
 
 /** Docker's restart policies; `maximumRetryCount` only for on-failure (0: no limit). */

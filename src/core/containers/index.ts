@@ -6,3 +6,5 @@ export {
   checkSysctls, joinedContainer, parseCpuset, parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl,
   restartPolicyText, signalNumber, sysctlNamespace,
 } from './host-options.js';
+export { applyProbeResult, healthDefaults, healthSettings, maxHealthLogEntries, maxHealthOutputBytes, mergeHealthcheck, startingHealth, validateHealthcheck } from './health.js';
+export type { HealthLogEntry, HealthSettings, HealthState, HealthStatus } from './health.js';

@@ -8,6 +8,13 @@ export interface RunResult {
   exitCode: number;
 }
 
+export interface ProbeResult {
+  exitCode: number;
+  output: string;
+  timedOut: boolean;
+  error?: string;
+}
+
 export interface RuntimeState {
   id: string;
   status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -51,6 +58,13 @@ export interface RuntimeDriver {
    * returns the process's exit code; `detach` returns once it has started.
    */
   exec(id: string, processFile: string, options: { stdio: Stdio; detach?: boolean; tty?: boolean }): Promise<number>;
+  /**
+   * Runs a health probe in a running container (`<runtime> exec --process FILE`, no stdin): its
+   * stdout and stderr together, up to `outputLimit` bytes; after `timeoutMs` the probe process is
+   * killed (SIGKILL) and `timedOut` is set. `error` is the runtime's own error when the exec
+   * itself failed (the command could not be started).
+   */
+  probe(id: string, processFile: string, options: { pidFile: string; timeoutMs: number; outputLimit: number }): Promise<ProbeResult>;
   run(id: string, bundle: string, options: { stdio: Stdio; signal?: AbortSignal; onSpawn?: (pid: number) => void }): Promise<RunResult>;
   create(id: string, bundle: string, options: { stdio: Stdio; pidFile: string }): Promise<void>;
   start(id: string): Promise<void>;

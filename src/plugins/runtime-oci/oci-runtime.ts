@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 
 import type { BerthError } from '../../base/index.js';
 import { errors, ignoreErrno, isNotFound } from '../../base/index.js';
-import type { RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
+import type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
 export interface OciRuntimeOptions {
   /** `crun` or `runc` (or a path to a compatible binary). */
@@ -95,6 +95,72 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
         }
       }
       return result.code;
+    },
+    async probe(id, processFile, { pidFile, timeoutMs, outputLimit }) {
+      await ensureDirs();
+      // Its own log: a probe's error must not be read as another command's (nor theirs as its).
+      const probeLog = join(options.logDir, `${id}.probe.json`);
+      await ignoreErrno(['ENOENT'], () => rm(probeLog), undefined);
+      await ignoreErrno(['ENOENT'], () => rm(pidFile), undefined);
+      const args = ['--root', options.stateDir, '--log', probeLog, '--log-format', 'json', 'exec', '--process', processFile, '--pid-file', pidFile, id];
+      const result = await new Promise<ProbeResult>((resolve, reject) => {
+        const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const collect = (d: Buffer) => {
+          if (size >= outputLimit) return;
+          const part = d.subarray(0, outputLimit - size);
+          chunks.push(part);
+          size += part.length;
+        };
+        child.stdout.on('data', collect);
+        child.stderr.on('data', collect);
+        let timedOut = false;
+        let exited = false;
+        const output = () => Buffer.concat(chunks).toString();
+        const timer = setTimeout(() => {
+          timedOut = true;
+          // Kill the probe process itself (crun waits for it, so its pid is still its own), or the
+          // runtime while it has not started it yet.
+          void readFile(pidFile, 'utf8').then((text) => Number.parseInt(text, 10), () => NaN).then((pid) => {
+            if (exited) return;
+            try {
+              if (pid > 0) process.kill(pid, 'SIGKILL');
+              else child.kill('SIGKILL');
+            } catch {
+              child.kill('SIGKILL');
+            }
+          });
+        }, timeoutMs);
+        child.on('error', (err) => {
+          clearTimeout(timer);
+          reject(errors.unavailable('RUNTIME_UNAVAILABLE', `Cannot run OCI runtime "${options.binary}": ${err.message}`, { cause: err }));
+        });
+        // A timed-out probe may have left children holding its output open: do not wait for them.
+        child.on('exit', (code, signal) => {
+          exited = true;
+          clearTimeout(timer);
+          const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
+          const done = () => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            resolve({ exitCode, output: output(), timedOut });
+          };
+          // What is still in the pipes comes within moments; a background process may hold them longer.
+          const grace = setTimeout(done, timedOut ? 0 : 1000);
+          child.once('close', () => {
+            clearTimeout(grace);
+            done();
+          });
+        });
+      });
+      if (!result.timedOut && result.exitCode !== 0) {
+        const message = await lastLogError(probeLog);
+        if (message !== undefined) result.error = message;
+      }
+      await ignoreErrno(['ENOENT'], () => rm(probeLog), undefined);
+      await ignoreErrno(['ENOENT'], () => rm(pidFile), undefined);
+      return result;
     },
     async run(id, bundle, { stdio, signal, onSpawn }): Promise<RunResult> {
       await ensureDirs();
