@@ -241,7 +241,7 @@ describe('long-running containers', () => {
       [['exec', 'busy2', 'true'], 1, /is not running/],
       [['run', '--restart', 'sometimes', busyboxImage, 'true'], 125, /invalid restart policy 'sometimes'/],
       [['run', '--restart', 'on-failure:x', busyboxImage, 'true'], 125, /maximum retry count must be an integer/],
-      [['run', '--restart', 'always', '--rm', busyboxImage, 'true'], 125, /Conflicting options/],
+      [['run', '--restart', 'always', '--rm', busyboxImage, 'true'], 125, /conflicting options: cannot specify both --restart and --rm/],
       [['run', '--log-opt', 'max-file=2', busyboxImage, 'true'], 125, /max-file cannot be set without max-size/],
       [['attach', 'busy2'], 1, /You cannot attach to a stopped container/],
       [['run', '-it', busyboxImage, 'true'], 125, /the input device is not a TTY/],
