@@ -73,8 +73,13 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   const attach = options.attach;
   const tty = record.config.Tty === true;
 
-  let onEvent: (event: MonitorEvent) => void = () => undefined;
-  let onClose: () => void = () => undefined;
+  // Events queue up: two can come in one read (`started` and `exited` of a container that ends at once).
+  const events: (MonitorEvent | undefined)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (event: MonitorEvent | undefined) => {
+    events.push(event);
+    wake?.();
+  };
   const { session, child } = spawnMonitor({
     binary: ctx.monitor.binary,
     id: record.id,
@@ -90,15 +95,19 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   }, {
     stdout: (chunk) => attach?.stdout?.write(chunk),
     stderr: (chunk) => attach?.stderr?.write(chunk),
-    event: (event) => onEvent(event),
-    close: () => onClose(),
+    event: (event) => push(event),
+    close: () => push(undefined),
   });
   session.hello({ stdout: attach?.stdout !== undefined, stderr: attach?.stderr !== undefined, stdin: attach?.stdin !== undefined, cleanup: attach !== undefined });
 
-  const next = () => new Promise<MonitorEvent | undefined>((resolve) => {
-    onEvent = resolve;
-    onClose = () => resolve(undefined);
-  });
+  /** The next event; `undefined` once the monitor hung up (and for every call after that). */
+  const next = async (): Promise<MonitorEvent | undefined> => {
+    while (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    const event = events[0];
+    if (event !== undefined) events.shift();
+    return event;
+  };
   const abortStart = () => session.destroy();
   // The monitor kills the container when its owner hangs up before `start`; its exit command cleans up.
   const monitorGone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
