@@ -126,7 +126,9 @@ export function createFsMetadataStore(root: string): MetadataStore {
     listContainers: () => listNames(containersDir, '.json')
       .map(readContainer)
       .filter((r) => r !== undefined)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+      // createdAt is always Date#toISOString (fixed width, UTC), so code-unit order is time order;
+      // localeCompare gave the same order but cost ~17 ms for 500 containers (ICU collation).
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)),
     createContainer: (record) => locked(() => {
       if (!isPlainName(record.id)) throw errors.invalidArgument('INVALID_CONTAINER_ID', `Invalid container id "${record.id}"`);
       if (readContainer(record.id)) throw errors.alreadyExists('CONTAINER_EXISTS', `Container "${record.id}" already exists`);

@@ -67,6 +67,23 @@ export function metadataStoreSuite(name: string, options: MetadataStoreSuiteOpti
       assert.deepEqual(store.listContainers().map((c) => c.name), ['db', 'web'], 'newest first');
     });
 
+    test('containers are listed newest first by creation time, to the millisecond, across days and years', (t) => {
+      const { store } = open(t);
+      const times = [
+        '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.010Z', '2026-01-01T00:00:00.100Z',
+        '2026-01-01T00:00:01.000Z', '2025-12-31T23:59:59.999Z', '2026-11-29T23:01:42.169Z', '2027-01-01T00:00:00.000Z',
+        '2026-02-28T09:09:09.909Z', '2026-10-01T10:00:00.000Z', '2026-09-30T23:59:59.999Z', '2000-01-01T00:00:00.000Z',
+      ];
+      // Created in an order that is neither the time order nor its reverse, nor the ids' order.
+      const order = [5, 0, 11, 3, 8, 1, 10, 6, 2, 9, 4, 7];
+      for (const i of order) {
+        const id = idOf(`c${i.toString(16)}${(order.length - i).toString(16)}`);
+        store.createContainer({ ...containerRecord(id, `t${i}`), createdAt: times[i] as string });
+      }
+      const expected = [...times.keys()].sort((a, b) => Date.parse(times[b] as string) - Date.parse(times[a] as string)).map((i) => `t${i}`);
+      assert.deepEqual(store.listContainers().map((c) => c.name), expected);
+    });
+
     test('a name belongs to one container until it is deleted', (t) => {
       const { store } = open(t);
       store.createContainer(containerRecord(idOf('a1'), 'web'));
