@@ -51,6 +51,7 @@ enum { K_STDIN = 0, K_STDOUT = 1, K_STDERR = 2, K_EVENT = 3, K_CLOSE_STDIN = 4, 
 struct client {
   int fd;
   int want_out, want_err, want_in;
+  int said_hello;
   int owner;
   /* Partial frame being read. */
   unsigned char hdr[8];
@@ -68,6 +69,10 @@ static struct {
   int log_max_file;
   int log_compress;
   int terminal, open_stdin, stdin_once;
+  /* `<runtime> run` instead of create + start: one runtime process for a container whose owner
+   * stays attached (the foreground path); the monitor waits for the runtime, which relays the
+   * container's exit status and deletes it. */
+  int run_mode;
   const char *health_command;
   const char *health_args[MAX_ARGS];
   int n_health_args;
@@ -447,6 +452,17 @@ static int listen_unix(const char *path) {
   return fd;
 }
 
+/* The container's pid from the runtime's pid file; 0 while it is missing or not yet written. */
+static int read_pid_file(void) {
+  char buf[32] = { 0 };
+  int fd = open("pid", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  int pid = n > 0 ? atoi(buf) : 0;
+  return pid > 0 ? pid : 0;
+}
+
 /* ---- client frames ------------------------------------------------------------------------ */
 
 static void close_stdin(void) {
@@ -459,6 +475,12 @@ static void close_stdin(void) {
 }
 
 static void start_container(void) {
+  if (opt.run_mode) {
+    /* Already running under `<runtime> run`: the owner's go-ahead only means it recorded it. */
+    started = 1;
+    owner_event("{\"event\":\"started\"}");
+    return;
+  }
   const char *args[] = { "start", opt.id };
   int code = run_runtime(args, 2);
   if (code == 0) {
@@ -475,6 +497,7 @@ static void start_container(void) {
 static void handle_frame(struct client *c, int kind, const char *body, size_t len) {
   switch (kind) {
   case K_HELLO:
+    c->said_hello = 1;
     c->want_out = strstr(body, "\"stdout\":true") != NULL;
     c->want_err = strstr(body, "\"stderr\":true") != NULL;
     c->want_in = strstr(body, "\"stdin\":true") != NULL;
@@ -637,6 +660,7 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--terminal")) opt.terminal = 1;
     else if (!strcmp(a, "--stdin")) opt.open_stdin = 1;
     else if (!strcmp(a, "--stdin-once")) opt.stdin_once = 1;
+    else if (!strcmp(a, "--run")) opt.run_mode = 1;
     else if (!strcmp(a, "--exit-command")) opt.exit_command = VALUE();
     else if (!strcmp(a, "--health-command")) opt.health_command = VALUE();
     else if (!strcmp(a, "--health-arg")) {
@@ -676,6 +700,13 @@ int main(int argc, char **argv) {
     add_client(3, 1);
   }
   if (opt.log_path && strcmp(opt.log_driver, "none") != 0) open_log();
+  /* The owner's hello says which streams it wants: know it before the container can write. */
+  while (n_clients > 0 && clients[0].owner && !clients[0].said_hello) {
+    if (!read_client(&clients[0])) {
+      drop_client(0);
+      break;
+    }
+  }
 
   int attach_fd = listen_unix("attach");
   if (attach_fd < 0) die("cannot listen on %s/attach: %s", opt.dir, strerror(errno));
@@ -707,7 +738,7 @@ int main(int argc, char **argv) {
 
   const char *create[8];
   int nc = 0;
-  create[nc++] = "create";
+  create[nc++] = opt.run_mode ? "run" : "create";
   create[nc++] = "--bundle";
   create[nc++] = opt.bundle;
   create[nc++] = "--pid-file";
@@ -718,13 +749,46 @@ int main(int argc, char **argv) {
   }
   create[nc++] = opt.id;
   int rt_err = open("runtime.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  unlink("pid");
   pid_t rt = spawn_runtime(create, nc, child_in, child_out, opt.terminal ? rt_err : child_err);
-  int code = rt < 0 ? -1 : wait_for(rt);
+  int code = 0, rt_exited = 0, rt_status = 0;
+  if (rt < 0) {
+    code = -1;
+  } else if (!opt.run_mode) {
+    code = wait_for(rt);
+  } else {
+    /* `run` goes on after creating: created once the pid file is there, or failed if the
+     * runtime exits without one. The terminal's master comes meanwhile. */
+    for (;;) {
+      if (opt.terminal && master_fd < 0) {
+        struct pollfd pfd = { console_fd, POLLIN, 0 };
+        if (poll(&pfd, 1, 0) > 0) {
+          master_fd = receive_master(console_fd);
+          if (master_fd >= 0) fcntl(master_fd, F_SETFL, O_NONBLOCK);
+        }
+      }
+      int pid_ready = read_pid_file() > 0;
+      if (!rt_exited) {
+        int status;
+        if (waitpid(rt, &status, WNOHANG) == rt) {
+          rt_exited = 1;
+          rt_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          pid_ready = read_pid_file() > 0;
+        }
+      }
+      if (pid_ready && (!opt.terminal || master_fd >= 0 || rt_exited)) break;
+      /* Ended already (its pid file may be gone with it): its status says how; a failure to
+       * create is in the runtime's log, which the owner reads. */
+      if (rt_exited) break;
+      struct timespec ts = { 0, 500000 };
+      nanosleep(&ts, NULL);
+    }
+  }
   if (rt_err >= 0) close(rt_err);
   if (child_in >= 0) close(child_in);
   if (child_out >= 0 && child_out != child_in) close(child_out);
   if (child_err >= 0 && child_err != child_in && child_err != child_out) close(child_err);
-  if (code == 0 && opt.terminal) {
+  if (code == 0 && opt.terminal && master_fd < 0 && !rt_exited) {
     master_fd = receive_master(console_fd);
     if (master_fd < 0) code = -2;
     else fcntl(master_fd, F_SETFL, O_NONBLOCK);
@@ -734,12 +798,11 @@ int main(int argc, char **argv) {
     unlink("console");
   }
   if (code == 0) {
-    FILE *f = fopen("pid", "r");
-    int pid = 0;
-    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) code = -3;
-    if (f) fclose(f);
-    container_pid = pid;
+    container_pid = read_pid_file();
+    if (container_pid == 0 && !rt_exited) code = -3;
   }
+  /* Under `run`, the runtime is the process to wait for: its status is the container's. */
+  pid_t waited = opt.run_mode ? rt : container_pid;
   if (code != 0) {
     char ev[128];
     snprintf(ev, sizeof ev, "{\"event\":\"create-failed\",\"status\":%d}", code);
@@ -757,16 +820,21 @@ int main(int argc, char **argv) {
   /* Without an owner (it died already), nobody will say start: the container must not linger. */
   if (!owner_connected()) kill_container();
 
-  int exited = 0, exit_code = 0;
-  for (;;) {
+  int exited = rt_exited, exit_code = rt_status;
+  /* Under `run` the container may end before its owner said start: hold the exit until it has
+   * (or hung up), so that it hears `started` before `exited`. */
+  while (!exited || (opt.run_mode && !started && owner_connected())) {
     struct pollfd fds[MAX_CLIENTS + 8];
     int nfds = 0;
     fds[nfds++] = (struct pollfd){ sig_fd, POLLIN, 0 };
     fds[nfds++] = (struct pollfd){ attach_fd, POLLIN, 0 };
     int out_slot = -1, err_slot = -1, master_slot = -1;
-    if (out_fd >= 0) out_slot = nfds, fds[nfds++] = (struct pollfd){ out_fd, POLLIN, 0 };
-    if (err_fd >= 0) err_slot = nfds, fds[nfds++] = (struct pollfd){ err_fd, POLLIN, 0 };
-    if (master_fd >= 0) master_slot = nfds, fds[nfds++] = (struct pollfd){ master_fd, POLLIN, 0 };
+    /* Under `run`, output waits in the pipes until the owner has recorded the container as
+     * running (its start): an owner gone before that stops the container, unseen. */
+    int relay = started || !opt.run_mode;
+    if (relay && out_fd >= 0) out_slot = nfds, fds[nfds++] = (struct pollfd){ out_fd, POLLIN, 0 };
+    if (relay && err_fd >= 0) err_slot = nfds, fds[nfds++] = (struct pollfd){ err_fd, POLLIN, 0 };
+    if (relay && master_fd >= 0) master_slot = nfds, fds[nfds++] = (struct pollfd){ master_fd, POLLIN, 0 };
     int first_client = nfds;
     for (int i = 0; i < n_clients; i++) fds[nfds++] = (struct pollfd){ clients[i].fd, POLLIN, 0 };
     int timeout = -1;
@@ -813,14 +881,13 @@ int main(int argc, char **argv) {
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0) probe_succeeded = 1;
             next_probe_ms = now_ms() + probe_interval();
           }
-          if (pid == container_pid) {
+          if (pid == waited) {
             exited = 1;
             exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
           }
         }
       }
     }
-    if (exited) break;
   }
 
   /* Drain what the container wrote before it exited. Other processes may still hold the pipes. */

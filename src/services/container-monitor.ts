@@ -88,6 +88,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     dir,
     log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type) },
     terminal: tty,
+    run: attach !== undefined,
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
     exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
@@ -185,6 +186,14 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   const ended = await next();
   pendingStdin?.();
   if (detached || ended?.event !== 'exited') return { detached: true };
+  // Under `run` the runtime's status is the container's, unless the runtime logged why it failed.
+  const runFailure = ended.exitCode !== 0 ? await driver.loggedError(record.id, 'run') : undefined;
+  if (runFailure) {
+    await finish(ctx, record, { exitCode: exitCodeFor(runFailure), error: runFailure });
+    session.send(frameKind.done);
+    session.end();
+    throw runFailure;
+  }
   await finish(ctx, record, { exitCode: ended.exitCode });
   session.send(frameKind.done);
   session.end();

@@ -119,6 +119,8 @@ export interface MonitorLaunch {
   dir: string;
   log: { driver: string; path: string; maxSize: number; maxFile: number; compress: boolean };
   terminal: boolean;
+  /** `<runtime> run` (one runtime process) for a container whose owner stays attached. */
+  run: boolean;
   stdin: boolean;
   stdinOnce: boolean;
   exitCommand: string[];
@@ -141,6 +143,7 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): 
     ...(launch.log.maxFile ? ['--log-max-file', String(launch.log.maxFile)] : []),
     ...(launch.log.compress ? ['--log-compress'] : []),
     ...(launch.terminal ? ['--terminal'] : []),
+    ...(launch.run ? ['--run'] : []),
     ...(launch.stdin ? ['--stdin'] : []),
     ...(launch.stdinOnce ? ['--stdin-once'] : []),
     ...(exitBinary ? ['--exit-command', exitBinary, ...exitArgs.flatMap((a) => ['--exit-arg', a])] : []),

@@ -53,6 +53,8 @@ export interface RuntimeDriver {
   invocation(id: string): string[];
   /** The error the runtime logged for `verb` on container `id` (after a monitor's create or start failed). */
   failure(id: string, verb: string, fallback: string): Promise<Error>;
+  /** The error the runtime logged for container `id`, if any (a `run` whose status may be the container's own). */
+  loggedError(id: string, verb: string): Promise<Error | undefined>;
   /**
    * Runs a process in a running container (`<runtime> exec --process FILE`). In the foreground it
    * returns the process's exit code; `detach` returns once it has started.

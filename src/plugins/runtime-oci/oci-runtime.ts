@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants } from 'node:os';
@@ -76,6 +76,10 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       mkdirSync(options.stateDir, { recursive: true });
       mkdirSync(options.logDir, { recursive: true });
       return [options.binary, ...globalArgs(id)];
+    },
+    async loggedError(id, verb) {
+      const message = await lastLogError(logFile(id));
+      return message === undefined ? undefined : runtimeError(name, id, verb, message);
     },
     async failure(id, verb, fallback) {
       await ensureDirs();
@@ -213,6 +217,11 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       }
     },
     async delete(id, { force = false } = {}) {
+      // Deleted already (a `run` deletes its container when it ends): no runtime process to spawn.
+      if (!existsSync(join(options.stateDir, id))) {
+        await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+        throw errors.notFound('RUNTIME_CONTAINER_NOT_FOUND', `${name}: container "${id}" does not exist`);
+      }
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
     },
