@@ -156,6 +156,12 @@ describe('long-running containers', () => {
     assert.ok(gaps[0] as number >= 100 && (gaps[1] as number) >= 200 && (gaps[2] as number) >= 400, `gaps ${gaps.join(', ')}`);
     assert.ok((gaps[2] as number) > (gaps[0] as number), `growing: ${gaps.join(', ')}`);
     assert.equal(store.berth(['rm', 'crash']).code, 0);
+    // In the foreground, run returns at the first exit, as docker run does; the monitor restarts it.
+    const fg = store.berth(['run', '--name', 'crash-fg', '--restart', 'on-failure:2', busyboxImage, 'sh', '-c', 'exit 5']);
+    assert.equal(fg.code, 5);
+    for (let i = 0; i < 100 && store.berth(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'crash-fg']).stdout !== '2 exited\n'; i++) await sleep(100);
+    assert.equal(store.berth(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'crash-fg']).stdout, '2 exited\n');
+    assert.equal(store.berth(['rm', 'crash-fg']).code, 0);
   });
 
   test('--restart always comes back after a simulated reboot (berth system boot); unless-stopped stopped by hand does not', async () => {

@@ -43,9 +43,6 @@ export function logSettings(config: Record<string, string>, driver: string): { m
 
 const exitFile = (ctx: EngineContext, id: string) => join(containerDir(ctx, id), 'exit');
 
-/** Docker's default detach keys: ctrl-p ctrl-q. */
-export const defaultDetachKeys = Buffer.from([0x10, 0x11]);
-
 /**
  * Starts a container under a new monitor. Detached, it returns once the container runs. Attached,
  * it relays the streams, and when the container exits it cleans up itself (faster than the
@@ -132,11 +129,12 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     trace('start: created');
     // The monitor is the container's supervisor from now on; its pid outlives us.
     const monitor = { pid: created.monitor, startTime: processStartTime(created.monitor) ?? 0 };
+    const pid = created.pid;
     ctx.metadata.updateContainer(record.id, (r) => {
       assertTransition(r, 'running');
       r.state = {
-        ...r.state, status: 'running', pid: created?.event === 'created' ? created.pid : 0, startedAt: new Date().toISOString(), error: '', exitCode: 0,
-        supervisor: monitor, runtime: { pid: created?.event === 'created' ? created.pid : 0, startTime: processStartTime(created?.event === 'created' ? created.pid : 0) ?? 0 },
+        ...r.state, status: 'running', pid, startedAt: new Date().toISOString(), error: '', exitCode: 0,
+        supervisor: monitor, runtime: { pid, startTime: processStartTime(pid) ?? 0 },
       };
       delete r.state.manuallyStopped;
       const health = healthOnStart(r);
@@ -144,12 +142,10 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
       r.hostConfig.runtime = driver.name;
     });
   } catch (err) {
+    // Recording failed after the create: the monitor kills the container when we hang up before
+    // `start`, and its exit command cleans up.
     options.signal?.removeEventListener('abort', abortStart);
     session.destroy();
-    if (created?.event === 'created') {
-      // Recording failed: the monitor kills the container when we hang up; its exit command cleans up.
-      throw err;
-    }
     throw err;
   }
   let pendingStdin: (() => void) | undefined;
@@ -193,6 +189,12 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     session.send(frameKind.done);
     session.end();
     throw runFailure;
+  }
+  // A restart is the monitor's to do (its exit command waits out the back-off): hand over, as
+  // `docker run --restart` returns when the container first exits.
+  if (wouldRestart(ctx, record.id, ended.exitCode)) {
+    session.end();
+    return { exitCode: ended.exitCode };
   }
   await finish(ctx, record, { exitCode: ended.exitCode });
   session.send(frameKind.done);
@@ -319,6 +321,15 @@ async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitC
   }
   recordExit(ctx, record.id, { exitCode: exit.exitCode, oomKilled, error });
   return 'recorded';
+}
+
+function wouldRestart(ctx: EngineContext, id: string, exitCode: number): boolean {
+  try {
+    return shouldRestart(ctx.metadata.findContainer(id), exitCode);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }
 
 function shouldRestart(record: ContainerRecord, exitCode: number): boolean {
