@@ -180,6 +180,18 @@ static void timestamp(char *out, size_t size) {
   snprintf(out + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* Go's RFC3339Nano, as Docker's json-file writes times: trailing zeros of the fraction dropped. */
+static void timestamp_go(char *out, size_t size) {
+  timestamp(out, size);
+  char *dot = strchr(out, '.');
+  char *z = strchr(out, 'Z');
+  if (!dot || !z) return;
+  char *end = z;
+  while (end > dot + 1 && end[-1] == '0') end--;
+  if (end == dot + 1) end = dot;
+  memmove(end, "Z", 2);
+}
+
 /* Length of the valid UTF-8 sequence at p (0 when invalid), as Go's encoding/json judges it. */
 static size_t utf8_len(const unsigned char *p, size_t left) {
   unsigned char c = p[0];
@@ -199,7 +211,9 @@ static size_t utf8_len(const unsigned char *p, size_t left) {
   return n;
 }
 
-/* Appends `data` as a JSON string body (no quotes), escaped like Docker's json-file writer. */
+/* Appends `data` as a JSON string body (no quotes), escaped like Docker's json-file writer:
+ * \n and \r short, other control characters and <, >, & as \u00XX (a tab too), invalid UTF-8
+ * as \ufffd (observed with dockerd 20.10). */
 static size_t json_escape(char *out, const char *data, size_t len) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)data;
@@ -212,8 +226,6 @@ static size_t json_escape(char *out, const char *data, size_t len) {
       out[o++] = '\\', out[o++] = 'n', i++;
     } else if (c == '\r') {
       out[o++] = '\\', out[o++] = 'r', i++;
-    } else if (c == '\t') {
-      out[o++] = '\\', out[o++] = 't', i++;
     } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
       memcpy(out + o, "\\u00", 4), o += 4, out[o++] = hex[c >> 4], out[o++] = hex[c & 15], i++;
     } else if (c < 0x80) {
@@ -326,7 +338,7 @@ static void log_entry(int stream, const char *data, size_t len) {
     o = local_entry((unsigned char *)buf, stream, data, len);
   } else {
     char ts[64];
-    timestamp(ts, sizeof ts);
+    timestamp_go(ts, sizeof ts);
     memcpy(buf, "{\"log\":\"", 8), o = 8;
     o += json_escape(buf + o, data, len);
     o += (size_t)snprintf(buf + o, sizeof buf - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == K_STDERR ? "stderr" : "stdout", ts);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -226,6 +226,22 @@ describe('long-running containers', () => {
     const none = store.berth(['run', '-d', '--log-driver', 'none', busyboxImage, 'true']).stdout.trim();
     assert.equal(store.berth(['logs', none]).code, 1);
     assert.equal(store.berth(['rm', '-f', 'chatty', none]).code, 0);
+  });
+
+  // Observed with dockerd 20.10 for the same output: its json-file lines, byte for byte but the time
+  // ({"log":"a\u003cb\u003e\u0026c\"\\\u0009\u0001é\r\n","stream":"stdout","time":"2026-11-29T23:41:19.8909162Z"}).
+  test('the json-file log is Docker\'s on-disk format: its escaping, partial lines, Go times', async () => {
+    const id = store.berth(['run', '-d', busyboxImage, 'sh', '-c', String.raw`printf "a<b>&c\"\\\\\t\001\303\251\r\n"; printf partial`]).stdout.trim();
+    assert.equal(store.berth(['wait', id]).stdout, '0\n');
+    const lines = readFileSync(join(store.root, 'containers', id, `${id}-json.log`), 'utf8').trim().split('\n');
+    const times = lines.map((l) => /"time":"([^"]*)"/.exec(l)?.[1] ?? '');
+    for (const t of times) assert.match(t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/, 'Go RFC3339Nano: no trailing zeros');
+    assert.deepEqual(lines.map((l) => l.replace(/"time":"[^"]*"/, '"time":"T"')), [
+      String.raw`{"log":"a\u003cb\u003e\u0026c\"\\\u0009\u0001é\r\n","stream":"stdout","time":"T"}`,
+      String.raw`{"log":"partial","stream":"stdout","time":"T"}`,
+    ]);
+    assert.match(store.berth(['logs', '-t', id]).stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z a</);
+    store.berth(['rm', id]);
   });
 
   test('logs -f follows a running container until it exits', () => {

@@ -170,8 +170,14 @@ function write(entry: LogEntry, options: LogsOptions): void {
     const attrs = Object.entries(entry.attrs ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     text = `${attrs} ${text}`;
   }
-  if (options.timestamps) text = `${entry.time} ${text}`;
+  // Docker shows times with all nine digits of the fraction (its files drop trailing zeros).
+  if (options.timestamps) text = `${fixedNanos(entry.time)} ${text}`;
   (entry.stream === 'stderr' ? options.stderr : options.stdout).write(text);
+}
+
+function fixedNanos(time: string): string {
+  const m = /^([^.Z]+)(?:\.(\d+))?Z$/.exec(time);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : time;
 }
 
 function fileSize(path: string): number {
