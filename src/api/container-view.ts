@@ -1,6 +1,8 @@
 import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import { ago } from './human.js';
+import { portMap } from '../core/network/index.js';
+import { containerNetworkSettingsView } from './network-view.js';
 
 /** A container record in the shape of Docker's inspect output (the fields berth has). */
 export function containerInspectView(c: ContainerRecord) {
@@ -27,8 +29,11 @@ export function containerInspectView(c: ContainerRecord) {
       Runtime: c.hostConfig.runtime,
       RestartPolicy: { Name: c.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: c.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
       LogConfig: { Type: c.hostConfig.logConfig?.type ?? 'json-file', Config: c.hostConfig.logConfig?.config ?? {} },
+      PortBindings: portMap(c.hostConfig.portBindings ?? [], [], ''),
+      PublishAllPorts: c.hostConfig.publishAllPorts === true,
     },
     Config: c.config,
+    NetworkSettings: containerNetworkSettingsView(c),
   };
 }
 

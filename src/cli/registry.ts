@@ -31,6 +31,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.js')).exportCommand,
   commit: async () => (await import('./commands/commit.js')).commitCommand,
   volume: async () => (await import('./commands/volume.js')).volumeCommand,
+  network: async () => (await import('./commands/network.js')).networkCommand,
+  port: async () => (await import('./commands/port.js')).portCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
@@ -47,7 +49,7 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
     create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
     logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'],
-    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
+    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'], port: ['port'],
     // `prune` has no top-level command: the container command runs it (commands/container.ts).
   },
   image: {
