@@ -2,6 +2,8 @@ import type { ContainerRecord, HealthState } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
 import { ago } from './human.js';
+import { portMap } from '../core/network/index.js';
+import { containerNetworkSettingsView } from './network-view.js';
 
 /** A container record in the shape of Docker's inspect output (the fields berth has). */
 export function containerInspectView(c: ContainerRecord) {
@@ -29,8 +31,11 @@ export function containerInspectView(c: ContainerRecord) {
       Runtime: c.hostConfig.runtime,
       LogConfig: { Type: c.hostConfig.logConfig?.type ?? 'json-file', Config: c.hostConfig.logConfig?.config ?? {} },
       ...moreHostConfigView(c.hostConfig),
+      PortBindings: portMap(c.hostConfig.portBindings ?? [], [], ''),
+      PublishAllPorts: c.hostConfig.publishAllPorts === true,
     },
     Config: c.config,
+    NetworkSettings: containerNetworkSettingsView(c),
   };
 }
 

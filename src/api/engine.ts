@@ -13,11 +13,13 @@ import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
+import type { NetworkRecord } from '../core/network/index.js';
 
 export interface Engine {
   images: ImageEngine;
   containers: ContainerEngine;
   volumes: VolumeEngine;
+  networks: NetworkEngine;
   system: SystemEngine;
   close(): void;
 }
@@ -48,6 +50,8 @@ export interface CreateContainerOptions {
   stopTimeout?: number;
   /** Docker's Config.Healthcheck from `--health-*`/`--no-healthcheck`; empty fields come from the image's. */
   healthcheck?: HealthConfig;
+  /** `--expose`: ports added to the image's ExposedPorts (`80/tcp`). */
+  exposedPorts?: string[];
 }
 
 /** Streams of a client attached to a container (`run` in the foreground, `start -a`, `attach`). */
@@ -272,6 +276,42 @@ export interface VolumeEngine {
   prune(options?: { all?: boolean; filters?: readonly string[] }): Promise<VolumePruneResult>;
   /** Ids of the containers that use the volume. */
   usedBy(name: string): Promise<string[]>;
+}
+
+export interface CreateNetworkRequest {
+  name: string;
+  /** Only `bridge` (the default). */
+  driver?: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  internal?: boolean;
+  ipv6?: boolean;
+  labels?: Record<string, string>;
+  /** Driver options (`-o`): `com.docker.network.bridge.name`. */
+  options?: Record<string, string>;
+}
+
+/** A network and the running containers attached to it. */
+export interface NetworkInfo extends NetworkRecord {
+  containers: ContainerRecord[];
+}
+
+/**
+ * Networks (Docker's bridge driver, on netavark). `bridge`, `host` and `none` always exist; a
+ * network with running containers is never removed (FailedPrecondition BERTH_E_NETWORK_IN_USE).
+ */
+export interface NetworkEngine {
+  /** AlreadyExists BERTH_E_NETWORK_EXISTS; FailedPrecondition BERTH_E_SUBNET_OVERLAP; InvalidArgument for bad subnets. */
+  create(request: CreateNetworkRequest): Promise<NetworkRecord>;
+  /** NotFound BERTH_E_NETWORK_NOT_FOUND (`network NAME not found`). */
+  inspect(ref: string): Promise<NetworkInfo>;
+  /** Sorted by name. */
+  list(): Promise<NetworkInfo[]>;
+  /** Returns the network's name. */
+  remove(ref: string): Promise<string>;
+  /** Removes user networks without running containers; returns their names. */
+  prune(): Promise<string[]>;
 }
 
 export interface ImageSummary {

@@ -7,8 +7,11 @@ export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, ProcessList, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult,
+  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo,
 } from './engine.js';
+export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
+export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
+export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';
 export type { VolumeInfo } from '../core/volumes/index.js';
 export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';

@@ -6,6 +6,7 @@ import { shortId } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import { containerStatusText } from './container-view.js';
+import { formatPortsColumn } from '../core/network/index.js';
 import type { ImageSummary } from './engine.js';
 import { ago, humanSize } from './human.js';
 import { familiarRepository, parseReference } from '../oci/index.js';
@@ -28,7 +29,7 @@ export function containerListRow(c: ContainerRecord, options: { trunc: boolean; 
     Command: JSON.stringify(options.trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command),
     CreatedAt: dockerDate(c.createdAt),
     RunningFor: ago(c.createdAt, now),
-    Ports: '',
+    Ports: formatPortsColumn(c.networkSettings?.ports ?? [], Object.keys(c.config.ExposedPorts ?? {}).sort()),
     State: c.state.status,
     Status: containerStatusText(c, now),
     Size: '0B',

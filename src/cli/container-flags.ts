@@ -8,8 +8,8 @@ import { errors, parseGoDuration } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
 import {
-  parseBytes, parseDeviceMapping, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parseRestartPolicy as parseRestartPolicyRule, parseSysctl,
-  parseUlimit, parseVolumeFlag,
+  parseBytes, parseDeviceMapping, parseExpose, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parsePublish, parseRestartPolicy as parseRestartPolicyRule,
+  parseSysctl, parseUlimit, parseVolumeFlag,
 } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
@@ -37,7 +37,13 @@ export const containerFlags: FlagSpecs = {
     'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
     cpus: { kind: 'string', description: 'Number of CPUs (e.g. 0.5)', value: 'decimal' },
     'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
-    network: { kind: 'string', description: 'Connect a container to a network: none or host (default none)', value: 'network' },
+    network: { kind: 'string', description: 'Connect a container to a network: bridge (default), a network\'s name, host, none or container:NAME', value: 'network' },
+    'network-alias': { kind: 'list', description: 'Add network-scoped alias for the container (user networks)', value: 'list' },
+    ip: { kind: 'string', description: 'IPv4 address (e.g., 172.30.100.104) on a user network', value: 'string' },
+    'mac-address': { kind: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', value: 'string' },
+    publish: { kind: 'list', short: 'p', description: "Publish a container's port(s) to the host: [IP:][HOSTPORT:]CPORT[/PROTO], ranges", value: 'list' },
+    'publish-all': { kind: 'bool', short: 'P', description: 'Publish all exposed ports to random ports' },
+    expose: { kind: 'list', description: 'Expose a port or a range of ports', value: 'list' },
     net: { kind: 'string', description: 'Alias of --network', value: 'network' },
     'read-only': { kind: 'bool', description: "Mount the container's root filesystem as read only" },
     'cap-add': { kind: 'list', description: 'Add Linux capabilities', value: 'list' },
@@ -82,9 +88,11 @@ function moreContainerFlags(): FlagSpecs {
 /** The engine's options for a new container from `run`/`create` arguments: IMAGE [COMMAND] [ARG...]. */
 export function createOptions(args: Parsed, image: string, cmd: string[]): CreateContainerOptions {
   const entrypoint = flagString(args, 'entrypoint');
+  const expose = flagList(args, 'expose').flatMap(parseExpose);
   return {
     image,
     cmd,
+    ...(expose.length > 0 ? { exposedPorts: expose } : {}),
     env: [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, lookupEnv))],
     host: hostConfig(args),
     tmpfs: flagList(args, 'tmpfs'),
@@ -257,7 +265,7 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 }
 
 function hostConfig(args: Parsed): Partial<HostConfig> {
-  const network = parseNetworkMode(flagString(args, 'network') ?? flagString(args, 'net') ?? 'none');
+  const network = parseNetworkMode(flagString(args, 'network') ?? flagString(args, 'net') ?? 'bridge');
   const memory = flagString(args, 'memory');
   const swap = flagString(args, 'memory-swap');
   const cpus = flagString(args, 'cpus');
@@ -276,6 +284,15 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     runtime: flagString(args, 'runtime') ?? '',
     ...moreHostConfig(args),
   };
+  const publish = flagList(args, 'publish').flatMap(parsePublish);
+  if (publish.length > 0) host.portBindings = publish;
+  if (flagBool(args, 'publish-all')) host.publishAllPorts = true;
+  const aliases = flagList(args, 'network-alias');
+  if (aliases.length > 0) host.networkAliases = aliases;
+  const ip = flagString(args, 'ip');
+  if (ip !== undefined) host.ipv4Address = ip;
+  const mac = flagString(args, 'mac-address');
+  if (mac !== undefined) host.macAddress = mac;
   const restart = flagString(args, 'restart');
   if (restart !== undefined) host.restartPolicy = parseRestartPolicy(restart);
   host.logConfig = logConfig(flagString(args, 'log-driver') ?? 'json-file', flagList(args, 'log-opt'));

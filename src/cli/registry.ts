@@ -37,6 +37,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   update: async () => (await import('./commands/update.js')).updateCommand,
   top: async () => (await import('./commands/top.js')).topCommand,
   stats: async () => (await import('./commands/stats.js')).statsCommand,
+  network: async () => (await import('./commands/network.js')).networkCommand,
+  port: async () => (await import('./commands/port.js')).portCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
@@ -54,7 +56,7 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
     create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
     logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'], healthcheck: ['container healthcheck'],
-    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'],
+    cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'], port: ['port'],
     // `prune` has no top-level command: the container command runs it (commands/container.ts).
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },

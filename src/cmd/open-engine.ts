@@ -15,6 +15,8 @@ import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/in
 import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import { createLocalVolumeStore } from '../plugins/volumes-local/index.js';
+import { createLocalNetworkStore } from '../plugins/networks-local/index.js';
+import { createNetavarkDriver } from '../plugins/network-netavark/index.js';
 import type { EngineContext, RuntimeSelection } from '../services/index.js';
 import { createEngine } from '../services/index.js';
 
@@ -46,6 +48,9 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
     snapshots: createOverlaySnapshotter(join(root, 'snapshots', 'overlay')),
     metadata: createFsMetadataStore(root),
     volumes: createLocalVolumeStore(root),
+    // Subnets, bridge names and host ports are claimed host-wide, across stores, on /run.
+    networks: createLocalNetworkStore(root, '/run/berth/network-claims'),
+    networkDriver: createNetavarkDriver({ netnsDir: join(stateBase, 'netns'), configDir: join(stateBase, 'netavark') }),
     cgroups: createCgroupScopes('berth'),
     leases: createFsLeases(root),
     // The builder is loaded only by a build, a bootstrap or a collection.

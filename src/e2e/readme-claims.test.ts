@@ -43,12 +43,13 @@ describe('README claims', () => {
     assert.equal(shared.stdout.trim(), hostNamespace('net'));
   });
 
-  test('--network host shows the host\'s interfaces; the default shows only lo', () => {
+  test('--network host shows the host\'s interfaces; the default bridge shows eth0 and lo; none only lo', () => {
     const host = readdirSync('/sys/class/net').sort();
     assert.ok(host.length > 1, 'the host has more than lo');
     const r = run(['--network', 'host'], 'ls', '/sys/class/net');
     assert.deepEqual(r.stdout.trim().split(/\s+/).sort(), host);
-    assert.equal(run([], 'ls', '/sys/class/net').stdout.trim(), 'lo');
+    assert.deepEqual(run([], 'ls', '/sys/class/net').stdout.trim().split(/\s+/).sort(), ['eth0', 'lo']);
+    assert.equal(run(['--network', 'none'], 'ls', '/sys/class/net').stdout.trim(), 'lo');
   });
 
   test('--cap-drop ALL leaves root with no capability', () => {

@@ -24,6 +24,7 @@ import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
 import { validateHostConfig } from './validate-host-config.js';
 import { discardVolumes, ociMounts, planMounts, provisionVolumes, recordContainer } from './volume-mounts.js';
+import { connectContainer, disconnectContainer, planNetwork } from './container-network.js';
 
 /** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
 export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id);
@@ -40,7 +41,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(defaultPath);
   const config: ContainerRecord['config'] = {
     ...imageConfig,
-    Hostname: options.hostname ?? defaultHostname(id, options.host?.networkMode ?? 'none'),
+    Hostname: options.hostname ?? defaultHostname(id, options.host?.networkMode ?? 'bridge'),
     Image: options.image,
     Env: env,
     Entrypoint: options.entrypoint ?? imageConfig.Entrypoint ?? null,
@@ -55,16 +56,20 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   const healthcheck = mergeHealthcheck(imageConfig.Healthcheck, options.healthcheck);
   validateHealthcheck(healthcheck);
   if (healthcheck) config.Healthcheck = healthcheck;
+  if (options.exposedPorts && options.exposedPorts.length > 0) {
+    config.ExposedPorts = { ...(config.ExposedPorts ?? {}), ...Object.fromEntries(options.exposedPorts.map((p) => [p, {}])) };
+  }
   if (processArgs(config).length === 0) {
     throw errors.invalidArgument('NO_COMMAND', `Cannot create container from image "${options.image}": no command specified`);
   }
   const host: HostConfig = {
-    autoRemove: false, binds: [], networkMode: 'none', readonlyRootfs: false, privileged: false, capAdd: [], capDrop: [],
+    autoRemove: false, binds: [], networkMode: 'bridge', readonlyRootfs: false, privileged: false, capAdd: [], capDrop: [],
     securityOpt: [], ulimits: [], runtime: '', ...options.host,
   };
   for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
   validateHostConfig(ctx, host);
   validateContainerOptions(ctx, host, config);
+  for (const warning of planNetwork(ctx, host, (ref) => ctx.metadata.findContainer(ref))) ctx.warn(warning);
   host.binds = planMounts(ctx, imageConfig, host);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
@@ -116,35 +121,43 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
   const host = record.hostConfig;
   const security = parseSecurityOptions(host.securityOpt);
   const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
-  writeProcessBundle(ctx, {
-    ...more,
-    id: record.id,
-    bundle,
-    rootfs,
-    readonlyRootfs: host.readonlyRootfs,
-    args: processArgs(record.config),
-    env: record.config.Env ?? [],
-    cwd: record.config.WorkingDir || '/',
-    user: record.config.User ?? '',
-    hostname: record.config.Hostname,
-    terminal: record.config.Tty === true,
-    network: host.networkMode,
-    mounts: ociMounts(ctx, host.binds),
-    resources: {
-      ...(host.memory !== undefined ? { memory: host.memory } : {}),
-      ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
-      ...(host.nanoCpus !== undefined ? { cpus: host.nanoCpus / 1e9 } : {}),
-      ...(host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
-      ...moreResources,
-    },
-    capAdd: host.capAdd,
-    capDrop: host.capDrop,
-    privileged: host.privileged,
-    noNewPrivileges: security.noNewPrivileges,
-    ulimits: host.ulimits,
-    seccomp: security.seccomp.kind === 'profile' ? { dockerProfile: security.seccomp.profile } : security.seccomp.kind,
-    kernel: release(),
-  });
+  const networking = await connectContainer(ctx, record);
+  try {
+    writeProcessBundle(ctx, {
+      ...more,
+      id: record.id,
+      bundle,
+      rootfs,
+      readonlyRootfs: host.readonlyRootfs,
+      args: processArgs(record.config),
+      env: record.config.Env ?? [],
+      cwd: record.config.WorkingDir || '/',
+      user: record.config.User ?? '',
+      hostname: record.config.Hostname,
+      terminal: record.config.Tty === true,
+      network: host.networkMode,
+      mounts: ociMounts(ctx, host.binds),
+      resources: {
+        ...(host.memory !== undefined ? { memory: host.memory } : {}),
+        ...(host.memorySwap !== undefined ? { memorySwap: host.memorySwap } : {}),
+        ...(host.nanoCpus !== undefined ? { cpus: host.nanoCpus / 1e9 } : {}),
+        ...(host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
+        ...moreResources,
+      },
+      capAdd: host.capAdd,
+      capDrop: host.capDrop,
+      privileged: host.privileged,
+      noNewPrivileges: security.noNewPrivileges,
+      ulimits: host.ulimits,
+      seccomp: security.seccomp.kind === 'profile' ? { dockerProfile: security.seccomp.profile } : security.seccomp.kind,
+      kernel: release(),
+      ...(networking ? { netns: networking.netns } : {}),
+      ...(networking?.hostFiles ? { hostFiles: networking.hostFiles } : {}),
+    });
+  } catch (err) {
+    await disconnectContainer(ctx, record.id);
+    throw err;
+  }
   return bundle;
 }
 
@@ -186,6 +199,7 @@ export async function tearDown(ctx: EngineContext, record: ContainerRecord, exit
   // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
   await attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
   await attempt(() => ctx.cgroups.remove(record.id));
+  await attempt(async () => void problems.push(...(await disconnectContainer(ctx, record.id))));
   await attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
   await attempt(() => releaseShm(ctx, record));
   trace('start: cleaned up');
@@ -229,6 +243,8 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
 /** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
 export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
   if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+  const netProblems = await disconnectContainer(ctx, record.id);
+  if (netProblems.length > 0) throw netProblems[0];
   await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
   await releaseShm(ctx, record);
   try {

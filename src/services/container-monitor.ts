@@ -62,7 +62,18 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     }
     return abortedExit();
   }
-  const bundle = await prepareBundle(ctx, record);
+  let bundle: string;
+  try {
+    bundle = await prepareBundle(ctx, record);
+  } catch (err) {
+    // Nothing of a start that failed before its monitor ran stays: no mount, no network; a --rm container goes.
+    await tearDown(ctx, record, 0);
+    if (record.hostConfig.autoRemove) {
+      await removeContainer(ctx, record);
+      removeAnonymousVolumes(ctx, record);
+    }
+    throw err;
+  }
   const dir = containerDir(ctx, record.id);
   rmSync(exitFile(ctx, record.id), { force: true });
   mkdirSync(dirname(logPath(ctx, record)), { recursive: true });

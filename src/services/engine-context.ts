@@ -5,6 +5,7 @@ import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
 import type { VolumeStore } from '../core/volumes/index.js';
+import type { NetworkDriver, NetworkStore } from '../core/network/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { ImageService } from './images.js';
 
@@ -32,6 +33,10 @@ export interface EngineContext {
   metadata: MetadataStore;
   /** Named and anonymous volumes (`<root>/volumes`). */
   volumes: VolumeStore;
+  /** The store's networks, their leases and published ports (`<root>/networks`, claims host-wide). */
+  networks: NetworkStore;
+  /** Connects containers' network namespaces to networks (netavark). */
+  networkDriver: NetworkDriver;
   /** The runtime to use; `undefined` asks for the default (crun, else runc). */
   runtime(name: string | undefined): RuntimeSelection;
   /** Reads the OOM-kill counter of a cgroup scope and removes the scope (see containers service). */

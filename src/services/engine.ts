@@ -5,6 +5,7 @@ import type { Builder, EngineContext } from './engine-context.js';
 import { createImageService } from './images.js';
 import { createSystemService } from './system.js';
 import { createVolumeService } from './volumes.js';
+import { createNetworkService } from './networks.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -25,6 +26,7 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
     },
     containers: createContainerService(ctx, images),
     volumes: createVolumeService(ctx),
+    networks: createNetworkService(ctx),
     system: createSystemService(ctx, options.verifyBlob),
     close() {
       ctx.metadata.close();

@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { secureJoin, trace } from '../base/index.js';
 import { withHostname } from '../core/containers/index.js';
 import type { NetworkMode } from '../core/network/index.js';
+import { sharesHostNetwork } from '../core/network/index.js';
 import type { SpecInput } from '../core/spec/index.js';
 import { buildSpec, resolveGroups, resolveUser } from '../core/spec/index.js';
 import type { Mount as OciMount, Spec } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { hostCapabilities } from './host-capabilities.js';
+import type { HostFilesNetwork } from './process-files.js';
 import { readUserDatabase, writeHostFiles } from './process-files.js';
 
 export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' | 'mounts' | 'cgroupsPath' | 'env'> {
@@ -32,22 +34,26 @@ export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' |
   hostFilesReadonly?: boolean;
   /** Supplementary groups added to the user's (`--group-add`: names or gids, names from the root's /etc/group). */
   groupAdd?: string[];
+  /** The network namespace to join (a container on networks, `container:NAME`); else `network` decides. */
+  netns?: string;
+  /** What the container's networks add to /etc/hosts and /etc/resolv.conf (services/container-network.ts). */
+  hostFiles?: HostFilesNetwork;
 }
 
 /** Writes the bundle and returns the spec it wrote. The working directory is created when missing, as Docker does. */
 export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput): Spec {
-  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, ...rest } = input;
+  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, ...rest } = input;
   const database = readUserDatabase(input.rootfs);
   const user = resolveUser(userSpec || undefined, database);
   if (groupAdd?.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(groupAdd, database)])];
   mkdirSync(secureJoin(input.rootfs, input.cwd), { recursive: true });
-  const files = writeHostFiles(bundle, { hostname: input.hostname, network, readonly: hostFilesReadonly ?? input.readonlyRootfs ?? false });
+  const files = writeHostFiles(bundle, { hostname: input.hostname, network, readonly: hostFilesReadonly ?? input.readonlyRootfs ?? false, ...(networkFiles ? { fromNetwork: networkFiles } : {}) });
   const spec = buildSpec({
     ...rest,
     env: withHostname(env, input.hostname),
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
     mounts: [...files, ...mounts],
-    network: { mode: network },
+    network: netns !== undefined ? { mode: 'netns', path: netns } : sharesHostNetwork(network) ? { mode: 'host' } : { mode: 'none' },
     cgroupsPath: ctx.cgroups.containerPath(input.id),
     hostCapabilities: hostCapabilities(),
   });

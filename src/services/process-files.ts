@@ -37,15 +37,28 @@ export interface HostFilesOptions {
   /** With the host's network the container sees the host's /etc/hosts. */
   network: NetworkMode;
   readonly: boolean;
+  /** A container on networks: its own addresses for /etc/hosts, and its resolv.conf. */
+  fromNetwork?: HostFilesNetwork;
+}
+
+/** What a container's networks put into its hosts files. */
+export interface HostFilesNetwork {
+  /** `ADDRESS\tNAMES` lines after localhost (the container's own addresses, `--add-host`). */
+  hosts: string[];
+  /** The whole resolv.conf. */
+  resolvConf: string;
 }
 
 /** Writes hosts, hostname and resolv.conf into `dir` and returns the bind mounts that show them. */
 export function writeHostFiles(dir: string, options: HostFilesOptions): OciMount[] {
   const name = options.hostname;
+  const own = options.fromNetwork;
   const hosts = sharesHostNetwork(options.network)
     ? (readOptional('/etc/hosts') ?? '127.0.0.1\tlocalhost\n')
-    : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
-  const resolv = readOptional('/etc/resolv.conf') ?? '';
+    : own !== undefined
+      ? `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own.hosts.map((l) => `${l}\n`).join('')}`
+      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
+  const resolv = own?.resolvConf ?? readOptional('/etc/resolv.conf') ?? '';
   const files: [string, string][] = [['hosts', hosts], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
   for (const [file, text] of files) writeFileSync(join(dir, file), text);
   return files.map(([file]) => ({

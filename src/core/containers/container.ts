@@ -1,7 +1,7 @@
 import type { ProcessRef } from '../../base/index.js';
 import { errors } from '../../base/index.js';
 import type { ImageRuntimeConfig } from '../../oci/index.js';
-import type { NetworkMode } from '../network/index.js';
+import type { NetworkMode, PortBinding, PublishedPort } from '../network/index.js';
 import type { HealthState } from './health.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
@@ -100,6 +100,35 @@ export interface HostConfig {
   memoryReservation?: number;
   /** Run an init (tini) as PID 1 that reaps zombies and forwards signals. */
   init?: boolean;
+  /** `-p`: ports to publish on the host (on bridge and user networks). */
+  portBindings?: PortBinding[];
+  /** `-P`: publish every exposed port on an ephemeral host port. */
+  publishAllPorts?: boolean;
+  /** `--network-alias`: names the network's DNS gives the container (user networks). */
+  networkAliases?: string[];
+  /** `--ip`: the container's address on its (user) network. */
+  ipv4Address?: string;
+  /** `--mac-address`. */
+  macAddress?: string;
+}
+
+/** A running container's networking (Docker's NetworkSettings), while it runs. */
+export interface ContainerNetworkSettings {
+  /** The network namespace's path. */
+  sandboxKey: string;
+  /** By network name. */
+  networks: Record<string, EndpointSettings>;
+  ports: PublishedPort[];
+}
+
+export interface EndpointSettings {
+  networkId: string;
+  endpointId: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  aliases: string[];
 }
 
 /** A host device given to the container (`--device HOST[:CONTAINER[:PERMS]]`), Docker's DeviceMapping. */
@@ -139,6 +168,8 @@ export interface ContainerRecord {
   hostConfig: HostConfig;
   snapshotKey: string;
   state: ContainerState;
+  /** Set while the container runs on networks (services/container-network.ts). */
+  networkSettings?: ContainerNetworkSettings;
 }
 
 export function initialState(): ContainerState {

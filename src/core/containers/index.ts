@@ -1,5 +1,8 @@
 export { assertTransition, canTransition, initialState, validateContainerName, zeroTime } from './container.js';
-export type { ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, HostConfig, LogConfig, MountSpec, RestartPolicy, RestartPolicyName } from './container.js';
+export type {
+  ContainerNetworkSettings, ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, EndpointSettings, HostConfig, LogConfig, MountSpec, RestartPolicy,
+  RestartPolicyName,
+} from './container.js';
 export { supervisorAlive } from './supervisor-liveness.js';
 export { defaultPath, mergeEnv, processArgs, withHostname } from './process-config.js';
 export {

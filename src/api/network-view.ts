@@ -1,0 +1,107 @@
+/**
+ * Networks as Docker shows them: `docker network inspect` objects, `docker network ls` rows (the
+ * CLI's networkContext, by the names `--format` templates use), and a container's
+ * `NetworkSettings` in `docker inspect`.
+ */
+import { shortId } from '../base/index.js';
+import type { ContainerRecord } from '../core/containers/index.js';
+import { portMap } from '../core/network/index.js';
+import type { NetworkInfo } from './engine.js';
+import { dockerDate } from './list-views.js';
+
+/** `docker network inspect`: dockerd 20.10's fields, in its order. */
+export function networkInspectView(n: NetworkInfo) {
+  const containers: Record<string, unknown> = {};
+  for (const c of n.containers) {
+    const e = Object.values(c.networkSettings?.networks ?? {}).find((x) => x.networkId === n.id);
+    if (!e) continue;
+    containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.macAddress, IPv4Address: `${e.ipAddress}/${e.prefixLen}`, IPv6Address: '' };
+  }
+  const config = n.subnet === undefined ? [] : [{
+    Subnet: n.subnet, ...(n.ipRange !== undefined ? { IPRange: n.ipRange } : {}), Gateway: n.gateway,
+  }];
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.created,
+    Scope: 'local',
+    Driver: n.driver,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: n.driver === 'bridge' ? {} : null, Config: config },
+    Internal: n.internal,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: containers,
+    Options: { ...(n.bridge !== undefined && n.predefined ? { [`com.docker.network.bridge.name`]: n.bridge } : {}), ...sorted(n.options) },
+    Labels: sorted(n.labels),
+  };
+}
+
+/** A `docker network ls` row, fields in the docker CLI's JSON order. */
+export function networkListRow(n: NetworkInfo, options: { trunc: boolean }) {
+  return {
+    CreatedAt: dockerDate(n.created),
+    Driver: n.driver,
+    ID: options.trunc ? shortId(n.id) : n.id,
+    IPv4: 'false',
+    IPv6: 'false',
+    Internal: String(n.internal),
+    Labels: Object.keys(n.labels).sort().map((k) => `${k}=${n.labels[k]}`).join(','),
+    Name: n.name,
+    Scope: 'local',
+    Label: (key: string) => n.labels[key] ?? '',
+  };
+}
+
+/** `NetworkSettings` of `docker inspect CONTAINER`: the addresses while it runs, empty otherwise. */
+export function containerNetworkSettingsView(c: ContainerRecord) {
+  const s = c.networkSettings;
+  const exposed = Object.keys(c.config.ExposedPorts ?? {}).sort();
+  const networks: Record<string, unknown> = {};
+  for (const [name, e] of Object.entries(s?.networks ?? {})) {
+    networks[name] = {
+      IPAMConfig: c.hostConfig.ipv4Address !== undefined ? { IPv4Address: c.hostConfig.ipv4Address } : null,
+      Links: null,
+      Aliases: e.aliases.length > 0 ? e.aliases : null,
+      NetworkID: e.networkId,
+      EndpointID: e.endpointId,
+      Gateway: e.gateway,
+      IPAddress: e.ipAddress,
+      IPPrefixLen: e.prefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: e.macAddress,
+      DriverOpts: null,
+    };
+  }
+  // Docker fills the top-level address fields from the default bridge only.
+  const bridge = s?.networks['bridge'];
+  return {
+    Bridge: '',
+    SandboxID: s ? c.id : '',
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: s ? portMap(s.ports, exposed) : {},
+    SandboxKey: s?.sandboxKey ?? '',
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: bridge?.endpointId ?? '',
+    Gateway: bridge?.gateway ?? '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: bridge?.ipAddress ?? '',
+    IPPrefixLen: bridge?.prefixLen ?? 0,
+    IPv6Gateway: '',
+    MacAddress: bridge?.macAddress ?? '',
+    Networks: networks,
+  };
+}
+
+/** Keys in Go's order (encoding/json sorts a map's keys). */
+function sorted(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,194 @@
+/**
+ * `berth network create|ls|inspect|rm|prune`: Docker's network commands on berth's bridge driver
+ * (netavark). Output and messages follow the docker CLI and dockerd 20.10.
+ */
+import { errors } from '../../base/index.js';
+import type { NetworkInfo } from '../../api/index.js';
+import { dockerTables, networkInspectView, networkListRow, renderFormat, renderInspectFormat } from '../../api/index.js';
+import { flagBool, flagList, flagString, parseArgs, renderHelp } from '../args.js';
+import type { FlagSpecs, Parsed } from '../args.js';
+import type { CliContext, Command } from '../command.js';
+import { forEachRef } from '../for-each-ref.js';
+import { inspectFormatErrors, listFormatErrors, writeFormatted } from '../format-output.js';
+
+interface Sub {
+  usage: string;
+  description: string;
+  flags: FlagSpecs;
+  run(ctx: CliContext, args: Parsed): Promise<number>;
+}
+
+/** `key=value` pairs of repeated flags. */
+function pairs(list: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (flag === 'opt' && eq <= 0) throw errors.invalidArgument('INVALID_NETWORK_OPTION', `invalid argument "${item}" for "-o, --opt" flag: bad format for option "${item}", expected KEY=VALUE`);
+    out[eq < 0 ? item : item.slice(0, eq)] = eq < 0 ? '' : item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A single value of a flag Docker takes as a list (one subnet, one gateway, one range: IPv4 only). */
+function single(args: Parsed, name: string): string | undefined {
+  const values = flagList(args, name);
+  if (values.length > 1) throw errors.notImplemented('MULTIPLE_SUBNETS', `berth's networks have one IPv4 subnet: --${name} was given ${values.length} times`);
+  return values[0];
+}
+
+const subcommands: Record<string, Sub> = {
+  create: {
+    usage: 'network create [OPTIONS] NETWORK',
+    description: 'Create a network',
+    flags: {
+      driver: { kind: 'string', short: 'd', description: 'Driver to manage the Network (only "bridge")', value: 'string' },
+      subnet: { kind: 'list', description: 'Subnet in CIDR format that represents a network segment', value: 'strings' },
+      gateway: { kind: 'list', description: 'IPv4 Gateway for the master subnet', value: 'strings' },
+      'ip-range': { kind: 'list', description: 'Allocate container ip from a sub-range', value: 'strings' },
+      internal: { kind: 'bool', description: 'Restrict external access to the network' },
+      ipv6: { kind: 'bool', description: 'Enable IPv6 networking (not supported by berth)' },
+      label: { kind: 'list', description: 'Set metadata on a network', value: 'list' },
+      opt: { kind: 'list', short: 'o', description: 'Set driver specific options: com.docker.network.bridge.name=NAME', value: 'map' },
+    },
+    async run(ctx, args) {
+      if (args.positionals.length !== 1) throw errors.invalidArgument(args.positionals.length === 0 ? 'MISSING_ARGUMENT' : 'TOO_MANY_ARGUMENTS', '"berth network create" requires exactly 1 argument');
+      const driver = flagString(args, 'driver');
+      const subnet = single(args, 'subnet');
+      const gateway = single(args, 'gateway');
+      const ipRange = single(args, 'ip-range');
+      const network = await ctx.engine().networks.create({
+        name: args.positionals[0] as string,
+        ...(driver !== undefined ? { driver } : {}),
+        ...(subnet !== undefined ? { subnet } : {}),
+        ...(gateway !== undefined ? { gateway } : {}),
+        ...(ipRange !== undefined ? { ipRange } : {}),
+        internal: flagBool(args, 'internal'),
+        ipv6: flagBool(args, 'ipv6'),
+        labels: pairs(flagList(args, 'label'), 'label'),
+        options: pairs(flagList(args, 'opt'), 'opt'),
+      });
+      ctx.stdout.write(`${network.id}\n`);
+      return 0;
+    },
+  },
+  ls: {
+    usage: 'network ls [OPTIONS]',
+    description: 'List networks',
+    flags: {
+      filter: { kind: 'list', short: 'f', description: "Provide filter values (e.g. 'name=NAME', 'driver=bridge', 'label=KEY[=VALUE]', 'type=custom|builtin', 'id=ID')", value: 'filter' },
+      format: { kind: 'string', description: "Pretty-print networks using a Go template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
+      'no-trunc': { kind: 'bool', description: 'Do not truncate the output' },
+      quiet: { kind: 'bool', short: 'q', description: 'Only display network IDs' },
+    },
+    async run(ctx, args) {
+      const filter = networkFilter(flagList(args, 'filter'));
+      const networks = (await ctx.engine().networks.list()).filter(filter);
+      const trunc = !flagBool(args, 'no-trunc');
+      if (flagBool(args, 'quiet')) {
+        ctx.stdout.write(networks.map((n) => `${trunc ? n.id.slice(0, 12) : n.id}\n`).join(''));
+        return 0;
+      }
+      return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? 'table', networks.map((n) => networkListRow(n, { trunc })), dockerTables.network), listFormatErrors);
+    },
+  },
+  inspect: {
+    usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]',
+    description: 'Display detailed information on one or more networks',
+    flags: { format: { kind: 'string', short: 'f', description: 'Format the output using the given Go template', value: 'string' } },
+    async run(ctx, args) {
+      if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth network inspect" requires at least 1 argument');
+      const found: NetworkInfo[] = [];
+      const code = await forEachRef(ctx, args.positionals, async (ref) => void found.push(await ctx.engine().networks.inspect(ref)), 'Error: ');
+      const out = found.map(networkInspectView);
+      const format = flagString(args, 'format');
+      if (format === undefined) {
+        ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+        return code;
+      }
+      const written = writeFormatted(ctx, () => renderInspectFormat(format, out), inspectFormatErrors);
+      return written !== 0 ? written : code;
+    },
+  },
+  rm: {
+    usage: 'network rm NETWORK [NETWORK...]',
+    description: 'Remove one or more networks',
+    flags: {},
+    async run(ctx, args) {
+      if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth network rm" requires at least 1 argument');
+      return forEachRef(ctx, args.positionals, async (ref) => void ctx.stdout.write(`${await ctx.engine().networks.remove(ref)}\n`));
+    },
+  },
+  prune: {
+    usage: 'network prune [OPTIONS]',
+    description: 'Remove all unused networks',
+    flags: { force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' } },
+    async run(ctx, args) {
+      if (!flagBool(args, 'force')) {
+        ctx.stdout.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+        const answer = await readLine(ctx);
+        if (!/^y(es)?$/i.test(answer.trim())) return 0;
+      }
+      const removed = await ctx.engine().networks.prune();
+      if (removed.length > 0) ctx.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}\n`);
+      return 0;
+    },
+  },
+};
+const aliases: Record<string, string> = { list: 'ls', remove: 'rm' };
+
+/** `network ls --filter`: name (substring, as dockerd matches it), id (prefix), driver, label, type. */
+function networkFilter(filters: readonly string[]): (n: NetworkInfo) => boolean {
+  const tests: ((n: NetworkInfo) => boolean)[][] = [];
+  const byKey = new Map<string, ((n: NetworkInfo) => boolean)[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw errors.invalidArgument('INVALID_FILTER', `bad format of filter (expected name=value): ${f}`);
+    const key = f.slice(0, eq).toLowerCase();
+    const value = f.slice(eq + 1);
+    let test: (n: NetworkInfo) => boolean;
+    if (key === 'name') test = (n) => n.name.includes(value);
+    else if (key === 'id') test = (n) => n.id.startsWith(value);
+    else if (key === 'driver') test = (n) => n.driver === value;
+    else if (key === 'label') {
+      const le = value.indexOf('=');
+      test = le < 0 ? (n) => Object.hasOwn(n.labels, value) : (n) => n.labels[value.slice(0, le)] === value.slice(le + 1);
+    } else if (key === 'type') {
+      if (value !== 'custom' && value !== 'builtin') throw errors.invalidArgument('INVALID_FILTER', `invalid filter: 'type'='${value}'`);
+      test = (n) => n.predefined === (value === 'builtin');
+    } else throw errors.invalidArgument('INVALID_FILTER', `Invalid filter '${key}'`);
+    const list = byKey.get(key) ?? [];
+    list.push(test);
+    byKey.set(key, list);
+  }
+  tests.push(...byKey.values());
+  return (n) => tests.every((any) => any.some((t) => t(n)));
+}
+
+async function readLine(ctx: CliContext): Promise<string> {
+  let text = '';
+  for await (const chunk of ctx.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split('\n')[0] ?? '';
+}
+
+export const networkCommand: Command = {
+  name: 'network',
+  usage: 'network COMMAND',
+  description: `Manage networks\n\nCommands:\n${Object.entries(subcommands).map(([name, s]) => `  ${name.padEnd(10)}${s.description.split('\n')[0] ?? ''}`).join('\n')}\n\nRun 'berth network COMMAND --help' for more information on a command.`,
+  flags: {},
+  stopAtPositional: true,
+  async run(ctx, args) {
+    const [name, ...rest] = args.positionals;
+    const sub = name === undefined ? undefined : subcommands[aliases[name] ?? name];
+    if (sub === undefined) {
+      throw errors.invalidArgument('UNKNOWN_COMMAND', name === undefined ? '"berth network" requires a command' : `Unknown command "berth network ${name}"`, { hint: "See 'berth network --help'" });
+    }
+    if (rest.includes('--help')) {
+      ctx.stdout.write(renderHelp(sub.usage, sub.description, sub.flags));
+      return 0;
+    }
+    return sub.run(ctx, parseArgs(rest, sub.flags, { command: `network ${aliases[name as string] ?? name}` }));
+  },
+};

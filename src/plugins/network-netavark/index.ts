@@ -1,0 +1,2 @@
+export { createNetavarkDriver } from './netavark-driver.js';
+export type { NetavarkOptions } from './netavark-driver.js';

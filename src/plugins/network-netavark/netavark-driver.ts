@@ -1,0 +1,239 @@
+/**
+ * The network driver on netavark and aardvark-dns (Debian's packages, Podman's network stack),
+ * driven through netavark's JSON interface: `netavark --config DIR setup|teardown NETNS < options`
+ * with the options Podman writes (container id and name, per-network interface, static address,
+ * MAC and aliases, the networks' definitions, port mappings). netavark makes the bridge, the veth
+ * pair, the routes, the NAT and port-forwarding firewall rules and starts aardvark-dns for
+ * networks with DNS; berth writes no firewall rule and no bridge itself.
+ *
+ * A container's network namespace is persistent: a bind mount of a new namespace at
+ * `<netnsDir>/<container id>` made by util-linux's `unshare --net=FILE` (as `ip netns add` does,
+ * in berth's own directory), so it can be set up before the runtime starts the container and torn
+ * down after it exited, by whichever berth process cleans up.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { errnoCode, errors } from '../../base/index.js';
+import type { Ipv4Subnet, NetworkDriver, PortProtocol, SetupRequest, SetupResult } from '../../core/network/index.js';
+import { parseCidr, parseIpv4 } from '../../core/network/index.js';
+import { MNT_DETACH, umount2 } from '../../sys/index.js';
+
+export interface NetavarkOptions {
+  /** Namespaces of this store's containers (on /run). */
+  netnsDir: string;
+  /** netavark's --config: aardvark-dns's configuration and netavark's lock (on /run). */
+  configDir: string;
+  netavark?: string;
+  aardvark?: string;
+}
+
+/** Where Debian installs them (Podman's libexec directory elsewhere). */
+const candidates = {
+  netavark: ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/local/libexec/podman/netavark'],
+  aardvark: ['/usr/lib/podman/aardvark-dns', '/usr/libexec/podman/aardvark-dns', '/usr/local/libexec/podman/aardvark-dns'],
+};
+
+function locate(kind: keyof typeof candidates, given: string | undefined): string {
+  if (given !== undefined) return given;
+  const found = candidates[kind].find((p) => existsSync(p));
+  if (!found) {
+    throw errors.unavailable('NETAVARK_MISSING', `${kind === 'netavark' ? 'netavark' : 'aardvark-dns'} is not installed (looked in ${candidates[kind].join(', ')}): install the Debian packages netavark and aardvark-dns (scripts/setup.sh does)`);
+  }
+  return found;
+}
+
+export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
+  const namespacePath = (id: string) => join(options.netnsDir, id);
+
+  async function netavark(command: 'setup' | 'teardown', netns: string, input: unknown): Promise<string> {
+    const binary = locate('netavark', options.netavark);
+    const aardvark = locate('aardvark', options.aardvark);
+    mkdirSync(join(options.configDir, 'aardvark-dns'), { recursive: true, mode: 0o700 });
+    const child = spawn(binary, ['--config', options.configDir, '--aardvark-binary', aardvark, command, netns], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => void (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+    const status = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0)));
+      child.stdin.end(JSON.stringify(input));
+    }).catch((err: unknown) => {
+      throw errors.unavailable('NETAVARK_FAILED', `netavark ${command}: ${(err as Error).message}`, { cause: err });
+    });
+    if (status !== 0) {
+      let message = stdout.trim() || stderr.trim();
+      try {
+        message = (JSON.parse(stdout || stderr) as { error?: string }).error ?? message;
+      } catch {
+        // not JSON: the text as it is
+      }
+      throw errors.unavailable('NETAVARK_FAILED', `netavark ${command} failed: ${message.split('\n').filter((l) => !l.includes('syslog')).join(' ')}`);
+    }
+    return stdout;
+  }
+
+  return {
+    namespacePath,
+    hostState() {
+      const subnets: Ipv4Subnet[] = [];
+      const links: string[] = [];
+      const addrs = ipJson(['addr']) as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+      for (const link of addrs) {
+        links.push(link.ifname);
+        for (const a of link.addr_info ?? []) {
+          if (a.family !== 'inet') continue;
+          const s = parseCidr(`${a.local}/${a.prefixlen}`);
+          if (s && !a.local.startsWith('127.')) subnets.push(s);
+        }
+      }
+      for (const route of ipJson(['route']) as { dst: string }[]) {
+        if (route.dst === 'default') continue;
+        const s = parseCidr(route.dst.includes('/') ? route.dst : `${route.dst}/32`);
+        if (s) subnets.push(s);
+      }
+      // The host's resolvers: a network drawn over one would cut DNS off.
+      for (const line of readText('/etc/resolv.conf').split('\n')) {
+        const m = /^\s*nameserver\s+(\S+)/.exec(line);
+        const ip = m ? parseIpv4(m[1] as string) : undefined;
+        if (ip !== undefined) subnets.push({ base: ip, prefix: 32 });
+      }
+      return { subnets, links };
+    },
+    listeningPorts(protocol: PortProtocol) {
+      const out = new Set<number>();
+      const files = protocol === 'tcp' ? ['tcp', 'tcp6'] : protocol === 'udp' ? ['udp', 'udp6'] : [];
+      for (const file of files) {
+        for (const line of readText(`/proc/net/${file}`).split('\n').slice(1)) {
+          const fields = line.trim().split(/\s+/);
+          const local = fields[1];
+          const state = fields[3];
+          if (!local || !state) continue;
+          // TCP: listening sockets (0A); UDP: every bound socket.
+          if (protocol === 'tcp' && state !== '0A') continue;
+          out.add(Number.parseInt(local.split(':')[1] ?? '0', 16));
+        }
+      }
+      return out;
+    },
+    async createNamespace(id) {
+      const path = namespacePath(id);
+      mkdirSync(options.netnsDir, { recursive: true, mode: 0o700 });
+      if (isNamespaceMount(path)) return path;
+      closeSync(openSync(path, 'a', 0o600));
+      const result = spawnSync('unshare', [`--net=${path}`, 'true'], { encoding: 'utf8' });
+      if (result.status !== 0) {
+        removeFile(path);
+        throw errors.unavailable('NETNS_FAILED', `Cannot create the network namespace of container ${id}: unshare: ${(result.error?.message ?? result.stderr).trim()}`);
+      }
+      return path;
+    },
+    async removeNamespace(id) {
+      const path = namespacePath(id);
+      try {
+        umount2(path, MNT_DETACH);
+      } catch (err) {
+        if (!['EINVAL', 'ENOENT'].includes(errnoCode(err) ?? '')) throw err;
+      }
+      removeFile(path);
+    },
+    async setup(netns, request) {
+      const input = netavarkOptions(request);
+      let out: string;
+      try {
+        out = await netavark('setup', netns, input);
+      } catch (err) {
+        // A failed setup can leave a bridge or firewall rules behind: undo what it did.
+        await netavark('teardown', netns, input).catch(() => undefined);
+        throw err;
+      }
+      const status = JSON.parse(out) as Record<string, {
+        dns_server_ips?: string[]; dns_search_domains?: string[];
+        interfaces?: Record<string, { mac_address: string; subnets?: { ipnet: string; gateway?: string }[] }>;
+      }>;
+      const result: SetupResult = { endpoints: {}, dnsServers: [], dnsSearch: [] };
+      for (const e of request.endpoints) {
+        const block = status[e.network.name];
+        const iface = block?.interfaces?.[e.interfaceName];
+        const net = iface?.subnets?.[0];
+        const [ip = e.ip, prefix = '0'] = (net?.ipnet ?? '').split('/');
+        result.endpoints[e.network.name] = { ip, prefixLen: Number(prefix), gateway: net?.gateway ?? '', mac: iface?.mac_address ?? e.mac };
+        for (const s of block?.dns_server_ips ?? []) if (!result.dnsServers.includes(s)) result.dnsServers.push(s);
+        for (const s of block?.dns_search_domains ?? []) if (!result.dnsSearch.includes(s)) result.dnsSearch.push(s);
+      }
+      return result;
+    },
+    async teardown(netns, request) {
+      if (!isNamespaceMount(netns)) return; // gone with a reboot: the bridge and rules went with it
+      await netavark('teardown', netns, netavarkOptions(request));
+    },
+    hostResolvConf() {
+      const lines = readText('/etc/resolv.conf').split('\n');
+      const kept = lines.filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
+      if (!kept.some((l) => /^\s*nameserver\s/.test(l))) kept.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4'); // Docker's fallback
+      return `${kept.filter((l, i) => l !== '' || i < kept.length - 1).join('\n')}\n`;
+    },
+  };
+}
+
+/** netavark's options for a container (the JSON Podman's libnetwork writes). */
+function netavarkOptions(request: SetupRequest) {
+  const networks: Record<string, unknown> = {};
+  const info: Record<string, unknown> = {};
+  for (const e of request.endpoints) {
+    const n = e.network;
+    networks[n.name] = {
+      interface_name: e.interfaceName, static_ips: [e.ip], static_mac: e.mac, ...(n.dnsEnabled ? { aliases: e.aliases } : {}),
+    };
+    info[n.name] = {
+      name: n.name, id: n.id, driver: 'bridge', network_interface: n.bridge, created: n.created,
+      subnets: [{ subnet: n.subnet, gateway: n.gateway }], ipv6_enabled: false, internal: n.internal, dns_enabled: n.dnsEnabled,
+      ipam_options: { driver: 'host-local' },
+      // Docker's bridge networks cannot reach each other: netavark's isolation rules.
+      options: { isolate: 'true' },
+    };
+  }
+  return {
+    container_id: request.containerId,
+    container_name: request.containerName,
+    networks,
+    network_info: info,
+    port_mappings: request.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
+    ...(request.dnsServers && request.dnsServers.length > 0 ? { dns_servers: request.dnsServers } : {}),
+  };
+}
+
+function ipJson(args: string[]): unknown[] {
+  const result = spawnSync('ip', ['-j', ...args], { encoding: 'utf8' });
+  if (result.status !== 0) throw errors.unavailable('IP_FAILED', `ip -j ${args.join(' ')}: ${(result.error?.message ?? result.stderr).trim()}`);
+  return JSON.parse(result.stdout || '[]') as unknown[];
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/** Whether a namespace is mounted at `path` (a bind mount of nsfs). */
+function isNamespaceMount(path: string): boolean {
+  const text = readText('/proc/self/mountinfo');
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    const point = (fields[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    if (point === path && line.includes(' - nsfs ')) return true;
+  }
+  return false;
+}

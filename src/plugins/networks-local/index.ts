@@ -1,0 +1,1 @@
+export { createLocalNetworkStore } from './local-network-store.js';
