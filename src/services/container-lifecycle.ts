@@ -222,10 +222,24 @@ export function recordExit(ctx: EngineContext, id: string, exit: { exitCode: num
 }
 
 /**
- * Stops a running (or dead) container in the runtime and removes its cgroup scope. When its
- * supervisor is gone, the runtime process is killed first so it cannot go on creating it.
+ * Stops a running (or dead) container in the runtime. A supervised one is killed (and thawed
+ * when paused: a frozen process cannot die) and its monitor cleans up; without a supervisor, the
+ * runtime process is killed first so it cannot go on creating it, then the container is deleted
+ * in the runtime and its cgroup scope removed.
  */
 export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord, supervised: boolean): Promise<void> {
+  if (supervised) {
+    // Its monitor sees it die and cleans up (deleting it in the runtime under a `run` would make
+    // the runtime report the missing state as its own failure).
+    try {
+      const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+      await driver.kill(record.id, 'KILL', { all: true });
+      if (record.state.status === 'paused') await driver.resume(record.id);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return;
+  }
   const runtime = record.state.runtime;
   if (!supervised && runtime !== undefined && processAlive(runtime)) {
     killProcess(runtime.pid);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { errnoCode, errors } from '../../base/index.js';
 import type { Ipv4Subnet, NetworkDriver, PortProtocol, SetupRequest, SetupResult } from '../../core/network/index.js';
 import { parseCidr, parseIpv4 } from '../../core/network/index.js';
-import { MNT_DETACH, umount2 } from '../../sys/index.js';
+import { LOCK_EX, LOCK_NB, MNT_DETACH, flock, umount2 } from '../../sys/index.js';
 
 export interface NetavarkOptions {
   /** Namespaces of this store's containers (on /run). */
@@ -44,10 +44,44 @@ function locate(kind: keyof typeof candidates, given: string | undefined): strin
   return found;
 }
 
+/**
+ * netavark locks its own config directory, which is per store; the host's firewall chains and
+ * bridges are shared by every store, and two netavark processes creating the same iptables chain
+ * at once fail ("Chain already exists"). One host-wide lock serialises them, across processes
+ * (flock, polled so that the event loop stays free) and within this one (a promise chain).
+ */
+const hostLockPath = '/run/berth/netavark.lock';
+let inProcess: Promise<unknown> = Promise.resolve();
+
+async function withHostLock<T>(fn: () => Promise<T>): Promise<T> {
+  const run = inProcess.then(async () => {
+    mkdirSync('/run/berth', { recursive: true });
+    const fd = openSync(hostLockPath, 'a', 0o600);
+    try {
+      for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+        try {
+          flock(fd, LOCK_EX | LOCK_NB);
+          break;
+        } catch (err) {
+          if (errnoCode(err) !== 'EAGAIN' && errnoCode(err) !== 'EWOULDBLOCK') throw err;
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+      return await fn();
+    } finally {
+      closeSync(fd);
+    }
+  });
+  inProcess = run.catch(() => undefined);
+  return run;
+}
+
 export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
   const namespacePath = (id: string) => join(options.netnsDir, id);
 
-  async function netavark(command: 'setup' | 'teardown', netns: string, input: unknown): Promise<string> {
+  const netavark = (command: 'setup' | 'teardown', netns: string, input: unknown) => withHostLock(() => runNetavark(command, netns, input));
+
+  async function runNetavark(command: 'setup' | 'teardown', netns: string, input: unknown): Promise<string> {
     const binary = locate('netavark', options.netavark);
     const aardvark = locate('aardvark', options.aardvark);
     mkdirSync(join(options.configDir, 'aardvark-dns'), { recursive: true, mode: 0o700 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants } from 'node:os';
@@ -24,14 +24,20 @@ const PID_MAX_LIMIT = 4194304;
 export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
   const name = options.binary.split('/').pop() ?? options.binary;
   const logFile = (id: string) => join(options.logDir, `${id}.json`);
-  const globalArgs = (id: string) => ['--root', options.stateDir, '--log', logFile(id), '--log-format', 'json'];
+  /**
+   * The log of a container's monitor-driven runtime (create, start, run), its own file: the
+   * shared one may hold a stale error of an earlier command (a refused `pause`), which a `run`
+   * ending with the container's own non-zero status must not take for its failure.
+   */
+  const monitorLogFile = (id: string) => join(options.logDir, `${id}.monitor.json`);
+  const globalArgs = (id: string, log = logFile(id)) => ['--root', options.stateDir, '--log', log, '--log-format', 'json'];
   let dirsReady: Promise<unknown> | undefined;
   const ensureDirs = () => (dirsReady ??= Promise.all([mkdir(options.stateDir, { recursive: true }), mkdir(options.logDir, { recursive: true })]));
 
-  function exec(id: string, args: string[], stdio: Stdio | 'pipe' = 'pipe', onSpawn?: (pid: number) => void, ownGroup = stdio !== 'pipe'): Promise<{ code: number; stdout: string; stderr: string }> {
+  function exec(id: string, args: string[], stdio: Stdio | 'pipe' = 'pipe', onSpawn?: (pid: number) => void, ownGroup = stdio !== 'pipe', log = logFile(id)): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       // Its own process group: a terminal's signals reach the container only through berth's proxy.
-      const child = spawn(options.binary, [...globalArgs(id), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio, detached: ownGroup });
+      const child = spawn(options.binary, [...globalArgs(id, log), ...args], { stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio, detached: ownGroup });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -75,30 +81,34 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       // The monitor runs the runtime with its log in logDir: both directories must exist by then.
       mkdirSync(options.stateDir, { recursive: true });
       mkdirSync(options.logDir, { recursive: true });
-      return [options.binary, ...globalArgs(id)];
+      rmSync(monitorLogFile(id), { force: true });
+      return [options.binary, ...globalArgs(id, monitorLogFile(id))];
     },
     async loggedError(id, verb) {
-      const message = await lastLogError(logFile(id));
+      const message = await lastLogError(monitorLogFile(id));
       return message === undefined ? undefined : runtimeError(name, id, verb, message);
     },
     async failure(id, verb, fallback) {
-      await ensureDirs();
-      return failure(id, verb, fallback);
+      const message = (await lastLogError(monitorLogFile(id))) ?? fallback.trim();
+      return runtimeError(name, id, verb, message);
     },
     async exec(id, processFile, { stdio, detach = false, tty = false }) {
       await ensureDirs();
       const args = ['exec', '--process', processFile, ...(detach ? ['--detach'] : []), ...(tty ? ['--tty'] : []), id];
-      // A terminal session stays in berth's process group: it reads the terminal (a background group would get SIGTTIN).
-      const result = await exec(id, args, stdio, undefined, !tty);
-      // crun and runc exit 255 (runc) or 1 with an error logged when the exec itself failed.
-      if (result.code !== 0) {
-        const message = await lastLogError(logFile(id));
-        if (message !== undefined) {
-          await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
-          throw runtimeError(name, id, 'exec', message);
+      // Its own log: only this exec's errors count. A terminal session stays in berth's process
+      // group: it reads the terminal (a background group would get SIGTTIN).
+      const log = join(options.logDir, `${id}.exec-${process.pid}-${Date.now()}.json`);
+      try {
+        const result = await exec(id, args, stdio, undefined, !tty, log);
+        // crun and runc exit 255 (runc) or 1 with an error logged when the exec itself failed.
+        if (result.code !== 0) {
+          const message = await lastLogError(log);
+          if (message !== undefined) throw runtimeError(name, id, 'exec', message);
         }
+        return result.code;
+      } finally {
+        rmSync(log, { force: true });
       }
-      return result.code;
     },
     async probe(id, processFile, { pidFile, timeoutMs, outputLimit }) {
       await ensureDirs();
@@ -220,10 +230,12 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       // Deleted already (a `run` deletes its container when it ends): no runtime process to spawn.
       if (!existsSync(join(options.stateDir, id))) {
         await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+        rmSync(monitorLogFile(id), { force: true });
         throw errors.notFound('RUNTIME_CONTAINER_NOT_FOUND', `${name}: container "${id}" does not exist`);
       }
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
       await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
+      rmSync(monitorLogFile(id), { force: true });
     },
     async pause(id) {
       await checked(id, 'pause', ['pause', id]);
