@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -77,6 +77,13 @@ describe('long-running containers', () => {
     assert.equal(ex.stdout, '1 /tmp 65534\n');
     assert.equal(store.berth(['exec', '-i', 'svc', 'cat'], { input: 'piped\n' }).stdout, 'piped\n');
     assert.equal(store.berth(['exec', 'svc', 'no-such-command']).code, 126);
+    const envFile = join(store.root, 'exec.env');
+    writeFileSync(envFile, 'FROM_FILE=yes\n');
+    assert.equal(store.berth(['exec', '--env-file', envFile, 'svc', 'sh', '-c', 'echo $FROM_FILE']).stdout, 'yes\n');
+    // --privileged: every capability the host's bounding set holds, for this process only.
+    const capEff = (args: string[]) => /CapEff:\s+([0-9a-f]+)/.exec(store.berth(['exec', ...args, 'svc', 'cat', '/proc/self/status']).stdout)?.[1];
+    assert.notEqual(capEff(['--privileged']), capEff([]));
+    assert.equal(BigInt(`0x${capEff(['--privileged']) ?? '0'}`), BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`));
     assert.equal(store.berth(['exec', '-d', 'svc', 'sh', '-c', 'sleep 0.1']).code, 0);
     // stop: SIGTERM reaches the trap; the exit code is the container's.
     assert.equal(store.berth(['stop', 'svc']).stdout, 'svc\n');
