@@ -1,18 +1,8 @@
 import { errors } from '../../base/index.js';
 import { humanSize } from '../../api/index.js';
 import { flagBool, flagList } from '../args.js';
-import type { CliContext, Command } from '../command.js';
-
-/** Reads one line of the user's answer; true for y or yes. */
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  ctx.stdout.write(question);
-  let answer = '';
-  for await (const chunk of ctx.stdin) {
-    answer += (chunk as Buffer).toString();
-    if (answer.includes('\n')) break;
-  }
-  return /^\s*y(es)?\s*$/i.test(answer.split('\n')[0] ?? '');
-}
+import type { Command } from '../command.js';
+import { confirm } from '../command-group.js';
 
 /** `berth container prune`: reached through the `container` command (container.ts). */
 export const containerPruneCommand: Command = {

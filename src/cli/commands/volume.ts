@@ -5,18 +5,14 @@
 import { errors, isBerthError } from '../../base/index.js';
 import type { VolumeInfo } from '../../api/index.js';
 import { dockerTables, humanSize, renderFormat, renderInspectFormat, volumeInspectView, volumeListRow } from '../../api/index.js';
-import { flagBool, flagList, flagString, parseArgs, renderHelp } from '../args.js';
-import type { FlagSpecs, Parsed } from '../args.js';
-import type { CliContext, Command } from '../command.js';
+import { flagBool, flagList, flagString } from '../args.js';
+import type { Command } from '../command.js';
+import { commandGroup, confirm } from '../command-group.js';
+import type { Subcommand } from '../command-group.js';
 import { forEachRef } from '../for-each-ref.js';
 import { inspectFormatErrors, listFormatErrors, writeFormatted } from '../format-output.js';
 
-interface Sub {
-  usage: string;
-  description: string;
-  flags: FlagSpecs;
-  run(ctx: CliContext, args: Parsed): Promise<number>;
-}
+type Sub = Subcommand;
 
 /** `key=value` pairs of repeated flags (`--label a=b --label c`), as the docker CLI's map/list options read them. */
 function pairs(list: readonly string[]): Record<string, string> {
@@ -118,9 +114,8 @@ const subcommands: Record<string, Sub> = {
     async run(ctx, args) {
       const all = flagBool(args, 'all');
       if (!flagBool(args, 'force')) {
-        ctx.stdout.write(`WARNING! This will remove ${all ? 'all' : 'anonymous'} local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] `);
-        const answer = await readLine(ctx);
-        if (!/^y(es)?$/i.test(answer.trim())) return 0;
+        const question = `WARNING! This will remove ${all ? 'all' : 'anonymous'} local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] `;
+        if (!(await confirm(ctx, question))) return 0;
       }
       const { removed, reclaimedBytes } = await ctx.engine().volumes.prune({ all, filters: flagList(args, 'filter') });
       if (removed.length > 0) ctx.stdout.write(`Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n`);
@@ -131,32 +126,4 @@ const subcommands: Record<string, Sub> = {
 };
 const aliases: Record<string, string> = { list: 'ls', remove: 'rm' };
 
-/** The first line of standard input (the prompt's answer); empty at end of input. */
-async function readLine(ctx: CliContext): Promise<string> {
-  let text = '';
-  for await (const chunk of ctx.stdin) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
-  }
-  return text.split('\n')[0] ?? '';
-}
-
-export const volumeCommand: Command = {
-  name: 'volume',
-  usage: 'volume COMMAND',
-  description: `Manage volumes\n\nCommands:\n${Object.entries(subcommands).map(([name, s]) => `  ${name.padEnd(10)}${s.description.split('\n')[0] ?? ''}`).join('\n')}\n\nRun 'berth volume COMMAND --help' for more information on a command.`,
-  flags: {},
-  stopAtPositional: true,
-  async run(ctx, args) {
-    const [name, ...rest] = args.positionals;
-    const sub = name === undefined ? undefined : subcommands[aliases[name] ?? name];
-    if (sub === undefined) {
-      throw errors.invalidArgument('UNKNOWN_COMMAND', name === undefined ? '"berth volume" requires a command' : `Unknown command "berth volume ${name}"`, { hint: "See 'berth volume --help'" });
-    }
-    if (rest.includes('--help')) {
-      ctx.stdout.write(renderHelp(sub.usage, sub.description, sub.flags));
-      return 0;
-    }
-    return sub.run(ctx, parseArgs(rest, sub.flags, { command: `volume ${aliases[name as string] ?? name}` }));
-  },
-};
+export const volumeCommand: Command = commandGroup('volume', 'Manage volumes', subcommands, aliases);

@@ -189,7 +189,7 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
       }>;
       const result: SetupResult = { endpoints: {}, dnsServers: [], dnsSearch: [] };
       for (const e of request.endpoints) {
-        const block = status[e.network.name];
+        const block = status[e.network.id];
         const iface = block?.interfaces?.[e.interfaceName];
         const net = iface?.subnets?.[0];
         const [ip = e.ip, prefix = '0'] = (net?.ipnet ?? '').split('/');
@@ -212,17 +212,22 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
   };
 }
 
-/** netavark's options for a container (the JSON Podman's libnetwork writes). */
+/**
+ * netavark's options for a container (the JSON Podman's libnetwork writes). Networks go to
+ * netavark by id, not by name: netavark names its firewall chains after the network's name, and
+ * every berth store has its own `bridge` — by name, one store's teardown would remove the chains
+ * another store's containers use.
+ */
 function netavarkOptions(request: SetupRequest) {
   const networks: Record<string, unknown> = {};
   const info: Record<string, unknown> = {};
   for (const e of request.endpoints) {
     const n = e.network;
-    networks[n.name] = {
+    networks[n.id] = {
       interface_name: e.interfaceName, static_ips: [e.ip], static_mac: e.mac, ...(n.dnsEnabled ? { aliases: e.aliases } : {}),
     };
-    info[n.name] = {
-      name: n.name, id: n.id, driver: 'bridge', network_interface: n.bridge, created: n.created,
+    info[n.id] = {
+      name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge, created: n.created,
       subnets: [{ subnet: n.subnet, gateway: n.gateway }], ipv6_enabled: false, internal: n.internal, dns_enabled: n.dnsEnabled,
       ipam_options: { driver: 'host-local' },
       // Docker's bridge networks cannot reach each other: netavark's isolation rules.
