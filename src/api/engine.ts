@@ -177,7 +177,8 @@ export interface ContainerEngine {
    */
   healthcheck(id: string): Promise<boolean>;
   inspect(ref: string): Promise<ContainerRecord>;
-  list(options?: { all?: boolean }): Promise<ContainerRecord[]>;
+  /** Running containers, or `all`; `filters` are `ps --filter`'s (`status=exited`, `name=web`, `label=k=v`, ...). */
+  list(options?: { all?: boolean; filters?: readonly string[] }): Promise<ContainerRecord[]>;
   /**
    * Removes a container (`force` kills a running one first); returns its name. `volumes` also
    * removes its anonymous volumes that no other container uses (`rm -v`).

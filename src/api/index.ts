@@ -16,6 +16,7 @@ export { volumeInspectView, volumeListRow } from './volume-view.js';
 export type { VolumeInfo } from '../core/volumes/index.js';
 export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
+export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
 export { inspectObject } from './inspect.js';
 export type { InspectType } from './inspect.js';

@@ -30,6 +30,8 @@ const globalFlags = {
   version: { kind: 'bool', short: 'v', description: 'Print version information and quit' },
 } as const;
 
+const usageErrors = new Set(['BERTH_E_UNKNOWN_FLAG', 'BERTH_E_FLAG_NEEDS_VALUE', 'BERTH_E_INVALID_FLAG_FORMAT']);
+
 /** Runs one berth command line and returns the process exit code. */
 export async function runCli(argv: readonly string[], options: CliOptions): Promise<number> {
   const { stdout, stderr } = options;
@@ -84,6 +86,8 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     if (isBerthError(err)) {
       stderr.write(`berth: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);
       if (process.env['BERTH_DEBUG']) stderr.write(`${err.code}\n${err.stack ?? ''}\n`);
+      // A flag the command does not take, or one it cannot parse, is a usage error: 125, as the docker CLI exits.
+      if (usageErrors.has(err.code)) return 125;
       return command?.errorExitCode === 125 ? exitCodeFor(err) : (command?.errorExitCode ?? (command ? 1 : 125));
     }
     if (isDiskFull(err)) {

@@ -43,6 +43,41 @@ describe('--format', () => {
     assert.match(bad.stderr, /^failed to execute template: .*can't evaluate field Nope in type \*formatter\.ContainerContext/);
   });
 
+  // Messages and exit codes observed with docker 20.10: unknown keys and values come from the daemon
+  // (exit 1), a filter without `=` from the CLI's flag parsing (exit 125).
+  test('ps --filter: status, name, exited, label, id, ancestor, before; combined keys must all match', () => {
+    assert.equal(store.berth(['run', '-d', '--name', 'fmt-up', '--label', 'tier=web', '--network', 'none', busyboxImage, 'sleep', '100']).code, 0);
+    try {
+      const names = (...filters: string[]) => store.berth(['ps', '-a', '--format', '{{.Names}}', ...filters.flatMap((f) => ['--filter', f])]).stdout.trim().split('\n').filter(Boolean).sort();
+      assert.deepEqual(names('status=exited'), ['fmt-exited']);
+      assert.deepEqual(store.berth(['ps', '--filter', 'status=exited', '--format', '{{.Names}}']).stdout, 'fmt-exited\n', 'a status filter shows what it names without -a');
+      assert.deepEqual(names('status=running'), ['fmt-up']);
+      assert.deepEqual(names('status=running', 'status=exited'), ['fmt-exited', 'fmt-up'], 'values of one key are alternatives');
+      assert.deepEqual(names('name=up$'), ['fmt-up']);
+      assert.deepEqual(names('exited=3'), ['fmt-exited']);
+      assert.deepEqual(names('exited=0'), []);
+      assert.deepEqual(names('label=tier'), ['fmt-up']);
+      assert.deepEqual(names('label=tier=db'), []);
+      assert.deepEqual(names('label=tier', 'status=exited'), [], 'different keys must all match');
+      assert.deepEqual(names(`ancestor=${busyboxImage}`), ['fmt-exited', 'fmt-up']);
+      assert.deepEqual(names('before=fmt-up'), ['fmt-exited']);
+      const id = store.berth(['inspect', '-f', '{{.Id}}', 'fmt-up']).stdout.slice(0, 6);
+      assert.deepEqual(names(`id=${id}`), ['fmt-up']);
+      for (const [filter, code, message] of [
+        ['foo=bar', 1, "Invalid filter 'foo'"], ['status=foo', 1, "Invalid filter 'status=foo'"],
+        ['exited=x', 1, 'strconv.Atoi: parsing "x": invalid syntax'], ['health=x', 1, 'Unrecognised filter value for health: x'],
+        ['badformat', 125, 'invalid argument "badformat" for "-f, --filter" flag: bad format of filter (expected name=value)'],
+      ] as const) {
+        const r = store.berth(['ps', '--filter', filter]);
+        assert.equal(r.code, code, filter);
+        assert.ok(r.stderr.includes(message), `${filter}: ${r.stderr}`);
+      }
+      assert.equal(store.berth(['ps', '--bogus']).code, 125, 'an unknown flag is a usage error');
+    } finally {
+      store.berth(['rm', '-f', 'fmt-up']);
+    }
+  });
+
   test('images --format, as in `docker images --format "{{.Repository}}:{{.Tag}}" | grep`', () => {
     const r = store.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']);
     assert.equal(r.code, 0, r.stderr);

@@ -8,6 +8,7 @@ import { errors, isNotFound, processAlive, trace, waitUntilGone, withOperation }
 import type { ContainerRecord } from '../core/containers/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import type { ContainerEngine } from '../api/index.js';
+import { filterContainers } from '../api/index.js';
 import { createContainerControl, thawAfterKill } from './container-control.js';
 import { createContainer, removeContainer, stopInRuntime } from './container-lifecycle.js';
 import { execInContainer } from './container-exec.js';
@@ -138,9 +139,18 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
-    list: async ({ all = false } = {}) => {
+    list: async ({ all = false, filters = [] } = {}) => {
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
-      return records.filter((c) => all || isActive(c) || c.state.status === 'restarting');
+      // A status filter shows what it names, running or not (Docker: `ps --filter status=exited` without -a).
+      const shown = records.filter((c) => all || filters.some((f) => f.startsWith('status=')) || isActive(c) || c.state.status === 'restarting');
+      if (filters.length === 0) return shown;
+      const imageIds = new Map<string, string | undefined>();
+      for (const f of filters) {
+        if (!f.startsWith('ancestor=')) continue;
+        const ref = f.slice('ancestor='.length);
+        imageIds.set(ref, await images.resolve(ref).then((i) => i.id as string, () => undefined));
+      }
+      return filterContainers(shown, filters, { resolveImage: (ref) => imageIds.get(ref), findContainer: (ref) => ctx.metadata.findContainer(ref) });
     },
     async remove(ref, { force = false, volumes = false } = {}) {
       const record = await find(ref);

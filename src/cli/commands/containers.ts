@@ -1,6 +1,6 @@
 import { errors, shortId } from '../../base/index.js';
 import { containerListRow, dockerTables, inspectObject, renderFormat, renderInspectFormat } from '../../api/index.js';
-import { flagBool, flagString } from '../args.js';
+import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef } from '../for-each-ref.js';
 import { inspectFormatErrors, psFormatErrors, writeFormatted } from '../format-output.js';
@@ -14,9 +14,10 @@ export const psCommand: Command = {
     quiet: { kind: 'bool', short: 'q', description: 'Only display container IDs' },
     'no-trunc': { kind: 'bool', description: "Don't truncate output" },
     format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
+    filter: { kind: 'list', short: 'f', description: 'Filter output based on conditions provided (id, name, label, status, exited, health, ancestor, before, since, volume, network, publish, expose)', value: 'filter' },
   },
   async run(ctx, args) {
-    const list = await ctx.engine().containers.list({ all: flagBool(args, 'all') });
+    const list = await ctx.engine().containers.list({ all: flagBool(args, 'all'), filters: flagList(args, 'filter') });
     const full = flagBool(args, 'no-trunc');
     if (flagBool(args, 'quiet')) {
       ctx.stdout.write(list.map((c) => `${full ? c.id : shortId(c.id)}\n`).join(''));
