@@ -98,6 +98,8 @@ export interface NetworkStore {
   lease(networkId: string, containerId: string, requested?: string): string;
   /** Releases every lease and port of the container (no error when it holds none). */
   release(containerId: string): void;
+  /** Releases the container's lease on one network (no error when it holds none). */
+  releaseLease(networkId: string, containerId: string): void;
   /** Address → container id, for one network. */
   leases(networkId: string): Record<string, string>;
   /**
