@@ -234,6 +234,8 @@ export interface StatsSample {
   /** Milliseconds since the epoch. */
   readAt: number;
   cgroup?: CgroupStats;
+  /** Bytes received and sent on the container's network interfaces (absent: none of its own, or not running). */
+  network?: { rxBytes: number; txBytes: number };
   /** CPU time of the whole host, in nanoseconds (/proc/stat), for CPU %. */
   systemCpuNs: number;
   onlineCpus: number;

@@ -192,4 +192,23 @@ describe('networks: connect, disconnect and the hosts-file flags', () => {
     refuse(125, /could not get container for nosuch/, 'run', '--rm', '--link', 'nosuch:x', busyboxImage, 'true');
     refuse(125, /host type networking can't be used with links/, 'run', '--rm', '--network', 'host', '--link', 'x', busyboxImage, 'true');
   });
+
+  test('stats shows the network I/O of the container\'s interfaces', () => {
+    ok('run', '-d', '--name', 'talker', busyboxImage, 'sleep', '300');
+    ok('run', '-d', '--name', 'quiet', '--network', 'none', busyboxImage, 'sleep', '300');
+    try {
+      const ip = ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'talker').trim();
+      // 20 pings of 1000 bytes: at least 20 kB each way, as the container's eth0 counts them.
+      ok('run', '--rm', busyboxImage, 'ping', '-c', '20', '-i', '0.05', '-s', '1000', '-W', '2', ip);
+      const io = ok('stats', '--no-stream', '--format', '{{.NetIO}}', 'talker').trim();
+      const m = /^([\d.]+)(B|kB|MB) \/ ([\d.]+)(B|kB|MB)$/.exec(io);
+      assert.ok(m, io);
+      const bytes = (n: string, unit: string) => Number(n) * ({ B: 1, kB: 1e3, MB: 1e6 } as Record<string, number>)[unit]!;
+      assert.ok(bytes(m[1]!, m[2]!) >= 20_000, `received: ${io}`);
+      assert.ok(bytes(m[3]!, m[4]!) >= 20_000, `sent: ${io}`);
+      assert.equal(ok('stats', '--no-stream', '--format', '{{.NetIO}}', 'quiet').trim(), '0B / 0B');
+    } finally {
+      ok('rm', '-f', 'talker', 'quiet');
+    }
+  });
 });
