@@ -35,6 +35,8 @@ export interface CreateContainerOptions {
   workingDir?: string;
   user?: string;
   hostname?: string;
+  /** `--domainname`. */
+  domainname?: string;
   /** A pseudo-terminal (`-t`). */
   tty?: boolean;
   /** Keep stdin open (`-i`); `stdinOnce` closes it when the first attached client ends it (`run -i`). */
@@ -233,6 +235,8 @@ export interface StatsSample {
   /** Milliseconds since the epoch. */
   readAt: number;
   cgroup?: CgroupStats;
+  /** Bytes received and sent on the container's network interfaces (absent: none of its own, or not running). */
+  network?: { rxBytes: number; txBytes: number };
   /** CPU time of the whole host, in nanoseconds (/proc/stat), for CPU %. */
   systemCpuNs: number;
   onlineCpus: number;
@@ -313,6 +317,13 @@ export interface NetworkEngine {
   remove(ref: string): Promise<string>;
   /** Removes user networks without running containers; returns their names. */
   prune(): Promise<string[]>;
+  /**
+   * Connects a container to one more network: recorded, and set up in its namespace when it runs.
+   * AlreadyExists BERTH_E_ENDPOINT_EXISTS; FailedPrecondition for host, none and container:NAME modes.
+   */
+  connect(network: string, container: string, options?: { aliases?: string[]; ipv4Address?: string }): Promise<void>;
+  /** Disconnects a container from a network; `force` goes on when tearing it down fails. FailedPrecondition BERTH_E_NOT_CONNECTED. */
+  disconnect(network: string, container: string, options?: { force?: boolean }): Promise<void>;
 }
 
 export interface ImageSummary {

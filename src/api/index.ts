@@ -28,7 +28,7 @@ export { processArgs } from '../core/containers/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
-export { parseNetworkMode } from '../core/network/index.js';
+export { joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
 // Docker's --format: Go templates, `table` and `json`.
 export { dockerFunctions, goJson, parseGoTemplate, renderFormat, renderInspectFormat } from './docker-format.js';

@@ -5,6 +5,7 @@
  */
 import { shortId } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
+import { endpointConfigs } from '../core/containers/index.js';
 import { portMap } from '../core/network/index.js';
 import type { NetworkInfo } from './engine.js';
 import { dockerDate } from './list-views.js';
@@ -62,7 +63,7 @@ export function containerNetworkSettingsView(c: ContainerRecord) {
   const networks: Record<string, unknown> = {};
   for (const [name, e] of Object.entries(s?.networks ?? {})) {
     networks[name] = {
-      IPAMConfig: c.hostConfig.ipv4Address !== undefined ? { IPv4Address: c.hostConfig.ipv4Address } : null,
+      IPAMConfig: ipamConfig(c, name),
       Links: null,
       Aliases: e.aliases.length > 0 ? e.aliases : null,
       NetworkID: e.networkId,
@@ -99,6 +100,12 @@ export function containerNetworkSettingsView(c: ContainerRecord) {
     MacAddress: bridge?.macAddress ?? '',
     Networks: networks,
   };
+}
+
+/** The address the container asked for on a network (`--ip`, `network connect --ip`). */
+function ipamConfig(c: ContainerRecord, network: string) {
+  const ip = endpointConfigs(c.hostConfig).find((e) => e.network === network)?.ipv4Address;
+  return ip !== undefined ? { IPv4Address: ip } : null;
 }
 
 /** Keys in Go's order (encoding/json sorts a map's keys). */

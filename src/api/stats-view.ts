@@ -19,7 +19,7 @@ export interface StatsRow {
  * A `stats` row from two samples of one container, computed as the docker CLI does: CPU % is
  * the container's CPU time over the host's in the interval times the host's CPUs; memory is
  * the usage less inactive file cache, against the limit (the host's memory when unlimited);
- * network I/O is `0B / 0B` until berth has networks.
+ * network I/O is bytes received / sent on the container's interfaces (`0B / 0B` on the host's network).
  */
 export function statsRow(previous: StatsSample | undefined, current: StatsSample, options: { container?: string; trunc?: boolean } = {}): StatsRow {
   const cg = current.cgroup;
@@ -39,7 +39,7 @@ export function statsRow(previous: StatsSample | undefined, current: StatsSample
     CPUPerc: `${cpuPercent.toFixed(2)}%`,
     MemUsage: `${binarySize(usage)} / ${binarySize(limit)}`,
     MemPerc: `${(limit > 0 ? (usage / limit) * 100 : 0).toFixed(2)}%`,
-    NetIO: `${decimalSize(0)} / ${decimalSize(0)}`,
+    NetIO: `${decimalSize(current.network?.rxBytes ?? 0)} / ${decimalSize(current.network?.txBytes ?? 0)}`,
     BlockIO: `${decimalSize(cg?.blockRead ?? 0)} / ${decimalSize(cg?.blockWrite ?? 0)}`,
     PIDs: String(cg?.pids ?? 0),
   };

@@ -9,7 +9,7 @@ import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
 import {
   parseBytes, parseDeviceMapping, parseExpose, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parsePublish, parseRestartPolicy as parseRestartPolicyRule,
-  parseSysctl, parseUlimit, parseVolumeFlag,
+  parseSysctl, parseUlimit, parseVolumeFlag, joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink,
 } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
@@ -37,14 +37,20 @@ export const containerFlags: FlagSpecs = {
     'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
     cpus: { kind: 'string', description: 'Number of CPUs (e.g. 0.5)', value: 'decimal' },
     'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
-    network: { kind: 'string', description: 'Connect a container to a network: bridge (default), a network\'s name, host, none or container:NAME', value: 'network' },
+    network: { kind: 'list', description: 'Connect a container to a network: bridge (default), a network\'s name, host, none or container:NAME; repeat to join several networks', value: 'network' },
     'network-alias': { kind: 'list', description: 'Add network-scoped alias for the container (user networks)', value: 'list' },
     ip: { kind: 'string', description: 'IPv4 address (e.g., 172.30.100.104) on a user network', value: 'string' },
     'mac-address': { kind: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', value: 'string' },
     publish: { kind: 'list', short: 'p', description: "Publish a container's port(s) to the host: [IP:][HOSTPORT:]CPORT[/PROTO], ranges", value: 'list' },
     'publish-all': { kind: 'bool', short: 'P', description: 'Publish all exposed ports to random ports' },
     expose: { kind: 'list', description: 'Expose a port or a range of ports', value: 'list' },
-    net: { kind: 'string', description: 'Alias of --network', value: 'network' },
+    net: { kind: 'list', description: 'Alias of --network', value: 'network' },
+    'add-host': { kind: 'list', description: 'Add a custom host-to-IP mapping (host:ip, or host:host-gateway for the host)', value: 'list' },
+    dns: { kind: 'list', description: 'Set custom DNS servers', value: 'list' },
+    'dns-search': { kind: 'list', description: 'Set custom DNS search domains', value: 'list' },
+    'dns-option': { kind: 'list', description: 'Set DNS options', value: 'list' },
+    domainname: { kind: 'string', description: 'Container NIS domain name', value: 'string' },
+    link: { kind: 'list', description: 'Add link to another container (NAME[:ALIAS]: an /etc/hosts entry)', value: 'list' },
     'read-only': { kind: 'bool', description: "Mount the container's root filesystem as read only" },
     'cap-add': { kind: 'list', description: 'Add Linux capabilities', value: 'list' },
     'cap-drop': { kind: 'list', description: 'Drop Linux capabilities', value: 'list' },
@@ -101,6 +107,7 @@ export function createOptions(args: Parsed, image: string, cmd: string[]): Creat
     ...optional('workingDir', flagString(args, 'workdir')),
     ...optional('user', flagString(args, 'user')),
     ...optional('hostname', flagString(args, 'hostname')),
+    ...optional('domainname', flagString(args, 'domainname')),
     ...(entrypoint === undefined ? {} : { entrypoint: entrypoint === '' ? [] : [entrypoint] }),
     ...configFlags(args),
     ...optionalHealthcheck(healthcheckFlags(args)),
@@ -264,8 +271,34 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
+/**
+ * The networking flags of issue 11 besides `--network`: a repeated `--network` (the networks
+ * after the first, user networks only), `--add-host`, `--dns*`, `--link`.
+ */
+function hostEntryFlags(args: Parsed, networks: string[]): Partial<HostConfig> {
+  const host: Partial<HostConfig> = {};
+  if (networks.length > 1) {
+    const special = networks.find((n) => !joinsNetworks(n));
+    if (special !== undefined) throw errors.invalidArgument('CONFLICTING_OPTIONS', `conflicting options: cannot attach both user-defined and non-user-defined network-modes (${special})`);
+    if (new Set(networks).size !== networks.length) throw errors.invalidArgument('CONFLICTING_OPTIONS', `network ${networks.find((n, i) => networks.indexOf(n) !== i)} is specified multiple times`);
+    host.networks = networks.map((network) => ({ network }));
+  }
+  const extraHosts = flagList(args, 'add-host').map(parseExtraHost);
+  if (extraHosts.length > 0) host.extraHosts = extraHosts;
+  const dns = flagList(args, 'dns').map(parseDnsServer);
+  if (dns.length > 0) host.dns = dns;
+  const search = flagList(args, 'dns-search').map(parseDnsSearch);
+  if (search.length > 0) host.dnsSearch = search;
+  const options = flagList(args, 'dns-option');
+  if (options.length > 0) host.dnsOptions = options;
+  const links = flagList(args, 'link').map(parseLink).map((l) => `${l.name}:${l.alias}`);
+  if (links.length > 0) host.links = links;
+  return host;
+}
+
 function hostConfig(args: Parsed): Partial<HostConfig> {
-  const network = parseNetworkMode(flagString(args, 'network') ?? flagString(args, 'net') ?? 'bridge');
+  const networkFlags = [...flagList(args, 'network'), ...flagList(args, 'net')].map(parseNetworkMode);
+  const network = networkFlags[0] ?? 'bridge';
   const memory = flagString(args, 'memory');
   const swap = flagString(args, 'memory-swap');
   const cpus = flagString(args, 'cpus');
@@ -287,6 +320,7 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
   const publish = flagList(args, 'publish').flatMap(parsePublish);
   if (publish.length > 0) host.portBindings = publish;
   if (flagBool(args, 'publish-all')) host.publishAllPorts = true;
+  Object.assign(host, hostEntryFlags(args, networkFlags));
   const aliases = flagList(args, 'network-alias');
   if (aliases.length > 0) host.networkAliases = aliases;
   const ip = flagString(args, 'ip');

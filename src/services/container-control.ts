@@ -12,9 +12,11 @@ import { totalmem } from 'node:os';
 import { errors, isBerthError, isNotFound } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import { assertTransition, validateContainerName } from '../core/containers/index.js';
+import { joinsNetworks } from '../core/network/index.js';
 import type { RuntimeState } from '../core/runtime/index.js';
 import { resourceUpdate } from '../core/spec/index.js';
 import type { ContainerEngine, ContainerUpdate, ProcessList, StatsSample } from '../api/index.js';
+import { containerNetworkIo } from './container-net-stats.js';
 import type { EngineContext } from './engine-context.js';
 import { validateResources } from './container-options.js';
 
@@ -128,6 +130,8 @@ export function createContainerControl(ctx: EngineContext): Control {
         id: record.id, name: record.name, running, readAt: Date.now(), systemCpuNs, onlineCpus, hostMemory: totalmem(),
       };
       if (cgroup) sample.cgroup = cgroup;
+      const network = running ? containerNetworkIo(record.state.pid, !joinsNetworks(record.hostConfig.networkMode)) : undefined;
+      if (network) sample.network = network;
       return sample;
     },
   };

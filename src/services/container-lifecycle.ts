@@ -42,6 +42,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   const config: ContainerRecord['config'] = {
     ...imageConfig,
     Hostname: options.hostname ?? defaultHostname(id, options.host?.networkMode ?? 'bridge'),
+    ...(options.domainname !== undefined ? { Domainname: options.domainname } : {}),
     Image: options.image,
     Env: env,
     Entrypoint: options.entrypoint ?? imageConfig.Entrypoint ?? null,
@@ -134,6 +135,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       cwd: record.config.WorkingDir || '/',
       user: record.config.User ?? '',
       hostname: record.config.Hostname,
+      ...(record.config.Domainname ? { domainname: record.config.Domainname } : {}),
       terminal: record.config.Tty === true,
       network: host.networkMode,
       mounts: ociMounts(ctx, host.binds),
@@ -151,7 +153,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       ulimits: host.ulimits,
       seccomp: security.seccomp.kind === 'profile' ? { dockerProfile: security.seccomp.profile } : security.seccomp.kind,
       kernel: release(),
-      ...(networking ? { netns: networking.netns } : {}),
+      ...(networking?.netns !== undefined ? { netns: networking.netns } : {}),
       ...(networking?.hostFiles ? { hostFiles: networking.hostFiles } : {}),
     });
   } catch (err) {

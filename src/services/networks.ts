@@ -10,6 +10,7 @@ import type { NetworkRecord } from '../core/network/index.js';
 import { bridgeNameOption } from '../core/network/index.js';
 import type { CreateNetworkRequest, NetworkEngine, NetworkInfo } from '../api/index.js';
 import { isActive, reconcile } from './container-monitor.js';
+import { connectNetwork, disconnectNetwork } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { ensurePredefined, findNetwork } from './network-lookup.js';
 
@@ -69,6 +70,14 @@ export function createNetworkService(ctx: EngineContext): NetworkService {
       }
       ctx.networks.remove(network.id);
       return network.name;
+    },
+    async connect(ref, container, options = {}) {
+      const record = await reconcile(ctx, ctx.metadata.findContainer(container));
+      await connectNetwork(ctx, record, ref, options);
+    },
+    async disconnect(ref, container, options = {}) {
+      const record = await reconcile(ctx, ctx.metadata.findContainer(container));
+      await disconnectNetwork(ctx, record, ref, options.force === true);
     },
     async prune() {
       ensurePredefined(ctx);

@@ -54,7 +54,7 @@ export function writeHostFiles(dir: string, options: HostFilesOptions): OciMount
   const name = options.hostname;
   const own = options.fromNetwork;
   const hosts = sharesHostNetwork(options.network)
-    ? (readOptional('/etc/hosts') ?? '127.0.0.1\tlocalhost\n')
+    ? `${readOptional('/etc/hosts') ?? '127.0.0.1\tlocalhost\n'}${(own?.hosts ?? []).map((l) => `${l}\n`).join('')}`
     : own !== undefined
       ? `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own.hosts.map((l) => `${l}\n`).join('')}`
       : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;

@@ -7,7 +7,9 @@ import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds, resolveImage } from '../core/images/index.js';
 import type { Leftover, SystemEngine } from '../api/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
+import { reconcile } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
+import { networkLeftovers, reclaimNetworkLeftovers } from './network-leftovers.js';
 
 export type SystemService = SystemEngine;
 
@@ -108,6 +110,7 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
       for (const scope of ctx.cgroups.list()) {
         if (stopped.has(scope.split('/').pop() ?? '')) reclaimable.push(`cgroup scope "${scope}" of a stopped container`);
       }
+      reclaimable.push(...networkLeftovers(ctx));
       const leftovers: Leftover[] = [];
       const open = openFilesUnder(ctx.paths.root);
       for (const ingest of await ctx.content.ingests()) {
@@ -123,7 +126,10 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
       try {
         // Dead builds' work first: their step snapshots hold parents the collection would keep.
         const stale = ctx.builder ? await (await ctx.builder()).recoverStale(ctx) : [];
-        return { removed: [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...(await collect())] };
+        // Containers whose monitor died are cleaned up as their monitor would have; then what networking is left.
+        for (const c of ctx.metadata.listContainers()) if (['running', 'paused', 'restarting'].includes(c.state.status) && !supervisorAlive(c)) await reconcile(ctx, c);
+        const network = await reclaimNetworkLeftovers(ctx);
+        return { removed: [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...network, ...(await collect())] };
       } finally {
         lease.release();
       }

@@ -1,5 +1,5 @@
 /**
- * `berth network create|ls|inspect|rm|prune`: Docker's network commands on berth's bridge driver
+ * `berth network create|ls|inspect|rm|prune|connect|disconnect`: Docker's network commands on berth's bridge driver
  * (netavark). Output and messages follow the docker CLI and dockerd 20.10.
  */
 import { errors } from '../../base/index.js';
@@ -116,6 +116,33 @@ const subcommands: Record<string, Sub> = {
     async run(ctx, args) {
       if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth network rm" requires at least 1 argument');
       return forEachRef(ctx, args.positionals, async (ref) => void ctx.stdout.write(`${await ctx.engine().networks.remove(ref)}\n`));
+    },
+  },
+  connect: {
+    usage: 'network connect [OPTIONS] NETWORK CONTAINER',
+    description: 'Connect a container to a network',
+    flags: {
+      alias: { kind: 'list', description: 'Add network-scoped alias for the container', value: 'strings' },
+      ip: { kind: 'string', description: 'IPv4 address (e.g., 172.30.100.104)', value: 'string' },
+    },
+    async run(ctx, args) {
+      if (args.positionals.length !== 2) throw errors.invalidArgument(args.positionals.length < 2 ? 'MISSING_ARGUMENT' : 'TOO_MANY_ARGUMENTS', '"berth network connect" requires exactly 2 arguments');
+      const [network, container] = args.positionals as [string, string];
+      const ip = flagString(args, 'ip');
+      const aliases = flagList(args, 'alias');
+      await ctx.engine().networks.connect(network, container, { ...(aliases.length > 0 ? { aliases } : {}), ...(ip !== undefined ? { ipv4Address: ip } : {}) });
+      return 0;
+    },
+  },
+  disconnect: {
+    usage: 'network disconnect [OPTIONS] NETWORK CONTAINER',
+    description: 'Disconnect a container from a network',
+    flags: { force: { kind: 'bool', short: 'f', description: 'Force the container to disconnect from a network' } },
+    async run(ctx, args) {
+      if (args.positionals.length !== 2) throw errors.invalidArgument(args.positionals.length < 2 ? 'MISSING_ARGUMENT' : 'TOO_MANY_ARGUMENTS', '"berth network disconnect" requires exactly 2 arguments');
+      const [network, container] = args.positionals as [string, string];
+      await ctx.engine().networks.disconnect(network, container, { force: flagBool(args, 'force') });
+      return 0;
     },
   },
   prune: {

@@ -14,7 +14,7 @@ function describeLeftover(l: Leftover): string {
 export const systemCommand: Command = {
   name: 'system',
   usage: 'system COMMAND',
-  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove what killed builds and imports left, untagged images no container uses,\n          then everything nothing refers to (stopped containers and the build cache are kept)\n  boot    After the machine started: record the exit of containers that were running, and start\n          again those whose restart policy is always (or unless-stopped, unless stopped by hand);\n          run once at boot by contrib/systemd/berth-boot.service',
+  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove what killed builds and imports left, the networking that killed processes\n          left (namespaces, leases, firewall rules, DNS records), untagged images no\n          container uses, then everything nothing refers to (stopped containers and the build cache are kept)\n  boot    After the machine started: record the exit of containers that were running, and start\n          again those whose restart policy is always (or unless-stopped, unless stopped by hand);\n          run once at boot by contrib/systemd/berth-boot.service',
   flags: {
     quick: { kind: 'bool', description: 'check: do not re-hash every blob' },
     force: { kind: 'bool', short: 'f', description: 'prune: do not prompt for confirmation' },

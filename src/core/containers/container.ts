@@ -110,6 +110,28 @@ export interface HostConfig {
   ipv4Address?: string;
   /** `--mac-address`. */
   macAddress?: string;
+  /**
+   * The networks the container joins, in order (Docker's NetworkingConfig.EndpointsConfig): set
+   * by a repeated `--network` and by `network connect`/`disconnect`; absent, the one network of
+   * networkMode with networkAliases and ipv4Address. The first entry's interface is eth0.
+   */
+  networks?: EndpointConfig[];
+  /** `--add-host NAME:IP` (or `NAME:host-gateway`), as given: Docker's ExtraHosts. */
+  extraHosts?: string[];
+  /** `--dns`, `--dns-search`, `--dns-option`. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `--link NAME[:ALIAS]`, as `NAME:ALIAS` (the container as named at create). */
+  links?: string[];
+}
+
+/** One network a container joins, with what it asked for there. */
+export interface EndpointConfig {
+  /** The network's name. */
+  network: string;
+  aliases?: string[];
+  ipv4Address?: string;
 }
 
 /** A running container's networking (Docker's NetworkSettings), while it runs. */
@@ -155,6 +177,8 @@ export interface ContainerRecord {
   createdAt: string;
   config: ImageRuntimeConfig & {
     Hostname: string;
+    /** `--domainname`: the UTS namespace's NIS domain name. */
+    Domainname?: string;
     Image: string;
     /** A pseudo-terminal for the process (`-t`). */
     Tty?: boolean;

@@ -1,6 +1,6 @@
 export { assertTransition, canTransition, initialState, validateContainerName, zeroTime } from './container.js';
 export type {
-  ContainerNetworkSettings, ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, EndpointSettings, HostConfig, LogConfig, MountSpec, RestartPolicy,
+  ContainerNetworkSettings, ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, EndpointConfig, EndpointSettings, HostConfig, LogConfig, MountSpec, RestartPolicy,
   RestartPolicyName,
 } from './container.js';
 export { supervisorAlive } from './supervisor-liveness.js';
@@ -11,3 +11,4 @@ export {
 } from './host-options.js';
 export { applyProbeResult, healthDefaults, healthSettings, maxHealthLogEntries, maxHealthOutputBytes, mergeHealthcheck, startingHealth, validateHealthcheck } from './health.js';
 export type { HealthLogEntry, HealthSettings, HealthState, HealthStatus } from './health.js';
+export { endpointConfigs } from './endpoints.js';

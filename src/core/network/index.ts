@@ -15,3 +15,4 @@ export type { Ipv4Subnet } from './ipv4.js';
 export { dockerDefaultSubnet, drawSubnet, pickAddress, planSubnet } from './subnet-pool.js';
 export type { SubnetChoice } from './subnet-pool.js';
 export { formatPortLines, formatPortsColumn, parseExpose, parsePublish, portMap, publishAll } from './port-specs.js';
+export { composeResolvConf, extraHostLines, hostGateway, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink } from './host-entries.js';

@@ -98,6 +98,8 @@ export interface NetworkStore {
   lease(networkId: string, containerId: string, requested?: string): string;
   /** Releases every lease and port of the container (no error when it holds none). */
   release(containerId: string): void;
+  /** Releases the container's lease on one network (no error when it holds none). */
+  releaseLease(networkId: string, containerId: string): void;
   /** Address → container id, for one network. */
   leases(networkId: string): Record<string, string>;
   /**
@@ -154,6 +156,12 @@ export interface NetworkDriver {
   teardown(netns: string, request: SetupRequest): Promise<void>;
   /** The host's resolv.conf for containers: loopback resolvers, which a container cannot reach, dropped. */
   hostResolvConf(): string;
+  /** Container ids that have a namespace file (mounted or not) in this store's namespace directory. */
+  namespaces(): string[];
+  /** Whether the container's namespace is mounted (a namespace file that is not is a leftover too). */
+  namespaceMounted(containerId: string): boolean;
+  /** The DNS records aardvark-dns holds for this store's networks: network name and container id. */
+  dnsRecords(): { network: string; containerId: string }[];
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

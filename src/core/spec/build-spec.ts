@@ -81,6 +81,8 @@ export interface SpecInput {
   terminal?: boolean;
   user: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
   hostname: string;
+  /** The UTS namespace's NIS domain name (`--domainname`). */
+  domainname?: string;
   /** Extra mounts after the defaults; one at a default's destination replaces that default. */
   mounts?: Mount[];
   network: NetworkNamespace;
@@ -268,6 +270,7 @@ export function buildSpec(input: SpecInput): Spec {
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
     hostname: input.hostname,
+    ...(input.domainname ? { domainname: input.domainname } : {}),
     mounts: mounts(input),
     annotations: { ...input.annotations },
     linux: linux(input, caps),

@@ -12,7 +12,7 @@
  * down after it exited, by whichever berth process cleans up.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errnoCode, errors } from '../../base/index.js';
@@ -202,6 +202,34 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
     async teardown(netns, request) {
       if (!isNamespaceMount(netns)) return; // gone with a reboot: the bridge and rules went with it
       await netavark('teardown', netns, netavarkOptions(request));
+    },
+    namespaces() {
+      try {
+        return readdirSync(options.netnsDir).filter((n) => /^[0-9a-f]{64}$/.test(n));
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return [];
+        throw err;
+      }
+    },
+    namespaceMounted: (id) => isNamespaceMount(namespacePath(id)),
+    dnsRecords() {
+      const dir = join(options.configDir, 'aardvark-dns');
+      const out: { network: string; containerId: string }[] = [];
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return [];
+        throw err;
+      }
+      // aardvark-dns's files: the network's name; a line of gateway addresses, then `ID IPv4s IPv6s NAMES` per container.
+      for (const network of names.filter((n) => n !== 'aardvark.pid')) {
+        for (const line of readText(join(dir, network)).split('\n').slice(1)) {
+          const id = line.split(' ')[0] ?? '';
+          if (/^[0-9a-f]{64}$/.test(id)) out.push({ network, containerId: id });
+        }
+      }
+      return out;
     },
     hostResolvConf() {
       const lines = readText('/etc/resolv.conf').split('\n');

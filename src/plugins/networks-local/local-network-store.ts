@@ -194,6 +194,15 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
         });
       });
     },
+    releaseLease(networkId, containerId) {
+      locked(() => {
+        const leases = readLeases(networkId);
+        const mine = Object.keys(leases).filter((ip) => leases[ip] === containerId);
+        if (mine.length === 0) return;
+        for (const ip of mine) delete leases[ip];
+        writeJsonAtomic(leasePath(networkId), leases);
+      });
+    },
     leases: (networkId) => readLeases(networkId),
     claimPorts(owner, bindings, listening) {
       if (bindings.length === 0) return [];
