@@ -103,9 +103,11 @@ describe('networks: exact clean-up', () => {
         ok('create', '--name', name, '--network', net, '-p', '127.0.0.1::80', busyboxImage, 'sleep', '300');
         if (i % 3 === 2) ok('start', name);
         const child = store.spawnBerth(i % 3 === 2 ? ['rm', '-f', name] : ['start', name]);
+        // Listened for at once: a quick command may be over before the kill.
+        const closed = new Promise((r) => child.once('close', r));
         await new Promise((r) => setTimeout(r, 40 + ((i * 53) % 250)));
         child.kill('SIGKILL');
-        await new Promise((r) => child.once('close', r));
+        await closed;
       }
     }
     ok('ps', '-a');

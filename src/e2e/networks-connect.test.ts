@@ -42,7 +42,8 @@ describe('networks: connect, disconnect and the hosts-file flags', () => {
     child.stdin?.end();
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
-  const interfaces = (name: string) => ok('exec', name, 'ip', '-o', '-4', 'addr').split('\n').map((l) => /^\d+: (eth\d+)\s+inet (\S+)\//.exec(l)).filter((m) => m !== null).map((m) => `${m[1]} ${m[2]}`);
+  // Sorted: netavark sets a container's networks up in no particular order.
+  const interfaces = (name: string) => ok('exec', name, 'ip', '-o', '-4', 'addr').split('\n').map((l) => /^\d+: (eth\d+)\s+inet (\S+)\//.exec(l)).filter((m) => m !== null).map((m) => `${m[1]} ${m[2]}`).sort();
   /** Addresses leased on a network (its lease file). */
   const leases = (network: string) => {
     const id = ok('network', 'inspect', '-f', '{{.Id}}', network).trim();

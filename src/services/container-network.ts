@@ -14,10 +14,10 @@
  * whichever process tears down undoes exactly that, once.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-import { errors, errnoCode, isNotFound, shortId, writeJsonAtomic } from '../base/index.js';
+import { errors, errnoCode, isNotFound, pidExists, shortId, writeJsonAtomic } from '../base/index.js';
 import type { ContainerNetworkSettings, ContainerRecord, EndpointConfig, EndpointSettings, HostConfig } from '../core/containers/index.js';
 import { endpointConfigs } from '../core/containers/index.js';
 import type { EndpointRequest, NetworkRecord, SetupRequest, SetupResult } from '../core/network/index.js';
@@ -348,10 +348,20 @@ export async function disconnectContainer(ctx: EngineContext, id: string): Promi
   const problems: unknown[] = [];
   const driver = ctx.networkDriver;
   let state: { netns: string; request: SetupRequest } | undefined;
-  try {
-    state = JSON.parse(readFileSync(stateFile(ctx, id), 'utf8')) as { netns: string; request: SetupRequest };
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') problems.push(err);
+  // Claimed by renaming, so that of two processes cleaning up at once (a monitor's clean-up and a
+  // `ps` reconciling, `rm -f`) only one tears down: a second netavark teardown fails on the veth
+  // the first removed.
+  const claimed = `${stateFile(ctx, id)}.teardown-${process.pid}`;
+  // A claim whose process died before finishing is taken over.
+  const sources = [stateFile(ctx, id), ...abandonedClaims(ctx, id)];
+  for (const source of sources) {
+    try {
+      renameSync(source, claimed);
+      state = JSON.parse(readFileSync(claimed, 'utf8')) as { netns: string; request: SetupRequest };
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') problems.push(err);
+    }
   }
   if (state && state.request.endpoints.length > 0) {
     try {
@@ -361,7 +371,7 @@ export async function disconnectContainer(ctx: EngineContext, id: string): Promi
     }
   }
   // Whether or not setup ran (or the state file was written), nothing of the container may stay.
-  for (const step of [async () => ctx.networks.release(id), () => driver.removeNamespace(id), async () => rmSync(stateFile(ctx, id), { force: true })]) {
+  for (const step of [async () => ctx.networks.release(id), () => driver.removeNamespace(id), async () => rmSync(claimed, { force: true })]) {
     try {
       await step();
     } catch (err) {
@@ -374,6 +384,21 @@ export async function disconnectContainer(ctx: EngineContext, id: string): Promi
     if (!isNotFound(err)) problems.push(err);
   }
   return problems;
+}
+
+/** `network.json.teardown-<pid>` files of processes that are gone. */
+function abandonedClaims(ctx: EngineContext, id: string): string[] {
+  const dir = dirname(stateFile(ctx, id));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => {
+    const m = /^network\.json\.teardown-(\d+)$/.exec(n);
+    return m !== null && Number(m[1]) !== process.pid && !pidExists(Number(m[1]));
+  }).map((n) => join(dir, n));
 }
 
 /** `container:NAME`: the running container's namespace. */

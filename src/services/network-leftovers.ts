@@ -41,7 +41,9 @@ function collect(ctx: EngineContext): Leftover[] {
   for (const network of ctx.networks.list()) {
     for (const [ip, id] of Object.entries(ctx.networks.leases(network.id))) note(id, `address ${ip} leased on network ${network.name}`);
   }
-  for (const { network, containerId } of ctx.networkDriver.dnsRecords()) note(containerId, `aardvark-dns record on network ${network}`);
+  // aardvark-dns names its files after what netavark was given: the network's id.
+  const byId = new Map(ctx.networks.list().map((n) => [n.id, n.name]));
+  for (const { network, containerId } of ctx.networkDriver.dnsRecords()) note(containerId, `aardvark-dns record on network ${byId.get(network) ?? network}`);
   for (const record of records.values()) {
     if (existsSync(join(ctx.paths.containers, record.id, 'network.json'))) note(record.id, 'netavark state (network.json: its interfaces and firewall rules)');
   }
@@ -97,5 +99,5 @@ function rebuiltRequest(ctx: EngineContext, id: string): SetupRequest {
       endpoints.push({ network, interfaceName: `eth${endpoints.length}`, ip, mac: macForIpv4(parseIpv4(ip) as number), aliases: [] });
     }
   }
-  return { containerId: id, containerName: id.slice(0, 12), endpoints, ports: [] };
+  return { containerId: id, containerName: id.slice(0, 12), endpoints, ports: ctx.networks.publishedPorts(id) };
 }

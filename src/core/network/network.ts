@@ -108,6 +108,8 @@ export interface NetworkStore {
    * containers whose namespace (`netns`) is gone are stale and reused.
    */
   claimPorts(owner: { containerId: string; netns: string }, bindings: readonly PortBinding[], listening: (protocol: PortProtocol) => Set<number>): PublishedPort[];
+  /** The host ports the container has claimed (for a teardown rebuilt without its files). */
+  publishedPorts(containerId: string): PublishedPort[];
 }
 
 /** One network a container joins, as the driver sets it up. */

@@ -27,7 +27,8 @@ import { withFileLock } from '../../sys/index.js';
 interface Claims {
   subnets: Record<string, { root: string; id: string }>;
   bridges: Record<string, { root: string; id: string }>;
-  ports: Record<string, { containerId: string; netns: string }>;
+  /** `protocol/hostIp/hostPort` → its container (and the container port, for a teardown rebuilt without the container's files). */
+  ports: Record<string, { containerId: string; netns: string; containerPort?: number }>;
 }
 
 export function createLocalNetworkStore(root: string, claimsDir: string): NetworkStore {
@@ -194,6 +195,14 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
         });
       });
     },
+    publishedPorts(containerId) {
+      const claims = readJsonFile<Claims>(claimsPath) ?? { subnets: {}, bridges: {}, ports: {} };
+      return Object.entries(claims.ports).flatMap(([key, c]) => {
+        const [protocol, hostIp = '', hostPort] = key.split('/');
+        if (c.containerId !== containerId || c.containerPort === undefined) return [];
+        return [{ protocol: protocol as PortProtocol, hostIp, hostPort: Number(hostPort), containerPort: c.containerPort }];
+      });
+    },
     releaseLease(networkId, containerId) {
       locked(() => {
         const leases = readLeases(networkId);
@@ -237,7 +246,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
           }
           chosen.push({ containerPort: b.containerPort, protocol: b.protocol, hostIp: b.hostIp, hostPort: port });
         }
-        for (const c of chosen) claims.ports[`${c.protocol}/${c.hostIp}/${c.hostPort}`] = { containerId: owner.containerId, netns: owner.netns };
+        for (const c of chosen) claims.ports[`${c.protocol}/${c.hostIp}/${c.hostPort}`] = { containerId: owner.containerId, netns: owner.netns, containerPort: c.containerPort };
         return chosen;
       }));
     },
