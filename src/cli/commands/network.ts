@@ -5,18 +5,15 @@
 import { errors } from '../../base/index.js';
 import type { NetworkInfo } from '../../api/index.js';
 import { dockerTables, networkInspectView, networkListRow, renderFormat, renderInspectFormat } from '../../api/index.js';
-import { flagBool, flagList, flagString, parseArgs, renderHelp } from '../args.js';
-import type { FlagSpecs, Parsed } from '../args.js';
-import type { CliContext, Command } from '../command.js';
+import { flagBool, flagList, flagString } from '../args.js';
+import type { Command } from '../command.js';
+import { commandGroup, confirm } from '../command-group.js';
+import type { Subcommand } from '../command-group.js';
+import type { Parsed } from '../args.js';
 import { forEachRef } from '../for-each-ref.js';
 import { inspectFormatErrors, listFormatErrors, writeFormatted } from '../format-output.js';
 
-interface Sub {
-  usage: string;
-  description: string;
-  flags: FlagSpecs;
-  run(ctx: CliContext, args: Parsed): Promise<number>;
-}
+type Sub = Subcommand;
 
 /** `key=value` pairs of repeated flags. */
 function pairs(list: readonly string[], flag: string): Record<string, string> {
@@ -151,9 +148,7 @@ const subcommands: Record<string, Sub> = {
     flags: { force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' } },
     async run(ctx, args) {
       if (!flagBool(args, 'force')) {
-        ctx.stdout.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
-        const answer = await readLine(ctx);
-        if (!/^y(es)?$/i.test(answer.trim())) return 0;
+        if (!(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return 0;
       }
       const removed = await ctx.engine().networks.prune();
       if (removed.length > 0) ctx.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}\n`);
@@ -191,31 +186,4 @@ function networkFilter(filters: readonly string[]): (n: NetworkInfo) => boolean 
   return (n) => tests.every((any) => any.some((t) => t(n)));
 }
 
-async function readLine(ctx: CliContext): Promise<string> {
-  let text = '';
-  for await (const chunk of ctx.stdin) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
-  }
-  return text.split('\n')[0] ?? '';
-}
-
-export const networkCommand: Command = {
-  name: 'network',
-  usage: 'network COMMAND',
-  description: `Manage networks\n\nCommands:\n${Object.entries(subcommands).map(([name, s]) => `  ${name.padEnd(10)}${s.description.split('\n')[0] ?? ''}`).join('\n')}\n\nRun 'berth network COMMAND --help' for more information on a command.`,
-  flags: {},
-  stopAtPositional: true,
-  async run(ctx, args) {
-    const [name, ...rest] = args.positionals;
-    const sub = name === undefined ? undefined : subcommands[aliases[name] ?? name];
-    if (sub === undefined) {
-      throw errors.invalidArgument('UNKNOWN_COMMAND', name === undefined ? '"berth network" requires a command' : `Unknown command "berth network ${name}"`, { hint: "See 'berth network --help'" });
-    }
-    if (rest.includes('--help')) {
-      ctx.stdout.write(renderHelp(sub.usage, sub.description, sub.flags));
-      return 0;
-    }
-    return sub.run(ctx, parseArgs(rest, sub.flags, { command: `network ${aliases[name as string] ?? name}` }));
-  },
-};
+export const networkCommand: Command = commandGroup('network', 'Manage networks', subcommands, aliases);
