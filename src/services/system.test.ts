@@ -8,6 +8,8 @@ import { errors, sha256 } from '../base/index.js';
 import type { CompressedLayer } from '../core/images/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
 import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
+import { createLocalNetworkStore } from '../plugins/networks-local/index.js';
+import { createNetavarkDriver } from '../plugins/network-netavark/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import type { EngineContext } from './engine-context.js';
 import { createSystemService } from './system.js';
@@ -22,6 +24,9 @@ function store(t: { after(fn: () => void): void }): EngineContext {
     snapshots: createOverlaySnapshotter(join(root, 'snapshots')),
     metadata: createFsMetadataStore(root),
     leases: createFsLeases(root),
+    // Networking on the store's own paths: nothing of this store is connected, so nothing to reclaim.
+    networks: createLocalNetworkStore(root, join(root, 'network-claims')),
+    networkDriver: createNetavarkDriver({ netnsDir: join(root, 'netns'), configDir: join(root, 'netavark') }),
     warn: (message: string) => assert.fail(`unexpected warning: ${message}`),
   } as Partial<EngineContext> as EngineContext;
 }
