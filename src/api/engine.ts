@@ -365,6 +365,31 @@ export interface ImageEngine {
   build(request: BuildRequest, op?: Operation): Promise<BuildResult>;
   /** `debian:SUITE[-slim]` made from the Debian archive (no registry). */
   bootstrap(name: string, request?: BootstrapRequest, op?: Operation): Promise<{ id: Digest }>;
+
+  /**
+   * `save`: images (names or ids) as one archive, each blob once: Docker's format (manifest.json,
+   * repositories, and the OCI layout Docker 25+ writes beside them) or an OCI image layout, as a
+   * tar written to `dest.stream` (not ended) or, for `oci-dir`, a new directory.
+   */
+  save(refs: readonly string[], dest: { stream: Writable } | { dir: string }, options?: SaveOptions, op?: Operation): Promise<void>;
+  /**
+   * `load`: the images of a Docker archive or an OCI layout (a tar, gzipped or not, or an OCI
+   * layout directory). Every blob is verified against its digest and every layer against its
+   * diffID before any image is named; nothing is named when something fails.
+   */
+  load(source: { stream: Readable } | { dir: string }, op?: Operation): Promise<LoadResult>;
+}
+
+export type SaveFormat = 'docker' | 'oci-archive' | 'oci-dir';
+
+export interface SaveOptions {
+  /** `docker` (default): Docker's archive, which is also an OCI layout; `oci-archive`/`oci-dir`: the OCI layout alone. */
+  format?: SaveFormat;
+}
+
+export interface LoadResult {
+  /** What was loaded: a name (familiar form) for each named image, the id alone for an unnamed one. */
+  images: { name?: string; id: Digest }[];
 }
 
 /**

@@ -11,6 +11,9 @@ export const commands: Record<string, () => Promise<Command>> = {
   image: async () => (await import('./commands/image.js')).imageCommand,
   container: async () => (await import('./commands/container.js')).containerCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
+  tag: async () => (await import('./commands/tag.js')).tagCommand,
+  save: async () => (await import('./commands/save.js')).saveCommand,
+  load: async () => (await import('./commands/load.js')).loadCommand,
   images: async () => (await import('./commands/images.js')).imagesCommand,
   rmi: async () => (await import('./commands/images.js')).rmiCommand,
   ps: async () => (await import('./commands/containers.js')).psCommand,
@@ -59,6 +62,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'],
   },
 };

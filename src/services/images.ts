@@ -24,7 +24,12 @@ import { validateImageConfig } from './validate-image-config.js';
 export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
   /** Stores a manifest for `config` + `layers` and points `names` at it. */
   commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage>;
+  /** Points `names` (full references) at a stored manifest, in one transaction; with none, keeps the image untagged. */
+  name(target: Descriptor, id: Digest, names: readonly string[]): void;
 }
+
+/** save/load and the tar machinery they use, loaded only by the commands that need them. */
+const loadArchive = () => import('./image-archive.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
   async function resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }> {
@@ -121,9 +126,17 @@ export function createImageService(ctx: EngineContext): ImageService {
     return commit(config, [desc], [name]);
   }
 
-  return {
+  const service: ImageService = {
     resolve,
     commit,
+    name: nameImage,
+    async save(refs, dest, options = {}, op) {
+      return withOperation(op, async (own) => (await loadArchive()).saveImages(ctx, service, refs, dest, options, own));
+    },
+    async load(source, op) {
+      // Blobs are stored before any image names them: hold off garbage collection.
+      return withOperation(op, (own) => withLease(ctx.leases, async () => (await loadArchive()).loadImages(ctx, service, source, own), own.signal ? { signal: own.signal } : {}));
+    },
     async list() {
       const byId = new Map<string, ImageSummary>();
       for (const record of ctx.metadata.listImages()) {
@@ -191,6 +204,7 @@ export function createImageService(ctx: EngineContext): ImageService {
       return names.filter((n) => !isUntagged(n)).map(displayName);
     },
   };
+  return service;
 }
 
 /** Passes a tar through, gunzipping it first when it starts with the gzip magic bytes. */
