@@ -378,6 +378,44 @@ export interface ImageEngine {
    * diffID before any image is named; nothing is named when something fails.
    */
   load(source: { stream: Readable } | { dir: string }, op?: Operation): Promise<LoadResult>;
+
+  /**
+   * `pull NAME[:TAG|@DIGEST]`: the image from its registry, an index resolved to the host's (or
+   * `platform`'s) manifest; blobs already stored are not fetched again, every blob is verified
+   * before it is stored, and the name is written only once all of them are.
+   */
+  pull(name: string, options?: PullOptions, op?: Operation): Promise<PullResult>;
+  /** `push NAME[:TAG]`: the image's blobs the registry lacks, then its manifest under the tag. */
+  push(name: string, options?: PushOptions, op?: Operation): Promise<PushResult>;
+}
+
+export interface PullOptions {
+  /** `os/arch[/variant]`; default: the host's. */
+  platform?: string;
+  /** Progress lines, as Docker prints them without a terminal (`<id>: Pull complete`). */
+  onProgress?: (line: string) => void;
+}
+
+export interface PullResult {
+  /** The familiar name pulled (`busybox:latest`). */
+  name: string;
+  /** The full name (`docker.io/library/busybox:latest`), as `pull -q` prints it. */
+  fullName: string;
+  id: Digest;
+  /** The digest the name resolved to in the registry (an index's when it was one). */
+  digest: Digest;
+  /** False when every blob was already stored and the name already pointed at the image. */
+  downloaded: boolean;
+}
+
+export interface PushOptions {
+  onProgress?: (line: string) => void;
+}
+
+export interface PushResult {
+  tag: string;
+  digest: Digest;
+  size: number;
 }
 
 export type SaveFormat = 'docker' | 'oci-archive' | 'oci-dir';

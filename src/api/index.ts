@@ -6,7 +6,7 @@
 export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
-  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, SaveFormat, SaveOptions, StatsSample, SystemEngine,
+  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
   CreateVolumeRequest, VolumeEngine, VolumePruneResult,
 } from './engine.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';

@@ -11,6 +11,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   image: async () => (await import('./commands/image.js')).imageCommand,
   container: async () => (await import('./commands/container.js')).containerCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
+  pull: async () => (await import('./commands/pull.js')).pullCommand,
+  push: async () => (await import('./commands/push.js')).pushCommand,
   tag: async () => (await import('./commands/tag.js')).tagCommand,
   save: async () => (await import('./commands/save.js')).saveCommand,
   load: async () => (await import('./commands/load.js')).loadCommand,
@@ -62,6 +64,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'],
   },
 };

@@ -30,6 +30,7 @@ export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
 
 /** save/load and the tar machinery they use, loaded only by the commands that need them. */
 const loadArchive = () => import('./image-archive.js');
+const loadDistribution = () => import('./distribution.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
   async function resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }> {
@@ -132,6 +133,12 @@ export function createImageService(ctx: EngineContext): ImageService {
     name: nameImage,
     async save(refs, dest, options = {}, op) {
       return withOperation(op, async (own) => (await loadArchive()).saveImages(ctx, service, refs, dest, options, own));
+    },
+    async pull(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistribution()).pullImage(ctx, service, name, options, own));
+    },
+    async push(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistribution()).pushImage(ctx, service, name, options, own));
     },
     async load(source, op) {
       // Blobs are stored before any image names them: hold off garbage collection.

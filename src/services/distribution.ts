@@ -1,0 +1,223 @@
+/**
+ * `pull` and `push`: images between the store and registries (through EngineContext.registry).
+ *
+ * Pull: the tag's manifest (or index → the platform's manifest), the config, then the layers the
+ * store lacks, three at a time. Every blob goes through a content writer that commits only
+ * when digest and size match; a gzip layer is also gunzipped on the way in and its diffID
+ * compared with the config's, so a layer that would not unpack is refused before anything is
+ * named. Layers are stored as the registry serves them (compressed), so the manifest keeps its
+ * digest and a push of a pulled image sends the same bytes; the compressed digest → diffID
+ * record (MetadataStore.putCompressedLayer) is written for each gzip layer. The name is written
+ * last, under a lease: an interrupted pull names nothing, and its verified blobs are reused by
+ * the next pull (until garbage collection takes them).
+ *
+ * Push: each blob the registry lacks (HEAD) is uploaded in one request, then the stored manifest,
+ * byte for byte, under the tag: the registry's digest is the local one.
+ */
+import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+
+import type { Digest, Operation } from '../base/index.js';
+import { digestHex, errors, isBerthError, sha256 } from '../base/index.js';
+import type { FetchedManifest, RegistryClient } from '../core/distribution/index.js';
+import { validateConfig, validateManifest } from '../core/images/index.js';
+import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/index.js';
+import { formatPlatform, hostPlatform, isIndexMediaType, isManifestMediaType, layerCompression, mediaTypes, parseReference, selectManifest } from '../oci/index.js';
+import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/index.js';
+import type { EngineContext } from './engine-context.js';
+import type { ImageService } from './images.js';
+
+const concurrency = 3;
+const maxConfigSize = 8 << 20;
+
+function parsePlatform(text: string): Platform {
+  const [os, architecture, variant, ...rest] = text.split('/');
+  if (!os || !architecture || rest.length > 0) throw errors.invalidArgument('INVALID_PLATFORM', `Invalid platform "${text}": use os/arch[/variant], e.g. linux/arm64`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+async function client(ctx: EngineContext, domain: string): Promise<RegistryClient> {
+  if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
+  return ctx.registry(domain);
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+}
+
+function parseJson<T>(data: Buffer, what: string): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch (err) {
+    throw errors.dataLoss('MANIFEST_INVALID', `Cannot use ${what}: not valid JSON`, { cause: err });
+  }
+}
+
+const short = (digest: Digest) => digestHex(digest).slice(0, 12);
+
+/** Downloads one blob into the content store; for a gzip layer also checks its diffID on the way. */
+async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, diffId: Digest | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
+  const writer = await ctx.content.writer();
+  const gzip = diffId !== undefined && layerCompression(desc.mediaType) === 'gzip';
+  const hash = createHash('sha256');
+  const gunzip = gzip ? createGunzip() : undefined;
+  const gunzipped = gunzip ? new Promise<void>((resolve, reject) => {
+    gunzip.on('data', (c: Buffer) => hash.update(c));
+    gunzip.on('end', resolve);
+    gunzip.on('error', reject);
+  }) : undefined;
+  gunzipped?.catch(() => undefined);
+  try {
+    let received = 0;
+    for await (const chunk of body) {
+      received += (chunk as Buffer).length;
+      if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
+      await writer.write(chunk as Buffer);
+      if (gunzip && !gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
+    }
+    if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
+    if (gunzip && gunzipped) {
+      gunzip.end();
+      try {
+        await gunzipped;
+      } catch (err) {
+        throw errors.dataLoss('LAYER_INVALID_GZIP', `Layer "${desc.digest}" is not valid gzip`, { cause: err });
+      }
+      const actual: Digest = `sha256:${hash.digest('hex')}`;
+      if (actual !== diffId) throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${desc.digest}" is "${actual}" uncompressed, but the image config says "${diffId}"`);
+    }
+    await writer.commit({ digest: desc.digest, size: desc.size });
+  } catch (err) {
+    gunzip?.destroy();
+    await writer.abort();
+    if (isBerthError(err) && err.code === 'BERTH_E_BLOB_DIGEST_MISMATCH') {
+      throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest`, { cause: err });
+    }
+    if (isBerthError(err)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${message}`, { cause: err });
+  }
+}
+
+export async function pullImage(ctx: EngineContext, images: ImageService, name: string, options: PullOptions, op: Operation): Promise<PullResult> {
+  const ref = parseReference(name);
+  const progress = options.onProgress ?? (() => undefined);
+  const platform = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform();
+  const signal = op.signal ? { signal: op.signal } : {};
+  const registry = await client(ctx, ref.domain);
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  progress(`${reference}: Pulling from ${ref.path}`);
+  const top = await registry.getManifest(ref.path, reference, signal);
+  let fetched: FetchedManifest = top;
+  for (let depth = 0; isIndexMediaType(fetched.mediaType); depth++) {
+    if (depth > 3) throw errors.dataLoss('MANIFEST_INVALID', `Cannot pull ${ref.familiar}: indexes nested too deep`);
+    const index = parseJson<ImageIndex>(fetched.data, `the index of ${ref.familiar}`);
+    const chosen = Array.isArray(index.manifests) ? selectManifest(index, platform) : undefined;
+    if (!chosen) throw errors.notFound('NO_MATCHING_MANIFEST', `no matching manifest for ${formatPlatform(platform)} in the manifest list entries of ${ref.familiar}`);
+    fetched = await registry.getManifest(ref.path, chosen.digest, signal);
+  }
+  if (fetched.mediaType === mediaTypes.dockerManifestSchema1Signed || !isManifestMediaType(fetched.mediaType)) {
+    throw errors.notImplemented('MANIFEST_UNSUPPORTED', `Cannot pull ${ref.familiar}: manifest media type "${fetched.mediaType}" is not supported (OCI and Docker schema 2 are)`);
+  }
+  const manifest: Manifest = validateManifest(parseJson(fetched.data, `the manifest of ${ref.familiar}`), fetched.digest);
+  for (const layer of manifest.layers) {
+    const compression = layerCompression(layer.mediaType);
+    if (compression === 'zstd') throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} is zstd-compressed, which berth cannot decompress yet (Node 20 has no zstd)`);
+    if (compression === undefined || layer.mediaType === mediaTypes.dockerForeignLayerGzip) {
+      throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} has media type "${layer.mediaType}", which berth cannot unpack`);
+    }
+  }
+  if (manifest.config.size > maxConfigSize) throw errors.dataLoss('CONFIG_TOO_LARGE', `Cannot pull ${ref.familiar}: its config is ${manifest.config.size} bytes`);
+
+  const target: Descriptor = { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.data.length };
+  const existing = ctx.metadata.getImage(ref.full);
+  let downloaded = false;
+  const id = await withLeaseOf(ctx, op, async () => {
+    if (!(await ctx.content.has(manifest.config.digest))) {
+      await download(ctx, registry, ref.path, manifest.config, undefined, op.signal);
+      downloaded = true;
+    }
+    const config = validateConfig(parseJson(await ctx.content.read(manifest.config.digest), `the config of ${ref.familiar}`), manifest.config.digest, manifest);
+    const diffIds = config.rootfs.diff_ids;
+    await eachLimited(manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i] as Digest })), concurrency, async ({ layer, diffId }) => {
+      if (await ctx.content.has(layer.digest)) {
+        progress(`${short(layer.digest)}: Already exists`);
+        return;
+      }
+      progress(`${short(layer.digest)}: Pulling fs layer`);
+      await download(ctx, registry, ref.path, layer, diffId, op.signal);
+      downloaded = true;
+      progress(`${short(layer.digest)}: Pull complete`);
+    });
+    await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
+    for (const [i, layer] of manifest.layers.entries()) {
+      if (layerCompression(layer.mediaType) !== 'gzip') continue;
+      try {
+        ctx.metadata.putCompressedLayer({ compressed: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffId: diffIds[i] as Digest, sources: [`${ref.domain}/${ref.path}`] });
+      } catch (err) {
+        // A record is a hint: a conflicting one is reported, not fatal.
+        if (!isBerthError(err)) throw err;
+        op.warn(err.message);
+      }
+    }
+    op.signal?.throwIfAborted();
+    images.name(target, manifest.config.digest, [ref.full]);
+    return manifest.config.digest;
+  });
+  if (existing?.target.digest !== target.digest) downloaded = true;
+  progress(`Digest: ${top.digest}`);
+  progress(`Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}`);
+  return { name: ref.familiar, fullName: ref.full, id, digest: top.digest, downloaded };
+}
+
+async function withLeaseOf<T>(ctx: EngineContext, op: Operation, fn: () => Promise<T>): Promise<T> {
+  const lease = await ctx.leases.acquire(op.signal ? { signal: op.signal } : {});
+  try {
+    return await fn();
+  } finally {
+    lease.release();
+  }
+}
+
+export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
+  const ref = parseReference(name);
+  if (ref.digest !== undefined) throw errors.invalidArgument('PUSH_BY_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
+  const progress = options.onProgress ?? (() => undefined);
+  const signal = op.signal ? { signal: op.signal } : {};
+  const image = await images.resolve(ref.full);
+  const registry = await client(ctx, ref.domain);
+  progress(`The push refers to repository [${ref.domain === 'docker.io' ? `docker.io/${ref.path}` : `${ref.domain}/${ref.path}`}]`);
+  const blobs = [...image.manifest.layers, image.manifest.config];
+  for (const blob of blobs) {
+    if (!(await ctx.content.has(blob.digest))) throw errors.dataLoss('BLOB_NOT_FOUND', `Cannot push ${ref.familiar}: blob "${blob.digest}" is missing from the store (see berth system check)`);
+  }
+  await eachLimited(blobs, concurrency, async (blob) => {
+    if (await registry.hasBlob(ref.path, blob.digest, signal)) {
+      progress(`${short(blob.digest)}: Layer already exists`);
+      return;
+    }
+    await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), signal);
+    progress(`${short(blob.digest)}: Pushed`);
+  });
+  const data = await ctx.content.read(image.manifestDescriptor.digest);
+  const local = sha256(data);
+  const digest = await registry.putManifest(ref.path, ref.tag as string, { mediaType: image.manifestDescriptor.mediaType, data }, signal);
+  if (digest !== local) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${local}`);
+  progress(`${ref.tag as string}: digest: ${digest} size: ${data.length}`);
+  return { tag: ref.tag as string, digest, size: data.length };
+}
