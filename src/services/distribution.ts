@@ -69,45 +69,59 @@ function parseJson<T>(data: Buffer, what: string): T {
 
 const short = (digest: Digest) => digestHex(digest).slice(0, 12);
 
-/** Downloads one blob into the content store; for a gzip layer also checks its diffID on the way. */
+/**
+ * Downloads one blob into the content store, checking its digest and size; for a layer
+ * (`diffId` given) also its uncompressed digest. Compression is told by the bytes, not the media
+ * type, as dockerd's puller does: dockerd 20.10 pushes a layer it pulled uncompressed with
+ * the gzip media type when the registry already has it.
+ */
 async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, diffId: Digest | undefined, signal: AbortSignal | undefined): Promise<void> {
   const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
   const writer = await ctx.content.writer();
-  const gzip = diffId !== undefined && layerCompression(desc.mediaType) === 'gzip';
-  const hash = createHash('sha256');
-  const gunzip = gzip ? createGunzip() : undefined;
-  const gunzipped = gunzip ? new Promise<void>((resolve, reject) => {
-    gunzip.on('data', (c: Buffer) => hash.update(c));
-    gunzip.on('end', resolve);
-    gunzip.on('error', reject);
-  }) : undefined;
-  gunzipped?.catch(() => undefined);
+  const raw = createHash('sha256');
+  const uncompressed = createHash('sha256');
+  let gunzip: ReturnType<typeof createGunzip> | undefined;
+  let gunzipped: Promise<void> | undefined;
   try {
     let received = 0;
-    for await (const chunk of body) {
-      received += (chunk as Buffer).length;
+    for await (const piece of body) {
+      const chunk = piece as Buffer;
+      if (received === 0 && diffId !== undefined && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+        const g = createGunzip();
+        gunzip = g;
+        gunzipped = new Promise<void>((resolve, reject) => {
+          g.on('data', (c: Buffer) => uncompressed.update(c));
+          g.on('end', resolve);
+          g.on('error', reject);
+        });
+        gunzipped.catch(() => undefined);
+      }
+      received += chunk.length;
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
-      await writer.write(chunk as Buffer);
-      if (gunzip && !gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
+      raw.update(chunk);
+      await writer.write(chunk);
+      if (gunzip && !gunzip.write(chunk)) await new Promise((r) => gunzip?.once('drain', r));
     }
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
-    if (gunzip && gunzipped) {
-      gunzip.end();
-      try {
-        await gunzipped;
-      } catch (err) {
-        throw errors.dataLoss('LAYER_INVALID_GZIP', `Layer "${desc.digest}" is not valid gzip`, { cause: err });
+    const rawDigest: Digest = `sha256:${raw.digest('hex')}`;
+    if (rawDigest !== desc.digest) throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (its bytes are ${rawDigest})`);
+    if (diffId !== undefined) {
+      let actual = rawDigest;
+      if (gunzip && gunzipped) {
+        gunzip.end();
+        try {
+          await gunzipped;
+        } catch (err) {
+          throw errors.dataLoss('LAYER_INVALID_GZIP', `Layer "${desc.digest}" is not valid gzip`, { cause: err });
+        }
+        actual = `sha256:${uncompressed.digest('hex')}`;
       }
-      const actual: Digest = `sha256:${hash.digest('hex')}`;
       if (actual !== diffId) throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${desc.digest}" is "${actual}" uncompressed, but the image config says "${diffId}"`);
     }
     await writer.commit({ digest: desc.digest, size: desc.size });
   } catch (err) {
     gunzip?.destroy();
     await writer.abort();
-    if (isBerthError(err) && err.code === 'BERTH_E_BLOB_DIGEST_MISMATCH') {
-      throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest`, { cause: err });
-    }
     if (isBerthError(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${message}`, { cause: err });

@@ -1,0 +1,360 @@
+/**
+ * pull and push against real registries on loopback: Debian's docker-registry (the CNCF
+ * Distribution registry 2.8) started by the test, anonymous and with htpasswd basic auth; and a
+ * small fake registry in this process with a bearer token service, for what a real registry
+ * never serves (blobs that do not match their digest, connections closed mid-blob, huge manifests).
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+
+import tar from 'tar-stream';
+
+import type { Result, Store } from './harness.js';
+import { berthBin, busyboxImage, createStore, repoRoot } from './harness.js';
+
+const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = netServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      get(url, (res) => {
+        res.resume();
+        resolve(true);
+      }).on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+/** A docker-registry on a free loopback port with its own storage; `htpasswd` turns on basic auth. */
+async function startRegistry(dir: string, htpasswd?: string): Promise<{ host: string; child: ChildProcess; log: () => string }> {
+  const port = await freePort();
+  const config = [
+    'version: 0.1',
+    'log:\n  level: info',
+    `storage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true`,
+    `http:\n  addr: 127.0.0.1:${port}`,
+    ...(htpasswd ? [`auth:\n  htpasswd:\n    realm: berth-test\n    path: ${htpasswd}`] : []),
+  ].join('\n');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.yml'), `${config}\n`);
+  const logPath = join(dir, 'registry.log');
+  const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const chunks: Buffer[] = [];
+  child.stderr?.on('data', (c: Buffer) => chunks.push(c));
+  await waitForHttp(`http://127.0.0.1:${port}/v2/`);
+  return { host: `127.0.0.1:${port}`, child, log: () => (writeFileSync(logPath, Buffer.concat(chunks)), Buffer.concat(chunks).toString()) };
+}
+
+/** berth without blocking this process (the fake registry answers from it). */
+function berthAsync(store: Store, args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(berthBin, args, { env: { ...process.env, BERTH_ROOT: store.root, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+function manifestDigestOf(store: Store, fullName: string): string {
+  const record = JSON.parse(readFileSync(join(store.root, 'metadata', 'images', `${sha(fullName)}.json`), 'utf8')) as { target: { digest: string } };
+  return record.target.digest;
+}
+
+async function layerTar(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
+  for (const [name, content] of Object.entries(files)) {
+    await new Promise<void>((resolve, reject) => pack.entry({ name, mode: 0o755, mtime: new Date(0) }, content, (err) => (err ? reject(err) : resolve())));
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+describe('berth pull and push', () => {
+  let store: Store;
+  let work: string;
+  const children: ChildProcess[] = [];
+  before(() => {
+    store = createStore({ withBusybox: true });
+    work = mkdtempSync(join(tmpdir(), 'berth-registry-'));
+    assert.equal(store.berth(['run', '--name', 'maker', busyboxImage, 'sh', '-c', 'echo two > /etc/two']).code, 0);
+    assert.equal(store.berth(['commit', '--change', 'CMD ["cat", "/etc/two"]', 'maker', 'berth-test/two:1']).code, 0);
+  });
+  after(() => {
+    for (const c of children) c.kill('SIGTERM');
+    store.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  describe('with docker-registry, anonymous', () => {
+    let host: string;
+    before(async () => {
+      const r = await startRegistry(join(work, 'anon'));
+      children.push(r.child);
+      host = r.host;
+    });
+
+    test('push then pull into another store keeps every digest; a second push and pull skip what is there', () => {
+      for (const [from, to] of [[busyboxImage, `${host}/base:1`], ['berth-test/two:1', `${host}/two:1`]] as const) assert.equal(store.berth(['tag', from, to]).code, 0);
+      const first = store.berth(['push', `${host}/base:1`]);
+      assert.equal(first.code, 0, first.stderr);
+      const pushed = store.berth(['push', `${host}/two:1`]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const local = manifestDigestOf(store, `${host}/two:1`);
+      assert.match(pushed.stdout, new RegExp(`^1: digest: ${local} size: \\d+$`, 'm'));
+      // the base layer went up with base:1 (another repository: the registry has it only there)
+      assert.match(pushed.stdout, /Pushed/);
+      const again = store.berth(['push', `${host}/two:1`]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stdout, /Pushed/);
+      assert.equal((again.stdout.match(/Layer already exists/g) ?? []).length, 3);
+
+      const fresh = createStore();
+      try {
+        const pulled = fresh.berth(['pull', `${host}/two:1`]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        assert.match(pulled.stdout, new RegExp(`Digest: ${local}`));
+        assert.match(pulled.stdout, /Status: Downloaded newer image/);
+        assert.equal(manifestDigestOf(fresh, `${host}/two:1`), local);
+        const [a] = JSON.parse(store.berth(['inspect', `${host}/two:1`]).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
+        const [b] = JSON.parse(fresh.berth(['inspect', `${host}/two:1`]).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
+        assert.deepEqual(b, { ...b, Id: a?.Id, RootFS: a?.RootFS });
+        assert.equal(fresh.berth(['run', '--rm', `${host}/two:1`]).stdout, 'two\n');
+        const noop = fresh.berth(['pull', `${host}/two:1`]);
+        assert.match(noop.stdout, /Status: Image is up to date/);
+        assert.doesNotMatch(noop.stdout, /Pull complete/);
+        const quiet = fresh.berth(['pull', '-q', `${host}/base:1`]);
+        assert.equal(quiet.stdout, `${host}/base:1\n`);
+        const byDigest = fresh.berth(['pull', `${host}/two@${local}`]);
+        assert.equal(byDigest.code, 0, byDigest.stderr);
+        assert.match(fresh.berth(['system', 'check']).stdout, /is consistent/);
+      } finally {
+        fresh.dispose();
+      }
+    });
+
+    test('an unknown tag and an unknown repository are clear errors', () => {
+      const r = store.berth(['pull', `${host}/two:nope`], { env: { BERTH_DEBUG: '1' } });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /BERTH_E_MANIFEST_UNKNOWN/);
+      assert.match(r.stderr, new RegExp(`${host}/two:nope not found`));
+      const p = store.berth(['push', `${host}/missing:1`]);
+      assert.equal(p.code, 1);
+      assert.match(p.stderr, /Unable to find image/);
+    });
+
+    test('the reference dockerd pulls and runs what berth pushed, and berth what it pushed', () => {
+      assert.equal(spawnSync(join(repoRoot, 'tools', 'reference-dockerd.sh'), ['start']).status, 0);
+      const host0 = /DOCKER_HOST=(\S+)/.exec(spawnSync(join(repoRoot, 'tools', 'reference-dockerd.sh'), ['env']).stdout.toString())?.[1]?.replace(/^["']|["']$/g, '') ?? '';
+      const env = { ...process.env, DOCKER_HOST: host0 };
+      const docker = (...args: string[]) => spawnSync('/usr/bin/docker', args, { env, maxBuffer: 16 << 20 });
+      const name = `${host}/interop-${randomBytes(3).toString('hex')}`;
+      try {
+        assert.equal(store.berth(['tag', 'berth-test/two:1', `${name}:berth`]).code, 0);
+        assert.equal(store.berth(['push', `${name}:berth`]).code, 0);
+        const pulled = docker('pull', `${name}:berth`);
+        assert.equal(pulled.status, 0, pulled.stderr.toString());
+        assert.equal(docker('run', '--rm', '--network', 'none', `${name}:berth`).stdout.toString(), 'two\n');
+        assert.equal(docker('tag', `${name}:berth`, `${name}:docker`).status, 0);
+        const pushed = docker('push', `${name}:docker`);
+        assert.equal(pushed.status, 0, pushed.stderr.toString());
+        const fresh = createStore();
+        try {
+          const r = fresh.berth(['pull', `${name}:docker`]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(fresh.berth(['run', '--rm', `${name}:docker`]).stdout, 'two\n');
+          const digest = /digest: (sha256:[a-f0-9]{64})/.exec(pushed.stdout.toString())?.[1];
+          assert.equal(manifestDigestOf(fresh, `${name}:docker`), digest, 'the manifest Docker pushed, byte for byte');
+        } finally {
+          fresh.dispose();
+        }
+      } finally {
+        docker('rmi', `${name}:berth`, `${name}:docker`);
+      }
+    });
+  });
+
+  describe('with docker-registry and htpasswd basic auth', () => {
+    let host: string;
+    let configDir: string;
+    before(async () => {
+      const hashed = spawnSync('htpasswd', ['-Bbn', 'alice', 's3cret']);
+      assert.equal(hashed.status, 0, 'htpasswd (apache2-utils) makes the bcrypt entry');
+      const file = join(work, 'htpasswd');
+      writeFileSync(file, hashed.stdout);
+      const r = await startRegistry(join(work, 'auth'), file);
+      children.push(r.child);
+      host = r.host;
+      configDir = join(work, 'docker-config');
+      mkdirSync(configDir, { recursive: true });
+    });
+    const withAuth = (password: string) => {
+      writeFileSync(join(configDir, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from(`alice:${password}`).toString('base64') } } }));
+      return { DOCKER_CONFIG: configDir, BERTH_DEBUG: '1' };
+    };
+
+    test('no credentials and a wrong password are refused; the right ones push and pull', () => {
+      assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/private:1`]).code, 0);
+      const anonymous = store.berth(['push', `${host}/private:1`], { env: { DOCKER_CONFIG: join(work, 'empty'), BERTH_DEBUG: '1' } });
+      assert.equal(anonymous.code, 1);
+      assert.match(anonymous.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+      const wrong = store.berth(['push', `${host}/private:1`], { env: withAuth('wrong') });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+      assert.match(wrong.stderr, /credentials of "alice"/);
+      const ok = store.berth(['push', `${host}/private:1`], { env: withAuth('s3cret') });
+      assert.equal(ok.code, 0, ok.stderr);
+      const fresh = createStore();
+      try {
+        const denied = fresh.berth(['pull', `${host}/private:1`], { env: withAuth('wrong') });
+        assert.equal(denied.code, 1);
+        assert.match(denied.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+        assert.equal(fresh.berth(['images', '-q']).stdout, '');
+        const pulled = fresh.berth(['pull', `${host}/private:1`], { env: withAuth('s3cret') });
+        assert.equal(pulled.code, 0, pulled.stderr);
+        assert.equal(manifestDigestOf(fresh, `${host}/private:1`), manifestDigestOf(store, `${host}/private:1`));
+      } finally {
+        fresh.dispose();
+      }
+    });
+  });
+
+  describe('with a fake registry behind a bearer token service', () => {
+    let server: Server;
+    let host: string;
+    const scopes: string[] = [];
+    const repos = new Map<string, { manifest: Buffer; mediaType: string; blobs: Map<string, Buffer>; serve?: (digest: string, blob: Buffer, res: ServerResponse) => void }>();
+
+    before(async () => {
+      const layer = gzipSync(await layerTar({ hello: 'hello from the fake registry\n' }));
+      const diffId = `sha256:${sha(gunzipTar(layer))}`;
+      const config = Buffer.from(JSON.stringify({ architecture: hostArch(), os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [diffId] } }));
+      const manifestFor = (layerMediaType: string) => Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${sha(config)}`, size: config.length },
+        layers: [{ mediaType: layerMediaType, digest: `sha256:${sha(layer)}`, size: layer.length }],
+      }));
+      const blobs = new Map([[`sha256:${sha(config)}`, config], [`sha256:${sha(layer)}`, layer]]);
+      const gzipType = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+      const v2 = 'application/vnd.docker.distribution.manifest.v2+json';
+      repos.set('fake/good', { manifest: manifestFor(gzipType), mediaType: v2, blobs });
+      repos.set('fake/mismatch', {
+        manifest: manifestFor(gzipType), mediaType: v2, blobs,
+        serve: (digest, blob, res) => {
+          const bad = Buffer.from(blob);
+          if (digest !== `sha256:${sha(config)}`) bad[bad.length - 5] = (bad[bad.length - 5] ?? 0) ^ 0xff;
+          res.writeHead(200, { 'content-length': bad.length }).end(bad);
+        },
+      });
+      repos.set('fake/truncated', {
+        manifest: manifestFor(gzipType), mediaType: v2, blobs,
+        serve: (digest, blob, res) => {
+          if (digest === `sha256:${sha(config)}`) return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
+          res.writeHead(200, { 'content-length': blob.length });
+          res.write(blob.subarray(0, blob.length >> 1), () => res.destroy());
+        },
+      });
+      repos.set('fake/zstd', { manifest: manifestFor('application/vnd.oci.image.layer.v1.tar+zstd'), mediaType: v2, blobs });
+      const huge = Buffer.alloc((4 << 20) + 10, 0x20);
+      repos.set('fake/huge', { manifest: huge, mediaType: v2, blobs });
+
+      server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (url.pathname === '/token') {
+          scopes.push(url.searchParams.get('scope') ?? '');
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 't0k' }));
+        }
+        if (req.headers.authorization !== 'Bearer t0k') {
+          return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="fake"`, 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        }
+        const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
+        const repo = m ? repos.get(m[1] as string) : undefined;
+        if (!m || !repo) return void res.writeHead(404).end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
+        if (m[2] === 'manifests') {
+          if (m[3] !== '1' && m[3] !== `sha256:${sha(repo.manifest)}`) return void res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+          return void res.writeHead(200, { 'content-type': repo.mediaType, 'content-length': repo.manifest.length }).end(repo.manifest);
+        }
+        const blob = repo.blobs.get(m[3] as string);
+        if (!blob) return void res.writeHead(404).end('{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+        if (repo.serve) return repo.serve(m[3] as string, blob, res);
+        res.writeHead(200, { 'content-length': blob.length }).end(blob);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => server.close());
+
+    test('a pull gets a token for the repository\'s pull scope, and the image runs', async () => {
+      const r = await berthAsync(store, ['pull', `${host}/fake/good:1`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(scopes.includes('repository:fake/good:pull'), scopes.join(' '));
+      // unpacked (the diffID checked again) and read back
+      assert.equal((await berthAsync(store, ['create', '--name', 'fake-good', `${host}/fake/good:1`])).code, 0);
+      const cp = await berthAsync(store, ['cp', 'fake-good:/hello', '-']);
+      assert.match(cp.stdout, /hello from the fake registry/, cp.stderr);
+      await berthAsync(store, ['rm', 'fake-good']);
+    });
+
+    const refused: [string, string, RegExp][] = [
+      ['a blob whose bytes do not match its digest', 'fake/mismatch', /BERTH_E_BLOB_DIGEST_MISMATCH/],
+      ['a connection closed mid-blob', 'fake/truncated', /BERTH_E_(BLOB_TRUNCATED|REGISTRY_UNAVAILABLE)/],
+      ['a zstd layer', 'fake/zstd', /BERTH_E_LAYER_COMPRESSION_UNSUPPORTED/],
+      ['a manifest over 4 MiB', 'fake/huge', /BERTH_E_MANIFEST_TOO_LARGE/],
+      ['an unknown tag', 'fake/good:nope', /BERTH_E_MANIFEST_UNKNOWN/],
+    ];
+    for (const [what, repo, code] of refused) {
+      test(`refused: ${what}; nothing named, the store consistent`, async () => {
+        const fresh = createStore();
+        try {
+          const name = repo.includes(':') ? `${host}/${repo}` : `${host}/${repo}:1`;
+          const r = await berthAsync(fresh, ['pull', name], { BERTH_DEBUG: '1' });
+          assert.equal(r.code, 1, r.stdout);
+          assert.match(r.stderr, code);
+          assert.match(r.stderr, /^berth: /, 'a message, then (BERTH_DEBUG) the code');
+          assert.equal((await berthAsync(fresh, ['images', '-q'])).stdout, '');
+          assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
+        } finally {
+          fresh.dispose();
+        }
+      });
+    }
+  });
+});
+
+function gunzipTar(data: Buffer): Buffer {
+  return spawnSync('gzip', ['-dc'], { input: data }).stdout;
+}
+
+function hostArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+}
