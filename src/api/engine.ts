@@ -320,6 +320,8 @@ export interface BuildRequest {
   buildArgs?: Record<string, string>;
   target?: string;
   noCache?: boolean;
+  /** Pull every FROM image, even those stored (`--pull`); without it only missing ones are pulled. */
+  pull?: boolean;
   network?: BuildNetwork;
   secrets?: Record<string, BuildSecret>;
   /** Seconds since the epoch: clamps new files' mtimes and sets `created` (SOURCE_DATE_EPOCH / --reproducible). */

@@ -163,6 +163,40 @@ describe('berth pull and push', () => {
       }
     });
 
+    test('run pulls a missing image (not with --pull never), and build pulls a missing FROM image', () => {
+      const fresh = createStore();
+      try {
+        const never = fresh.berth(['run', '--rm', '--pull', 'never', `${host}/two:1`]);
+        assert.equal(never.code, 125);
+        assert.doesNotMatch(never.stderr, /Pulling/);
+        const bad = fresh.berth(['run', '--rm', '--pull', 'sometimes', `${host}/two:1`]);
+        assert.equal(bad.code, 125);
+        assert.match(bad.stderr, /invalid pull option/);
+        const r = fresh.berth(['run', '--rm', `${host}/two:1`]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, 'two\n');
+        assert.match(r.stderr, new RegExp(`^Unable to find image '${host}/two:1' locally$`, 'm'));
+        assert.match(r.stderr, /Pull complete/);
+        const again = fresh.berth(['run', '--rm', `${host}/two:1`]);
+        assert.equal(again.stderr, '', 'stored now: no pull');
+        const always = fresh.berth(['create', '--pull', 'always', `${host}/two:1`]);
+        assert.equal(always.code, 0, always.stderr);
+        assert.match(always.stderr, /Image is up to date/);
+      } finally {
+        fresh.dispose();
+      }
+      const builder = createStore();
+      const ctxDir = mkdtempSync(join(work, 'ctx-'));
+      try {
+        writeFileSync(join(ctxDir, 'Dockerfile'), `FROM ${host}/two:1\nRUN cat /etc/two /etc/two > /twice\nCMD ["cat", "/twice"]\n`);
+        const b = builder.berth(['build', '--network', 'none', '-t', 'built-on-pulled:1', ctxDir], { timeoutMs: 120_000 });
+        assert.equal(b.code, 0, b.stderr);
+        assert.equal(builder.berth(['run', '--rm', 'built-on-pulled:1']).stdout, 'two\ntwo\n');
+      } finally {
+        builder.dispose();
+      }
+    });
+
     test('an unknown tag and an unknown repository are clear errors', () => {
       const r = store.berth(['pull', `${host}/two:nope`], { env: { BERTH_DEBUG: '1' } });
       assert.equal(r.code, 1);
