@@ -287,6 +287,7 @@ describe('berth pull and push', () => {
     let server: Server;
     let host: string;
     const scopes: string[] = [];
+    let slowReleased = false;
     const repos = new Map<string, { manifest: Buffer; mediaType: string; blobs: Map<string, Buffer>; serve?: (digest: string, blob: Buffer, res: ServerResponse) => void }>();
 
     before(async () => {
@@ -316,6 +317,14 @@ describe('berth pull and push', () => {
           if (digest === `sha256:${sha(config)}`) return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
           res.writeHead(200, { 'content-length': blob.length });
           res.write(blob.subarray(0, blob.length >> 1), () => res.destroy());
+        },
+      });
+      repos.set('fake/slow', {
+        manifest: manifestFor(gzipType), mediaType: v2, blobs,
+        serve: (digest, blob, res) => {
+          if (digest === `sha256:${sha(config)}` || slowReleased) return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
+          res.writeHead(200, { 'content-length': blob.length });
+          res.write(blob.subarray(0, 10)); // then nothing, until the client is killed
         },
       });
       repos.set('fake/zstd', { manifest: manifestFor('application/vnd.oci.image.layer.v1.tar+zstd'), mediaType: v2, blobs });
@@ -357,6 +366,30 @@ describe('berth pull and push', () => {
       const cp = await berthAsync(store, ['cp', 'fake-good:/hello', '-']);
       assert.match(cp.stdout, /hello from the fake registry/, cp.stderr);
       await berthAsync(store, ['rm', 'fake-good']);
+    });
+
+    test('SIGKILL during a pull leaves no image, a consistent store, and the next pull works', async () => {
+      const fresh = createStore();
+      try {
+        const child = spawn(berthBin, ['pull', `${host}/fake/slow:1`], { env: { ...process.env, BERTH_ROOT: fresh.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('Pulling fs layer')) resolve();
+        }));
+        await new Promise((r) => setTimeout(r, 200)); // the first bytes are in the ingest
+        child.kill('SIGKILL');
+        await new Promise((r) => child.on('close', r));
+        assert.equal((await berthAsync(fresh, ['images', '-q'])).stdout, '');
+        assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
+        slowReleased = true;
+        const again = await berthAsync(fresh, ['pull', `${host}/fake/slow:1`]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stdout, /Pull complete/);
+      } finally {
+        slowReleased = false;
+        fresh.dispose();
+      }
     });
 
     const refused: [string, string, RegExp][] = [
