@@ -389,6 +389,11 @@ export interface ImageEngine {
   pull(name: string, options?: PullOptions, op?: Operation): Promise<PullResult>;
   /** `push NAME[:TAG]`: the image's blobs the registry lacks, then its manifest under the tag. */
   push(name: string, options?: PushOptions, op?: Operation): Promise<PushResult>;
+  /**
+   * `login`: checks credentials against a registry (`docker.io` or a host). Storing them is the
+   * client's part (config.json), as with the docker CLI. PermissionDenied when refused.
+   */
+  checkLogin(domain: string, credentials: { username: string; password: string }, op?: Operation): Promise<void>;
 }
 
 export interface PullOptions {

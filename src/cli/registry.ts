@@ -13,6 +13,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   import: async () => (await import('./commands/import.js')).importCommand,
   pull: async () => (await import('./commands/pull.js')).pullCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
+  login: async () => (await import('./commands/login.js')).loginCommand,
+  logout: async () => (await import('./commands/login.js')).logoutCommand,
   tag: async () => (await import('./commands/tag.js')).tagCommand,
   save: async () => (await import('./commands/save.js')).saveCommand,
   load: async () => (await import('./commands/load.js')).loadCommand,

@@ -281,6 +281,28 @@ describe('berth pull and push', () => {
         fresh.dispose();
       }
     });
+
+    test('login checks the password before storing it; logout forgets it', () => {
+      const dir = join(work, 'login-config');
+      const env = { DOCKER_CONFIG: dir, BERTH_DEBUG: '1' };
+      const wrong = store.berth(['login', '-u', 'alice', '--password-stdin', host], { input: 'wrong\n', env });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+      assert.throws(() => readFileSync(join(dir, 'config.json')), 'nothing stored');
+      const ok = store.berth(['login', '-u', 'alice', '--password-stdin', `http://${host}/`], { input: 's3cret\n', env });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, 'Login Succeeded\n');
+      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+      assert.equal(Buffer.from(config.auths[host]?.auth ?? '', 'base64').toString(), 'alice:s3cret');
+      assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/after-login:1`]).code, 0);
+      const pushed = store.berth(['push', `${host}/after-login:1`], { env });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const out = store.berth(['logout', host], { env });
+      assert.equal(out.stdout, `Removing login credentials for ${host}\n`);
+      const denied = store.berth(['push', `${host}/after-login:1`], { env });
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+    });
   });
 
   describe('with a fake registry behind a bearer token service', () => {

@@ -140,6 +140,11 @@ export function createImageService(ctx: EngineContext): ImageService {
     async push(name, options = {}, op) {
       return withOperation(op, async (own) => (await loadDistribution()).pushImage(ctx, service, name, options, own));
     },
+    async checkLogin(domain, credentials, op) {
+      if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
+      const registry = await ctx.registry(domain, { credentials });
+      return withOperation(op, (own) => registry.checkLogin(own.signal ? { signal: own.signal } : {}));
+    },
     async load(source, op) {
       // Blobs are stored before any image names them: hold off garbage collection.
       return withOperation(op, (own) => withLease(ctx.leases, async () => (await loadArchive()).loadImages(ctx, service, source, own), own.signal ? { signal: own.signal } : {}));

@@ -3,6 +3,6 @@
  * plugins/registry-http) and the pure parts of talking to one (authentication challenges).
  */
 export { maxManifestSize } from './registry-client.js';
-export type { FetchedManifest, RegistryClient, RegistryClientFactory } from './registry-client.js';
+export type { FetchedManifest, RegistryClient, RegistryClientFactory, RegistryClientOptions } from './registry-client.js';
 export { parseChallenge } from './challenge.js';
 export type { AuthChallenge } from './challenge.js';

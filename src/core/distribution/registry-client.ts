@@ -33,9 +33,19 @@ export interface RegistryClient {
   hasBlob(repository: string, digest: Digest, options?: { signal?: AbortSignal }): Promise<boolean>;
   /** Uploads a blob in one request (POST then PUT ?digest=); `open` gives its bytes. */
   pushBlob(repository: string, blob: { digest: Digest; size: number }, open: () => Readable, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Checks the client's credentials against the registry (`login`): GET /v2/, its challenge
+   * answered with them. PermissionDenied `BERTH_E_REGISTRY_UNAUTHORIZED` when refused.
+   */
+  checkLogin(options?: { signal?: AbortSignal }): Promise<void>;
   /** Stores a manifest under `reference` (a tag or its digest); returns the digest the registry gives it. */
   putManifest(repository: string, reference: string, manifest: { mediaType: string; data: Buffer }, options?: { signal?: AbortSignal }): Promise<Digest>;
 }
 
 /** Opens a client for a registry host as image references name it (`docker.io`, `localhost:5000`). */
-export type RegistryClientFactory = (domain: string) => RegistryClient;
+export type RegistryClientFactory = (domain: string, options?: RegistryClientOptions) => RegistryClient;
+
+export interface RegistryClientOptions {
+  /** Use these instead of the stored ones (`login` checks them before storing). */
+  credentials?: { username: string; password: string };
+}

@@ -30,7 +30,7 @@ import { rootCertificates } from 'node:tls';
 import { errors, isBerthError, isDigest, sha256 } from '../../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../../core/distribution/index.js';
 import { maxManifestSize, parseChallenge } from '../../core/distribution/index.js';
-import { mediaTypes } from '../../oci/index.js';
+import { mediaTypes, registryAuthKey } from '../../oci/index.js';
 
 const manifestAccept = [mediaTypes.ociIndex, mediaTypes.dockerManifestList, mediaTypes.ociManifest, mediaTypes.dockerManifest].join(', ');
 
@@ -46,6 +46,8 @@ export interface HttpRegistryOptions {
   dockerConfigDir?: string;
   /** Certificate directories to look in (`DIR/HOST/*.crt`). Default: /etc/docker/certs.d, /etc/berth/certs.d. */
   certDirs?: readonly string[];
+  /** Use these instead of those config.json gives (`login`). */
+  credentials?: Credentials;
 }
 
 /** The host to connect to for a reference's domain: Docker Hub's registry for `docker.io`. */
@@ -70,7 +72,7 @@ export function credentialsFor(domain: string, configDir: string): Credentials |
   } catch {
     return undefined;
   }
-  const keys = domain === 'docker.io' ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'] : [domain, `https://${domain}`, `http://${domain}`, `https://${domain}/v1/`, `https://${domain}/v2/`];
+  const keys = domain === 'docker.io' ? [registryAuthKey(domain), 'index.docker.io', 'docker.io', 'registry-1.docker.io'] : [domain, `https://${domain}`, `http://${domain}`, `https://${domain}/v1/`, `https://${domain}/v2/`];
   const helper = keys.map((k) => config.credHelpers?.[k]).find((h) => h !== undefined) ?? config.credsStore;
   if (helper !== undefined && /^[\w.-]+$/.test(helper)) {
     const r = spawnSync(`docker-credential-${helper}`, ['get'], { input: keys[0], timeout: 30_000 });
@@ -128,7 +130,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
   const configDir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   const cas = extraCAs(host, options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d']);
   let scheme: 'https' | 'http' | undefined = mayUseHttp ? undefined : 'https';
-  let credentials: Credentials | undefined | null = null;
+  let credentials: Credentials | undefined | null = options.credentials ?? null;
   const creds = () => (credentials === null ? (credentials = credentialsFor(domain, configDir)) : credentials);
   /** Authorization headers by scope (`repository:NAME:ACTIONS`), once a challenge was answered. */
   const authorizations = new Map<string, string>();
@@ -176,7 +178,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
     return send(new URL(`${scheme}://${host}${path}`), init);
   }
 
-  async function token(challenge: Record<string, string>, scope: string, signal: AbortSignal | undefined): Promise<string> {
+  async function token(challenge: Record<string, string>, scope: string | undefined, signal: AbortSignal | undefined): Promise<string> {
     const realm = challenge.realm;
     if (!realm) throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" asks for a token but names no realm`);
     const url = new URL(realm);
@@ -184,7 +186,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
       throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" names a token service over plain HTTP ("${realm}"); refused`);
     }
     if (challenge.service) url.searchParams.set('service', challenge.service);
-    url.searchParams.set('scope', scope);
+    if (scope !== undefined) url.searchParams.set('scope', scope);
     const c = creds();
     const headers: Record<string, string> = {};
     if (c) headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
@@ -196,7 +198,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
     }
     const body = await readBody(res, 1 << 20);
     if (res.statusCode === 401 || res.statusCode === 403) {
-      throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" refused ${c ? `the credentials of "${c.username}"` : 'anonymous access'} for ${scope}`);
+      throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" refused ${c ? `the credentials of "${c.username}"` : 'anonymous access'}${scope !== undefined ? ` for ${scope}` : ''}`);
     }
     if (res.statusCode !== 200) throw errors.unavailable('REGISTRY_UNAVAILABLE', `The token service of registry "${domain}" answered ${res.statusCode}`);
     let parsed: { token?: string; access_token?: string };
@@ -342,6 +344,35 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
       });
       if (done.statusCode !== 201) return failure(done, `the upload of ${blob.digest}`);
       done.resume();
+    },
+    async checkLogin(options = {}) {
+      const signal = options.signal ? { signal: options.signal } : {};
+      let res: IncomingMessage;
+      try {
+        res = await sendToRegistry('/v2/', { method: 'GET', headers: {}, ...signal });
+      } catch (err) {
+        throw unavailable(err);
+      }
+      res.resume();
+      if (res.statusCode === 200) return;
+      if (res.statusCode !== 401) return failure(res, 'GET /v2/');
+      const c = creds();
+      if (!c) throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" needs credentials`);
+      const challenge = parseChallenge(res.headers['www-authenticate']);
+      if (challenge?.scheme === 'bearer') {
+        await token(challenge.params, undefined, options.signal);
+        return;
+      }
+      let again: IncomingMessage;
+      try {
+        again = await sendToRegistry('/v2/', { method: 'GET', headers: { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }, ...signal });
+      } catch (err) {
+        throw unavailable(err);
+      }
+      again.resume();
+      if (again.statusCode === 200) return;
+      if (again.statusCode === 401 || again.statusCode === 403) throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" refused the credentials of "${c.username}"`);
+      return failure(again, 'GET /v2/');
     },
     async putManifest(repository, reference, manifest, options = {}) {
       const res = await call(`/v2/${repository}/manifests/${reference}`, {
