@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as netServer } from 'node:net';
+import { connect, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -50,15 +50,47 @@ async function waitForHttp(url: string): Promise<void> {
   throw new Error(`${url} did not answer`);
 }
 
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} did not open`);
+}
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr.toString()}`);
+}
+
+/** A JWT for docker-registry's token auth: RS256, the signing certificate in x5c (it is the trusted bundle). */
+function registryToken(key: string, certPem: string, access: { type: string; name: string; actions: string[] }[]): string {
+  const b64 = (v: Buffer | string) => Buffer.from(v).toString('base64url');
+  const der = certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [der] }));
+  const claims = b64(JSON.stringify({ iss: 'berth-test-issuer', sub: 'alice', aud: 'berth-test', exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
+  const signature = sign('RSA-SHA256', Buffer.from(`${header}.${claims}`), key);
+  return `${header}.${claims}.${b64(signature)}`;
+}
+
 /** A docker-registry on a free loopback port with its own storage; `htpasswd` turns on basic auth. */
-async function startRegistry(dir: string, htpasswd?: string): Promise<{ host: string; child: ChildProcess; log: () => string }> {
+async function startRegistry(dir: string, htpasswd?: string, extra: { tls?: { cert: string; key: string }; token?: { realm: string; bundle: string } } = {}): Promise<{ host: string; child: ChildProcess; log: () => string }> {
   const port = await freePort();
   const config = [
     'version: 0.1',
     'log:\n  level: info',
     `storage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true`,
-    `http:\n  addr: 127.0.0.1:${port}`,
+    `http:\n  addr: 127.0.0.1:${port}${extra.tls ? `\n  tls:\n    certificate: ${extra.tls.cert}\n    key: ${extra.tls.key}` : ''}`,
     ...(htpasswd ? [`auth:\n  htpasswd:\n    realm: berth-test\n    path: ${htpasswd}`] : []),
+    ...(extra.token ? [`auth:\n  token:\n    realm: ${extra.token.realm}\n    service: berth-test\n    issuer: berth-test-issuer\n    rootcertbundle: ${extra.token.bundle}`] : []),
   ].join('\n');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.yml'), `${config}\n`);
@@ -66,7 +98,8 @@ async function startRegistry(dir: string, htpasswd?: string): Promise<{ host: st
   const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const chunks: Buffer[] = [];
   child.stderr?.on('data', (c: Buffer) => chunks.push(c));
-  await waitForHttp(`http://127.0.0.1:${port}/v2/`);
+  if (extra.tls) await waitForPort(port);
+  else await waitForHttp(`http://127.0.0.1:${port}/v2/`);
   return { host: `127.0.0.1:${port}`, child, log: () => (writeFileSync(logPath, Buffer.concat(chunks)), Buffer.concat(chunks).toString()) };
 }
 
@@ -302,6 +335,77 @@ describe('berth pull and push', () => {
       const denied = store.berth(['push', `${host}/after-login:1`], { env });
       assert.equal(denied.code, 1);
       assert.match(denied.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+    });
+  });
+
+  describe('with docker-registry over TLS from a test CA, behind a bearer token service', () => {
+    let host: string;
+    let tokenServer: Server;
+    let certDir: string;
+    const requests: { scope: string; user: string }[] = [];
+    before(async () => {
+      const dir = join(work, 'tls');
+      mkdirSync(dir, { recursive: true });
+      const f = (name: string) => join(dir, name);
+      openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '1', '-subj', '/CN=berth test CA']);
+      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
+      writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+      openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '1', '-extfile', f('ext.cnf')]);
+      openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('token.key'), '-out', f('token.crt'), '-days', '1', '-subj', '/CN=berth test token issuer']);
+      const tokenKey = readFileSync(f('token.key'), 'utf8');
+      const tokenCert = readFileSync(f('token.crt'), 'utf8');
+      tokenServer = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const user = basic ? Buffer.from(basic, 'base64').toString() : '';
+        const scope = url.searchParams.get('scope') ?? '';
+        requests.push({ scope, user });
+        if (user !== 'alice:s3cret') return void res.writeHead(401).end('{"details":"bad credentials"}');
+        const access = scope === '' ? [] : [{ type: 'repository', name: scope.split(':')[1] ?? '', actions: (scope.split(':')[2] ?? '').split(',') }];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: registryToken(tokenKey, tokenCert, access) }));
+      });
+      await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+      const realm = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/token`;
+      const r = await startRegistry(join(work, 'tls-registry'), undefined, { tls: { cert: f('server.crt'), key: f('server.key') }, token: { realm, bundle: f('token.crt') } });
+      children.push(r.child);
+      host = r.host;
+      certDir = join('/etc/berth/certs.d', host);
+    });
+    after(() => {
+      tokenServer.close();
+      rmSync(certDir, { recursive: true, force: true });
+    });
+
+    test('without the CA the certificate is refused (no fall back to HTTP); with it in /etc/berth/certs.d/HOST, push and pull use tokens scoped per repository', async () => {
+      const config = join(work, 'token-config');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }));
+      const env = { DOCKER_CONFIG: config, BERTH_DEBUG: '1' };
+      assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/team/app:1`]).code, 0);
+      const untrusted = await berthAsync(store, ['push', `${host}/team/app:1`], env);
+      assert.equal(untrusted.code, 1);
+      assert.match(untrusted.stderr, /BERTH_E_REGISTRY_UNAVAILABLE/);
+      assert.match(untrusted.stderr, /certificate/);
+      mkdirSync(certDir, { recursive: true });
+      writeFileSync(join(certDir, 'ca.crt'), readFileSync(join(work, 'tls', 'ca.crt')));
+      const pushed = await berthAsync(store, ['push', `${host}/team/app:1`], env);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.ok(requests.some((r) => r.scope === 'repository:team/app:pull,push' && r.user === 'alice:s3cret'), JSON.stringify(requests));
+      const fresh = createStore();
+      try {
+        const pulled = await berthAsync(fresh, ['pull', `${host}/team/app:1`], env);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        assert.ok(requests.some((r) => r.scope === 'repository:team/app:pull'));
+        assert.equal(manifestDigestOf(fresh, `${host}/team/app:1`), manifestDigestOf(store, `${host}/team/app:1`));
+        const wrong = join(work, 'token-wrong');
+        mkdirSync(wrong, { recursive: true });
+        writeFileSync(join(wrong, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:nope').toString('base64') } } }));
+        const denied = await berthAsync(fresh, ['pull', `${host}/team/app:1`], { DOCKER_CONFIG: wrong, BERTH_DEBUG: '1' });
+        assert.equal(denied.code, 1);
+        assert.match(denied.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
+      } finally {
+        fresh.dispose();
+      }
     });
   });
 
