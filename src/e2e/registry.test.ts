@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,13 +94,14 @@ async function startRegistry(dir: string, htpasswd?: string, extra: { tls?: { ce
   ].join('\n');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.yml'), `${config}\n`);
+  // Its log goes straight to a file: a pipe nobody reads while spawnSync blocks this process would stall it.
   const logPath = join(dir, 'registry.log');
-  const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const chunks: Buffer[] = [];
-  child.stderr?.on('data', (c: Buffer) => chunks.push(c));
+  const logFd = openSync(logPath, 'w');
+  const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
   if (extra.tls) await waitForPort(port);
   else await waitForHttp(`http://127.0.0.1:${port}/v2/`);
-  return { host: `127.0.0.1:${port}`, child, log: () => (writeFileSync(logPath, Buffer.concat(chunks)), Buffer.concat(chunks).toString()) };
+  return { host: `127.0.0.1:${port}`, child, log: () => readFileSync(logPath, 'utf8') };
 }
 
 /** berth without blocking this process (the fake registry answers from it). */
@@ -151,10 +152,12 @@ describe('berth pull and push', () => {
 
   describe('with docker-registry, anonymous', () => {
     let host: string;
+    let log: () => string;
     before(async () => {
       const r = await startRegistry(join(work, 'anon'));
       children.push(r.child);
       host = r.host;
+      log = r.log;
     });
 
     test('push then pull into another store keeps every digest; a second push and pull skip what is there', () => {
@@ -194,6 +197,15 @@ describe('berth pull and push', () => {
       } finally {
         fresh.dispose();
       }
+    });
+
+    test('a push to another repository of the registry mounts the blobs it has instead of uploading them', () => {
+      assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/elsewhere:1`]).code, 0);
+      const r = store.berth(['push', `${host}/elsewhere:1`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /Pushed/);
+      assert.equal((r.stdout.match(/Mounted from (two|base)/g) ?? []).length, 3, r.stdout);
+      assert.match(log(), /blobs\/uploads\/\?mount=sha256:[a-f0-9]{64}&from=(two|base)/, 'the registry saw the mount');
     });
 
     test('run pulls a missing image (not with --pull never), and build pulls a missing FROM image', () => {

@@ -208,6 +208,30 @@ async function withLeaseOf<T>(ctx: EngineContext, op: Operation, fn: () => Promi
   }
 }
 
+/**
+ * Another repository of the same registry that may hold a blob, for a cross-repository mount:
+ * one a pull recorded it from (compressed layers), else one a local name of this registry points
+ * at an image holding it (it was pushed or pulled there, most likely). A wrong guess costs
+ * nothing: the registry then starts an ordinary upload.
+ */
+async function mountSource(ctx: EngineContext, domain: string, path: string, digest: Digest): Promise<string | undefined> {
+  const prefix = `${domain}/`;
+  const recorded = ctx.metadata.getCompressedLayer(digest)?.sources.find((s) => s.startsWith(prefix) && s !== `${domain}/${path}`);
+  if (recorded !== undefined) return recorded.slice(prefix.length);
+  for (const record of ctx.metadata.listImages()) {
+    if (!record.name.startsWith(prefix)) continue;
+    const other = parseReference(record.name);
+    if (other.path === path) continue;
+    try {
+      const manifest = JSON.parse((await ctx.content.read(record.target.digest)).toString('utf8')) as Manifest;
+      if (manifest.config?.digest === digest || manifest.layers?.some((l) => l.digest === digest)) return other.path;
+    } catch {
+      // an unreadable image is no source
+    }
+  }
+  return undefined;
+}
+
 export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
   const ref = parseReference(name);
   if (ref.digest !== undefined) throw errors.invalidArgument('PUSH_BY_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
@@ -225,8 +249,9 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
       progress(`${short(blob.digest)}: Layer already exists`);
       return;
     }
-    await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), signal);
-    progress(`${short(blob.digest)}: Pushed`);
+    const from = await mountSource(ctx, ref.domain, ref.path, blob.digest);
+    const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
+    progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
   });
   const data = await ctx.content.read(image.manifestDescriptor.digest);
   const local = sha256(data);

@@ -31,8 +31,12 @@ export interface RegistryClient {
   fetchBlob(repository: string, digest: Digest, options?: { signal?: AbortSignal }): Promise<Readable>;
   /** Whether the registry has the blob in `repository` (HEAD). */
   hasBlob(repository: string, digest: Digest, options?: { signal?: AbortSignal }): Promise<boolean>;
-  /** Uploads a blob in one request (POST then PUT ?digest=); `open` gives its bytes. */
-  pushBlob(repository: string, blob: { digest: Digest; size: number }, open: () => Readable, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Uploads a blob in one request (POST then PUT ?digest=); `open` gives its bytes. With
+   * `mountFrom` (another repository of this registry said to hold the blob) the POST first asks
+   * for a cross-repository mount; when the registry mounts it nothing is uploaded. Returns which.
+   */
+  pushBlob(repository: string, blob: { digest: Digest; size: number }, open: () => Readable, options?: { signal?: AbortSignal; mountFrom?: string }): Promise<'pushed' | 'mounted'>;
   /**
    * Checks the client's credentials against the registry (`login`): GET /v2/, its challenge
    * answered with them. PermissionDenied `BERTH_E_REGISTRY_UNAUTHORIZED` when refused.

@@ -120,6 +120,8 @@ interface RequestOptions {
   /** The token scope this request needs: `pull` or `pull,push`. */
   actions: 'pull' | 'pull,push';
   repository: string;
+  /** Another repository the request reads (a cross-repository mount's source): its pull scope is asked for too. */
+  fromRepository?: string;
   signal?: AbortSignal;
 }
 
@@ -178,7 +180,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
     return send(new URL(`${scheme}://${host}${path}`), init);
   }
 
-  async function token(challenge: Record<string, string>, scope: string | undefined, signal: AbortSignal | undefined): Promise<string> {
+  async function token(challenge: Record<string, string>, scope: string | undefined, signal: AbortSignal | undefined, extraScope?: string): Promise<string> {
     const realm = challenge.realm;
     if (!realm) throw errors.permissionDenied('REGISTRY_UNAUTHORIZED', `Registry "${domain}" asks for a token but names no realm`);
     const url = new URL(realm);
@@ -187,6 +189,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
     }
     if (challenge.service) url.searchParams.set('service', challenge.service);
     if (scope !== undefined) url.searchParams.set('scope', scope);
+    if (extraScope !== undefined) url.searchParams.append('scope', extraScope);
     const c = creds();
     const headers: Record<string, string> = {};
     if (c) headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
@@ -215,10 +218,12 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
   /** A request with authentication: answers one 401 challenge, then follows redirects. */
   async function call(path: string, opts: RequestOptions): Promise<IncomingMessage> {
     const scope = `repository:${opts.repository}:${opts.actions}`;
+    const extraScope = opts.fromRepository !== undefined ? `repository:${opts.fromRepository}:pull` : undefined;
+    const cacheKey = extraScope !== undefined ? `${scope} ${extraScope}` : scope;
     const method = opts.method ?? 'GET';
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...opts.headers };
-      const auth = authorizations.get(scope);
+      const auth = authorizations.get(cacheKey) ?? authorizations.get(scope);
       if (auth) headers.authorization = auth;
       const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : opts.body();
       let res: IncomingMessage;
@@ -232,7 +237,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
         res.resume();
         const challenge = parseChallenge(res.headers['www-authenticate']);
         if (challenge?.scheme === 'bearer') {
-          authorizations.set(scope, `Bearer ${await token(challenge.params, scope, opts.signal)}`);
+          authorizations.set(cacheKey, `Bearer ${await token(challenge.params, scope, opts.signal, extraScope)}`);
           continue;
         }
         const c = creds();
@@ -331,7 +336,15 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
     },
     async pushBlob(repository, blob, open, options = {}) {
       const signal = options.signal ? { signal: options.signal } : {};
-      const started = await call(`/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' }, actions: 'pull,push', repository, ...signal });
+      const from = options.mountFrom;
+      const mount = from !== undefined && from !== repository ? `?mount=${blob.digest}&from=${encodeURIComponent(from)}` : '';
+      const started = await call(`/v2/${repository}/blobs/uploads/${mount}`, {
+        method: 'POST', headers: { 'content-length': '0' }, actions: 'pull,push', repository, ...(mount !== '' ? { fromRepository: from } : {}), ...signal,
+      });
+      if (started.statusCode === 201 && mount !== '') {
+        started.resume();
+        return 'mounted';
+      }
       if (started.statusCode !== 202) return failure(started, `the start of an upload of ${blob.digest}`);
       started.resume();
       const location = started.headers.location;
@@ -344,6 +357,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
       });
       if (done.statusCode !== 201) return failure(done, `the upload of ${blob.digest}`);
       done.resume();
+      return 'pushed';
     },
     async checkLogin(options = {}) {
       const signal = options.signal ? { signal: options.signal } : {};
