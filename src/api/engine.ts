@@ -276,7 +276,10 @@ export interface VolumeEngine {
 
 export interface ImageSummary {
   id: Digest;
+  /** Tagged names, familiar (`busybox:latest`). */
   names: string[];
+  /** Digested names from pulls and pushes, familiar (`busybox@sha256:...`): Docker's RepoDigests. */
+  digests?: string[];
   created: string;
   size: number;
 }

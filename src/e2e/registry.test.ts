@@ -186,6 +186,11 @@ describe('berth pull and push', () => {
         const [b] = JSON.parse(fresh.berth(['inspect', `${host}/two:1`]).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
         assert.deepEqual(b, { ...b, Id: a?.Id, RootFS: a?.RootFS });
         assert.equal(fresh.berth(['run', '--rm', `${host}/two:1`]).stdout, 'two\n');
+        const [view] = JSON.parse(fresh.berth(['inspect', `${host}/two:1`]).stdout) as { RepoTags: string[]; RepoDigests: string[] }[];
+        assert.deepEqual(view?.RepoDigests, [`${host}/two@${local}`]);
+        assert.match(fresh.berth(['images', '--digests']).stdout, new RegExp(`^${host}/two\\s+1\\s+${local}\\s`, 'm'));
+        const [pushedView] = JSON.parse(store.berth(['inspect', `${host}/two:1`]).stdout) as { RepoDigests: string[] }[];
+        assert.deepEqual(pushedView?.RepoDigests, [`${host}/two@${local}`], 'a push records the digest too');
         const noop = fresh.berth(['pull', `${host}/two:1`]);
         assert.match(noop.stdout, /Status: Image is up to date/);
         assert.doesNotMatch(noop.stdout, /Pull complete/);

@@ -190,7 +190,9 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
       }
     }
     op.signal?.throwIfAborted();
-    images.name(target, manifest.config.digest, [ref.full]);
+    // The name pulled, and the repository's digest (Docker's RepoDigests: an index's digest when the tag named one).
+    const digestName = `${ref.domain}/${ref.path}@${top.digest}`;
+    images.name(target, manifest.config.digest, [...new Set([ref.full, digestName])]);
     return manifest.config.digest;
   });
   if (existing?.target.digest !== target.digest) downloaded = true;
@@ -257,6 +259,7 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
   const local = sha256(data);
   const digest = await registry.putManifest(ref.path, ref.tag as string, { mediaType: image.manifestDescriptor.mediaType, data }, signal);
   if (digest !== local) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${local}`);
+  else images.name(image.manifestDescriptor, image.id, [`${ref.domain}/${ref.path}@${digest}`]);
   progress(`${ref.tag as string}: digest: ${digest} size: ${data.length}`);
   return { tag: ref.tag as string, digest, size: data.length };
 }

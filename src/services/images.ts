@@ -167,7 +167,10 @@ export function createImageService(ctx: EngineContext): ImageService {
           summary = { id: record.id, names: [], created: image.config.created ?? '', size };
           byId.set(record.id, summary);
         }
-        if (!isUntagged(record.name)) summary.names.push(parseReference(record.name).familiar);
+        if (isUntagged(record.name)) continue;
+        const ref = parseReference(record.name);
+        if (ref.tag === undefined && ref.digest !== undefined) (summary.digests ??= []).push(ref.familiar);
+        else summary.names.push(ref.familiar);
       }
       return [...byId.values()].sort((a, b) => b.created.localeCompare(a.created));
     },
@@ -205,7 +208,12 @@ export function createImageService(ctx: EngineContext): ImageService {
       const image = await resolve(ref);
       const byName = image.record !== undefined && !isUntagged(image.record.name) && !/^(sha256:)?[a-f0-9]{4,64}$/.test(ref) && parseReference(ref).full === image.record.name;
       const names = byName && image.record ? [image.record.name] : ctx.metadata.listImages().filter((r) => r.id === image.id).map((r) => r.name);
-      const remaining = ctx.metadata.listImages().filter((r) => r.id === image.id && !names.includes(r.name));
+      let remaining = ctx.metadata.listImages().filter((r) => r.id === image.id && !names.includes(r.name));
+      // Digested names (`repo@sha256:...`, from pulls and pushes) go with the image's last tag, as in Docker.
+      if (remaining.every((r) => isDigestName(r.name))) {
+        names.push(...remaining.map((r) => r.name));
+        remaining = [];
+      }
       if (remaining.length === 0 && !options.force) {
         const user = ctx.metadata.listContainers().find((c) => c.imageId === image.id);
         if (user) {
@@ -244,6 +252,11 @@ async function maybeGunzip(input: Readable): Promise<Readable> {
 /** Untagged images are kept under a name that no reference can have: `<none>@<image id>`. */
 function untaggedName(id: Digest): string {
   return `<none>@${id}`;
+}
+
+/** A name by digest only (`docker.io/library/busybox@sha256:...`): Docker's repo digests. */
+function isDigestName(name: string): boolean {
+  return !isUntagged(name) && name.includes('@') && !/:[^/@]+@/.test(name);
 }
 
 function isUntagged(name: string): boolean {
