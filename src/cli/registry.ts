@@ -15,6 +15,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   push: async () => (await import('./commands/push.js')).pushCommand,
   login: async () => (await import('./commands/login.js')).loginCommand,
   logout: async () => (await import('./commands/login.js')).logoutCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
   tag: async () => (await import('./commands/tag.js')).tagCommand,
   save: async () => (await import('./commands/save.js')).saveCommand,
   load: async () => (await import('./commands/load.js')).loadCommand,
@@ -66,6 +67,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'],
   },
 };

@@ -102,6 +102,18 @@ describe('berth save and load', () => {
     assert.equal(quiet.stdout, '');
   });
 
+  test("history lists the image's steps newest first, the top one with the image id", () => {
+    const [view] = JSON.parse(store.berth(['inspect', 'berth-test/two:1']).stdout) as { Id: string }[];
+    const r = store.berth(['history', 'berth-test/two:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    assert.equal(lines.length, 3, r.stdout);
+    assert.ok(lines[1]?.startsWith((view?.Id ?? '').slice(7, 19)));
+    assert.match(lines[2] ?? '', /^<missing>\s+.*berth import/);
+    assert.deepEqual(store.berth(['history', '-q', '--no-trunc', 'berth-test/two:1']).stdout.split('\n').filter(Boolean), [view?.Id, '<missing>']);
+  });
+
   test('--format oci-dir and oci-archive are OCI layouts that load back; -o writes a file; gzip input is taken', () => {
     const dir = join(work, 'layout');
     assert.equal(store.berth(['save', '--format', 'oci-dir', '-o', dir, 'berth-test/two:1']).code, 0);
