@@ -366,6 +366,12 @@ export interface ImageEngine {
   remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
   /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
   pruneUntagged(): Promise<string[]>;
+  /**
+   * `image prune`: forgets untagged images (`all`: every image) that no container uses; returns
+   * the names untagged (familiar) and the ids of the images forgotten. Their content is freed by
+   * the next collection (`system.gc`).
+   */
+  pruneImages(options?: { all?: boolean }): Promise<{ untagged: string[]; deleted: Digest[] }>;
   /** Builds a Dockerfile; nothing is named unless every step succeeded. */
   build(request: BuildRequest, op?: Operation): Promise<BuildResult>;
   /** `debian:SUITE[-slim]` made from the Debian archive (no registry). */

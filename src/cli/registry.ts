@@ -50,6 +50,7 @@ export const commands: Record<string, () => Promise<Command>> = {
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
 export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
+  'image prune': async () => (await import('./commands/image-prune.js')).imagePruneCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
 };
 
@@ -67,6 +68,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'],
   },
 };

@@ -114,6 +114,26 @@ describe('berth save and load', () => {
     assert.deepEqual(store.berth(['history', '-q', '--no-trunc', 'berth-test/two:1']).stdout.split('\n').filter(Boolean), [view?.Id, '<missing>']);
   });
 
+  test('image prune -a forgets the images no container uses and frees their content', () => {
+    const saved = spawnSync(join(repoRoot, 'bin', 'berth'), ['save', busyboxImage, 'berth-test/two:1'], { env: { ...process.env, BERTH_ROOT: store.root }, maxBuffer: 64 << 20 }).stdout;
+    const fresh = createStore();
+    try {
+      assert.equal(fresh.berth(['load', '-q'], { input: saved }).code, 0);
+      assert.equal(fresh.berth(['create', '--name', 'user', busyboxImage]).code, 0);
+      const dangling = fresh.berth(['image', 'prune', '-f']);
+      assert.equal(dangling.stdout, 'Total reclaimed items: 0\n', 'nothing dangling');
+      const r = fresh.berth(['image', 'prune', '-a', '-f']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Deleted Images:\nuntagged: berth-test\/two:1\ndeleted: sha256:[a-f0-9]{64}\n/);
+      assert.match(r.stdout, /Total reclaimed items: [1-9]/);
+      assert.match(fresh.berth(['images']).stdout, /berth-test\/busybox/);
+      assert.doesNotMatch(fresh.berth(['images']).stdout, /two/);
+      assert.match(fresh.berth(['system', 'check']).stdout, /is consistent/);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   test('--format oci-dir and oci-archive are OCI layouts that load back; -o writes a file; gzip input is taken', () => {
     const dir = join(work, 'layout');
     assert.equal(store.berth(['save', '--format', 'oci-dir', '-o', dir, 'berth-test/two:1']).code, 0);

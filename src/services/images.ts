@@ -174,6 +174,20 @@ export function createImageService(ctx: EngineContext): ImageService {
       }
       return [...byId.values()].sort((a, b) => b.created.localeCompare(a.created));
     },
+    async pruneImages(options = {}) {
+      const used = new Set(ctx.metadata.listContainers().map((c) => c.imageId));
+      const untagged: string[] = [];
+      const deleted = new Set<Digest>();
+      ctx.metadata.transaction(() => {
+        for (const record of ctx.metadata.listImages()) {
+          if (used.has(record.id) || !(options.all === true || isUntagged(record.name))) continue;
+          ctx.metadata.deleteImage(record.name);
+          if (!isUntagged(record.name)) untagged.push(displayName(record.name));
+          deleted.add(record.id);
+        }
+      });
+      return { untagged, deleted: [...deleted] };
+    },
     async pruneUntagged() {
       const used = new Set(ctx.metadata.listContainers().map((c) => c.imageId));
       const removed: string[] = [];

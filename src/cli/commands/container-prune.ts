@@ -4,7 +4,7 @@ import { flagBool, flagList } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 
 /** Reads one line of the user's answer; true for y or yes. */
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+export async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   ctx.stdout.write(question);
   let answer = '';
   for await (const chunk of ctx.stdin) {
