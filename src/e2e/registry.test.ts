@@ -116,6 +116,13 @@ function berthAsync(store: Store, args: string[], env: Record<string, string> = 
   });
 }
 
+/** The digest `push` printed (`TAG: digest: sha256:... size: N`). */
+function pushedDigest(stdout: string): string {
+  const digest = /: digest: (sha256:[a-f0-9]{64}) size: \d+$/m.exec(stdout)?.[1];
+  assert.ok(digest, stdout);
+  return digest;
+}
+
 function manifestDigestOf(store: Store, fullName: string): string {
   const record = JSON.parse(readFileSync(join(store.root, 'metadata', 'images', `${sha(fullName)}.json`), 'utf8')) as { target: { digest: string } };
   return record.target.digest;
@@ -166,13 +173,16 @@ describe('berth pull and push', () => {
       assert.equal(first.code, 0, first.stderr);
       const pushed = store.berth(['push', `${host}/two:1`]);
       assert.equal(pushed.code, 0, pushed.stderr);
-      const local = manifestDigestOf(store, `${host}/two:1`);
-      assert.match(pushed.stdout, new RegExp(`^1: digest: ${local} size: \\d+$`, 'm'));
-      // the base layer went up with base:1 (another repository: the registry has it only there)
+      const local = pushedDigest(pushed.stdout);
+      // berth's layers are stored uncompressed; they go up gzipped, as docker push sends them
+      const sent = JSON.parse(readFileSync(join(store.root, 'content', 'blobs', 'sha256', local.slice(7)), 'utf8')) as { layers: { mediaType: string }[] };
+      assert.deepEqual(sent.layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+      assert.match(pushed.stdout, /Compressing/);
       assert.match(pushed.stdout, /Pushed/);
       const again = store.berth(['push', `${host}/two:1`]);
       assert.equal(again.code, 0, again.stderr);
-      assert.doesNotMatch(again.stdout, /Pushed/);
+      assert.doesNotMatch(again.stdout, /Pushed|Compressing/, 'the compressed layers are kept: nothing is compressed twice');
+      assert.equal(pushedDigest(again.stdout), local);
       assert.equal((again.stdout.match(/Layer already exists/g) ?? []).length, 3);
 
       const fresh = createStore();
@@ -198,6 +208,18 @@ describe('berth pull and push', () => {
         assert.equal(quiet.stdout, `${host}/base:1\n`);
         const byDigest = fresh.berth(['pull', `${host}/two@${local}`]);
         assert.equal(byDigest.code, 0, byDigest.stderr);
+        // Reproducible pushes: the same image pushed from another store has the same manifest digest.
+        const archive = spawnSync(berthBin, ['save', 'berth-test/two:1'], { env: { ...process.env, BERTH_ROOT: store.root }, maxBuffer: 64 << 20 }).stdout;
+        const other = createStore();
+        try {
+          assert.equal(other.berth(['load', '-q'], { input: archive }).code, 0);
+          assert.equal(other.berth(['tag', 'berth-test/two:1', `${host}/repro:1`]).code, 0);
+          const repro = other.berth(['push', `${host}/repro:1`]);
+          assert.equal(repro.code, 0, repro.stderr);
+          assert.equal(pushedDigest(repro.stdout), local);
+        } finally {
+          other.dispose();
+        }
         assert.match(fresh.berth(['system', 'check']).stdout, /is consistent/);
       } finally {
         fresh.dispose();
@@ -318,6 +340,7 @@ describe('berth pull and push', () => {
       assert.match(wrong.stderr, /credentials of "alice"/);
       const ok = store.berth(['push', `${host}/private:1`], { env: withAuth('s3cret') });
       assert.equal(ok.code, 0, ok.stderr);
+      const privateDigest = pushedDigest(ok.stdout);
       const fresh = createStore();
       try {
         const denied = fresh.berth(['pull', `${host}/private:1`], { env: withAuth('wrong') });
@@ -326,7 +349,7 @@ describe('berth pull and push', () => {
         assert.equal(fresh.berth(['images', '-q']).stdout, '');
         const pulled = fresh.berth(['pull', `${host}/private:1`], { env: withAuth('s3cret') });
         assert.equal(pulled.code, 0, pulled.stderr);
-        assert.equal(manifestDigestOf(fresh, `${host}/private:1`), manifestDigestOf(store, `${host}/private:1`));
+        assert.equal(manifestDigestOf(fresh, `${host}/private:1`), privateDigest);
       } finally {
         fresh.dispose();
       }
@@ -407,13 +430,14 @@ describe('berth pull and push', () => {
       writeFileSync(join(certDir, 'ca.crt'), readFileSync(join(work, 'tls', 'ca.crt')));
       const pushed = await berthAsync(store, ['push', `${host}/team/app:1`], env);
       assert.equal(pushed.code, 0, pushed.stderr);
+      const appDigest = pushedDigest(pushed.stdout);
       assert.ok(requests.some((r) => r.scope === 'repository:team/app:pull,push' && r.user === 'alice:s3cret'), JSON.stringify(requests));
       const fresh = createStore();
       try {
         const pulled = await berthAsync(fresh, ['pull', `${host}/team/app:1`], env);
         assert.equal(pulled.code, 0, pulled.stderr);
         assert.ok(requests.some((r) => r.scope === 'repository:team/app:pull'));
-        assert.equal(manifestDigestOf(fresh, `${host}/team/app:1`), manifestDigestOf(store, `${host}/team/app:1`));
+        assert.equal(manifestDigestOf(fresh, `${host}/team/app:1`), appDigest);
         const wrong = join(work, 'token-wrong');
         mkdirSync(wrong, { recursive: true });
         writeFileSync(join(wrong, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:nope').toString('base64') } } }));

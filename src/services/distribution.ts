@@ -15,17 +15,21 @@
  * byte for byte, under the tag: the registry's digest is the local one.
  */
 import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 import type { Digest, Operation } from '../base/index.js';
 import { digestHex, errors, isBerthError, sha256 } from '../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../core/distribution/index.js';
+import type { ResolvedImage } from '../core/images/index.js';
 import { validateConfig, validateManifest } from '../core/images/index.js';
 import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/index.js';
 import { formatPlatform, hostPlatform, isIndexMediaType, isManifestMediaType, layerCompression, mediaTypes, parseReference, selectManifest } from '../oci/index.js';
 import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
+import { loadDiff } from './lazy.js';
 
 const concurrency = 3;
 const maxConfigSize = 8 << 20;
@@ -234,6 +238,56 @@ async function mountSource(ctx: EngineContext, domain: string, path: string, dig
   return undefined;
 }
 
+/**
+ * The manifest to push: the stored one when its layers are compressed already (pulled images),
+ * else one naming a gzip form of each uncompressed layer, as `docker push` sends them. A layer's
+ * gzip form is made once (core/diff gzipLayer: fixed settings, so the same layer always gives the
+ * same blob and the same image pushed from two stores gets the same manifest digest), stored, and
+ * recorded as that diffID's compressed form, so a later push, to any registry, sends it again
+ * without compressing.
+ */
+async function manifestToPush(ctx: EngineContext, image: ResolvedImage, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<{ descriptor: Descriptor; data: Buffer; manifest: Manifest }> {
+  const docker = image.manifestDescriptor.mediaType === mediaTypes.dockerManifest;
+  const gzipType = docker ? mediaTypes.dockerLayerGzip : mediaTypes.ociLayerGzip;
+  let changed = false;
+  const layers: Descriptor[] = [];
+  for (const [i, layer] of image.manifest.layers.entries()) {
+    if (layerCompression(layer.mediaType) !== 'none') {
+      layers.push(layer);
+      continue;
+    }
+    changed = true;
+    const diffId = image.config.rootfs.diff_ids[i] as Digest;
+    let compressed: Descriptor | undefined;
+    for (const record of ctx.metadata.listCompressedLayers(diffId)) {
+      if (layerCompression(record.compressed.mediaType) === 'gzip' && (await ctx.content.has(record.compressed.digest))) {
+        compressed = { mediaType: gzipType, digest: record.compressed.digest, size: record.compressed.size };
+        break;
+      }
+    }
+    if (!compressed) {
+      progress(`${short(layer.digest)}: Compressing`);
+      const writer = await ctx.content.writer();
+      try {
+        const sink = new Writable({ write: (chunk: Buffer, _enc, done) => void writer.write(chunk).then(() => done(), done) });
+        await pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), sink, ...(signal ? [{ signal }] : []));
+        const info = await writer.commit();
+        compressed = { mediaType: gzipType, digest: info.digest, size: info.size };
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+      ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: compressed.digest, size: compressed.size }, diffId, sources: [] });
+    }
+    layers.push({ ...layer, ...compressed });
+  }
+  if (!changed) return { descriptor: image.manifestDescriptor, data: await ctx.content.read(image.manifestDescriptor.digest), manifest: image.manifest };
+  const manifest: Manifest = { ...image.manifest, layers };
+  const data = Buffer.from(JSON.stringify(manifest));
+  const info = await ctx.content.put(data);
+  return { descriptor: { mediaType: image.manifestDescriptor.mediaType, digest: info.digest, size: info.size }, data, manifest };
+}
+
 export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
   const ref = parseReference(name);
   if (ref.digest !== undefined) throw errors.invalidArgument('PUSH_BY_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
@@ -241,25 +295,40 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
   const signal = op.signal ? { signal: op.signal } : {};
   const image = await images.resolve(ref.full);
   const registry = await client(ctx, ref.domain);
+  const tag = ref.tag ?? 'latest';
   progress(`The push refers to repository [${ref.domain === 'docker.io' ? `docker.io/${ref.path}` : `${ref.domain}/${ref.path}`}]`);
-  const blobs = [...image.manifest.layers, image.manifest.config];
-  for (const blob of blobs) {
+  for (const blob of [...image.manifest.layers, image.manifest.config]) {
     if (!(await ctx.content.has(blob.digest))) throw errors.dataLoss('BLOB_NOT_FOUND', `Cannot push ${ref.familiar}: blob "${blob.digest}" is missing from the store (see berth system check)`);
   }
-  await eachLimited(blobs, concurrency, async (blob) => {
-    if (await registry.hasBlob(ref.path, blob.digest, signal)) {
-      progress(`${short(blob.digest)}: Layer already exists`);
-      return;
+  // Compressed layers and the manifest naming them are stored before a name points at them: hold off collection.
+  return withLeaseOf(ctx, op, async () => {
+    const pushed = await manifestToPush(ctx, image, progress, op.signal);
+    const blobs = [...pushed.manifest.layers, pushed.manifest.config];
+    await eachLimited(blobs, concurrency, async (blob) => {
+      if (await registry.hasBlob(ref.path, blob.digest, signal)) {
+        progress(`${short(blob.digest)}: Layer already exists`);
+        return;
+      }
+      const from = await mountSource(ctx, ref.domain, ref.path, blob.digest);
+      const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
+      progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
+    });
+    const digest = await registry.putManifest(ref.path, tag, { mediaType: pushed.descriptor.mediaType, data: pushed.data }, signal);
+    if (digest !== pushed.descriptor.digest) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${pushed.descriptor.digest}`);
+    else {
+      // The registry's digest names the pushed manifest here too (RepoDigests), and keeps its compressed blobs.
+      images.name(pushed.descriptor, image.id, [`${ref.domain}/${ref.path}@${digest}`]);
+      for (const [i, layer] of pushed.manifest.layers.entries()) {
+        if (layerCompression(layer.mediaType) !== 'gzip') continue;
+        try {
+          ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: layer.digest, size: layer.size }, diffId: image.config.rootfs.diff_ids[i] as Digest, sources: [`${ref.domain}/${ref.path}`] });
+        } catch (err) {
+          if (!isBerthError(err)) throw err;
+          op.warn(err.message);
+        }
+      }
     }
-    const from = await mountSource(ctx, ref.domain, ref.path, blob.digest);
-    const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
-    progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
+    progress(`${tag}: digest: ${digest} size: ${pushed.data.length}`);
+    return { tag, digest, size: pushed.data.length };
   });
-  const data = await ctx.content.read(image.manifestDescriptor.digest);
-  const local = sha256(data);
-  const digest = await registry.putManifest(ref.path, ref.tag as string, { mediaType: image.manifestDescriptor.mediaType, data }, signal);
-  if (digest !== local) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${local}`);
-  else images.name(image.manifestDescriptor, image.id, [`${ref.domain}/${ref.path}@${digest}`]);
-  progress(`${ref.tag as string}: digest: ${digest} size: ${data.length}`);
-  return { tag: ref.tag as string, digest, size: data.length };
 }
