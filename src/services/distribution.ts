@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 import type { Digest, Operation } from '../base/index.js';
-import { digestHex, errors, isBerthError, sha256 } from '../base/index.js';
+import { digestHex, errors, isBerthError } from '../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../core/distribution/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { validateConfig, validateManifest } from '../core/images/index.js';
