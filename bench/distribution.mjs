@@ -4,8 +4,8 @@
 // The image is generated (no network): layer 1 random bytes (incompressible, like binaries),
 // layer 2 text (compressible, like sources and docs), layer 3 a small random top layer. It
 // reaches both engines as one Docker archive (`load`). Pushes and pulls run once per engine per
-// iteration, each into a fresh repository (and, for pulls, an empty store / after `docker rmi`),
-// so nothing is skipped; the no-op pull is a second pull with everything present.
+// iteration, each into a fresh registry (and, for pulls, an empty store / after `docker rmi`), so
+// nothing is skipped or mounted; the no-op pull is a second pull with everything present.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,14 +79,19 @@ async function main() {
   const archive = makeArchive();
   const docker = startReferenceDocker({ BERTH_REF_DATA_ROOT: path.join(work, 'docker-data'), BERTH_REF_RUN_DIR: path.join(work, 'docker-run') });
   if (docker.skipped) throw new Error(docker.skipped);
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
-  writeFileSync(path.join(work, 'registry.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(work, 'registry')}\nhttp:\n  addr: ${host}\n`);
-  const logFd = openSync(path.join(work, 'registry.log'), 'w');
-  const registry = spawn('/usr/bin/docker-registry', ['serve', path.join(work, 'registry.yml')], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  cleanups.push(() => registry.kill('SIGTERM'));
-  for (let i = 0; i < 50 && spawnSync('curl', ['-sf', `http://${host}/v2/`]).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  // A fresh registry (its own storage) per iteration: neither engine can skip or mount what an
+  // earlier iteration pushed (dockerd's v2 metadata outlives `docker rmi`).
+  const startRegistry = async (n) => {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    writeFileSync(path.join(work, `registry-${n}.yml`), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(work, `registry-${n}`)}\nhttp:\n  addr: ${host}\n`);
+    const logFd = openSync(path.join(work, `registry-${n}.log`), 'w');
+    const child = spawn('/usr/bin/docker-registry', ['serve', path.join(work, `registry-${n}.yml`)], { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    cleanups.push(() => child.kill('SIGTERM'));
+    for (let i = 0; i < 50 && spawnSync('curl', ['-sf', `http://${host}/v2/`]).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    return { host, stop: () => child.kill('SIGTERM') };
+  };
 
   const denv = docker.env;
   const root = (name) => path.join(work, `store-${name}`);
@@ -95,6 +100,8 @@ async function main() {
 
   for (let it = 0; it < iterations; it++) {
     log(`iteration ${it + 1}/${iterations}`);
+    const registry = await startRegistry(it);
+    const host = registry.host;
     // load into empty stores
     removeTree(root('main'));
     results.load.berth.push(time(berthBin, ['load', '-q', '-i', archive], benv('main')));
@@ -118,6 +125,7 @@ async function main() {
     results.noopPull.berth.push(time(berthBin, ['pull', '-q', dref], benv('pull')));
     results.nodeStart.push(time(process.execPath, ['-e', '0'], process.env));
     spawnSync(dockerCli, ['rmi', '-f', dref], { env: denv });
+    registry.stop();
   }
   const line = (what, b, d) => `| ${what} | ${fmt(median(b), 0)} | ${d ? fmt(median(d), 0) : 'n/a'} | ${d ? fmt(median(b) / median(d), 2) : 'n/a'} |`;
   const report = [
@@ -128,7 +136,7 @@ async function main() {
     '|---|---|---|---|',
     line('load (Docker archive, empty store)', results.load.berth, results.load.docker),
     line('save', results.save.berth, results.save.docker),
-    line('push (new repository)', results.push.berth, results.push.docker),
+    line('push (new registry: compress and upload)', results.push.berth, results.push.docker),
     line('pull of the Docker-pushed image (empty store)', results.pull.berth, results.pull.docker),
     line('no-op pull (everything present)', results.noopPull.berth),
     line('node -e 0', results.nodeStart),

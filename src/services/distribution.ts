@@ -250,12 +250,10 @@ async function manifestToPush(ctx: EngineContext, image: ResolvedImage, progress
   const docker = image.manifestDescriptor.mediaType === mediaTypes.dockerManifest;
   const gzipType = docker ? mediaTypes.dockerLayerGzip : mediaTypes.ociLayerGzip;
   let changed = false;
-  const layers: Descriptor[] = [];
-  for (const [i, layer] of image.manifest.layers.entries()) {
-    if (layerCompression(layer.mediaType) !== 'none') {
-      layers.push(layer);
-      continue;
-    }
+  const layers: Descriptor[] = [...image.manifest.layers];
+  // Layers are compressed concurrently (zlib works in the thread pool), three at a time.
+  await eachLimited([...image.manifest.layers.entries()], concurrency, async ([i, layer]) => {
+    if (layerCompression(layer.mediaType) !== 'none') return;
     changed = true;
     const diffId = image.config.rootfs.diff_ids[i] as Digest;
     let compressed: Descriptor | undefined;
@@ -279,8 +277,8 @@ async function manifestToPush(ctx: EngineContext, image: ResolvedImage, progress
       }
       ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: compressed.digest, size: compressed.size }, diffId, sources: [] });
     }
-    layers.push({ ...layer, ...compressed });
-  }
+    layers[i] = { ...layer, ...compressed };
+  });
   if (!changed) return { descriptor: image.manifestDescriptor, data: await ctx.content.read(image.manifestDescriptor.digest), manifest: image.manifest };
   const manifest: Manifest = { ...image.manifest, layers };
   const data = Buffer.from(JSON.stringify(manifest));
