@@ -204,6 +204,41 @@ describe('berth save and load', () => {
     });
   });
 
+  describe('with skopeo and umoci', () => {
+    test('skopeo and umoci read the OCI layout berth writes, and berth loads what skopeo writes', () => {
+      const layout = join(work, 'for-skopeo');
+      assert.equal(store.berth(['save', '--format', 'oci-dir', '-o', layout, 'berth-test/two:1']).code, 0);
+      const inspected = spawnSync('skopeo', ['inspect', `oci:${layout}:1`]);
+      assert.equal(inspected.status, 0, inspected.stderr.toString());
+      const [view] = JSON.parse(store.berth(['inspect', 'berth-test/two:1']).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
+      assert.equal((JSON.parse(inspected.stdout.toString()) as { Digest: string }).Digest, manifestDigest(store, 'berth-test/two:1'));
+      const bundle = join(work, 'umoci-bundle');
+      const unpacked = spawnSync('umoci', ['unpack', '--image', `${layout}:1`, bundle]);
+      assert.equal(unpacked.status, 0, unpacked.stderr.toString());
+      assert.equal(readFileSync(join(bundle, 'rootfs', 'etc', 'two'), 'utf8'), 'two\n');
+
+      const copiedLayout = join(work, 'from-skopeo');
+      const archive = join(work, 'from-skopeo.tar');
+      for (const dest of [`oci:${copiedLayout}:copied`, `docker-archive:${archive}:skopeo/copied:1`]) {
+        const copied = spawnSync('skopeo', ['copy', `oci:${layout}:1`, dest]);
+        assert.equal(copied.status, 0, copied.stderr.toString());
+      }
+      const fresh = createStore();
+      try {
+        const fromLayout = fresh.berth(['load', '-i', copiedLayout]);
+        assert.equal(fromLayout.code, 0, fromLayout.stderr);
+        assert.equal(fromLayout.stdout, `Loaded image ID: ${view?.Id}\n`, 'a bare ref.name names no repository');
+        const fromArchive = fresh.berth(['load', '-i', archive]);
+        assert.equal(fromArchive.code, 0, fromArchive.stderr);
+        assert.equal(fromArchive.stdout, 'Loaded image: skopeo/copied:1\n');
+        assert.equal(fresh.berth(['run', '--rm', 'skopeo/copied:1']).stdout, 'two\n');
+        assert.match(fresh.berth(['system', 'check']).stdout, /is consistent/);
+      } finally {
+        fresh.dispose();
+      }
+    });
+  });
+
   describe('with the reference dockerd', () => {
     let env: NodeJS.ProcessEnv;
     const tag = `berth-interop-${randomBytes(4).toString('hex')}`;
