@@ -15,14 +15,13 @@
  * byte for byte, under the tag: the registry's digest is the local one.
  */
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 import type { Digest, Operation } from '../base/index.js';
 import { digestHex, errors, isBerthError } from '../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../core/distribution/index.js';
-import type { ResolvedImage } from '../core/images/index.js';
 import { validateConfig, validateManifest } from '../core/images/index.js';
 import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/index.js';
 import { formatPlatform, hostPlatform, isIndexMediaType, isManifestMediaType, layerCompression, mediaTypes, parseReference, selectManifest } from '../oci/index.js';
@@ -185,6 +184,8 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
     for (const [i, layer] of manifest.layers.entries()) {
       if (layerCompression(layer.mediaType) !== 'gzip') continue;
+      // written only when it adds something: a no-op pull changes nothing in the store
+      if (ctx.metadata.getCompressedLayer(layer.digest)?.sources.includes(`${ref.domain}/${ref.path}`)) continue;
       try {
         ctx.metadata.putCompressedLayer({ compressed: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffId: diffIds[i] as Digest, sources: [`${ref.domain}/${ref.path}`] });
       } catch (err) {
@@ -196,7 +197,8 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     op.signal?.throwIfAborted();
     // The name pulled, and the repository's digest (Docker's RepoDigests: an index's digest when the tag named one).
     const digestName = `${ref.domain}/${ref.path}@${top.digest}`;
-    images.name(target, manifest.config.digest, [...new Set([ref.full, digestName])]);
+    const names = [...new Set([ref.full, digestName])];
+    if (names.some((n) => ctx.metadata.getImage(n)?.target.digest !== target.digest)) images.name(target, manifest.config.digest, names);
     return manifest.config.digest;
   });
   if (existing?.target.digest !== target.digest) downloaded = true;
@@ -238,52 +240,45 @@ async function mountSource(ctx: EngineContext, domain: string, path: string, dig
   return undefined;
 }
 
+/** A gzip form of a layer already made (by an earlier push) and still stored, if any. */
+async function storedGzipForm(ctx: EngineContext, diffId: Digest): Promise<{ digest: Digest; size: number } | undefined> {
+  for (const record of ctx.metadata.listCompressedLayers(diffId)) {
+    if (layerCompression(record.compressed.mediaType) === 'gzip' && (await ctx.content.has(record.compressed.digest))) return record.compressed;
+  }
+  return undefined;
+}
+
 /**
- * The manifest to push: the stored one when its layers are compressed already (pulled images),
- * else one naming a gzip form of each uncompressed layer, as `docker push` sends them. A layer's
- * gzip form is made once (core/diff gzipLayer: fixed settings, so the same layer always gives the
- * same blob and the same image pushed from two stores gets the same manifest digest), stored, and
- * recorded as that diffID's compressed form, so a later push, to any registry, sends it again
- * without compressing.
+ * Gzips an uncompressed layer while it goes up (a streamed upload: its digest is known only at
+ * the end) and stores the gzip form beside it, recorded as the layer's compressed form, so no
+ * later push compresses it again. gzipLayer's settings are fixed: the same layer always gives the
+ * same blob, and the same image pushed from two stores the same manifest digest.
  */
-async function manifestToPush(ctx: EngineContext, image: ResolvedImage, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<{ descriptor: Descriptor; data: Buffer; manifest: Manifest }> {
-  const docker = image.manifestDescriptor.mediaType === mediaTypes.dockerManifest;
-  const gzipType = docker ? mediaTypes.dockerLayerGzip : mediaTypes.ociLayerGzip;
-  let changed = false;
-  const layers: Descriptor[] = [...image.manifest.layers];
-  // Layers are compressed concurrently (zlib works in the thread pool), three at a time.
-  await eachLimited([...image.manifest.layers.entries()], concurrency, async ([i, layer]) => {
-    if (layerCompression(layer.mediaType) !== 'none') return;
-    changed = true;
-    const diffId = image.config.rootfs.diff_ids[i] as Digest;
-    let compressed: Descriptor | undefined;
-    for (const record of ctx.metadata.listCompressedLayers(diffId)) {
-      if (layerCompression(record.compressed.mediaType) === 'gzip' && (await ctx.content.has(record.compressed.digest))) {
-        compressed = { mediaType: gzipType, digest: record.compressed.digest, size: record.compressed.size };
-        break;
-      }
-    }
-    if (!compressed) {
-      progress(`${short(layer.digest)}: Compressing`);
-      const writer = await ctx.content.writer();
-      try {
-        const sink = new Writable({ write: (chunk: Buffer, _enc, done) => void writer.write(chunk).then(() => done(), done) });
-        await pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), sink, ...(signal ? [{ signal }] : []));
-        const info = await writer.commit();
-        compressed = { mediaType: gzipType, digest: info.digest, size: info.size };
-      } catch (err) {
-        await writer.abort();
-        throw err;
-      }
-      ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: compressed.digest, size: compressed.size }, diffId, sources: [] });
-    }
-    layers[i] = { ...layer, ...compressed };
+async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, repository: string, layer: Descriptor, diffId: Digest, signal: AbortSignal | undefined): Promise<{ digest: Digest; size: number }> {
+  const writer = await ctx.content.writer();
+  const hash = createHash('sha256');
+  let size = 0;
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      writer.write(chunk).then(() => done(null, chunk), done);
+    },
   });
-  if (!changed) return { descriptor: image.manifestDescriptor, data: await ctx.content.read(image.manifestDescriptor.digest), manifest: image.manifest };
-  const manifest: Manifest = { ...image.manifest, layers };
-  const data = Buffer.from(JSON.stringify(manifest));
-  const info = await ctx.content.put(data);
-  return { descriptor: { mediaType: image.manifestDescriptor.mediaType, digest: info.digest, size: info.size }, data, manifest };
+  let digest: Digest | undefined;
+  const digestOf = (): Digest => (digest ??= `sha256:${hash.digest('hex')}`);
+  const compressing = pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
+  compressing.catch(() => undefined);
+  try {
+    await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, signal ? { signal } : {})]);
+    const info = await writer.commit({ digest: digestOf(), size });
+    return { digest: info.digest, size: info.size };
+  } catch (err) {
+    tee.destroy();
+    await compressing.catch(() => undefined);
+    await writer.abort();
+    throw err;
+  }
 }
 
 export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
@@ -294,15 +289,40 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
   const image = await images.resolve(ref.full);
   const registry = await client(ctx, ref.domain);
   const tag = ref.tag ?? 'latest';
-  progress(`The push refers to repository [${ref.domain === 'docker.io' ? `docker.io/${ref.path}` : `${ref.domain}/${ref.path}`}]`);
+  const source = `${ref.domain}/${ref.path}`;
+  progress(`The push refers to repository [${source}]`);
   for (const blob of [...image.manifest.layers, image.manifest.config]) {
     if (!(await ctx.content.has(blob.digest))) throw errors.dataLoss('BLOB_NOT_FOUND', `Cannot push ${ref.familiar}: blob "${blob.digest}" is missing from the store (see berth system check)`);
   }
+  const gzipType = image.manifestDescriptor.mediaType === mediaTypes.dockerManifest ? mediaTypes.dockerLayerGzip : mediaTypes.ociLayerGzip;
   // Compressed layers and the manifest naming them are stored before a name points at them: hold off collection.
   return withLeaseOf(ctx, op, async () => {
-    const pushed = await manifestToPush(ctx, image, progress, op.signal);
-    const blobs = [...pushed.manifest.layers, pushed.manifest.config];
-    await eachLimited(blobs, concurrency, async (blob) => {
+    // berth's own layers are stored uncompressed; they go up gzipped, as docker push sends them.
+    const layers: Descriptor[] = [...image.manifest.layers];
+    const diffIds = image.config.rootfs.diff_ids;
+    const toCompress = new Map<Digest, number[]>();
+    for (const [i, layer] of layers.entries()) {
+      if (layerCompression(layer.mediaType) !== 'none') continue;
+      const stored = await storedGzipForm(ctx, diffIds[i] as Digest);
+      if (stored) layers[i] = { ...layer, mediaType: gzipType, ...stored };
+      else toCompress.set(layer.digest, [...(toCompress.get(layer.digest) ?? []), i]);
+    }
+    const ready = new Map<Digest, Descriptor>();
+    for (const blob of [...layers, image.manifest.config]) if (!toCompress.has(blob.digest)) ready.set(blob.digest, blob);
+    type Task = { compress: Digest } | { blob: Descriptor };
+    const tasks: Task[] = [...[...toCompress.keys()].map((d) => ({ compress: d })), ...[...ready.values()].map((blob) => ({ blob }))];
+    await eachLimited(tasks, concurrency, async (task) => {
+      if ('compress' in task) {
+        const indexes = toCompress.get(task.compress) ?? [];
+        const first = indexes[0] as number;
+        const diffId = diffIds[first] as Digest;
+        const compressed = await compressAndUpload(ctx, registry, ref.path, layers[first] as Descriptor, diffId, op.signal);
+        for (const i of indexes) layers[i] = { ...(layers[i] as Descriptor), mediaType: gzipType, ...compressed };
+        ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, ...compressed }, diffId, sources: [] });
+        progress(`${short(compressed.digest)}: Pushed`);
+        return;
+      }
+      const { blob } = task;
       if (await registry.hasBlob(ref.path, blob.digest, signal)) {
         progress(`${short(blob.digest)}: Layer already exists`);
         return;
@@ -311,22 +331,30 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
       const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
       progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
     });
-    const digest = await registry.putManifest(ref.path, tag, { mediaType: pushed.descriptor.mediaType, data: pushed.data }, signal);
-    if (digest !== pushed.descriptor.digest) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${pushed.descriptor.digest}`);
+    const changed = layers.some((l, i) => l.digest !== image.manifest.layers[i]?.digest);
+    let descriptor = image.manifestDescriptor;
+    let data: Buffer;
+    if (changed) {
+      data = Buffer.from(JSON.stringify({ ...image.manifest, layers }));
+      const info = await ctx.content.put(data);
+      descriptor = { mediaType: image.manifestDescriptor.mediaType, digest: info.digest, size: info.size };
+    } else data = await ctx.content.read(image.manifestDescriptor.digest);
+    const digest = await registry.putManifest(ref.path, tag, { mediaType: descriptor.mediaType, data }, signal);
+    if (digest !== descriptor.digest) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${descriptor.digest}`);
     else {
-      // The registry's digest names the pushed manifest here too (RepoDigests), and keeps its compressed blobs.
-      images.name(pushed.descriptor, image.id, [`${ref.domain}/${ref.path}@${digest}`]);
-      for (const [i, layer] of pushed.manifest.layers.entries()) {
+      // The registry's digest names the pushed manifest here too (RepoDigests), which keeps its compressed blobs.
+      images.name(descriptor, image.id, [`${source}@${digest}`]);
+      for (const [i, layer] of layers.entries()) {
         if (layerCompression(layer.mediaType) !== 'gzip') continue;
         try {
-          ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: layer.digest, size: layer.size }, diffId: image.config.rootfs.diff_ids[i] as Digest, sources: [`${ref.domain}/${ref.path}`] });
+          ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: layer.digest, size: layer.size }, diffId: diffIds[i] as Digest, sources: [source] });
         } catch (err) {
           if (!isBerthError(err)) throw err;
           op.warn(err.message);
         }
       }
     }
-    progress(`${tag}: digest: ${digest} size: ${pushed.data.length}`);
-    return { tag, digest, size: pushed.data.length };
+    progress(`${tag}: digest: ${digest} size: ${data.length}`);
+    return { tag, digest, size: data.length };
   });
 }

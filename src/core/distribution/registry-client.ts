@@ -38,6 +38,12 @@ export interface RegistryClient {
    */
   pushBlob(repository: string, blob: { digest: Digest; size: number }, open: () => Readable, options?: { signal?: AbortSignal; mountFrom?: string }): Promise<'pushed' | 'mounted'>;
   /**
+   * Uploads a blob whose digest is known only once its bytes have been read (a layer being
+   * compressed as it goes up): POST, PATCH streaming `body`, then PUT ?digest= with `digest()`,
+   * asked for after `body` ended.
+   */
+  pushStream(repository: string, body: Readable, digest: () => Digest, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
    * Checks the client's credentials against the registry (`login`): GET /v2/, its challenge
    * answered with them. PermissionDenied `BERTH_E_REGISTRY_UNAUTHORIZED` when refused.
    */

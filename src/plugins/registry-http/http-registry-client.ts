@@ -359,6 +359,32 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
       done.resume();
       return 'pushed';
     },
+    async pushStream(repository, body, digest, options = {}) {
+      const signal = options.signal ? { signal: options.signal } : {};
+      const started = await call(`/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' }, actions: 'pull,push', repository, ...signal });
+      if (started.statusCode !== 202) return failure(started, 'the start of an upload');
+      started.resume();
+      const base = `${scheme ?? 'https'}://${host}/`;
+      const next = (res: IncomingMessage, what: string): URL => {
+        const location = res.headers.location;
+        if (location === undefined) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" answered ${what} without a Location`);
+        const url = new URL(location, base);
+        if (url.host !== host) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" sends the upload to another host ("${url.host}"); not supported`);
+        return url;
+      };
+      const patchUrl = next(started, 'the start of an upload');
+      const patched = await call(`${patchUrl.pathname}${patchUrl.search}`, {
+        method: 'PATCH', headers: { 'content-type': 'application/octet-stream' }, body: () => body, actions: 'pull,push', repository, ...signal,
+      });
+      if (patched.statusCode !== 202) return failure(patched, 'a streamed upload');
+      patched.resume();
+      const putUrl = next(patched, 'a streamed upload');
+      const blob = digest();
+      putUrl.searchParams.set('digest', blob);
+      const done = await call(`${putUrl.pathname}${putUrl.search}`, { method: 'PUT', headers: { 'content-length': '0' }, body: Buffer.alloc(0), actions: 'pull,push', repository, ...signal });
+      if (done.statusCode !== 201) return failure(done, `the end of the upload of ${blob}`);
+      done.resume();
+    },
     async checkLogin(options = {}) {
       const signal = options.signal ? { signal: options.signal } : {};
       let res: IncomingMessage;
