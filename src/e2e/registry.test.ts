@@ -268,6 +268,27 @@ describe('berth pull and push', () => {
       }
     });
 
+    test('mirrors from /etc/berth/registries.json serve pulls of any registry, a failing one skipped; pushes never go to them', () => {
+      const config = join(work, 'registries.json');
+      writeFileSync(config, JSON.stringify({ mirrors: { 'mirrored.invalid': ['http://127.0.0.1:1', `http://${host}`] } }));
+      const fresh = createStore();
+      try {
+        const without = fresh.berth(['pull', 'mirrored.invalid/two:1'], { env: { BERTH_DEBUG: '1' } });
+        assert.equal(without.code, 1);
+        assert.match(without.stderr, /BERTH_E_REGISTRY_UNAVAILABLE/);
+        const r = fresh.berth(['pull', 'mirrored.invalid/two:1'], { env: { BERTH_REGISTRIES_CONFIG: config } });
+        assert.equal(r.code, 0, r.stderr);
+        const [a] = JSON.parse(fresh.berth(['inspect', 'mirrored.invalid/two:1']).stdout) as { Id: string }[];
+        const [b] = JSON.parse(store.berth(['inspect', 'berth-test/two:1']).stdout) as { Id: string }[];
+        assert.equal(a?.Id, b?.Id);
+        const push = fresh.berth(['push', 'mirrored.invalid/two:1'], { env: { BERTH_REGISTRIES_CONFIG: config, BERTH_DEBUG: '1' } });
+        assert.equal(push.code, 1);
+        assert.match(push.stderr, /BERTH_E_REGISTRY_UNAVAILABLE/);
+      } finally {
+        fresh.dispose();
+      }
+    });
+
     test('an unknown tag and an unknown repository are clear errors', () => {
       const r = store.berth(['pull', `${host}/two:nope`], { env: { BERTH_DEBUG: '1' } });
       assert.equal(r.code, 1);

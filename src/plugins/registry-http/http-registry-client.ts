@@ -125,13 +125,84 @@ interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * berth's registry settings, `/etc/berth/registries.json` (another file: `BERTH_REGISTRIES_CONFIG`):
+ *
+ *     { "mirrors": { "docker.io": ["https://mirror.example", "http://10.0.0.5:5000"] },
+ *       "insecure": ["registry.lan:5000"] }
+ *
+ * `mirrors`: for pulls from a registry (any registry, not only Docker Hub as dockerd's
+ * `registry-mirrors`), hosts tried first, in order, at the same repository path; when a mirror
+ * fails or lacks the manifest or a blob, the next one, then the registry itself. Pushes never go
+ * to mirrors; what a mirror serves is verified like anything else. A mirror's URL scheme is
+ * used as written. `insecure`: hosts that may be spoken to over plain HTTP (besides loopback
+ * ones and `BERTH_INSECURE_REGISTRIES`).
+ */
+export interface RegistriesConfig {
+  mirrors?: Record<string, string[]>;
+  insecure?: string[];
+}
+
+export function readRegistriesConfig(path = process.env.BERTH_REGISTRIES_CONFIG ?? '/etc/berth/registries.json'): RegistriesConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return {};
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw errors.invalidArgument('INVALID_REGISTRIES_CONFIG', `Cannot read ${path}: not valid JSON`, { cause: err });
+  }
+  const config = value as RegistriesConfig;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof value !== 'object' || value === null || (config.insecure !== undefined && !strings(config.insecure))
+    || (config.mirrors !== undefined && (typeof config.mirrors !== 'object' || config.mirrors === null || !Object.values(config.mirrors).every(strings)))) {
+    throw errors.invalidArgument('INVALID_REGISTRIES_CONFIG', `Cannot read ${path}: expected {"mirrors": {"HOST": ["URL", ...]}, "insecure": ["HOST", ...]}`);
+  }
+  return config;
+}
+
 export function createHttpRegistryClient(domain: string, options: HttpRegistryOptions = {}): RegistryClient {
-  const host = registryHost(domain);
-  const insecureList = options.insecure ?? (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const config = readRegistriesConfig();
+  const primary = createHostClient(domain, registryHost(domain), { ...options, insecure: [...(options.insecure ?? envInsecure()), ...(config.insecure ?? [])] });
+  const mirrors = (config.mirrors?.[domain] ?? []).map((url) => {
+    const parsed = new URL(url.includes('://') ? url : `https://${url}`);
+    // the mirror's own credentials (config.json by its host), not those given for the registry
+    const { credentials: _registrys, ...rest } = options;
+    return createHostClient(parsed.host, parsed.host, { ...rest, scheme: parsed.protocol === 'http:' ? 'http' : 'https' });
+  });
+  if (mirrors.length === 0) return primary;
+  /** A pull's read from the mirrors in order, then the registry; errors that another source may not have are tried past. */
+  async function firstThatServes<T>(read: (client: RegistryClient) => Promise<T>): Promise<T> {
+    for (const mirror of mirrors) {
+      try {
+        return await read(mirror);
+      } catch (err) {
+        if (!isBerthError(err) || !['NotFound', 'Unavailable', 'PermissionDenied', 'FailedPrecondition'].includes(err.kind)) throw err;
+      }
+    }
+    return read(primary);
+  }
+  return {
+    ...primary,
+    getManifest: (repository, reference, o) => firstThatServes((c) => c.getManifest(repository, reference, o)),
+    fetchBlob: (repository, digest, o) => firstThatServes((c) => c.fetchBlob(repository, digest, o)),
+  };
+}
+
+function envInsecure(): string[] {
+  return (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function createHostClient(domain: string, host: string, options: HttpRegistryOptions & { scheme?: 'http' | 'https' }): RegistryClient {
+  const insecureList = options.insecure ?? envInsecure();
   const mayUseHttp = isLoopbackHost(host) || insecureList.includes(host) || insecureList.includes(domain);
   const configDir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   const cas = extraCAs(host, options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d']);
-  let scheme: 'https' | 'http' | undefined = mayUseHttp ? undefined : 'https';
+  let scheme: 'https' | 'http' | undefined = options.scheme ?? (mayUseHttp ? undefined : 'https');
   let credentials: Credentials | undefined | null = options.credentials ?? null;
   const creds = () => (credentials === null ? (credentials = credentialsFor(domain, configDir)) : credentials);
   /** Authorization headers by scope (`repository:NAME:ACTIONS`), once a challenge was answered. */

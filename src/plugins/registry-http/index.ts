@@ -1,2 +1,2 @@
-export { createHttpRegistryClient, credentialsFor, isLoopbackHost } from './http-registry-client.js';
-export type { Credentials, HttpRegistryOptions } from './http-registry-client.js';
+export { createHttpRegistryClient, credentialsFor, isLoopbackHost, readRegistriesConfig } from './http-registry-client.js';
+export type { Credentials, HttpRegistryOptions, RegistriesConfig } from './http-registry-client.js';
