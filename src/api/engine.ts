@@ -396,6 +396,8 @@ export interface ImageEngine {
    * before it is stored, and the name is written only once all of them are.
    */
   pull(name: string, options?: PullOptions, op?: Operation): Promise<PullResult>;
+  /** The tags a registry has for a repository (`pull -a`); `name` is `[REGISTRY/]REPOSITORY`. */
+  remoteTags(name: string, op?: Operation): Promise<string[]>;
   /** `push NAME[:TAG]`: the image's blobs the registry lacks, then its manifest under the tag. */
   push(name: string, options?: PushOptions, op?: Operation): Promise<PushResult>;
   /**

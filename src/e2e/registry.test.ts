@@ -289,6 +289,24 @@ describe('berth pull and push', () => {
       }
     });
 
+    test('push -a pushes every local tag of a repository, pull -a pulls every tag the registry has', () => {
+      for (const tag of ['a', 'b']) assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/many:${tag}`]).code, 0);
+      const pushed = store.berth(['push', '-a', `${host}/many`]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(pushed.stdout, /^a: digest: sha256:[a-f0-9]{64} size: \d+$/m);
+      assert.match(pushed.stdout, /^b: digest: sha256:[a-f0-9]{64} size: \d+$/m);
+      assert.equal(store.berth(['push', '-a', `${host}/many:a`]).code, 1);
+      const fresh = createStore();
+      try {
+        const pulled = fresh.berth(['pull', '-a', '-q', `${host}/many`]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        assert.equal(pulled.stdout, `${host}/many\n`);
+        assert.match(fresh.berth(['images']).stdout, new RegExp(`${host}/many\\s+a\\s[\\s\\S]*${host}/many\\s+b\\s|${host}/many\\s+b\\s[\\s\\S]*${host}/many\\s+a\\s`));
+      } finally {
+        fresh.dispose();
+      }
+    });
+
     test('an unknown tag and an unknown repository are clear errors', () => {
       const r = store.berth(['pull', `${host}/two:nope`], { env: { BERTH_DEBUG: '1' } });
       assert.equal(r.code, 1);

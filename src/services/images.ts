@@ -137,6 +137,12 @@ export function createImageService(ctx: EngineContext): ImageService {
     async pull(name, options = {}, op) {
       return withOperation(op, async (own) => (await loadDistribution()).pullImage(ctx, service, name, options, own));
     },
+    async remoteTags(name, op) {
+      const ref = parseReference(name);
+      if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
+      const registry = await ctx.registry(ref.domain);
+      return withOperation(op, (own) => registry.listTags(ref.path, own.signal ? { signal: own.signal } : {}));
+    },
     async push(name, options = {}, op) {
       return withOperation(op, async (own) => (await loadDistribution()).pushImage(ctx, service, name, options, own));
     },

@@ -1,4 +1,5 @@
 import { errors } from '../../base/index.js';
+import { parseReference } from '../../oci/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -9,6 +10,7 @@ export const pullCommand: Command = {
   flags: {
     platform: { kind: 'string', description: 'Pull the manifest of this platform (os/arch[/variant]) from an index', value: 'string' },
     quiet: { kind: 'bool', short: 'q', description: 'Suppress verbose output' },
+    'all-tags': { kind: 'bool', short: 'a', description: 'Download all tagged images in the repository' },
   },
   async run(ctx, args) {
     const [name, ...extra] = args.positionals;
@@ -22,11 +24,24 @@ export const pullCommand: Command = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      const result = await ctx.engine().images.pull(name, {
-        ...(platform !== undefined ? { platform } : {}),
-        ...(quiet ? {} : { onProgress: (line: string) => void ctx.stdout.write(`${line}\n`) }),
-      }, ctx.operation(controller.signal));
-      ctx.stdout.write(`${result.fullName}\n`);
+      const engine = ctx.engine();
+      const op = ctx.operation(controller.signal);
+      let names = [name];
+      if (flagBool(args, 'all-tags')) {
+        if (/[:@][^/]*$/.test(name)) throw errors.invalidArgument('TAG_WITH_ALL_TAGS', "tag can't be used with --all-tags/-a");
+        names = (await engine.images.remoteTags(name, op)).map((tag) => `${name}:${tag}`);
+      }
+      for (const each of names) {
+        const result = await engine.images.pull(each, {
+          ...(platform !== undefined ? { platform } : {}),
+          ...(quiet ? {} : { onProgress: (line: string) => void ctx.stdout.write(`${line}\n`) }),
+        }, op);
+        if (names.length === 1 || !quiet) ctx.stdout.write(`${result.fullName}\n`);
+      }
+      if (names.length > 1 && quiet) {
+        const ref = parseReference(name);
+        ctx.stdout.write(`${ref.domain}/${ref.path}\n`);
+      }
       return 0;
     } finally {
       process.off('SIGINT', stop);

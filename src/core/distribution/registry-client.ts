@@ -27,6 +27,8 @@ export const maxManifestSize = 4 << 20;
 export interface RegistryClient {
   /** The manifest or index `reference` (a tag or a digest) names, with the media types berth reads. */
   getManifest(repository: string, reference: string, options?: { signal?: AbortSignal }): Promise<FetchedManifest>;
+  /** The repository's tags (GET /v2/NAME/tags/list, every page). NotFound `BERTH_E_REPOSITORY_UNKNOWN`. */
+  listTags(repository: string, options?: { signal?: AbortSignal }): Promise<string[]>;
   /** A blob's bytes as they arrive; the caller verifies them (the content store does at commit). */
   fetchBlob(repository: string, digest: Digest, options?: { signal?: AbortSignal }): Promise<Readable>;
   /** Whether the registry has the blob in `repository` (HEAD). */

@@ -189,6 +189,7 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
   return {
     ...primary,
     getManifest: (repository, reference, o) => firstThatServes((c) => c.getManifest(repository, reference, o)),
+    listTags: (repository, o) => firstThatServes((c) => c.listTags(repository, o)),
     fetchBlob: (repository, digest, o) => firstThatServes((c) => c.fetchBlob(repository, digest, o)),
   };
 }
@@ -392,6 +393,23 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
         throw errors.dataLoss('MANIFEST_INVALID', `Registry "${domain}" served a manifest for ${repository}:${reference} that is not JSON`);
       }
       return { mediaType, digest, data };
+    },
+    async listTags(repository, options = {}) {
+      const tags: string[] = [];
+      let path: string | undefined = `/v2/${repository}/tags/list`;
+      for (let page = 0; path !== undefined && page < 1000; page++) {
+        const res = await call(path, { actions: 'pull', repository, ...(options.signal ? { signal: options.signal } : {}) });
+        if (res.statusCode !== 200) return failure(res, `the tags of ${repository}`, { code: 'REPOSITORY_UNKNOWN', message: `Repository ${domain}/${repository} not found` });
+        const body = JSON.parse((await readBody(res, 16 << 20)).toString('utf8')) as { tags?: unknown };
+        if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
+        // RFC 5988 pagination: Link: </v2/NAME/tags/list?last=x&n=100>; rel="next"
+        const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(res.headers.link ?? ''))?.[1];
+        path = next === undefined ? undefined : (() => {
+          const url = new URL(next, `${scheme ?? 'https'}://${host}/`);
+          return url.host === host ? `${url.pathname}${url.search}` : undefined;
+        })();
+      }
+      return tags;
     },
     async fetchBlob(repository, digest, options = {}) {
       const res = await call(`/v2/${repository}/blobs/${digest}`, { actions: 'pull', repository, ...(options.signal ? { signal: options.signal } : {}) });
