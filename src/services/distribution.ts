@@ -29,6 +29,7 @@ import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/in
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 import { loadDiff } from './lazy.js';
+import { ensureUnpacked, stackLayers } from './unpack.js';
 
 const concurrency = 3;
 const maxConfigSize = 8 << 20;
@@ -42,6 +43,18 @@ function parsePlatform(text: string): Platform {
 async function client(ctx: EngineContext, domain: string): Promise<RegistryClient> {
   if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
   return ctx.registry(domain);
+}
+
+/** A promise with its resolve and reject at hand (a rejection nobody awaits is not reported). */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve = (): void => undefined;
+  let reject = (_err: unknown): void => undefined;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 /** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
@@ -171,16 +184,43 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     }
     const config = validateConfig(parseJson(await ctx.content.read(manifest.config.digest), `the config of ${ref.familiar}`), manifest.config.digest, manifest);
     const diffIds = config.rootfs.diff_ids;
-    await eachLimited(manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i] as Digest })), concurrency, async ({ layer, diffId }) => {
-      if (await ctx.content.has(layer.digest)) {
-        progress(`${short(layer.digest)}: Already exists`);
-        return;
+    // Layers download three at a time; each is unpacked (a committed snapshot per chain id, as
+    // `run` would make it) as soon as it and the layers below it are here, while the others
+    // still download.
+    const stack = stackLayers(manifest.layers, diffIds, `Image "${ref.familiar}"`);
+    const present = manifest.layers.map(() => deferred());
+    const fresh = new Set<Digest>();
+    const unpacking = (async () => {
+      for (let i = 0; i < stack.length; i++) {
+        await present[i]?.promise;
+        await ensureUnpacked(ctx, stack.slice(0, i + 1), op.signal ? { signal: op.signal } : {});
+        const layer = manifest.layers[i] as Descriptor;
+        if (fresh.has(layer.digest)) progress(`${short(layer.digest)}: Pull complete`);
       }
-      progress(`${short(layer.digest)}: Pulling fs layer`);
-      await download(ctx, registry, ref.path, layer, diffId, op.signal);
-      downloaded = true;
-      progress(`${short(layer.digest)}: Pull complete`);
-    });
+    })();
+    unpacking.catch(() => undefined);
+    try {
+      await eachLimited(manifest.layers.map((layer, i) => ({ layer, i, diffId: diffIds[i] as Digest })), concurrency, async ({ layer, i, diffId }) => {
+        try {
+          if (await ctx.content.has(layer.digest)) {
+            progress(`${short(layer.digest)}: Already exists`);
+          } else {
+            progress(`${short(layer.digest)}: Pulling fs layer`);
+            fresh.add(layer.digest);
+            await download(ctx, registry, ref.path, layer, diffId, op.signal);
+            downloaded = true;
+            progress(`${short(layer.digest)}: Download complete`);
+          }
+          present[i]?.resolve();
+        } catch (err) {
+          for (const p of present) p.reject(err);
+          throw err;
+        }
+      });
+    } finally {
+      await unpacking.catch(() => undefined);
+    }
+    await unpacking;
     await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
     for (const [i, layer] of manifest.layers.entries()) {
       if (layerCompression(layer.mediaType) !== 'gzip') continue;
