@@ -532,6 +532,15 @@ describe('berth pull and push', () => {
           res.write(blob.subarray(0, 10)); // then nothing, until the client is killed
         },
       });
+      const lying = Buffer.from(JSON.stringify({ architecture: hostArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${sha('not this layer')}`] } }));
+      repos.set('fake/diffid', {
+        manifest: Buffer.from(JSON.stringify({
+          schemaVersion: 2, mediaType: v2,
+          config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${sha(lying)}`, size: lying.length },
+          layers: [{ mediaType: gzipType, digest: `sha256:${sha(layer)}`, size: layer.length }],
+        })),
+        mediaType: v2, blobs: new Map([...blobs, [`sha256:${sha(lying)}`, lying]]),
+      });
       repos.set('fake/zstd', { manifest: manifestFor('application/vnd.oci.image.layer.v1.tar+zstd'), mediaType: v2, blobs });
       const huge = Buffer.alloc((4 << 20) + 10, 0x20);
       repos.set('fake/huge', { manifest: huge, mediaType: v2, blobs });
@@ -600,6 +609,7 @@ describe('berth pull and push', () => {
     const refused: [string, string, RegExp][] = [
       ['a blob whose bytes do not match its digest', 'fake/mismatch', /BERTH_E_BLOB_DIGEST_MISMATCH/],
       ['a connection closed mid-blob', 'fake/truncated', /BERTH_E_(BLOB_TRUNCATED|REGISTRY_UNAVAILABLE)/],
+      ['a layer that is not what its config says', 'fake/diffid', /BERTH_E_LAYER_DIFFID_MISMATCH/],
       ['a zstd layer', 'fake/zstd', /BERTH_E_LAYER_COMPRESSION_UNSUPPORTED/],
       ['a manifest over 4 MiB', 'fake/huge', /BERTH_E_MANIFEST_TOO_LARGE/],
       ['an unknown tag', 'fake/good:nope', /BERTH_E_MANIFEST_UNKNOWN/],
