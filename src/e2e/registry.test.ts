@@ -393,6 +393,30 @@ describe('berth pull and push', () => {
       }
     });
 
+    test('credentials from a credential helper (credHelpers): get on pull, store on login, erase on logout', () => {
+      const dir = join(work, 'helper');
+      const bin = join(dir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      const calls = join(dir, 'calls.log');
+      // A helper speaking docker-credential-helpers' protocol: the action as argument, the server (or JSON) on stdin.
+      writeFileSync(join(bin, 'docker-credential-berthtest'), `#!/bin/sh\ninput=$(cat)\necho "$1 $input" >> ${calls}\ncase "$1" in\n  get) printf '{"ServerURL":"%s","Username":"alice","Secret":"s3cret"}' "$input" ;;\nesac\n`, { mode: 0o755 });
+      const config = join(dir, 'config');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ credHelpers: { [host]: 'berthtest' } }));
+      const env = { DOCKER_CONFIG: config, PATH: `${bin}:${process.env.PATH ?? ''}` };
+      assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/helped:1`]).code, 0);
+      const pushed = store.berth(['push', `${host}/helped:1`], { env });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(readFileSync(calls, 'utf8'), new RegExp(`^get ${host}$`, 'm'));
+      const login = store.berth(['login', '-u', 'alice', '--password-stdin', host], { input: 's3cret', env });
+      assert.equal(login.code, 0, login.stderr);
+      assert.doesNotMatch(login.stderr, /unencrypted/);
+      assert.match(readFileSync(calls, 'utf8'), /^store \{"ServerURL":"[^"]+","Username":"alice","Secret":"s3cret"\}$/m);
+      assert.doesNotMatch(readFileSync(join(config, 'config.json'), 'utf8'), /s3cret|auth"/, 'the password is not in config.json');
+      assert.equal(store.berth(['logout', host], { env }).code, 0);
+      assert.match(readFileSync(calls, 'utf8'), new RegExp(`^erase ${host}$`, 'm'));
+    });
+
     test('login checks the password before storing it; logout forgets it', () => {
       const dir = join(work, 'login-config');
       const env = { DOCKER_CONFIG: dir, BERTH_DEBUG: '1' };
