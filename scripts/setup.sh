@@ -15,8 +15,11 @@ say() { echo "setup: $*" >&2; }
 # busybox-static: small test images;
 # mmdebstrap: Debian base images without a registry; iproute2: network checks in tests;
 # procps: pgrep/ps in the end-to-end tests, and `berth top`; tini: its static build is `--init`'s PID 1;
-# bzip2, xz-utils: ADD extracts .tar.bz2 and .tar.xz archives; make, g++, python3: node-gyp.
-packages="crun runc conmon tini busybox-static mmdebstrap iproute2 procps netavark aardvark-dns make g++ python3 bzip2 xz-utils"
+# bzip2, xz-utils: ADD extracts .tar.bz2 and .tar.xz archives; make, g++, python3: node-gyp;
+# netavark, aardvark-dns: container networks; docker-registry, apache2-utils (htpasswd -B): the
+# registry the pull/push tests start on loopback; skopeo, umoci: the save/load tests check that
+# they read berth's OCI layouts (and berth theirs).
+packages="crun runc conmon tini busybox-static mmdebstrap iproute2 procps netavark aardvark-dns make g++ python3 bzip2 xz-utils docker-registry apache2-utils skopeo umoci"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

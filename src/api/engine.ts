@@ -328,7 +328,10 @@ export interface NetworkEngine {
 
 export interface ImageSummary {
   id: Digest;
+  /** Tagged names, familiar (`busybox:latest`). */
   names: string[];
+  /** Digested names from pulls and pushes, familiar (`busybox@sha256:...`): Docker's RepoDigests. */
+  digests?: string[];
   created: string;
   size: number;
 }
@@ -372,6 +375,8 @@ export interface BuildRequest {
   buildArgs?: Record<string, string>;
   target?: string;
   noCache?: boolean;
+  /** Pull every FROM image, even those stored (`--pull`); without it only missing ones are pulled. */
+  pull?: boolean;
   network?: BuildNetwork;
   secrets?: Record<string, BuildSecret>;
   /** Seconds since the epoch: clamps new files' mtimes and sets `created` (SOURCE_DATE_EPOCH / --reproducible). */
@@ -413,10 +418,86 @@ export interface ImageEngine {
   remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
   /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
   pruneUntagged(): Promise<string[]>;
+  /**
+   * `image prune`: forgets untagged images (`all`: every image) that no container uses; returns
+   * the names untagged (familiar) and the ids of the images forgotten. Their content is freed by
+   * the next collection (`system.gc`).
+   */
+  pruneImages(options?: { all?: boolean }): Promise<{ untagged: string[]; deleted: Digest[] }>;
   /** Builds a Dockerfile; nothing is named unless every step succeeded. */
   build(request: BuildRequest, op?: Operation): Promise<BuildResult>;
   /** `debian:SUITE[-slim]` made from the Debian archive (no registry). */
   bootstrap(name: string, request?: BootstrapRequest, op?: Operation): Promise<{ id: Digest }>;
+
+  /**
+   * `save`: images (names or ids) as one archive, each blob once: Docker's format (manifest.json,
+   * repositories, and the OCI layout Docker 25+ writes beside them) or an OCI image layout, as a
+   * tar written to `dest.stream` (not ended) or, for `oci-dir`, a new directory.
+   */
+  save(refs: readonly string[], dest: { stream: Writable } | { dir: string }, options?: SaveOptions, op?: Operation): Promise<void>;
+  /**
+   * `load`: the images of a Docker archive or an OCI layout (a tar, gzipped or not, or an OCI
+   * layout directory). Every blob is verified against its digest and every layer against its
+   * diffID before any image is named; nothing is named when something fails.
+   */
+  load(source: { stream: Readable } | { dir: string }, op?: Operation): Promise<LoadResult>;
+
+  /**
+   * `pull NAME[:TAG|@DIGEST]`: the image from its registry, an index resolved to the host's (or
+   * `platform`'s) manifest; blobs already stored are not fetched again, every blob is verified
+   * before it is stored, and the name is written only once all of them are.
+   */
+  pull(name: string, options?: PullOptions, op?: Operation): Promise<PullResult>;
+  /** The tags a registry has for a repository (`pull -a`); `name` is `[REGISTRY/]REPOSITORY`. */
+  remoteTags(name: string, op?: Operation): Promise<string[]>;
+  /** `push NAME[:TAG]`: the image's blobs the registry lacks, then its manifest under the tag. */
+  push(name: string, options?: PushOptions, op?: Operation): Promise<PushResult>;
+  /**
+   * `login`: checks credentials against a registry (`docker.io` or a host). Storing them is the
+   * client's part (config.json), as with the docker CLI. PermissionDenied when refused.
+   */
+  checkLogin(domain: string, credentials: { username: string; password: string }, op?: Operation): Promise<void>;
+}
+
+export interface PullOptions {
+  /** `os/arch[/variant]`; default: the host's. */
+  platform?: string;
+  /** Progress lines, as Docker prints them without a terminal (`<id>: Pull complete`). */
+  onProgress?: (line: string) => void;
+}
+
+export interface PullResult {
+  /** The familiar name pulled (`busybox:latest`). */
+  name: string;
+  /** The full name (`docker.io/library/busybox:latest`), as `pull -q` prints it. */
+  fullName: string;
+  id: Digest;
+  /** The digest the name resolved to in the registry (an index's when it was one). */
+  digest: Digest;
+  /** False when every blob was already stored and the name already pointed at the image. */
+  downloaded: boolean;
+}
+
+export interface PushOptions {
+  onProgress?: (line: string) => void;
+}
+
+export interface PushResult {
+  tag: string;
+  digest: Digest;
+  size: number;
+}
+
+export type SaveFormat = 'docker' | 'oci-archive' | 'oci-dir';
+
+export interface SaveOptions {
+  /** `docker` (default): Docker's archive, which is also an OCI layout; `oci-archive`/`oci-dir`: the OCI layout alone. */
+  format?: SaveFormat;
+}
+
+export interface LoadResult {
+  /** What was loaded: a name (familiar form) for each named image, the id alone for an unnamed one. */
+  images: { name?: string; id: Digest }[];
 }
 
 /**

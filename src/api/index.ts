@@ -6,7 +6,7 @@
 export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
-  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, ProcessList, StatsSample, SystemEngine,
+  ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
   CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo,
 } from './engine.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';

@@ -19,8 +19,8 @@ export async function inspectObject(engine: Engine, ref: string, type?: InspectT
   }
   try {
     const image = await engine.images.resolve(ref);
-    const names = (await engine.images.list()).find((i) => i.id === image.id)?.names ?? [];
-    return imageInspectView(image, names);
+    const summary = (await engine.images.list()).find((i) => i.id === image.id);
+    return imageInspectView(image, summary?.names ?? [], summary?.digests ?? []);
   } catch (err) {
     if (isNotFound(err)) throw errors.notFound('NO_SUCH_OBJECT', `No such object: ${ref}`);
     throw err;

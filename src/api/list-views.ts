@@ -58,9 +58,19 @@ export function imageListRows(image: ImageSummary, options: { trunc: boolean; no
     UniqueSize: 'N/A',
     Label: (key: string) => labels[key] ?? '',
   };
-  if (image.names.length === 0) return [{ Repository: '<none>', Tag: '<none>', ...common }];
-  return image.names.map((name) => {
+  // A repository's digest (from a pull or push) goes on its rows; a repository known only by digest gets a row of its own.
+  const digestOf = new Map<string, string>();
+  for (const d of image.digests ?? []) {
+    const ref = parseReference(d);
+    if (ref.digest !== undefined && !digestOf.has(familiarRepository(ref))) digestOf.set(familiarRepository(ref), ref.digest);
+  }
+  const rows = image.names.map((name) => {
     const ref = parseReference(name);
-    return { Repository: familiarRepository(ref), Tag: ref.tag ?? '<none>', ...common };
+    const repository = familiarRepository(ref);
+    return { Repository: repository, Tag: ref.tag ?? '<none>', ...common, Digest: digestOf.get(repository) ?? '<none>' };
   });
+  const tagged = new Set(rows.map((r) => r.Repository));
+  for (const [repository, digest] of digestOf) if (!tagged.has(repository)) rows.push({ Repository: repository, Tag: '<none>', ...common, Digest: digest });
+  if (rows.length === 0) return [{ Repository: '<none>', Tag: '<none>', ...common }];
+  return rows;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { BerthError, errors, isBerthError } from '../base/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
+import type { ResolvedImage } from '../core/images/index.js';
 import { hostPlatform } from '../oci/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import type { ImageService, EngineContext, StackLayer } from '../services/index.js';
@@ -105,7 +106,7 @@ export class StageRunner {
       const parent = (await this.stage(base.stage)).state;
       return { state: { ...cloneState(parent), escape }, triggers: parent.config.OnBuild ?? [] };
     }
-    const image = await this.o.deps.images.resolve(base.image);
+    const image = await this.baseImage(base.image);
     const c = image.config;
     const state: StageState = {
       config: structuredClone(c.config ?? {}),
@@ -116,6 +117,20 @@ export class StageRunner {
       ...(c.created !== undefined ? { lastCreated: c.created } : {}),
     };
     return { state, triggers: c.config?.OnBuild ?? [] };
+  }
+
+  /** A FROM image: pulled when it is missing, or always with `--pull`, as `docker build` does. */
+  private async baseImage(ref: string): Promise<ResolvedImage> {
+    const images = this.o.deps.images;
+    const pull = () => images.pull(ref, { onProgress: (line) => this.o.progress.note(line) });
+    if (this.o.options.pull === true) await pull();
+    try {
+      return await images.resolve(ref);
+    } catch (err) {
+      if (!isBerthError(err) || err.code !== 'BERTH_E_IMAGE_NOT_FOUND' || this.o.options.pull === true) throw err;
+      await pull();
+      return images.resolve(ref);
+    }
   }
 
   private async runStage(index: number): Promise<StageResult> {

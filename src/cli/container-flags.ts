@@ -14,8 +14,10 @@ import {
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
+import { pullFlag } from './pull-missing.js';
 
 export const containerFlags: FlagSpecs = {
+  pull: pullFlag,
   interactive: { kind: 'bool', short: 'i', description: 'Keep STDIN open even if not attached' },
   tty: { kind: 'bool', short: 't', description: 'Allocate a pseudo-TTY' },
   restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },

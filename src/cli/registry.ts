@@ -11,6 +11,14 @@ export const commands: Record<string, () => Promise<Command>> = {
   image: async () => (await import('./commands/image.js')).imageCommand,
   container: async () => (await import('./commands/container.js')).containerCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
+  pull: async () => (await import('./commands/pull.js')).pullCommand,
+  push: async () => (await import('./commands/push.js')).pushCommand,
+  login: async () => (await import('./commands/login.js')).loginCommand,
+  logout: async () => (await import('./commands/login.js')).logoutCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
+  tag: async () => (await import('./commands/tag.js')).tagCommand,
+  save: async () => (await import('./commands/save.js')).saveCommand,
+  load: async () => (await import('./commands/load.js')).loadCommand,
   images: async () => (await import('./commands/images.js')).imagesCommand,
   rmi: async () => (await import('./commands/images.js')).rmiCommand,
   ps: async () => (await import('./commands/containers.js')).psCommand,
@@ -44,6 +52,7 @@ export const commands: Record<string, () => Promise<Command>> = {
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
 export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
+  'image prune': async () => (await import('./commands/image-prune.js')).imagePruneCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
 };
 
@@ -61,6 +70,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'],
   },
 };

@@ -67,3 +67,18 @@ export function parseReference(input: string): ImageReference {
 export function familiarRepository(ref: ImageReference): string {
   return ref.domain === defaultDomain ? ref.path.replace(/^library\//, '') : `${ref.domain}/${ref.path}`;
 }
+
+/**
+ * A registry host as `login`, `logout` and config.json name it, from what a user typed
+ * (`localhost:5000`, `https://ghcr.io/`, `docker.io`): Docker Hub is `docker.io`.
+ */
+export function registryDomain(server: string): string {
+  const host = server.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  if (host === '' ) throw errors.invalidArgument('INVALID_REGISTRY', `Invalid registry "${server}"`);
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+/** The key of a registry's entry in config.json's `auths`: Docker Hub's is `https://index.docker.io/v1/`, others their host. */
+export function registryAuthKey(domain: string): string {
+  return domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
+}

@@ -1,6 +1,7 @@
 import type { Digest, Operation } from '../base/index.js';
 import type { BootstrapRequest, BuildRequest, BuildResult, Leftover } from '../api/index.js';
 import type { ContentStore } from '../core/content/index.js';
+import type { RegistryClient, RegistryClientOptions } from '../core/distribution/index.js';
 import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
@@ -50,6 +51,8 @@ export interface EngineContext {
    * container exits — berth itself, on this store: `<berth...> container cleanup ID`.
    */
   monitor: { binary: string; berth: string[] };
+  /** A client for a registry host (`docker.io`, `localhost:5000`), loaded on first use; absent: no registry access. */
+  registry?: (domain: string, options?: RegistryClientOptions) => Promise<RegistryClient>;
   /** Warnings that belong to no operation (an unreadable record met while listing). */
   warn: (message: string) => void;
 }

@@ -24,7 +24,13 @@ import { validateImageConfig } from './validate-image-config.js';
 export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
   /** Stores a manifest for `config` + `layers` and points `names` at it. */
   commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage>;
+  /** Points `names` (full references) at a stored manifest, in one transaction; with none, keeps the image untagged. */
+  name(target: Descriptor, id: Digest, names: readonly string[]): void;
 }
+
+/** save/load and the tar machinery they use, loaded only by the commands that need them. */
+const loadArchive = () => import('./image-archive.js');
+const loadDistribution = () => import('./distribution.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
   async function resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }> {
@@ -121,9 +127,34 @@ export function createImageService(ctx: EngineContext): ImageService {
     return commit(config, [desc], [name]);
   }
 
-  return {
+  const service: ImageService = {
     resolve,
     commit,
+    name: nameImage,
+    async save(refs, dest, options = {}, op) {
+      return withOperation(op, async (own) => (await loadArchive()).saveImages(ctx, service, refs, dest, options, own));
+    },
+    async pull(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistribution()).pullImage(ctx, service, name, options, own));
+    },
+    async remoteTags(name, op) {
+      const ref = parseReference(name);
+      if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
+      const registry = await ctx.registry(ref.domain);
+      return withOperation(op, (own) => registry.listTags(ref.path, own.signal ? { signal: own.signal } : {}));
+    },
+    async push(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistribution()).pushImage(ctx, service, name, options, own));
+    },
+    async checkLogin(domain, credentials, op) {
+      if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
+      const registry = await ctx.registry(domain, { credentials });
+      return withOperation(op, (own) => registry.checkLogin(own.signal ? { signal: own.signal } : {}));
+    },
+    async load(source, op) {
+      // Blobs are stored before any image names them: hold off garbage collection.
+      return withOperation(op, (own) => withLease(ctx.leases, async () => (await loadArchive()).loadImages(ctx, service, source, own), own.signal ? { signal: own.signal } : {}));
+    },
     async list() {
       const byId = new Map<string, ImageSummary>();
       for (const record of ctx.metadata.listImages()) {
@@ -142,9 +173,26 @@ export function createImageService(ctx: EngineContext): ImageService {
           summary = { id: record.id, names: [], created: image.config.created ?? '', size };
           byId.set(record.id, summary);
         }
-        if (!isUntagged(record.name)) summary.names.push(parseReference(record.name).familiar);
+        if (isUntagged(record.name)) continue;
+        const ref = parseReference(record.name);
+        if (ref.tag === undefined && ref.digest !== undefined) (summary.digests ??= []).push(ref.familiar);
+        else summary.names.push(ref.familiar);
       }
       return [...byId.values()].sort((a, b) => b.created.localeCompare(a.created));
+    },
+    async pruneImages(options = {}) {
+      const used = new Set(ctx.metadata.listContainers().map((c) => c.imageId));
+      const untagged: string[] = [];
+      const deleted = new Set<Digest>();
+      ctx.metadata.transaction(() => {
+        for (const record of ctx.metadata.listImages()) {
+          if (used.has(record.id) || !(options.all === true || isUntagged(record.name))) continue;
+          ctx.metadata.deleteImage(record.name);
+          if (!isUntagged(record.name)) untagged.push(displayName(record.name));
+          deleted.add(record.id);
+        }
+      });
+      return { untagged, deleted: [...deleted] };
     },
     async pruneUntagged() {
       const used = new Set(ctx.metadata.listContainers().map((c) => c.imageId));
@@ -180,7 +228,12 @@ export function createImageService(ctx: EngineContext): ImageService {
       const image = await resolve(ref);
       const byName = image.record !== undefined && !isUntagged(image.record.name) && !/^(sha256:)?[a-f0-9]{4,64}$/.test(ref) && parseReference(ref).full === image.record.name;
       const names = byName && image.record ? [image.record.name] : ctx.metadata.listImages().filter((r) => r.id === image.id).map((r) => r.name);
-      const remaining = ctx.metadata.listImages().filter((r) => r.id === image.id && !names.includes(r.name));
+      let remaining = ctx.metadata.listImages().filter((r) => r.id === image.id && !names.includes(r.name));
+      // Digested names (`repo@sha256:...`, from pulls and pushes) go with the image's last tag, as in Docker.
+      if (remaining.every((r) => isDigestName(r.name))) {
+        names.push(...remaining.map((r) => r.name));
+        remaining = [];
+      }
       if (remaining.length === 0 && !options.force) {
         const user = ctx.metadata.listContainers().find((c) => c.imageId === image.id);
         if (user) {
@@ -191,6 +244,7 @@ export function createImageService(ctx: EngineContext): ImageService {
       return names.filter((n) => !isUntagged(n)).map(displayName);
     },
   };
+  return service;
 }
 
 /** Passes a tar through, gunzipping it first when it starts with the gzip magic bytes. */
@@ -218,6 +272,11 @@ async function maybeGunzip(input: Readable): Promise<Readable> {
 /** Untagged images are kept under a name that no reference can have: `<none>@<image id>`. */
 function untaggedName(id: Digest): string {
   return `<none>@${id}`;
+}
+
+/** A name by digest only (`docker.io/library/busybox@sha256:...`): Docker's repo digests. */
+function isDigestName(name: string): boolean {
+  return !isUntagged(name) && name.includes('@') && !/:[^/@]+@/.test(name);
 }
 
 function isUntagged(name: string): boolean {

@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 export const imageCommand: Command = {
   name: 'image',
   usage: 'image COMMAND',
-  description: 'Manage images\n\nCommands:\n  bootstrap debian:SUITE[-slim]   Build a Debian base image from the Debian archive with mmdebstrap (no registry needed)\n  build       Build an image from a Dockerfile\n  import      Import a rootfs tarball as an image\n  inspect     Display detailed information on one or more images\n  ls          List images (also: list)\n  rm          Remove one or more images (also: remove)',
+  description: 'Manage images\n\nCommands:\n  bootstrap debian:SUITE[-slim]   Build a Debian base image from the Debian archive with mmdebstrap (no registry needed)\n  build       Build an image from a Dockerfile\n  history     Show the history of an image\n  import      Import a rootfs tarball as an image\n  inspect     Display detailed information on one or more images\n  load        Load images from a tar archive or OCI layout\n  ls          List images (also: list)\n  prune       Remove unused images\n  pull        Download an image from a registry\n  push        Upload an image to a registry\n  rm          Remove one or more images (also: remove)\n  save        Save one or more images to a tar archive\n  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
   flags: {
     mirror: { kind: 'string', description: "bootstrap: Debian mirror (default: the host's apt mirror)", value: 'string' },
     quiet: { kind: 'bool', short: 'q', description: "bootstrap: do not show mmdebstrap's output" },

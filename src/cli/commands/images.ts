@@ -12,6 +12,7 @@ export const imagesCommand: Command = {
   flags: {
     quiet: { kind: 'bool', short: 'q', description: 'Only show image IDs' },
     'no-trunc': { kind: 'bool', description: "Don't truncate output" },
+    digests: { kind: 'bool', description: 'Show digests' },
     format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
   },
   async run(ctx, args) {
@@ -23,7 +24,8 @@ export const imagesCommand: Command = {
     }
     const now = Date.now();
     const rows = images.flatMap((image) => imageListRows(image, { trunc: !flagBool(args, 'no-trunc'), now }));
-    return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? 'table', rows, dockerTables.image), listFormatErrors);
+    const table = flagBool(args, 'digests') ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}' : 'table';
+    return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? table, rows, dockerTables.image), listFormatErrors);
   },
 };
 

@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
 import { forEachRef } from '../for-each-ref.js';
 import { attachedStart } from './run.js';
+import { pullingIfMissing } from '../pull-missing.js';
 
 const needs = (command: string, n: number, positionals: string[]) => {
   if (positionals.length < n) throw errors.invalidArgument('MISSING_ARGUMENT', `"berth ${command}" requires at least ${n} argument${n > 1 ? 's' : ''}`, { hint: `See 'berth ${command} --help'` });
@@ -20,7 +21,8 @@ export const createCommand: Command = {
   async run(ctx, args) {
     const [image, ...cmd] = args.positionals;
     needs('create', 1, args.positionals);
-    const record = await createWithCidFile(args, () => ctx.engine().containers.create({ ...createOptions(args, image as string, cmd), openStdin: flagBool(args, 'interactive') }, ctx.operation()));
+    const op = ctx.operation();
+    const record = await createWithCidFile(args, () => pullingIfMissing(ctx, args, image as string, op, () => ctx.engine().containers.create({ ...createOptions(args, image as string, cmd), openStdin: flagBool(args, 'interactive') }, op)));
     ctx.stdout.write(`${record.id}\n`);
     return 0;
   },

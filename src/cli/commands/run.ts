@@ -4,6 +4,7 @@ import type { Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
 import type { AttachResult, ContainerRecord, StartOptions } from '../../api/index.js';
+import { pullingIfMissing } from '../pull-missing.js';
 import { openTerminalSession } from '../terminal-session.js';
 import type { TerminalSession } from '../terminal-session.js';
 
@@ -31,7 +32,7 @@ export const runCommand: Command = {
     if (!detach && interactive && flagBool(args, 'tty') && !(ctx.stdin as { isTTY?: boolean }).isTTY) {
       throw errors.invalidArgument('NOT_A_TTY', 'the input device is not a TTY');
     }
-    const create = () => createWithCidFile(args, () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach }, op));
+    const create = () => createWithCidFile(args, () => pullingIfMissing(ctx, args, image, op, () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach }, op)));
     if (detach) {
       const record = await create();
       await engine.containers.start(record, {}, op);

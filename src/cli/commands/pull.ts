@@ -1,0 +1,51 @@
+import { errors } from '../../base/index.js';
+import { parseReference } from '../../oci/index.js';
+import { flagBool, flagString } from '../args.js';
+import type { Command } from '../command.js';
+
+export const pullCommand: Command = {
+  name: 'pull',
+  usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]',
+  description: 'Download an image from a registry',
+  flags: {
+    platform: { kind: 'string', description: 'Pull the manifest of this platform (os/arch[/variant]) from an index', value: 'string' },
+    quiet: { kind: 'bool', short: 'q', description: 'Suppress verbose output' },
+    'all-tags': { kind: 'bool', short: 'a', description: 'Download all tagged images in the repository' },
+  },
+  async run(ctx, args) {
+    const [name, ...extra] = args.positionals;
+    if (name === undefined || extra.length > 0) {
+      throw errors.invalidArgument('MISSING_ARGUMENT', '"berth pull" requires exactly 1 argument', { hint: "See 'berth pull --help'" });
+    }
+    const quiet = flagBool(args, 'quiet');
+    const platform = flagString(args, 'platform');
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const engine = ctx.engine();
+      const op = ctx.operation(controller.signal);
+      let names = [name];
+      if (flagBool(args, 'all-tags')) {
+        if (/[:@][^/]*$/.test(name)) throw errors.invalidArgument('TAG_WITH_ALL_TAGS', "tag can't be used with --all-tags/-a");
+        names = (await engine.images.remoteTags(name, op)).map((tag) => `${name}:${tag}`);
+      }
+      for (const each of names) {
+        const result = await engine.images.pull(each, {
+          ...(platform !== undefined ? { platform } : {}),
+          ...(quiet ? {} : { onProgress: (line: string) => void ctx.stdout.write(`${line}\n`) }),
+        }, op);
+        if (names.length === 1 || !quiet) ctx.stdout.write(`${result.fullName}\n`);
+      }
+      if (names.length > 1 && quiet) {
+        const ref = parseReference(name);
+        ctx.stdout.write(`${ref.domain}/${ref.path}\n`);
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};

@@ -1,0 +1,44 @@
+import { errors } from '../../base/index.js';
+import { familiarRepository, parseReference } from '../../oci/index.js';
+import { flagBool } from '../args.js';
+import type { Command } from '../command.js';
+
+export const pushCommand: Command = {
+  name: 'push',
+  usage: 'push [OPTIONS] NAME[:TAG]',
+  description: 'Upload an image to a registry',
+  flags: {
+    quiet: { kind: 'bool', short: 'q', description: 'Suppress verbose output' },
+    'all-tags': { kind: 'bool', short: 'a', description: 'Push all tags of the repository' },
+  },
+  async run(ctx, args) {
+    const [name, ...extra] = args.positionals;
+    if (name === undefined || extra.length > 0) {
+      throw errors.invalidArgument('MISSING_ARGUMENT', '"berth push" requires exactly 1 argument', { hint: "See 'berth push --help'" });
+    }
+    const quiet = flagBool(args, 'quiet');
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const engine = ctx.engine();
+      const op = ctx.operation(controller.signal);
+      let names = [name];
+      if (flagBool(args, 'all-tags')) {
+        if (/[:@][^/]*$/.test(name)) throw errors.invalidArgument('TAG_WITH_ALL_TAGS', "tag can't be used with --all-tags/-a");
+        const repository = familiarRepository(parseReference(name));
+        names = (await engine.images.list()).flatMap((i) => i.names).filter((n) => familiarRepository(parseReference(n)) === repository).sort();
+        if (names.length === 0) throw errors.notFound('IMAGE_NOT_FOUND', `An image does not exist locally with the tag: ${name}`);
+      }
+      for (const each of names) {
+        const result = await engine.images.push(each, quiet ? {} : { onProgress: (line: string) => void ctx.stdout.write(`${line}\n`) }, op);
+        if (quiet) ctx.stdout.write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};

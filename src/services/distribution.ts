@@ -1,0 +1,372 @@
+/**
+ * `pull` and `push`: images between the store and registries (through EngineContext.registry).
+ *
+ * Pull: the tag's manifest (or index → the platform's manifest), the config, then the layers the
+ * store lacks, three at a time. Every blob goes through a content writer that commits only
+ * when digest and size match; each layer is unpacked as soon as it and those below it are here
+ * (the unpack checks its diffID before its snapshot is committed). Layers are stored as the
+ * registry serves them (compressed), so the manifest keeps its digest and a push of a pulled
+ * image sends the same bytes; the compressed digest → diffID record
+ * (MetadataStore.putCompressedLayer) is written for each gzip layer. The name is written last,
+ * under a lease: an interrupted or refused pull names nothing, and its verified blobs are reused
+ * by the next pull (until garbage collection takes them).
+ *
+ * Push: berth's uncompressed layers go up gzipped (once: the gzip form is kept), each blob the
+ * registry lacks is mounted or uploaded, then the manifest; the registry's digest is printed
+ * and recorded as the image's repo digest.
+ */
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import type { Digest, Operation } from '../base/index.js';
+import { digestHex, errors, isBerthError } from '../base/index.js';
+import type { FetchedManifest, RegistryClient } from '../core/distribution/index.js';
+import { validateConfig, validateManifest } from '../core/images/index.js';
+import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/index.js';
+import { formatPlatform, hostPlatform, isIndexMediaType, isManifestMediaType, layerCompression, mediaTypes, parseReference, selectManifest } from '../oci/index.js';
+import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/index.js';
+import type { EngineContext } from './engine-context.js';
+import type { ImageService } from './images.js';
+import { loadDiff } from './lazy.js';
+import { ensureUnpacked, stackLayers } from './unpack.js';
+
+const concurrency = 3;
+const maxConfigSize = 8 << 20;
+
+function parsePlatform(text: string): Platform {
+  const [os, architecture, variant, ...rest] = text.split('/');
+  if (!os || !architecture || rest.length > 0) throw errors.invalidArgument('INVALID_PLATFORM', `Invalid platform "${text}": use os/arch[/variant], e.g. linux/arm64`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+async function client(ctx: EngineContext, domain: string): Promise<RegistryClient> {
+  if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
+  return ctx.registry(domain);
+}
+
+/** A promise with its resolve and reject at hand (a rejection nobody awaits is not reported). */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve = (): void => undefined;
+  let reject = (_err: unknown): void => undefined;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+}
+
+function parseJson<T>(data: Buffer, what: string): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch (err) {
+    throw errors.dataLoss('MANIFEST_INVALID', `Cannot use ${what}: not valid JSON`, { cause: err });
+  }
+}
+
+const short = (digest: Digest) => digestHex(digest).slice(0, 12);
+
+/**
+ * Downloads one blob into the content store, checking its size and digest before it is
+ * committed. A layer's diffID is checked when it is unpacked, right after (pullImage), before
+ * its snapshot is committed and before anything is named: checking it here too would gunzip
+ * every layer twice.
+ */
+async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined): Promise<void> {
+  const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
+  const writer = await ctx.content.writer();
+  const raw = createHash('sha256');
+  try {
+    let received = 0;
+    for await (const piece of body) {
+      const chunk = piece as Buffer;
+      received += chunk.length;
+      if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
+      raw.update(chunk);
+      await writer.write(chunk);
+    }
+    if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
+    const rawDigest: Digest = `sha256:${raw.digest('hex')}`;
+    if (rawDigest !== desc.digest) throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (its bytes are ${rawDigest})`);
+    await writer.commit({ digest: desc.digest, size: desc.size });
+  } catch (err) {
+    await writer.abort();
+    if (isBerthError(err)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${message}`, { cause: err });
+  }
+}
+
+export async function pullImage(ctx: EngineContext, images: ImageService, name: string, options: PullOptions, op: Operation): Promise<PullResult> {
+  const ref = parseReference(name);
+  const progress = options.onProgress ?? (() => undefined);
+  const platform = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform();
+  const signal = op.signal ? { signal: op.signal } : {};
+  const registry = await client(ctx, ref.domain);
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  progress(`${reference}: Pulling from ${ref.path}`);
+  const top = await registry.getManifest(ref.path, reference, signal);
+  let fetched: FetchedManifest = top;
+  for (let depth = 0; isIndexMediaType(fetched.mediaType); depth++) {
+    if (depth > 3) throw errors.dataLoss('MANIFEST_INVALID', `Cannot pull ${ref.familiar}: indexes nested too deep`);
+    const index = parseJson<ImageIndex>(fetched.data, `the index of ${ref.familiar}`);
+    const chosen = Array.isArray(index.manifests) ? selectManifest(index, platform) : undefined;
+    if (!chosen) throw errors.notFound('NO_MATCHING_MANIFEST', `no matching manifest for ${formatPlatform(platform)} in the manifest list entries of ${ref.familiar}`);
+    fetched = await registry.getManifest(ref.path, chosen.digest, signal);
+  }
+  if (fetched.mediaType === mediaTypes.dockerManifestSchema1Signed || !isManifestMediaType(fetched.mediaType)) {
+    throw errors.notImplemented('MANIFEST_UNSUPPORTED', `Cannot pull ${ref.familiar}: manifest media type "${fetched.mediaType}" is not supported (OCI and Docker schema 2 are)`);
+  }
+  const manifest: Manifest = validateManifest(parseJson(fetched.data, `the manifest of ${ref.familiar}`), fetched.digest);
+  for (const layer of manifest.layers) {
+    const compression = layerCompression(layer.mediaType);
+    if (compression === 'zstd') throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} is zstd-compressed, which berth cannot decompress yet (Node 20 has no zstd)`);
+    if (compression === undefined || layer.mediaType === mediaTypes.dockerForeignLayerGzip) {
+      throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} has media type "${layer.mediaType}", which berth cannot unpack`);
+    }
+  }
+  if (manifest.config.size > maxConfigSize) throw errors.dataLoss('CONFIG_TOO_LARGE', `Cannot pull ${ref.familiar}: its config is ${manifest.config.size} bytes`);
+
+  const target: Descriptor = { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.data.length };
+  const existing = ctx.metadata.getImage(ref.full);
+  let downloaded = false;
+  const id = await withLeaseOf(ctx, op, async () => {
+    if (!(await ctx.content.has(manifest.config.digest))) {
+      await download(ctx, registry, ref.path, manifest.config, op.signal);
+      downloaded = true;
+    }
+    const config = validateConfig(parseJson(await ctx.content.read(manifest.config.digest), `the config of ${ref.familiar}`), manifest.config.digest, manifest);
+    const diffIds = config.rootfs.diff_ids;
+    // Layers download three at a time; each is unpacked (a committed snapshot per chain id, as
+    // `run` would make it) as soon as it and the layers below it are here, while the others
+    // still download.
+    const stack = stackLayers(manifest.layers, diffIds, `Image "${ref.familiar}"`);
+    const present = manifest.layers.map(() => deferred());
+    const fresh = new Set<Digest>();
+    const unpacking = (async () => {
+      for (let i = 0; i < stack.length; i++) {
+        await present[i]?.promise;
+        await ensureUnpacked(ctx, stack.slice(0, i + 1), op.signal ? { signal: op.signal } : {});
+        const layer = manifest.layers[i] as Descriptor;
+        if (fresh.has(layer.digest)) progress(`${short(layer.digest)}: Pull complete`);
+      }
+    })();
+    unpacking.catch(() => undefined);
+    try {
+      await eachLimited(manifest.layers.map((layer, i) => ({ layer, i })), concurrency, async ({ layer, i }) => {
+        try {
+          if (await ctx.content.has(layer.digest)) {
+            progress(`${short(layer.digest)}: Already exists`);
+          } else {
+            progress(`${short(layer.digest)}: Pulling fs layer`);
+            fresh.add(layer.digest);
+            await download(ctx, registry, ref.path, layer, op.signal);
+            downloaded = true;
+            progress(`${short(layer.digest)}: Download complete`);
+          }
+          present[i]?.resolve();
+        } catch (err) {
+          for (const p of present) p.reject(err);
+          throw err;
+        }
+      });
+    } finally {
+      await unpacking.catch(() => undefined);
+    }
+    await unpacking;
+    await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
+    for (const [i, layer] of manifest.layers.entries()) {
+      if (layerCompression(layer.mediaType) !== 'gzip') continue;
+      // written only when it adds something: a no-op pull changes nothing in the store
+      if (ctx.metadata.getCompressedLayer(layer.digest)?.sources.includes(`${ref.domain}/${ref.path}`)) continue;
+      try {
+        ctx.metadata.putCompressedLayer({ compressed: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffId: diffIds[i] as Digest, sources: [`${ref.domain}/${ref.path}`] });
+      } catch (err) {
+        // A record is a hint: a conflicting one is reported, not fatal.
+        if (!isBerthError(err)) throw err;
+        op.warn(err.message);
+      }
+    }
+    op.signal?.throwIfAborted();
+    // The name pulled, and the repository's digest (Docker's RepoDigests: an index's digest when the tag named one).
+    const digestName = `${ref.domain}/${ref.path}@${top.digest}`;
+    const names = [...new Set([ref.full, digestName])];
+    if (names.some((n) => ctx.metadata.getImage(n)?.target.digest !== target.digest)) images.name(target, manifest.config.digest, names);
+    return manifest.config.digest;
+  });
+  if (existing?.target.digest !== target.digest) downloaded = true;
+  progress(`Digest: ${top.digest}`);
+  progress(`Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}`);
+  return { name: ref.familiar, fullName: ref.full, id, digest: top.digest, downloaded };
+}
+
+async function withLeaseOf<T>(ctx: EngineContext, op: Operation, fn: () => Promise<T>): Promise<T> {
+  const lease = await ctx.leases.acquire(op.signal ? { signal: op.signal } : {});
+  try {
+    return await fn();
+  } finally {
+    lease.release();
+  }
+}
+
+/**
+ * Another repository of the same registry that may hold a blob, for a cross-repository mount:
+ * one a pull recorded it from (compressed layers), else one a local name of this registry points
+ * at an image holding it (it was pushed or pulled there, most likely). A wrong guess costs
+ * nothing: the registry then starts an ordinary upload.
+ */
+async function mountSource(ctx: EngineContext, domain: string, path: string, digest: Digest): Promise<string | undefined> {
+  const prefix = `${domain}/`;
+  const recorded = ctx.metadata.getCompressedLayer(digest)?.sources.find((s) => s.startsWith(prefix) && s !== `${domain}/${path}`);
+  if (recorded !== undefined) return recorded.slice(prefix.length);
+  for (const record of ctx.metadata.listImages()) {
+    if (!record.name.startsWith(prefix)) continue;
+    const other = parseReference(record.name);
+    if (other.path === path) continue;
+    try {
+      const manifest = JSON.parse((await ctx.content.read(record.target.digest)).toString('utf8')) as Manifest;
+      if (manifest.config?.digest === digest || manifest.layers?.some((l) => l.digest === digest)) return other.path;
+    } catch {
+      // an unreadable image is no source
+    }
+  }
+  return undefined;
+}
+
+/** A gzip form of a layer already made (by an earlier push) and still stored, if any. */
+async function storedGzipForm(ctx: EngineContext, diffId: Digest): Promise<{ digest: Digest; size: number } | undefined> {
+  for (const record of ctx.metadata.listCompressedLayers(diffId)) {
+    if (layerCompression(record.compressed.mediaType) === 'gzip' && (await ctx.content.has(record.compressed.digest))) return record.compressed;
+  }
+  return undefined;
+}
+
+/**
+ * Gzips an uncompressed layer while it goes up (a streamed upload: its digest is known only at
+ * the end) and stores the gzip form beside it, recorded as the layer's compressed form, so no
+ * later push compresses it again. gzipLayer's settings are fixed: the same layer always gives the
+ * same blob, and the same image pushed from two stores the same manifest digest.
+ */
+async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, repository: string, layer: Descriptor, diffId: Digest, signal: AbortSignal | undefined): Promise<{ digest: Digest; size: number }> {
+  const writer = await ctx.content.writer();
+  const hash = createHash('sha256');
+  let size = 0;
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      writer.write(chunk).then(() => done(null, chunk), done);
+    },
+  });
+  let digest: Digest | undefined;
+  const digestOf = (): Digest => (digest ??= `sha256:${hash.digest('hex')}`);
+  const compressing = pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
+  compressing.catch(() => undefined);
+  try {
+    await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, signal ? { signal } : {})]);
+    const info = await writer.commit({ digest: digestOf(), size });
+    return { digest: info.digest, size: info.size };
+  } catch (err) {
+    tee.destroy();
+    await compressing.catch(() => undefined);
+    await writer.abort();
+    throw err;
+  }
+}
+
+export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
+  const ref = parseReference(name);
+  if (ref.digest !== undefined) throw errors.invalidArgument('PUSH_BY_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
+  const progress = options.onProgress ?? (() => undefined);
+  const signal = op.signal ? { signal: op.signal } : {};
+  const image = await images.resolve(ref.full);
+  const registry = await client(ctx, ref.domain);
+  const tag = ref.tag ?? 'latest';
+  const source = `${ref.domain}/${ref.path}`;
+  progress(`The push refers to repository [${source}]`);
+  for (const blob of [...image.manifest.layers, image.manifest.config]) {
+    if (!(await ctx.content.has(blob.digest))) throw errors.dataLoss('BLOB_NOT_FOUND', `Cannot push ${ref.familiar}: blob "${blob.digest}" is missing from the store (see berth system check)`);
+  }
+  const gzipType = image.manifestDescriptor.mediaType === mediaTypes.dockerManifest ? mediaTypes.dockerLayerGzip : mediaTypes.ociLayerGzip;
+  // Compressed layers and the manifest naming them are stored before a name points at them: hold off collection.
+  return withLeaseOf(ctx, op, async () => {
+    // berth's own layers are stored uncompressed; they go up gzipped, as docker push sends them.
+    const layers: Descriptor[] = [...image.manifest.layers];
+    const diffIds = image.config.rootfs.diff_ids;
+    const toCompress = new Map<Digest, number[]>();
+    for (const [i, layer] of layers.entries()) {
+      if (layerCompression(layer.mediaType) !== 'none') continue;
+      const stored = await storedGzipForm(ctx, diffIds[i] as Digest);
+      if (stored) layers[i] = { ...layer, mediaType: gzipType, ...stored };
+      else toCompress.set(layer.digest, [...(toCompress.get(layer.digest) ?? []), i]);
+    }
+    const ready = new Map<Digest, Descriptor>();
+    for (const blob of [...layers, image.manifest.config]) if (!toCompress.has(blob.digest)) ready.set(blob.digest, blob);
+    type Task = { compress: Digest } | { blob: Descriptor };
+    const tasks: Task[] = [...[...toCompress.keys()].map((d) => ({ compress: d })), ...[...ready.values()].map((blob) => ({ blob }))];
+    await eachLimited(tasks, concurrency, async (task) => {
+      if ('compress' in task) {
+        const indexes = toCompress.get(task.compress) ?? [];
+        const first = indexes[0] as number;
+        const diffId = diffIds[first] as Digest;
+        const compressed = await compressAndUpload(ctx, registry, ref.path, layers[first] as Descriptor, diffId, op.signal);
+        for (const i of indexes) layers[i] = { ...(layers[i] as Descriptor), mediaType: gzipType, ...compressed };
+        ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, ...compressed }, diffId, sources: [] });
+        progress(`${short(compressed.digest)}: Pushed`);
+        return;
+      }
+      const { blob } = task;
+      if (await registry.hasBlob(ref.path, blob.digest, signal)) {
+        progress(`${short(blob.digest)}: Layer already exists`);
+        return;
+      }
+      const from = await mountSource(ctx, ref.domain, ref.path, blob.digest);
+      const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
+      progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
+    });
+    const changed = layers.some((l, i) => l.digest !== image.manifest.layers[i]?.digest);
+    let descriptor = image.manifestDescriptor;
+    let data: Buffer;
+    if (changed) {
+      data = Buffer.from(JSON.stringify({ ...image.manifest, layers }));
+      const info = await ctx.content.put(data);
+      descriptor = { mediaType: image.manifestDescriptor.mediaType, digest: info.digest, size: info.size };
+    } else data = await ctx.content.read(image.manifestDescriptor.digest);
+    const digest = await registry.putManifest(ref.path, tag, { mediaType: descriptor.mediaType, data }, signal);
+    if (digest !== descriptor.digest) op.warn(`registry "${ref.domain}" stored the manifest as ${digest}, not ${descriptor.digest}`);
+    else {
+      // The registry's digest names the pushed manifest here too (RepoDigests), which keeps its compressed blobs.
+      images.name(descriptor, image.id, [`${source}@${digest}`]);
+      for (const [i, layer] of layers.entries()) {
+        if (layerCompression(layer.mediaType) !== 'gzip') continue;
+        try {
+          ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, digest: layer.digest, size: layer.size }, diffId: diffIds[i] as Digest, sources: [source] });
+        } catch (err) {
+          if (!isBerthError(err)) throw err;
+          op.warn(err.message);
+        }
+      }
+    }
+    progress(`${tag}: digest: ${digest} size: ${data.length}`);
+    return { tag, digest, size: data.length };
+  });
+}
