@@ -11,15 +11,16 @@ cd "$(dirname "$0")/.."
 say() { echo "setup: $*" >&2; }
 
 # --- system packages --------------------------------------------------------------------------
-# crun/runc: OCI runtimes; conmon: the per-container monitor detached containers will use;
+# crun/runc: OCI runtimes (berth's own monitor, native/berth_monitor.c, watches containers);
 # busybox-static: small test images;
 # mmdebstrap: Debian base images without a registry; iproute2: network checks in tests;
 # procps: pgrep/ps in the end-to-end tests, and `berth top`; tini: its static build is `--init`'s PID 1;
 # bzip2, xz-utils: ADD extracts .tar.bz2 and .tar.xz archives; make, g++, python3: node-gyp;
 # netavark, aardvark-dns: container networks; docker-registry, apache2-utils (htpasswd -B): the
 # registry the pull/push tests start on loopback; skopeo, umoci: the save/load tests check that
-# they read berth's OCI layouts (and berth theirs).
-packages="crun runc conmon tini busybox-static mmdebstrap iproute2 procps netavark aardvark-dns make g++ python3 bzip2 xz-utils docker-registry apache2-utils skopeo umoci"
+# they read berth's OCI layouts (and berth theirs); docker.io: the reference dockerd the
+# interoperability tests start on their own socket (tools/reference-dockerd.sh), never as a service.
+packages="docker.io crun runc tini busybox-static mmdebstrap iproute2 procps netavark aardvark-dns make g++ python3 bzip2 xz-utils docker-registry apache2-utils skopeo umoci"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -32,7 +33,15 @@ if [ -n "$missing" ]; then
   say "installing$missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
+  # No service may start while packages install (docker.io's dockerd would take the host's default
+  # socket and bridge): policy-rc.d answers "not now" to invoke-rc.d, as in image builds.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && added_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  if [ -n "$added_policy" ]; then rm -f "$policy"; fi
 fi
 
 # --- npm packages and build ---------------------------------------------------------------------
