@@ -217,6 +217,7 @@ export function recordExit(ctx: EngineContext, id: string, exit: { exitCode: num
       if (r.state.health) r.state.health = { ...r.state.health, status: 'unhealthy' };
       delete r.state.supervisor;
       delete r.state.runtime;
+      delete r.state.starting;
     });
   } catch (err) {
     if (!isNotFound(err)) throw err;

@@ -62,16 +62,23 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     }
     return abortedExit();
   }
+  // Until its monitor runs, the container's mount, cgroup and network are this process's to undo:
+  // the record names it, so that if it dies meanwhile the next command (reconcile) undoes them.
+  ctx.metadata.updateContainer(record.id, (r) => void (r.state.starting = selfProcess()));
   let bundle: string;
-  try {
-    bundle = await prepareBundle(ctx, record);
-  } catch (err) {
+  const undoStart = async () => {
     // Nothing of a start that failed before its monitor ran stays: no mount, no network; a --rm container goes.
     await tearDown(ctx, record, 0);
+    ctx.metadata.updateContainer(record.id, (r) => void delete r.state.starting);
     if (record.hostConfig.autoRemove) {
       await removeContainer(ctx, record);
       removeAnonymousVolumes(ctx, record);
     }
+  };
+  try {
+    bundle = await prepareBundle(ctx, record);
+  } catch (err) {
+    await undoStart();
     throw err;
   }
   const dir = containerDir(ctx, record.id);
@@ -88,7 +95,9 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     events.push(event);
     wake?.();
   };
-  const { session, child } = spawnMonitor({
+  let spawned: ReturnType<typeof spawnMonitor>;
+  try {
+    spawned = spawnMonitor({
     binary: ctx.monitor.binary,
     id: record.id,
     bundle,
@@ -107,6 +116,11 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     event: (event) => push(event),
     close: () => push(undefined),
   });
+  } catch (err) {
+    await undoStart();
+    throw err;
+  }
+  const { session, child } = spawned;
   session.hello({ stdout: attach?.stdout !== undefined, stderr: attach?.stderr !== undefined, stdin: attach?.stdin !== undefined, cleanup: attach !== undefined });
 
   /** The next event; `undefined` once the monitor hung up (and for every call after that). */
@@ -148,6 +162,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
         supervisor: monitor, runtime: { pid, startTime: processStartTime(pid) ?? 0 },
       };
       delete r.state.manuallyStopped;
+      delete r.state.starting;
       const health = healthOnStart(r);
       if (health) r.state.health = health;
       r.hostConfig.runtime = driver.name;
@@ -414,6 +429,17 @@ function readExitFile(ctx: EngineContext, id: string): { exitCode: number; finis
  * (the exit file's code when the monitor wrote one). Returns the record as it is now.
  */
 export async function reconcile(ctx: EngineContext, record: ContainerRecord): Promise<ContainerRecord> {
+  const starter = record.state.starting;
+  if (starter !== undefined && !processAlive(starter) && !supervisorAlive(record)) {
+    // A start whose process died before its monitor took over: undo what it had set up.
+    await tearDown(ctx, record, 0);
+    try {
+      return ctx.metadata.updateContainer(record.id, (r) => void delete r.state.starting);
+    } catch (err) {
+      if (isNotFound(err)) return record;
+      throw err;
+    }
+  }
   const live = ['running', 'paused', 'restarting'].includes(record.state.status);
   if (!live || supervisorAlive(record)) return record;
   const runtime = record.state.runtime;

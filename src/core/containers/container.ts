@@ -16,6 +16,8 @@ export interface ContainerState {
   finishedAt: string;
   /** While running: the berth process that supervises the container and records its exit. */
   supervisor?: ProcessRef;
+  /** While a start sets the container up, before its monitor takes over: the process starting it. */
+  starting?: ProcessRef;
   /** While running: the container's first process, as the host sees it. */
   runtime?: ProcessRef;
   /** Times the restart policy restarted the container (Docker's RestartCount). */
