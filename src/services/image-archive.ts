@@ -43,6 +43,7 @@ import type { Descriptor, ImageConfig, ImageIndex, Manifest } from '../oci/index
 import { isIndexMediaType, isManifestMediaType, layerCompression, mediaTypes, parseReference, selectManifest } from '../oci/index.js';
 import type { LoadResult, SaveOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
+import { maybeGunzip } from './maybe-gunzip.js';
 import type { ImageService } from './images.js';
 
 /** Manifests, indexes and configs larger than this are refused (registries use 4 MiB for manifests). */
@@ -285,7 +286,7 @@ function addLink(files: ArchiveFiles, name: string, linkname: string, hard: bool
 /** Reads a tar (gzipped or not) into `files`. */
 async function readTar(ctx: EngineContext, input: Readable, files: ArchiveFiles, signal: AbortSignal | undefined): Promise<void> {
   const extract = tar.extract();
-  const feeding = pipeline(await maybeGunzip(input), extract, ...(signal ? [{ signal }] : []));
+  const feeding = pipeline(await maybeGunzip(input, () => errors.invalidArgument('LOAD_EMPTY', 'Cannot load: the input is empty')), extract, ...(signal ? [{ signal }] : []));
   feeding.catch(() => undefined);
   let entries = 0;
   // iterated by hand: a for-await loop would wait, on error, for the extract stream to close (see core/diff apply-layer.ts)
@@ -517,19 +518,4 @@ export async function loadImages(ctx: EngineContext, images: ImageService, sourc
   return result;
 }
 
-/** The input, gunzipped when it starts with gzip's magic bytes. */
-async function maybeGunzip(input: Readable): Promise<Readable> {
-  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head = await chunks.next();
-  if (head.done === true) throw errors.invalidArgument('LOAD_EMPTY', 'Cannot load: the input is empty');
-  const first = Buffer.from(head.value);
-  const whole = Readable.from((async function* () {
-    yield first;
-    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value;
-  })(), { objectMode: false });
-  if (first[0] !== 0x1f || first[1] !== 0x8b) return whole;
-  const gunzip = createGunzip();
-  pipeline(whole, gunzip).catch(() => undefined);
-  return gunzip;
-}
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 
 import type { Digest, Operation } from '../base/index.js';
 import { errors, isBerthError, shortId, withOperation } from '../base/index.js';
@@ -13,6 +13,7 @@ import type { Descriptor, ImageConfig, ImageRuntimeConfig, Manifest } from '../o
 import { hostPlatform, mediaTypes, parseReference } from '../oci/index.js';
 import type { ImageEngine, ImageSummary, ImportOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
+import { maybeGunzip } from './maybe-gunzip.js';
 import { loadDiff } from './lazy.js';
 import { commitOrDiscard } from './unpack.js';
 import { validateImageConfig } from './validate-image-config.js';
@@ -101,7 +102,7 @@ export function createImageService(ctx: EngineContext): ImageService {
           writer.write(chunk).then(() => done(null, chunk), done);
         },
       });
-      const uncompressed = await maybeGunzip(tar);
+      const uncompressed = await maybeGunzip(tar, () => errors.invalidArgument('EMPTY_ARCHIVE', 'Cannot import an empty archive'));
       const applying = (await loadDiff()).applyLayer(tee, dir, { whiteouts: 'overlay', devices: 'skip', onWarning: (m) => op.warn(m), ...(op.signal ? { signal: op.signal } : {}) });
       await Promise.all([pipeline(uncompressed, tee, ...(op.signal ? [{ signal: op.signal }] : [])), applying]);
       layer = await applying;
@@ -247,27 +248,6 @@ export function createImageService(ctx: EngineContext): ImageService {
   return service;
 }
 
-/** Passes a tar through, gunzipping it first when it starts with the gzip magic bytes. */
-/**
- * The input, gunzipped when it starts with gzip's magic bytes. The first chunk is read to look,
- * then handed on in front of the rest by a new stream: `unshift` cannot do that, since a stream
- * whose last chunk was read has ended (one-chunk inputs, like a request body, would be lost).
- */
-async function maybeGunzip(input: Readable): Promise<Readable> {
-  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head = await chunks.next();
-  if (head.done === true) throw errors.invalidArgument('EMPTY_ARCHIVE', 'Cannot import an empty archive');
-  const first = Buffer.from(head.value);
-  const whole = Readable.from((async function* () {
-    yield first;
-    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value;
-  })(), { objectMode: false });
-  if (first[0] !== 0x1f || first[1] !== 0x8b) return whole;
-  // pipeline (not pipe) so that a read error of the input fails the gunzip stream too.
-  const gunzip = createGunzip();
-  pipeline(whole, gunzip).catch(() => undefined); // the error reaches the consumer through gunzip
-  return gunzip;
-}
 
 /** Untagged images are kept under a name that no reference can have: `<none>@<image id>`. */
 function untaggedName(id: Digest): string {
