@@ -1,4 +1,5 @@
 import { isBerthError } from '../base/index.js';
+import { renderInspectFormat } from '../api/index.js';
 import type { CliContext } from './command.js';
 
 /**
@@ -46,4 +47,17 @@ export function writeFormatted(ctx: CliContext, render: () => string, style: For
   }
   ctx.stdout.write(text);
   return 0;
+}
+
+/**
+ * What every `inspect` prints: the views as Docker's 4-space JSON array, or each through `-f`'s
+ * template. `code` is the exit code so far (1 when an object was not found).
+ */
+export function writeInspected(ctx: CliContext, views: unknown[], format: string | undefined, code: number): number {
+  if (format === undefined) {
+    ctx.stdout.write(`${JSON.stringify(views, null, 4)}\n`);
+    return code;
+  }
+  const written = writeFormatted(ctx, () => renderInspectFormat(format, views), inspectFormatErrors);
+  return written !== 0 ? written : code;
 }

@@ -481,7 +481,7 @@ export async function waitForExit(ctx: EngineContext, id: string, options: { sig
   }
 }
 
-/** The number of a signal named like `SIGINT`, if it is one. */
-export function signalNumber(name: unknown): number | undefined {
+/** The number of a signal named like `SIGINT`, if it is one (an abort's reason). */
+function signalNumber(name: unknown): number | undefined {
   return typeof name === 'string' ? (osConstants.signals as Record<string, number | undefined>)[name] : undefined;
 }

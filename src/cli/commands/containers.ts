@@ -1,9 +1,9 @@
 import { errors, shortId } from '../../base/index.js';
-import { containerListRow, dockerTables, inspectObject, renderFormat, renderInspectFormat } from '../../api/index.js';
+import { containerListRow, dockerTables, inspectObject, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef } from '../for-each-ref.js';
-import { inspectFormatErrors, psFormatErrors, writeFormatted } from '../format-output.js';
+import { psFormatErrors, writeFormatted, writeInspected } from '../format-output.js';
 
 export const psCommand: Command = {
   name: 'ps',
@@ -63,12 +63,6 @@ export const inspectCommand: Command = {
     const engine = ctx.engine();
     const out: unknown[] = [];
     const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectObject(engine, ref, type)), 'Error: ');
-    const format = flagString(args, 'format');
-    if (format === undefined) {
-      ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-      return code;
-    }
-    const written = writeFormatted(ctx, () => renderInspectFormat(format, out), inspectFormatErrors);
-    return written !== 0 ? written : code;
+    return writeInspected(ctx, out, flagString(args, 'format'), code);
   },
 };

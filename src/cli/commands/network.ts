@@ -4,14 +4,14 @@
  */
 import { errors } from '../../base/index.js';
 import type { NetworkInfo } from '../../api/index.js';
-import { dockerTables, networkInspectView, networkListRow, renderFormat, renderInspectFormat } from '../../api/index.js';
+import { dockerTables, networkInspectView, networkListRow, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { commandGroup, confirm } from '../command-group.js';
 import type { Subcommand } from '../command-group.js';
 import type { Parsed } from '../args.js';
 import { forEachRef } from '../for-each-ref.js';
-import { inspectFormatErrors, listFormatErrors, writeFormatted } from '../format-output.js';
+import { listFormatErrors, writeFormatted, writeInspected } from '../format-output.js';
 
 type Sub = Subcommand;
 
@@ -97,13 +97,7 @@ const subcommands: Record<string, Sub> = {
       const found: NetworkInfo[] = [];
       const code = await forEachRef(ctx, args.positionals, async (ref) => void found.push(await ctx.engine().networks.inspect(ref)), 'Error: ');
       const out = found.map(networkInspectView);
-      const format = flagString(args, 'format');
-      if (format === undefined) {
-        ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-        return code;
-      }
-      const written = writeFormatted(ctx, () => renderInspectFormat(format, out), inspectFormatErrors);
-      return written !== 0 ? written : code;
+      return writeInspected(ctx, out, flagString(args, 'format'), code);
     },
   },
   rm: {

@@ -4,13 +4,13 @@
  */
 import { errors, isBerthError } from '../../base/index.js';
 import type { VolumeInfo } from '../../api/index.js';
-import { dockerTables, humanSize, renderFormat, renderInspectFormat, volumeInspectView, volumeListRow } from '../../api/index.js';
+import { dockerTables, humanSize, renderFormat, volumeInspectView, volumeListRow } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { commandGroup, confirm } from '../command-group.js';
 import type { Subcommand } from '../command-group.js';
 import { forEachRef } from '../for-each-ref.js';
-import { inspectFormatErrors, listFormatErrors, writeFormatted } from '../format-output.js';
+import { listFormatErrors, writeFormatted, writeInspected } from '../format-output.js';
 
 type Sub = Subcommand;
 
@@ -74,13 +74,7 @@ const subcommands: Record<string, Sub> = {
       const found: VolumeInfo[] = [];
       const code = await forEachRef(ctx, args.positionals, async (name) => void found.push(await ctx.engine().volumes.inspect(name)), 'Error: ');
       const out = found.map(volumeInspectView);
-      const format = flagString(args, 'format');
-      if (format === undefined) {
-        ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-        return code;
-      }
-      const written = writeFormatted(ctx, () => renderInspectFormat(format, out), inspectFormatErrors);
-      return written !== 0 ? written : code;
+      return writeInspected(ctx, out, flagString(args, 'format'), code);
     },
   },
   rm: {
