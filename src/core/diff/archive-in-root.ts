@@ -17,6 +17,7 @@ import tar from 'tar-stream';
 import { errnoCode, errors, readdirUtf8Sync } from '../../base/index.js';
 import { O_PATH, openInRootDir, openRootDir, readlinkAt } from '../../sys/index.js';
 import { paxHeaderBlocks } from './tar-pax.js';
+import { writableReady } from './writable-ready.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
@@ -195,13 +196,7 @@ async function fileBody(pack: Pack, pathFd: number, h: Header, size: number): Pr
       }
       left -= n;
       if (!sink.write(Buffer.from(chunk.subarray(0, n)))) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            sink.off('drain', go).off('close', go);
-            resolve();
-          };
-          sink.on('drain', go).on('close', go);
-        });
+        await writableReady(sink);
       }
     }
     sink.end(null);

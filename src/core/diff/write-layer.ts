@@ -11,6 +11,7 @@ import { errors, readdirUtf8Sync } from '../../base/index.js';
 import { lgetxattr, llistxattr } from '../../sys/index.js';
 import { paxHeaderBlocks } from './tar-pax.js';
 import { isLayerXattr } from './unpacker.js';
+import { writableReady } from './writable-ready.js';
 
 export interface WriteLayerOptions {
   /** 'plain': a directory as it is. 'overlay-upper': an overlayfs upper dir, whose whiteouts become OCI whiteouts. */
@@ -191,13 +192,7 @@ async function fileEntry(pack: Pack, p: Planned, h: Header): Promise<void> {
     for await (const chunk of file.createReadStream({ start: 0, end: p.st.size - 1, autoClose: false })) {
       if (sink.destroyed) break; // the pack failed: `done` says why
       if (!sink.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            sink.off('drain', go).off('close', go);
-            resolve();
-          };
-          sink.on('drain', go).on('close', go);
-        });
+        await writableReady(sink);
       }
     }
     sink.end(null);
