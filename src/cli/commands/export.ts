@@ -1,10 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
-
 import { errors } from '../../base/index.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { writeOutputFile } from '../output-file.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -27,16 +24,7 @@ export const exportCommand: Command = {
       await containers.export(ref, ctx.stdout, ctx.operation());
       return 0;
     }
-    const file = createWriteStream(output);
-    try {
-      await containers.export(ref, file, ctx.operation());
-      file.end();
-      await finished(file);
-    } catch (err) {
-      file.destroy();
-      await rm(output, { force: true });
-      throw err;
-    }
+    await writeOutputFile(output, (file) => containers.export(ref, file, ctx.operation()));
     return 0;
   },
 };

@@ -1,11 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
-
 import { errors } from '../../base/index.js';
 import type { SaveFormat } from '../../api/index.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { writeOutputFile } from '../output-file.js';
 
 const formats: readonly SaveFormat[] = ['docker', 'oci-archive', 'oci-dir'];
 
@@ -37,16 +34,7 @@ export const saveCommand: Command = {
       await images.save(args.positionals, { stream: ctx.stdout }, { format }, ctx.operation());
       return 0;
     }
-    const file = createWriteStream(output);
-    try {
-      await images.save(args.positionals, { stream: file }, { format }, ctx.operation());
-      file.end();
-      await finished(file);
-    } catch (err) {
-      file.destroy();
-      await rm(output, { force: true });
-      throw err;
-    }
+    await writeOutputFile(output, (file) => images.save(args.positionals, { stream: file }, { format }, ctx.operation()));
     return 0;
   },
 };
