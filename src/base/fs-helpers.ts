@@ -28,6 +28,16 @@ export function lstatSyncOrUndefined(path: string): Stats | undefined {
   }
 }
 
+/** The names in a directory; none when the directory does not exist (yet). */
+export function readdirSyncOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 /** A byte name for messages: valid UTF-8 as is, other bytes as \xNN. */
 export function showBytes(name: Buffer): string {
   let out = '';

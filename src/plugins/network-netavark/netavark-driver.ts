@@ -12,10 +12,10 @@
  * down after it exited, by whichever berth process cleans up.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { errnoCode, errors } from '../../base/index.js';
+import { errnoCode, errors, readdirSyncOrEmpty } from '../../base/index.js';
 import type { Ipv4Subnet, NetworkDriver, PortProtocol, SetupRequest, SetupResult } from '../../core/network/index.js';
 import { parseCidr, parseIpv4 } from '../../core/network/index.js';
 import { LOCK_EX, LOCK_NB, MNT_DETACH, flock, umount2 } from '../../sys/index.js';
@@ -203,25 +203,12 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
       if (!isNamespaceMount(netns)) return; // gone with a reboot: the bridge and rules went with it
       await netavark('teardown', netns, netavarkOptions(request));
     },
-    namespaces() {
-      try {
-        return readdirSync(options.netnsDir).filter((n) => /^[0-9a-f]{64}$/.test(n));
-      } catch (err) {
-        if (errnoCode(err) === 'ENOENT') return [];
-        throw err;
-      }
-    },
+    namespaces: () => readdirSyncOrEmpty(options.netnsDir).filter((n) => /^[0-9a-f]{64}$/.test(n)),
     namespaceMounted: (id) => isNamespaceMount(namespacePath(id)),
     dnsRecords() {
       const dir = join(options.configDir, 'aardvark-dns');
       const out: { network: string; containerId: string }[] = [];
-      let names: string[];
-      try {
-        names = readdirSync(dir);
-      } catch (err) {
-        if (errnoCode(err) === 'ENOENT') return [];
-        throw err;
-      }
+      const names = readdirSyncOrEmpty(dir);
       // aardvark-dns's files: the network's name; a line of gateway addresses, then `ID IPv4s IPv6s NAMES` per container.
       for (const network of names.filter((n) => n !== 'aardvark.pid')) {
         for (const line of readText(join(dir, network)).split('\n').slice(1)) {

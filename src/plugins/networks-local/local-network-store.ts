@@ -16,10 +16,10 @@
  * Claims live on tmpfs (as bridges and namespaces do): after a reboot a store's networks claim
  * their subnets again when they are next used or listed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { errnoCode, errors, newId, readJsonFile, writeJsonAtomic } from '../../base/index.js';
+import { errnoCode, errors, newId, readdirSyncOrEmpty, readJsonFile, writeJsonAtomic } from '../../base/index.js';
 import type { Ipv4Subnet, NetworkRecord, NetworkStore, NewNetwork, PortBinding, PortProtocol, PublishedPort } from '../../core/network/index.js';
 import { drawSubnet, formatCidr, parseCidr, pickAddress, planSubnet, subnetsOverlap, validateNetworkName } from '../../core/network/index.js';
 import { withFileLock } from '../../sys/index.js';
@@ -59,14 +59,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
   };
 
   const list = (): NetworkRecord[] => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return [];
-      throw err;
-    }
-    return names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => readJsonFile<NetworkRecord>(join(dir, n)))
+    return readdirSyncOrEmpty(dir).filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => readJsonFile<NetworkRecord>(join(dir, n)))
       .filter((r): r is NetworkRecord => r !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
   const find = (ref: string): NetworkRecord | undefined => {

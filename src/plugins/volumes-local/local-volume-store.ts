@@ -17,7 +17,7 @@ import { closeSync, constants, copyFileSync, fstatSync, openSync, existsSync, fc
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-import { errnoCode, errors, readJsonFile, writeJsonAtomic } from '../../base/index.js';
+import { errors, readdirSyncOrEmpty, readJsonFile, writeJsonAtomic } from '../../base/index.js';
 import type { CreateVolumeOptions, VolumeInfo, VolumeRecord, VolumeStore } from '../../core/volumes/index.js';
 import { anonymousVolumeLabel, validateVolumeName, validateVolumeOptions } from '../../core/volumes/index.js';
 import {
@@ -93,14 +93,7 @@ export function createLocalVolumeStore(root: string): VolumeStore {
       return record ? info(record) : undefined;
     },
     list() {
-      let names: string[];
-      try {
-        names = readdirSync(dir).filter((n) => !n.startsWith('.'));
-      } catch (err) {
-        if (errnoCode(err) === 'ENOENT') return [];
-        throw err;
-      }
-      return names.sort().map(read).filter((r) => r !== undefined).map(info);
+      return readdirSyncOrEmpty(dir).filter((n) => !n.startsWith('.')).sort().map(read).filter((r) => r !== undefined).map(info);
     },
     remove(name) {
       locked(() => {
