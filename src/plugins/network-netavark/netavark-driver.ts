@@ -13,6 +13,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 
 import { errnoCode, errors, readdirSyncOrEmpty } from '../../base/index.js';
@@ -113,21 +114,17 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
     namespacePath,
     hostState() {
       const subnets: Ipv4Subnet[] = [];
-      const links: string[] = [];
-      const addrs = ipJson(['addr']) as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
-      for (const link of addrs) {
-        links.push(link.ifname);
-        for (const a of link.addr_info ?? []) {
-          if (a.family !== 'inet') continue;
-          const s = parseCidr(`${a.local}/${a.prefixlen}`);
-          if (s && !a.local.startsWith('127.')) subnets.push(s);
+      // Read from the kernel, not from `ip -j` (iproute2 is not on every host, and two spawns cost a
+      // bridge run about 10 ms): links from sysfs, addresses from Node, routes from /proc/net/route.
+      const links = readdirSyncOrEmpty('/sys/class/net');
+      for (const addresses of Object.values(networkInterfaces())) {
+        for (const a of addresses ?? []) {
+          if (a.family !== 'IPv4' || a.internal || !a.cidr) continue;
+          const s = parseCidr(a.cidr);
+          if (s) subnets.push(s);
         }
       }
-      for (const route of ipJson(['route']) as { dst: string }[]) {
-        if (route.dst === 'default') continue;
-        const s = parseCidr(route.dst.includes('/') ? route.dst : `${route.dst}/32`);
-        if (s) subnets.push(s);
-      }
+      subnets.push(...kernelRoutes(readText('/proc/net/route')));
       // The host's resolvers: a network drawn over one would cut DNS off.
       for (const line of readText('/etc/resolv.conf').split('\n')) {
         const m = /^\s*nameserver\s+(\S+)/.exec(line);
@@ -259,11 +256,23 @@ function netavarkOptions(request: SetupRequest) {
   };
 }
 
-function ipJson(args: string[]): unknown[] {
-  const result = spawnSync('ip', ['-j', ...args], { encoding: 'utf8' });
-  if (result.status !== 0) throw errors.unavailable('IP_FAILED', `ip -j ${args.join(' ')}: ${(result.error?.message ?? result.stderr).trim()}`);
-  return JSON.parse(result.stdout || '[]') as unknown[];
+/** The main table's IPv4 routes other than the default one, from /proc/net/route (little-endian hex). */
+export function kernelRoutes(table: string): Ipv4Subnet[] {
+  const out: Ipv4Subnet[] = [];
+  for (const line of table.split('\n').slice(1)) {
+    const [, destination, , , , , , mask] = line.trim().split(/\s+/);
+    if (!destination || !mask || !/^[0-9A-Fa-f]{8}$/.test(destination) || !/^[0-9A-Fa-f]{8}$/.test(mask)) continue;
+    const base = swapBytes(Number.parseInt(destination, 16));
+    const maskValue = swapBytes(Number.parseInt(mask, 16));
+    if (maskValue === 0) continue;
+    const prefix = 32 - Math.log2(((~maskValue) >>> 0) + 1);
+    if (!Number.isInteger(prefix)) continue;
+    out.push({ base, prefix });
+  }
+  return out;
 }
+
+const swapBytes = (v: number) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 
 function readText(path: string): string {
   try {
