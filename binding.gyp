@@ -10,6 +10,12 @@
       "type": "executable",
       "sources": ["native/berth_monitor.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "berth-exec",
+      "type": "executable",
+      "sources": ["native/berth_exec.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

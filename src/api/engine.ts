@@ -163,6 +163,11 @@ export interface ContainerEngine {
   /** Runs a command in a running container with these stdio descriptors; returns its exit code (0 when detached). */
   exec(ref: string, options: ContainerExecOptions, stdio: Stdio): Promise<number>;
   /**
+   * How an exec run by the native fast path (native/berth_exec.c) ended: the command's exit code,
+   * or the runtime's error (thrown) when the runtime logged one to `logFile`, which is then removed.
+   */
+  execOutcome(id: string, logFile: string, code: number): Promise<number>;
+  /**
    * What a container's monitor runs after the container exited (`berth container cleanup`):
    * unmounts, records the exit, removes an `--rm` container, applies the restart policy.
    */

@@ -52,6 +52,7 @@ export const commands: Record<string, () => Promise<Command>> = {
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
 export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
+  'container exec-report': async () => (await import('./commands/exec.js')).execReportCommand,
   'image prune': async () => (await import('./commands/image-prune.js')).imagePruneCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
 };
@@ -64,7 +65,7 @@ export const managementCommands: Record<string, Record<string, readonly string[]
   container: {
     ls: ['ps'], list: ['ps'], ps: ['ps'], run: ['run'], rm: ['rm'], remove: ['rm'], inspect: ['inspect', '--type', 'container'],
     create: ['create'], start: ['start'], stop: ['stop'], restart: ['restart'], kill: ['kill'], wait: ['wait'], attach: ['attach'],
-    logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'], healthcheck: ['container healthcheck'],
+    logs: ['logs'], exec: ['exec'], cleanup: ['container cleanup'], healthcheck: ['container healthcheck'], 'exec-report': ['container exec-report'],
     cp: ['cp'], diff: ['diff'], export: ['export'], commit: ['commit'], port: ['port'],
     // `prune` has no top-level command: the container command runs it (commands/container.ts).
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],

@@ -69,7 +69,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       }
       return selection;
     },
-    monitor: { binary: join(checkout, 'build', 'Release', 'berth-monitor'), berth: [process.execPath, '--', join(checkout, 'bin', 'berth'), '--root', root] },
+    monitor: { binary: join(checkout, 'build', 'Release', 'berth-monitor'), berth: [process.execPath, '--', join(checkout, 'bin', 'berth.cjs'), '--root', root] },
     warn: options.warn ?? ((message) => void process.stderr.write(`berth: warning: ${message}\n`)),
   };
   const engine = createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });

@@ -4,6 +4,7 @@
  * These tests need root, crun/runc and overlayfs; they never skip.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,6 +62,8 @@ export function createStore(options: { withBusybox?: boolean; bareBusybox?: bool
       if (ids.length) store.berth(['rm', '-f', ...ids]);
       spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
       rmSync(root, { recursive: true, force: true });
+      // The store's runtime state on /run (see openEngine): a test store must not leave it behind.
+      rmSync(join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)), { recursive: true, force: true });
     },
   };
   if (options.withBusybox || options.bareBusybox) {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 import { errors } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
@@ -53,5 +53,20 @@ export async function execInContainer(ctx: EngineContext, record: ContainerRecor
     return options.detach ? 0 : code;
   } finally {
     rmSync(file, { force: true });
+  }
+}
+
+/** The end of a fast-path exec (see the Engine's execOutcome); only the runtime's own exec logs are read and removed. */
+export async function execOutcome(ctx: EngineContext, record: ContainerRecord, logFile: string, code: number): Promise<number> {
+  const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+  const name = basename(logFile);
+  if (dirname(logFile) !== driver.logDir || !name.startsWith(`${record.id}.exec-`) || !name.endsWith('.json')) {
+    throw errors.invalidArgument('EXEC_LOG', `${logFile} is not an exec log of container ${record.id}`);
+  }
+  if (!Number.isInteger(code) || code < 0 || code > 255) throw errors.invalidArgument('EXEC_CODE', `bad exit code ${code}`);
+  try {
+    return await driver.execOutcome(record.id, logFile, code);
+  } finally {
+    rmSync(logFile, { force: true });
   }
 }

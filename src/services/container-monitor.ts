@@ -16,6 +16,7 @@ import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js'
 import { exitCodeFor } from '../api/index.js';
 import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
+import { writeExecTemplate } from './exec-template.js';
 import { removeAnonymousVolumes } from './volume-mounts.js';
 import { healthLaunch, healthOnStart } from './container-health.js';
 
@@ -77,6 +78,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   };
   try {
     bundle = await prepareBundle(ctx, record);
+    writeExecTemplate(bundle, driver);
   } catch (err) {
     await undoStart();
     throw err;

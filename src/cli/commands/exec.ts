@@ -1,6 +1,6 @@
 import { errors } from '../../base/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
-import type { Command } from '../command.js';
+import type { CliContext, Command } from '../command.js';
 import { readEnvFiles } from '../container-flags.js';
 import { parseEnvOption } from '../env-file.js';
 
@@ -36,13 +36,42 @@ export const execCommand: Command = {
       ...(user !== undefined ? { user } : {}),
       }, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
     } catch (err) {
-      // Docker's exec exits 126 whenever the runtime could not start the command (missing, not executable, ...).
-      const code = (err as { code?: string }).code;
-      if (code === 'BERTH_E_COMMAND_NOT_FOUND' || code === 'BERTH_E_COMMAND_NOT_EXECUTABLE' || code === 'BERTH_E_RUNTIME_FAILED') {
-        ctx.stderr.write(`berth: ${(err as Error).message}\n`);
-        return 126;
-      }
-      throw err;
+      return execFailed(ctx, err);
+    }
+  },
+};
+
+/** Docker's exec exits 126 whenever the runtime could not start the command (missing, not executable, ...). */
+function execFailed(ctx: CliContext, err: unknown): number {
+  const code = (err as { code?: string }).code;
+  if (code === 'BERTH_E_COMMAND_NOT_FOUND' || code === 'BERTH_E_COMMAND_NOT_EXECUTABLE' || code === 'BERTH_E_RUNTIME_FAILED') {
+    ctx.stderr.write(`berth: ${(err as Error).message}\n`);
+    return 126;
+  }
+  throw err;
+}
+
+/**
+ * Run by the native exec fast path (native/berth_exec.c) when the runtime logged something for an
+ * exec it ran: the user sees what `berth exec` through Node would have shown. Hidden from help.
+ */
+export const execReportCommand: Command = {
+  name: 'container exec-report',
+  usage: 'container exec-report --log FILE --code N CONTAINER',
+  description: 'Report how an exec run by the native fast path ended',
+  flags: {
+    log: { kind: 'string', description: "The runtime's log of the exec", value: 'string' },
+    code: { kind: 'string', description: "The runtime's exit status", value: 'string' },
+  },
+  async run(ctx, args) {
+    const [id] = args.positionals;
+    const log = flagString(args, 'log');
+    const code = Number(flagString(args, 'code'));
+    if (id === undefined || log === undefined) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth container exec-report" requires --log, --code and 1 argument');
+    try {
+      return await ctx.engine().containers.execOutcome(id, log, code);
+    } catch (err) {
+      return execFailed(ctx, err);
     }
   },
 };

@@ -46,6 +46,8 @@ export interface RuntimeDriver {
   readonly commandLine: readonly string[];
   /** Where the runtime keeps one directory per container id. */
   readonly stateDir: string;
+  /** Where the runtime's JSON logs go (one per container, monitor and exec). */
+  readonly logDir: string;
   /**
    * The command line (binary and global options, its JSON log included) with which a monitor
    * process drives container `id`: berth-monitor runs `<invocation> create ...` and `start`.
@@ -60,6 +62,12 @@ export interface RuntimeDriver {
    * returns the process's exit code; `detach` returns once it has started.
    */
   exec(id: string, processFile: string, options: { stdio: Stdio; detach?: boolean; tty?: boolean }): Promise<number>;
+  /**
+   * What an exec that ended with `code` and wrote its runtime log to `logFile` amounts to: the
+   * command's own exit code, or the runtime's error when the exec itself failed (thrown). The
+   * native `berth exec` fast path runs the runtime itself and asks this when it fails.
+   */
+  execOutcome(id: string, logFile: string, code: number): Promise<number>;
   /**
    * Runs a health probe in a running container (`<runtime> exec --process FILE`, no stdin): its
    * stdout and stderr together, up to `outputLimit` bytes; after `timeoutMs` the probe process is

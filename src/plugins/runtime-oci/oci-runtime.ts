@@ -48,6 +48,15 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     });
   }
 
+  /** crun and runc exit 255 (runc) or 1 with an error logged when the exec itself failed. */
+  async function execOutcome(id: string, log: string, code: number): Promise<number> {
+    if (code !== 0) {
+      const message = await lastLogError(log);
+      if (message !== undefined) throw runtimeError(name, id, 'exec', message);
+    }
+    return code;
+  }
+
   async function failure(id: string, verb: string, fallback: string): Promise<BerthError> {
     const message = (await lastLogError(logFile(id))) ?? fallback.trim();
     return runtimeError(name, id, verb, message);
@@ -77,6 +86,7 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     name,
     commandLine: [options.binary, '--root', options.stateDir],
     stateDir: options.stateDir,
+    logDir: options.logDir,
     invocation(id) {
       // The monitor runs the runtime with its log in logDir: both directories must exist by then.
       mkdirSync(options.stateDir, { recursive: true });
@@ -100,16 +110,12 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       const log = join(options.logDir, `${id}.exec-${process.pid}-${Date.now()}.json`);
       try {
         const result = await exec(id, args, stdio, undefined, !tty, log);
-        // crun and runc exit 255 (runc) or 1 with an error logged when the exec itself failed.
-        if (result.code !== 0) {
-          const message = await lastLogError(log);
-          if (message !== undefined) throw runtimeError(name, id, 'exec', message);
-        }
-        return result.code;
+        return await execOutcome(id, log, result.code);
       } finally {
         rmSync(log, { force: true });
       }
     },
+    execOutcome,
     async probe(id, processFile, { pidFile, timeoutMs, outputLimit }) {
       await ensureDirs();
       // Its own log: a probe's error must not be read as another command's (nor theirs as its).

@@ -1,0 +1,52 @@
+#!/usr/bin/env -S node --
+// The `--` above ends Node's own options: Node 20 scans its whole argv for `--env-file FILE`
+// (before any script runs: a user's `berth run --env-file app.env` would load app.env's
+// NODE_OPTIONS into berth itself, or make Node exit on a missing file) and stops only at `--`.
+// `env -S` (coreutils 8.30+) splits the shebang's one argument into `node` and `--`.
+// The Node side of the berth command: bin/berth (a shell script) starts it as `node -- bin/berth.cjs`. The code is one CommonJS bundle, dist/bundle/berth.cjs, built by
+// `npm run build` (./scripts/setup.sh does that). It is compiled with a V8 code cache kept beside
+// it: start-up time is a feature (`berth run` is on a budget), and compiling the bundle from
+// source on every invocation cost 10-20 ms here. The cache is written once, after the first run
+// has compiled what a command needs; its name carries the bundle's size and mtime and Node's
+// version, so a rebuilt bundle or another Node never reads a stale one.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
+
+const file = path.join(__dirname, '..', 'dist', 'bundle', 'berth.cjs');
+let source;
+let stat;
+try {
+  stat = fs.statSync(file);
+  source = fs.readFileSync(file, 'utf8');
+} catch (err) {
+  if (err && err.code === 'ENOENT') {
+    process.stderr.write('berth: not built yet: run ./scripts/setup.sh (or npm ci && npm run build) in the berth checkout\n');
+    process.exit(125);
+  }
+  throw err;
+}
+const cacheFile = `${file}.${stat.size}-${Math.trunc(stat.mtimeMs)}-${process.version}.v8cache`;
+let cachedData;
+try {
+  cachedData = fs.readFileSync(cacheFile);
+} catch (err) {
+  if (!err || err.code !== 'ENOENT') throw err;
+}
+const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+if (cachedData === undefined || script.cachedDataRejected) {
+  process.once('exit', () => {
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+    } catch (err) {
+      // Only an optimisation: a read-only or full checkout just starts without it.
+      if (!err || !['EACCES', 'EPERM', 'EROFS', 'ENOSPC'].includes(err.code)) throw err;
+    }
+  });
+}
+const mod = { exports: {}, filename: file, id: file };
+script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));

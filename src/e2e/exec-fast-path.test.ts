@@ -1,0 +1,152 @@
+/**
+ * `berth exec` has a native fast path (native/berth_exec.c) beside the Node CLI. These tests hold
+ * it to three promises: it is really taken for the common forms (it works with no Node on PATH),
+ * it answers exactly as the Node CLI does (same output, status and errors), and everything else
+ * falls back to the Node CLI unchanged. Run as root with real containers.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { Store } from './harness.js';
+import { berthBin, busyboxImage, createStore } from './harness.js';
+
+const nodeCli = join(dirname(berthBin), 'berth.cjs');
+// PATH without node: only the native program can answer.
+const pathWithoutNode = '/usr/sbin:/usr/bin:/sbin:/bin'.split(':').filter((d) => !existsSync(join(d, 'node'))).join(':');
+
+interface Result { code: number; stdout: string; stderr: string }
+
+describe('the native exec fast path', { concurrency: false }, () => {
+  let store: Store;
+  let id: string;
+  const run = (bin: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Result => {
+    const r = spawnSync(bin, args, { env: { ...process.env, BERTH_ROOT: store.root, ...opts.env }, input: opts.input ?? '', timeout: 30_000 });
+    return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  /** The same exec through the shell entry (fast path) and straight through the Node CLI. */
+  const both = (args: string[], input?: string) => [run(berthBin, args, input !== undefined ? { input } : {}), run(nodeCli, args, input !== undefined ? { input } : {})] as const;
+  const leftovers = () => {
+    const dir = join(store.root, 'containers', id);
+    const logs = readdirSync('/run/berth').flatMap((h) => {
+      const d = join('/run/berth', h, 'crun-logs');
+      return existsSync(d) ? readdirSync(d).filter((f) => f.includes('.exec-')) : [];
+    });
+    return [...readdirSync(dir).filter((f) => /^exec-.*\.json$/.test(f)), ...logs.filter((f) => f.startsWith(id))];
+  };
+
+  before(() => {
+    store = createStore({ withBusybox: true });
+    const r = store.berth(['run', '-d', '--name', 'fast', '--network', 'none', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', '--cap-drop', 'CHOWN', busyboxImage, 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    id = r.stdout.trim();
+  });
+  after(() => store.dispose());
+
+  test('it is taken for exec, -i, -t: it runs with no Node on PATH, by name, id and id prefix', () => {
+    assert.ok(pathWithoutNode.length > 0);
+    for (const ref of ['fast', id, id.slice(0, 10)]) {
+      const r = run(berthBin, ['exec', ref, 'sh', '-c', 'echo ok'], { env: { PATH: pathWithoutNode } });
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'ok\n', ''], ref);
+    }
+    const i = run(berthBin, ['exec', '-i', 'fast', 'cat'], { input: 'typed\n', env: { PATH: pathWithoutNode } });
+    assert.deepEqual([i.code, i.stdout], [0, 'typed\n']);
+    // A flag the fast path leaves alone goes to Node: without Node on PATH that is an error.
+    const e = run(berthBin, ['exec', '-e', 'X=1', 'fast', 'true'], { env: { PATH: pathWithoutNode } });
+    assert.equal(e.code, 125);
+    assert.match(e.stderr, /cannot run node/);
+  });
+
+  test('it gives what the Node CLI gives: user, directory, environment, capabilities, status, stdin', () => {
+    const probe = ['exec', 'fast', 'sh', '-c', 'id; pwd; echo "$FOO $HOME"; grep -E "^Cap(Eff|Bnd)" /proc/self/status; exit 3'];
+    const [fast, node] = both(probe);
+    assert.deepEqual(fast, node);
+    assert.equal(fast.code, 3);
+    assert.match(fast.stdout, /^uid=1000\(app\).*\n\/tmp\nbar \/home\/app\n/);
+    // Without -i, stdin is empty (not the caller's); with -i it is the caller's.
+    assert.deepEqual(both(['exec', 'fast', 'cat'], 'not read\n')[0], { code: 0, stdout: '', stderr: '' });
+    const [fi, ni] = both(['exec', '-i', 'fast', 'cat'], 'read\n');
+    assert.deepEqual(fi, ni);
+    assert.equal(fi.stdout, 'read\n');
+    // A process killed by a signal: 128 + the signal, on both.
+    const [fk, nk] = both(['exec', 'fast', 'sh', '-c', 'kill -9 $$']);
+    assert.deepEqual(fk, nk);
+    assert.equal(fk.code, 137);
+  });
+
+  test('-it in a terminal: a pseudo-terminal of the size of the caller\'s, on both paths', () => {
+    const script = `
+import os, pty, sys, struct, fcntl, termios
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 31, 97, 0, 0))
+    os.execv(sys.argv[1], [sys.argv[1], 'exec', '-it', 'fast', 'sh', '-c', 'tty; stty size; exit 5'])
+out = b''
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode('utf8', 'replace') + '|' + str(os.waitstatus_to_exitcode(status)))
+`;
+    const answers = [berthBin, nodeCli].map((bin) => spawnSync('python3', ['-c', script, bin], { env: { ...process.env, BERTH_ROOT: store.root }, timeout: 30_000 }).stdout.toString());
+    assert.equal(answers[0], answers[1]);
+    assert.match(answers[0] ?? '', /^\/dev\/pts\/\d+\r\n31 97\r\n\|5$/);
+  });
+
+  test('arguments reach the process byte for byte (quotes, backslashes, newlines, control characters, UTF-8)', () => {
+    const odd = ['a "quoted" \\ word', 'line\nbreak\ttab', '\u0001\u001f', 'ünïcödé ✓', ''];
+    const [fast, node] = both(['exec', 'fast', 'printf', '[%s]', ...odd]);
+    assert.deepEqual(fast, node);
+    assert.equal(fast.stdout, odd.map((a) => `[${a}]`).join(''));
+  });
+
+  test('failures read the same: a missing or non-executable command (126), unknown and stopped containers', () => {
+    for (const args of [['exec', 'fast', 'no-such-command'], ['exec', 'fast', '/etc'], ['exec', 'nosuch', 'true']]) {
+      const [fast, node] = both(args);
+      assert.deepEqual(fast, node, args.join(' '));
+    }
+    assert.equal(both(['exec', 'fast', 'no-such-command'])[0].code, 126);
+    assert.deepEqual(leftovers(), []);
+    assert.equal(store.berth(['pause', 'fast']).code, 0);
+    try {
+      const [fast, node] = both(['exec', 'fast', 'true']);
+      assert.deepEqual(fast, node);
+      assert.match(fast.stderr, /is paused/);
+    } finally {
+      assert.equal(store.berth(['unpause', 'fast']).code, 0);
+    }
+  });
+
+  test('an argument that is not UTF-8 goes to Node, which runs it as Node decodes it', () => {
+    // Node cannot put such bytes into an argv itself: a shell does.
+    const viaShell = (bin: string, path: string) => spawnSync('/bin/sh', ['-c', 'exec "$0" exec fast printf %s "$(printf \'f\\377o\')"', bin], { env: { ...process.env, BERTH_ROOT: store.root, PATH: path } });
+    const fast = viaShell(berthBin, process.env.PATH ?? '');
+    const node = viaShell(nodeCli, process.env.PATH ?? '');
+    assert.deepEqual([fast.status, fast.stdout.toString('hex')], [node.status, node.stdout.toString('hex')]);
+    assert.equal(fast.stdout.toString(), 'f\ufffdo');
+    // Without Node on PATH the fast path cannot answer: it handed the line over rather than pass bytes Node would have replaced.
+    assert.equal(viaShell(berthBin, pathWithoutNode).status, 125);
+  });
+
+  test('a stopped container, a name that is also an id prefix: Docker precedence, same answers', () => {
+    const other = store.berth(['create', '--network', 'none', '--name', id.slice(0, 6), busyboxImage, 'true']);
+    assert.equal(other.code, 0, other.stderr);
+    // The name wins over the id prefix (Docker's order): that container is not running.
+    const [fast, node] = both(['exec', id.slice(0, 6), 'true']);
+    assert.deepEqual(fast, node);
+    assert.equal(fast.code, 1);
+    assert.match(fast.stderr, /is not running/);
+    assert.equal(store.berth(['stop', '-t', '0', 'fast']).code, 0);
+    const [fs, ns] = both(['exec', 'fast', 'true']);
+    assert.deepEqual(fs, ns);
+    assert.match(fs.stderr, /is not running/);
+    assert.deepEqual(leftovers(), []);
+  });
+});
