@@ -3,12 +3,15 @@
 // (before any script runs: a user's `berth run --env-file app.env` would load app.env's
 // NODE_OPTIONS into berth itself, or make Node exit on a missing file) and stops only at `--`.
 // `env -S` (coreutils 8.30+) splits the shebang's one argument into `node` and `--`.
-// The Node side of the berth command: bin/berth (a shell script) starts it as `node -- bin/berth.cjs`. The code is one CommonJS bundle, dist/bundle/berth.cjs, built by
-// `npm run build` (./scripts/setup.sh does that). It is compiled with a V8 code cache kept beside
+// The Node side of the berth command: bin/berth (a shell script) starts it as
+// `node -- bin/berth.cjs`. The code is one CommonJS bundle, dist/bundle/berth.cjs, built by
+// `npm run build` (./scripts/setup.sh does that). It is compiled with V8 code caches kept beside
 // it: start-up time is a feature (`berth run` is on a budget), and compiling the bundle from
-// source on every invocation cost 10-20 ms here. The cache is written once, after the first run
-// has compiled what a command needs; its name carries the bundle's size and mtime and Node's
-// version, so a rebuilt bundle or another Node never reads a stale one.
+// source on every invocation cost 10-20 ms here. There is one cache per command, written once,
+// after the first run of that command has compiled what it needs: V8 compiles functions lazily,
+// so a cache written by `berth --version` would leave `berth run` compiling its own code every
+// time (20 ms measured). A cache's name carries the bundle's size and mtime and Node's version,
+// so a rebuilt bundle or another Node never reads a stale one.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -28,7 +31,17 @@ try {
   }
   throw err;
 }
-const cacheFile = `${file}.${stat.size}-${Math.trunc(stat.mtimeMs)}-${process.version}.v8cache`;
+// The command: the first word after the global options (`--root DIR` takes a value).
+let command = 'none';
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i];
+  if (arg === '--root') i++;
+  else if (!arg.startsWith('-')) {
+    command = /^[a-z][a-z-]{0,30}$/.test(arg) ? arg : 'other';
+    break;
+  }
+}
+const cacheFile = `${file}.${stat.size}-${Math.trunc(stat.mtimeMs)}-${process.version}.${command}.v8cache`;
 let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);
