@@ -112,7 +112,10 @@ sys.stdout.write(out.decode('utf8', 'replace') + '|' + str(os.waitstatus_to_exit
       const [fast, node] = both(args);
       assert.deepEqual(fast, node, args.join(' '));
     }
-    assert.equal(both(['exec', 'fast', 'no-such-command'])[0].code, 126);
+    const missing = both(['exec', 'fast', 'no-such-command'])[0];
+    assert.equal(missing.code, 126);
+    // Said once (by the runtime, on the stderr it shares with the command), not twice.
+    assert.equal(missing.stderr.match(/no-such-command/g)?.length, 1, missing.stderr);
     assert.deepEqual(leftovers(), []);
     assert.equal(store.berth(['pause', 'fast']).code, 0);
     try {

@@ -2,7 +2,7 @@ import { errors, shortId } from '../../base/index.js';
 import { containerListRow, dockerTables, inspectObject, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { forEachRef } from '../for-each-ref.js';
+import { forEachRef, forEachRefInParallel } from '../for-each-ref.js';
 import { psFormatErrors, writeFormatted, writeInspected } from '../format-output.js';
 
 export const psCommand: Command = {
@@ -39,9 +39,8 @@ export const rmCommand: Command = {
   },
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth rm" requires at least 1 argument');
-    return forEachRef(ctx, args.positionals, async (ref) => {
+    return forEachRefInParallel(ctx, args.positionals, async (ref) => {
       await ctx.engine().containers.remove(ref, { force: flagBool(args, 'force'), volumes: flagBool(args, 'volumes') });
-      ctx.stdout.write(`${ref}\n`);
     });
   },
 };

@@ -41,13 +41,15 @@ export const execCommand: Command = {
   },
 };
 
-/** Docker's exec exits 126 whenever the runtime could not start the command (missing, not executable, ...). */
-function execFailed(ctx: CliContext, err: unknown): number {
+/**
+ * Docker's exec exits 126 whenever the runtime could not start the command (missing, not
+ * executable, ...). The runtime has already said why on the stderr it shares with the command
+ * (crun and runc write their errors there as well as to their JSON log): saying it again would
+ * print the error twice.
+ */
+function execFailed(_ctx: CliContext, err: unknown): number {
   const code = (err as { code?: string }).code;
-  if (code === 'BERTH_E_COMMAND_NOT_FOUND' || code === 'BERTH_E_COMMAND_NOT_EXECUTABLE' || code === 'BERTH_E_RUNTIME_FAILED') {
-    ctx.stderr.write(`berth: ${(err as Error).message}\n`);
-    return 126;
-  }
+  if (code === 'BERTH_E_COMMAND_NOT_FOUND' || code === 'BERTH_E_COMMAND_NOT_EXECUTABLE' || code === 'BERTH_E_RUNTIME_FAILED') return 126;
   throw err;
 }
 

@@ -3,7 +3,7 @@ import { errors } from '../../base/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
-import { forEachRef } from '../for-each-ref.js';
+import { forEachRef, forEachRefInParallel } from '../for-each-ref.js';
 import { attachedStart } from './run.js';
 import { pullingIfMissing } from '../pull-missing.js';
 
@@ -77,9 +77,8 @@ export const stopCommand: Command = {
   async run(ctx, args) {
     needs('stop', 1, args.positionals);
     const options = stopOptions(args);
-    return forEachRef(ctx, args.positionals, async (ref) => {
+    return forEachRefInParallel(ctx, args.positionals, async (ref) => {
       await ctx.engine().containers.stop(ref, options);
-      ctx.stdout.write(`${ref}\n`);
     });
   },
 };
@@ -109,9 +108,8 @@ export const killCommand: Command = {
   async run(ctx, args) {
     needs('kill', 1, args.positionals);
     const signal = flagString(args, 'signal') ?? 'KILL';
-    return forEachRef(ctx, args.positionals, async (ref) => {
+    return forEachRefInParallel(ctx, args.positionals, async (ref) => {
       await ctx.engine().containers.kill(ref, signal);
-      ctx.stdout.write(`${ref}\n`);
     });
   },
 };

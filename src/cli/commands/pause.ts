@@ -1,6 +1,6 @@
 import { errors } from '../../base/index.js';
 import type { Command } from '../command.js';
-import { forEachRef } from '../for-each-ref.js';
+import { forEachRefInParallel } from '../for-each-ref.js';
 
 export const pauseCommand: Command = {
   name: 'pause',
@@ -9,9 +9,8 @@ export const pauseCommand: Command = {
   flags: {},
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth pause" requires at least 1 argument', { hint: "See 'berth pause --help'" });
-    return forEachRef(ctx, args.positionals, async (ref) => {
+    return forEachRefInParallel(ctx, args.positionals, async (ref) => {
       await ctx.engine().containers.pause(ref);
-      ctx.stdout.write(`${ref}\n`);
     });
   },
 };
@@ -23,9 +22,8 @@ export const unpauseCommand: Command = {
   flags: {},
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth unpause" requires at least 1 argument', { hint: "See 'berth unpause --help'" });
-    return forEachRef(ctx, args.positionals, async (ref) => {
+    return forEachRefInParallel(ctx, args.positionals, async (ref) => {
       await ctx.engine().containers.unpause(ref);
-      ctx.stdout.write(`${ref}\n`);
     });
   },
 };
