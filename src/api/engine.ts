@@ -512,7 +512,7 @@ export interface LoadResult {
  * when no live process owns it.
  */
 export interface Leftover {
-  kind: 'ingest' | 'step container' | 'build directory' | 'snapshot' | 'mount' | 'cgroup scope';
+  kind: 'ingest' | 'step container' | 'step network' | 'build directory' | 'snapshot' | 'mount' | 'cgroup scope';
   /** The path (ingests, directories, mounts, cgroup scopes) or id/key (containers, snapshots). */
   name: string;
   owner?: { pid: number; alive: boolean };

@@ -1,7 +1,7 @@
 /**
  * What builds left behind, and the clean-up after builds that died (SIGKILL, power loss) or
  * failed without cleaning up. Their mounts, temporary directories, step containers (runtime
- * state, cgroup scopes) and uncommitted snapshots carry their owner's tag (`build-<pid>-<op>-…`,
+ * state, cgroup scopes), step networks (a veth, firewall rules, a lease, a namespace) and uncommitted snapshots carry their owner's tag (`build-<pid>-<op>-…`,
  * `build-view-<pid>-<op>-…`, `build-tmp/<pid>-<op>-…`, parsed only by base/operation.ts's
  * `ownerOfName`/`ownerAlive`); `berth system check` lists all of it with its owner, and whatever
  * belongs to a process that is gone, or to an operation of this process that has ended, is
@@ -9,13 +9,15 @@
  * they are the cache. A dead build's step processes are already gone, killed by its step
  * watchdog (services/step-watchdog.ts); `delete --force` here is the second line.
  */
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 import type { Leftover } from '../api/index.js';
 import { errnoCode, ignoreErrno, isNotFound, ownerAlive, ownerOfName } from '../base/index.js';
 import { unmountAll } from '../core/mount/index.js';
 import type { EngineContext } from '../services/index.js';
+import { disconnectBuildStep } from '../services/index.js';
 
 /** The owner of a build's leftover, from its name; undefined for names that carry none. */
 function ownerOf(name: string): Leftover['owner'] {
@@ -66,6 +68,14 @@ export async function buildLeftovers(ctx: EngineContext): Promise<Leftover[]> {
         add('step container', name);
       }
     }
+  }
+  // A step's network on the bridge (services/build-network.ts): its bundle's network.json names
+  // the veth, firewall rules and lease; its namespace or lease alone if a clean-up died half-way.
+  const netnsDir = dirname(ctx.networkDriver.namespacePath('step'));
+  const leased = ctx.networks.list().flatMap((n) => Object.values(ctx.networks.leases(n.id)));
+  const described = [...steps].filter((name) => existsSync(join(tmpDir, name, 'network.json')));
+  for (const name of new Set([...described, ...(await list(netnsDir)), ...leased])) {
+    if (name.startsWith('build-')) add('step network', name);
   }
   // Cgroups are host-wide (other stores, other pid namespaces have theirs): only this store's steps.
   for (const name of new Set(ctx.cgroups.list().map((s) => basename(s)).filter((n) => steps.has(n)))) {
@@ -120,6 +130,12 @@ export async function recoverStaleBuilds(ctx: EngineContext): Promise<Leftover[]
   for (const l of of('step container')) {
     await removeStepContainer(ctx, l.name);
     removed.push(l);
+  }
+  // Then their networks (veth, firewall rules, lease, namespace), before their bundles go.
+  for (const l of of('step network')) {
+    const problems = await disconnectBuildStep(ctx, l.name, join(ctx.paths.root, 'build-tmp', l.name));
+    if (problems.length > 0) ctx.warn(`removing the network of build step ${l.name}: ${problems.map((p) => (p as Error).message).join('; ')}`);
+    else removed.push(l);
   }
   for (const l of of('mount')) {
     await unmountAll(l.name);

@@ -1,7 +1,7 @@
 /**
  * RUN: the command runs as an isolated container on the stage's current filesystem (the same
- * spec as `berth run`), by default on the host's network so it has outbound access as Docker's
- * builder gives (`--network=none` isolates it). Its output goes to the progress view as it comes;
+ * spec as `berth run`), by default on berth's default bridge (a namespace of its own with outbound
+ * NAT, as Docker's builder gives; `--network=host` shares the host's, `--network=none` isolates it). Its output goes to the progress view as it comes;
  * a non-zero exit fails the build with the command, the output tail and the exit code.
  */
 import { open, rm, writeFile } from 'node:fs/promises';
@@ -56,7 +56,7 @@ export function runArgs(state: StageState, ins: RunInstruction): { args: string[
 
 function networkOf(ins: RunInstruction, build: BuildNetwork): NetworkMode {
   const chosen = ins.network === 'default' ? build : ins.network;
-  return chosen === 'none' ? 'none' : 'host';
+  return chosen === 'none' || chosen === 'host' ? chosen : 'bridge';
 }
 
 async function mountKey(env: RunStepEnv, m: RunMount): Promise<string> {

@@ -109,14 +109,14 @@ describe('README claims', () => {
     assert.equal(store.berth(['run', '--rm', 'parallel:1', 'cat', '/a', '/b']).stdout, 'a\nb\n');
   });
 
-  test('RUN shares the host\'s network by default; --network none isolates it', () => {
+  test('RUN is on the default bridge by default; --network host shares the host\'s network, --network none isolates it', () => {
     const context = join(work, 'netdefault');
     mkdirp(context);
     writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nRUN ls /sys/class/net > /nets\nCMD ["cat", "/nets"]\n`);
     // Containers of tests running alongside come and go with their veth links and bridges.
     const lasting = (names: readonly string[]) => names.filter((n) => !/^(veth|berth)\d+$/.test(n)).sort();
     const host = lasting(readdirSync('/sys/class/net'));
-    for (const [flags, want] of [[[], host], [['--network', 'none'], ['lo']]] as const) {
+    for (const [flags, want] of [[[], ['eth0', 'lo']], [['--network', 'host'], host], [['--network', 'none'], ['lo']]] as const) {
       const b = store.berth(['build', '-q', '--no-cache', ...flags, '-t', 'nets:1', context]);
       assert.equal(b.code, 0, b.stderr);
       assert.deepEqual(lasting(store.berth(['run', '--rm', '--network', 'none', 'nets:1']).stdout.trim().split(/\s+/)), [...want]);

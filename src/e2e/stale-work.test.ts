@@ -36,7 +36,8 @@ describe('work killed with SIGKILL', { concurrency: false }, () => {
   async function startBuild(command: string): Promise<ChildProcess> {
     const dir = join(work, `ctx-${n++}`);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${busyboxImage}\nRUN echo started && ${command}\n`);
+    // `st""arted`: the step's title line must not say "started" before the step runs.
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${busyboxImage}\nRUN echo st""arted && ${command}\n`);
     const child = spawn(berthBin, ['build', '--progress', 'plain', dir], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -70,7 +71,7 @@ describe('work killed with SIGKILL', { concurrency: false }, () => {
     const check = store.berth(['system', 'check', '--quick']);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     const lines = linesOf(check.stdout, pid);
-    for (const kind of ['step container', 'build directory', 'mount', 'snapshot']) {
+    for (const kind of ['step container', 'step network', 'build directory', 'mount', 'snapshot']) {
       assert.ok(lines.some((l) => l.startsWith(`reclaimable: ${kind} `) && l.includes(`process ${pid} is gone`)), `${kind} is listed:\n${check.stdout}`);
     }
     assert.ok(!lines.some((l) => l.startsWith('in use:')), check.stdout);
@@ -87,7 +88,7 @@ describe('work killed with SIGKILL', { concurrency: false }, () => {
     const pid = child.pid as number;
     const check = store.berth(['system', 'check', '--quick']);
     const lines = linesOf(check.stdout, pid);
-    for (const kind of ['step container', 'cgroup scope', 'mount', 'snapshot']) {
+    for (const kind of ['step container', 'step network', 'cgroup scope', 'mount', 'snapshot']) {
       assert.ok(lines.some((l) => l.startsWith(`in use: ${kind} `) && l.includes(`process ${pid} is running`)), `${kind} is in use:\n${check.stdout}`);
     }
     store.berth(['system', 'prune', '-f']);

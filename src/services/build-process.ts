@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import type { Operation } from '../base/index.js';
 import { newId, trace } from '../base/index.js';
 import type { NetworkMode } from '../core/network/index.js';
-import { sharesHostNetwork } from '../core/network/index.js';
+import { joinsNetworks, sharesHostNetwork } from '../core/network/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
+import type { StepNetworking } from './build-network.js';
+import { connectBuildStep, disconnectBuildStep } from './build-network.js';
 import type { EngineContext } from './engine-context.js';
 import { planStubs, removeStubs } from './mount-stubs.js';
 import { writeProcessBundle } from './process-bundle.js';
@@ -28,7 +30,11 @@ export interface BuildProcessOptions {
   cwd: string;
   /** USER as written (`name`, `uid:gid`); resolved against the rootfs's /etc/passwd and /etc/group. */
   user: string;
-  /** 'host' shares the host's network (outbound access, the builder's default); 'none' isolates it. */
+  /**
+   * 'bridge' (the builder's default, as Docker's): a namespace of the step's own on the default
+   * bridge, with outbound NAT, torn down after the step; 'host' shares the host's network; 'none'
+   * has only loopback.
+   */
   network: NetworkMode;
   /** Extra OCI mounts (cache, bind, tmpfs, secret). */
   mounts: OciMount[];
@@ -62,8 +68,10 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
   // The step dies with this process, however it dies (see step-watchdog.ts): one watchdog per
   // process covers every operation's steps, `build-<pid>-…`.
   watchSteps(selection.driver, ctx.cgroups, join(ctx.paths.root, 'build-tmp'), `build-${op.owner.pid}-`, (m) => op.warn(m));
+  let networking: StepNetworking | undefined;
   try {
     const hostname = sharesHostNetwork(options.network) ? hostHostname() : 'buildkitsandbox';
+    if (joinsNetworks(options.network)) networking = await connectBuildStep(ctx, id, bundle, hostname);
     const spec = writeProcessBundle(ctx, {
       id,
       bundle,
@@ -74,6 +82,7 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       user: options.user,
       hostname,
       network: options.network,
+      ...(networking ? { netns: networking.netns, hostFiles: networking.hostFiles } : {}),
       mounts: options.mounts,
       hostFilesReadonly: true,
       // A fork bomb in a Dockerfile must not take the host down: steps get a pids limit by default
@@ -97,6 +106,10 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
     }
   } finally {
     ctx.cgroups.remove(id);
+    if (networking) {
+      const problems = await disconnectBuildStep(ctx, id, bundle);
+      if (problems.length > 0) op.warn(`removing the network of build step ${id}: ${problems.map((p) => (p as Error).message).join('; ')}`);
+    }
     await rm(bundle, { recursive: true, force: true });
   }
 }

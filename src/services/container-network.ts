@@ -343,17 +343,20 @@ export async function disconnectNetwork(ctx: EngineContext, record: ContainerRec
   });
 }
 
-/** Undoes connectContainer; safe to run any number of times, from any process. Returns what failed. */
-export async function disconnectContainer(ctx: EngineContext, id: string): Promise<unknown[]> {
+/**
+ * Undoes connectContainer; safe to run any number of times, from any process. Returns what failed.
+ * `statePath`: where setup's state was written (a build step's is in its bundle, build-network.ts).
+ */
+export async function disconnectContainer(ctx: EngineContext, id: string, statePath = stateFile(ctx, id)): Promise<unknown[]> {
   const problems: unknown[] = [];
   const driver = ctx.networkDriver;
   let state: { netns: string; request: SetupRequest } | undefined;
   // Claimed by renaming, so that of two processes cleaning up at once (a monitor's clean-up and a
   // `ps` reconciling, `rm -f`) only one tears down: a second netavark teardown fails on the veth
   // the first removed.
-  const claimed = `${stateFile(ctx, id)}.teardown-${process.pid}`;
+  const claimed = `${statePath}.teardown-${process.pid}`;
   // A claim whose process died before finishing is taken over.
-  const sources = [stateFile(ctx, id), ...abandonedClaims(ctx, id)];
+  const sources = [statePath, ...abandonedClaims(statePath)];
   for (const source of sources) {
     try {
       renameSync(source, claimed);
@@ -387,8 +390,8 @@ export async function disconnectContainer(ctx: EngineContext, id: string): Promi
 }
 
 /** `network.json.teardown-<pid>` files of processes that are gone. */
-function abandonedClaims(ctx: EngineContext, id: string): string[] {
-  const dir = dirname(stateFile(ctx, id));
+function abandonedClaims(statePath: string): string[] {
+  const dir = dirname(statePath);
   let names: string[];
   try {
     names = readdirSync(dir);

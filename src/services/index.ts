@@ -11,6 +11,7 @@ export type { SystemService } from './system.js';
 export { commitOrDiscard, ensureUnpacked, imageLayers, stackLayers } from './unpack.js';
 export type { StackLayer } from './unpack.js';
 export { runBuildProcess } from './build-process.js';
+export { disconnectBuildStep } from './build-network.js';
 export type { BuildProcessOptions } from './build-process.js';
 export { readUserDatabase } from './process-files.js';
 export { defaultPath, mergeEnv } from '../core/containers/index.js';

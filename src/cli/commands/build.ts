@@ -17,7 +17,7 @@ export const buildCommand: Command = {
     'build-arg': { kind: 'list', description: 'Set build-time variables', value: 'list' },
     target: { kind: 'string', description: 'Set the target build stage to build', value: 'string' },
     'no-cache': { kind: 'bool', description: 'Do not use cache when building the image' },
-    network: { kind: 'string', description: 'Network for RUN instructions: default (the host network), host or none', value: 'string' },
+    network: { kind: 'string', description: 'Network for RUN instructions: default (berth\'s default bridge), host or none', value: 'string' },
     progress: { kind: 'string', description: 'Type of progress output: auto, plain, tty', value: 'string' },
     quiet: { kind: 'bool', short: 'q', description: 'Suppress the build output and print image ID on success' },
     secret: { kind: 'list', description: 'Secret to expose to the build: id=mysecret,src=/local/secret', value: 'list' },
