@@ -120,6 +120,31 @@ describe('container control', () => {
     }
   });
 
+  test('a commit --pause SIGKILLed while the container is frozen: the next command thaws it', async () => {
+    // 300 MB of random bytes in the container's layer: the commit reads (and compresses) them while frozen.
+    const r = store.berth(['run', '-d', '--name', 'froze', '--network', 'none', busyboxImage, 'sh', '-c', 'head -c 300000000 /dev/urandom > /big && sleep 1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    try {
+      for (let i = 0; i < 600 && store.berth(['exec', 'froze', 'sh', '-c', 'pgrep sleep']).code !== 0; i++) await new Promise((res) => setTimeout(res, 50));
+      const commit = store.spawnBerth(['commit', 'froze', 'files-test/froze:1']);
+      let sawFrozen = false;
+      for (let i = 0; i < 1000 && !sawFrozen && commit.exitCode === null; i++) {
+        sawFrozen = frozen(id);
+        if (!sawFrozen) await new Promise((res) => setTimeout(res, 10));
+      }
+      assert.ok(sawFrozen, 'the commit froze the container');
+      commit.kill('SIGKILL');
+      await new Promise((res) => commit.on('close', res));
+      assert.equal(frozen(id), true, 'still frozen: nobody thawed it yet');
+      assert.match(store.berth(['ps', '--format', '{{.Names}} {{.Status}}']).stdout, /^froze Up /m);
+      assert.equal(frozen(id), false, 'ps (any command that looks at it) thawed it');
+      assert.equal(store.berth(['exec', 'froze', 'true']).code, 0);
+    } finally {
+      store.berth(['rm', '-f', 'froze']);
+    }
+  });
+
   test('top lists the container\'s processes only, through ps options; stats shows Docker\'s table once or streaming', async () => {
     const tree = await runInBackground(store, 'tree', ['-m', '64m', busyboxImage, 'sh', '-c', 'sleep 61 & sleep 62 & wait']);
     try {

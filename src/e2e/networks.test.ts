@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -130,6 +131,12 @@ describe('networks', () => {
     ok('run', '-d', '--name', 'pub', '-p', `${free}:80`, '--expose', '8080', '-P', busyboxImage, ...httpd);
     try {
       assert.match(await get(free), /^hello from /);
+      // Through the host's own address too: from the host, and from another container (as Docker's docs promise).
+      const hostAddress = Object.entries(networkInterfaces()).filter(([name]) => !/^(berth|docker|veth|podman)/.test(name))
+        .flatMap(([, addrs]) => addrs ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address;
+      assert.ok(hostAddress, 'the host has an address of its own');
+      assert.match(await get(free, hostAddress), /^hello from /);
+      assert.match(ok('run', '--rm', busyboxImage, 'wget', '-qO-', `http://${hostAddress}:${free}/`), /^hello from /);
       const lines = ok('port', 'pub').trim().split('\n');
       assert.equal(lines.length, 2, lines.join('\n'));
       assert.ok(lines.includes(`80/tcp -> 0.0.0.0:${free}`), lines.join('\n'));

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { Digest, Operation } from '../base/index.js';
-import { errors, withOperation } from '../base/index.js';
+import { errors, selfProcess, withOperation } from '../base/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { withLease } from '../core/metadata/index.js';
@@ -92,12 +92,19 @@ export function createContainerCommits(ctx: EngineContext, images: ImageService)
       // Docker freezes a running container while its changes are read, so the layer is one moment of it.
       const pause = running && record.state.status === 'running' && options.pause !== false;
       const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
-      if (pause) await driver.pause(record.id);
+      // Marked first: if this process dies while the container is frozen, the next command thaws it (reconcile).
+      if (pause) {
+        ctx.metadata.updateContainer(record.id, (r) => void (r.state.committing = selfProcess()));
+        await driver.pause(record.id);
+      }
       let layer: { digest: Digest; size: number };
       try {
         layer = await storeUpperLayer(ctx, upper, op);
       } finally {
-        if (pause) await driver.resume(record.id);
+        if (pause) {
+          await driver.resume(record.id);
+          ctx.metadata.updateContainer(record.id, (r) => void delete r.state.committing);
+        }
       }
       const created = new Date().toISOString();
       const imageConfig: ImageConfig = {

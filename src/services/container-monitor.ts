@@ -442,6 +442,19 @@ export async function reconcile(ctx: EngineContext, record: ContainerRecord): Pr
       throw err;
     }
   }
+  const committer = record.state.committing;
+  if (committer !== undefined && !processAlive(committer)) {
+    // A `commit --pause` that died while the container was frozen: thaw it, unless a user paused it since.
+    if (record.state.status === 'running' && supervisorAlive(record)) {
+      await ctx.runtime(record.hostConfig.runtime || undefined).driver.resume(record.id)
+        .catch((err: unknown) => ctx.warn(`could not thaw container ${record.name} after an interrupted commit: ${(err as Error).message}`));
+    }
+    try {
+      record = ctx.metadata.updateContainer(record.id, (r) => void delete r.state.committing);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
   const live = ['running', 'paused', 'restarting'].includes(record.state.status);
   if (!live || supervisorAlive(record)) return record;
   const runtime = record.state.runtime;

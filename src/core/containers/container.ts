@@ -18,6 +18,8 @@ export interface ContainerState {
   supervisor?: ProcessRef;
   /** While a start sets the container up, before its monitor takes over: the process starting it. */
   starting?: ProcessRef;
+  /** While `commit --pause` holds the container frozen: the committing process (a dead one's freeze is undone). */
+  committing?: ProcessRef;
   /** While running: the container's first process, as the host sees it. */
   runtime?: ProcessRef;
   /** Times the restart policy restarted the container (Docker's RestartCount). */
