@@ -339,6 +339,8 @@ export interface ImageSummary {
   digests?: string[];
   created: string;
   size: number;
+  /** The image config's labels (`images --filter label=`, `{{.Label "k"}}`). */
+  labels?: Record<string, string>;
 }
 
 export interface ImportOptions {

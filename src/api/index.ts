@@ -38,5 +38,6 @@ export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
 export { containerListRow, dockerDate, imageListRows } from './list-views.js';
+export { filterImages, goPathPattern } from './image-filters.js';
 export { binarySize, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';

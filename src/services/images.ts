@@ -171,7 +171,7 @@ export function createImageService(ctx: EngineContext): ImageService {
             continue;
           }
           const size = image.manifest.layers.reduce((sum, l) => sum + l.size, 0);
-          summary = { id: record.id, names: [], created: image.config.created ?? '', size };
+          summary = { id: record.id, names: [], created: image.config.created ?? '', size, ...(image.config.config?.Labels ? { labels: image.config.config.Labels } : {}) };
           byId.set(record.id, summary);
         }
         if (isUntagged(record.name)) continue;

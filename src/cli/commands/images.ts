@@ -1,29 +1,49 @@
 import { errors, shortId } from '../../base/index.js';
-import { dockerTables, imageListRows, renderFormat } from '../../api/index.js';
-import { flagBool, flagString } from '../args.js';
+import { dockerTables, filterImages, imageListRows, renderFormat } from '../../api/index.js';
+import { parseReference } from '../../oci/index.js';
+import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef } from '../for-each-ref.js';
 import { listFormatErrors, writeFormatted } from '../format-output.js';
 
 export const imagesCommand: Command = {
   name: 'images',
-  usage: 'images [OPTIONS]',
+  usage: 'images [OPTIONS] [REPOSITORY[:TAG]]',
   description: 'List images',
   flags: {
+    all: { kind: 'bool', short: 'a', description: 'Show all images (berth keeps no intermediate images: the same list)' },
+    filter: { kind: 'list', short: 'f', description: "Filter output based on conditions provided (dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE, reference=PATTERN)", value: 'filter' },
     quiet: { kind: 'bool', short: 'q', description: 'Only show image IDs' },
     'no-trunc': { kind: 'bool', description: "Don't truncate output" },
     digests: { kind: 'bool', description: 'Show digests' },
     format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
   },
   async run(ctx, args) {
-    const images = await ctx.engine().images.list();
+    if (args.positionals.length > 1) throw errors.invalidArgument('TOO_MANY_ARGUMENTS', '"berth images" accepts at most 1 argument', { hint: "See 'berth images --help'" });
+    const all = await ctx.engine().images.list();
+    const filters = [...flagList(args, 'filter'), ...args.positionals.map((p) => `reference=${p}`)];
+    const images = filterImages(all, filters, {
+      findImage(ref) {
+        const byId = /^(sha256:)?[0-9a-f]{1,64}$/.test(ref) ? all.find((i) => i.id === ref || i.id.startsWith(`sha256:${ref}`)) : undefined;
+        if (byId) return byId;
+        let familiar = ref;
+        try {
+          familiar = parseReference(ref).familiar;
+        } catch {
+          // not a reference: named as given
+        }
+        const found = all.find((i) => i.names.includes(familiar) || (i.digests ?? []).includes(familiar));
+        if (!found) throw errors.notFound('IMAGE_NOT_FOUND', `No such image: ${familiar}`);
+        return found;
+      },
+    });
     const id = (digest: string) => (flagBool(args, 'no-trunc') ? digest : shortId(digest));
     if (flagBool(args, 'quiet')) {
       ctx.stdout.write(images.map((i) => `${id(i.id)}\n`).join(''));
       return 0;
     }
     const now = Date.now();
-    const rows = images.flatMap((image) => imageListRows(image, { trunc: !flagBool(args, 'no-trunc'), now }));
+    const rows = images.flatMap((image) => imageListRows(image, { trunc: !flagBool(args, 'no-trunc'), now, ...(image.labels ? { labels: image.labels } : {}) }));
     const table = flagBool(args, 'digests') ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}' : 'table';
     return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? table, rows, dockerTables.image), listFormatErrors);
   },
