@@ -186,6 +186,8 @@ export interface ContainerEngine {
   inspect(ref: string): Promise<ContainerRecord>;
   /** Running containers, or `all`; `filters` are `ps --filter`'s (`status=exited`, `name=web`, `label=k=v`, ...). */
   list(options?: { all?: boolean; filters?: readonly string[] }): Promise<ContainerRecord[]>;
+  /** Docker's SizeRw (bytes in the container's writable layer) and SizeRootFs (that plus its image's), for `ps -s`. */
+  sizes(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
   /**
    * Removes a container (`force` kills a running one first); returns its name. `volumes` also
    * removes its anonymous volumes that no other container uses (`rm -v`).

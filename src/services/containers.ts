@@ -12,6 +12,7 @@ import { filterContainers } from '../api/index.js';
 import { createContainerControl, thawAfterKill } from './container-control.js';
 import { createContainer, removeContainer, stopInRuntime } from './container-lifecycle.js';
 import { execInContainer, execOutcome } from './container-exec.js';
+import { treeSize } from './container-prune.js';
 import { readLogs } from './container-logs.js';
 import { attachContainer, cleanupAfterExit, isActive, reconcile, resizeContainer, startContainer, waitForExit } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
@@ -140,6 +141,18 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
+    async sizes(ref) {
+      const record = await find(ref);
+      // Docker's directory.Size: the bytes of the files in the writable layer (not blocks).
+      const upper = await ctx.snapshots.upperDir(record.snapshotKey).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+      const sizeRw = upper === undefined ? 0 : treeSize(upper);
+      const image = await images.resolve(record.imageId).catch(() => undefined);
+      const imageSize = image ? image.manifest.layers.reduce((sum, l) => sum + l.size, 0) : 0;
+      return { sizeRw, sizeRootFs: sizeRw + imageSize };
+    },
     list: async ({ all = false, filters = [] } = {}) => {
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
       // A status filter shows what it names, running or not (Docker: `ps --filter status=exited` without -a).

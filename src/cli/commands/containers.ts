@@ -1,5 +1,5 @@
 import { errors, shortId } from '../../base/index.js';
-import { containerListRow, dockerTables, inspectObject, renderFormat } from '../../api/index.js';
+import { containerListRow, dockerTables, humanSize, inspectObject, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef, forEachRefInParallel } from '../for-each-ref.js';
@@ -15,9 +15,20 @@ export const psCommand: Command = {
     'no-trunc': { kind: 'bool', description: "Don't truncate output" },
     format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
     filter: { kind: 'list', short: 'f', description: 'Filter output based on conditions provided (id, name, label, status, exited, health, ancestor, before, since, volume, network, publish, expose)', value: 'filter' },
+    last: { kind: 'string', short: 'n', description: 'Show n last created containers (includes all states) (default -1)', value: 'int' },
+    latest: { kind: 'bool', short: 'l', description: 'Show the latest created container (includes all states)' },
+    size: { kind: 'bool', short: 's', description: 'Display total file sizes' },
   },
   async run(ctx, args) {
-    const list = await ctx.engine().containers.list({ all: flagBool(args, 'all'), filters: flagList(args, 'filter') });
+    const lastText = flagString(args, 'last');
+    if (lastText !== undefined && !/^-?\d+$/.test(lastText)) {
+      throw errors.invalidArgument('INVALID_FLAG_FORMAT', `invalid argument "${lastText}" for "-n, --last" flag: strconv.ParseInt: parsing "${lastText}": invalid syntax`);
+    }
+    // -n and -l count every state, newest first (Docker).
+    const last = flagBool(args, 'latest') ? 1 : lastText !== undefined ? Number(lastText) : -1;
+    const engine = ctx.engine();
+    let list = await engine.containers.list({ all: flagBool(args, 'all') || last >= 0, filters: flagList(args, 'filter') });
+    if (last >= 0) list = list.slice(0, last);
     const full = flagBool(args, 'no-trunc');
     if (flagBool(args, 'quiet')) {
       ctx.stdout.write(list.map((c) => `${full ? c.id : shortId(c.id)}\n`).join(''));
@@ -25,7 +36,16 @@ export const psCommand: Command = {
     }
     const now = Date.now();
     const rows = list.map((c) => containerListRow(c, { trunc: !full, now }));
-    return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? 'table', rows, dockerTables.container), psFormatErrors);
+    const withSize = flagBool(args, 'size');
+    if (withSize) {
+      // Docker's SIZE column: the writable layer, and with the image as "virtual".
+      for (const [i, c] of list.entries()) {
+        const { sizeRw, sizeRootFs } = await engine.containers.sizes(c.id);
+        (rows[i] as { Size: string }).Size = `${humanSize(sizeRw)} (virtual ${humanSize(sizeRootFs)})`;
+      }
+    }
+    const table = withSize ? `${dockerTables.container.defaultTable}\t{{.Size}}` : 'table';
+    return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? table, rows, dockerTables.container), psFormatErrors);
   },
 };
 

@@ -62,7 +62,7 @@ function stopOptions(args: { flags: Map<string, unknown> }): { timeout?: number;
   const s = args.flags.get('signal') as string | undefined;
   const out: { timeout?: number; signal?: string } = {};
   if (t !== undefined) {
-    if (!/^-?\d+$/.test(t)) throw errors.invalidArgument('INVALID_TIMEOUT', `invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+    if (!/^-?\d+$/.test(t)) throw errors.invalidArgument('INVALID_FLAG_FORMAT', `invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
     out.timeout = Number(t);
   }
   if (s !== undefined) out.signal = s;
