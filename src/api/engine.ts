@@ -14,6 +14,7 @@ import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
+import type { EventMessage } from '../core/events/index.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -543,4 +544,19 @@ export interface SystemEngine {
    * otherwise it skips and says so, and a later collection reclaims the space.
    */
   gc(): Promise<GcResult>;
+  /**
+   * `events`: what changed in the store, oldest first — logged events in [since, until] when either
+   * is given (none otherwise), then, with `follow`, new ones as they come until `signal` aborts or
+   * `until` passes. Filters are `events --filter`'s (InvalidArgument BERTH_E_INVALID_FILTER).
+   */
+  events(options: EventsOptions): AsyncIterable<EventMessage>;
+}
+
+export interface EventsOptions {
+  /** Nanoseconds since the epoch. */
+  since?: bigint;
+  until?: bigint;
+  filters?: readonly string[];
+  follow: boolean;
+  signal?: AbortSignal;
 }
