@@ -550,6 +550,36 @@ export interface SystemEngine {
    * `until` passes. Filters are `events --filter`'s (InvalidArgument BERTH_E_INVALID_FILTER).
    */
   events(options: EventsOptions): AsyncIterable<EventMessage>;
+  /** What `version` and `info` report: the store's counts, the runtimes, the host. */
+  facts(): Promise<SystemFacts>;
+}
+
+/** The engine's and the host's facts that `version` and `info` lay out as Docker's (api/system-view.ts). */
+export interface SystemFacts {
+  containers: { total: number; running: number; paused: number; stopped: number };
+  /** Distinct images (by id). */
+  images: number;
+  /** The file system the store is on (Docker's names: extfs, xfs, ...). */
+  backingFilesystem: string;
+  cgroupVersion: '1' | '2';
+  /** The OCI runtimes berth can use, with their versions when they answered. */
+  runtimes: { name: string; path: string; version?: string }[];
+  defaultRuntime: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  osVersion: string;
+  /** `uname -m`. */
+  architecture: string;
+  /** Go's name of the architecture (`amd64`), as Docker's OS/Arch shows it. */
+  goArch: string;
+  ncpu: number;
+  memTotal: number;
+  name: string;
+  rootDir: string;
+  /** The Node.js berth runs on (where Docker reports its Go version). */
+  nodeVersion: string;
+  /** `--init`'s tini, when installed. */
+  initVersion: string;
 }
 
 export interface EventsOptions {
