@@ -117,7 +117,7 @@ describe('version and info', () => {
     const expected = mask(dockerVersion).replace(' containerd:\n  Version:          …\n  GitCommit:        …\n', '');
     const got = mask(r.stdout).replace(' crun:\n  Version:          …\n  GitCommit:        …\n', '');
     assert.equal(got, expected);
-    assert.match(r.stdout, /^ Engine:\n  Version:          \d+\.\d+\.\d+/m);
+    assert.match(r.stdout, /^ Engine:\n {2}Version: {10}\d+\.\d+\.\d+/m);
   });
 
   test('info: docker info\'s layout, the store\'s counts and root', () => {
@@ -126,7 +126,7 @@ describe('version and info', () => {
     // What berth has no counterpart for: containerd, a daemon id, registry settings.
     const omitted = [' containerd version: …\n', ' runc version: …\n', ' init version: …\n', ' ID: …\n', ' Insecure Registries:\n  127.0.0.0/8\n'];
     assert.equal(mask(r.stdout), omitted.reduce((t, line) => t.replace(line, ''), dockerInfo));
-    assert.match(r.stdout, /^ Containers: 2\n  Running: 1\n  Paused: 0\n  Stopped: 1\n Images: 1\n/m);
+    assert.match(r.stdout, /^ Containers: 2\n {2}Running: 1\n {2}Paused: 0\n {2}Stopped: 1\n Images: 1\n/m);
     assert.match(r.stdout, new RegExp(`^ Docker Root Dir: ${store.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     assert.match(r.stdout, new RegExp(`^ CPUs: ${cpus().length}$`, 'm'));
     assert.match(r.stdout, /^ Default Runtime: (crun|runc)$/m);

@@ -18,7 +18,12 @@ const fsNames: Record<number, string> = {
 function osRelease(): Record<string, string> {
   try {
     const text = readFileSync('/etc/os-release', 'utf8');
-    return Object.fromEntries(text.split('\n').map((l) => /^(\w+)=(.*)$/.exec(l)).filter((m) => m !== null).map((m) => [m[1], (m[2] ?? '').replace(/^"(.*)"$/, '$1')]));
+    const fields: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const m = /^(\w+)=(.*)$/.exec(line);
+      if (m) fields[m[1] as string] = (m[2] ?? '').replace(/^"(.*)"$/, '$1');
+    }
+    return fields;
   } catch {
     return {};
   }
