@@ -552,6 +552,21 @@ export interface SystemEngine {
   events(options: EventsOptions): AsyncIterable<EventMessage>;
   /** What `version` and `info` report: the store's counts, the runtimes, the host. */
   facts(): Promise<SystemFacts>;
+  /** `system df`: bytes on disk (as `du -sb` counts them, each inode once) per image, container, volume and the build cache. */
+  df(): Promise<DiskUsage>;
+}
+
+export interface DiskUsage {
+  /** One per image id: its blobs and unpacked layers; `sharedSize` the part other images hold too. */
+  images: { id: string; names: string[]; created: string; size: number; sharedSize: number; containers: number }[];
+  /** The images' blobs and layers, each once. */
+  imagesTotal: number;
+  /** What only images without containers hold. */
+  imagesReclaimable: number;
+  /** Writable layer and container directory (bundle, logs). */
+  containers: { id: string; size: number; volumes: number }[];
+  volumes: { name: string; links: number; size: number }[];
+  buildCache: { count: number; size: number };
 }
 
 /** The engine's and the host's facts that `version` and `info` lay out as Docker's (api/system-view.ts). */

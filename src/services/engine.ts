@@ -9,6 +9,7 @@ import { createNetworkService } from './networks.js';
 import { withImageEvents, withNetworkEvents, withVolumeEvents } from './engine-events.js';
 import { streamEvents } from './events.js';
 import { systemFacts } from './system-info.js';
+import { diskUsage } from './system-df.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -30,7 +31,7 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
     containers: createContainerService(ctx, images),
     volumes: withVolumeEvents(ctx, createVolumeService(ctx)),
     networks: withNetworkEvents(ctx, createNetworkService(ctx)),
-    system: { ...createSystemService(ctx, options.verifyBlob), events: (request) => streamEvents(ctx, request), facts: async () => systemFacts(ctx) },
+    system: { ...createSystemService(ctx, options.verifyBlob), events: (request) => streamEvents(ctx, request), facts: async () => systemFacts(ctx), df: () => diskUsage(ctx) },
     close() {
       ctx.metadata.close();
       ctx.snapshots.close();

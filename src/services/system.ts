@@ -12,7 +12,7 @@ import type { EngineContext } from './engine-context.js';
 import { networkLeftovers, reclaimNetworkLeftovers } from './network-leftovers.js';
 
 /** The store's checks and collection; events, df and info are added by the engine (engine.ts). */
-export type SystemService = Omit<SystemEngine, 'events' | 'facts'>;
+export type SystemService = Omit<SystemEngine, 'events' | 'facts' | 'df'>;
 
 
 export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Digest) => Promise<boolean>): SystemService {
