@@ -28,7 +28,7 @@ function render(format: string, view: unknown, structType: string): string {
 export const versionCommand: Command = {
   name: 'version',
   usage: 'version [OPTIONS]',
-  description: 'Show the berth version information, in docker version\'s layout: the Client (this CLI) and the\nServer (the in-process engine, its OCI runtimes and init) sections',
+  description: 'Show the berth version information\n\nIn docker version\'s layout: the Client (this CLI) and the Server (the in-process engine, its OCI\nruntimes and init) sections',
   flags: { format: formatFlag },
   async run(ctx, args) {
     noArguments('version', args.positionals);
@@ -45,7 +45,7 @@ export const versionCommand: Command = {
 export const infoCommand: Command = {
   name: 'info',
   usage: 'info [OPTIONS]',
-  description: 'Display system-wide information, in docker info\'s layout (Docker Root Dir is the store\'s root)',
+  description: 'Display system-wide information\n\nIn docker info\'s layout; Docker Root Dir is the store\'s root',
   flags: { format: formatFlag },
   async run(ctx, args) {
     noArguments('info', args.positionals);
