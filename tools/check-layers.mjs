@@ -23,6 +23,7 @@ const rules = [
   ['core/spec', ['base', 'oci', 'core/containers', 'core/mount']],
   ['core/runtime', ['base', 'oci', 'core/containers', 'core/mount']],
   ['core/volumes', ['base', 'core/containers', 'core/spec']],
+  ['core/events', ['base']],
   ['core/distribution', ['base', 'oci']],
   ['core/metadata', ['base', 'oci', 'core/content', 'core/snapshots', 'core/images', 'core/containers', 'core/mount']],
   ['plugins/*', ['base', 'sys', 'oci', 'core/*']],

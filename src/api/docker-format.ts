@@ -15,7 +15,9 @@ import { tabwrite } from './tab-writer.js';
  * writes rows (json.Marshal: `<`, `>`, `&` escaped).
  */
 export function goJson(value: unknown, escapeHtml = false): string {
-  const text = JSON.stringify(value ?? null, (_key, v: unknown) => (v instanceof GoFloat ? v.value : v)) ?? 'null';
+  // A bigint (an event's timeNano) is written as the exact JSON number Go writes for an int64.
+  const text = (JSON.stringify(value ?? null, (_key, v: unknown) => (v instanceof GoFloat ? v.value : typeof v === 'bigint' ? `\u0000big${v}` : v)) ?? 'null')
+    .replace(/"\\u0000big(-?\d+)"/g, '$1');
   return text.replace(escapeHtml ? /[\u2028\u2029<>&]/g : /[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

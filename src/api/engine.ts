@@ -14,6 +14,7 @@ import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
+import type { EventMessage } from '../core/events/index.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -547,4 +548,64 @@ export interface SystemEngine {
    * otherwise it skips and says so, and a later collection reclaims the space.
    */
   gc(): Promise<GcResult>;
+  /**
+   * `events`: what changed in the store, oldest first — logged events in [since, until] when either
+   * is given (none otherwise), then, with `follow`, new ones as they come until `signal` aborts or
+   * `until` passes. Filters are `events --filter`'s (InvalidArgument BERTH_E_INVALID_FILTER).
+   */
+  events(options: EventsOptions): AsyncIterable<EventMessage>;
+  /** What `version` and `info` report: the store's counts, the runtimes, the host. */
+  facts(): Promise<SystemFacts>;
+  /** `system df`: bytes on disk (as `du -sb` counts them, each inode once) per image, container, volume and the build cache. */
+  df(): Promise<DiskUsage>;
+}
+
+export interface DiskUsage {
+  /** One per image id: its blobs and unpacked layers; `sharedSize` the part other images hold too. */
+  images: { id: string; names: string[]; created: string; size: number; sharedSize: number; containers: number }[];
+  /** The images' blobs and layers, each once. */
+  imagesTotal: number;
+  /** What only images without containers hold. */
+  imagesReclaimable: number;
+  /** Writable layer and container directory (bundle, logs). */
+  containers: { id: string; size: number; volumes: number }[];
+  volumes: { name: string; links: number; size: number }[];
+  buildCache: { count: number; size: number };
+}
+
+/** The engine's and the host's facts that `version` and `info` lay out as Docker's (api/system-view.ts). */
+export interface SystemFacts {
+  containers: { total: number; running: number; paused: number; stopped: number };
+  /** Distinct images (by id). */
+  images: number;
+  /** The file system the store is on (Docker's names: extfs, xfs, ...). */
+  backingFilesystem: string;
+  cgroupVersion: '1' | '2';
+  /** The OCI runtimes berth can use, with their versions when they answered. */
+  runtimes: { name: string; path: string; version?: string }[];
+  defaultRuntime: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  osVersion: string;
+  /** `uname -m`. */
+  architecture: string;
+  /** Go's name of the architecture (`amd64`), as Docker's OS/Arch shows it. */
+  goArch: string;
+  ncpu: number;
+  memTotal: number;
+  name: string;
+  rootDir: string;
+  /** The Node.js berth runs on (where Docker reports its Go version). */
+  nodeVersion: string;
+  /** `--init`'s tini, when installed. */
+  initVersion: string;
+}
+
+export interface EventsOptions {
+  /** Nanoseconds since the epoch. */
+  since?: bigint;
+  until?: bigint;
+  filters?: readonly string[];
+  follow: boolean;
+  signal?: AbortSignal;
 }

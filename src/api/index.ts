@@ -7,8 +7,9 @@ export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo,
+  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
 } from './engine.js';
+export type { EventMessage } from '../core/events/index.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
 export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';
@@ -41,3 +42,7 @@ export { containerListRow, dockerDate, imageListRows } from './list-views.js';
 export { filterImages, goPathPattern } from './image-filters.js';
 export { binarySize, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';
+export { eventLine, eventTemplateView, rfc3339NanoFixed, timestampNanos } from './event-view.js';
+export { apiVersion, infoText, infoView, versionText, versionView } from './system-view.js';
+export { dfRows, dfVerbose } from './df-view.js';
+export type { DfRow } from './df-view.js';

@@ -17,6 +17,8 @@ export interface CliContext {
   stderr: Writable;
   /** Global settings (`--root`), for messages. */
   root: string;
+  /** berth's version (`berth version`). */
+  version?: string;
 }
 
 export interface Command {

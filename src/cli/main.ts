@@ -45,7 +45,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     // `berth container ls` → `berth ps` (image bootstrap stays with the image command).
     const alias = name !== undefined && rest[0] !== undefined ? options.managementCommands?.[name]?.[rest[0]] : undefined;
     if (alias) [name, ...rest] = [...alias, ...rest.slice(1)];
-    if (global.flags.get('version') === true || name === 'version') {
+    if (global.flags.get('version') === true) {
       stdout.write(`berth version ${options.version}\n`);
       return 0;
     }
@@ -80,6 +80,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       stdout,
       stderr,
       root,
+      version: options.version,
     };
     return await command.run(ctx, parsed);
   } catch (err) {

@@ -47,6 +47,9 @@ export const commands: Record<string, () => Promise<Command>> = {
   stats: async () => (await import('./commands/stats.js')).statsCommand,
   network: async () => (await import('./commands/network.js')).networkCommand,
   port: async () => (await import('./commands/port.js')).portCommand,
+  events: async () => (await import('./commands/events.js')).eventsCommand,
+  version: async () => (await import('./commands/version.js')).versionCommand,
+  info: async () => (await import('./commands/version.js')).infoCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
@@ -55,6 +58,7 @@ export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container exec-report': async () => (await import('./commands/exec.js')).execReportCommand,
   'image prune': async () => (await import('./commands/image-prune.js')).imagePruneCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
+  'system df': async () => (await import('./commands/system-df.js')).systemDfCommand,
 };
 
 /**
@@ -73,4 +77,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'],
   },
+  // check, prune and boot are the system command's own (commands/system.ts).
+  system: { df: ['system df'], events: ['events'], info: ['info'] },
 };

@@ -17,6 +17,7 @@ import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.j
 import { createLocalVolumeStore } from '../plugins/volumes-local/index.js';
 import { createLocalNetworkStore } from '../plugins/networks-local/index.js';
 import { createNetavarkDriver } from '../plugins/network-netavark/index.js';
+import { createLocalEventLog } from '../plugins/events-local/index.js';
 import type { EngineContext, RuntimeSelection } from '../services/index.js';
 import { createEngine } from '../services/index.js';
 
@@ -72,6 +73,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
     monitor: { binary: join(checkout, 'build', 'Release', 'berth-monitor'), berth: [process.execPath, '--', join(checkout, 'bin', 'berth.cjs'), '--root', root] },
     warn: options.warn ?? ((message) => void process.stderr.write(`berth: warning: ${message}\n`)),
   };
+  ctx.events = createLocalEventLog(join(root, 'events'), { warn: ctx.warn });
   const engine = createEngine(ctx, { verifyBlob: (digest) => verifyBlob(content, digest) });
   trace('engine open');
   return engine;

@@ -19,6 +19,7 @@ import type { ContainerEngine, ContainerUpdate, ProcessList, StatsSample } from 
 import { containerNetworkIo } from './container-net-stats.js';
 import type { EngineContext } from './engine-context.js';
 import { validateResources } from './container-options.js';
+import { recordContainerEvent } from './events.js';
 
 type Control = Pick<ContainerEngine, 'pause' | 'unpause' | 'rename' | 'update' | 'top' | 'stats'>;
 
@@ -52,6 +53,7 @@ export function createContainerControl(ctx: EngineContext): Control {
         assertTransition(r, 'paused');
         r.state.status = 'paused';
       });
+      recordContainerEvent(ctx, record, 'pause');
     },
     async unpause(ref) {
       const record = ctx.metadata.findContainer(ref);
@@ -62,6 +64,7 @@ export function createContainerControl(ctx: EngineContext): Control {
         // Exited (or removed) meanwhile: nothing to record.
         if (r.state.status === 'paused') r.state.status = 'running';
       });
+      recordContainerEvent(ctx, record, 'unpause');
     },
     async rename(ref, name) {
       const record = ctx.metadata.findContainer(ref);
@@ -78,6 +81,7 @@ export function createContainerControl(ctx: EngineContext): Control {
           { cause: err },
         );
       }
+      recordContainerEvent(ctx, { ...record, name: bare }, 'rename', { oldName: `/${record.name}` });
     },
     async update(ref, changes) {
       const record = ctx.metadata.findContainer(ref);

@@ -22,6 +22,7 @@ import type { EngineContext } from './engine-context.js';
 import { configOptions, containerBundleOptions, releaseShm, validateContainerOptions } from './container-options.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
+import { recordContainerEvent } from './events.js';
 import { validateHostConfig } from './validate-host-config.js';
 import { discardVolumes, ociMounts, planMounts, provisionVolumes, recordContainer } from './volume-mounts.js';
 import { connectContainer, disconnectContainer, planNetwork } from './container-network.js';
@@ -108,6 +109,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   } finally {
     lease.release();
   }
+  recordContainerEvent(ctx, record, 'create');
   return record;
 }
 
@@ -271,6 +273,7 @@ export async function removeContainer(ctx: EngineContext, record: ContainerRecor
   }
   await rm(containerDir(ctx, record.id), { recursive: true, force: true });
   ctx.metadata.deleteContainer(record.id);
+  recordContainerEvent(ctx, record, 'destroy');
 }
 
 /** Docker's default host name: the host's own on the host network, else the short container id. */

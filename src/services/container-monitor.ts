@@ -15,6 +15,7 @@ import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
 import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } from './container-lifecycle.js';
+import { recordContainerEvent } from './events.js';
 import type { EngineContext } from './engine-context.js';
 import { writeExecTemplate } from './exec-template.js';
 import { removeAnonymousVolumes } from './volume-mounts.js';
@@ -157,7 +158,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     // The monitor is the container's supervisor from now on; its pid outlives us.
     const monitor = { pid: created.monitor, startTime: processStartTime(created.monitor) ?? 0 };
     const pid = created.pid;
-    ctx.metadata.updateContainer(record.id, (r) => {
+    const started = ctx.metadata.updateContainer(record.id, (r) => {
       assertTransition(r, 'running');
       r.state = {
         ...r.state, status: 'running', pid, startedAt: new Date().toISOString(), error: '', exitCode: 0,
@@ -169,6 +170,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
       if (health) r.state.health = health;
       r.hostConfig.runtime = driver.name;
     });
+    recordContainerEvent(ctx, started, 'start');
   } catch (err) {
     // Recording failed after the create: the monitor kills the container when we hang up before
     // `start`, and its exit command cleans up.
@@ -330,6 +332,7 @@ async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitC
     if (!isNotFound(err)) throw err;
   }
   const { oomKilled, problems } = await tearDown(ctx, record, exit.exitCode);
+  recordContainerEvent(ctx, record, 'die', { exitCode: String(exit.exitCode) });
   let current: ContainerRecord;
   try {
     current = ctx.metadata.findContainer(record.id);

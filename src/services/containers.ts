@@ -22,6 +22,7 @@ import { createContainerCommits } from './container-commit.js';
 import { createContainerFiles } from './container-files.js';
 import { pruneContainers } from './container-prune.js';
 import { runHealthCheck } from './container-health.js';
+import { recordContainerEvent, signalNumberText } from './events.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -43,6 +44,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
     try {
       await driver.kill(record.id, signal);
+      recordContainerEvent(ctx, record, 'kill', { signal: signalNumberText(signal) });
       await thawAfterKill(ctx, record, signal);
     } catch (err) {
       // It exited meanwhile: nothing left to signal.
@@ -68,6 +70,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     const send = async (sig: string) => {
       try {
         await driver.kill(record.id, sig);
+        recordContainerEvent(ctx, record, 'kill', { signal: signalNumberText(sig) });
         if (record.state.status === 'paused') await driver.resume(record.id);
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -76,10 +79,11 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     if (timeout !== 0) {
       await send(signal);
       const after = await waitForExit(ctx, record.id, timeout < 0 ? {} : { timeoutMs: timeout * 1000 });
-      if (after === undefined || !isActive(after)) return;
+      if (after === undefined || !isActive(after)) return recordContainerEvent(ctx, record, 'stop');
     }
     await send('SIGKILL');
     await waitForExit(ctx, record.id);
+    recordContainerEvent(ctx, record, 'stop');
   }
 
   const service: ContainerService = {

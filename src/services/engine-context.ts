@@ -6,6 +6,7 @@ import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
 import type { CgroupScopes, RuntimeDriver } from '../core/runtime/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
 import type { VolumeStore } from '../core/volumes/index.js';
+import type { EventLog } from '../core/events/index.js';
 import type { NetworkDriver, NetworkStore } from '../core/network/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { ImageService } from './images.js';
@@ -53,6 +54,8 @@ export interface EngineContext {
   monitor: { binary: string; berth: string[] };
   /** A client for a registry host (`docker.io`, `localhost:5000`), loaded on first use; absent: no registry access. */
   registry?: (domain: string, options?: RegistryClientOptions) => Promise<RegistryClient>;
+  /** The store's event log (`berth events`); absent: events are not recorded. */
+  events?: EventLog;
   /** Warnings that belong to no operation (an unreadable record met while listing). */
   warn: (message: string) => void;
 }

@@ -6,6 +6,10 @@ import { createImageService } from './images.js';
 import { createSystemService } from './system.js';
 import { createVolumeService } from './volumes.js';
 import { createNetworkService } from './networks.js';
+import { withImageEvents, withNetworkEvents, withVolumeEvents } from './engine-events.js';
+import { streamEvents } from './events.js';
+import { systemFacts } from './system-info.js';
+import { diskUsage } from './system-df.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -19,15 +23,15 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
     return ctx.builder();
   };
   return {
-    images: {
+    images: withImageEvents(ctx, {
       ...images,
       build: (request, op) => withOperation(op, async (own) => (await builder()).build(deps, request, own)),
       bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),
-    },
+    }),
     containers: createContainerService(ctx, images),
-    volumes: createVolumeService(ctx),
-    networks: createNetworkService(ctx),
-    system: createSystemService(ctx, options.verifyBlob),
+    volumes: withVolumeEvents(ctx, createVolumeService(ctx)),
+    networks: withNetworkEvents(ctx, createNetworkService(ctx)),
+    system: { ...createSystemService(ctx, options.verifyBlob), events: (request) => streamEvents(ctx, request), facts: async () => systemFacts(ctx), df: () => diskUsage(ctx) },
     close() {
       ctx.metadata.close();
       ctx.snapshots.close();

@@ -11,7 +11,8 @@ import { reconcile } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
 import { networkLeftovers, reclaimNetworkLeftovers } from './network-leftovers.js';
 
-export type SystemService = SystemEngine;
+/** The store's checks and collection; events, df and info are added by the engine (engine.ts). */
+export type SystemService = Omit<SystemEngine, 'events' | 'facts' | 'df'>;
 
 
 export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Digest) => Promise<boolean>): SystemService {
