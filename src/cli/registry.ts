@@ -50,6 +50,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   events: async () => (await import('./commands/events.js')).eventsCommand,
   version: async () => (await import('./commands/version.js')).versionCommand,
   info: async () => (await import('./commands/version.js')).infoCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */

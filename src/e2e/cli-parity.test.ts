@@ -4,10 +4,11 @@
  * docker CLI printed for the same lines (20.10, recorded 2026-11-30) is quoted beside each check.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
-import { busyboxImage, createStore } from './harness.js';
+import { berthBin, busyboxImage, createStore } from './harness.js';
 
 describe('CLI parity: ps and images flags', { concurrency: false }, () => {
   let store: Store;
@@ -38,6 +39,23 @@ describe('CLI parity: ps and images flags', { concurrency: false }, () => {
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /invalid argument "x" for "-n, --last" flag/);
     assert.equal(store.berth(['stop', '-t', 'x', 'newer']).code, 125);
+  });
+
+  test('completion bash: commands, management subcommands, flags and container names complete in a real bash', () => {
+    const script = ok('completion', 'bash');
+    const complete = (...words: string[]) => {
+      const line = words.map((w) => `'${w}'`).join(' ');
+      const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=('${berthBin}' --root '${store.root}' ${line}); COMP_CWORD=\${#COMP_WORDS[@]}; COMP_CWORD=$((COMP_CWORD-1)); _berth; printf '%s\\n' "\${COMPREPLY[@]}"`]);
+      assert.equal(r.status, 0, r.stderr.toString());
+      return r.stdout.toString().split('\n').filter(Boolean).sort();
+    };
+    assert.deepEqual(complete('ima'), ['image', 'images']);
+    assert.ok(complete('container', '').includes('prune'));
+    assert.deepEqual(complete('ps', '--la'), ['--last', '--latest']);
+    assert.deepEqual(complete('stop', 'ne'), ['newer']);
+    assert.deepEqual(complete('container', 'logs', 'ol'), ['older']);
+    assert.match(ok('completion', 'zsh'), /^#compdef berth\n/);
+    assert.equal(store.berth(['completion', 'fish']).code, 1);
   });
 
   test('images: --filter reference (Go path patterns), the REPOSITORY argument, dangling; dockerd\'s errors', () => {
