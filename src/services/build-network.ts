@@ -7,8 +7,10 @@
  * next build and `berth system prune` can undo exactly (builder/recover-stale.ts), and that
  * `berth system check` reports as the dead build's step container.
  */
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import type { Operation } from '../base/index.js';
 import { trace, writeJsonAtomic } from '../base/index.js';
 import type { SetupRequest } from '../core/network/index.js';
 import { macForIpv4, parseIpv4 } from '../core/network/index.js';
@@ -61,4 +63,49 @@ export async function disconnectBuildStep(ctx: EngineContext, id: string, bundle
   const problems = await disconnectContainer(ctx, id, stepStateFile(bundle));
   trace('build step: network torn down');
   return problems;
+}
+
+/**
+ * netavark 1.4 makes the bridge and its NAT chains when the first endpoint joins and removes them
+ * when the last one leaves: ~250 ms each way, which every RUN step of a build would pay on an idle
+ * bridge. So a build keeps the bridge up while it runs: an endpoint of its own (no process, just a
+ * namespace and a lease), made before its first step on the bridge and removed when the build
+ * ends (releaseBuildBridge). It is named like a step of the build (`build-<op tag>-bridge`), so a
+ * build killed meanwhile leaves something recovery and `system check` already handle.
+ */
+const keepers = new Map<string, Promise<string | undefined>>();
+
+export function keepBuildBridgeUp(ctx: EngineContext, op: Operation): Promise<string | undefined> {
+  let keeper = keepers.get(op.tag);
+  if (!keeper) {
+    const id = `build-${op.tag}-bridge`;
+    const bundle = join(ctx.paths.root, 'build-tmp', id);
+    keeper = (async () => {
+      try {
+        await mkdir(bundle, { recursive: true, mode: 0o700 });
+        await connectBuildStep(ctx, id, bundle, 'buildkitsandbox');
+        return id;
+      } catch (err) {
+        // Only an optimisation: the steps set the bridge up themselves.
+        op.warn(`could not keep the bridge up for the build: ${(err as Error).message}`);
+        await rm(bundle, { recursive: true, force: true });
+        return undefined;
+      }
+    })();
+    keepers.set(op.tag, keeper);
+  }
+  return keeper;
+}
+
+/** Ends what keepBuildBridgeUp made for `op`, if anything. */
+export async function releaseBuildBridge(ctx: EngineContext, op: Operation): Promise<void> {
+  const keeper = keepers.get(op.tag);
+  if (!keeper) return;
+  keepers.delete(op.tag);
+  const id = await keeper;
+  if (id === undefined) return;
+  const bundle = join(ctx.paths.root, 'build-tmp', id);
+  const problems = await disconnectBuildStep(ctx, id, bundle);
+  if (problems.length > 0) op.warn(`removing the build's bridge endpoint: ${problems.map((p) => (p as Error).message).join('; ')}`);
+  await rm(bundle, { recursive: true, force: true });
 }

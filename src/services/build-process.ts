@@ -15,7 +15,7 @@ import { joinsNetworks, sharesHostNetwork } from '../core/network/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { StepNetworking } from './build-network.js';
-import { connectBuildStep, disconnectBuildStep } from './build-network.js';
+import { connectBuildStep, disconnectBuildStep, keepBuildBridgeUp } from './build-network.js';
 import type { EngineContext } from './engine-context.js';
 import { planStubs, removeStubs } from './mount-stubs.js';
 import { writeProcessBundle } from './process-bundle.js';
@@ -71,7 +71,10 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
   let networking: StepNetworking | undefined;
   try {
     const hostname = sharesHostNetwork(options.network) ? hostHostname() : 'buildkitsandbox';
-    if (joinsNetworks(options.network)) networking = await connectBuildStep(ctx, id, bundle, hostname);
+    if (joinsNetworks(options.network)) {
+      await keepBuildBridgeUp(ctx, op);
+      networking = await connectBuildStep(ctx, id, bundle, hostname);
+    }
     const spec = writeProcessBundle(ctx, {
       id,
       bundle,

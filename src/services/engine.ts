@@ -10,6 +10,7 @@ import { withImageEvents, withNetworkEvents, withVolumeEvents } from './engine-e
 import { streamEvents } from './events.js';
 import { systemFacts } from './system-info.js';
 import { diskUsage } from './system-df.js';
+import { releaseBuildBridge } from './build-network.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -25,7 +26,13 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
   return {
     images: withImageEvents(ctx, {
       ...images,
-      build: (request, op) => withOperation(op, async (own) => (await builder()).build(deps, request, own)),
+      build: (request, op) => withOperation(op, async (own) => {
+        try {
+          return await (await builder()).build(deps, request, own);
+        } finally {
+          await releaseBuildBridge(ctx, own);
+        }
+      }),
       bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),
     }),
     containers: createContainerService(ctx, images),
