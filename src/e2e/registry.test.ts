@@ -445,6 +445,11 @@ describe('berth pull and push', () => {
     let tokenServer: Server;
     let certDir: string;
     const requests: { scope: string; user: string }[] = [];
+    const createdUnderEtc: string[] = [];
+    const mkdirUnderEtc = (dir: string) => {
+      const first = mkdirSync(dir, { recursive: true });
+      if (first !== undefined && first !== dir) createdUnderEtc.push(first);
+    };
     before(async () => {
       const dir = join(work, 'tls');
       mkdirSync(dir, { recursive: true });
@@ -476,6 +481,9 @@ describe('berth pull and push', () => {
     after(() => {
       tokenServer.close();
       rmSync(certDir, { recursive: true, force: true });
+      rmSync(join('/etc/docker/certs.d', host), { recursive: true, force: true });
+      // and the directories above them that the test made (mkdirSync says the first it created)
+      for (const dir of createdUnderEtc) rmSync(dir, { recursive: true, force: true });
     });
 
     test('without the CA the certificate is refused (no fall back to HTTP); with it in /etc/berth/certs.d/HOST, push and pull use tokens scoped per repository', async () => {
@@ -487,8 +495,9 @@ describe('berth pull and push', () => {
       const untrusted = await berthAsync(store, ['push', `${host}/team/app:1`], env);
       assert.equal(untrusted.code, 1);
       assert.match(untrusted.stderr, /BERTH_E_REGISTRY_UNAVAILABLE/);
-      assert.match(untrusted.stderr, /certificate/);
-      mkdirSync(certDir, { recursive: true });
+      assert.match(untrusted.stderr, /its TLS certificate is not trusted/);
+      assert.ok(untrusted.stderr.includes(`/etc/docker/certs.d/${host}/ca.crt`), untrusted.stderr);
+      mkdirUnderEtc(certDir);
       writeFileSync(join(certDir, 'ca.crt'), readFileSync(join(work, 'tls', 'ca.crt')));
       const pushed = await berthAsync(store, ['push', `${host}/team/app:1`], env);
       assert.equal(pushed.code, 0, pushed.stderr);
@@ -508,6 +517,38 @@ describe('berth pull and push', () => {
         assert.match(denied.stderr, /BERTH_E_REGISTRY_UNAUTHORIZED/);
       } finally {
         fresh.dispose();
+      }
+    });
+
+    test('Docker\'s layout: the CA in /etc/docker/certs.d/HOST:PORT/ca.crt is trusted for push and pull; a wrong CA there is named in the error', async () => {
+      rmSync(certDir, { recursive: true, force: true });
+      const config = join(work, 'token-config-docker');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }));
+      const env = { DOCKER_CONFIG: config, BERTH_DEBUG: '1' };
+      const dockerDir = join('/etc/docker/certs.d', host);
+      mkdirUnderEtc(dockerDir);
+      // another CA than the registry's: still refused, and the message says the certificates there do not verify it
+      const other = join(work, 'tls', 'other');
+      mkdirSync(other, { recursive: true });
+      openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(other, 'ca.key'), '-out', join(other, 'ca.crt'), '-days', '1', '-subj', '/CN=another CA']);
+      writeFileSync(join(dockerDir, 'ca.crt'), readFileSync(join(other, 'ca.crt')));
+      assert.equal(store.berth(['tag', 'berth-test/two:1', `${host}/docker-layout/app:1`]).code, 0);
+      const wrong = await berthAsync(store, ['push', `${host}/docker-layout/app:1`], env);
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /its TLS certificate is not trusted .*the 1 certificate\(s\) there do not verify it/);
+      writeFileSync(join(dockerDir, 'ca.crt'), readFileSync(join(work, 'tls', 'ca.crt')));
+      const pushed = await berthAsync(store, ['push', `${host}/docker-layout/app:1`], env);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const fresh = createStore();
+      try {
+        const pulled = await berthAsync(fresh, ['pull', `${host}/docker-layout/app:1`], env);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        assert.equal(manifestDigestOf(fresh, `${host}/docker-layout/app:1`), pushedDigest(pushed.stdout));
+        assert.equal((await berthAsync(fresh, ['run', '--rm', `${host}/docker-layout/app:1`])).stdout, 'two\n');
+      } finally {
+        fresh.dispose();
+        rmSync(dockerDir, { recursive: true, force: true });
       }
     });
   });

@@ -194,6 +194,12 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
   };
 }
 
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+const untrustedCertificateCodes = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
+]);
+
 function envInsecure(): string[] {
   return (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -202,7 +208,8 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
   const insecureList = options.insecure ?? envInsecure();
   const mayUseHttp = isLoopbackHost(host) || insecureList.includes(host) || insecureList.includes(domain);
   const configDir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-  const cas = extraCAs(host, options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d']);
+  const certDirs = options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d'];
+  const cas = extraCAs(host, certDirs);
   let scheme: 'https' | 'http' | undefined = options.scheme ?? (mayUseHttp ? undefined : 'https');
   let credentials: Credentials | undefined | null = options.credentials ?? null;
   const creds = () => (credentials === null ? (credentials = credentialsFor(domain, configDir)) : credentials);
@@ -232,6 +239,11 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
     if (isBerthError(err)) return err;
     if (err instanceof Error && err.name === 'AbortError') return errors.aborted('ABORTED', `The request to registry "${domain}" was cancelled`);
     const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && untrustedCertificateCodes.has(code)) {
+      const where = certDirs.map((d) => join(d, host, 'ca.crt')).join(' or ');
+      return errors.unavailable('REGISTRY_UNAVAILABLE', `Cannot reach registry "${domain}": its TLS certificate is not trusted (${message}). If the registry's certificate authority is yours, put its certificate in ${where}${cas.length > 0 ? ` (the ${cas.length} certificate(s) there do not verify it)` : ''}`, { cause: err });
+    }
     return errors.unavailable('REGISTRY_UNAVAILABLE', `Cannot reach registry "${domain}": ${message}`, { cause: err });
   }
 
@@ -426,10 +438,19 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
     async pushBlob(repository, blob, open, options = {}) {
       const signal = options.signal ? { signal: options.signal } : {};
       const from = options.mountFrom;
-      const mount = from !== undefined && from !== repository ? `?mount=${blob.digest}&from=${encodeURIComponent(from)}` : '';
-      const started = await call(`/v2/${repository}/blobs/uploads/${mount}`, {
+      let mount = from !== undefined && from !== repository ? `?mount=${blob.digest}&from=${encodeURIComponent(from)}` : '';
+      const start = () => call(`/v2/${repository}/blobs/uploads/${mount}`, {
         method: 'POST', headers: { 'content-length': '0' }, actions: 'pull,push', repository, ...(mount !== '' ? { fromRepository: from } : {}), ...signal,
       });
+      let started: IncomingMessage;
+      try {
+        started = await start();
+      } catch (err) {
+        // No read access to the mount's source (a token without its scope): upload it instead, as docker push does.
+        if (mount === '' || !isBerthError(err, 'PermissionDenied')) throw err;
+        mount = '';
+        started = await start();
+      }
       if (started.statusCode === 201 && mount !== '') {
         started.resume();
         return 'mounted';
