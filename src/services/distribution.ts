@@ -7,7 +7,8 @@
  * (the unpack checks its diffID before its snapshot is committed). Layers are stored as the
  * registry serves them (compressed), so the manifest keeps its digest and a push of a pulled
  * image sends the same bytes; the compressed digest → diffID record
- * (MetadataStore.putCompressedLayer) is written for each gzip layer. The name is written last,
+ * (MetadataStore.putCompressedLayer) is written for each gzip or zstd layer (zstd is unpacked
+ * through Debian's zstd program, Node 20 having none). The name is written last,
  * under a lease: an interrupted or refused pull names nothing, and its verified blobs are reused
  * by the next pull (until garbage collection takes them).
  *
@@ -139,7 +140,9 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
   const manifest: Manifest = validateManifest(parseJson(fetched.data, `the manifest of ${ref.familiar}`), fetched.digest);
   for (const layer of manifest.layers) {
     const compression = layerCompression(layer.mediaType);
-    if (compression === 'zstd') throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} is zstd-compressed, which berth cannot decompress yet (Node 20 has no zstd)`);
+    if (compression === 'zstd' && (await loadDiff()).findProgram('zstd') === undefined) {
+      throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} is zstd-compressed, which needs the zstd program (Debian: apt-get install zstd)`);
+    }
     if (compression === undefined || layer.mediaType === mediaTypes.dockerForeignLayerGzip) {
       throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} has media type "${layer.mediaType}", which berth cannot unpack`);
     }
@@ -195,7 +198,8 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     await unpacking;
     await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
     for (const [i, layer] of manifest.layers.entries()) {
-      if (layerCompression(layer.mediaType) !== 'gzip') continue;
+      const compression = layerCompression(layer.mediaType);
+      if (compression !== 'gzip' && compression !== 'zstd') continue;
       // written only when it adds something: a no-op pull changes nothing in the store
       if (ctx.metadata.getCompressedLayer(layer.digest)?.sources.includes(`${ref.domain}/${ref.path}`)) continue;
       try {
