@@ -266,6 +266,51 @@ describe('berth pull and push', () => {
       }
     });
 
+    test('chunked uploads: blobs over the configured chunkSize go up in PATCHes with Content-Range, following each Location; digests round-trip', () => {
+      const config = join(work, 'chunked-registries.json');
+      writeFileSync(config, JSON.stringify({ chunkSize: 256 << 10 }));
+      const env = { BERTH_REGISTRIES_CONFIG: config };
+      const patches = (repo: string) => log().split('\n').filter((l) => l.includes(`PATCH /v2/${repo}/blobs/uploads/`));
+      // compressed while it goes up (a new layer: 1 MiB of random bytes, gzip cannot shrink it)
+      assert.equal(store.berth(['run', '--name', 'chunky', busyboxImage, 'sh', '-c', 'head -c 1048576 /dev/urandom > /random']).code, 0);
+      assert.equal(store.berth(['commit', 'chunky', `${host}/chunked/stream:1`]).code, 0);
+      const pushed = store.berth(['push', `${host}/chunked/stream:1`], { env });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      // the busybox layer is there already (mounted or skipped); the new one is 1 MiB: 5 chunks of 256 KiB or less
+      assert.ok(patches('chunked/stream').length >= 4, patches('chunked/stream').join('\n') || log().slice(-3000));
+      // and each PATCH went to the Location the previous answer gave (docker-registry's _state changes every time)
+      const states = patches('chunked/stream').map((l) => /_state=([^&\s"]+)/.exec(l)?.[1]);
+      assert.equal(new Set(states).size, states.length, 'a new Location each time');
+      // a blob whose size is known (a pulled gzip layer, pushed under another host name for the same registry: no mount source)
+      const fresh = createStore();
+      try {
+        const pulled = fresh.berth(['pull', `${host}/chunked/stream:1`]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        const [a] = JSON.parse(fresh.berth(['inspect', `${host}/chunked/stream:1`]).stdout) as { Id: string }[];
+        const [b] = JSON.parse(store.berth(['inspect', `${host}/chunked/stream:1`]).stdout) as { Id: string }[];
+        assert.equal(a?.Id, b?.Id);
+        assert.equal(fresh.berth(['run', '--rm', `${host}/chunked/stream:1`, 'sh', '-c', 'wc -c < /random']).stdout.trim(), '1048576');
+        const other = host.replace('127.0.0.1', 'localhost');
+        assert.equal(fresh.berth(['tag', `${host}/chunked/stream:1`, `${other}/chunked/known:1`]).code, 0);
+        const again = fresh.berth(['push', `${other}/chunked/known:1`], { env });
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(pushedDigest(again.stdout), pushedDigest(pushed.stdout), 'the same blobs, the same manifest');
+        assert.ok(patches('chunked/known').length >= 4 + 3, patches('chunked/known').join('\n'));
+        assert.ok(log().split('\n').some((l) => l.includes('PUT /v2/chunked/known/blobs/uploads/') && l.includes('digest=sha256')));
+        // chunkSize 0: one request per blob, no PATCH
+        writeFileSync(config, JSON.stringify({ chunkSize: 0 }));
+        assert.equal(fresh.berth(['tag', `${host}/chunked/stream:1`, `${other}/chunked/whole:1`]).code, 0);
+        assert.equal(fresh.berth(['push', `${other}/chunked/whole:1`], { env }).code, 0);
+        assert.deepEqual(patches('chunked/whole'), []);
+        writeFileSync(config, JSON.stringify({ chunkSize: 'big' }));
+        const invalid = fresh.berth(['push', `${other}/chunked/whole:1`], { env });
+        assert.equal(invalid.code, 1);
+        assert.match(invalid.stderr, /chunkSize/);
+      } finally {
+        fresh.dispose();
+      }
+    });
+
     test('run pulls a missing image (not with --pull never), and build pulls a missing FROM image', () => {
       const fresh = createStore();
       try {

@@ -286,7 +286,7 @@ async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, r
   const compressing = pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
   compressing.catch(() => undefined);
   try {
-    await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, signal ? { signal } : {})]);
+    await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, { sizeHint: layer.size, ...(signal ? { signal } : {}) })]);
     const info = await writer.commit({ digest: digestOf(), size });
     return { digest: info.digest, size: info.size };
   } catch (err) {
