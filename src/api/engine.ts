@@ -14,6 +14,7 @@ import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
+import type { ProgressEvent } from './progress.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -462,8 +463,10 @@ export interface ImageEngine {
 export interface PullOptions {
   /** `os/arch[/variant]`; default: the host's. */
   platform?: string;
-  /** Progress lines, as Docker prints them without a terminal (`<id>: Pull complete`). */
+  /** Progress lines, as Docker prints them without a terminal (`<id>: Pull complete`); byte counts are not lines. */
   onProgress?: (line: string) => void;
+  /** Every progress event, byte counts too (`Downloading`, `Extracting`), for a terminal display. */
+  onProgressEvent?: (event: ProgressEvent) => void;
 }
 
 export interface PullResult {
@@ -479,7 +482,9 @@ export interface PullResult {
 }
 
 export interface PushOptions {
+  /** As PullOptions': lines (`<id>: Pushed`), and every event (`Pushing` with byte counts). */
   onProgress?: (line: string) => void;
+  onProgressEvent?: (event: ProgressEvent) => void;
 }
 
 export interface PushResult {

@@ -40,3 +40,5 @@ export { tabwrite } from './tab-writer.js';
 export { containerListRow, dockerDate, imageListRows } from './list-views.js';
 export { binarySize, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';
+export { progressLine } from './progress.js';
+export type { ProgressEvent } from './progress.js';

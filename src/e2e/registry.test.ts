@@ -22,6 +22,7 @@ import tar from 'tar-stream';
 
 import type { Result, Store } from './harness.js';
 import { berthBin, busyboxImage, createStore, repoRoot } from './harness.js';
+import { onTerminal } from './pty.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -182,7 +183,8 @@ describe('berth pull and push', () => {
       assert.equal(again.code, 0, again.stderr);
       assert.doesNotMatch(again.stdout, /Pushed/, 'the compressed layers are kept: nothing is compressed or sent twice');
       assert.equal(pushedDigest(again.stdout), local);
-      assert.equal((again.stdout.match(/Layer already exists/g) ?? []).length, 3);
+      // a line per layer, as docker push shows them (none for the config)
+      assert.equal((again.stdout.match(/Layer already exists/g) ?? []).length, 2, again.stdout);
 
       const fresh = createStore();
       try {
@@ -230,7 +232,7 @@ describe('berth pull and push', () => {
       const r = store.berth(['push', `${host}/elsewhere:1`]);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stdout, /Pushed/);
-      assert.equal((r.stdout.match(/Mounted from (two|base)/g) ?? []).length, 3, r.stdout);
+      assert.equal((r.stdout.match(/Mounted from (two|base)/g) ?? []).length, 2, r.stdout);
       assert.match(log(), /blobs\/uploads\/\?mount=sha256:[a-f0-9]{64}&from=(two|base)/, 'the registry saw the mount');
     });
 
@@ -306,6 +308,70 @@ describe('berth pull and push', () => {
         const invalid = fresh.berth(['push', `${other}/chunked/whole:1`], { env });
         assert.equal(invalid.code, 1);
         assert.match(invalid.stderr, /chunkSize/);
+      } finally {
+        fresh.dispose();
+      }
+    });
+
+    test('progress: per-layer lines redrawn in place with bars on a terminal, plain lines otherwise, only the name with -q', () => {
+      assert.equal(store.berth(['tag', busyboxImage, `${host}/base:1`]).code, 0);
+      assert.equal(store.berth(['push', `${host}/base:1`]).code, 0);
+      const maker = store.berth(['run', '--name', 'progress-maker', busyboxImage, 'sh', '-c', 'head -c 6000000 /dev/urandom > /random']);
+      assert.equal(maker.code, 0, maker.stderr);
+      assert.equal(store.berth(['commit', 'progress-maker', `${host}/progress:1`]).code, 0);
+      const env = { BERTH_ROOT: store.root };
+      const pushed = onTerminal([berthBin, 'push', `${host}/progress:1`], env);
+      assert.equal(pushed.code, 0, pushed.output);
+      const [view] = JSON.parse(store.berth(['inspect', `${host}/progress:1`]).stdout) as { RootFS: { Layers: string[] } }[];
+      const [baseId, newId] = (view?.RootFS.Layers ?? []).map((d) => d.slice(7, 19));
+      assert.ok(baseId && newId);
+      // docker push's lines: one per layer under its short diffID, redrawn: cursor up N, clear, text, cursor down N
+      assert.ok(pushed.output.startsWith(`The push refers to repository [${host}/progress]`), pushed.output);
+      assert.match(pushed.output, new RegExp(`\x1b\\[\\d+A\x1b\\[2K\r${newId}: Preparing \r\x1b\\[\\d+B`));
+      assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${newId}: Pushing \\[=*>\\s*\\]\\s+[\\d.]+[kM]?B/6\\.\\d+MB`), 'a bar at 120 columns');
+      assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${newId}: Pushed \r`));
+      assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${baseId}: (Layer already exists|Mounted from \\w+|Pushed) \r`));
+      // the cursor back below the layer lines, then the digest (no newline between, as docker prints it)
+      assert.match(pushed.output, new RegExp(`\x1b\\[\\d+B1: digest: sha256:[a-f0-9]{64} size: \\d+\r\n$`));
+
+      const fresh = createStore();
+      try {
+        const freshEnv = { BERTH_ROOT: fresh.root };
+        assert.equal(fresh.berth(['pull', '-q', `${host}/base:1`]).stdout, `${host}/base:1\n`, '-q: the name alone');
+        const pulled = onTerminal([berthBin, 'pull', `${host}/progress:1`], freshEnv);
+        assert.equal(pulled.code, 0, pulled.output);
+        const manifest = JSON.parse(readFileSync(join(fresh.root, 'content', 'blobs', 'sha256', manifestDigestOf(fresh, `${host}/progress:1`).slice(7)), 'utf8')) as { layers: { digest: string }[] };
+        const [baseBlob, newBlob] = manifest.layers.map((l) => l.digest.slice(7, 19));
+        assert.match(pulled.output, new RegExp(`\x1b\\[2K\r${baseBlob}: Already exists \r`));
+        for (const status of ['Pulling fs layer', 'Verifying Checksum', 'Download complete', 'Pull complete']) {
+          assert.match(pulled.output, new RegExp(`\x1b\\[2K\r${newBlob}: ${status} \r`), status);
+        }
+        assert.match(pulled.output, new RegExp(`\x1b\\[2K\r${newBlob}: Downloading \\[=*>\\s*\\]\\s+[\\d.]+[kM]?B/6\\.\\d+MB`));
+        assert.match(pulled.output, new RegExp(`\x1b\\[2K\r${newBlob}: Extracting \\[=*>\\s*\\]\\s+[\\d.]+[kM]?B/6\\.\\d+MB`));
+        assert.match(pulled.output, /Status: Downloaded newer image for .*\r\n.*progress:1\r\n$/);
+        // a narrow terminal: no bar, the counts only (docker draws bars over 110 columns)
+        assert.equal(fresh.berth(['rmi', `${host}/progress:1`]).code, 0);
+        assert.equal(fresh.berth(['image', 'prune', '-a', '-f']).code, 0);
+        assert.equal(fresh.berth(['pull', '-q', `${host}/base:1`]).code, 0);
+        const narrow = onTerminal([berthBin, 'pull', `${host}/progress:1`], freshEnv, 80);
+        assert.equal(narrow.code, 0, narrow.output);
+        assert.match(narrow.output, new RegExp(`${newBlob}: Downloading\\s+[\\d.]+[kM]?B/6\\.\\d+MB`));
+        assert.doesNotMatch(narrow.output, /\[=*>/);
+        // without a terminal: statuses as plain lines, each once, no byte counts, no escapes
+        assert.equal(fresh.berth(['rmi', `${host}/progress:1`]).code, 0);
+        assert.equal(fresh.berth(['image', 'prune', '-a', '-f']).code, 0);
+        assert.equal(fresh.berth(['pull', '-q', `${host}/base:1`]).code, 0);
+        const plain = fresh.berth(['pull', `${host}/progress:1`]);
+        assert.equal(plain.code, 0, plain.stderr);
+        assert.equal(plain.stdout, [
+          '1: Pulling from progress', `${baseBlob}: Already exists`, `${newBlob}: Pulling fs layer`, `${newBlob}: Verifying Checksum`, `${newBlob}: Download complete`,
+          `${newBlob}: Pull complete`, `Digest: ${manifestDigestOf(fresh, `${host}/progress:1`)}`, `Status: Downloaded newer image for ${host}/progress:1`, `${host}/progress:1`, '',
+        ].join('\n'));
+        // run's pull writes its progress to stderr, drawn when stderr is a terminal
+        assert.equal(fresh.berth(['rmi', `${host}/progress:1`]).code, 0);
+        const ran = onTerminal([berthBin, 'run', '--rm', `${host}/progress:1`, 'echo', 'ran'], freshEnv);
+        assert.equal(ran.code, 0, ran.output);
+        assert.match(ran.output, new RegExp(`\x1b\\[2K\r${newBlob}: Pull complete \r[\\s\\S]*ran\r\n$`));
       } finally {
         fresh.dispose();
       }

@@ -30,6 +30,7 @@ import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/in
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 import { loadDiff } from './lazy.js';
+import { counting, Progress } from './progress.js';
 import { ensureUnpacked, stackLayers } from './unpack.js';
 
 const concurrency = 3;
@@ -92,7 +93,7 @@ const short = (digest: Digest) => digestHex(digest).slice(0, 12);
  * its snapshot is committed and before anything is named: checking it here too would gunzip
  * every layer twice.
  */
-async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined): Promise<void> {
+async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined, onBytes?: (received: number) => void, onVerify?: () => void): Promise<void> {
   const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
   const writer = await ctx.content.writer();
   const raw = createHash('sha256');
@@ -104,7 +105,9 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
       raw.update(chunk);
       await writer.write(chunk);
+      onBytes?.(received);
     }
+    onVerify?.();
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
     const rawDigest: Digest = `sha256:${raw.digest('hex')}`;
     if (rawDigest !== desc.digest) throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (its bytes are ${rawDigest})`);
@@ -119,12 +122,12 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
 
 export async function pullImage(ctx: EngineContext, images: ImageService, name: string, options: PullOptions, op: Operation): Promise<PullResult> {
   const ref = parseReference(name);
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = new Progress(options);
   const platform = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform();
   const signal = op.signal ? { signal: op.signal } : {};
   const registry = await client(ctx, ref.domain);
   const reference = ref.digest ?? ref.tag ?? 'latest';
-  progress(`${reference}: Pulling from ${ref.path}`);
+  progress.status(`${reference}: Pulling from ${ref.path}`);
   const top = await registry.getManifest(ref.path, reference, signal);
   let fetched: FetchedManifest = top;
   for (let depth = 0; isIndexMediaType(fetched.mediaType); depth++) {
@@ -164,27 +167,33 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     // still download.
     const stack = stackLayers(manifest.layers, diffIds, `Image "${ref.familiar}"`);
     const present = manifest.layers.map(() => deferred());
+    // Docker's order: every layer's first status at once (Already exists, or Pulling fs layer
+    // and Waiting for those past the download limit), then each one's as it goes.
     const fresh = new Set<Digest>();
+    for (const layer of manifest.layers) {
+      if (fresh.has(layer.digest) || !(await ctx.content.has(layer.digest))) fresh.add(layer.digest);
+    }
+    for (const layer of manifest.layers) progress.status(fresh.has(layer.digest) ? 'Pulling fs layer' : 'Already exists', short(layer.digest));
+    for (const digest of [...fresh].slice(concurrency)) progress.status('Waiting', short(digest));
+    const sizes = new Map(manifest.layers.map((l) => [l.digest, l.size]));
+    const extracting = progress.wantsBytes ? { onBytes: (blob: Digest, read: number) => progress.bytes(short(blob), 'Extracting', read, sizes.get(blob) ?? 0) } : {};
     const unpacking = (async () => {
       for (let i = 0; i < stack.length; i++) {
         await present[i]?.promise;
-        await ensureUnpacked(ctx, stack.slice(0, i + 1), op.signal ? { signal: op.signal } : {});
+        await ensureUnpacked(ctx, stack.slice(0, i + 1), { ...(op.signal ? { signal: op.signal } : {}), ...extracting });
         const layer = manifest.layers[i] as Descriptor;
-        if (fresh.has(layer.digest)) progress(`${short(layer.digest)}: Pull complete`);
+        if (fresh.has(layer.digest)) progress.status('Pull complete', short(layer.digest));
       }
     })();
     unpacking.catch(() => undefined);
     try {
       await eachLimited(manifest.layers.map((layer, i) => ({ layer, i })), concurrency, async ({ layer, i }) => {
         try {
-          if (await ctx.content.has(layer.digest)) {
-            progress(`${short(layer.digest)}: Already exists`);
-          } else {
-            progress(`${short(layer.digest)}: Pulling fs layer`);
-            fresh.add(layer.digest);
-            await download(ctx, registry, ref.path, layer, op.signal);
+          if (!(await ctx.content.has(layer.digest))) {
+            const id = short(layer.digest);
+            await download(ctx, registry, ref.path, layer, op.signal, (received) => progress.bytes(id, 'Downloading', received, layer.size), () => progress.status('Verifying Checksum', id));
             downloaded = true;
-            progress(`${short(layer.digest)}: Download complete`);
+            progress.status('Download complete', id);
           }
           present[i]?.resolve();
         } catch (err) {
@@ -218,8 +227,8 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     return manifest.config.digest;
   });
   if (existing?.target.digest !== target.digest) downloaded = true;
-  progress(`Digest: ${top.digest}`);
-  progress(`Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}`);
+  progress.status(`Digest: ${top.digest}`);
+  progress.status(`Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}`);
   return { name: ref.familiar, fullName: ref.full, id, digest: top.digest, downloaded };
 }
 
@@ -270,7 +279,7 @@ async function storedGzipForm(ctx: EngineContext, diffId: Digest): Promise<{ dig
  * later push compresses it again. gzipLayer's settings are fixed: the same layer always gives the
  * same blob, and the same image pushed from two stores the same manifest digest.
  */
-async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, repository: string, layer: Descriptor, diffId: Digest, signal: AbortSignal | undefined): Promise<{ digest: Digest; size: number }> {
+async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, repository: string, layer: Descriptor, diffId: Digest, signal: AbortSignal | undefined, onBytes?: (read: number) => void): Promise<{ digest: Digest; size: number }> {
   const writer = await ctx.content.writer();
   const hash = createHash('sha256');
   let size = 0;
@@ -283,7 +292,8 @@ async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, r
   });
   let digest: Digest | undefined;
   const digestOf = (): Digest => (digest ??= `sha256:${hash.digest('hex')}`);
-  const compressing = pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
+  const source = ctx.content.createReadStream(layer.digest);
+  const compressing = pipeline(onBytes ? counting(source, onBytes) : source, (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
   compressing.catch(() => undefined);
   try {
     await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, { sizeHint: layer.size, ...(signal ? { signal } : {}) })]);
@@ -300,13 +310,13 @@ async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, r
 export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
   const ref = parseReference(name);
   if (ref.digest !== undefined) throw errors.invalidArgument('PUSH_BY_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = new Progress(options);
   const signal = op.signal ? { signal: op.signal } : {};
   const image = await images.resolve(ref.full);
   const registry = await client(ctx, ref.domain);
   const tag = ref.tag ?? 'latest';
   const source = `${ref.domain}/${ref.path}`;
-  progress(`The push refers to repository [${source}]`);
+  progress.status(`The push refers to repository [${source}]`);
   for (const blob of [...image.manifest.layers, image.manifest.config]) {
     if (!(await ctx.content.has(blob.digest))) throw errors.dataLoss('BLOB_NOT_FOUND', `Cannot push ${ref.familiar}: blob "${blob.digest}" is missing from the store (see berth system check)`);
   }
@@ -327,25 +337,47 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
     for (const blob of [...layers, image.manifest.config]) if (!toCompress.has(blob.digest)) ready.set(blob.digest, blob);
     type Task = { compress: Digest } | { blob: Descriptor };
     const tasks: Task[] = [...[...toCompress.keys()].map((d) => ({ compress: d })), ...[...ready.values()].map((blob) => ({ blob }))];
+    // Progress as docker push shows it: a line per layer under its short diffID (none for the config).
+    const idOf = (digest: Digest): string | undefined => {
+      const i = layers.findIndex((l, j) => l.digest === digest || image.manifest.layers[j]?.digest === digest);
+      return i < 0 ? undefined : short(diffIds[i] as Digest);
+    };
+    const layerStatus = (digest: Digest, status: string) => {
+      const id = idOf(digest);
+      if (id !== undefined) progress.status(status, id);
+    };
+    const taskDigest = (task: Task) => ('compress' in task ? task.compress : task.blob.digest);
+    for (const task of tasks) layerStatus(taskDigest(task), 'Preparing');
+    for (const task of tasks.slice(concurrency)) layerStatus(taskDigest(task), 'Waiting');
+    const pushing = (digest: Digest, total: number) => {
+      const id = idOf(digest);
+      return id !== undefined && progress.wantsBytes ? (sent: number) => progress.bytes(id, 'Pushing', sent, total) : undefined;
+    };
     await eachLimited(tasks, concurrency, async (task) => {
       if ('compress' in task) {
         const indexes = toCompress.get(task.compress) ?? [];
         const first = indexes[0] as number;
         const diffId = diffIds[first] as Digest;
-        const compressed = await compressAndUpload(ctx, registry, ref.path, layers[first] as Descriptor, diffId, op.signal);
+        const original = layers[first] as Descriptor;
+        const compressed = await compressAndUpload(ctx, registry, ref.path, original, diffId, op.signal, pushing(original.digest, original.size));
         for (const i of indexes) layers[i] = { ...(layers[i] as Descriptor), mediaType: gzipType, ...compressed };
         ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, ...compressed }, diffId, sources: [] });
-        progress(`${short(compressed.digest)}: Pushed`);
+        layerStatus(compressed.digest, 'Pushed');
         return;
       }
       const { blob } = task;
       if (await registry.hasBlob(ref.path, blob.digest, signal)) {
-        progress(`${short(blob.digest)}: Layer already exists`);
+        layerStatus(blob.digest, 'Layer already exists');
         return;
       }
       const from = await mountSource(ctx, ref.domain, ref.path, blob.digest);
-      const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
-      progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
+      const report = pushing(blob.digest, blob.size);
+      const open = () => {
+        const stream = ctx.content.createReadStream(blob.digest);
+        return report ? counting(stream, report) : stream;
+      };
+      const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, open, { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
+      layerStatus(blob.digest, how === 'mounted' ? `Mounted from ${from ?? ''}` : 'Pushed');
     });
     const changed = layers.some((l, i) => l.digest !== image.manifest.layers[i]?.digest);
     let descriptor = image.manifestDescriptor;
@@ -370,7 +402,7 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
         }
       }
     }
-    progress(`${tag}: digest: ${digest} size: ${data.length}`);
+    progress.status(`${tag}: digest: ${digest} size: ${data.length}`);
     return { tag, digest, size: data.length };
   });
 }

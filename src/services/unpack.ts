@@ -8,6 +8,7 @@ import type { Snapshotter } from '../core/snapshots/index.js';
 import type { Descriptor } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { loadDiff } from './lazy.js';
+import { counting } from './progress.js';
 
 /** One layer of a stack: its diffID (what chain ids are made of) and the blob holding its tar. */
 export interface StackLayer {
@@ -45,7 +46,7 @@ const inFlight = new WeakMap<Snapshotter, Map<string, Promise<void>>>();
  * requests of this process (the second waits for the first), or by two processes (the second
  * to commit drops its copy).
  */
-export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackLayer[], options: { signal?: AbortSignal } = {}): Promise<Digest | undefined> {
+export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackLayer[], options: { signal?: AbortSignal; onBytes?: (blob: Digest, read: number) => void } = {}): Promise<Digest | undefined> {
   const chain = chainIds(layers.map((l) => l.diffId));
   let running = inFlight.get(ctx.snapshots);
   if (!running) inFlight.set(ctx.snapshots, (running = new Map<string, Promise<void>>()));
@@ -65,7 +66,7 @@ export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackL
       }
       if (await ctx.snapshots.exists(chainId)) break;
       if (running.has(chainId)) continue; // started while we looked
-      const work = unpackLayer(ctx, layers[i] as StackLayer, chainId, chain[i - 1], options.signal);
+      const work = unpackLayer(ctx, layers[i] as StackLayer, chainId, chain[i - 1], options.signal, options.onBytes);
       running.set(chainId, work);
       try {
         await work;
@@ -78,13 +79,14 @@ export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackL
   return chain[chain.length - 1];
 }
 
-async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, parent: Digest | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, parent: Digest | undefined, signal: AbortSignal | undefined, onBytes?: (blob: Digest, read: number) => void): Promise<void> {
   const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
   await ctx.snapshots.prepare(key, parent);
   try {
     const dir = await ctx.snapshots.upperDir(key);
     const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(signal ? { signal } : {}) };
-    const { diffId } = await (await loadDiff()).applyLayer(ctx.content.createReadStream(layer.blob), dir, applyOptions);
+    const blob = ctx.content.createReadStream(layer.blob);
+    const { diffId } = await (await loadDiff()).applyLayer(onBytes ? counting(blob, (read) => onBytes(layer.blob, read)) : blob, dir, applyOptions);
     if (diffId !== layer.diffId) {
       throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.blob}" unpacks to "${diffId}", but the image config says "${layer.diffId}"`);
     }
