@@ -16,7 +16,7 @@ import { connect, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import tar from 'tar-stream';
 
@@ -701,6 +701,8 @@ describe('berth pull and push', () => {
     let host: string;
     const scopes: string[] = [];
     let slowReleased = false;
+    let releaseStream = (): void => undefined;
+    const streamRelease = new Promise<void>((resolve) => (releaseStream = resolve));
     const repos = new Map<string, { manifest: Buffer; mediaType: string; blobs: Map<string, Buffer>; serve?: (digest: string, blob: Buffer, res: ServerResponse) => void }>();
 
     before(async () => {
@@ -749,6 +751,25 @@ describe('berth pull and push', () => {
         })),
         mediaType: v2, blobs: new Map([...blobs, [`sha256:${sha(lying)}`, lying]]),
       });
+      // a layer served in two parts, the second only when the test says (is it unpacked while it downloads?)
+      const streamLayer = gzipSync(await layerTar({ first: randomBytes(1 << 20).toString('base64'), second: 'the end\n' }), { level: 1 });
+      const streamDiffId = `sha256:${sha(gunzipSync(streamLayer))}`;
+      const streamConfig = Buffer.from(JSON.stringify({ architecture: hostArch(), os: 'linux', config: { Cmd: ['/second'] }, rootfs: { type: 'layers', diff_ids: [streamDiffId] } }));
+      repos.set('fake/stream', {
+        manifest: Buffer.from(JSON.stringify({
+          schemaVersion: 2, mediaType: v2,
+          config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${sha(streamConfig)}`, size: streamConfig.length },
+          layers: [{ mediaType: gzipType, digest: `sha256:${sha(streamLayer)}`, size: streamLayer.length }],
+        })),
+        mediaType: v2,
+        blobs: new Map([[`sha256:${sha(streamConfig)}`, streamConfig], [`sha256:${sha(streamLayer)}`, streamLayer]]),
+        serve: (digest, blob, res) => {
+          if (digest === `sha256:${sha(streamConfig)}`) return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
+          res.writeHead(200, { 'content-length': blob.length });
+          res.write(blob.subarray(0, blob.length >> 1));
+          void streamRelease.then(() => res.end(blob.subarray(blob.length >> 1)));
+        },
+      });
       const huge = Buffer.alloc((4 << 20) + 10, 0x20);
       repos.set('fake/huge', { manifest: huge, mediaType: v2, blobs });
 
@@ -787,6 +808,30 @@ describe('berth pull and push', () => {
       const cp = await berthAsync(store, ['cp', 'fake-good:/hello', '-']);
       assert.match(cp.stdout, /hello from the fake registry/, cp.stderr);
       await berthAsync(store, ['rm', 'fake-good']);
+    });
+
+    test('a layer is unpacked while it downloads: its first file is on disk before the blob has all arrived; nothing is named before it has', async () => {
+      const fresh = createStore();
+      try {
+        const pulling = berthAsync(fresh, ['pull', `${host}/fake/stream:1`]);
+        const find = () => spawnSync('find', [fresh.root, '-name', 'first', '-type', 'f']).stdout.toString().trim();
+        let found = '';
+        for (let i = 0; i < 100 && found === ''; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          found = find();
+        }
+        assert.notEqual(found, '', 'the first file of the layer was written while half of the blob was held back');
+        assert.equal((await berthAsync(fresh, ['images', '-q'])).stdout, '', 'nothing named yet');
+        releaseStream();
+        const r = await pulling;
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await berthAsync(fresh, ['create', '--name', 'streamed', `${host}/fake/stream:1`])).code, 0);
+        assert.match((await berthAsync(fresh, ['cp', 'streamed:/second', '-'])).stdout, /the end/);
+        assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
+      } finally {
+        releaseStream();
+        fresh.dispose();
+      }
     });
 
     test('SIGKILL during a pull leaves no image, a consistent store, and the next pull works', async () => {

@@ -17,7 +17,7 @@
  * and recorded as the image's repo digest.
  */
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { Digest, Operation } from '../base/index.js';
@@ -48,10 +48,10 @@ async function client(ctx: EngineContext, domain: string): Promise<RegistryClien
 }
 
 /** A promise with its resolve and reject at hand (a rejection nobody awaits is not reported). */
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
-  let resolve = (): void => undefined;
+function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
+  let resolve = (_value: T): void => undefined;
   let reject = (_err: unknown): void => undefined;
-  const promise = new Promise<void>((res, rej) => {
+  const promise = new Promise<T>((res, rej) => {
     resolve = res;
     reject = rej;
   });
@@ -93,10 +93,11 @@ const short = (digest: Digest) => digestHex(digest).slice(0, 12);
  * its snapshot is committed and before anything is named: checking it here too would gunzip
  * every layer twice.
  */
-async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined, onBytes?: (received: number) => void, onVerify?: () => void): Promise<void> {
+async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined, hooks: DownloadHooks = {}): Promise<void> {
   const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
   const writer = await ctx.content.writer();
   const raw = createHash('sha256');
+  const tee = hooks.tee?.();
   try {
     let received = 0;
     for await (const piece of body) {
@@ -104,20 +105,43 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
       received += chunk.length;
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
       raw.update(chunk);
-      await writer.write(chunk);
-      onBytes?.(received);
+      if (tee && !tee.destroyed) {
+        // both at once: the store's write and the unpack's read
+        await Promise.all([writer.write(chunk), tee.write(chunk) ? undefined : drained(tee)]);
+      } else await writer.write(chunk);
+      hooks.onBytes?.(received);
     }
-    onVerify?.();
+    hooks.onVerify?.();
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
     const rawDigest: Digest = `sha256:${raw.digest('hex')}`;
     if (rawDigest !== desc.digest) throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (its bytes are ${rawDigest})`);
     await writer.commit({ digest: desc.digest, size: desc.size });
+    // only now: the unpack reading the tee commits its snapshot once its input ended
+    tee?.end();
   } catch (err) {
     await writer.abort();
-    if (isBerthError(err)) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${message}`, { cause: err });
+    const failure = isBerthError(err) ? err : errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    tee?.destroy(failure);
+    throw failure;
   }
+}
+
+interface DownloadHooks {
+  onBytes?: (received: number) => void;
+  onVerify?: () => void;
+  /** A stream to copy the blob into as it arrives (an unpack reading it), ended once the blob is verified and committed, failed otherwise. */
+  tee?: () => PassThrough | undefined;
+}
+
+/** Waits until `stream` takes writes again (or is gone: a consumer that failed stops the copy, not the download). */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done);
+  });
 }
 
 export async function pullImage(ctx: EngineContext, images: ImageService, name: string, options: PullOptions, op: Operation): Promise<PullResult> {
@@ -166,7 +190,10 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     // `run` would make it) as soon as it and the layers below it are here, while the others
     // still download.
     const stack = stackLayers(manifest.layers, diffIds, `Image "${ref.familiar}"`);
-    const present = manifest.layers.map(() => deferred());
+    // each layer's turn to be unpacked: from the store once downloaded, or, when the unpack is
+    // already waiting for it as its download starts, from the download itself (a tee)
+    const present = manifest.layers.map(() => deferred<PassThrough | undefined>());
+    let unpackingAt = 0;
     // Docker's order: every layer's first status at once (Already exists, or Pulling fs layer
     // and Waiting for those past the download limit), then each one's as it goes.
     const fresh = new Set<Digest>();
@@ -179,11 +206,18 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     const extracting = progress.wantsBytes ? { onBytes: (blob: Digest, read: number) => progress.bytes(short(blob), 'Extracting', read, sizes.get(blob) ?? 0) } : {};
     const unpacking = (async () => {
       for (let i = 0; i < stack.length; i++) {
-        await present[i]?.promise;
-        await ensureUnpacked(ctx, stack.slice(0, i + 1), { ...(op.signal ? { signal: op.signal } : {}), ...extracting });
+        unpackingAt = i;
+        const stream = await present[i]?.promise;
         const layer = manifest.layers[i] as Descriptor;
+        try {
+          await ensureUnpacked(ctx, stack.slice(0, i + 1), { ...(op.signal ? { signal: op.signal } : {}), ...extracting, ...(stream ? { source: { blob: layer.digest, stream } } : {}) });
+        } finally {
+          // not read (the layer was unpacked already) or not to the end (a failure): let the download go on
+          stream?.resume();
+        }
         if (fresh.has(layer.digest)) progress.status('Pull complete', short(layer.digest));
       }
+      unpackingAt = stack.length;
     })();
     unpacking.catch(() => undefined);
     try {
@@ -191,11 +225,23 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
         try {
           if (!(await ctx.content.has(layer.digest))) {
             const id = short(layer.digest);
-            await download(ctx, registry, ref.path, layer, op.signal, (received) => progress.bytes(id, 'Downloading', received, layer.size), () => progress.status('Verifying Checksum', id));
+            let streamed = false;
+            const tee = (): PassThrough | undefined => {
+              if (unpackingAt !== i) return undefined;
+              const stream = new PassThrough({ highWaterMark: 1 << 20 });
+              streamed = true;
+              present[i]?.resolve(stream);
+              return stream;
+            };
+            await download(ctx, registry, ref.path, layer, op.signal, {
+              onBytes: (received) => progress.bytes(id, 'Downloading', received, layer.size),
+              onVerify: () => progress.status('Verifying Checksum', id),
+              tee,
+            });
             downloaded = true;
             progress.status('Download complete', id);
-          }
-          present[i]?.resolve();
+            if (!streamed) present[i]?.resolve(undefined);
+          } else present[i]?.resolve(undefined);
         } catch (err) {
           for (const p of present) p.reject(err);
           throw err;
