@@ -415,7 +415,25 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
   async function uploadChunks(repository: string, start: URL, body: AsyncIterable<Buffer>, size: number, signal: AbortSignal | undefined): Promise<URL> {
     let url = start;
     let offset = 0;
-    for await (const chunk of chunksOf(body, size)) {
+    const chunks = chunksOf(body, size);
+    let next = chunks.next();
+    let finished = false;
+    try {
+      for (let item = await next; item.done !== true; item = await next) {
+        const chunk = item.value;
+        // the next chunk is read (a layer compressed) while this one goes up
+        next = chunks.next();
+        next.catch(() => undefined);
+        await sendChunk(chunk);
+      }
+      finished = true;
+    } finally {
+      // a failure leaves the generator holding the body: let it go without waiting for it
+      if (!finished) void chunks.return(undefined).catch(() => undefined);
+    }
+    return url;
+
+    async function sendChunk(chunk: Buffer): Promise<void> {
       const res = await call(`${url.pathname}${url.search}`, {
         method: 'PATCH',
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(chunk.length), 'content-range': `${offset}-${offset + chunk.length - 1}` },
@@ -430,7 +448,6 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
       }
       url = uploadLocation(res, `the chunk at ${offset - chunk.length} of an upload`);
     }
-    return url;
   }
 
   /** The closing PUT ?digest= of an upload whose bytes were all sent. */
