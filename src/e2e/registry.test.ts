@@ -330,7 +330,7 @@ describe('berth pull and push', () => {
       assert.match(pushed.output, new RegExp(`\x1b\\[\\d+A\x1b\\[2K\r${newId}: Preparing \r\x1b\\[\\d+B`));
       assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${newId}: Pushing \\[=*>\\s*\\]\\s+[\\d.]+[kM]?B/6\\.\\d+MB`), 'a bar at 120 columns');
       assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${newId}: Pushed \r`));
-      assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${baseId}: (Layer already exists|Mounted from \\w+|Pushed) \r`));
+      assert.match(pushed.output, new RegExp(`\x1b\\[2K\r${baseId}: (Layer already exists|Mounted from [\\w/.-]+|Pushed) \r`));
       // the cursor back below the layer lines, then the digest (no newline between, as docker prints it)
       assert.match(pushed.output, new RegExp(`\x1b\\[\\d+B1: digest: sha256:[a-f0-9]{64} size: \\d+\r\n$`));
 
