@@ -96,7 +96,6 @@ const short = (digest: Digest) => digestHex(digest).slice(0, 12);
 async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined, hooks: DownloadHooks = {}): Promise<void> {
   const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
   const writer = await ctx.content.writer();
-  const raw = createHash('sha256');
   const tee = hooks.tee?.();
   try {
     let received = 0;
@@ -104,7 +103,6 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
       const chunk = piece as Buffer;
       received += chunk.length;
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
-      raw.update(chunk);
       if (tee && !tee.destroyed) {
         // both at once: the store's write and the unpack's read
         await Promise.all([writer.write(chunk), tee.write(chunk) ? undefined : drained(tee)]);
@@ -113,9 +111,13 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
     }
     hooks.onVerify?.();
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
-    const rawDigest: Digest = `sha256:${raw.digest('hex')}`;
-    if (rawDigest !== desc.digest) throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (its bytes are ${rawDigest})`);
-    await writer.commit({ digest: desc.digest, size: desc.size });
+    // the writer hashes what it stores and commits only the digest asked for (BLOB_DIGEST_MISMATCH otherwise)
+    try {
+      await writer.commit({ digest: desc.digest, size: desc.size });
+    } catch (err) {
+      if (!isBerthError(err) || err.code !== 'BERTH_E_BLOB_DIGEST_MISMATCH') throw err;
+      throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (${err.message})`, { cause: err });
+    }
     // only now: the unpack reading the tee commits its snapshot once its input ended
     tee?.end();
   } catch (err) {
