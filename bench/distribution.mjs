@@ -8,13 +8,13 @@
 // nothing is skipped or mounted; the no-op pull is a second pull with everything present.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { berthBin, cleanups, cleanup, dockerCli, fmt, log, machine, median, must, removeTree, startReferenceDocker } from './lib.mjs';
+import { berthBin, cleanups, cleanup, dockerCli, fmt, log, machine, median, must, refDockerd, removeTree } from './lib.mjs';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '3' }, mb: { type: 'string', default: '160' } } });
 const iterations = Number(values.iterations);
@@ -28,6 +28,8 @@ const time = (cmd, args, env) => {
   return Number(process.hrtime.bigint() - t) / 1e6;
 };
 const sha = (buf) => createHash('sha256').update(buf).digest('hex');
+// unique per run: the shared reference dockerd may hold another run's image
+const imageName = `bench/dist-${randomBytes(3).toString('hex')}:1`;
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -67,18 +69,34 @@ function makeArchive() {
   }
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/f0'] }, rootfs: { type: 'layers', diff_ids: diffIds }, history: diffIds.map(() => ({ created_by: 'bench' })) }));
   writeFileSync(path.join(archive, 'config.json'), config);
-  writeFileSync(path.join(archive, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['bench/dist:1'], Layers: names }]));
+  writeFileSync(path.join(archive, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: [imageName], Layers: names }]));
   const out = path.join(work, 'image.tar');
   must('tar', ['-C', archive, '-cf', out, 'config.json', 'manifest.json', ...names]);
   removeTree(archive);
   return out;
 }
 
+/**
+ * The shared reference dockerd (tools/reference-dockerd.sh, its default socket and data root):
+ * started when it is not running, never stopped here (other engineers' tests use it; a second
+ * dockerd beside it would interfere). The bench's images are removed at the end.
+ */
+function sharedReferenceDocker() {
+  if (!existsSync(dockerCli) || !existsSync('/usr/sbin/dockerd')) throw new Error(`${dockerCli} or /usr/sbin/dockerd not installed (apt-get install docker.io)`);
+  log('using the shared reference dockerd (tools/reference-dockerd.sh start: idempotent; not stopped)');
+  must(refDockerd, ['start']);
+  const host = /DOCKER_HOST=(\S+)/.exec(must(refDockerd, ['env']))?.[1]?.replace(/^["']|["']$/g, '');
+  if (!host) throw new Error('tools/reference-dockerd.sh env named no DOCKER_HOST');
+  const env = { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '1' };
+  const version = must(dockerCli, ['version', '--format', '{{.Server.Version}} (client {{.Client.Version}})'], { env }).trim();
+  cleanups.push(() => spawnSync(dockerCli, ['rmi', '-f', imageName], { env }));
+  return { env, version };
+}
+
 async function main() {
   log(`generating a ${totalMb} MB three-layer image`);
   const archive = makeArchive();
-  const docker = startReferenceDocker({ BERTH_REF_DATA_ROOT: path.join(work, 'docker-data'), BERTH_REF_RUN_DIR: path.join(work, 'docker-run') });
-  if (docker.skipped) throw new Error(docker.skipped);
+  const docker = sharedReferenceDocker();
   // A fresh registry (its own storage) per iteration: neither engine can skip or mount what an
   // earlier iteration pushed (dockerd's v2 metadata outlives `docker rmi`).
   const startRegistry = async (n) => {
@@ -105,22 +123,22 @@ async function main() {
     // load into empty stores
     removeTree(root('main'));
     results.load.berth.push(time(berthBin, ['load', '-q', '-i', archive], benv('main')));
-    spawnSync(dockerCli, ['rmi', '-f', 'bench/dist:1'], { env: denv });
+    spawnSync(dockerCli, ['rmi', '-f', imageName], { env: denv });
     results.load.docker.push(time(dockerCli, ['load', '-q', '-i', archive], denv));
     // save
-    results.save.berth.push(time(berthBin, ['save', '-o', path.join(work, 'b.tar'), 'bench/dist:1'], benv('main')));
-    results.save.docker.push(time(dockerCli, ['save', '-o', path.join(work, 'd.tar'), 'bench/dist:1'], denv));
+    results.save.berth.push(time(berthBin, ['save', '-o', path.join(work, 'b.tar'), imageName], benv('main')));
+    results.save.docker.push(time(dockerCli, ['save', '-o', path.join(work, 'd.tar'), imageName], denv));
     // push, each to a new repository
     const bref = `${host}/berth-${it}:1`;
     const dref = `${host}/docker-${it}:1`;
-    must(berthBin, ['tag', 'bench/dist:1', bref], { env: benv('main') });
-    must(dockerCli, ['tag', 'bench/dist:1', dref], { env: denv });
+    must(berthBin, ['tag', imageName, bref], { env: benv('main') });
+    must(dockerCli, ['tag', imageName, dref], { env: denv });
     results.push.berth.push(time(berthBin, ['push', bref], benv('main')));
     results.push.docker.push(time(dockerCli, ['push', dref], denv));
     // pull what Docker pushed (gzip layers) into an empty store / after rmi
     removeTree(root('pull'));
     results.pull.berth.push(time(berthBin, ['pull', '-q', dref], benv('pull')));
-    spawnSync(dockerCli, ['rmi', '-f', dref, 'bench/dist:1'], { env: denv });
+    spawnSync(dockerCli, ['rmi', '-f', dref, imageName], { env: denv });
     results.pull.docker.push(time(dockerCli, ['pull', '-q', dref], denv));
     results.noopPull.berth.push(time(berthBin, ['pull', '-q', dref], benv('pull')));
     results.nodeStart.push(time(process.execPath, ['-e', '0'], process.env));

@@ -15,6 +15,7 @@ import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
 import type { EventMessage } from '../core/events/index.js';
+import type { ProgressEvent } from './progress.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -472,8 +473,10 @@ export interface ImageEngine {
 export interface PullOptions {
   /** `os/arch[/variant]`; default: the host's. */
   platform?: string;
-  /** Progress lines, as Docker prints them without a terminal (`<id>: Pull complete`). */
+  /** Progress lines, as Docker prints them without a terminal (`<id>: Pull complete`); byte counts are not lines. */
   onProgress?: (line: string) => void;
+  /** Every progress event, byte counts too (`Downloading`, `Extracting`), for a terminal display. */
+  onProgressEvent?: (event: ProgressEvent) => void;
 }
 
 export interface PullResult {
@@ -489,7 +492,9 @@ export interface PullResult {
 }
 
 export interface PushOptions {
+  /** As PullOptions': lines (`<id>: Pushed`), and every event (`Pushing` with byte counts). */
   onProgress?: (line: string) => void;
+  onProgressEvent?: (event: ProgressEvent) => void;
 }
 
 export interface PushResult {

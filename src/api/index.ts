@@ -46,3 +46,5 @@ export { eventLine, eventTemplateView, rfc3339NanoFixed, timestampNanos } from '
 export { apiVersion, infoText, infoView, versionText, versionView } from './system-view.js';
 export { dfRows, dfVerbose } from './df-view.js';
 export type { DfRow } from './df-view.js';
+export { progressLine } from './progress.js';
+export type { ProgressEvent } from './progress.js';

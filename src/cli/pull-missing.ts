@@ -4,6 +4,7 @@ import { parseReference } from '../oci/index.js';
 import { flagString } from './args.js';
 import type { FlagSpec, Parsed } from './args.js';
 import type { CliContext } from './command.js';
+import { ProgressDisplay } from './progress-display.js';
 
 const policies = ['missing', 'always', 'never'] as const;
 
@@ -20,7 +21,7 @@ export async function pullingIfMissing<T>(ctx: CliContext, args: Parsed, image: 
   if (!(policies as readonly string[]).includes(policy)) {
     throw errors.invalidArgument('INVALID_PULL_POLICY', `invalid pull option: '${policy}': must be one of "always", "missing" or "never"`);
   }
-  const pull = () => ctx.engine().images.pull(image, { onProgress: (line) => void ctx.stderr.write(`${line}\n`) }, op);
+  const pull = () => ctx.engine().images.pull(image, { onProgressEvent: new ProgressDisplay(ctx.stderr).event }, op);
   if (policy === 'always') {
     await pull();
     return create();

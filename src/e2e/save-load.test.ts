@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -235,6 +235,56 @@ describe('berth save and load', () => {
         assert.match(fresh.berth(['system', 'check']).stdout, /is consistent/);
       } finally {
         fresh.dispose();
+      }
+    });
+  });
+
+  describe('zstd layers', () => {
+    test('an OCI layout whose layers skopeo compressed with zstd loads, checks its diffIDs, runs, and saves back', () => {
+      const layout = join(work, 'zstd-source');
+      assert.equal(store.berth(['save', '--format', 'oci-dir', '-o', layout, 'berth-test/two:1']).code, 0);
+      const zstdLayout = join(work, 'zstd-layout');
+      const copied = spawnSync('skopeo', ['copy', '--dest-compress-format', 'zstd', `oci:${layout}:1`, `oci:${zstdLayout}:zstd`]);
+      assert.equal(copied.status, 0, copied.stderr.toString());
+      const fresh = createStore();
+      try {
+        const loaded = fresh.berth(['load', '-i', zstdLayout]);
+        assert.equal(loaded.code, 0, loaded.stderr);
+        const [view] = JSON.parse(store.berth(['inspect', 'berth-test/two:1']).stdout) as { Id: string }[];
+        assert.equal(loaded.stdout, `Loaded image ID: ${view?.Id}\n`);
+        assert.equal(fresh.berth(['tag', view?.Id ?? '', 'zstd/two:1']).code, 0);
+        assert.equal(fresh.berth(['run', '--rm', 'zstd/two:1']).stdout, 'two\n');
+        // saved again, as an OCI layout skopeo reads: the zstd blobs as they were
+        const again = join(work, 'zstd-again');
+        assert.equal(fresh.berth(['save', '--format', 'oci-dir', '-o', again, 'zstd/two:1']).code, 0);
+        const inspected = spawnSync('skopeo', ['inspect', '--raw', `oci:${again}:1`]);
+        assert.equal(inspected.status, 0, inspected.stderr.toString());
+        assert.deepEqual((JSON.parse(inspected.stdout.toString()) as { layers: { mediaType: string }[] }).layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+zstd', 'application/vnd.oci.image.layer.v1.tar+zstd']);
+        assert.match(fresh.berth(['system', 'check']).stdout, /is consistent/);
+      } finally {
+        fresh.dispose();
+      }
+      // a zstd layer that is not what the config's diffID says (its digest right): refused at load, nothing named
+      const bad = createStore();
+      const forged = join(work, 'zstd-forged');
+      try {
+        spawnSync('cp', ['-a', zstdLayout, forged]);
+        const blobPath = (digest: string) => join(forged, 'blobs', 'sha256', digest.replace(/^sha256:/, ''));
+        const index = JSON.parse(readFileSync(join(forged, 'index.json'), 'utf8')) as { manifests: { digest: string; size: number }[] };
+        const manifest = JSON.parse(readFileSync(blobPath(index.manifests[0]?.digest ?? ''), 'utf8')) as { layers: { mediaType: string; digest: string; size: number }[] };
+        const other = spawnSync('zstd', ['-c', '-q'], { input: Buffer.from('not the layer') }).stdout;
+        writeFileSync(blobPath(sha(other)), other);
+        manifest.layers[1] = { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: `sha256:${sha(other)}`, size: other.length };
+        const manifestBytes = Buffer.from(JSON.stringify(manifest));
+        writeFileSync(blobPath(sha(manifestBytes)), manifestBytes);
+        index.manifests[0] = { ...index.manifests[0], digest: `sha256:${sha(manifestBytes)}`, size: manifestBytes.length };
+        writeFileSync(join(forged, 'index.json'), JSON.stringify(index));
+        const r = bad.berth(['load', '-i', forged], { env: { BERTH_DEBUG: '1' } });
+        assert.equal(r.code, 1, r.stdout);
+        assert.match(r.stderr, /BERTH_E_LAYER_DIFFID_MISMATCH/);
+        assert.equal(bad.berth(['images', '-q']).stdout, '');
+      } finally {
+        bad.dispose();
       }
     });
   });

@@ -7,7 +7,8 @@
  * (the unpack checks its diffID before its snapshot is committed). Layers are stored as the
  * registry serves them (compressed), so the manifest keeps its digest and a push of a pulled
  * image sends the same bytes; the compressed digest → diffID record
- * (MetadataStore.putCompressedLayer) is written for each gzip layer. The name is written last,
+ * (MetadataStore.putCompressedLayer) is written for each gzip or zstd layer (zstd is unpacked
+ * through Debian's zstd program, Node 20 having none). The name is written last,
  * under a lease: an interrupted or refused pull names nothing, and its verified blobs are reused
  * by the next pull (until garbage collection takes them).
  *
@@ -16,7 +17,7 @@
  * and recorded as the image's repo digest.
  */
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { Digest, Operation } from '../base/index.js';
@@ -29,6 +30,7 @@ import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/in
 import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 import { loadDiff } from './lazy.js';
+import { counting, Progress } from './progress.js';
 import { ensureUnpacked, stackLayers } from './unpack.js';
 
 const concurrency = 3;
@@ -46,10 +48,10 @@ async function client(ctx: EngineContext, domain: string): Promise<RegistryClien
 }
 
 /** A promise with its resolve and reject at hand (a rejection nobody awaits is not reported). */
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
-  let resolve = (): void => undefined;
+function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
+  let resolve = (_value: T): void => undefined;
   let reject = (_err: unknown): void => undefined;
-  const promise = new Promise<void>((res, rej) => {
+  const promise = new Promise<T>((res, rej) => {
     resolve = res;
     reject = rej;
   });
@@ -91,39 +93,67 @@ const short = (digest: Digest) => digestHex(digest).slice(0, 12);
  * its snapshot is committed and before anything is named: checking it here too would gunzip
  * every layer twice.
  */
-async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined): Promise<void> {
+async function download(ctx: EngineContext, registry: RegistryClient, repository: string, desc: Descriptor, signal: AbortSignal | undefined, hooks: DownloadHooks = {}): Promise<void> {
   const body = await registry.fetchBlob(repository, desc.digest, signal ? { signal } : {});
   const writer = await ctx.content.writer();
-  const raw = createHash('sha256');
+  const tee = hooks.tee?.();
   try {
     let received = 0;
     for await (const piece of body) {
       const chunk = piece as Buffer;
       received += chunk.length;
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
-      raw.update(chunk);
-      await writer.write(chunk);
+      if (tee && !tee.destroyed) {
+        // both at once: the store's write and the unpack's read
+        await Promise.all([writer.write(chunk), tee.write(chunk) ? undefined : drained(tee)]);
+      } else await writer.write(chunk);
+      hooks.onBytes?.(received);
     }
+    hooks.onVerify?.();
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
-    const rawDigest: Digest = `sha256:${raw.digest('hex')}`;
-    if (rawDigest !== desc.digest) throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (its bytes are ${rawDigest})`);
-    await writer.commit({ digest: desc.digest, size: desc.size });
+    // the writer hashes what it stores and commits only the digest asked for (BLOB_DIGEST_MISMATCH otherwise)
+    try {
+      await writer.commit({ digest: desc.digest, size: desc.size });
+    } catch (err) {
+      if (!isBerthError(err) || err.code !== 'BERTH_E_BLOB_DIGEST_MISMATCH') throw err;
+      throw errors.dataLoss('BLOB_DIGEST_MISMATCH', `Blob "${desc.digest}" from the registry does not match its digest (${err.message})`, { cause: err });
+    }
+    // only now: the unpack reading the tee commits its snapshot once its input ended
+    tee?.end();
   } catch (err) {
     await writer.abort();
-    if (isBerthError(err)) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${message}`, { cause: err });
+    const failure = isBerthError(err) ? err : errors.unavailable('REGISTRY_UNAVAILABLE', `Download of blob "${desc.digest}" failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    tee?.destroy(failure);
+    throw failure;
   }
+}
+
+interface DownloadHooks {
+  onBytes?: (received: number) => void;
+  onVerify?: () => void;
+  /** A stream to copy the blob into as it arrives (an unpack reading it), ended once the blob is verified and committed, failed otherwise. */
+  tee?: () => PassThrough | undefined;
+}
+
+/** Waits until `stream` takes writes again (or is gone: a consumer that failed stops the copy, not the download). */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done);
+  });
 }
 
 export async function pullImage(ctx: EngineContext, images: ImageService, name: string, options: PullOptions, op: Operation): Promise<PullResult> {
   const ref = parseReference(name);
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = new Progress(options);
   const platform = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform();
   const signal = op.signal ? { signal: op.signal } : {};
   const registry = await client(ctx, ref.domain);
   const reference = ref.digest ?? ref.tag ?? 'latest';
-  progress(`${reference}: Pulling from ${ref.path}`);
+  progress.status(`${reference}: Pulling from ${ref.path}`);
   const top = await registry.getManifest(ref.path, reference, signal);
   let fetched: FetchedManifest = top;
   for (let depth = 0; isIndexMediaType(fetched.mediaType); depth++) {
@@ -139,7 +169,9 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
   const manifest: Manifest = validateManifest(parseJson(fetched.data, `the manifest of ${ref.familiar}`), fetched.digest);
   for (const layer of manifest.layers) {
     const compression = layerCompression(layer.mediaType);
-    if (compression === 'zstd') throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} is zstd-compressed, which berth cannot decompress yet (Node 20 has no zstd)`);
+    if (compression === 'zstd' && (await loadDiff()).findProgram('zstd') === undefined) {
+      throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} is zstd-compressed, which needs the zstd program (Debian: apt-get install zstd)`);
+    }
     if (compression === undefined || layer.mediaType === mediaTypes.dockerForeignLayerGzip) {
       throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot pull ${ref.familiar}: layer ${layer.digest} has media type "${layer.mediaType}", which berth cannot unpack`);
     }
@@ -160,30 +192,58 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     // `run` would make it) as soon as it and the layers below it are here, while the others
     // still download.
     const stack = stackLayers(manifest.layers, diffIds, `Image "${ref.familiar}"`);
-    const present = manifest.layers.map(() => deferred());
+    // each layer's turn to be unpacked: from the store once downloaded, or, when the unpack is
+    // already waiting for it as its download starts, from the download itself (a tee)
+    const present = manifest.layers.map(() => deferred<PassThrough | undefined>());
+    let unpackingAt = 0;
+    // Docker's order: every layer's first status at once (Already exists, or Pulling fs layer
+    // and Waiting for those past the download limit), then each one's as it goes.
     const fresh = new Set<Digest>();
+    for (const layer of manifest.layers) {
+      if (fresh.has(layer.digest) || !(await ctx.content.has(layer.digest))) fresh.add(layer.digest);
+    }
+    for (const layer of manifest.layers) progress.status(fresh.has(layer.digest) ? 'Pulling fs layer' : 'Already exists', short(layer.digest));
+    for (const digest of [...fresh].slice(concurrency)) progress.status('Waiting', short(digest));
+    const sizes = new Map(manifest.layers.map((l) => [l.digest, l.size]));
+    const extracting = progress.wantsBytes ? { onBytes: (blob: Digest, read: number) => progress.bytes(short(blob), 'Extracting', read, sizes.get(blob) ?? 0) } : {};
     const unpacking = (async () => {
       for (let i = 0; i < stack.length; i++) {
-        await present[i]?.promise;
-        await ensureUnpacked(ctx, stack.slice(0, i + 1), op.signal ? { signal: op.signal } : {});
+        unpackingAt = i;
+        const stream = await present[i]?.promise;
         const layer = manifest.layers[i] as Descriptor;
-        if (fresh.has(layer.digest)) progress(`${short(layer.digest)}: Pull complete`);
+        try {
+          await ensureUnpacked(ctx, stack.slice(0, i + 1), { ...(op.signal ? { signal: op.signal } : {}), ...extracting, ...(stream ? { source: { blob: layer.digest, stream } } : {}) });
+        } finally {
+          // not read (the layer was unpacked already) or not to the end (a failure): let the download go on
+          stream?.resume();
+        }
+        if (fresh.has(layer.digest)) progress.status('Pull complete', short(layer.digest));
       }
+      unpackingAt = stack.length;
     })();
     unpacking.catch(() => undefined);
     try {
       await eachLimited(manifest.layers.map((layer, i) => ({ layer, i })), concurrency, async ({ layer, i }) => {
         try {
-          if (await ctx.content.has(layer.digest)) {
-            progress(`${short(layer.digest)}: Already exists`);
-          } else {
-            progress(`${short(layer.digest)}: Pulling fs layer`);
-            fresh.add(layer.digest);
-            await download(ctx, registry, ref.path, layer, op.signal);
+          if (!(await ctx.content.has(layer.digest))) {
+            const id = short(layer.digest);
+            let streamed = false;
+            const tee = (): PassThrough | undefined => {
+              if (unpackingAt !== i) return undefined;
+              const stream = new PassThrough({ highWaterMark: 1 << 20 });
+              streamed = true;
+              present[i]?.resolve(stream);
+              return stream;
+            };
+            await download(ctx, registry, ref.path, layer, op.signal, {
+              onBytes: (received) => progress.bytes(id, 'Downloading', received, layer.size),
+              onVerify: () => progress.status('Verifying Checksum', id),
+              tee,
+            });
             downloaded = true;
-            progress(`${short(layer.digest)}: Download complete`);
-          }
-          present[i]?.resolve();
+            progress.status('Download complete', id);
+            if (!streamed) present[i]?.resolve(undefined);
+          } else present[i]?.resolve(undefined);
         } catch (err) {
           for (const p of present) p.reject(err);
           throw err;
@@ -195,7 +255,8 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     await unpacking;
     await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
     for (const [i, layer] of manifest.layers.entries()) {
-      if (layerCompression(layer.mediaType) !== 'gzip') continue;
+      const compression = layerCompression(layer.mediaType);
+      if (compression !== 'gzip' && compression !== 'zstd') continue;
       // written only when it adds something: a no-op pull changes nothing in the store
       if (ctx.metadata.getCompressedLayer(layer.digest)?.sources.includes(`${ref.domain}/${ref.path}`)) continue;
       try {
@@ -214,8 +275,8 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     return manifest.config.digest;
   });
   if (existing?.target.digest !== target.digest) downloaded = true;
-  progress(`Digest: ${top.digest}`);
-  progress(`Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}`);
+  progress.status(`Digest: ${top.digest}`);
+  progress.status(`Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${ref.familiar}`);
   return { name: ref.familiar, fullName: ref.full, id, digest: top.digest, downloaded };
 }
 
@@ -266,7 +327,7 @@ async function storedGzipForm(ctx: EngineContext, diffId: Digest): Promise<{ dig
  * later push compresses it again. gzipLayer's settings are fixed: the same layer always gives the
  * same blob, and the same image pushed from two stores the same manifest digest.
  */
-async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, repository: string, layer: Descriptor, diffId: Digest, signal: AbortSignal | undefined): Promise<{ digest: Digest; size: number }> {
+async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, repository: string, layer: Descriptor, diffId: Digest, signal: AbortSignal | undefined, onBytes?: (read: number) => void): Promise<{ digest: Digest; size: number }> {
   const writer = await ctx.content.writer();
   const hash = createHash('sha256');
   let size = 0;
@@ -279,10 +340,11 @@ async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, r
   });
   let digest: Digest | undefined;
   const digestOf = (): Digest => (digest ??= `sha256:${hash.digest('hex')}`);
-  const compressing = pipeline(ctx.content.createReadStream(layer.digest), (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
+  const source = ctx.content.createReadStream(layer.digest);
+  const compressing = pipeline(onBytes ? counting(source, onBytes) : source, (await loadDiff()).gzipLayer(), tee, ...(signal ? [{ signal }] : []));
   compressing.catch(() => undefined);
   try {
-    await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, signal ? { signal } : {})]);
+    await Promise.all([compressing, registry.pushStream(repository, tee, digestOf, { sizeHint: layer.size, ...(signal ? { signal } : {}) })]);
     const info = await writer.commit({ digest: digestOf(), size });
     return { digest: info.digest, size: info.size };
   } catch (err) {
@@ -296,13 +358,13 @@ async function compressAndUpload(ctx: EngineContext, registry: RegistryClient, r
 export async function pushImage(ctx: EngineContext, images: ImageService, name: string, options: PushOptions, op: Operation): Promise<PushResult> {
   const ref = parseReference(name);
   if (ref.digest !== undefined) throw errors.invalidArgument('PUSH_BY_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = new Progress(options);
   const signal = op.signal ? { signal: op.signal } : {};
   const image = await images.resolve(ref.full);
   const registry = await client(ctx, ref.domain);
   const tag = ref.tag ?? 'latest';
   const source = `${ref.domain}/${ref.path}`;
-  progress(`The push refers to repository [${source}]`);
+  progress.status(`The push refers to repository [${source}]`);
   for (const blob of [...image.manifest.layers, image.manifest.config]) {
     if (!(await ctx.content.has(blob.digest))) throw errors.dataLoss('BLOB_NOT_FOUND', `Cannot push ${ref.familiar}: blob "${blob.digest}" is missing from the store (see berth system check)`);
   }
@@ -323,25 +385,47 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
     for (const blob of [...layers, image.manifest.config]) if (!toCompress.has(blob.digest)) ready.set(blob.digest, blob);
     type Task = { compress: Digest } | { blob: Descriptor };
     const tasks: Task[] = [...[...toCompress.keys()].map((d) => ({ compress: d })), ...[...ready.values()].map((blob) => ({ blob }))];
+    // Progress as docker push shows it: a line per layer under its short diffID (none for the config).
+    const idOf = (digest: Digest): string | undefined => {
+      const i = layers.findIndex((l, j) => l.digest === digest || image.manifest.layers[j]?.digest === digest);
+      return i < 0 ? undefined : short(diffIds[i] as Digest);
+    };
+    const layerStatus = (digest: Digest, status: string) => {
+      const id = idOf(digest);
+      if (id !== undefined) progress.status(status, id);
+    };
+    const taskDigest = (task: Task) => ('compress' in task ? task.compress : task.blob.digest);
+    for (const task of tasks) layerStatus(taskDigest(task), 'Preparing');
+    for (const task of tasks.slice(concurrency)) layerStatus(taskDigest(task), 'Waiting');
+    const pushing = (digest: Digest, total: number) => {
+      const id = idOf(digest);
+      return id !== undefined && progress.wantsBytes ? (sent: number) => progress.bytes(id, 'Pushing', sent, total) : undefined;
+    };
     await eachLimited(tasks, concurrency, async (task) => {
       if ('compress' in task) {
         const indexes = toCompress.get(task.compress) ?? [];
         const first = indexes[0] as number;
         const diffId = diffIds[first] as Digest;
-        const compressed = await compressAndUpload(ctx, registry, ref.path, layers[first] as Descriptor, diffId, op.signal);
+        const original = layers[first] as Descriptor;
+        const compressed = await compressAndUpload(ctx, registry, ref.path, original, diffId, op.signal, pushing(original.digest, original.size));
         for (const i of indexes) layers[i] = { ...(layers[i] as Descriptor), mediaType: gzipType, ...compressed };
         ctx.metadata.putCompressedLayer({ compressed: { mediaType: mediaTypes.ociLayerGzip, ...compressed }, diffId, sources: [] });
-        progress(`${short(compressed.digest)}: Pushed`);
+        layerStatus(compressed.digest, 'Pushed');
         return;
       }
       const { blob } = task;
       if (await registry.hasBlob(ref.path, blob.digest, signal)) {
-        progress(`${short(blob.digest)}: Layer already exists`);
+        layerStatus(blob.digest, 'Layer already exists');
         return;
       }
       const from = await mountSource(ctx, ref.domain, ref.path, blob.digest);
-      const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, () => ctx.content.createReadStream(blob.digest), { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
-      progress(how === 'mounted' ? `${short(blob.digest)}: Mounted from ${from ?? ''}` : `${short(blob.digest)}: Pushed`);
+      const report = pushing(blob.digest, blob.size);
+      const open = () => {
+        const stream = ctx.content.createReadStream(blob.digest);
+        return report ? counting(stream, report) : stream;
+      };
+      const how = await registry.pushBlob(ref.path, { digest: blob.digest, size: blob.size }, open, { ...signal, ...(from !== undefined ? { mountFrom: from } : {}) });
+      layerStatus(blob.digest, how === 'mounted' ? `Mounted from ${from ?? ''}` : 'Pushed');
     });
     const changed = layers.some((l, i) => l.digest !== image.manifest.layers[i]?.digest);
     let descriptor = image.manifestDescriptor;
@@ -366,7 +450,7 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
         }
       }
     }
-    progress(`${tag}: digest: ${digest} size: ${data.length}`);
+    progress.status(`${tag}: digest: ${digest} size: ${data.length}`);
     return { tag, digest, size: data.length };
   });
 }

@@ -31,7 +31,6 @@ import { join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 
 import tar from 'tar-stream';
 
@@ -45,6 +44,7 @@ import type { LoadResult, SaveOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { maybeGunzip } from './maybe-gunzip.js';
 import type { ImageService } from './images.js';
+import { loadDiff } from './lazy.js';
 
 /** Manifests, indexes and configs larger than this are refused (registries use 4 MiB for manifests). */
 const maxDocumentSize = 8 << 20;
@@ -413,7 +413,8 @@ async function imagesFromDockerManifest(ctx: EngineContext, files: ArchiveFiles,
     for (const path of entry.Layers) {
       const digest = await files.store(path, 'layer');
       const size = (await ctx.content.info(digest)).size;
-      layers.push({ mediaType: (await isGzipBlob(ctx, digest)) ? mediaTypes.ociLayerGzip : mediaTypes.ociLayer, digest, size });
+      const kind = await blobCompression(ctx, digest);
+      layers.push({ mediaType: kind === 'gzip' ? mediaTypes.ociLayerGzip : kind === 'zstd' ? mediaTypes.ociLayerZstd : mediaTypes.ociLayer, digest, size });
     }
     const manifest: Manifest = { schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: configData.length }, layers };
     const body = Buffer.from(JSON.stringify(manifest));
@@ -425,12 +426,14 @@ async function imagesFromDockerManifest(ctx: EngineContext, files: ArchiveFiles,
   return found;
 }
 
-async function isGzipBlob(ctx: EngineContext, digest: Digest): Promise<boolean> {
+/** How a blob is compressed, as its first bytes say. */
+async function blobCompression(ctx: EngineContext, digest: Digest): Promise<'none' | 'gzip' | 'zstd'> {
   for await (const chunk of ctx.content.createReadStream(digest)) {
     const head = chunk as Buffer;
-    return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    return head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528 ? 'zstd' : 'none';
   }
-  return false;
+  return 'none';
 }
 
 /**
@@ -438,18 +441,15 @@ async function isGzipBlob(ctx: EngineContext, digest: Digest): Promise<boolean> 
  * since dockerd labels uncompressed layers it reuses as gzip.
  */
 async function uncompressedDigest(ctx: EngineContext, desc: Descriptor): Promise<Digest> {
-  if (layerCompression(desc.mediaType) === 'zstd') {
-    throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot load layer "${desc.digest}": zstd-compressed layers are not supported (Node 20 has no zstd)`);
-  }
   // a stored blob's digest is its content's: the content store verified it at commit
-  if (!(await isGzipBlob(ctx, desc.digest))) return desc.digest;
+  if ((await blobCompression(ctx, desc.digest)) === 'none') return desc.digest;
   const hash = createHash('sha256');
   try {
-    await pipeline(ctx.content.createReadStream(desc.digest), createGunzip(), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) hash.update(chunk);
-    });
+    await (await loadDiff()).drainDecompressed(ctx.content.createReadStream(desc.digest), desc.digest, (chunk) => hash.update(chunk));
   } catch (err) {
-    throw errors.dataLoss('LAYER_INVALID_GZIP', `Cannot load layer "${desc.digest}": it is not valid gzip`, { cause: err });
+    if (isBerthError(err, 'NotImplemented')) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw errors.dataLoss('LAYER_INVALID_COMPRESSION', `Cannot load layer "${desc.digest}": it is not valid ${layerCompression(desc.mediaType) ?? 'compressed data'} (${message})`, { cause: err });
   }
   return `sha256:${hash.digest('hex')}`;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 
 import type { Digest } from '../base/index.js';
 import { errors, isAlreadyExists, isBerthError } from '../base/index.js';
@@ -8,6 +9,7 @@ import type { Snapshotter } from '../core/snapshots/index.js';
 import type { Descriptor } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { loadDiff } from './lazy.js';
+import { counting } from './progress.js';
 
 /** One layer of a stack: its diffID (what chain ids are made of) and the blob holding its tar. */
 export interface StackLayer {
@@ -31,6 +33,18 @@ export function imageLayers(image: ResolvedImage): StackLayer[] {
   return stackLayers(image.manifest.layers, image.config.rootfs.diff_ids, `Image "${image.id}"`);
 }
 
+export interface UnpackOptions {
+  signal?: AbortSignal;
+  /** Bytes of a layer's blob read so far (`pull`'s Extracting progress). */
+  onBytes?: (blob: Digest, read: number) => void;
+  /**
+   * A layer's blob as it arrives (a pull unpacking while it downloads), read instead of the
+   * content store's copy. It must end only once the blob is verified and committed (and fail
+   * otherwise): the snapshot is committed after it ended and the diffID matched.
+   */
+  source?: { blob: Digest; stream: Readable };
+}
+
 /**
  * Unpacks in flight in this process, per snapshotter, by chain id: containerd's duplication
  * suppressor. A second request for a layer being unpacked waits for that unpack instead of
@@ -45,7 +59,7 @@ const inFlight = new WeakMap<Snapshotter, Map<string, Promise<void>>>();
  * requests of this process (the second waits for the first), or by two processes (the second
  * to commit drops its copy).
  */
-export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackLayer[], options: { signal?: AbortSignal } = {}): Promise<Digest | undefined> {
+export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackLayer[], options: UnpackOptions = {}): Promise<Digest | undefined> {
   const chain = chainIds(layers.map((l) => l.diffId));
   let running = inFlight.get(ctx.snapshots);
   if (!running) inFlight.set(ctx.snapshots, (running = new Map<string, Promise<void>>()));
@@ -65,7 +79,7 @@ export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackL
       }
       if (await ctx.snapshots.exists(chainId)) break;
       if (running.has(chainId)) continue; // started while we looked
-      const work = unpackLayer(ctx, layers[i] as StackLayer, chainId, chain[i - 1], options.signal);
+      const work = unpackLayer(ctx, layers[i] as StackLayer, chainId, chain[i - 1], options);
       running.set(chainId, work);
       try {
         await work;
@@ -78,13 +92,15 @@ export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackL
   return chain[chain.length - 1];
 }
 
-async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, parent: Digest | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, parent: Digest | undefined, options: UnpackOptions): Promise<void> {
+  const { signal, onBytes } = options;
   const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
   await ctx.snapshots.prepare(key, parent);
   try {
     const dir = await ctx.snapshots.upperDir(key);
     const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(signal ? { signal } : {}) };
-    const { diffId } = await (await loadDiff()).applyLayer(ctx.content.createReadStream(layer.blob), dir, applyOptions);
+    const blob = options.source?.blob === layer.blob ? options.source.stream : ctx.content.createReadStream(layer.blob);
+    const { diffId } = await (await loadDiff()).applyLayer(onBytes ? counting(blob, (read) => onBytes(layer.blob, read)) : blob, dir, applyOptions);
     if (diffId !== layer.diffId) {
       throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.blob}" unpacks to "${diffId}", but the image config says "${layer.diffId}"`);
     }

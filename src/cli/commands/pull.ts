@@ -2,6 +2,7 @@ import { errors } from '../../base/index.js';
 import { parseReference } from '../../oci/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { ProgressDisplay } from '../progress-display.js';
 
 export const pullCommand: Command = {
   name: 'pull',
@@ -31,10 +32,12 @@ export const pullCommand: Command = {
         if (/[:@][^/]*$/.test(name)) throw errors.invalidArgument('TAG_WITH_ALL_TAGS', "tag can't be used with --all-tags/-a");
         names = (await engine.images.remoteTags(name, op)).map((tag) => `${name}:${tag}`);
       }
+      // per-layer lines redrawn in place on a terminal, plain lines otherwise (as the docker CLI)
+      const display = new ProgressDisplay(ctx.stdout);
       for (const each of names) {
         const result = await engine.images.pull(each, {
           ...(platform !== undefined ? { platform } : {}),
-          ...(quiet ? {} : { onProgress: (line: string) => void ctx.stdout.write(`${line}\n`) }),
+          ...(quiet ? {} : { onProgressEvent: display.event }),
         }, op);
         if (names.length === 1 || !quiet) ctx.stdout.write(`${result.fullName}\n`);
       }

@@ -2,6 +2,7 @@ import { errors } from '../../base/index.js';
 import { familiarRepository, parseReference } from '../../oci/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
+import { ProgressDisplay } from '../progress-display.js';
 
 export const pushCommand: Command = {
   name: 'push',
@@ -31,8 +32,9 @@ export const pushCommand: Command = {
         names = (await engine.images.list()).flatMap((i) => i.names).filter((n) => familiarRepository(parseReference(n)) === repository).sort();
         if (names.length === 0) throw errors.notFound('IMAGE_NOT_FOUND', `An image does not exist locally with the tag: ${name}`);
       }
+      const display = new ProgressDisplay(ctx.stdout);
       for (const each of names) {
-        const result = await engine.images.push(each, quiet ? {} : { onProgress: (line: string) => void ctx.stdout.write(`${line}\n`) }, op);
+        const result = await engine.images.push(each, quiet ? {} : { onProgressEvent: display.event }, op);
         if (quiet) ctx.stdout.write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
       }
       return 0;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 
 import type { Extract, Header } from 'tar-stream';
 import tar from 'tar-stream';
 
 import type { Digest } from '../../base/index.js';
 import { diskFullError, errors, isBerthError, isDiskFull } from '../../base/index.js';
+import { decompress } from './decompress.js';
 import { captureRawPax, type PaxRecords } from './tar-pax.js';
 import { type LayerEntry, Unpacker } from './unpacker.js';
 
@@ -33,48 +33,6 @@ export interface AppliedLayer {
   diffId: Digest;
   /** size of the uncompressed tar in bytes */
   size: number;
-}
-
-type Compression = 'none' | 'gzip';
-
-function detectCompression(head: Buffer, layer: string): Compression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  const zstd = head.readUInt32LE(0) === 0xfd2fb528;
-  const xz = head[0] === 0xfd && head.subarray(1, 5).toString('latin1') === '7zXZ';
-  const bzip2 = head.subarray(0, 3).toString('latin1') === 'BZh';
-  if (zstd || xz || bzip2) {
-    throw errors.notImplemented('LAYER_COMPRESSION_UNSUPPORTED', `Cannot apply layer "${layer}": only plain and gzip-compressed tar layers are supported`);
-  }
-  return 'none';
-}
-
-/** Reads at least 8 bytes (or everything, if less) from `input` to detect its compression. */
-async function readHead(chunks: AsyncIterator<unknown>): Promise<Buffer[]> {
-  const head: Buffer[] = [];
-  let length = 0;
-  while (length < 8) {
-    const next = await chunks.next();
-    if (next.done === true) break;
-    const buf = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array);
-    head.push(buf);
-    length += buf.length;
-  }
-  return head;
-}
-
-/** `input` as a byte stream decompressed if needed. */
-async function openTarStream(input: Readable, layer: string): Promise<Readable> {
-  const chunks = input[Symbol.asyncIterator]();
-  const head = await readHead(chunks);
-  const compression = detectCompression(Buffer.concat([...head, Buffer.alloc(8)]), layer);
-  const replay = Readable.from((async function* () {
-    yield* head;
-    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value as Buffer;
-  })(), { objectMode: false });
-  if (compression === 'none') return replay;
-  const gunzip = createGunzip();
-  replay.on('error', (err) => gunzip.destroy(err));
-  return replay.pipe(gunzip);
 }
 
 function number(pax: PaxRecords | undefined, key: string): number | undefined {
@@ -148,7 +106,7 @@ async function writeAll(extract: Extract, chunk: Buffer): Promise<void> {
 }
 
 /**
- * Applies one layer (plain or gzip tar, detected by magic bytes) onto `dir`, with OCI whiteouts
+ * Applies one layer (plain, gzip or zstd tar, detected by magic bytes: decompress.ts) onto `dir`, with OCI whiteouts
  * (`.wh.<name>` deletes, `.wh..wh..opq` makes the directory opaque). Returns the uncompressed
  * digest (diffID) and size. Entries can never create, change or delete anything outside `dir`:
  * see Unpacker for how, and for the assumption that `dir` is private to berth while unpacking.
@@ -178,7 +136,7 @@ export interface EntrySink {
 }
 
 /**
- * Reads a plain or gzip tar and hands its entries (PAX records applied) to `unpacker`; the
+ * Reads a plain, gzip or zstd tar and hands its entries (PAX records applied) to `unpacker`; the
  * stream plumbing, digest and error reporting of `applyLayer`, shared with other extractors.
  */
 export async function feedTar(input: Readable, unpacker: EntrySink, options: Pick<ApplyOptions, 'signal' | 'layerName'> & { layerName: string }): Promise<AppliedLayer> {
@@ -187,7 +145,7 @@ export async function feedTar(input: Readable, unpacker: EntrySink, options: Pic
   const hash = createHash('sha256');
   let size = 0;
   const feeding = (async () => {
-    const tarBytes = await openTarStream(input, layer);
+    const { stream: tarBytes } = await decompress(input, layer);
     await pipeline(tarBytes, async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         hash.update(chunk);
@@ -200,6 +158,8 @@ export async function feedTar(input: Readable, unpacker: EntrySink, options: Pic
   const unpacking = unpackEntries(extract, unpacker, options);
   // a failed feed never ends the tar parser: destroy it so the entry loop stops waiting
   feeding.catch((err: unknown) => extract.destroy(err instanceof Error ? err : new Error(String(err))));
+  // and a failed unpack stops the feed: a parser nobody reads never drains, which would hold it for good
+  unpacking.catch(() => extract.destroy(new Error('layer apply failed')));
   const [fed, unpacked] = await Promise.allSettled([feeding, unpacking]);
   if (fed.status === 'rejected' || unpacked.status === 'rejected') {
     extract.destroy(new Error('layer apply failed'));

@@ -1,6 +1,6 @@
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync, write, writeSync,
+  mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync, writeSync, writev,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,8 +34,21 @@ const opaqueMarker = '.wh..wh..opq';
 const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 /** Files up to this size are written in this thread; larger ones in the thread pool (see Unpacker). */
 const syncWriteLimit = 64 << 10;
-function writeAsync(fd: number, chunk: Buffer, offset: number): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, chunk, offset, chunk.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
+/** Bytes of a large file gathered before they are written (one writev in the thread pool per batch). */
+const writeBatch = 1 << 20;
+
+/** Writes `chunks` at `position` (writev in the thread pool), short writes continued. */
+async function writeAllAt(fd: number, chunks: Buffer[], position: number): Promise<void> {
+  let rest = chunks;
+  let at = position;
+  while (rest.length > 0) {
+    const n = await new Promise<number>((resolve, reject) => writev(fd, rest, at, (err, written) => (err ? reject(err) : resolve(written))));
+    at += n;
+    let skip = n;
+    while (rest.length > 0 && skip >= (rest[0] as Buffer).length) skip -= (rest.shift() as Buffer).length;
+    if (skip > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
+    if (n === 0) throw new Error('write returned 0 bytes');
+  }
 }
 
 /** xattrs a layer may carry: file capabilities, ACLs and user.* (never trusted.* / overlay's own). */
@@ -128,11 +141,33 @@ export class Unpacker {
   async #file(entry: LayerEntry, path: string, body: AsyncIterable<Buffer>): Promise<void> {
     const fd = await this.#create(path, () => openSync(path, createFlags, 0o600));
     try {
-      const inThread = entry.size <= syncWriteLimit;
-      for await (const chunk of body) {
-        for (let offset = 0; offset < chunk.length;) {
-          offset += inThread ? writeSync(fd, chunk, offset) : await writeAsync(fd, chunk, offset);
+      if (entry.size <= syncWriteLimit) {
+        for await (const chunk of body) {
+          for (let offset = 0; offset < chunk.length;) offset += writeSync(fd, chunk, offset);
         }
+      } else {
+        // Large files: chunks gathered into batches, each written in the thread pool while the
+        // next batch is parsed (one write in flight; a failed one fails the entry).
+        let batch: Buffer[] = [];
+        let batchBytes = 0;
+        let position = 0;
+        let inFlight: Promise<void> = Promise.resolve();
+        const send = async () => {
+          await inFlight;
+          const chunks = batch;
+          inFlight = writeAllAt(fd, chunks, position);
+          inFlight.catch(() => undefined); // awaited before the next batch and at the end
+          position += batchBytes;
+          batch = [];
+          batchBytes = 0;
+        };
+        for await (const chunk of body) {
+          batch.push(chunk);
+          batchBytes += chunk.length;
+          if (batchBytes >= writeBatch) await send();
+        }
+        if (batchBytes > 0) await send();
+        await inFlight;
       }
       if (this.#options.sameOwner) fchownSync(fd, entry.uid, entry.gid);
       fchmodSync(fd, entry.mode); // after chown, which clears setuid/setgid

@@ -34,7 +34,8 @@ export interface RegistryClient {
   /** Whether the registry has the blob in `repository` (HEAD). */
   hasBlob(repository: string, digest: Digest, options?: { signal?: AbortSignal }): Promise<boolean>;
   /**
-   * Uploads a blob in one request (POST then PUT ?digest=); `open` gives its bytes. With
+   * Uploads a blob in one request (POST then PUT ?digest=), or, larger than the client's chunk
+   * size, in chunks (POST, a PATCH with Content-Range per chunk, PUT ?digest=); `open` gives its bytes. With
    * `mountFrom` (another repository of this registry said to hold the blob) the POST first asks
    * for a cross-repository mount; when the registry mounts it nothing is uploaded. Returns which.
    */
@@ -42,9 +43,10 @@ export interface RegistryClient {
   /**
    * Uploads a blob whose digest is known only once its bytes have been read (a layer being
    * compressed as it goes up): POST, PATCH streaming `body`, then PUT ?digest= with `digest()`,
-   * asked for after `body` ended.
+   * asked for after `body` ended. A blob that may be larger than the client's chunk size
+   * (`sizeHint`, e.g. the uncompressed size; unknown: may be) goes up in chunks, as `pushBlob`'s do.
    */
-  pushStream(repository: string, body: Readable, digest: () => Digest, options?: { signal?: AbortSignal }): Promise<void>;
+  pushStream(repository: string, body: Readable, digest: () => Digest, options?: { signal?: AbortSignal; sizeHint?: number }): Promise<void>;
   /**
    * Checks the client's credentials against the registry (`login`): GET /v2/, its challenge
    * answered with them. PermissionDenied `BERTH_E_REGISTRY_UNAUTHORIZED` when refused.

@@ -27,10 +27,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 
+import type { Digest } from '../../base/index.js';
 import { errors, isBerthError, isDigest, sha256 } from '../../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../../core/distribution/index.js';
 import { maxManifestSize, parseChallenge } from '../../core/distribution/index.js';
 import { mediaTypes, registryAuthKey } from '../../oci/index.js';
+import { chunksOf } from './chunks.js';
 
 const manifestAccept = [mediaTypes.ociIndex, mediaTypes.dockerManifestList, mediaTypes.ociManifest, mediaTypes.dockerManifest].join(', ');
 
@@ -48,7 +50,12 @@ export interface HttpRegistryOptions {
   certDirs?: readonly string[];
   /** Use these instead of those config.json gives (`login`). */
   credentials?: Credentials;
+  /** Blobs larger than this go up in PATCHes of this many bytes (0: always in one request). Default: the config's `chunkSize`, else `defaultChunkSize`. */
+  chunkSize?: number;
 }
+
+/** Uploads larger than this are chunked: under the 100 MB request limits of common proxies, and at most two chunks in memory per upload. */
+export const defaultChunkSize = 32 << 20;
 
 /** The host to connect to for a reference's domain: Docker Hub's registry for `docker.io`. */
 function registryHost(domain: string): string {
@@ -136,11 +143,15 @@ interface RequestOptions {
  * fails or lacks the manifest or a blob, the next one, then the registry itself. Pushes never go
  * to mirrors; what a mirror serves is verified like anything else. A mirror's URL scheme is
  * used as written. `insecure`: hosts that may be spoken to over plain HTTP (besides loopback
- * ones and `BERTH_INSECURE_REGISTRIES`).
+ * ones and `BERTH_INSECURE_REGISTRIES`). `chunkSize`: blobs larger than this many bytes are
+ * pushed in chunks (a PATCH with Content-Range each, as the distribution spec describes), 0 for
+ * one request whatever the size; default 32 MiB (`defaultChunkSize`), or more when a registry
+ * asks for a larger minimum (`OCI-Chunk-Min-Length`).
  */
 export interface RegistriesConfig {
   mirrors?: Record<string, string[]>;
   insecure?: string[];
+  chunkSize?: number;
 }
 
 export function readRegistriesConfig(path = process.env.BERTH_REGISTRIES_CONFIG ?? '/etc/berth/registries.json'): RegistriesConfig {
@@ -159,15 +170,16 @@ export function readRegistriesConfig(path = process.env.BERTH_REGISTRIES_CONFIG 
   const config = value as RegistriesConfig;
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
   if (typeof value !== 'object' || value === null || (config.insecure !== undefined && !strings(config.insecure))
-    || (config.mirrors !== undefined && (typeof config.mirrors !== 'object' || config.mirrors === null || !Object.values(config.mirrors).every(strings)))) {
-    throw errors.invalidArgument('INVALID_REGISTRIES_CONFIG', `Cannot read ${path}: expected {"mirrors": {"HOST": ["URL", ...]}, "insecure": ["HOST", ...]}`);
+    || (config.mirrors !== undefined && (typeof config.mirrors !== 'object' || config.mirrors === null || !Object.values(config.mirrors).every(strings)))
+    || (config.chunkSize !== undefined && !(Number.isSafeInteger(config.chunkSize) && config.chunkSize >= 0))) {
+    throw errors.invalidArgument('INVALID_REGISTRIES_CONFIG', `Cannot read ${path}: expected {"mirrors": {"HOST": ["URL", ...]}, "insecure": ["HOST", ...], "chunkSize": BYTES}`);
   }
   return config;
 }
 
 export function createHttpRegistryClient(domain: string, options: HttpRegistryOptions = {}): RegistryClient {
   const config = readRegistriesConfig();
-  const primary = createHostClient(domain, registryHost(domain), { ...options, insecure: [...(options.insecure ?? envInsecure()), ...(config.insecure ?? [])] });
+  const primary = createHostClient(domain, registryHost(domain), { chunkSize: config.chunkSize ?? defaultChunkSize, ...options, insecure: [...(options.insecure ?? envInsecure()), ...(config.insecure ?? [])] });
   const mirrors = (config.mirrors?.[domain] ?? []).map((url) => {
     const parsed = new URL(url.includes('://') ? url : `https://${url}`);
     // the mirror's own credentials (config.json by its host), not those given for the registry
@@ -194,6 +206,12 @@ export function createHttpRegistryClient(domain: string, options: HttpRegistryOp
   };
 }
 
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+const untrustedCertificateCodes = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
+]);
+
 function envInsecure(): string[] {
   return (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -202,12 +220,14 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
   const insecureList = options.insecure ?? envInsecure();
   const mayUseHttp = isLoopbackHost(host) || insecureList.includes(host) || insecureList.includes(domain);
   const configDir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-  const cas = extraCAs(host, options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d']);
+  const certDirs = options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d'];
+  const cas = extraCAs(host, certDirs);
   let scheme: 'https' | 'http' | undefined = options.scheme ?? (mayUseHttp ? undefined : 'https');
   let credentials: Credentials | undefined | null = options.credentials ?? null;
   const creds = () => (credentials === null ? (credentials = credentialsFor(domain, configDir)) : credentials);
   /** Authorization headers by scope (`repository:NAME:ACTIONS`), once a challenge was answered. */
   const authorizations = new Map<string, string>();
+  const chunkSize = options.chunkSize ?? defaultChunkSize;
 
   function send(url: URL, init: { method: string; headers: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal }): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
@@ -232,6 +252,11 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
     if (isBerthError(err)) return err;
     if (err instanceof Error && err.name === 'AbortError') return errors.aborted('ABORTED', `The request to registry "${domain}" was cancelled`);
     const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && untrustedCertificateCodes.has(code)) {
+      const where = certDirs.map((d) => join(d, host, 'ca.crt')).join(' or ');
+      return errors.unavailable('REGISTRY_UNAVAILABLE', `Cannot reach registry "${domain}": its TLS certificate is not trusted (${message}). If the registry's certificate authority is yours, put its certificate in ${where}${cas.length > 0 ? ` (the ${cas.length} certificate(s) there do not verify it)` : ''}`, { cause: err });
+    }
     return errors.unavailable('REGISTRY_UNAVAILABLE', `Cannot reach registry "${domain}": ${message}`, { cause: err });
   }
 
@@ -365,6 +390,74 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
     throw errors.failedPrecondition('REGISTRY_REFUSED', message);
   }
 
+  /** Where an upload goes on (each answer's Location: the registry may change it every time). */
+  function uploadLocation(res: IncomingMessage, what: string): URL {
+    const location = res.headers.location;
+    if (location === undefined) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" answered ${what} without a Location`);
+    const url = new URL(location, `${scheme ?? 'https'}://${host}/`);
+    if (url.host !== host) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" sends the upload to another host ("${url.host}"); not supported`);
+    return url;
+  }
+
+  /** The chunk size for an upload the registry started: ours, or the minimum it asks for if larger (0: no chunks). */
+  function chunkSizeFor(started: IncomingMessage): number {
+    if (chunkSize === 0) return 0;
+    const min = Number(started.headers['oci-chunk-min-length'] ?? 0);
+    return Number.isSafeInteger(min) && min > chunkSize ? min : chunkSize;
+  }
+
+  /**
+   * A chunked upload (the distribution spec's "chunked" flow): `body` in PATCHes of `size`
+   * bytes, each with its Content-Length and Content-Range (`start-end`, inclusive), each to the
+   * Location the previous answer gave; the registry's Range (bytes it holds) is checked after
+   * each. Returns where the closing PUT goes.
+   */
+  async function uploadChunks(repository: string, start: URL, body: AsyncIterable<Buffer>, size: number, signal: AbortSignal | undefined): Promise<URL> {
+    let url = start;
+    let offset = 0;
+    const chunks = chunksOf(body, size);
+    let next = chunks.next();
+    let finished = false;
+    try {
+      for (let item = await next; item.done !== true; item = await next) {
+        const chunk = item.value;
+        // the next chunk is read (a layer compressed) while this one goes up
+        next = chunks.next();
+        next.catch(() => undefined);
+        await sendChunk(chunk);
+      }
+      finished = true;
+    } finally {
+      // a failure leaves the generator holding the body: let it go without waiting for it
+      if (!finished) void chunks.return(undefined).catch(() => undefined);
+    }
+    return url;
+
+    async function sendChunk(chunk: Buffer): Promise<void> {
+      const res = await call(`${url.pathname}${url.search}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(chunk.length), 'content-range': `${offset}-${offset + chunk.length - 1}` },
+        body: chunk, actions: 'pull,push', repository, ...(signal ? { signal } : {}),
+      });
+      if (res.statusCode !== 202) return failure(res, `the chunk at ${offset} of an upload`);
+      res.resume();
+      offset += chunk.length;
+      const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ''));
+      if (range && Number(range[1]) !== offset - 1) {
+        throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" holds ${Number(range[1]) + 1} bytes of an upload after berth sent ${offset}`);
+      }
+      url = uploadLocation(res, `the chunk at ${offset - chunk.length} of an upload`);
+    }
+  }
+
+  /** The closing PUT ?digest= of an upload whose bytes were all sent. */
+  async function finishUpload(repository: string, url: URL, digest: Digest, signal: AbortSignal | undefined): Promise<void> {
+    url.searchParams.set('digest', digest);
+    const done = await call(`${url.pathname}${url.search}`, { method: 'PUT', headers: { 'content-length': '0' }, body: Buffer.alloc(0), actions: 'pull,push', repository, ...(signal ? { signal } : {}) });
+    if (done.statusCode !== 201) return failure(done, `the end of the upload of ${digest}`);
+    done.resume();
+  }
+
   return {
     async getManifest(repository, reference, options = {}): Promise<FetchedManifest> {
       const res = await call(`/v2/${repository}/manifests/${reference}`, { headers: { accept: manifestAccept }, actions: 'pull', repository, ...(options.signal ? { signal: options.signal } : {}) });
@@ -426,20 +519,32 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
     async pushBlob(repository, blob, open, options = {}) {
       const signal = options.signal ? { signal: options.signal } : {};
       const from = options.mountFrom;
-      const mount = from !== undefined && from !== repository ? `?mount=${blob.digest}&from=${encodeURIComponent(from)}` : '';
-      const started = await call(`/v2/${repository}/blobs/uploads/${mount}`, {
+      let mount = from !== undefined && from !== repository ? `?mount=${blob.digest}&from=${encodeURIComponent(from)}` : '';
+      const start = () => call(`/v2/${repository}/blobs/uploads/${mount}`, {
         method: 'POST', headers: { 'content-length': '0' }, actions: 'pull,push', repository, ...(mount !== '' ? { fromRepository: from } : {}), ...signal,
       });
+      let started: IncomingMessage;
+      try {
+        started = await start();
+      } catch (err) {
+        // No read access to the mount's source (a token without its scope): upload it instead, as docker push does.
+        if (mount === '' || !isBerthError(err, 'PermissionDenied')) throw err;
+        mount = '';
+        started = await start();
+      }
       if (started.statusCode === 201 && mount !== '') {
         started.resume();
         return 'mounted';
       }
       if (started.statusCode !== 202) return failure(started, `the start of an upload of ${blob.digest}`);
       started.resume();
-      const location = started.headers.location;
-      if (location === undefined) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" started an upload without a Location`);
-      const url = new URL(location, `${scheme ?? 'https'}://${host}/`);
-      if (url.host !== host) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" sends the upload to another host ("${url.host}"); not supported`);
+      const chunk = chunkSizeFor(started);
+      if (chunk > 0 && blob.size > chunk) {
+        const putUrl = await uploadChunks(repository, uploadLocation(started, 'the start of an upload'), open(), chunk, options.signal);
+        await finishUpload(repository, putUrl, blob.digest, options.signal);
+        return 'pushed';
+      }
+      const url = uploadLocation(started, 'the start of an upload');
       url.searchParams.set('digest', blob.digest);
       const done = await call(`${url.pathname}${url.search}`, {
         method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) }, body: open, actions: 'pull,push', repository, ...signal,
@@ -453,26 +558,20 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
       const started = await call(`/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' }, actions: 'pull,push', repository, ...signal });
       if (started.statusCode !== 202) return failure(started, 'the start of an upload');
       started.resume();
-      const base = `${scheme ?? 'https'}://${host}/`;
-      const next = (res: IncomingMessage, what: string): URL => {
-        const location = res.headers.location;
-        if (location === undefined) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" answered ${what} without a Location`);
-        const url = new URL(location, base);
-        if (url.host !== host) throw errors.unavailable('REGISTRY_UNAVAILABLE', `Registry "${domain}" sends the upload to another host ("${url.host}"); not supported`);
-        return url;
-      };
-      const patchUrl = next(started, 'the start of an upload');
-      const patched = await call(`${patchUrl.pathname}${patchUrl.search}`, {
-        method: 'PATCH', headers: { 'content-type': 'application/octet-stream' }, body: () => body, actions: 'pull,push', repository, ...signal,
-      });
-      if (patched.statusCode !== 202) return failure(patched, 'a streamed upload');
-      patched.resume();
-      const putUrl = next(patched, 'a streamed upload');
-      const blob = digest();
-      putUrl.searchParams.set('digest', blob);
-      const done = await call(`${putUrl.pathname}${putUrl.search}`, { method: 'PUT', headers: { 'content-length': '0' }, body: Buffer.alloc(0), actions: 'pull,push', repository, ...signal });
-      if (done.statusCode !== 201) return failure(done, `the end of the upload of ${blob}`);
-      done.resume();
+      const chunk = chunkSizeFor(started);
+      const patchUrl = uploadLocation(started, 'the start of an upload');
+      let putUrl: URL;
+      if (chunk > 0 && (options.sizeHint === undefined || options.sizeHint > chunk)) {
+        putUrl = await uploadChunks(repository, patchUrl, body, chunk, options.signal);
+      } else {
+        const patched = await call(`${patchUrl.pathname}${patchUrl.search}`, {
+          method: 'PATCH', headers: { 'content-type': 'application/octet-stream' }, body: () => body, actions: 'pull,push', repository, ...signal,
+        });
+        if (patched.statusCode !== 202) return failure(patched, 'a streamed upload');
+        patched.resume();
+        putUrl = uploadLocation(patched, 'a streamed upload');
+      }
+      await finishUpload(repository, putUrl, digest(), options.signal);
     },
     async checkLogin(options = {}) {
       const signal = options.signal ? { signal: options.signal } : {};
