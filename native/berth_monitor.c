@@ -45,6 +45,7 @@
 #define MAX_CLIENTS 64
 #define MAX_ARGS 64
 #define LINE_MAX_BYTES (16 * 1024) /* Docker splits longer lines into partial entries */
+#define ATTRS_MAX_BYTES (64 * 1024) /* the largest --log-attrs berth passes */
 
 enum { K_STDIN = 0, K_STDOUT = 1, K_STDERR = 2, K_EVENT = 3, K_CLOSE_STDIN = 4, K_RESIZE = 5, K_START = 6, K_DONE = 7, K_HELLO = 9 };
 
@@ -68,6 +69,7 @@ static struct {
   long long log_max_size;
   int log_max_file;
   int log_compress;
+  const char *log_attrs; /* JSON object written as each json-file entry's attrs, or NULL */
   int terminal, open_stdin, stdin_once;
   /* `<runtime> run` instead of create + start: one runtime process for a container whose owner
    * stays attached (the foreground path); the monitor waits for the runtime, which relays the
@@ -332,7 +334,7 @@ static size_t local_entry(unsigned char *out, int stream, const char *data, size
 
 static void log_entry(int stream, const char *data, size_t len) {
   if (log_fd < 0 || len == 0) return;
-  static char buf[LINE_MAX_BYTES * 6 + 256];
+  static char buf[LINE_MAX_BYTES * 6 + ATTRS_MAX_BYTES + 256];
   size_t o = 0;
   if (!strcmp(opt.log_driver, "local")) {
     o = local_entry((unsigned char *)buf, stream, data, len);
@@ -341,7 +343,9 @@ static void log_entry(int stream, const char *data, size_t len) {
     timestamp_go(ts, sizeof ts);
     memcpy(buf, "{\"log\":\"", 8), o = 8;
     o += json_escape(buf + o, data, len);
-    o += (size_t)snprintf(buf + o, sizeof buf - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == K_STDERR ? "stderr" : "stdout", ts);
+    /* dockerd's field order: log, stream, attrs (when any), time. */
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "\",\"stream\":\"%s\",%s%s%s\"time\":\"%s\"}\n", stream == K_STDERR ? "stderr" : "stdout",
+                          opt.log_attrs ? "\"attrs\":" : "", opt.log_attrs ? opt.log_attrs : "", opt.log_attrs ? "," : "", ts);
   }
   if (opt.log_max_size > 0 && log_size > 0 && log_size + (long long)o > opt.log_max_size) rotate_log();
   if (write_all(log_fd, buf, o) == 0) log_size += (long long)o;
@@ -669,6 +673,10 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--log-max-size")) opt.log_max_size = atoll(VALUE());
     else if (!strcmp(a, "--log-max-file")) opt.log_max_file = atoi(VALUE());
     else if (!strcmp(a, "--log-compress")) opt.log_compress = 1;
+    else if (!strcmp(a, "--log-attrs")) {
+      opt.log_attrs = VALUE();
+      if (strlen(opt.log_attrs) > ATTRS_MAX_BYTES || opt.log_attrs[0] != '{') die("--log-attrs must be a JSON object of at most %d bytes", ATTRS_MAX_BYTES);
+    }
     else if (!strcmp(a, "--terminal")) opt.terminal = 1;
     else if (!strcmp(a, "--stdin")) opt.open_stdin = 1;
     else if (!strcmp(a, "--stdin-once")) opt.stdin_once = 1;

@@ -22,7 +22,7 @@ export const containerFlags: FlagSpecs = {
   tty: { kind: 'bool', short: 't', description: 'Allocate a pseudo-TTY' },
   restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
   'log-driver': { kind: 'string', description: 'Logging driver for the container: json-file (default), local or none', value: 'string' },
-  'log-opt': { kind: 'list', description: 'Log driver options: max-size=SIZE, max-file=N, compress=true|false', value: 'list' },
+  'log-opt': { kind: 'list', description: 'Log driver options: max-size=SIZE, max-file=N, compress=true|false; json-file also labels=, labels-regex=, env=, env-regex=, tag=', value: 'list' },
   rm: { kind: 'bool', description: 'Automatically remove the container when it exits' },
     name: { kind: 'string', description: 'Assign a name to the container', value: 'string' },
     env: { kind: 'list', short: 'e', description: 'Set environment variables', value: 'list' },
@@ -401,7 +401,9 @@ function logConfig(driver: string, opts: string[]): LogConfig {
     const eq = opt.indexOf('=');
     const key = eq < 0 ? opt : opt.slice(0, eq);
     const value = eq < 0 ? '' : opt.slice(eq + 1);
-    if (driver === 'none' || !['max-size', 'max-file', 'compress'].includes(key)) {
+    // json-file also writes attrs into each entry (services/log-attrs.ts); `local` has no place for them, as in Docker.
+    const known = driver === 'json-file' ? ['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'] : ['max-size', 'max-file', 'compress'];
+    if (driver === 'none' || !known.includes(key)) {
       throw errors.invalidArgument('INVALID_LOG_OPT', `unknown log opt '${key}' for ${driver} log driver`);
     }
     if (key === 'max-size') parseBytes(value);

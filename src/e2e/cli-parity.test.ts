@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
@@ -56,6 +58,21 @@ describe('CLI parity: ps and images flags', { concurrency: false }, () => {
     assert.deepEqual(complete('container', 'logs', 'ol'), ['older']);
     assert.match(ok('completion', 'zsh'), /^#compdef berth\n/);
     assert.equal(store.berth(['completion', 'fish']).code, 1);
+  });
+
+  test('json-file attrs from --log-opt labels/env/tag, in the entry as dockerd writes them, shown by logs --details', () => {
+    ok('run', '--name', 'attrs', '--network', 'none', '--label', 'com.x=1', '--label', 'b=2', '--label', 'other=3', '-e', 'E1=v1',
+      '--log-opt', 'labels=com.x,b', '--log-opt', 'env=E1', '--log-opt', 'tag={{.Name}}', busyboxImage, 'sh', '-c', 'echo hi; echo err >&2');
+    const id = ok('inspect', '-f', '{{.Id}}', 'attrs').trim();
+    // dockerd 20.10 wrote, for the same run (its name in the tag):
+    // {"log":"hi\n","stream":"stdout","attrs":{"E1":"v1","b":"2","com.x":"1","tag":"bold_hawking"},"time":"2026-11-30T02:11:24.493794993Z"}
+    const lines = readFileSync(join(store.root, 'containers', id, `${id}-json.log`), 'utf8').split('\n').filter(Boolean);
+    assert.match(lines.find((l) => l.includes('"stdout"')) ?? '', /^\{"log":"hi\\n","stream":"stdout","attrs":\{"E1":"v1","b":"2","com\.x":"1","tag":"attrs"\},"time":"[^"]+Z"\}$/);
+    // docker logs --details: "E1=v1,b=2,com.x=1,tag=bold_hawking hi"
+    const details = store.berth(['logs', '--details', 'attrs']);
+    assert.equal(details.stdout, 'E1=v1,b=2,com.x=1,tag=attrs hi\n');
+    assert.equal(details.stderr, 'E1=v1,b=2,com.x=1,tag=attrs err\n');
+    assert.match(store.berth(['run', '--rm', '--log-driver', 'local', '--log-opt', 'labels=a', busyboxImage, 'true']).stderr, /unknown log opt 'labels' for local log driver/);
   });
 
   test('images: --filter reference (Go path patterns), the REPOSITORY argument, dangling; dockerd\'s errors', () => {

@@ -18,6 +18,7 @@ import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } fr
 import { recordContainerEvent } from './events.js';
 import type { EngineContext } from './engine-context.js';
 import { writeExecTemplate } from './exec-template.js';
+import { logAttrs } from './log-attrs.js';
 import { removeAnonymousVolumes } from './volume-mounts.js';
 import { healthLaunch, healthOnStart } from './container-health.js';
 
@@ -106,7 +107,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     bundle,
     runtime: driver.invocation(record.id),
     dir,
-    log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type) },
+    log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type), ...(log.type === 'json-file' ? { attrs: logAttrs(record) } : {}) },
     terminal: tty,
     run: attach !== undefined,
     stdin: record.config.OpenStdin === true,

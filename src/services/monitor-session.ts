@@ -117,7 +117,7 @@ export interface MonitorLaunch {
   runtime: string[];
   /** Where the monitor keeps its socket, pid and exit files: the container's directory. */
   dir: string;
-  log: { driver: string; path: string; maxSize: number; maxFile: number; compress: boolean };
+  log: { driver: string; path: string; maxSize: number; maxFile: number; compress: boolean; attrs?: Record<string, string> };
   terminal: boolean;
   /** `<runtime> run` (one runtime process) for a container whose owner stays attached. */
   run: boolean;
@@ -142,6 +142,7 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): 
     ...(launch.log.maxSize ? ['--log-max-size', String(launch.log.maxSize)] : []),
     ...(launch.log.maxFile ? ['--log-max-file', String(launch.log.maxFile)] : []),
     ...(launch.log.compress ? ['--log-compress'] : []),
+    ...(launch.log.attrs && Object.keys(launch.log.attrs).length > 0 ? ['--log-attrs', JSON.stringify(launch.log.attrs)] : []),
     ...(launch.terminal ? ['--terminal'] : []),
     ...(launch.run ? ['--run'] : []),
     ...(launch.stdin ? ['--stdin'] : []),
