@@ -126,4 +126,24 @@ describe('work killed with SIGKILL', { concurrency: false }, () => {
     assert.deepEqual(readdirSync(ingestDir), []);
     assert.doesNotMatch(store.berth(['system', 'check', '--quick']).stdout, /ingest/);
   });
+
+  test('a killed cp\'s temporary mount of a stopped container is listed and pruned', async () => {
+    const made = store.berth(['run', '--name', 'cpk', '--network', 'none', busyboxImage, 'sh', '-c', 'head -c 5000000 /dev/urandom > /big']);
+    assert.equal(made.code, 0, made.stderr);
+    // Nobody reads its stdout: once the pipe is full, cp waits with the container's root mounted.
+    const child = store.spawnBerth(['cp', 'cpk:/big', '-']);
+    const mountsDir = join(store.root, 'container-mounts');
+    for (let i = 0; i < 200 && mountsUnder(mountsDir).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(mountsUnder(mountsDir).length, 1, 'cp mounted the stopped container\'s root');
+    assert.doesNotMatch(store.berth(['system', 'check', '--quick']).stdout, /temporary mount/, 'not while cp runs');
+    await kill9(child);
+    const check = store.berth(['system', 'check', '--quick']);
+    assert.match(check.stdout, /^reclaimable: temporary mount ".*container-mounts\/[0-9a-f]{64}-\d+-[0-9a-f]+" of a killed cp/m, check.stdout);
+    const prune = store.berth(['system', 'prune', '-f']);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.deepEqual(mountsUnder(mountsDir), []);
+    assert.deepEqual(readdirSync(mountsDir), []);
+    assert.doesNotMatch(store.berth(['system', 'check', '--quick']).stdout, /temporary mount/);
+    assert.equal(store.berth(['rm', 'cpk']).code, 0);
+  });
 });

@@ -9,6 +9,7 @@ import type { Leftover, SystemEngine } from '../api/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import { reconcile } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
+import { removeStaleTemporaryMounts, staleTemporaryMounts } from './temporary-mounts.js';
 import { networkLeftovers, reclaimNetworkLeftovers } from './network-leftovers.js';
 
 /** The store's checks and collection; events, df and info are added by the engine (engine.ts). */
@@ -112,6 +113,7 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
         if (stopped.has(scope.split('/').pop() ?? '')) reclaimable.push(`cgroup scope "${scope}" of a stopped container`);
       }
       reclaimable.push(...networkLeftovers(ctx));
+      reclaimable.push(...staleTemporaryMounts(ctx).map((dir) => `temporary mount "${dir}" of a killed cp, export, diff or commit`));
       const leftovers: Leftover[] = [];
       const open = openFilesUnder(ctx.paths.root);
       for (const ingest of await ctx.content.ingests()) {
@@ -130,7 +132,9 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
         // Containers whose monitor died are cleaned up as their monitor would have; then what networking is left.
         for (const c of ctx.metadata.listContainers()) if (['running', 'paused', 'restarting'].includes(c.state.status) && !supervisorAlive(c)) await reconcile(ctx, c);
         const network = await reclaimNetworkLeftovers(ctx);
-        return { removed: [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...network, ...(await collect())] };
+        // Before the collection: a killed cp's mount holds its container's snapshot.
+        const mounts = await removeStaleTemporaryMounts(ctx);
+        return { removed: [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...network, ...mounts, ...(await collect())] };
       } finally {
         lease.release();
       }
