@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, sign } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,8 @@ import tar from 'tar-stream';
 import type { Result, Store } from './harness.js';
 import { berthBin, busyboxImage, createStore, repoRoot } from './harness.js';
 import { onTerminal } from './pty.js';
+import type { TestEntry } from '../testing/index.js';
+import { makeTar } from '../testing/index.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -772,6 +774,23 @@ describe('berth pull and push', () => {
       });
       const huge = Buffer.alloc((4 << 20) + 10, 0x20);
       repos.set('fake/huge', { manifest: huge, mediaType: v2, blobs });
+      // Layers that try to write outside the root: a `../` entry, a hard link to a file outside.
+      const hostileImage = async (entries: TestEntry[]) => {
+        const tarball = await makeTar(entries);
+        const gz = gzipSync(tarball);
+        const cfg = Buffer.from(JSON.stringify({ architecture: hostArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${sha(tarball)}`] } }));
+        return {
+          manifest: Buffer.from(JSON.stringify({
+            schemaVersion: 2, mediaType: v2,
+            config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${sha(cfg)}`, size: cfg.length },
+            layers: [{ mediaType: gzipType, digest: `sha256:${sha(gz)}`, size: gz.length }],
+          })),
+          mediaType: v2,
+          blobs: new Map([[`sha256:${sha(cfg)}`, cfg], [`sha256:${sha(gz)}`, gz]]),
+        };
+      };
+      repos.set('fake/dotdot', await hostileImage([{ name: 'ok', body: 'x' }, { name: '../../../../tmp/berth-escaped-by-pull', body: 'pwned' }]));
+      repos.set('fake/hardlink', await hostileImage([{ name: 'hl', type: 'link', linkname: '../../../../etc/passwd' }]));
 
       server = createServer((req: IncomingMessage, res: ServerResponse) => {
         const url = new URL(req.url ?? '/', 'http://x');
@@ -864,6 +883,8 @@ describe('berth pull and push', () => {
       ['a layer that is not what its config says', 'fake/diffid', /BERTH_E_LAYER_DIFFID_MISMATCH/],
       ['a manifest over 4 MiB', 'fake/huge', /BERTH_E_MANIFEST_TOO_LARGE/],
       ['an unknown tag', 'fake/good:nope', /BERTH_E_MANIFEST_UNKNOWN/],
+      ['a layer with a ../ entry', 'fake/dotdot', /BERTH_E_LAYER_PATH_ESCAPE/],
+      ['a layer with a hard link out of the root', 'fake/hardlink', /BERTH_E_LAYER_PATH_ESCAPE/],
     ];
     for (const [what, repo, code] of refused) {
       test(`refused: ${what}; nothing named, the store consistent`, async () => {
@@ -876,6 +897,7 @@ describe('berth pull and push', () => {
           assert.match(r.stderr, /^berth: /, 'a message, then (BERTH_DEBUG) the code');
           assert.equal((await berthAsync(fresh, ['images', '-q'])).stdout, '');
           assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
+          assert.equal(existsSync('/tmp/berth-escaped-by-pull'), false, 'nothing written outside the root');
         } finally {
           fresh.dispose();
         }
