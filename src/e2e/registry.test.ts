@@ -705,7 +705,7 @@ describe('berth pull and push', () => {
     let slowReleased = false;
     let releaseStream = (): void => undefined;
     const streamRelease = new Promise<void>((resolve) => (releaseStream = resolve));
-    const repos = new Map<string, { manifest: Buffer; mediaType: string; blobs: Map<string, Buffer>; serve?: (digest: string, blob: Buffer, res: ServerResponse) => void }>();
+    const repos = new Map<string, { manifest: Buffer; mediaType: string; blobs: Map<string, Buffer>; serve?: (digest: string, blob: Buffer, res: ServerResponse) => void; children?: Map<string, { body: Buffer; mediaType: string }> }>();
 
     before(async () => {
       const layer = gzipSync(await layerTar({ hello: 'hello from the fake registry\n' }));
@@ -789,6 +789,33 @@ describe('berth pull and push', () => {
           blobs: new Map([[`sha256:${sha(cfg)}`, cfg], [`sha256:${sha(gz)}`, gz]]),
         };
       };
+      // A multi-arch index: the host's platform and another one, each its own image.
+      const platformImage = async (arch: string, text: string) => {
+        const l = gzipSync(await layerTar({ hello: text }));
+        const cfg = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${sha(gunzipTar(l))}`] } }));
+        const manifest = Buffer.from(JSON.stringify({
+          schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(cfg)}`, size: cfg.length },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha(l)}`, size: l.length }],
+        }));
+        return { manifest, blobs: [[`sha256:${sha(cfg)}`, cfg], [`sha256:${sha(l)}`, l]] as [string, Buffer][] };
+      };
+      const otherArch = hostArch() === 'arm64' ? 'amd64' : 'arm64';
+      const mine = await platformImage(hostArch(), 'the host platform\n');
+      const other = await platformImage(otherArch, 'another platform\n');
+      const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
+      repos.set('fake/multi', {
+        manifest: Buffer.from(JSON.stringify({
+          schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [
+            { mediaType: ociManifest, digest: `sha256:${sha(other.manifest)}`, size: other.manifest.length, platform: { architecture: otherArch, os: 'linux' } },
+            { mediaType: ociManifest, digest: `sha256:${sha(mine.manifest)}`, size: mine.manifest.length, platform: { architecture: hostArch(), os: 'linux' } },
+          ],
+        })),
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        blobs: new Map([...mine.blobs, ...other.blobs]),
+        children: new Map([[`sha256:${sha(mine.manifest)}`, { body: mine.manifest, mediaType: ociManifest }], [`sha256:${sha(other.manifest)}`, { body: other.manifest, mediaType: ociManifest }]]),
+      });
       repos.set('fake/dotdot', await hostileImage([{ name: 'ok', body: 'x' }, { name: '../../../../tmp/berth-escaped-by-pull', body: 'pwned' }]));
       repos.set('fake/hardlink', await hostileImage([{ name: 'hl', type: 'link', linkname: '../../../../etc/passwd' }]));
 
@@ -805,6 +832,8 @@ describe('berth pull and push', () => {
         const repo = m ? repos.get(m[1] as string) : undefined;
         if (!m || !repo) return void res.writeHead(404).end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
         if (m[2] === 'manifests') {
+          const child = repo.children?.get(m[3] as string);
+          if (child) return void res.writeHead(200, { 'content-type': child.mediaType, 'content-length': child.body.length }).end(child.body);
           if (m[3] !== '1' && m[3] !== `sha256:${sha(repo.manifest)}`) return void res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
           return void res.writeHead(200, { 'content-type': repo.mediaType, 'content-length': repo.manifest.length }).end(repo.manifest);
         }
@@ -817,6 +846,30 @@ describe('berth pull and push', () => {
       host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     after(() => server.close());
+
+    test('a multi-arch index resolves to the host\'s platform; --platform picks another', async () => {
+      const fresh = createStore();
+      try {
+        const mine = await berthAsync(fresh, ['pull', `${host}/fake/multi:1`]);
+        assert.equal(mine.code, 0, mine.stderr);
+        assert.equal((await berthAsync(fresh, ['image', 'inspect', '-f', '{{.Architecture}}', `${host}/fake/multi:1`])).stdout, `${hostArch()}\n`);
+        const hello = async () => {
+          assert.equal((await berthAsync(fresh, ['create', '--name', 'multi', `${host}/fake/multi:1`])).code, 0);
+          const text = (await berthAsync(fresh, ['cp', 'multi:/hello', '-'])).stdout;
+          await berthAsync(fresh, ['rm', 'multi']);
+          return text;
+        };
+        assert.match(await hello(), /the host platform/);
+        const otherArch = hostArch() === 'arm64' ? 'amd64' : 'arm64';
+        const other = await berthAsync(fresh, ['pull', '--platform', `linux/${otherArch}`, `${host}/fake/multi:1`]);
+        assert.equal(other.code, 0, other.stderr);
+        assert.equal((await berthAsync(fresh, ['image', 'inspect', '-f', '{{.Architecture}}', `${host}/fake/multi:1`])).stdout, `${otherArch}\n`);
+        assert.match(await hello(), /another platform/);
+        assert.match((await berthAsync(fresh, ['pull', '--platform', 'linux/s390x', `${host}/fake/multi:1`])).stderr, /s390x/);
+      } finally {
+        fresh.dispose();
+      }
+    });
 
     test('a pull gets a token for the repository\'s pull scope, and the image runs', async () => {
       const r = await berthAsync(store, ['pull', `${host}/fake/good:1`]);
