@@ -87,7 +87,9 @@ describe('health checks', () => {
     assert.match(psStatus('web'), /^Exited/);
     ok(['start', 'web']);
     const restarted = health('web');
-    assert.equal(restarted.Status, 'starting');
+    // Reset to starting (the "unhealthy" of the stop is not carried over). With probes every
+    // 200 ms a loaded machine may already have run one, which passes: the file is in the layer.
+    assert.ok(restarted.Status === 'starting' || (restarted.Status === 'healthy' && restarted.Log.at(-1)?.ExitCode === 0), JSON.stringify(restarted));
     assert.equal(restarted.FailingStreak, 0);
     assert.ok(restarted.Log.length > 0);
     await until('healthy after the restart (the file is in the container\'s layer)', () => health('web').Status === 'healthy');

@@ -459,6 +459,27 @@ export async function reconcile(ctx: EngineContext, record: ContainerRecord): Pr
       if (!isNotFound(err)) throw err;
     }
   }
+  const remover = record.state.removing;
+  if (record.state.status === 'removing' && remover !== undefined && !processAlive(remover)) {
+    // An `rm -f` that died after killing the container: let its monitor's clean-up finish, then
+    // undo what is left (network, mount, cgroup) and leave it `dead`, as Docker does with a
+    // removal that failed; `rm -f` removes it.
+    const monitor = record.state.supervisor;
+    if (monitor !== undefined && processAlive(monitor)) await waitUntilGone(monitor);
+    try {
+      const current = ctx.metadata.findContainer(record.id);
+      if (current.state.status !== 'removing') return current;
+      await tearDown(ctx, current, current.state.exitCode);
+      return ctx.metadata.updateContainer(record.id, (r) => {
+        r.state.status = 'dead';
+        r.state.pid = 0;
+        delete r.state.removing;
+      });
+    } catch (err) {
+      if (isNotFound(err)) return { ...record, state: { ...record.state, status: 'dead' } };
+      throw err;
+    }
+  }
   const live = ['running', 'paused', 'restarting'].includes(record.state.status);
   if (!live || supervisorAlive(record)) return record;
   const runtime = record.state.runtime;

@@ -4,7 +4,7 @@
  * container runs under its own monitor process (native/berth_monitor.c), so a command that
  * started or attached to one can die without the container noticing.
  */
-import { errors, isNotFound, processAlive, trace, waitUntilGone, withOperation } from '../base/index.js';
+import { errors, isNotFound, processAlive, selfProcess, trace, waitUntilGone, withOperation } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import type { ContainerEngine } from '../api/index.js';
@@ -177,7 +177,10 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
         throw errors.failedPrecondition('CONTAINER_RUNNING', `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
       }
       if (live) {
-        ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+        ctx.metadata.updateContainer(record.id, (r) => {
+          r.state.status = 'removing';
+          r.state.removing = selfProcess();
+        });
         await stopInRuntime(ctx, record, true);
         // The monitor runs its clean-up when the container is gone; let it finish first.
         const monitor = record.state.supervisor;

@@ -20,6 +20,8 @@ export interface ContainerState {
   starting?: ProcessRef;
   /** While `commit --pause` holds the container frozen: the committing process (a dead one's freeze is undone). */
   committing?: ProcessRef;
+  /** While `rm -f` removes a running container: the removing process (a dead one's work is finished by reconcile). */
+  removing?: ProcessRef;
   /** While running: the container's first process, as the host sees it. */
   runtime?: ProcessRef;
   /** Times the restart policy restarted the container (Docker's RestartCount). */
