@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
-import type { Gzip, ZlibParams } from 'node:zlib';
-import { constants, createGzip } from 'node:zlib';
+import type { DeflateRaw } from 'node:zlib';
+import { constants, crc32, createDeflateRaw } from 'node:zlib';
 
 /** Input is looked at in blocks of this size; each is deflated at level 6, or stored. */
 const BLOCK = 1 << 20;
@@ -21,7 +21,12 @@ const INCOMPRESSIBLE_BITS = 7.9;
  * is as deterministic as before.
  */
 export function gzipLayer(): Duplex {
-  const gzip = createGzip({ level: 6, windowBits: 15, memLevel: 8, strategy: constants.Z_DEFAULT_STRATEGY });
+  // A raw deflate stream in zlib's gzip framing: Node applies params() to Deflate and DeflateRaw
+  // only, not to Gzip. The header is the one zlib writes (no mtime, no name, XFL 0, OS 3), so a
+  // layer with no stored block is the very blob createGzip({ level: 6 }) gave.
+  const deflate = createDeflateRaw({ level: 6, windowBits: 15, memLevel: 8, strategy: constants.Z_DEFAULT_STRATEGY });
+  let crc = 0;
+  let size = 0;
   let level = 6;
   let pending: Buffer[] = [];
   let pendingLength = 0;
@@ -31,10 +36,11 @@ export function gzipLayer(): Duplex {
     const want = looksIncompressible(block) ? 0 : 6;
     if (want !== level) {
       level = want;
-      // Gzip has zlib's params() (a sync flush, then the new level); @types/node gives it to Deflate only.
-      await new Promise<void>((resolve) => (gzip as unknown as ZlibParams).params(want, constants.Z_DEFAULT_STRATEGY, () => resolve()));
+      await new Promise<void>((resolve) => deflate.params(want, constants.Z_DEFAULT_STRATEGY, () => resolve()));
     }
-    if (!gzip.write(block)) await drained(gzip);
+    crc = crc32(block, crc);
+    size = (size + block.length) % 2 ** 32;
+    if (!deflate.write(block)) await drained(deflate);
   };
   const takeBlocks = async (all: boolean) => {
     if (pendingLength < BLOCK && !(all && pendingLength > 0)) return;
@@ -58,27 +64,37 @@ export function gzipLayer(): Duplex {
     },
     final(callback) {
       takeBlocks(true).then(() => {
-        gzip.end();
+        deflate.end();
         callback();
       }, callback);
     },
     read() {
-      gzip.resume();
+      deflate.resume();
     },
     destroy(err, callback) {
-      gzip.destroy();
+      deflate.destroy();
       callback(err);
     },
   });
-  gzip.on('data', (data: Buffer) => {
-    if (!duplex.push(data)) gzip.pause();
+  duplex.push(gzipHeader);
+  deflate.on('data', (data: Buffer) => {
+    if (!duplex.push(data)) deflate.pause();
   });
-  gzip.on('end', () => duplex.push(null));
-  gzip.on('error', (err) => duplex.destroy(err));
+  deflate.on('end', () => {
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE(size, 4);
+    duplex.push(trailer);
+    duplex.push(null);
+  });
+  deflate.on('error', (err) => duplex.destroy(err));
   return duplex;
 }
 
-function drained(gzip: Gzip): Promise<void> {
+/** What zlib writes for gzip at levels 2-8: magic, deflate, no flags, mtime 0, XFL 0, OS Unix. */
+const gzipHeader = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
+
+function drained(gzip: DeflateRaw): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       gzip.off('drain', done);
