@@ -123,6 +123,8 @@ describe('build RUN steps on the default bridge', () => {
       return (runOutput(r.stderr)[0] ?? '').trim().split(/\s+/).sort();
     };
     assert.deepEqual(nets('--network', 'none'), ['lo']);
+    // `bridge` is the default's other name (Docker's classic builder takes both).
+    assert.deepEqual(nets('--network', 'bridge'), ['eth0', 'lo']);
     // Containers of tests running alongside come and go with their veth links and bridges.
     const lasting = (names: readonly string[]) => names.filter((n) => !/^(veth|berth)\d+$/.test(n)).sort();
     assert.deepEqual(lasting(nets('--network', 'host')), lasting(readdirSync('/sys/class/net')));

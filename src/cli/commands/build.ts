@@ -33,8 +33,10 @@ export const buildCommand: Command = {
     if (contextArg === undefined || args.positionals.length > 1) {
       throw errors.invalidArgument('MISSING_ARGUMENT', '"berth build" requires exactly 1 argument', { hint: "See 'berth build --help'" });
     }
-    const network = flagString(args, 'network') ?? 'default';
-    if (!['default', 'host', 'none'].includes(network)) throw errors.invalidArgument('BUILD_NETWORK', `Unsupported network "${network}": use default, host or none`);
+    // `bridge` is what `default` means for RUN steps (Docker's classic builder takes both).
+    const requested = flagString(args, 'network') ?? 'default';
+    const network = requested === 'bridge' ? 'default' : requested;
+    if (!['default', 'host', 'none'].includes(network)) throw errors.invalidArgument('BUILD_NETWORK', `Unsupported network "${network}": use default (bridge), host or none`);
     const platform = flagString(args, 'platform');
     const host = hostPlatform();
     if (platform !== undefined && platform !== `${host.os}/${host.architecture}` && platform !== `${host.os}/${host.architecture}${host.variant ? `/${host.variant}` : ''}`) {
