@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -145,5 +145,22 @@ describe('work killed with SIGKILL', { concurrency: false }, () => {
     assert.deepEqual(readdirSync(mountsDir), []);
     assert.doesNotMatch(store.berth(['system', 'check', '--quick']).stdout, /temporary mount/);
     assert.equal(store.berth(['rm', 'cpk']).code, 0);
+  });
+
+  test('an rm -f that died before it killed its container: the next command finishes the kill, cleans up, and leaves it dead', async () => {
+    const id = store.berth(['run', '-d', '--name', 'half-removed', '--network', 'none', busyboxImage, 'sleep', '300']).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const pid = Number(store.berth(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    assert.ok(pid > 0 && existsSync(`/proc/${pid}`));
+    // What `rm -f` writes first, by a process that is gone (pid 2^22 - 1 is above pid_max's default).
+    const file = join(store.root, 'metadata', 'containers', `${id}.json`);
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { state: Record<string, unknown> };
+    record.state['status'] = 'removing';
+    record.state['removing'] = { pid: 4194303, startTime: 1 };
+    writeFileSync(file, JSON.stringify(record));
+    assert.match(store.berth(['ps', '-a', '--format', '{{.Names}} {{.State}}']).stdout, /^half-removed dead$/m);
+    assert.deepEqual(mountsUnder(join(store.root, 'containers', id)), []);
+    assert.equal(existsSync(`/proc/${pid}`), false, 'its process was killed');
+    assert.equal(store.berth(['rm', 'half-removed']).code, 0);
   });
 });

@@ -14,7 +14,7 @@ import { parseBytes } from '../core/spec/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
-import { containerDir, prepareBundle, recordExit, removeContainer, tearDown } from './container-lifecycle.js';
+import { containerDir, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import { recordContainerEvent } from './events.js';
 import type { EngineContext } from './engine-context.js';
 import { writeExecTemplate } from './exec-template.js';
@@ -465,7 +465,13 @@ export async function reconcile(ctx: EngineContext, record: ContainerRecord): Pr
     // undo what is left (network, mount, cgroup) and leave it `dead`, as Docker does with a
     // removal that failed; `rm -f` removes it.
     const monitor = record.state.supervisor;
-    if (monitor !== undefined && processAlive(monitor)) await waitUntilGone(monitor);
+    if (monitor !== undefined && processAlive(monitor)) {
+      // The rm may have died before its kill: finish it (the removal was asked for), thawing a
+      // frozen container first, then let its monitor clean up.
+      const frozen = ctx.cgroups.frozen(record.id);
+      await stopInRuntime(ctx, frozen ? { ...record, state: { ...record.state, status: 'paused' } } : record, true);
+      await waitUntilGone(monitor);
+    }
     try {
       const current = ctx.metadata.findContainer(record.id);
       if (current.state.status !== 'removing') return current;
