@@ -132,8 +132,11 @@ describe('networks: exact clean-up', () => {
     const id = ok('run', '-d', '--name', 'orphan', '--network', 'pa', '-p', '127.0.0.1::80', busyboxImage, 'sleep', '300').trim();
     const record = readJson<{ state: { supervisor?: { pid: number }; runtime?: { pid: number } } }>(join(store.root, 'metadata', 'containers', `${id}.json`), { state: {} });
     // Monitor and container die, and the record goes as an interrupted rm would leave it.
-    process.kill(record.state.supervisor?.pid as number, 'SIGKILL');
-    process.kill(record.state.runtime?.pid as number, 'SIGKILL');
+    const [monitor, container] = [record.state.supervisor?.pid ?? 0, record.state.runtime?.pid ?? 0];
+    // kill(0) would be this test's own process group (the runner, and CI with it).
+    assert.ok(monitor > 1 && container > 1, JSON.stringify(record.state));
+    process.kill(monitor, 'SIGKILL');
+    process.kill(container, 'SIGKILL');
     spawnSync('sh', ['-c', `umount -l ${join(store.root, 'containers', id, 'rootfs')}; rm -rf ${join(store.root, 'metadata', 'containers', `${id}.json`)} ${join(store.root, 'containers', id)}`]);
     const lines = networkLines();
     assert.equal(lines.length, 1, lines.join('\n'));
