@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { readdirSyncOrEmpty } from '../base/index.js';
 import { busyboxRootfsTar } from '../testing/index.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -61,7 +62,7 @@ export function createStore(options: { withBusybox?: boolean; bareBusybox?: bool
       const ids = store.berth(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
       if (ids.length) store.berth(['rm', '-f', ...ids]);
       // A killed build's step networks (namespaces, veths, firewall rules) outlive the store unless recovered.
-      if (readdirSyncSafe(join(root, 'build-tmp')).length > 0) store.berth(['system', 'prune', '-f']);
+      if (readdirSyncOrEmpty(join(root, 'build-tmp')).length > 0) store.berth(['system', 'prune', '-f']);
       spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
       rmSync(root, { recursive: true, force: true });
       // The store's runtime state on /run (see openEngine): a test store must not leave it behind.
@@ -109,12 +110,4 @@ export function cgroupScopes(cgroupRoot = '/sys/fs/cgroup'): string[] {
   }
   if (!found) throw new Error(`cgroupScopes: no berth cgroup parent under ${cgroupRoot}: unknown cgroup layout, or no container ever ran`);
   return out;
-}
-
-function readdirSyncSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -4,10 +4,10 @@
  * them (base/operation.ts), so that one left by a killed berth can be told from one in use.
  * `system check` lists those whose process is gone; `system prune` unmounts and removes them.
  */
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { readdirSyncOrEmpty } from '../base/index.js';
+import { processStartTime, readdirSyncOrEmpty } from '../base/index.js';
 import { unmountAll } from '../core/mount/index.js';
 import type { EngineContext } from './engine-context.js';
 
@@ -18,7 +18,8 @@ export function staleTemporaryMounts(ctx: EngineContext): string[] {
   const base = join(ctx.paths.root, 'container-mounts');
   return readdirSyncOrEmpty(base).filter((name) => {
     const pid = namePattern.exec(name)?.[1];
-    return pid !== undefined && Number(pid) !== process.pid && !processExists(Number(pid));
+    // A pid with no live process (gone, or a zombie): its owner is dead.
+    return pid !== undefined && Number(pid) !== process.pid && processStartTime(Number(pid)) === undefined;
   }).map((name) => join(base, name));
 }
 
@@ -34,15 +35,4 @@ export async function removeStaleTemporaryMounts(ctx: EngineContext): Promise<st
     removed.push(`temporary mount ${JSON.stringify(dir)}`);
   }
   return removed;
-}
-
-function processExists(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    // A zombie is gone for our purpose.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,6 @@
 import { errors } from '../../base/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
-import type { CliContext, Command } from '../command.js';
+import type { Command } from '../command.js';
 import { readEnvFiles } from '../container-flags.js';
 import { parseEnvOption } from '../env-file.js';
 
@@ -36,7 +36,7 @@ export const execCommand: Command = {
       ...(user !== undefined ? { user } : {}),
       }, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
     } catch (err) {
-      return execFailed(ctx, err);
+      return execFailed(err);
     }
   },
 };
@@ -47,7 +47,7 @@ export const execCommand: Command = {
  * (crun and runc write their errors there as well as to their JSON log): saying it again would
  * print the error twice.
  */
-function execFailed(_ctx: CliContext, err: unknown): number {
+function execFailed(err: unknown): number {
   const code = (err as { code?: string }).code;
   if (code === 'BERTH_E_COMMAND_NOT_FOUND' || code === 'BERTH_E_COMMAND_NOT_EXECUTABLE' || code === 'BERTH_E_RUNTIME_FAILED') return 126;
   throw err;
@@ -73,7 +73,7 @@ export const execReportCommand: Command = {
     try {
       return await ctx.engine().containers.execOutcome(id, log, code);
     } catch (err) {
-      return execFailed(ctx, err);
+      return execFailed(err);
     }
   },
 };
