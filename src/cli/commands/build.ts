@@ -6,6 +6,7 @@ import type { BuildNetwork, BuildProgress, BuildSecret } from '../../api/index.j
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';
+import { interruptible } from '../interruptible.js';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -51,46 +52,43 @@ export const buildCommand: Command = {
     const engine = ctx.engine();
     const file = flagString(args, 'file');
     const secrets = parseSecrets(flagList(args, 'secret'));
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-    signals.forEach((s) => process.on(s, stop));
-    try {
-      const target = flagString(args, 'target');
-      const runtime = flagString(args, 'runtime');
-      const pids = flagString(args, 'pids-limit');
-      const pidsLimit = pids === undefined ? undefined : Number(pids);
-      if (pidsLimit !== undefined && !(Number.isInteger(pidsLimit) && (pidsLimit > 0 || pidsLimit === -1))) {
-        throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be a positive integer or -1`);
+    return interruptible(['SIGINT', 'SIGTERM', 'SIGHUP'], async (signal) => {
+      try {
+        const target = flagString(args, 'target');
+        const runtime = flagString(args, 'runtime');
+        const pids = flagString(args, 'pids-limit');
+        const pidsLimit = pids === undefined ? undefined : Number(pids);
+        if (pidsLimit !== undefined && !(Number.isInteger(pidsLimit) && (pidsLimit > 0 || pidsLimit === -1))) {
+          throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be a positive integer or -1`);
+        }
+        const result = await engine.images.build({
+          context: contextArg,
+          stdin: ctx.stdin,
+          ...(file !== undefined ? { dockerfile: file } : {}),
+          tags: flagList(args, 'tag'),
+          buildArgs,
+          ...(target !== undefined ? { target } : {}),
+          noCache: flagBool(args, 'no-cache'),
+          pull: flagBool(args, 'pull'),
+          network: network as BuildNetwork,
+          secrets,
+          ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+          explainCache: flagBool(args, 'explain-cache'),
+          progress,
+          ...(runtime !== undefined ? { runtime } : {}),
+          ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+        }, ctx.operation(signal));
+        finish();
+        if (quiet) ctx.stdout.write(`${result.id}\n`);
+        else {
+          ctx.stderr.write(`writing image ${result.id} done\n`);
+          for (const name of result.names) ctx.stderr.write(`naming to ${name} done\n`);
+        }
+        return 0;
+      } finally {
+        finish();
       }
-      const result = await engine.images.build({
-        context: contextArg,
-        stdin: ctx.stdin,
-        ...(file !== undefined ? { dockerfile: file } : {}),
-        tags: flagList(args, 'tag'),
-        buildArgs,
-        ...(target !== undefined ? { target } : {}),
-        noCache: flagBool(args, 'no-cache'),
-        pull: flagBool(args, 'pull'),
-        network: network as BuildNetwork,
-        secrets,
-        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
-        explainCache: flagBool(args, 'explain-cache'),
-        progress,
-        ...(runtime !== undefined ? { runtime } : {}),
-        ...(pidsLimit !== undefined ? { pidsLimit } : {}),
-      }, ctx.operation(controller.signal));
-      finish();
-      if (quiet) ctx.stdout.write(`${result.id}\n`);
-      else {
-        ctx.stderr.write(`writing image ${result.id} done\n`);
-        for (const name of result.names) ctx.stderr.write(`naming to ${name} done\n`);
-      }
-      return 0;
-    } finally {
-      finish();
-      signals.forEach((s) => process.off(s, stop));
-    }
+    });
   },
 };
 

@@ -1,6 +1,7 @@
 import { errors } from '../../base/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { interruptible } from '../interruptible.js';
 
 export const imageCommand: Command = {
   name: 'image',
@@ -21,18 +22,13 @@ export const imageCommand: Command = {
     const engine = ctx.engine();
     const mirror = flagString(args, 'mirror');
     const quiet = flagBool(args, 'quiet');
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.on('SIGINT', stop);
-    try {
+    return interruptible(['SIGINT'], async (signal) => {
       const result = await engine.images.bootstrap(name, {
         ...(mirror !== undefined ? { mirror } : {}),
         ...(quiet ? {} : { onOutput: (chunk: Buffer) => void ctx.stderr.write(chunk) }),
-      }, ctx.operation(controller.signal));
+      }, ctx.operation(signal));
       ctx.stdout.write(`${result.id}\n`);
       return 0;
-    } finally {
-      process.off('SIGINT', stop);
-    }
+    });
   },
 };

@@ -2,6 +2,7 @@ import { errors } from '../../base/index.js';
 import { parseReference } from '../../oci/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { interruptible } from '../interruptible.js';
 import { ProgressDisplay } from '../progress-display.js';
 
 export const pullCommand: Command = {
@@ -20,13 +21,9 @@ export const pullCommand: Command = {
     }
     const quiet = flagBool(args, 'quiet');
     const platform = flagString(args, 'platform');
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
+    return interruptible(['SIGINT', 'SIGTERM'], async (signal) => {
       const engine = ctx.engine();
-      const op = ctx.operation(controller.signal);
+      const op = ctx.operation(signal);
       let names = [name];
       if (flagBool(args, 'all-tags')) {
         if (/[:@][^/]*$/.test(name)) throw errors.invalidArgument('TAG_WITH_ALL_TAGS', "tag can't be used with --all-tags/-a");
@@ -46,9 +43,6 @@ export const pullCommand: Command = {
         ctx.stdout.write(`${ref.domain}/${ref.path}\n`);
       }
       return 0;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    }, { once: true });
   },
 };

@@ -2,6 +2,7 @@ import { errors } from '../../base/index.js';
 import { familiarRepository, parseReference } from '../../oci/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
+import { interruptible } from '../interruptible.js';
 import { ProgressDisplay } from '../progress-display.js';
 
 export const pushCommand: Command = {
@@ -18,13 +19,9 @@ export const pushCommand: Command = {
       throw errors.invalidArgument('MISSING_ARGUMENT', '"berth push" requires exactly 1 argument', { hint: "See 'berth push --help'" });
     }
     const quiet = flagBool(args, 'quiet');
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
+    return interruptible(['SIGINT', 'SIGTERM'], async (signal) => {
       const engine = ctx.engine();
-      const op = ctx.operation(controller.signal);
+      const op = ctx.operation(signal);
       let names = [name];
       if (flagBool(args, 'all-tags')) {
         if (/[:@][^/]*$/.test(name)) throw errors.invalidArgument('TAG_WITH_ALL_TAGS', "tag can't be used with --all-tags/-a");
@@ -38,9 +35,6 @@ export const pushCommand: Command = {
         if (quiet) ctx.stdout.write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
       }
       return 0;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    }, { once: true });
   },
 };
