@@ -136,7 +136,7 @@ describe('berth daemon: container extras, events and system df', { concurrency: 
       assert.equal(cpu, '0.00%');
       // The host's memory is the limit of a container without one (GiB, 4 digits).
       const hostGiB = totalmem() / 2 ** 30;
-      const m = /^([\d.]+)(B|KiB|MiB) \/ ([\d.]+)GiB$/.exec(mem);
+      const m = /^([\d.]+)(B|KiB|MiB) \/ ([\d.]+)GiB$/.exec(mem ?? '');
       assert.ok(m, mem);
       assert.ok(Math.abs(Number(m[3]) - hostGiB) < 0.01 * hostGiB, `${mem} vs ${hostGiB} GiB`);
       assert.ok(Number(m[1]) > 0, mem);
@@ -146,7 +146,7 @@ describe('berth daemon: container extras, events and system df', { concurrency: 
       const busy = rows['busy']!;
       const busyCpu = Number(busy[1]!.replace('%', ''));
       assert.ok(busyCpu > 5 && busyCpu < 45, `busy CPU ${busy[1]}`);
-      assert.match(busy[2], / \/ 64MiB$/);
+      assert.match(busy[2] ?? '', / \/ 64MiB$/);
       assert.deepEqual(rows['stopped']!.slice(1), ['0.00%', '0B / 0B', '0.00%', '0']);
     });
   }
@@ -439,7 +439,7 @@ describe('berth daemon: container extras, events and system df', { concurrency: 
       assert.equal(byType['Images']![2], own['Images']![2]);
       assert.deepEqual(byType['Local Volumes'], own['Local Volumes']);
       assert.deepEqual(byType['Local Volumes']!.slice(0, 2), ['1', '1']);
-      assert.match(byType['Local Volumes']![2], /^10\d\.\dkB$/);
+      assert.match(byType['Local Volumes']![2] ?? '', /^10\d\.\dkB$/);
       const verbose = docker(['system', 'df', '-v'], client);
       assert.match(verbose, /dfuser/);
       assert.match(verbose, new RegExp(`dfvol\\s+1\\s+${byType['Local Volumes']![2]!.replace('.', '\\.')}`));
