@@ -251,12 +251,13 @@ describe('berth daemon: container extras, events and system df', { concurrency: 
 
   test('a hostile tar through PUT archive never writes outside the container', async () => {
     const marker = join('/tmp', hostMarker);
+    berth(['exec', 'sleeper', 'mkdir', '-p', '/h']);
     const attempts: { entries: Parameters<typeof makeTar>[0]; path: string }[] = [
-      { entries: [{ name: `../../../../../../tmp/${hostMarker}`, body: 'pwned' }], path: '/d' },
+      { entries: [{ name: `../../../../../../tmp/${hostMarker}`, body: 'pwned' }], path: '/h' },
       { entries: [{ name: `/tmp/${hostMarker}`, body: 'pwned' }], path: '/' },
-      { entries: [{ name: 'up', type: 'symlink', linkname: '../../../../../../../tmp' }, { name: `up/${hostMarker}`, body: 'pwned' }], path: '/d' },
-      { entries: [{ name: 'abs', type: 'symlink', linkname: '/tmp' }, { name: `abs/${hostMarker}`, body: 'pwned' }], path: '/d' },
-      { entries: [{ name: 'hl', type: 'link', linkname: `../../../../../tmp/${hostMarker}` }], path: '/d' },
+      { entries: [{ name: 'up', type: 'symlink', linkname: '../../../../../../../tmp' }, { name: `up/${hostMarker}`, body: 'pwned' }], path: '/h' },
+      { entries: [{ name: 'abs', type: 'symlink', linkname: '/tmp' }, { name: `abs/${hostMarker}`, body: 'pwned' }], path: '/h' },
+      { entries: [{ name: 'hl', type: 'link', linkname: `../../../../../tmp/${hostMarker}` }], path: '/h' },
       { entries: [{ name: hostMarker, body: 'pwned' }], path: '/../../../../tmp' },
     ];
     for (const { entries, path } of attempts) {
@@ -266,7 +267,7 @@ describe('berth daemon: container extras, events and system df', { concurrency: 
     }
     // What got through landed in the container's own /tmp.
     assert.equal(berth(['exec', 'sleeper', 'cat', `/tmp/${hostMarker}`]), 'pwned');
-    const escape = await apiRequest(d.socket, 'PUT', '/v1.41/containers/sleeper/archive?path=/d', await makeTar([{ name: '../escape', body: 'x' }]));
+    const escape = await apiRequest(d.socket, 'PUT', '/v1.41/containers/sleeper/archive?path=/h', await makeTar([{ name: '../escape', body: 'x' }]));
     assert.equal(escape.status, 400);
     assert.match((JSON.parse(escape.body) as { message: string }).message, /leads outside the destination directory/);
     assert.equal(existsSync(marker), false);
