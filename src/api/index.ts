@@ -48,5 +48,5 @@ export { dfRows, dfVerbose } from './df-view.js';
 export type { DfRow } from './df-view.js';
 export { progressLine } from './progress.js';
 export type { ProgressEvent } from './progress.js';
-export { containerMountsView, containerSummaryView, diskUsageView, imageSummaryView } from './summary-views.js';
+export { diskUsageView } from './df-api-view.js';
 export { goFileMode, pathStatHeader, pathStatView } from './path-stat-view.js';

@@ -1,8 +1,8 @@
 /**
- * The Engine API's list items, as dockerd 20.10 sends them at API 1.41: a container of
- * GET /containers/json, an image of GET /images/json, and GET /system/df, which is made of both
- * (with sizes) and of volumes with their usage. The docker CLI prints `ps`, `images` and
- * `system df` from these fields.
+ * GET /system/df as dockerd 20.10 sends it at API 1.41: containers as GET /containers/json lists
+ * them (with SizeRw and SizeRootFs), images as GET /images/json does (with Containers and
+ * SharedSize), volumes with UsageData. The docker CLI prints `system df` from these fields.
+ * (The list items here are the df's own; the container and image list routes have theirs.)
  */
 import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
@@ -18,14 +18,14 @@ const unixSeconds = (iso: string) => {
 };
 
 /** Docker's Mounts of a container (ps and inspect): volumes with their mountpoints, binds with their propagation. */
-export function containerMountsView(c: ContainerRecord, mountpoints: ReadonlyMap<string, string> = new Map()) {
+function mountsView(c: ContainerRecord, mountpoints: ReadonlyMap<string, string> = new Map()) {
   return c.hostConfig.binds.filter((b) => b.type !== 'tmpfs').map((b) => (b.type === 'volume'
     ? { Type: 'volume', Name: b.source, Source: mountpoints.get(b.source) ?? '', Destination: b.target, Driver: 'local', Mode: 'z', RW: !b.readonly, Propagation: '' }
     : { Type: 'bind', Source: b.source, Destination: b.target, Mode: b.readonly ? 'ro' : '', RW: !b.readonly, Propagation: b.propagation ?? 'rprivate' }));
 }
 
 /** A container as GET /containers/json lists it; `size` adds SizeRw and SizeRootFs (`ps -s`, `system df`). */
-export function containerSummaryView(c: ContainerRecord, options: { now?: number; size?: { rw: number; rootFs: number }; mountpoints?: ReadonlyMap<string, string> } = {}) {
+function containerItem(c: ContainerRecord, options: { now?: number; size?: { rw: number; rootFs: number }; mountpoints?: ReadonlyMap<string, string> } = {}) {
   const settings = containerNetworkSettingsView(c);
   return {
     Id: c.id,
@@ -41,12 +41,12 @@ export function containerSummaryView(c: ContainerRecord, options: { now?: number
     Status: containerStatusText(c, options.now),
     HostConfig: { NetworkMode: c.hostConfig.networkMode },
     NetworkSettings: { Networks: settings.Networks },
-    Mounts: containerMountsView(c, options.mountpoints),
+    Mounts: mountsView(c, options.mountpoints),
   };
 }
 
 /** An image as GET /images/json lists it (API 1.41: VirtualSize is Size); -1 where a count was not taken. */
-export function imageSummaryView(image: ImageSummary, options: { containers?: number; sharedSize?: number; size?: number } = {}) {
+function imageItem(image: ImageSummary, options: { containers?: number; sharedSize?: number; size?: number } = {}) {
   const size = options.size ?? image.size;
   return {
     Containers: options.containers ?? -1,
@@ -74,13 +74,13 @@ export function diskUsageView(usage: DiskUsage, lists: { images: readonly ImageS
   const mountpoints = new Map(lists.volumes.map((v) => [v.name, v.mountpoint]));
   const images = usage.images.map((i) => {
     const summary = lists.images.find((s) => s.id === i.id) ?? { id: i.id as ImageSummary['id'], names: i.names, created: i.created, size: i.size };
-    return imageSummaryView(summary, { containers: i.containers, sharedSize: i.sharedSize, size: i.size });
+    return imageItem(summary, { containers: i.containers, sharedSize: i.sharedSize, size: i.size });
   });
   const containers = usage.containers.flatMap((u) => {
     const record = lists.containers.find((c) => c.id === u.id);
     if (!record) return [];
     const rootFs = u.size + (imageSize.get(record.imageId)?.size ?? 0);
-    return [containerSummaryView(record, { size: { rw: u.size, rootFs }, mountpoints, ...(lists.now !== undefined ? { now: lists.now } : {}) })];
+    return [containerItem(record, { size: { rw: u.size, rootFs }, mountpoints, ...(lists.now !== undefined ? { now: lists.now } : {}) })];
   });
   const volumes = usage.volumes.flatMap((u) => {
     const info = lists.volumes.find((v) => v.name === u.name);
