@@ -25,7 +25,6 @@ say() { echo "setup: $*" >&2; }
 # they read berth's OCI layouts (and berth theirs); docker.io: the reference dockerd the
 # interoperability tests start on their own socket (tools/reference-dockerd.sh), never as a service;
 # docker-compose (1.29) and python3-docker (docker-py): clients the `berth daemon` tests drive;
-# systemd: systemd-analyze and systemd-socket-activate check the daemon's unit files and fd:// sockets.
 packages="docker-compose python3-docker docker.io crun runc tini busybox-static mmdebstrap iproute2 procps systemd netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci"
 missing=""
 for p in $packages; do
