@@ -110,6 +110,11 @@ describe('berth daemon: build', () => {
       assert.match(r.stdout, /^ ---> Running in [a-f0-9]{12}\nbefore the failure\n/m);
       assert.match(r.stderr, /The command '\/bin\/sh -c echo before the failure; exit 3' returned a non-zero code: 3/);
       assert.equal(d.docker(['image', 'inspect', `dmn/failed-${client}:1`]).code, 1);
+      // quiet: nothing while it runs; on the failure the output comes out, then the error, with the same exit code
+      const quiet = build(['-q', dir], { client });
+      assert.equal(quiet.code, 3, quiet.stderr);
+      assert.match(quiet.stdout + quiet.stderr, /before the failure/);
+      assert.match(quiet.stderr, /returned a non-zero code: 3/);
     });
   }
 

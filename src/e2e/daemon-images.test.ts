@@ -239,9 +239,9 @@ describe('berth daemon: images', () => {
       const context = join(work, 'private-build');
       mkdirSync(context, { recursive: true });
       writeFileSync(join(context, 'Dockerfile'), `FROM ${name}\nRUN echo built on the private base\n`);
-      const noCredentials = d.docker(['build', '-t', 'dmn/private-child:1', context], { env: { DOCKER_CONFIG: anonymous } });
+      const noCredentials = d.docker(['build', '-t', 'dmn/private-child:1', context], { env: { DOCKER_CONFIG: anonymous, DOCKER_BUILDKIT: '0' } });
       assert.equal(noCredentials.code, 1, noCredentials.stdout);
-      const built = d.docker(['build', '-t', 'dmn/private-child:1', context], { env: { DOCKER_CONFIG: loggedIn } });
+      const built = d.docker(['build', '-t', 'dmn/private-child:1', context], { env: { DOCKER_CONFIG: loggedIn, DOCKER_BUILDKIT: '0' } });
       assert.equal(built.code, 0, built.stderr);
       assert.match(built.stdout, /^built on the private base$/m);
       assert.match(built.stdout, /^Successfully tagged dmn\/private-child:1$/m);
@@ -253,7 +253,7 @@ describe('berth daemon: images', () => {
     mkdirSync(context, { recursive: true });
     const build = (text: string, args: string[] = []) => {
       writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nLABEL purpose=prune\nRUN echo ${text} > /f\n`);
-      const r = d.docker(['build', '-q', ...args, '-t', 'dmn/prune:1', context]);
+      const r = d.docker(['build', '-q', ...args, '-t', 'dmn/prune:1', context], { env: { DOCKER_BUILDKIT: '0' } });
       assert.equal(r.code, 0, r.stderr);
       return r.stdout.trim();
     };
@@ -272,12 +272,20 @@ describe('berth daemon: images', () => {
     assert.equal(await idOf(busyboxImage), busyboxId);
   });
 
-  test('search is refused with a reason; an unknown filter is a 400', async () => {
+  test('search is refused with a reason; an unknown filter is a 400; a pull that fails before its stream, a push without credentials', async () => {
     const search = d.docker(['search', 'busybox']);
     assert.equal(search.code, 1);
     assert.match(search.stderr, /Error response from daemon: Searching a registry is not supported by berth/);
     const bad = await apiRequest(d.socket, 'POST', '/v1.41/images/prune?filters=%7B%22color%22%3A%7B%22red%22%3Atrue%7D%7D');
     assert.equal(bad.status, 400);
     assert.deepEqual(JSON.parse(bad.body), { message: "Invalid filter 'color'" });
+    // a pull that fails before anything was pulled is an HTTP error (not a 200 stream), as dockerd's
+    const unreachable = await apiRequest(d.socket, 'POST', '/v1.41/images/create?fromImage=127.0.0.1%3A1%2Fx&tag=1', '', { 'X-Registry-Auth': 'e30=' });
+    assert.ok(unreachable.status >= 500, `${unreachable.status} ${unreachable.body}`);
+    assert.match((JSON.parse(unreachable.body) as { message: string }).message, /127\.0\.0\.1:1/);
+    // dockerd's words for a push without X-Registry-Auth
+    const noAuth = await apiRequest(d.socket, 'POST', `/v1.41/images/${busyboxImage.replace(':1', '')}/push?tag=1`);
+    assert.equal(noAuth.status, 400);
+    assert.deepEqual(JSON.parse(noAuth.body), { message: 'Bad parameters and missing X-Registry-Auth: EOF' });
   });
 });

@@ -109,11 +109,20 @@ class ClassicBuildView implements BuildProgress {
   private total = 0;
   /** A failed RUN: Docker's message and the command's exit status. */
   failure: { message: string; code: number } | undefined;
+  /** With `q`: what would have been said, sent only when the build fails (as dockerd's). */
+  private readonly held: string[] = [];
 
   constructor(private readonly out: JsonMessageStream, private readonly quiet: boolean) {}
 
   private say(text: string): void {
-    if (!this.quiet && text !== '') this.out.write({ stream: text });
+    if (text === '') return;
+    if (this.quiet) this.held.push(text);
+    else this.out.write({ stream: text });
+  }
+
+  /** A quiet build failed: its output goes out before the error, so that the CLI shows why. */
+  replay(): void {
+    for (const text of this.held.splice(0)) this.out.write({ stream: text });
   }
 
   instruction(event: BuildInstruction): void {
@@ -217,6 +226,7 @@ export function addBuildRoutes(router: Router): void {
       view.finish(result);
       stream.end();
     } catch (err) {
+      view.replay();
       if (view.failure && stream.started) stream.fail(new Error(view.failure.message), view.failure.code);
       else stream.fail(stream.started ? new Error(errorText(err)) : dockerfileError(err));
     } finally {
