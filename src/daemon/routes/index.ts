@@ -1,7 +1,9 @@
 import { Router } from '../router.js';
 import { addBuildRoutes } from './build.js';
+import { addContainerExtrasRoutes } from './container-extras.js';
 import { addImageRoutes } from './images.js';
 import { addNetworkRoutes } from './networks.js';
+import { addSystemExtrasRoutes } from './system-extras.js';
 import { addSystemRoutes } from './system.js';
 import { addVolumeRoutes } from './volumes.js';
 
@@ -13,5 +15,7 @@ export function apiRouter(): Router {
   addBuildRoutes(router);
   addNetworkRoutes(router);
   addVolumeRoutes(router);
+  addContainerExtrasRoutes(router);
+  addSystemExtrasRoutes(router);
   return router;
 }
