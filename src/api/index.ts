@@ -5,12 +5,13 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
+  CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
+export { networkFilter } from './network-filters.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
 export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';
