@@ -1,7 +1,7 @@
 /**
  * The CLI conformance table of issue 10: one scene, built by the same command lines on the
  * reference Docker (tools/record-cli-conformance.mjs, with the real docker CLI) and on berth
- * (src/e2e/cli-conformance.test.ts), then ~100 command lines run on both and compared after the
+ * (src/e2e/cli-conformance.test.ts), then ~120 command lines run on both and compared after the
  * masks below. The recorder writes what Docker printed, masked, to test/fixtures/cli/*.json; the
  * test masks berth's output the same way and compares.
  *
@@ -11,6 +11,8 @@
  * keep only their rows naming scene objects (mask `sceneRows`).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, machine, release, totalmem } from 'node:os';
 
 export interface CliResult {
   code: number;
@@ -88,11 +90,16 @@ export interface SceneContext {
  *   joins a Go map, whose order is random).
  * - `sortLines`: sorts the lines of a list of images: dockerd orders images by their creation
  *   time in whole seconds, so the scene's images (imported within a second) come in any order.
+ * - `hostFields` (a case's): in `|`-separated fields, the field named with a fact of the machine
+ *   (CPUs, memory, kernel release, OS name, cgroup version, architecture) becomes `<host:FACT>`
+ *   when it is this machine's: the recording's machine and the test's need not be one, but each
+ *   engine must report its own.
  * - `sceneRows`: drops the rows of a table that name no scene object (the reference dockerd is
  *   shared with other sessions; berth's store holds only the scene).
  * - `table` (a case's `table: true`): a table whose masked cells vary in width is cut into cells at
  *   its header's column starts, and rows are compared cell by cell, with the padding after each
- *   column's widest cell kept: so alignment and Docker's 3-space padding are still compared.
+ *   column's widest cell kept: so alignment and Docker's 3-space padding are still compared
+ *   (not with `numbers` or `sceneRows`, where values of other widths set the padding).
  */
 export type MaskName = 'versions' | 'numbers' | 'sceneRows' | 'labelOrder' | 'sortLines';
 
@@ -103,6 +110,8 @@ export interface ConformanceCase {
   group: string;
   args: string[];
   masks?: MaskName[];
+  /** `|`-separated output whose fields are the machine's facts (see MaskName). */
+  hostFields?: (HostFact | '')[];
   /** Docker-style table output: compare cell by cell (see the `table` mask). */
   table?: boolean;
 }
@@ -178,7 +187,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   inspect('inspect-path-args', ['-f', '{{.Path}} {{json .Args}} {{.RestartCount}} {{.Driver}} {{.Platform}} {{.HostConfig.NetworkMode}}', 'cf-exited']),
   inspect('inspect-hostconfig', ['-f', '{{json .HostConfig.Binds}} {{json .HostConfig.RestartPolicy}} {{json .HostConfig.LogConfig}} {{.HostConfig.AutoRemove}}', 'cf-created']),
   inspect('inspect-type-container', ['--type', 'container', '-f', '{{.Name}}', 'cf-running']),
-  inspect('inspect-type-image', ['--type', 'image', '-f', '{{.RepoTags}} {{.Os}} {{.Architecture}}', 'berthconf/bb:1']),
+  { ...inspect('inspect-type-image', ['--type', 'image', '-f', '{{.RepoTags}}|{{.Os}}|{{.Architecture}}', 'berthconf/bb:1']), hostFields: ['', '', 'arch'] },
   inspect('inspect-type-volume', ['--type', 'volume', '-f', '{{.Name}} {{.Driver}} {{.Labels}}', 'cf-vol']),
   inspect('inspect-type-network', ['--type', 'network', '-f', '{{.Name}} {{.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', 'cf-net']),
   inspect('inspect-size', ['-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'cf-exited']),
@@ -190,8 +199,9 @@ export const conformanceCases: readonly ConformanceCase[] = [
 
   // version, info
   { id: 'version-server', group: 'system', args: ['version', '--format', '{{.Server.Version}}'], masks: ['versions'] },
-  { id: 'version-os', group: 'system', args: ['version', '--format', '{{.Client.Os}}/{{.Client.Arch}} {{.Server.Os}}/{{.Server.Arch}} {{.Server.APIVersion}}'] },
-  { id: 'info-format', group: 'system', args: ['info', '--format', '{{.Driver}} {{.OSType}} {{.Architecture}} {{.CgroupDriver}} {{.CgroupVersion}} {{.NCPU}} {{.MemTotal}} {{.KernelVersion}} {{.OperatingSystem}}'] },
+  { id: 'version-os', group: 'system', args: ['version', '--format', '{{.Client.Os}}|{{.Client.Arch}}|{{.Server.Os}}|{{.Server.Arch}}|{{.Server.APIVersion}}|{{.Server.KernelVersion}}'], hostFields: ['', 'arch', '', 'arch', '', 'kernel'] },
+  { id: 'info-format', group: 'system', args: ['info', '--format', '{{.Driver}}|{{.OSType}}|{{.Architecture}}|{{.CgroupVersion}}|{{.NCPU}}|{{.MemTotal}}|{{.KernelVersion}}|{{.OperatingSystem}}|{{.IndexServerAddress}}'],
+    hostFields: ['', '', 'machine', 'cgroup-version', 'ncpu', 'memory', 'kernel', 'os', ''] },
   { id: 'system-info-format', group: 'system', args: ['system', 'info', '--format', '{{.ServerVersion}} {{.LoggingDriver}} {{.Swarm.LocalNodeState}} {{with index .Runtimes "runc"}}runc {{.Path | printf "%.0s"}}{{end}}'], masks: ['versions'] },
 
   // volumes
@@ -308,6 +318,7 @@ export interface MaskOptions {
   roots: readonly string[];
   masks?: readonly MaskName[];
   table?: boolean;
+  hostFields?: readonly (HostFact | '')[];
 }
 
 const durations = /\b(Less than a second|About a minute|About an hour|\d+ (second|minute|hour|day|week|month|year)s?)\b/g;
@@ -317,6 +328,32 @@ const absoluteTimes = [
   /\b1[7-9]\d{17}\b/g, // unix nanoseconds (2023 to 2033)
   /\b1[7-9]\d{8}\b/g, // unix seconds
 ];
+
+export type HostFact = 'ncpu' | 'memory' | 'kernel' | 'os' | 'cgroup-version' | 'arch' | 'machine';
+let knownHostFacts: Record<HostFact, string | undefined> | undefined;
+
+/** This machine's facts as `info` and `version` print them. */
+function hostFacts(): Record<HostFact, string | undefined> {
+  if (knownHostFacts) return knownHostFacts;
+  const osRelease = (() => {
+    try {
+      return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    } catch {
+      return undefined;
+    }
+  })();
+  const goArch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+  knownHostFacts = {
+    ncpu: String(cpus().length),
+    memory: String(totalmem()),
+    kernel: release(),
+    os: osRelease,
+    'cgroup-version': existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+    arch: goArch,
+    machine: machine(),
+  };
+  return knownHostFacts;
+}
 
 /** One cell's or line's masks (everything but `table` and `sceneRows`). */
 function maskText(text: string, options: MaskOptions): string {
@@ -328,6 +365,14 @@ function maskText(text: string, options: MaskOptions): string {
   s = s.replace(/\b(docker|berth)(?=[: ]|'|$)/gm, '<cli>');
   if (options.masks?.includes('versions')) {
     s = s.replace(/\b(20\.10\.\d+\+dfsg\d|\d+\.\d+\.\d+(-[\w.]+)?)\b/g, '<version>');
+  }
+  if (options.hostFields) {
+    const facts = hostFacts();
+    const fields = options.hostFields;
+    s = s.split('\n').map((line) => line.split('|').map((field, i) => {
+      const fact = fields[i];
+      return fact && facts[fact] === field ? `<host:${fact}>` : field;
+    }).join('|')).join('\n');
   }
   if (options.masks?.includes('labelOrder')) s = s.replace(/"Labels":"([^"]*)"/g, (_, l: string) => `"Labels":"${l.split(',').sort().join(',')}"`);
   if (options.masks?.includes('numbers')) s = s.replace(/-?\d+(\.\d+)?(%|[kKMGTP]?i?B\b)?/g, '<n>');
@@ -358,7 +403,8 @@ function maskTable(text: string, options: MaskOptions): string {
   const cut = (line: string) => starts.map((s, i) => line.slice(s, starts[i + 1] ?? line.length));
   const rows = lines.map(cut);
   const pads = starts.slice(0, -1).map((s, i) => (starts[i + 1] ?? 0) - s - Math.max(...rows.map((r) => (r[i] ?? '').trimEnd().length)));
-  const padLine = options.masks?.includes('sceneRows') ? '<columns>' : `<columns padded ${pads.join(',')}>`;
+  // Dropped rows, or masked numbers of any width, set the widths: then only the columns are compared.
+  const padLine = options.masks?.includes('sceneRows') || options.masks?.includes('numbers') ? '<columns>' : `<columns padded ${pads.join(',')}>`;
   return [...titles, padLine, ...rows.map((r) => r.map((c) => maskText(c.trim(), options)).join(' | '))].join('\n') + end;
 }
 
@@ -396,7 +442,7 @@ export function shellLine(args: readonly string[]): string {
 export function runCase(run: CliRunner, c: ConformanceCase, ctx: SceneContext, roots: readonly string[]): CaseRecord {
   const args = expandArgs(c.args, ctx);
   const r = run(args);
-  const options: MaskOptions = { roots, ...(c.masks ? { masks: c.masks } : {}), ...(c.table ? { table: true } : {}) };
+  const options: MaskOptions = { roots, ...(c.masks ? { masks: c.masks } : {}), ...(c.table ? { table: true } : {}), ...(c.hostFields ? { hostFields: c.hostFields } : {}) };
   return {
     id: c.id,
     command: shellLine(['docker', ...c.args]),

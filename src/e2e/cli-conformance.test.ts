@@ -25,7 +25,7 @@ for (const group of new Set(conformanceCases.map((c) => c.group))) {
   for (const c of file.cases) recorded.set(c.id, c);
 }
 
-describe('CLI conformance: berth prints what the docker CLI printed for ~150 command lines', { concurrency: false }, () => {
+describe('CLI conformance: berth prints what the docker CLI printed for ~120 command lines', { concurrency: false }, () => {
   let store: Store;
   let ctx: SceneContext;
   let roots: string[];
