@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
+import type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
@@ -208,6 +209,8 @@ export interface ContainerEngine {
   list(options?: { all?: boolean; filters?: readonly string[] }): Promise<ContainerRecord[]>;
   /** Docker's SizeRw (bytes in the container's writable layer) and SizeRootFs (that plus its image's), for `ps -s`. */
   sizes(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
+  /** What `inspect` shows beyond the record (its files on the host, its runtime); an engine without it shows them empty. */
+  hostFacts?(ref: string): Promise<ContainerHostFacts>;
   /**
    * Removes a container (`force` kills a running one first); returns its name. `volumes` also
    * removes its anonymous volumes that no other container uses (`rm -v`).
@@ -486,6 +489,8 @@ export interface BootstrapRequest {
 export interface ImageEngine {
   /** Finds an image by name, full id or unique id prefix. NotFound names the image. */
   resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }>;
+  /** What `inspect` shows beyond the image's config (its unpacked layers' directories, its last tag time); optional. */
+  hostFacts?(ref: string): Promise<ImageHostFacts>;
   list(): Promise<ImageSummary[]>;
   /** Makes a rootfs tarball a single-layer image named `name` (like `docker import`). */
   import(tar: Readable, name: string, options?: ImportOptions, op?: Operation): Promise<ResolvedImage>;

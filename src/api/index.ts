@@ -20,8 +20,9 @@ export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
-export { inspectObject } from './inspect.js';
-export type { InspectType } from './inspect.js';
+export { inspectObject, inspectTypeNames } from './inspect.js';
+export type { InspectOptions, InspectType } from './inspect.js';
+export type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.

@@ -95,7 +95,7 @@ const subcommands: Record<string, Sub> = {
     async run(ctx, args) {
       if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth network inspect" requires at least 1 argument');
       const found: NetworkInfo[] = [];
-      const code = await forEachRef(ctx, args.positionals, async (ref) => void found.push(await ctx.engine().networks.inspect(ref)), 'Error: ');
+      const code = await forEachRef(ctx, args.positionals, async (ref) => void found.push(await ctx.engine().networks.inspect(ref)));
       const out = found.map(networkInspectView);
       return writeInspected(ctx, out, flagString(args, 'format'), code);
     },
