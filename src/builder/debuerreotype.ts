@@ -85,9 +85,13 @@ export function runStep(cmd: string, args: string[], options: Partial<Pick<Recip
     }
     const child = spawn(cmd, args, { env: stepEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let tail = '';
+    let problems: string[] = [];
     let stdout = '';
     const onData = (chunk: Buffer) => {
-      tail = (tail + chunk.toString('utf8')).slice(-3000);
+      const text = chunk.toString('utf8');
+      tail = (tail + text).slice(-2000);
+      // apt's and debootstrap's error and warning lines, wherever they scrolled to.
+      problems = [...problems, ...text.split('\n').filter((l) => /^(E|W): |^error: /.test(l))].slice(-20);
       options.onOutput?.(chunk);
     };
     child.stdout.on('data', (chunk: Buffer) => {
@@ -113,7 +117,7 @@ export function runStep(cmd: string, args: string[], options: Partial<Pick<Recip
       options.signal?.removeEventListener('abort', abort);
       if (options.signal?.aborted) reject(errors.aborted('BOOTSTRAP_CANCELLED', 'The bootstrap was cancelled'));
       else if (code === 0) resolve({ stdout });
-      else reject(errors.unknown('BOOTSTRAP_STEP_FAILED', `Cannot bootstrap${options.name !== undefined ? ` "${options.name}"` : ''}: ${label} failed (${code !== null ? `exit code ${code}` : `signal ${sig ?? '?'}`}):\n${tail.trimEnd()}`));
+      else reject(errors.unknown('BOOTSTRAP_STEP_FAILED', `Cannot bootstrap${options.name !== undefined ? ` "${options.name}"` : ''}: ${label} failed (${code !== null ? `exit code ${code}` : `signal ${sig ?? '?'}`}):\n${[...new Set([...problems.filter((l) => !tail.includes(l)), tail.trimEnd()])].join('\n')}`));
     });
   });
 }

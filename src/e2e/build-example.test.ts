@@ -26,6 +26,7 @@ describe('examples/python-native', { concurrency: false }, () => {
     try {
       bootstrap(store);
       const apt = store.berth(['run', '--rm', 'debian:bookworm-slim', 'cat', '/etc/apt/sources.list.d/debian.sources']);
+      assert.equal(apt.code, 0, apt.stderr);
       assert.match(apt.stdout, /^URIs: http\S+\n^Suites: bookworm\b/m);
       const built = store.berth(['build', '--progress', 'plain', '-t', 'python-native', example]);
       assert.equal(built.code, 0, built.stderr.slice(-4000));
