@@ -114,6 +114,24 @@ export interface CopyOptions {
   archive?: boolean;
   /** `-L`: follow a symlink named as the source. */
   followLink?: boolean;
+  /**
+   * Into a container from a stream: let an entry replace a directory with a non-directory or the
+   * reverse (the Engine API's `noOverwriteDirNonDir=false`); `cp` never does.
+   */
+  overwriteDirNonDir?: boolean;
+}
+
+/** A path in a container as the Engine API's archive endpoints report it (X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  /** The path's last component. */
+  name: string;
+  size: number;
+  /** st_mode: file type and permission bits. */
+  mode: number;
+  /** Milliseconds since the epoch. */
+  mtimeMs: number;
+  /** A symlink's target; '' for anything else. */
+  linkTarget: string;
 }
 
 /** One line of `diff`: A added, C changed, D deleted. */
@@ -201,6 +219,12 @@ export interface ContainerEngine {
    * container resolve inside its root: its symlinks never lead to the host's files.
    */
   copyFrom(ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation): Promise<void>;
+  /**
+   * Stats a path in a running or stopped container, as `copyFrom` finds it: symlinks on the way
+   * resolve inside its root, the last one only when the path ends with `/` or `/.`. NotFound
+   * CP_SOURCE_NOT_FOUND (`Could not find the file PATH in container REF`).
+   */
+  statPath(ref: string, path: string, op?: Operation): Promise<ContainerPathStat>;
   /** `cp SRC|- CONTAINER:DEST`: copies a host path, or extracts a tar from `stream`, into the container. */
   copyTo(ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation): Promise<void>;
   /** `export`: the container's filesystem as a tar, written to `out` (not ended). */
@@ -368,6 +392,34 @@ export interface BuildProgress {
   failed(step: number, message: string, tail: string): void;
   /** Warnings and cache explanations. */
   note(message: string): void;
+  /**
+   * Optional, for the classic builder's messages (the Engine API's `/build`: `Step N/M : ...`):
+   * an instruction begins. Every instruction of the stages built is reported, config-only ones
+   * (ENV, LABEL, ...) included, numbered in the order they begin.
+   */
+  instruction?(event: BuildInstruction): void;
+  /**
+   * Optional: the instruction `index` ended. `id` is a digest of the stage's state after it (its
+   * config and layers so far; a base image's id after FROM): the classic builder's intermediate image.
+   */
+  instructionDone?(index: number, id: string): void;
+}
+
+/** One Dockerfile instruction as the classic builder numbers it. */
+export interface BuildInstruction {
+  /** From 1, over every instruction of the stages built (ONBUILD triggers run as part of FROM). */
+  index: number;
+  total: number;
+  /** The instruction as written (`RUN make`). */
+  text: string;
+  /** The number start()/output()/cached()/done()/failed() use for it when it is a step of its own (FROM, RUN, COPY, ADD, WORKDIR). */
+  step?: number;
+}
+
+/** Credentials for a registry that a client sent along (the Engine API's X-Registry-Auth). */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
 }
 
 /** RUN's network in a build: 'default' is the builder's choice (today the host's network). */
@@ -399,6 +451,19 @@ export interface BuildRequest {
   runtime?: string;
   /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
   pidsLimit?: number;
+  /** Labels added to the image's (`--label`, the Engine API's `labels`). */
+  labels?: Record<string, string>;
+  /**
+   * Credentials for FROM pulls by registry domain (`docker.io`, `localhost:5000`: the Engine API's
+   * X-Registry-Config). When given, registries it does not name are pulled from anonymously, never
+   * with the engine's own config.json.
+   */
+  registryCredentials?: Record<string, RegistryCredentials>;
+  /**
+   * The context is all the client shares with the engine (the Engine API): `dockerfile` is a path
+   * inside the context, its symlinks resolved inside it, never a path of the engine's host.
+   */
+  contextOnly?: boolean;
 }
 
 export interface BuildResult {
@@ -470,6 +535,8 @@ export interface ImageEngine {
    * client's part (config.json), as with the docker CLI. PermissionDenied when refused.
    */
   checkLogin(domain: string, credentials: { username: string; password: string }, op?: Operation): Promise<void>;
+  /** What `name` resolves to in its registry, and for which platforms; nothing is downloaded but the manifest (and a single manifest's config). */
+  inspectDistribution(name: string, options?: { credentials?: RegistryCredentials | null }, op?: Operation): Promise<DistributionInfo>;
 }
 
 export interface PullOptions {
@@ -479,6 +546,11 @@ export interface PullOptions {
   onProgress?: (line: string) => void;
   /** Every progress event, byte counts too (`Downloading`, `Extracting`), for a terminal display. */
   onProgressEvent?: (event: ProgressEvent) => void;
+  /**
+   * The registry's credentials as a client sent them (the Engine API's X-Registry-Auth); `null`:
+   * anonymous. Absent: the engine's own (config.json), as for the CLI.
+   */
+  credentials?: RegistryCredentials | null;
 }
 
 export interface PullResult {
@@ -497,6 +569,16 @@ export interface PushOptions {
   /** As PullOptions': lines (`<id>: Pushed`), and every event (`Pushing` with byte counts). */
   onProgress?: (line: string) => void;
   onProgressEvent?: (event: ProgressEvent) => void;
+  /** As PullOptions'. */
+  credentials?: RegistryCredentials | null;
+}
+
+/** What a registry says a name points at (`docker manifest inspect`'s start; the Engine API's `/distribution/{name}/json`). */
+export interface DistributionInfo {
+  /** The manifest or index the name resolves to. */
+  descriptor: { mediaType: string; digest: Digest; size: number };
+  /** The platforms an index lists, or the one of a single manifest's config. */
+  platforms: { architecture: string; os: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }[];
 }
 
 export interface PushResult {

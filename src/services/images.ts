@@ -32,6 +32,7 @@ export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
 /** save/load and the tar machinery they use, loaded only by the commands that need them. */
 const loadArchive = () => import('./image-archive.js');
 const loadDistribution = () => import('./distribution.js');
+const loadDistributionInspect = () => import('./distribution-inspect.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
   async function resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }> {
@@ -151,6 +152,9 @@ export function createImageService(ctx: EngineContext): ImageService {
       if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
       const registry = await ctx.registry(domain, { credentials });
       return withOperation(op, (own) => registry.checkLogin(own.signal ? { signal: own.signal } : {}));
+    },
+    async inspectDistribution(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistributionInspect()).inspectDistribution(ctx, name, options, own));
     },
     async load(source, op) {
       // Blobs are stored before any image names them: hold off garbage collection.
