@@ -482,7 +482,9 @@ export interface BuildResult {
 export interface BootstrapRequest {
   /** Debian mirror (default: the host's apt mirror). */
   mirror?: string;
-  /** mmdebstrap's output, as it comes. */
+  /** Debian architecture (default: the host's). */
+  arch?: string;
+  /** The recipe's steps and their output, as they come. */
   onOutput?: (chunk: Buffer) => void;
 }
 
