@@ -108,7 +108,8 @@ export interface ApiAnswer {
 /** One raw HTTP request to the daemon's socket (what a client library would send). */
 export function apiRequest(socket: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<ApiAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: socket, method, path, headers: { Host: 'berth', ...headers } }, (res) => {
+    // A connection of its own (no keep-alive pool): a pooled one the daemon closes as idle could be reused at that moment (EPIPE).
+    const req = httpRequest({ socketPath: socket, method, path, agent: false, headers: { Host: 'berth', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
