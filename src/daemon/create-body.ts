@@ -186,8 +186,13 @@ function hostConfig(hc: Fields, config: Fields): Partial<HostConfig> {
   const host: Partial<HostConfig> = { binds: [] };
   const binds = host.binds as MountSpec[];
   for (const spec of hc.strings('Binds') ?? []) binds.push(parseVolumeFlag(spec));
-  for (const path of config.keys('Volumes') ?? []) binds.push(parseVolumeFlag(path));
   for (const mount of hc.list('Mounts') ?? []) binds.push(mountSpec(mount));
+  // Config.Volumes: anonymous volumes (`-v /path`), unless a bind or mount already serves the
+  // path (compose lists every volume's path there besides its Binds, as dockerd tolerates).
+  const targets = new Set(binds.map((b) => b.target.replace(/\/+$/, '')));
+  for (const path of config.keys('Volumes') ?? []) {
+    if (!targets.has(path.replace(/\/+$/, ''))) binds.push(parseVolumeFlag(path));
+  }
   const volumesFrom = hc.strings('VolumesFrom');
   if (volumesFrom && volumesFrom.length > 0) host.volumesFrom = volumesFrom;
 
