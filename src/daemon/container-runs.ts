@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { errors, isNotFound } from '../base/index.js';
 import type { AttachResult, AttachStreams, ContainerRecord, Engine, EventMessage } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
-import { streamWriter } from './stream-frames.js';
+import { frame, streamWriter } from './stream-frames.js';
 import { ExecStore } from './exec-sessions.js';
 
 /** A client attached over a hijacked connection, to a running container or waiting for its start. */
@@ -25,6 +25,7 @@ export class AttachSession {
   readonly done: Promise<void>;
   private finish: () => void = () => undefined;
   private closed = false;
+  private readonly multiplexed: boolean;
   /** Called when the client leaves before the session was handed to the engine. */
   onClientGone: (() => void) | undefined;
 
@@ -35,6 +36,7 @@ export class AttachSession {
   ) {
     this.done = new Promise((resolve) => (this.finish = resolve));
     const multiplexed = !options.tty;
+    this.multiplexed = multiplexed;
     const streams: AttachStreams = { detach: this.detacher.signal, detachKeys: options.detachKeys };
     if (options.stdout) streams.stdout = streamWriter(socket, 1, multiplexed);
     if (options.stderr) streams.stderr = streamWriter(socket, 2, multiplexed);
@@ -87,7 +89,9 @@ export class AttachSession {
   end(message?: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (message !== undefined && !this.socket.destroyed) this.socket.write(`${message}\r\n`);
+    // An error after the stream began: a system-error frame (which the docker CLI turns into its
+    // error), or the text itself on a terminal.
+    if (message !== undefined && !this.socket.destroyed) this.socket.write(this.multiplexed ? frame(3, Buffer.from(message)) : `${message}\r\n`);
     const writers = [this.streams.stdout, this.streams.stderr].filter((w) => w !== undefined);
     void Promise.all(writers.map((w) => new Promise<void>((resolve) => {
       w.once('finish', resolve);
@@ -135,7 +139,7 @@ export class RunState {
       await this.engine.containers.attach(session.containerId, session.streams);
       session.end();
     } catch (err) {
-      session.end(`Error: ${(err as Error).message}`);
+      session.end((err as Error).message);
     }
   }
 
