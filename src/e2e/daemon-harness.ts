@@ -105,10 +105,13 @@ export interface ApiAnswer {
   body: string;
 }
 
-/** One raw HTTP request to the daemon's socket (what a client library would send). */
+/**
+ * One raw HTTP request to the daemon's socket (what a client library would send), on a connection
+ * of its own: a kept-alive one could have been closed by the daemon's idle timeout while a
+ * spawnSync'd CLI held this process's event loop, and the request would fail with EPIPE.
+ */
 export function apiRequest(socket: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<ApiAnswer> {
   return new Promise((resolve, reject) => {
-    // A connection of its own (no keep-alive pool): a pooled one the daemon closes as idle could be reused at that moment (EPIPE).
     const req = httpRequest({ socketPath: socket, method, path, agent: false, headers: { Host: 'berth', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
