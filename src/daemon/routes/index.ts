@@ -1,5 +1,6 @@
 import { Router } from '../router.js';
 import { addBuildRoutes } from './build.js';
+import { addContainerRoutes } from './containers.js';
 import { addContainerExtrasRoutes } from './container-extras.js';
 import { addImageRoutes } from './images.js';
 import { addNetworkRoutes } from './networks.js';
@@ -11,6 +12,7 @@ import { addVolumeRoutes } from './volumes.js';
 export function apiRouter(): Router {
   const router = new Router();
   addSystemRoutes(router);
+  addContainerRoutes(router);
   addImageRoutes(router);
   addBuildRoutes(router);
   addNetworkRoutes(router);
