@@ -10,6 +10,9 @@ export type {
   CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
+export type {
+  ChangeAspect, DiffSide, FileChange, ImageDiff, ImageDiffOptions, LayerDifference, NodeSummary, ReproducibilityFile, ReproducibilityReport, TreeChange,
+} from './image-compare.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
 export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';

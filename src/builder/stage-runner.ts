@@ -50,6 +50,7 @@ function cloneState(s: StageState): StageState {
     config: structuredClone(s.config),
     layers: [...s.layers],
     diffIds: [...s.diffIds],
+    ...(s.layerSteps ? { layerSteps: [...s.layerSteps] } : {}),
     history: [...s.history],
     args: new Map(),
     cmdSet: false,
@@ -145,8 +146,13 @@ export class StageRunner {
     const n = 1 + all.filter((i) => FS_KINDS.has(i.kind)).length;
     let k = 1;
     const fromStep = ++this.steps;
-    this.o.progress.start(fromStep, this.label(stage, k, n, `FROM ${stage.from.image}`));
+    const fromLabel = this.label(stage, k, n, `FROM ${stage.from.image}`);
+    this.o.progress.start(fromStep, fromLabel);
     this.o.progress.done(fromStep, 0);
+    // The base image's layers are the FROM step's; a stage built on a stage keeps that stage's steps.
+    const steps = (state.layerSteps ??= []);
+    const baseLayers = state.layers.length - steps.length;
+    for (let i = 1; i <= baseLayers; i++) steps.push({ label: `${fromLabel} (base layer ${i}/${baseLayers})`, location: where(stage.location) });
     for (const ins of all) {
       if (applyConfigInstruction(state, ins, this.scope)) {
         if (ins.kind === 'ARG') ins.args.forEach((a) => this.consumedArgs.add(a.name));
@@ -164,6 +170,7 @@ export class StageRunner {
       } catch (err) {
         throw locate(err, ins.location);
       }
+      while (steps.length < state.layers.length) steps.push({ label, location: where(ins.location) });
       if (cached) {
         this.cachedSteps++;
         this.o.progress.cached(step);
@@ -252,6 +259,8 @@ export class StageRunner {
     return { root: { dir, isContext: false, description }, release };
   }
 }
+
+const where = (at: SourceLocation) => `${at.file}:${at.line}`;
 
 /** Prefixes an error with the instruction's place unless it already names one. */
 function locate(err: unknown, at: SourceLocation): unknown {

@@ -1,0 +1,192 @@
+/**
+ * `build --check-reproducible`: the Dockerfile built twice, concurrently, from clean state, and
+ * the two images compared layer by layer.
+ *
+ * Clean state, in one store: both builds are isolated (build-image.ts `buildIsolated`): neither
+ * reads nor writes the build cache, each has cache mounts of its own under its temporary folder
+ * (removed with it), and neither names its image. What they share is what is not under test: the
+ * FROM images and their unpacked layers. Both use the request's SOURCE_DATE_EPOCH, or 0 (what
+ * `--reproducible` gives): the check is of what a reproducible build of berth gives, since without
+ * an epoch every new file's time and the image's `created` differ by construction.
+ *
+ * When the manifests differ, the layers are paired by the step that made them (the progress
+ * label, `[stage-1 2/6] RUN ...`), each differing pair read from the content store (core/diff's
+ * layer reader) and compared entry by entry: added, removed, changed (type, content, mode,
+ * owner, mtime, link target, xattrs), with a hint for well-known culprits (culprits.ts).
+ *
+ * The images and their layers are named by nothing: a lease keeps them while they are compared,
+ * and the next collection removes them (the CLI collects after the check, as `rmi` does).
+ */
+import type { Digest, Operation } from '../base/index.js';
+import { errors, isBerthError } from '../base/index.js';
+import type { BuildProgress, LayerDifference, ReproducibilityFile, ReproducibilityReport } from '../api/index.js';
+import type { Tree } from '../core/diff/index.js';
+import { compareTrees, layerTree, readLayer } from '../core/diff/index.js';
+import type { BuilderDeps } from '../services/index.js';
+import { buildIsolated } from './build-image.js';
+import type { BuiltImage } from './build-image.js';
+import { culpritHint } from './culprits.js';
+import type { LayerStep } from './stage-state.js';
+import type { BuildOptions } from './types.js';
+import { quietProgress } from './types.js';
+
+/** One progress for both builds: step numbers made unique, labels marked with the build, notes given once. */
+function sharedProgress(progress: BuildProgress): (build: number) => BuildProgress {
+  let next = 0;
+  const ids = new Map<string, number>();
+  const notes = new Set<string>();
+  const id = (build: number, step: number) => {
+    const key = `${build}:${step}`;
+    let n = ids.get(key);
+    if (n === undefined) ids.set(key, (n = ++next));
+    return n;
+  };
+  return (build) => ({
+    start: (step, label) => progress.start(id(build, step), `(${build}) ${label}`),
+    output: (step, chunk) => progress.output(id(build, step), chunk),
+    cached: (step) => progress.cached(id(build, step)),
+    done: (step, seconds) => progress.done(id(build, step), seconds),
+    failed: (step, message, tail) => progress.failed(id(build, step), message, tail),
+    note(message) {
+      if (notes.has(message)) return;
+      notes.add(message);
+      progress.note(message);
+    },
+  });
+}
+
+/** Both builds, concurrently; the first failure stops the other, and is the one reported. */
+async function buildTwice(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<[BuiltImage, BuiltImage]> {
+  const stop = new AbortController();
+  const signal = op.signal ? AbortSignal.any([op.signal, stop.signal]) : stop.signal;
+  const inner: Operation = { owner: op.owner, tag: op.tag, signal, get warnings() { return op.warnings; }, warn: (m) => op.warn(m), end: () => undefined };
+  const progress = sharedProgress(options.progress ?? quietProgress);
+  let first: unknown;
+  const one = (n: number) => buildIsolated(deps, { ...options, progress: progress(n) }, inner).catch((err: unknown) => {
+    // The other build's abort is a consequence, not the cause.
+    if (first === undefined && !stop.signal.aborted) first = err;
+    stop.abort();
+    throw err;
+  });
+  const results = await Promise.allSettled([one(1), one(2)]);
+  if (results[0].status === 'fulfilled' && results[1].status === 'fulfilled') return [results[0].value, results[1].value];
+  if (op.signal?.aborted === true) throw errors.aborted('BUILD_ABORTED', 'The reproducibility check was interrupted');
+  throw first ?? (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+}
+
+interface Slot {
+  key: string;
+  step: LayerStep;
+  digest: Digest;
+  index: number;
+}
+
+function slots(built: BuiltImage): Slot[] {
+  return built.image.manifest.layers.map((layer, i) => {
+    const step = built.layerSteps[i] ?? { label: `layer ${i + 1}`, location: '' };
+    return { key: step.label, step, digest: layer.digest, index: i + 1 };
+  });
+}
+
+/** The layers of the two builds paired by the step that made them (a step may make a layer in one build only). */
+function pairLayers(a: BuiltImage, b: BuiltImage): [Slot | undefined, Slot | undefined][] {
+  const xs = slots(a);
+  const ys = slots(b);
+  const out: [Slot | undefined, Slot | undefined][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < xs.length || j < ys.length) {
+    const x = xs[i];
+    const y = ys[j];
+    if (x && y && x.key === y.key) {
+      out.push([x, y]);
+      i++;
+      j++;
+    } else if (x && !ys.slice(j).some((s) => s.key === x.key)) {
+      out.push([x, undefined]);
+      i++;
+    } else if (y && !xs.slice(i).some((s) => s.key === y.key)) {
+      out.push([undefined, y]);
+      j++;
+    } else {
+      // Both keys come later on the other side (steps in another order: cannot happen for one Dockerfile); pair by position.
+      out.push([x, y]);
+      i++;
+      j++;
+    }
+  }
+  return out;
+}
+
+async function treeOf(deps: BuilderDeps, digest: Digest | undefined, signal: AbortSignal | undefined): Promise<Tree> {
+  if (digest === undefined) return new Map();
+  return layerTree(await readLayer(deps.ctx.content.createReadStream(digest), { layerName: digest, ...(signal ? { signal } : {}) }));
+}
+
+async function layerFiles(deps: BuilderDeps, a: Digest | undefined, b: Digest | undefined, signal: AbortSignal | undefined): Promise<ReproducibilityFile[]> {
+  const [ta, tb] = await Promise.all([treeOf(deps, a, signal), treeOf(deps, b, signal)]);
+  return compareTrees(ta, tb).map((change) => {
+    const elf = ta.get(change.path)?.elf === true || tb.get(change.path)?.elf === true;
+    const hint = culpritHint(change.path, change.aspects, elf);
+    return hint === undefined ? change : { ...change, hint };
+  });
+}
+
+/** Top-level fields of the two image configs that differ, the layer list aside. */
+function configFields(a: BuiltImage, b: BuiltImage): string[] {
+  const x = a.image.config as unknown as Record<string, unknown>;
+  const y = b.image.config as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => k !== 'rootfs');
+  return keys.filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k])).sort();
+}
+
+function stepNote(label: string): string | undefined {
+  const from = /\b(?:COPY|ADD)\b.*?--from=(\S+)/.exec(label)?.[1];
+  return from === undefined ? undefined : `the files come from "${from}": what made them differ happened there`;
+}
+
+/** Builds `options` twice from clean state and compares the images. */
+export async function checkReproducible(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<ReproducibilityReport> {
+  const sourceDateEpoch = options.sourceDateEpoch ?? 0;
+  // The images the builds store are named by nothing: no collection until they are compared.
+  const lease = await deps.ctx.leases.acquire(op.signal ? { signal: op.signal } : {});
+  try {
+    const [a, b] = await buildTwice(deps, { ...options, sourceDateEpoch }, op);
+    const builds: ReproducibilityReport['builds'] = [
+      { id: a.image.id, manifestDigest: a.image.manifestDescriptor.digest },
+      { id: b.image.id, manifestDigest: b.image.manifestDescriptor.digest },
+    ];
+    const differences: LayerDifference[] = [];
+    for (const [x, y] of pairLayers(a, b)) {
+      if (x?.digest === y?.digest) continue;
+      const slot = (x ?? y) as Slot;
+      let files: ReproducibilityFile[];
+      try {
+        files = await layerFiles(deps, x?.digest, y?.digest, op.signal);
+      } catch (err) {
+        if (op.signal?.aborted === true) throw errors.aborted('BUILD_ABORTED', 'The reproducibility check was interrupted');
+        if (!isBerthError(err)) throw err;
+        throw errors.unknown('CHECK_READ_LAYER', `Cannot compare the layers of ${slot.step.label}: ${err.message}`, { cause: err });
+      }
+      const note = stepNote(slot.step.label);
+      differences.push({
+        index: slot.index,
+        step: slot.step.label,
+        ...(slot.step.location !== '' ? { location: slot.step.location } : {}),
+        digests: [x?.digest ?? null, y?.digest ?? null],
+        files,
+        ...(note !== undefined ? { note } : {}),
+      });
+    }
+    return {
+      reproducible: builds[0].manifestDigest === builds[1].manifestDigest,
+      sourceDateEpoch,
+      builds,
+      layers: a.image.manifest.layers.length,
+      differences,
+      configFields: configFields(a, b),
+    };
+  } finally {
+    lease.release();
+  }
+}
