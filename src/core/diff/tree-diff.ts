@@ -47,6 +47,8 @@ export function summary(node: TreeNode): NodeSummary {
 export function nodeAspects(a: TreeNode, b: TreeNode): ChangeAspect[] {
   const out: ChangeAspect[] = [];
   if (a.type !== b.type) out.push('type');
+  // A whiteout has no metadata of its own worth naming: that it replaced something (or was replaced) is all.
+  if (a.type !== b.type && [a.type, b.type].some((t) => t === 'whiteout' || t === 'opaque whiteout')) return out;
   const hasContent = a.type !== 'directory' && b.type !== 'directory';
   if (hasContent && (a.digest !== b.digest || a.size !== b.size)) out.push('content');
   if (a.mode !== b.mode) out.push('mode');
