@@ -74,7 +74,7 @@ async function buildTwice(deps: BuilderDeps, options: BuildOptions, op: Operatio
   throw first ?? (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
 }
 
-interface Slot {
+export interface Slot {
   key: string;
   step: LayerStep;
   digest: Digest;
@@ -89,7 +89,7 @@ function slots(built: BuiltImage): Slot[] {
 }
 
 /** The layers of the two builds paired by the step that made them (a step may make a layer in one build only). */
-function pairLayers(a: BuiltImage, b: BuiltImage): [Slot | undefined, Slot | undefined][] {
+export function pairLayers(a: BuiltImage, b: BuiltImage): [Slot | undefined, Slot | undefined][] {
   const xs = slots(a);
   const ys = slots(b);
   const out: [Slot | undefined, Slot | undefined][] = [];

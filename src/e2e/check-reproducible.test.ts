@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { readdirSyncOrEmpty } from '../base/index.js';
+import { inspectImage } from './build-harness.js';
 import type { Store } from './harness.js';
 import { berthBin, busyboxImage, createStore, mountsUnder, repoRoot } from './harness.js';
 
@@ -72,7 +73,7 @@ describe('build --check-reproducible on busybox', { concurrency: false }, () => 
     // A normal build first: its cache (the index, and /cache holding `seen`) must not reach the check's builds.
     const built = store.berth(['build', '-q', '--reproducible', '--network', 'none', '-t', 'checked:1', dir]);
     assert.equal(built.code, 0, built.stderr);
-    const manifest = JSON.parse(store.berth(['inspect', 'checked:1']).stdout)[0].ManifestDigest as string;
+    const manifest = inspectImage(store, 'checked:1').ManifestDigest;
     const images = imagesNow(store);
     const r = check(dir);
     assert.equal(r.code, 0, r.stderr.slice(-3000));

@@ -112,12 +112,13 @@ export async function diffImages(ctx: EngineContext, images: ImageService, refA:
   return withLease(ctx.leases, async () => {
     const a = await resolveSide(ctx, images, refA);
     const b = await resolveSide(ctx, images, refB);
+    const side = ({ blobs: _blobs, ...rest }: ResolvedSide): DiffSide => rest;
+    if (a.kind === b.kind && a.id === b.id) return { a: side(a), b: side(b), changes: [] };
     const read = { ...(options.content ? { keepContent: limit } : {}), ...signalOpt };
     const [treeA, treeB] = await Promise.all([sideTree(ctx, a, read), sideTree(ctx, b, read)]);
     const { compareTrees } = await loadDiff();
     const changes: FileChange[] = compareTrees(treeA, treeB);
     const out = options.content ? await Promise.all(changes.map((c) => withContent(c, treeA, treeB, limit))) : changes;
-    const side = ({ blobs: _blobs, ...rest }: ResolvedSide): DiffSide => rest;
     return { a: side(a), b: side(b), changes: out };
   }, signalOpt);
 }
