@@ -40,6 +40,8 @@ export interface ImageDiff {
 /** One file that differs between the two builds of a layer, with a hint when its path or kind is a known culprit. */
 export interface ReproducibilityFile extends TreeChange {
   hint?: string;
+  /** For a small text file whose content differs: its first differing lines, `-` build 1's, `+` build 2's. */
+  lines?: string[];
 }
 
 /** A layer that differs between the two builds, and the Dockerfile step that made it. */

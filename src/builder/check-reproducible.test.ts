@@ -34,4 +34,7 @@ test('hints by path, by kind (time only, a compiled file), none for an unknown f
   assert.match(culpritHint('/srv/data', ['mtime'], false) ?? '', /only the time differs/);
   assert.match(culpritHint('/usr/local/bin/app', ['content'], true) ?? '', /compiled file/);
   assert.equal(culpritHint('/srv/data', ['content'], false), undefined);
+  assert.match(culpritHint('/srv/info', ['content'], false, ['-built Thu, 30 Nov 2026 04:00:43', '+built Thu, 30 Nov 2026 04:00:44']) ?? '', /records when it was made/);
+  assert.match(culpritHint('/srv/info', ['content'], false, ['-"time": 1764475243']) ?? '', /records when it was made/);
+  assert.equal(culpritHint('/srv/info', ['content'], false, ['-value 42', '+value 43']), undefined);
 });

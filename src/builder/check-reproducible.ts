@@ -20,8 +20,8 @@
 import type { Digest, Operation } from '../base/index.js';
 import { errors, isBerthError } from '../base/index.js';
 import type { BuildProgress, LayerDifference, ReproducibilityFile, ReproducibilityReport } from '../api/index.js';
-import type { Tree } from '../core/diff/index.js';
-import { compareTrees, layerTree, readLayer } from '../core/diff/index.js';
+import type { Tree, TreeNode } from '../core/diff/index.js';
+import { compareTrees, isText, layerTree, readLayer, unifiedDiff } from '../core/diff/index.js';
 import type { BuilderDeps } from '../services/index.js';
 import { buildIsolated } from './build-image.js';
 import type { BuiltImage } from './build-image.js';
@@ -118,17 +118,34 @@ export function pairLayers(a: BuiltImage, b: BuiltImage): [Slot | undefined, Slo
   return out;
 }
 
+/** Text files up to this size are kept while a layer is compared, to show the lines that differ. */
+const EXCERPT_LIMIT = 64 << 10;
+/** Lines of a text file's difference shown (each cut to 120 characters). */
+const EXCERPT_LINES = 4;
+
 async function treeOf(deps: BuilderDeps, digest: Digest | undefined, signal: AbortSignal | undefined): Promise<Tree> {
   if (digest === undefined) return new Map();
-  return layerTree(await readLayer(deps.ctx.content.createReadStream(digest), { layerName: digest, ...(signal ? { signal } : {}) }));
+  return layerTree(await readLayer(deps.ctx.content.createReadStream(digest), { layerName: digest, keepContent: EXCERPT_LIMIT, ...(signal ? { signal } : {}) }));
+}
+
+/** The first lines that differ between two small text files (`-old`, `+new`), or none. */
+function changedLines(a: TreeNode | undefined, b: TreeNode | undefined): string[] {
+  if (a?.content === undefined || b?.content === undefined || !isText(a.content) || !isText(b.content)) return [];
+  return unifiedDiff(a.content.toString('utf8'), b.content.toString('utf8'), 'a', 'b', { context: 0 })
+    .split('\n')
+    .filter((l) => /^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l))
+    .slice(0, EXCERPT_LINES)
+    .map((l) => (l.length > 120 ? `${l.slice(0, 119)}…` : l));
 }
 
 async function layerFiles(deps: BuilderDeps, a: Digest | undefined, b: Digest | undefined, signal: AbortSignal | undefined): Promise<ReproducibilityFile[]> {
   const [ta, tb] = await Promise.all([treeOf(deps, a, signal), treeOf(deps, b, signal)]);
   return compareTrees(ta, tb).map((change) => {
-    const elf = ta.get(change.path)?.elf === true || tb.get(change.path)?.elf === true;
-    const hint = culpritHint(change.path, change.aspects, elf);
-    return hint === undefined ? change : { ...change, hint };
+    const x = ta.get(change.path);
+    const y = tb.get(change.path);
+    const lines = change.aspects.includes('content') ? changedLines(x, y) : [];
+    const hint = culpritHint(change.path, change.aspects, x?.elf === true || y?.elf === true, lines);
+    return { ...change, ...(lines.length > 0 ? { lines } : {}), ...(hint !== undefined ? { hint } : {}) };
   });
 }
 

@@ -78,9 +78,18 @@ const culprits: Culprit[] = [
   },
 ];
 
-/** A hint for a file that differs between two builds, or undefined when nothing is known about it. */
-export function culpritHint(path: string, aspects: readonly ChangeAspect[], elf: boolean): string | undefined {
+/** A date or a time of day as programs write them: 2024-05-01, 12:34:56, Wed May  1 2024, seconds since 2001. */
+const datePattern = /\b(19|20)\d\d[-/]\d\d[-/]\d\d\b|\b\d\d:\d\d:\d\d\b|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun),? +(\d{1,2} +)?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b|\b1[0-9]{9}\b/;
+
+/**
+ * A hint for a file that differs between two builds, or undefined when nothing is known about it.
+ * `changedLines`: for a small text file, the lines that differ (a unified diff's - and + lines).
+ */
+export function culpritHint(path: string, aspects: readonly ChangeAspect[], elf: boolean, changedLines: readonly string[] = []): string | undefined {
   for (const c of culprits) if (c.test.test(path)) return c.hint;
+  if (changedLines.some((l) => datePattern.test(l))) {
+    return 'the file records when it was made (a date or time in the lines that differ): have the tool use SOURCE_DATE_EPOCH (ARG SOURCE_DATE_EPOCH makes it part of the step\'s environment) or remove the date';
+  }
   if (aspects.length > 0 && aspects.every((a) => a === 'mtime')) {
     return 'only the time differs: times later than SOURCE_DATE_EPOCH are clamped to it, older ones are kept as the step set them (tar -x, cp -p, touch -d, a file copied from the context with its time): set them to a fixed time in the step';
   }

@@ -95,7 +95,8 @@ describe('build --check-reproducible on busybox', { concurrency: false }, () => 
     const dir = context([
       `FROM ${busyboxImage}`,
       'RUN echo stable > /stable',
-      'RUN head -c 32 /dev/urandom > /random && mkdir -p /tmp/work && head -c 8 /dev/urandom > /tmp/work/scratch',
+      'RUN head -c 32 /dev/urandom > /random && mkdir -p /tmp/work && head -c 8 /dev/urandom > /tmp/work/scratch'
+        + ' && echo "built $(date "+%Y-%m-%d %H:%M:%S") by $(head -c 4 /dev/urandom | od -An -tx4 | tr -d " ")" > /etc/build-info',
       'RUN echo also-stable > /also',
       '',
     ].join('\n'));
@@ -109,6 +110,9 @@ describe('build --check-reproducible on busybox', { concurrency: false }, () => 
     assert.match(layer, /^ {2}\/random\s+content \(32B \/ 32B\)$/m);
     assert.match(layer, /^ {2}\/tmp\/work\/scratch\s+content \(8B \/ 8B\)$/m);
     assert.match(layer, /^ {2}hint \(\/tmp\/work\/scratch\): temporary files and caches left by the step/m);
+    // A small text file: the lines that differ are shown, and a date in them is named as the likely cause.
+    assert.match(layer, /^ {2}\/etc\/build-info\s+content \(\d+B \/ \d+B\)\n {6}-built \d{4}-\d\d-\d\d \d\d:\d\d:\d\d by [0-9a-f]{8}\n {6}\+built /m);
+    assert.match(layer, /^ {2}hint \(\/etc\/build-info\): the file records when it was made/m);
     assert.doesNotMatch(r.stdout, /stable|also/);
     assertNothingLeft(store, base);
   });

@@ -51,7 +51,10 @@ function renderLayer(d: LayerDifference, layers: number): string {
   if (d.note !== undefined) lines.push(`  note: ${d.note}`);
   const shown = d.files.slice(0, FILES_PER_LAYER);
   const width = Math.min(60, Math.max(0, ...shown.map((f) => f.path.length)));
-  for (const f of shown) lines.push(`  ${f.path.padEnd(width)}  ${sizes(f)}`);
+  for (const f of shown) {
+    lines.push(`  ${f.path.padEnd(width)}  ${sizes(f)}`);
+    for (const l of f.lines ?? []) lines.push(`      ${l}`);
+  }
   if (d.files.length > shown.length) lines.push(`  ... and ${d.files.length - shown.length} more files`);
   if (d.files.length === 0) lines.push('  the same files; the layers differ in the order or encoding of their entries');
   const hints = new Map<string, ReproducibilityFile[]>();
