@@ -1,6 +1,7 @@
 /**
- * `build --check-reproducible`: the Dockerfile built twice, concurrently, from clean state, and
- * the two images compared layer by layer.
+ * `build --check-reproducible`: the Dockerfile built twice, concurrently (the second build
+ * starting 2 s later: SECOND_BUILD_DELAY_MS), from clean state, and the two images compared layer
+ * by layer.
  *
  * Clean state, in one store: both builds are isolated (build-image.ts `buildIsolated`): neither
  * reads nor writes the build cache, each has cache mounts of its own under its temporary folder
@@ -17,6 +18,8 @@
  * The images and their layers are named by nothing: a lease keeps them while they are compared,
  * and the next collection removes them (the CLI collects after the check, as `rmi` does).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Digest, Operation } from '../base/index.js';
 import { errors, isBerthError } from '../base/index.js';
 import type { BuildProgress, LayerDifference, ReproducibilityFile, ReproducibilityReport } from '../api/index.js';
@@ -55,14 +58,23 @@ function sharedProgress(progress: BuildProgress): (build: number) => BuildProgre
   });
 }
 
-/** Both builds, concurrently; the first failure stops the other, and is the one reported. */
+/**
+ * How much later the second build starts. Started together, the two builds run each step at about
+ * the same moment, and a step that records the time at one-second resolution (a log's dates, `date`
+ * in a file) would write the same time in both: the second build lags by more than a second, so such
+ * times differ. Coarser ones (minutes, days) would need builds far apart in time; no check run at
+ * one time sees them.
+ */
+export const SECOND_BUILD_DELAY_MS = 2000;
+
+/** Both builds, concurrently (the second a little later); the first failure stops the other, and is the one reported. */
 async function buildTwice(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<[BuiltImage, BuiltImage]> {
   const stop = new AbortController();
   const signal = op.signal ? AbortSignal.any([op.signal, stop.signal]) : stop.signal;
   const inner: Operation = { owner: op.owner, tag: op.tag, signal, get warnings() { return op.warnings; }, warn: (m) => op.warn(m), end: () => undefined };
   const progress = sharedProgress(options.progress ?? quietProgress);
   let first: unknown;
-  const one = (n: number) => buildIsolated(deps, { ...options, progress: progress(n) }, inner).catch((err: unknown) => {
+  const one = (n: number) => (n === 1 ? Promise.resolve() : sleep(SECOND_BUILD_DELAY_MS, undefined, { signal })).then(() => buildIsolated(deps, { ...options, progress: progress(n) }, inner)).catch((err: unknown) => {
     // The other build's abort is a consequence, not the cause.
     if (first === undefined && !stop.signal.aborted) first = err;
     stop.abort();
