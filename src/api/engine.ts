@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
+import type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { CgroupStats, Stdio } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
@@ -115,6 +116,24 @@ export interface CopyOptions {
   archive?: boolean;
   /** `-L`: follow a symlink named as the source. */
   followLink?: boolean;
+  /**
+   * Into a container from a stream: let an entry replace a directory with a non-directory or the
+   * reverse (the Engine API's `noOverwriteDirNonDir=false`); `cp` never does.
+   */
+  overwriteDirNonDir?: boolean;
+}
+
+/** A path in a container as the Engine API's archive endpoints report it (X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  /** The path's last component. */
+  name: string;
+  size: number;
+  /** st_mode: file type and permission bits. */
+  mode: number;
+  /** Milliseconds since the epoch. */
+  mtimeMs: number;
+  /** A symlink's target; '' for anything else. */
+  linkTarget: string;
 }
 
 /** One line of `diff`: A added, C changed, D deleted. */
@@ -191,6 +210,8 @@ export interface ContainerEngine {
   list(options?: { all?: boolean; filters?: readonly string[] }): Promise<ContainerRecord[]>;
   /** Docker's SizeRw (bytes in the container's writable layer) and SizeRootFs (that plus its image's), for `ps -s`. */
   sizes(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
+  /** What `inspect` shows beyond the record (its files on the host, its runtime); an engine without it shows them empty. */
+  hostFacts?(ref: string): Promise<ContainerHostFacts>;
   /**
    * Removes a container (`force` kills a running one first); returns its name. `volumes` also
    * removes its anonymous volumes that no other container uses (`rm -v`).
@@ -202,6 +223,12 @@ export interface ContainerEngine {
    * container resolve inside its root: its symlinks never lead to the host's files.
    */
   copyFrom(ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation): Promise<void>;
+  /**
+   * Stats a path in a running or stopped container, as `copyFrom` finds it: symlinks on the way
+   * resolve inside its root, the last one only when the path ends with `/` or `/.`. NotFound
+   * CP_SOURCE_NOT_FOUND (`Could not find the file PATH in container REF`).
+   */
+  statPath(ref: string, path: string, op?: Operation): Promise<ContainerPathStat>;
   /** `cp SRC|- CONTAINER:DEST`: copies a host path, or extracts a tar from `stream`, into the container. */
   copyTo(ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation): Promise<void>;
   /** `export`: the container's filesystem as a tar, written to `out` (not ended). */
@@ -369,6 +396,34 @@ export interface BuildProgress {
   failed(step: number, message: string, tail: string): void;
   /** Warnings and cache explanations. */
   note(message: string): void;
+  /**
+   * Optional, for the classic builder's messages (the Engine API's `/build`: `Step N/M : ...`):
+   * an instruction begins. Every instruction of the stages built is reported, config-only ones
+   * (ENV, LABEL, ...) included, numbered in the order they begin.
+   */
+  instruction?(event: BuildInstruction): void;
+  /**
+   * Optional: the instruction `index` ended. `id` is a digest of the stage's state after it (its
+   * config and layers so far; a base image's id after FROM): the classic builder's intermediate image.
+   */
+  instructionDone?(index: number, id: string): void;
+}
+
+/** One Dockerfile instruction as the classic builder numbers it. */
+export interface BuildInstruction {
+  /** From 1, over every instruction of the stages built (ONBUILD triggers run as part of FROM). */
+  index: number;
+  total: number;
+  /** The instruction as written (`RUN make`). */
+  text: string;
+  /** The number start()/output()/cached()/done()/failed() use for it when it is a step of its own (FROM, RUN, COPY, ADD, WORKDIR). */
+  step?: number;
+}
+
+/** Credentials for a registry that a client sent along (the Engine API's X-Registry-Auth). */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
 }
 
 /** RUN's network in a build: 'default' is the builder's choice (today the host's network). */
@@ -400,6 +455,19 @@ export interface BuildRequest {
   runtime?: string;
   /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
   pidsLimit?: number;
+  /** Labels added to the image's (`--label`, the Engine API's `labels`). */
+  labels?: Record<string, string>;
+  /**
+   * Credentials for FROM pulls by registry domain (`docker.io`, `localhost:5000`: the Engine API's
+   * X-Registry-Config). When given, registries it does not name are pulled from anonymously, never
+   * with the engine's own config.json.
+   */
+  registryCredentials?: Record<string, RegistryCredentials>;
+  /**
+   * The context is all the client shares with the engine (the Engine API): `dockerfile` is a path
+   * inside the context, its symlinks resolved inside it, never a path of the engine's host.
+   */
+  contextOnly?: boolean;
 }
 
 export interface BuildResult {
@@ -415,13 +483,17 @@ export interface BuildResult {
 export interface BootstrapRequest {
   /** Debian mirror (default: the host's apt mirror). */
   mirror?: string;
-  /** mmdebstrap's output, as it comes. */
+  /** Debian architecture (default: the host's). */
+  arch?: string;
+  /** The recipe's steps and their output, as they come. */
   onOutput?: (chunk: Buffer) => void;
 }
 
 export interface ImageEngine {
   /** Finds an image by name, full id or unique id prefix. NotFound names the image. */
   resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }>;
+  /** What `inspect` shows beyond the image's config (its unpacked layers' directories, its last tag time); optional. */
+  hostFacts?(ref: string): Promise<ImageHostFacts>;
   list(): Promise<ImageSummary[]>;
   /** Makes a rootfs tarball a single-layer image named `name` (like `docker import`). */
   import(tar: Readable, name: string, options?: ImportOptions, op?: Operation): Promise<ResolvedImage>;
@@ -482,6 +554,8 @@ export interface ImageEngine {
    * client's part (config.json), as with the docker CLI. PermissionDenied when refused.
    */
   checkLogin(domain: string, credentials: { username: string; password: string }, op?: Operation): Promise<void>;
+  /** What `name` resolves to in its registry, and for which platforms; nothing is downloaded but the manifest (and a single manifest's config). */
+  inspectDistribution(name: string, options?: { credentials?: RegistryCredentials | null }, op?: Operation): Promise<DistributionInfo>;
 }
 
 export interface PullOptions {
@@ -491,6 +565,11 @@ export interface PullOptions {
   onProgress?: (line: string) => void;
   /** Every progress event, byte counts too (`Downloading`, `Extracting`), for a terminal display. */
   onProgressEvent?: (event: ProgressEvent) => void;
+  /**
+   * The registry's credentials as a client sent them (the Engine API's X-Registry-Auth); `null`:
+   * anonymous. Absent: the engine's own (config.json), as for the CLI.
+   */
+  credentials?: RegistryCredentials | null;
 }
 
 export interface PullResult {
@@ -509,6 +588,16 @@ export interface PushOptions {
   /** As PullOptions': lines (`<id>: Pushed`), and every event (`Pushing` with byte counts). */
   onProgress?: (line: string) => void;
   onProgressEvent?: (event: ProgressEvent) => void;
+  /** As PullOptions'. */
+  credentials?: RegistryCredentials | null;
+}
+
+/** What a registry says a name points at (`docker manifest inspect`'s start; the Engine API's `/distribution/{name}/json`). */
+export interface DistributionInfo {
+  /** The manifest or index the name resolves to. */
+  descriptor: { mediaType: string; digest: Digest; size: number };
+  /** The platforms an index lists, or the one of a single manifest's config. */
+  platforms: { architecture: string; os: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }[];
 }
 
 export interface PushResult {

@@ -5,15 +5,16 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
+  CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
 export type {
   ChangeAspect, DiffSide, FileChange, ImageDiff, ImageDiffOptions, LayerDifference, NodeSummary, ReproducibilityFile, ReproducibilityReport, TreeChange,
 } from './image-compare.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
+export { networkFilter } from './network-filters.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
 export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';
@@ -22,8 +23,9 @@ export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
 export { containerInspectView, containerStatusText } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
-export { inspectObject } from './inspect.js';
-export type { InspectType } from './inspect.js';
+export { inspectObject, inspectTypeNames } from './inspect.js';
+export type { InspectOptions, InspectType } from './inspect.js';
+export type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
@@ -43,7 +45,7 @@ export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
 export { containerListRow, dockerDate, imageListRows } from './list-views.js';
 export { filterImages, goPathPattern } from './image-filters.js';
-export { binarySize, statsRow } from './stats-view.js';
+export { binarySize, statsJson, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';
 export { eventLine, eventTemplateView, rfc3339NanoFixed, timestampNanos } from './event-view.js';
 export { apiVersion, infoText, infoView, versionText, versionView } from './system-view.js';
@@ -51,3 +53,5 @@ export { dfRows, dfVerbose } from './df-view.js';
 export type { DfRow } from './df-view.js';
 export { progressLine } from './progress.js';
 export type { ProgressEvent } from './progress.js';
+export { diskUsageView } from './df-api-view.js';
+export { goFileMode, pathStatHeader, pathStatView } from './path-stat-view.js';

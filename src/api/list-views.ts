@@ -21,12 +21,13 @@ export function dockerDate(iso: string): string {
 /** A `docker ps` row. `trunc` shortens the id and the command as the CLI does without --no-trunc. */
 export function containerListRow(c: ContainerRecord, options: { trunc: boolean; now?: number }) {
   const now = options.now ?? Date.now();
-  const command = processArgs(c.config).join(' ');
+  const command = listCommand(processArgs(c.config));
+  const runes = [...command];
   const labels = c.config.Labels ?? {};
   return {
     ID: options.trunc ? shortId(c.id) : c.id,
     Image: c.image,
-    Command: JSON.stringify(options.trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command),
+    Command: JSON.stringify(options.trunc && runes.length > 20 ? `${runes.slice(0, 19).join('')}…` : command),
     CreatedAt: dockerDate(c.createdAt),
     RunningFor: ago(c.createdAt, now),
     Ports: formatPortsColumn(c.networkSettings?.ports ?? [], Object.keys(c.config.ExposedPorts ?? {}).sort()),
@@ -37,9 +38,20 @@ export function containerListRow(c: ContainerRecord, options: { trunc: boolean; 
     Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
     Mounts: c.hostConfig.binds.filter((b) => b.type !== 'tmpfs').map((b) => b.source).join(','),
     Networks: c.hostConfig.networkMode,
-    LocalVolumes: '0',
+    LocalVolumes: String(c.hostConfig.binds.filter((b) => b.type === 'volume').length),
+    // The docker 28 CLI's platform column: null from an API 1.41 daemon.
+    Platform: null,
     Label: (key: string) => labels[key] ?? '',
   };
+}
+
+/**
+ * dockerd's container list Command: the path, then the arguments, each one holding a space put in
+ * single quotes (not escaped): `sh -c 'echo a; echo b'`.
+ */
+export function listCommand(args: readonly string[]): string {
+  const [path = '', ...rest] = args;
+  return rest.length === 0 ? path : `${path} ${rest.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
 }
 
 /** A `docker images` row, one per name (`<none>` for an untagged image). */
@@ -52,7 +64,8 @@ export function imageListRows(image: ImageSummary, options: { trunc: boolean; no
     CreatedSince: ago(image.created, now),
     CreatedAt: dockerDate(image.created),
     Size: humanSize(image.size),
-    VirtualSize: humanSize(image.size),
+    // go-units' HumanSize: 4 significant digits where Size has 3 (docker's imageContext).
+    VirtualSize: humanSize(image.size, 4),
     Containers: 'N/A',
     SharedSize: 'N/A',
     UniqueSize: 'N/A',

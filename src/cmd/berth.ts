@@ -18,7 +18,10 @@ function version(): string {
 }
 
 trace('cli: modules loaded');
-void runCli(process.argv.slice(2), { openEngine, commands, hiddenCommands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
+// `daemon` joins the CLI to src/daemon, which the cli module may not import: it is added here.
+const allCommands = { ...commands, daemon: async () => (await import('./daemon-command.js')).daemonCommand };
+
+void runCli(process.argv.slice(2), { openEngine, commands: allCommands, hiddenCommands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
   .then((code) => {
     trace('cli: done');
     process.exitCode = code;

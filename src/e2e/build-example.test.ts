@@ -1,6 +1,6 @@
 /**
  * The headline story end to end (slow: Debian's archive, ~1-2 min): bootstrap debian:bookworm-slim
- * with mmdebstrap, build examples/python-native, run it and get the README's output; the final
+ * (debuerreotype's recipe), build examples/python-native, run it and get the README's output; the final
  * image has Python and the library but no compiler. Then reproducibility: two clean stores
  * building the example with SOURCE_DATE_EPOCH give the same manifest digest.
  */
@@ -25,8 +25,9 @@ describe('examples/python-native', { concurrency: false }, () => {
     const store = createBuildStore();
     try {
       bootstrap(store);
-      const apt = store.berth(['run', '--rm', 'debian:bookworm-slim', 'cat', '/etc/apt/sources.list']);
-      assert.match(apt.stdout, /^deb http\S+ bookworm main/m);
+      const apt = store.berth(['run', '--rm', 'debian:bookworm-slim', 'cat', '/etc/apt/sources.list.d/debian.sources']);
+      assert.equal(apt.code, 0, apt.stderr);
+      assert.match(apt.stdout, /^URIs: http\S+\n^Suites: bookworm\b/m);
       const built = store.berth(['build', '--progress', 'plain', '-t', 'python-native', example]);
       assert.equal(built.code, 0, built.stderr.slice(-4000));
       const run = store.berth(['run', '--rm', 'python-native']);

@@ -23,6 +23,8 @@ import { createContainerFiles } from './container-files.js';
 import { pruneContainers } from './container-prune.js';
 import { runHealthCheck } from './container-health.js';
 import { recordContainerEvent, signalNumberText } from './events.js';
+import { containerHostFacts } from './container-host-facts.js';
+import { unpackedImageSize } from './layer-sizes.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -145,6 +147,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
+    hostFacts: async (ref) => containerHostFacts(ctx, await find(ref)),
     async sizes(ref) {
       const record = await find(ref);
       // Docker's directory.Size: the bytes of the files in the writable layer (not blocks).
@@ -154,7 +157,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       });
       const sizeRw = upper === undefined ? 0 : treeSize(upper);
       const image = await images.resolve(record.imageId).catch(() => undefined);
-      const imageSize = image ? image.manifest.layers.reduce((sum, l) => sum + l.size, 0) : 0;
+      const imageSize = image ? await unpackedImageSize(ctx, image) : 0;
       return { sizeRw, sizeRootFs: sizeRw + imageSize };
     },
     list: async ({ all = false, filters = [] } = {}) => {
