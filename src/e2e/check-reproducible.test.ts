@@ -122,12 +122,12 @@ describe('build --check-reproducible on busybox', { concurrency: false }, () => 
     const r = check(dir);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^berth: Dockerfile:3:1: .*exit code: 3/m);
+    assert.match(r.stderr, /^(berth: |Error response from daemon: )Dockerfile:3:1: .*exit code: 3/m);
     assert.doesNotMatch(r.stderr, /\n\s+at |internal error/);
     assertNothingLeft(store, base);
     const missing = check(context('FROM nosuch/image:1\nRUN true\n'));
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^berth: Dockerfile:1:1: /m);
+    assert.match(missing.stderr, /^(berth: |Error response from daemon: )Dockerfile:1:1: /m);
     assert.doesNotMatch(missing.stderr, /\n\s+at |internal error/);
   });
 
@@ -163,7 +163,7 @@ describe('build --check-reproducible on busybox', { concurrency: false }, () => 
     clearTimeout(timer);
     assert.equal(code, 1, stderr.slice(-2000));
     assert.ok(Date.now() - t0 < 20_000, 'the sleeping steps were stopped');
-    assert.match(stderr, /^berth: The reproducibility check was interrupted$/m);
+    assert.match(stderr, /^(berth: |Error response from daemon: )The reproducibility check was interrupted$/m);
     assertNothingLeft(store, base);
   });
 });

@@ -105,7 +105,8 @@ describe('image diff', { concurrency: false }, () => {
       const r = store.berth(['image', 'diff', a, b]);
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`^berth: No such image or layer: "${name}"\n`));
+      // An engine error, printed as the docker CLI prints a daemon's.
+      assert.match(r.stderr, new RegExp(`^(berth: |Error response from daemon: )No such image or layer: "${name}"\n`));
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     }
     const usage = store.berth(['image', 'diff', 'diff-a:1']);
