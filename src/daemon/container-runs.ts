@@ -186,12 +186,26 @@ export class RunState {
   private async attachedEnded(id: string, session: AttachSession, result: AttachResult | undefined): Promise<void> {
     session.end();
     if (result === undefined || !('exitCode' in result)) return;
-    this.exits.emit(`exit:${id}`, { exitCode: result.exitCode, removed: await this.gone(id) } satisfies ExitNotice);
+    // The engine's clean-up is over once the attached start returns: an AutoRemove container still
+    // there was kept on purpose (its tear-down reported a problem) and will not go; a `removed`
+    // waiter must not wait for it forever.
+    this.exits.emit(`exit:${id}`, { exitCode: result.exitCode, removed: (await this.gone(id)) || (await this.kept(id)) } satisfies ExitNotice);
   }
 
   /** A start that failed: its exit (127, 126, 125) and, for an AutoRemove container, its removal. */
   private async reportFailure(id: string, err: unknown): Promise<void> {
     this.exits.emit(`exit:${id}`, { exitCode: exitCodeFor(err), removed: await this.gone(id) } satisfies ExitNotice);
+  }
+
+  /** An AutoRemove container whose exit was recorded instead of removed (see attachedEnded). */
+  private async kept(id: string): Promise<boolean> {
+    try {
+      const record = await this.engine.containers.inspect(id);
+      return record.hostConfig.autoRemove && record.state.status === 'exited';
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
   }
 
   private async gone(id: string): Promise<boolean> {
@@ -270,6 +284,9 @@ export class RunState {
           await this.settled(id);
           return last;
         }
+        // The monitor removes an AutoRemove container right after its `die`, unless its tear-down
+        // reported a problem: then it records the exit and keeps it, and no `destroy` comes.
+        if (await this.keptAfterDie(id)) return last;
       } else if (event.Action === 'destroy') {
         return last;
       }
@@ -277,6 +294,21 @@ export class RunState {
     if (signal.aborted) throw errors.aborted('WAIT_ABORTED', 'the client stopped waiting');
     // No event log to follow: poll the record (an exit, not a removal, is all this can see).
     return this.engine.containers.wait(id, { signal });
+  }
+
+  /** After a `die` with `removed` wanted: whether the container was kept (recorded exited) rather than removed. */
+  private async keptAfterDie(id: string): Promise<boolean> {
+    for (let i = 0; i < 500; i++) {
+      try {
+        const record = await this.engine.containers.inspect(id);
+        if (record.state.status === 'exited' || record.state.status === 'dead') return true;
+      } catch (err) {
+        if (isNotFound(err)) return false; // removed: the `destroy` event follows
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
   }
 
   /** After a `die`: the record says exited (or is gone) a moment later; `ps` right after must see it. */

@@ -80,6 +80,8 @@ export async function startDaemon(options: { withBusybox?: boolean; store?: Stor
         env: { ...process.env, ...env, ...opts.env },
         input: opts.input ?? '',
         timeout: opts.timeoutMs ?? 60_000,
+        // The docker CLI forwards SIGTERM to the container and keeps waiting: a hung client must die.
+        killSignal: 'SIGKILL',
         maxBuffer: 256 << 20,
         ...(opts.cwd ? { cwd: opts.cwd } : {}),
       });
