@@ -7,7 +7,7 @@ export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
+  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
@@ -26,6 +26,7 @@ export { ago, humanSize } from './human.js';
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
+export type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
@@ -48,3 +49,5 @@ export { dfRows, dfVerbose } from './df-view.js';
 export type { DfRow } from './df-view.js';
 export { progressLine } from './progress.js';
 export type { ProgressEvent } from './progress.js';
+// .dockerignore patterns: the builder and the remote engine's build context both apply them.
+export { cleanPath, DockerignoreMatcher, parseDockerignore } from './dockerignore/index.js';

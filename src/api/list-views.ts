@@ -25,7 +25,8 @@ export function containerListRow(c: ContainerRecord, options: { trunc: boolean; 
   const labels = c.config.Labels ?? {};
   return {
     ID: options.trunc ? shortId(c.id) : c.id,
-    Image: c.image,
+    // The docker CLI shortens an image named by its id, as it shortens ids.
+    Image: options.trunc && /^sha256:[a-f0-9]{64}$/.test(c.image) ? shortId(c.image) : c.image,
     Command: JSON.stringify(options.trunc && command.length > 20 ? `${command.slice(0, 19)}…` : command),
     CreatedAt: dockerDate(c.createdAt),
     RunningFor: ago(c.createdAt, now),
