@@ -106,7 +106,9 @@ export class DockerApi {
     this.agent ??= this.endpoint.kind === 'tcp'
       ? new modules.https.Agent({ keepAlive: true, ...this.endpoint.tls })
       : new modules.http.Agent({ keepAlive: true });
-    const headers: OutgoingHttpHeaders = { Host: 'docker', 'User-Agent': 'berth-cli', ...options.headers };
+    // Over TLS the Host header names the server the certificate is checked against.
+    const host = this.endpoint.kind === 'tcp' ? `${this.endpoint.hostname.includes(':') ? `[${this.endpoint.hostname}]` : this.endpoint.hostname}:${this.endpoint.port}` : 'docker';
+    const headers: OutgoingHttpHeaders = { Host: host, 'User-Agent': 'berth-cli', ...options.headers };
     if (isJsonBody(options.body)) headers['Content-Type'] ??= 'application/json';
     const base = (this.endpoint.kind === 'unix'
       ? { socketPath: this.endpoint.path }
