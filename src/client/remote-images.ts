@@ -218,8 +218,8 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
 function resolvedImage(image: DockerImageJson, history: readonly DockerHistoryEntry[]): ResolvedImage & { record: undefined } {
   const diffIds = (image.RootFS.Layers ?? []) as Digest[];
   const entries = [...history].reverse();
-  // Entries that made a layer have a size; the others (ENV, CMD, ...) are empty layers.
-  const layerSizes = entries.filter((e) => e.Size > 0).map((e) => e.Size);
+  const made = layerEntries(entries, diffIds.length);
+  const layerSizes = entries.filter((_, i) => made[i]).map((e) => e.Size);
   const config: ImageConfig = {
     ...(image.Created ? { created: image.Created } : {}),
     ...(image.Author ? { author: image.Author } : {}),
@@ -228,11 +228,11 @@ function resolvedImage(image: DockerImageJson, history: readonly DockerHistoryEn
     ...(image.Variant ? { variant: image.Variant } : {}),
     config: image.Config ?? {},
     rootfs: { type: 'layers', diff_ids: diffIds },
-    history: entries.map((e) => ({
+    history: entries.map((e, i) => ({
       created: new Date(e.Created * 1000).toISOString(),
       created_by: e.CreatedBy,
       ...(e.Comment ? { comment: e.Comment } : {}),
-      ...(e.Size > 0 ? {} : { empty_layer: true }),
+      ...(made[i] ? {} : { empty_layer: true }),
     })),
   };
   const sized = layerSizes.length === diffIds.length;
@@ -250,4 +250,22 @@ function resolvedImage(image: DockerImageJson, history: readonly DockerHistoryEn
     id: image.Id as Digest,
     record: undefined,
   };
+}
+
+/**
+ * Which history entries (oldest first) made a layer: the API says only their sizes. Those with a
+ * size did; when that leaves layers unaccounted for, the newest empty ones that ran something
+ * (not a `#(nop)` instruction: a commit, an import, a RUN that changed nothing) did too.
+ */
+function layerEntries(entries: readonly DockerHistoryEntry[], layers: number): boolean[] {
+  const made = entries.map((e) => e.Size > 0);
+  let missing = layers - made.filter(Boolean).length;
+  for (const nop of [false, true]) {
+    for (let i = entries.length - 1; i >= 0 && missing > 0; i--) {
+      if (made[i] || (!nop && /#\(nop\)/.test(entries[i]?.CreatedBy ?? ''))) continue;
+      made[i] = true;
+      missing--;
+    }
+  }
+  return made;
 }
