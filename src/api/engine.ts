@@ -114,6 +114,24 @@ export interface CopyOptions {
   archive?: boolean;
   /** `-L`: follow a symlink named as the source. */
   followLink?: boolean;
+  /**
+   * Into a container from a stream: let an entry replace a directory with a non-directory or the
+   * reverse (the Engine API's `noOverwriteDirNonDir=false`); `cp` never does.
+   */
+  overwriteDirNonDir?: boolean;
+}
+
+/** A path in a container as the Engine API's archive endpoints report it (X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  /** The path's last component. */
+  name: string;
+  size: number;
+  /** st_mode: file type and permission bits. */
+  mode: number;
+  /** Milliseconds since the epoch. */
+  mtimeMs: number;
+  /** A symlink's target; '' for anything else. */
+  linkTarget: string;
 }
 
 /** One line of `diff`: A added, C changed, D deleted. */
@@ -201,6 +219,12 @@ export interface ContainerEngine {
    * container resolve inside its root: its symlinks never lead to the host's files.
    */
   copyFrom(ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation): Promise<void>;
+  /**
+   * Stats a path in a running or stopped container, as `copyFrom` finds it: symlinks on the way
+   * resolve inside its root, the last one only when the path ends with `/` or `/.`. NotFound
+   * CP_SOURCE_NOT_FOUND (`Could not find the file PATH in container REF`).
+   */
+  statPath(ref: string, path: string, op?: Operation): Promise<ContainerPathStat>;
   /** `cp SRC|- CONTAINER:DEST`: copies a host path, or extracts a tar from `stream`, into the container. */
   copyTo(ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation): Promise<void>;
   /** `export`: the container's filesystem as a tar, written to `out` (not ended). */

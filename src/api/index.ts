@@ -5,7 +5,7 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
   CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
 } from './engine.js';
@@ -41,7 +41,7 @@ export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
 export { containerListRow, dockerDate, imageListRows } from './list-views.js';
 export { filterImages, goPathPattern } from './image-filters.js';
-export { binarySize, statsRow } from './stats-view.js';
+export { binarySize, statsJson, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';
 export { eventLine, eventTemplateView, rfc3339NanoFixed, timestampNanos } from './event-view.js';
 export { apiVersion, infoText, infoView, versionText, versionView } from './system-view.js';
@@ -49,5 +49,7 @@ export { dfRows, dfVerbose } from './df-view.js';
 export type { DfRow } from './df-view.js';
 export { progressLine } from './progress.js';
 export type { ProgressEvent } from './progress.js';
+export { diskUsageView } from './df-api-view.js';
+export { goFileMode, pathStatHeader, pathStatView } from './path-stat-view.js';
 // .dockerignore patterns: the builder and the remote engine's build context both apply them.
 export { cleanPath, DockerignoreMatcher, parseDockerignore } from './dockerignore/index.js';

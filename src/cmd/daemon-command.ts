@@ -22,6 +22,8 @@ export const daemonCommand: Command = {
     '  DOCKER_HOST=unix:///run/berth/berth.sock docker ps',
     'The daemon works on the same store as the berth CLI, and both can be used at once. Containers',
     'are supervised by their monitors: stopping the daemon (SIGTERM) never stops a container.',
+    'As a systemd service, socket-activated on /run/berth/berth.sock for root and the berth group:',
+    '  ./scripts/setup.sh --install-service   (contrib/systemd/berth.socket and berth.service)',
   ].join('\n'),
   flags: {
     host: { kind: 'list', short: 'H', description: `Socket to listen on: unix:///PATH, tcp://HOST:PORT (needs --tlsverify) or fd:// (systemd) (default ${defaultSocket})`, value: 'list' },

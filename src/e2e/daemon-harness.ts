@@ -105,10 +105,14 @@ export interface ApiAnswer {
   body: string;
 }
 
-/** One raw HTTP request to the daemon's socket (what a client library would send). */
+/**
+ * One raw HTTP request to the daemon's socket (what a client library would send), on a connection
+ * of its own: a kept-alive one could have been closed by the daemon's idle timeout while a
+ * spawnSync'd CLI held this process's event loop, and the request would fail with EPIPE.
+ */
 export function apiRequest(socket: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<ApiAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: socket, method, path, headers: { Host: 'berth', ...headers } }, (res) => {
+    const req = httpRequest({ socketPath: socket, method, path, agent: false, headers: { Host: 'berth', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
