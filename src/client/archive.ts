@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { errnoCode, errors, isNotFound } from '../base/index.js';
 import type { Operation } from '../base/index.js';
-import type { CopyOptions } from '../api/index.js';
+import type { ContainerPathStat, CopyOptions } from '../api/index.js';
 import type { DockerApi } from './docker-api.js';
 import { extractToHost, packHostFiles, walkHost } from './host-tar.js';
 
@@ -31,11 +31,43 @@ interface PathStat {
   size: number;
   /** Go's FileMode: the permission bits, and bit 31 for a directory. */
   mode: number;
+  mtime?: string;
   linkTarget: string;
 }
 
-const isDirMode = (mode: number) => Math.floor(mode / 2 ** 31) % 2 === 1;
-const isSymlinkMode = (mode: number) => Math.floor(mode / 2 ** 27) % 2 === 1;
+const bit = (mode: number, n: number) => Math.floor(mode / 2 ** n) % 2 === 1;
+const isDirMode = (mode: number) => bit(mode, 31);
+const isSymlinkMode = (mode: number) => bit(mode, 27);
+
+/** Go's os.FileMode (the header's) as st_mode: the file type, permission and special bits. */
+export function stModeOf(goMode: number): number {
+  let type = 0o100000;
+  if (bit(goMode, 31)) type = 0o040000;
+  else if (bit(goMode, 27)) type = 0o120000;
+  else if (bit(goMode, 26)) type = bit(goMode, 21) ? 0o020000 : 0o060000;
+  else if (bit(goMode, 25)) type = 0o010000;
+  else if (bit(goMode, 24)) type = 0o140000;
+  return type + (goMode % 0o1000) + (bit(goMode, 23) ? 0o4000 : 0) + (bit(goMode, 22) ? 0o2000 : 0) + (bit(goMode, 20) ? 0o1000 : 0);
+}
+
+/** `statPath`: a container path as the archive endpoint reports it (HEAD), in berth's terms. */
+export async function statContainerPath(api: DockerApi, ref: string, path: string): Promise<ContainerPathStat> {
+  const full = path.startsWith('/') ? path : `/${path}`;
+  let res;
+  try {
+    res = await api.call('HEAD', `/containers/${encodeURIComponent(ref)}/archive`, { query: { path: full } });
+  } catch (err) {
+    // HEAD has no body: find out whether the container or the path is missing.
+    if (isNotFound(err)) {
+      await api.json('GET', `/containers/${encodeURIComponent(ref)}/json`);
+      throw errors.notFound('CP_SOURCE_NOT_FOUND', `Could not find the file ${posix.normalize(full)} in container ${ref}`);
+    }
+    throw err;
+  }
+  const st = parseStat(res.headers['x-docker-container-path-stat']);
+  if (!st) throw errors.dataLoss('DAEMON_BAD_ANSWER', `The daemon at ${api.endpoint.display} did not say what ${full} is in container ${ref}`);
+  return { name: st.name, size: st.size, mode: stModeOf(st.mode), mtimeMs: Date.parse(st.mtime ?? '') || 0, linkTarget: st.linkTarget };
+}
 
 /** The daemon's stat of a container path (HEAD archive); undefined when it does not exist. */
 async function statInContainer(api: DockerApi, ref: string, path: string): Promise<PathStat | undefined> {
@@ -137,7 +169,7 @@ export async function copyToContainer(api: DockerApi, ref: string, src: { path: 
   const dest = posix.normalize(destPath.startsWith('/') ? destPath : `/${destPath}`);
   const shownDest = `${ref}:${destPath}`;
   const put = (dir: string, body: Readable) => api.call('PUT', `/containers/${encodeURIComponent(ref)}/archive`, {
-    query: { path: dir, noOverwriteDirNonDir: true, copyUIDGID: options.archive === true },
+    query: { path: dir, noOverwriteDirNonDir: options.overwriteDirNonDir !== true, copyUIDGID: options.archive === true },
     body, headers: { 'Content-Type': 'application/x-tar' }, ...(op?.signal ? { signal: op.signal } : {}),
   });
   // The container must exist before anything is read or stat'ed (the docker CLI's first call).

@@ -12,7 +12,7 @@ import type {
   AttachResult, AttachStreams, CommitOptions, ContainerChange, ContainerEngine, ContainerExecOptions, ContainerRecord, ContainerUpdate, CopyOptions,
   CreateContainerOptions, LogsOptions, ProcessList, PruneResult, StartOptions, StatsSample,
 } from '../api/index.js';
-import { copyFromContainer, copyToContainer } from './archive.js';
+import { copyFromContainer, copyToContainer, statContainerPath } from './archive.js';
 import { createBody } from './create-body.js';
 import type { DockerApi } from './docker-api.js';
 import { compareVersions, filtersParam, readAll } from './docker-api.js';
@@ -193,6 +193,7 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
     },
 
     copyFrom: (ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation) => copyFromContainer(api, ref, src, dest, options ?? {}, op),
+    statPath: (ref: string, path: string) => statContainerPath(api, ref, path),
     copyTo: (ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation) => copyToContainer(api, ref, src, dest, options ?? {}, op),
 
     async export(ref, out, op) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { isBerthError } from '../base/index.js';
-import { ago, containerListRow, containerStatusText, parsePublish, parseVolumeFlag } from '../api/index.js';
+import { ago, containerListRow, containerStatusText, goFileMode, parsePublish, parseVolumeFlag } from '../api/index.js';
+import { stModeOf } from './archive.js';
 import { createBody } from './create-body.js';
 import { recordFromInspect, recordFromSummary, durationSeconds } from './container-records.js';
 import type { DockerContainerSummary } from './container-records.js';
@@ -108,4 +109,10 @@ test('hosts: unix sockets, tcp only with TLS, and what is wrong named', () => {
   assert.equal(code(() => resolveEndpoint({ host: 'tcp://host', env: {} })), 'BERTH_E_INVALID_HOST');
   assert.equal(code(() => resolveEndpoint({ host: 'unix:///x.sock', tlsverify: true, env: {} })), 'BERTH_E_TLS_ON_UNIX');
   assert.equal(code(() => resolveEndpoint({ host: 'tcp://127.0.0.1:2376', env: { BERTH_TLS_VERIFY: '1', BERTH_CERT_PATH: '/nonexistent' } })), 'BERTH_E_TLS_FILE_NOT_FOUND');
+});
+
+test('the archive stat header\'s Go FileMode reads back as the st_mode the daemon stat\'ed', () => {
+  for (const mode of [0o100644, 0o040755, 0o120777, 0o020666, 0o060660, 0o010600, 0o140755, 0o104755, 0o102755, 0o041777]) {
+    assert.equal(stModeOf(goFileMode(mode)).toString(8), mode.toString(8));
+  }
 });
