@@ -21,8 +21,7 @@ interface DockerDf {
   Images?: { Id: string; RepoTags: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number }[] | null;
   Containers?: { Id: string; SizeRw?: number; Mounts?: { Type: string }[] | null }[] | null;
   Volumes?: { Name: string; UsageData?: { RefCount: number; Size: number } | null }[] | null;
-  BuildCache?: { Size?: number }[] | null;
-  BuilderSize?: number;
+  BuildCache?: { Size?: number; Shared?: boolean }[] | null;
 }
 
 export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: string[]): SystemEngine {
@@ -78,7 +77,8 @@ export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: 
         imagesReclaimable: Math.max(0, total - used),
         containers: (df.Containers ?? []).map((c) => ({ id: c.Id, size: c.SizeRw ?? 0, volumes: (c.Mounts ?? []).filter((m) => m.Type === 'volume').length })),
         volumes: (df.Volumes ?? []).map((v) => ({ name: v.Name, links: Math.max(0, v.UsageData?.RefCount ?? 0), size: Math.max(0, v.UsageData?.Size ?? 0) })),
-        buildCache: { count: (df.BuildCache ?? []).length, size: df.BuilderSize ?? (df.BuildCache ?? []).reduce((t, b) => t + (b.Size ?? 0), 0) },
+        // The docker CLI's: records shared with another count once, under the other.
+        buildCache: { count: (df.BuildCache ?? []).length, size: (df.BuildCache ?? []).filter((b) => b.Shared !== true).reduce((t, b) => t + (b.Size ?? 0), 0) },
       };
     },
   };
