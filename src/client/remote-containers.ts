@@ -12,7 +12,6 @@ import type {
   AttachResult, AttachStreams, CommitOptions, ContainerChange, ContainerEngine, ContainerExecOptions, ContainerRecord, ContainerUpdate, CopyOptions,
   CreateContainerOptions, LogsOptions, ProcessList, PruneResult, StartOptions, StatsSample,
 } from '../api/index.js';
-import { copyFromContainer, copyToContainer, statContainerPath } from './archive.js';
 import { createBody } from './create-body.js';
 import type { DockerApi } from './docker-api.js';
 import { compareVersions, filtersParam, readAll } from './docker-api.js';
@@ -192,9 +191,10 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
       return ref;
     },
 
-    copyFrom: (ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation) => copyFromContainer(api, ref, src, dest, options ?? {}, op),
-    statPath: (ref: string, path: string) => statContainerPath(api, ref, path),
-    copyTo: (ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation) => copyToContainer(api, ref, src, dest, options ?? {}, op),
+    // cp's tar code is loaded by cp.
+    copyFrom: async (ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation) => (await import('./archive.js')).copyFromContainer(api, ref, src, dest, options ?? {}, op),
+    statPath: async (ref: string, path: string) => (await import('./archive.js')).statContainerPath(api, ref, path),
+    copyTo: async (ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation) => (await import('./archive.js')).copyToContainer(api, ref, src, dest, options ?? {}, op),
 
     async export(ref, out, op) {
       const res = await api.request('GET', `/containers/${path(ref)}/export`, op?.signal ? { signal: op.signal } : {});

@@ -3,7 +3,6 @@
  * streams, save/load as tar streams, import, and build (remote-build.ts).
  */
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { errors } from '../base/index.js';
 import type { Digest, Operation } from '../base/index.js';
@@ -13,7 +12,7 @@ import { familiarRepository, parseReference } from '../oci/index.js';
 import { registryAuthHeader } from './registry-auth.js';
 import type { DockerApi } from './docker-api.js';
 import { filtersParam, jsonMessages } from './docker-api.js';
-import { remoteBuild } from './remote-build.js';
+import { copyOutput } from './frames.js';
 import type { Unsupported } from './unsupported.js';
 
 interface DockerImageJson {
@@ -140,14 +139,15 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
       return { untagged: items.flatMap((i) => (i.Untagged ? [i.Untagged] : [])), deleted: items.flatMap((i) => (i.Deleted ? [i.Deleted as Digest] : [])) };
     },
 
-    build: (request, op) => remoteBuild(api, unsupported, request, op),
+    // The build's context code (tar, .dockerignore) is loaded by build.
+    build: async (request, op) => (await import('./remote-build.js')).remoteBuild(api, unsupported, request, op),
 
     bootstrap: () => Promise.reject(unsupported('image bootstrap', 'the Debian base is made from a local mirror')),
 
     async save(refs: readonly string[], dest: { stream: Writable } | { dir: string }, options: SaveOptions = {}, op?: Operation) {
       if ('dir' in dest || (options.format ?? 'docker') !== 'docker') throw unsupported(`save --format ${options.format ?? 'oci-dir'}`, "the Engine API saves Docker's archive only");
       const res = await api.request('GET', '/images/get', { query: { names: [...refs] }, ...(op?.signal ? { signal: op.signal } : {}) });
-      await pipeline(res, dest.stream, { end: false });
+      await copyOutput(res, { stdout: dest.stream }, true);
     },
 
     async load(source: { stream: Readable } | { dir: string }, op?: Operation): Promise<LoadResult> {
