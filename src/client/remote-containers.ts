@@ -21,6 +21,7 @@ import { recordFromInspect, recordFromSummary } from './container-records.js';
 import { endpointConfig, endpointWishes } from './networking.js';
 import { rawTerminal, stdioStreams } from './terminal.js';
 import type { Unsupported } from './unsupported.js';
+import { withUnsupported } from './unsupported.js';
 
 type Stdio = Parameters<ContainerEngine['exec']>[2];
 
@@ -43,7 +44,7 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
     return { exit };
   };
 
-  const engine: ContainerEngine = {
+  const engine = {
     async create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord> {
       const body = createBody(options, { stdin: options.openStdin === true && options.stdinOnce === true, stdout: false, stderr: false });
       const created = await api.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query: { name: options.name }, body });
@@ -252,8 +253,8 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
       const s = await api.json<DockerStats>('GET', `/containers/${path(ref)}/stats`, { query: { stream: false, 'one-shot': true } });
       return statsSample(s, await hostMemory());
     },
-  };
-  return engine;
+  } satisfies Partial<ContainerEngine>;
+  return withUnsupported<ContainerEngine>(engine, 'container', unsupported);
 }
 
 /** POST /start, its refusals as `run` reports them (127 for a missing command, 126 for one that cannot run). */

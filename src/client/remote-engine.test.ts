@@ -9,6 +9,7 @@ import { recordFromInspect, recordFromSummary, durationSeconds } from './contain
 import type { DockerContainerSummary } from './container-records.js';
 import { filtersParam, queryString } from './docker-api.js';
 import { resolveEndpoint } from './remote-target.js';
+import { openRemoteEngine } from './remote-engine.js';
 
 test('durations read back from Docker\'s words give the same words', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
@@ -115,4 +116,14 @@ test('the archive stat header\'s Go FileMode reads back as the st_mode the daemo
   for (const mode of [0o100644, 0o040755, 0o120777, 0o020666, 0o060660, 0o010600, 0o140755, 0o104755, 0o102755, 0o041777]) {
     assert.equal(stModeOf(goFileMode(mode)).toString(8), mode.toString(8));
   }
+});
+
+test('an Engine method the remote engine lacks rejects with the unsupported error, naming it', async () => {
+  const engine = openRemoteEngine({ host: 'unix:///run/berth/none.sock', env: {} });
+  const containers = engine.containers as unknown as Record<string, () => Promise<unknown>>;
+  await assert.rejects(containers['someLaterMethod']?.() ?? Promise.resolve(), (err: unknown) => isBerthError(err, 'NotImplemented') && err.code === 'BERTH_E_REMOTE_UNSUPPORTED' && /"berth container someLaterMethod" is not available with --host/.test(err.message));
+  await assert.rejects(engine.system.check(), (err: unknown) => isBerthError(err, 'NotImplemented') && /"berth system check"/.test(err.message));
+  // Not a thenable: `await engine.containers` gives the object itself.
+  assert.equal((engine.containers as unknown as { then?: unknown }).then, undefined);
+  engine.close();
 });

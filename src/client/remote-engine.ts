@@ -27,8 +27,8 @@ export function openRemoteEngine(options: RemoteOptions): Engine {
   return {
     containers: remoteContainers(api, unsupported, hostMemory),
     images: remoteImages(api, unsupported, deleted),
-    volumes: remoteVolumes(api),
-    networks: remoteNetworks(api),
+    volumes: remoteVolumes(api, unsupported),
+    networks: remoteNetworks(api, unsupported),
     system: remoteSystem(api, unsupported, deleted),
     close: () => api.close(),
   };

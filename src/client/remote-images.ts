@@ -14,6 +14,7 @@ import type { DockerApi } from './docker-api.js';
 import { filtersParam, jsonMessages } from './docker-api.js';
 import { copyOutput } from './frames.js';
 import type { Unsupported } from './unsupported.js';
+import { withUnsupported } from './unsupported.js';
 
 interface DockerImageJson {
   Id: string;
@@ -88,7 +89,7 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
     if (event.current === undefined) options.onProgress?.(message.id !== undefined ? `${message.id}: ${message.status}` : message.status);
   };
 
-  return {
+  return withUnsupported<ImageEngine>({
     resolve,
 
     async list(): Promise<ImageSummary[]> {
@@ -211,7 +212,7 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
     async checkLogin(domain, credentials) {
       await api.json('POST', '/auth', { body: { username: credentials.username, password: credentials.password, serveraddress: domain } });
     },
-  };
+  } satisfies Partial<ImageEngine>, 'image', unsupported);
 }
 
 /** The daemon's image as berth's ResolvedImage: its config, and a manifest of its layers sized as the history says. */
