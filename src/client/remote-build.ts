@@ -40,7 +40,9 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
       target: request.target,
       nocache: request.noCache === true ? true : undefined,
       pull: request.pull === true ? true : undefined,
+      // berth leaves no step container behind, a failed one included (the docker CLI keeps that one).
       rm: true,
+      forcerm: true,
       networkmode: request.network === undefined || request.network === 'default' ? undefined : request.network,
       version: '1',
     },
