@@ -401,6 +401,9 @@ describe('berth --host: the CLI through a daemon', () => {
       const fromStdin = b.berth(['build', '--network', 'none', '-'], { input: `FROM ${b.image}\nRUN echo from-stdin\n`, timeoutMs: 180_000 });
       ok(fromStdin);
       assert.match(fromStdin.stderr, /from-stdin/);
+      const untagged = /^writing image (sha256:[a-f0-9]{64}) done$/m.exec(fromStdin.stderr)?.[1];
+      assert.ok(untagged, fromStdin.stderr);
+      made.images.add(untagged);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
