@@ -16,7 +16,9 @@ say() { echo "setup: $*" >&2; }
 # --- system packages --------------------------------------------------------------------------
 # crun/runc: OCI runtimes (berth's own monitor, native/berth_monitor.c, watches containers);
 # busybox-static: small test images;
-# mmdebstrap: Debian base images without a registry; iproute2: network checks in tests;
+# debuerreotype, debootstrap, debian-archive-keyring, wget, arch-test: `berth image bootstrap`
+# (Debian's official image recipe; arch-test says which architectures the host runs);
+# mmdebstrap: the build benchmark's base rootfs; iproute2: network checks in tests;
 # procps: pgrep/ps in the end-to-end tests, and `berth top`; tini: its static build is `--init`'s PID 1;
 # bzip2, xz-utils: ADD extracts .tar.bz2 and .tar.xz archives; make, g++, python3: node-gyp;
 # systemd: systemd-analyze verify and systemd-socket-activate check the daemon's units (it never runs as init here);
@@ -25,8 +27,7 @@ say() { echo "setup: $*" >&2; }
 # they read berth's OCI layouts (and berth theirs); docker.io: the reference dockerd the
 # interoperability tests start on their own socket (tools/reference-dockerd.sh), never as a service;
 # docker-compose (1.29) and python3-docker (docker-py): clients the `berth daemon` tests drive;
-# systemd: systemd-analyze and systemd-socket-activate check the daemon's unit files and fd:// sockets.
-packages="docker-compose python3-docker docker.io crun runc tini busybox-static mmdebstrap iproute2 procps systemd netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci"
+packages="docker-compose python3-docker docker.io crun runc tini busybox-static debuerreotype debootstrap debian-archive-keyring wget arch-test mmdebstrap iproute2 procps systemd netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -5,22 +5,25 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
+  CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
+export type { StreamedProcess } from '../core/runtime/index.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
+export { networkFilter } from './network-filters.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
 export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';
 export type { VolumeInfo } from '../core/volumes/index.js';
 export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
-export { containerInspectView, containerStatusText } from './container-view.js';
+export { containerInspectView, containerMountsView, containerStatusText } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
-export { inspectObject } from './inspect.js';
-export type { InspectType } from './inspect.js';
+export { inspectObject, inspectTypeNames } from './inspect.js';
+export type { InspectOptions, InspectType } from './inspect.js';
+export type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
@@ -30,6 +33,7 @@ export type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
+export { parseLogConfig } from './log-config.js';
 export { joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
 // Docker's --format: Go templates, `table` and `json`.
@@ -39,7 +43,7 @@ export type { FormatOptions, Header } from './docker-format.js';
 export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
-export { containerListRow, dockerDate, imageListRows } from './list-views.js';
+export { containerListRow, containerSummaryView, dockerDate, imageListRows } from './list-views.js';
 export { filterImages, goPathPattern } from './image-filters.js';
 export { binarySize, statsJson, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';

@@ -86,7 +86,8 @@ export function versionText(view: Record<string, unknown>): string {
 }
 
 export function infoView(clientVersion: string, facts: SystemFacts): Record<string, unknown> {
-  const runtimes = Object.fromEntries(facts.runtimes.map((r) => [r.name, { path: r.path }]));
+  // The API's JSON key is `path`; templates name the docker CLI's Go field, `.Path` (not in the JSON).
+  const runtimes = Object.fromEntries(facts.runtimes.map((r) => [r.name, Object.defineProperty({ path: r.path }, 'Path', { value: r.path, enumerable: false })]));
   const runtime = facts.runtimes.find((r) => r.name === facts.defaultRuntime);
   return {
     ID: '',

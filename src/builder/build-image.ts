@@ -107,6 +107,10 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
     const unused = Object.keys(buildArgs).filter((k) => !runner.consumedArgs.has(k) && !plan.meta.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length > 0) progress.note(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed`);
     const config = imageConfig(result, epoch !== undefined ? created : result.state.lastCreated ?? created, epoch);
+    if (options.labels !== undefined && Object.keys(options.labels).length > 0) {
+      // `--label`: on the image only, after every stage (as Docker's builder does)
+      config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...options.labels } };
+    }
     const image = await deps.images.commit(config, result.state.layers, names);
     await cache.saveLastBuild(lastId, records);
     return { id: image.id, manifestDigest: image.manifestDescriptor.digest, names, steps: runner.steps, cachedSteps: runner.cachedSteps };

@@ -30,11 +30,12 @@ async function build(deps: BuilderDeps, request: BuildRequest, op: Operation): P
     tmpDir, ownerTag: op.tag,
     ...(request.stdin ? { stdin: request.stdin } : {}),
     ...(request.dockerfile !== undefined ? { dockerfile: request.dockerfile } : {}),
+    ...(request.contextOnly === true ? { contextOnly: true } : {}),
   });
   let secretDir: string | undefined;
   try {
     const secrets = await secretFiles(request.secrets ?? {}, async () => (secretDir ??= await mkdtemp(join(tmpDir, `${op.tag}-secrets-`))));
-    const { context: _context, stdin: _stdin, dockerfile: _dockerfile, secrets: _secrets, ...rest } = request;
+    const { context: _context, stdin: _stdin, dockerfile: _dockerfile, secrets: _secrets, contextOnly: _contextOnly, ...rest } = request;
     return await buildImage(deps, {
       ...rest,
       contextDir: loaded.dir,

@@ -15,7 +15,7 @@ export const quietProgress: BuildProgress = {
  * A build as the builder runs it: the engine's BuildRequest with its context loaded (a directory,
  * the Dockerfile's text, the ignore rules) and its secrets as files.
  */
-export interface BuildOptions extends Omit<BuildRequest, 'context' | 'stdin' | 'dockerfile' | 'secrets'> {
+export interface BuildOptions extends Omit<BuildRequest, 'context' | 'stdin' | 'dockerfile' | 'secrets' | 'contextOnly'> {
   /** The build context directory (already loaded: see loadBuildContext). */
   contextDir: string;
   dockerfile: { text: string; name: string };

@@ -6,8 +6,9 @@ import type { Operation } from '../base/index.js';
 import { beginOperation, errors, isBerthError, isDiskFull } from '../base/index.js';
 import type { Engine } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
-import { parseArgs, renderHelp } from './args.js';
+import { parseArgs, renderHelp, usageHint } from './args.js';
 import type { CliContext, Command } from './command.js';
+import { isEngineError, markEngineErrors } from './engine-errors.js';
 
 export interface CliOptions {
   /** Opens the engine on a store root; called at most once, by the first command that needs it. */
@@ -53,6 +54,8 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   const { stdout, stderr } = options;
   for (const stream of [stdout, stderr]) stream.on('error', exitOnClosedPipe);
   let command: Command | undefined;
+  /** The command as typed (`container ls` for `ps`), for usage messages. */
+  let typed = '';
   let engine: Engine | undefined;
   const operations: Operation[] = [];
   try {
@@ -60,6 +63,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     let [name, ...rest] = global.positionals;
     // `berth container ls` → `berth ps` (image bootstrap stays with the image command).
     const alias = name !== undefined && rest[0] !== undefined ? options.managementCommands?.[name]?.[rest[0]] : undefined;
+    typed = alias ? `${name} ${rest[0]}` : (name ?? '');
     if (alias) [name, ...rest] = [...alias, ...rest.slice(1)];
     if (global.flags.get('version') === true) {
       stdout.write(`berth version ${options.version}\n`);
@@ -75,7 +79,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     }
     const load = options.commands[name] ?? options.hiddenCommands?.[name];
     if (!load) {
-      stderr.write(`berth: '${name}' is not a berth command.\nSee 'berth --help'\n`);
+      stderr.write(`berth: unknown command: berth ${name}\n\nRun 'berth --help' for more information\n`);
       return 1;
     }
     command = await load();
@@ -85,10 +89,11 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     }
     const remote = remoteChoice(global.flags, name);
     const root = remote ? remote.host : storeRoot((global.flags.get('root') as string | undefined) ?? process.env['BERTH_ROOT'] ?? '/var/lib/berth');
-    const parsed = parseArgs(rest, command.flags, { command: name, ...(command.stopAtPositional ? { stopAtPositional: true } : {}) });
+    const parsed = parseArgs(rest, command.flags, { command: typed, usage: typedUsage(typed, command), ...(command.stopAtPositional ? { stopAtPositional: true } : {}) });
     if (remote && !options.openRemoteEngine) throw errors.notImplemented('REMOTE_UNSUPPORTED', 'This berth cannot talk to a daemon (--host)');
     const ctx: CliContext = {
-      engine: () => (engine ??= remote && options.openRemoteEngine ? options.openRemoteEngine(remote) : options.openEngine(root)),
+      // A remote engine's errors are the daemon's only when they are its answers (not a refused connection).
+      engine: () => (engine ??= remote && options.openRemoteEngine ? markEngineErrors(options.openRemoteEngine(remote), { daemonAnswersOnly: true }) : markEngineErrors(options.openEngine(root))),
       operation(signal) {
         const op = beginOperation({ ...(signal ? { signal } : {}), onWarning: (message) => void stderr.write(`berth: warning: ${message}\n`) });
         operations.push(op);
@@ -103,10 +108,21 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     return await command.run(ctx, parsed);
   } catch (err) {
     if (isBerthError(err)) {
-      stderr.write(`berth: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);
+      // A flag the command does not take, or one it cannot parse, is a usage error: the docker
+      // CLI's message, the command's usage line, and 125.
+      if (usageErrors.has(err.code)) {
+        const hint = err.hint?.startsWith('\nUsage:') || !command ? err.hint : usageHint(typed, typedUsage(typed, command));
+        stderr.write(`${err.message}${hint ? `\n${hint}` : ''}\n`);
+        if (process.env['BERTH_DEBUG']) stderr.write(`${err.code}\n${err.stack ?? ''}\n`);
+        return 125;
+      }
+      // The engine's errors are the daemon's: Docker's prefix, which scripts match on; run and
+      // create put the CLI's name before it and their help after it, as the docker CLI does.
+      const daemon = isEngineError(err) || err.code === 'BERTH_E_INVALID_FILTER';
+      const text = `${daemon ? 'Error response from daemon: ' : ''}${err.message}${err.hint ? `\n${err.hint}` : ''}`;
+      if (command?.errorExitCode === 125) stderr.write(`berth: ${text}${daemon ? `\n\nRun 'berth ${typed} --help' for more information` : ''}\n`);
+      else stderr.write(daemon ? `${text}\n` : `berth: ${text}\n`);
       if (process.env['BERTH_DEBUG']) stderr.write(`${err.code}\n${err.stack ?? ''}\n`);
-      // A flag the command does not take, or one it cannot parse, is a usage error: 125, as the docker CLI exits.
-      if (usageErrors.has(err.code)) return 125;
       return command?.errorExitCode === 125 ? exitCodeFor(err) : (command?.errorExitCode ?? (command ? 1 : 125));
     }
     if (isDiskFull(err)) {
@@ -176,6 +192,11 @@ function remoteChoice(flags: Map<string, unknown>, command: string): RemoteEngin
     ...(tls.tlscert !== undefined ? { tlscert: tls.tlscert } : {}),
     ...(tls.tlskey !== undefined ? { tlskey: tls.tlskey } : {}),
   };
+}
+
+/** A command's usage line as typed: `container ls [OPTIONS]` for `ps [OPTIONS]` reached as `container ls`. */
+function typedUsage(typed: string, command: Command): string {
+  return command.usage.startsWith(`${command.name} `) || command.usage === command.name ? `${typed}${command.usage.slice(command.name.length)}` : command.usage;
 }
 
 function firstPositional(args: readonly string[]): number {

@@ -14,6 +14,7 @@ import { errnoCode, errors, isNotFound } from '../base/index.js';
 import type { Operation } from '../base/index.js';
 import type { ContainerPathStat, CopyOptions } from '../api/index.js';
 import type { DockerApi } from './docker-api.js';
+import { fromDaemon } from './docker-api.js';
 import { extractToHost, packHostFiles, walkHost } from './host-tar.js';
 
 const endsWithSlash = (path: string) => path.endsWith('/');
@@ -60,7 +61,7 @@ export async function statContainerPath(api: DockerApi, ref: string, path: strin
     // HEAD has no body: find out whether the container or the path is missing.
     if (isNotFound(err)) {
       await api.json('GET', `/containers/${encodeURIComponent(ref)}/json`);
-      throw errors.notFound('CP_SOURCE_NOT_FOUND', `Could not find the file ${posix.normalize(full)} in container ${ref}`);
+      throw fromDaemon(errors.notFound('CP_SOURCE_NOT_FOUND', `Could not find the file ${posix.normalize(full)} in container ${ref}`));
     }
     throw err;
   }
@@ -134,7 +135,7 @@ export async function copyFromContainer(api: DockerApi, ref: string, srcPath: st
     res = await api.request('GET', `/containers/${encodeURIComponent(ref)}/archive`, { query: { path: requested }, ...(op?.signal ? { signal: op.signal } : {}) });
   } catch (err) {
     if (isNotFound(err) && !/no such container/i.test((err as Error).message)) {
-      throw errors.notFound('CP_SOURCE_NOT_FOUND', `Could not find the file ${posix.normalize(src)} in container ${ref}`);
+      throw fromDaemon(errors.notFound('CP_SOURCE_NOT_FOUND', `Could not find the file ${posix.normalize(src)} in container ${ref}`));
     }
     throw err;
   }

@@ -171,6 +171,17 @@ const kindOfStatus: Record<number, ErrorKind> = {
   500: 'Unknown', 501: 'NotImplemented', 503: 'Unavailable',
 };
 
+const daemonAnswer = Symbol.for('berth.daemon-answer');
+
+/**
+ * Marks an error as the daemon's answer (the CLI prints those after `Error response from daemon:`,
+ * as the docker CLI does; cli/engine-errors.ts reads the mark).
+ */
+export function fromDaemon<T extends Error>(err: T): T {
+  Object.defineProperty(err, daemonAnswer, { value: true, enumerable: false });
+  return err;
+}
+
 /** A daemon's error answer as a BerthError: the kind from the status, codes for what commands branch on. */
 export function daemonError(status: number, message: string): BerthError {
   const kind = kindOfStatus[status] ?? (status >= 500 ? 'Unknown' : 'InvalidArgument');
@@ -179,7 +190,7 @@ export function daemonError(status: number, message: string): BerthError {
   else if (status === 404 && /no such container/i.test(message)) code = 'BERTH_E_CONTAINER_NOT_FOUND';
   else if (status === 404 && /no such volume/i.test(message)) code = 'BERTH_E_VOLUME_NOT_FOUND';
   else if (status === 404 && /network .* not found/i.test(message)) code = 'BERTH_E_NETWORK_NOT_FOUND';
-  return new BerthError(kind, code, message);
+  return fromDaemon(new BerthError(kind, code, message));
 }
 
 function sendBody(req: ClientRequest, body: unknown): void {

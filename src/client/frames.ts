@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 
 import { errors } from '../base/index.js';
+import { fromDaemon } from './docker-api.js';
 
 /**
  * Copies `source` to the writers until it ends: demultiplexed, or as it is for a TTY. Writes wait
@@ -27,7 +28,7 @@ export async function copyOutput(source: Readable, out: { stdout?: Writable | un
       pending = pending.subarray(8 + size);
       if (kind === 1 || kind === 0) await write(out.stdout, payload);
       else if (kind === 2) await write(out.stderr, payload);
-      else if (kind === 3) throw errors.unknown('DAEMON_STREAM_ERROR', payload.toString('utf8').trim());
+      else if (kind === 3) throw fromDaemon(errors.unknown('DAEMON_STREAM_ERROR', payload.toString('utf8').trim()));
       else throw errors.dataLoss('DAEMON_BAD_STREAM', `Unrecognized input header: ${kind}`);
     }
   }

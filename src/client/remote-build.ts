@@ -18,7 +18,7 @@ import type { BuildProgress, BuildRequest, BuildResult } from '../api/index.js';
 import { DockerignoreMatcher, parseDockerignore } from '../api/index.js';
 import { parseReference } from '../oci/index.js';
 import type { DockerApi } from './docker-api.js';
-import { jsonMessages, readAll } from './docker-api.js';
+import { fromDaemon, jsonMessages, readAll } from './docker-api.js';
 import type { DataEntry, HostEntry } from './host-tar.js';
 import { packHostFiles, walkHost } from './host-tar.js';
 import type { JsonMessage } from './remote-images.js';
@@ -205,7 +205,7 @@ async function followBuild(res: Readable, progress: BuildProgress | undefined, t
     if (failure !== undefined) {
       if (pending !== '') line(pending);
       progress?.failed(step, failure, tail.length > 0 ? `${tail.join('\n')}\n` : '');
-      throw errors.unknown('BUILD_FAILED', failure);
+      throw fromDaemon(errors.unknown('BUILD_FAILED', failure));
     }
     const aux = message.aux as { ID?: string } | undefined;
     if (aux?.ID) id = aux.ID;

@@ -14,7 +14,7 @@ import type {
 } from '../api/index.js';
 import { createBody } from './create-body.js';
 import type { DockerApi } from './docker-api.js';
-import { compareVersions, filtersParam, readAll } from './docker-api.js';
+import { compareVersions, filtersParam, fromDaemon, readAll } from './docker-api.js';
 import { copyOutput, forwardStdin } from './frames.js';
 import type { DockerContainerJson, DockerContainerSummary } from './container-records.js';
 import { recordFromInspect, recordFromSummary } from './container-records.js';
@@ -36,7 +36,7 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
     const res = await api.request('POST', `/containers/${path(id)}/wait`, { query: { condition }, ...(signal ? { signal } : {}) });
     const exit = readAll(res).then((body) => {
       const answer = JSON.parse(body.toString('utf8')) as { StatusCode: number; Error?: { Message?: string } | null };
-      if (answer.Error?.Message) throw errors.unknown('WAIT_FAILED', answer.Error.Message);
+      if (answer.Error?.Message) throw fromDaemon(errors.unknown('WAIT_FAILED', answer.Error.Message));
       return answer.StatusCode;
     });
     exit.catch(() => undefined);
@@ -263,8 +263,8 @@ async function startContainer(api: DockerApi, id: string): Promise<void> {
     await api.call('POST', `/containers/${path(id)}/start`);
   } catch (err) {
     if (!isBerthError(err) || err.kind === 'NotFound') throw err;
-    if (/executable file not found|no such file or directory/i.test(err.message)) throw new BerthError(err.kind, 'BERTH_E_COMMAND_NOT_FOUND', err.message);
-    if (/permission denied|is a directory/i.test(err.message)) throw new BerthError(err.kind, 'BERTH_E_COMMAND_NOT_EXECUTABLE', err.message);
+    if (/executable file not found|no such file or directory/i.test(err.message)) throw fromDaemon(new BerthError(err.kind, 'BERTH_E_COMMAND_NOT_FOUND', err.message));
+    if (/permission denied|is a directory/i.test(err.message)) throw fromDaemon(new BerthError(err.kind, 'BERTH_E_COMMAND_NOT_EXECUTABLE', err.message));
     throw err;
   }
 }

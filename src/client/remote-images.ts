@@ -11,7 +11,7 @@ import type { ImageConfig, Manifest } from '../oci/index.js';
 import { familiarRepository, parseReference } from '../oci/index.js';
 import { registryAuthHeader } from './registry-auth.js';
 import type { DockerApi } from './docker-api.js';
-import { filtersParam, jsonMessages } from './docker-api.js';
+import { filtersParam, fromDaemon, jsonMessages } from './docker-api.js';
 import { copyOutput } from './frames.js';
 import type { Unsupported } from './unsupported.js';
 import { withUnsupported } from './unsupported.js';
@@ -61,7 +61,7 @@ export interface JsonMessage {
 /** The message's error, thrown: the stream's end after a failure. */
 export function throwIfError(message: JsonMessage): void {
   const text = message.errorDetail?.message ?? message.error;
-  if (text !== undefined) throw errors.unknown('DAEMON_STREAM_ERROR', text);
+  if (text !== undefined) throw fromDaemon(errors.unknown('DAEMON_STREAM_ERROR', text));
 }
 
 const layerMedia = 'application/vnd.docker.image.rootfs.diff.tar';

@@ -24,6 +24,8 @@ export const statusOverrides = new Map<string, number>([
   // `network rm bridge`, `network rm` with endpoints: dockerd answers 403.
   ['BERTH_E_NETWORK_PREDEFINED', 403],
   ['BERTH_E_NETWORK_IN_USE', 403],
+  // `docker build --target nosuch`: dockerd's 400 "failed to reach build target"
+  ['BERTH_E_BUILD_TARGET_NOT_FOUND', 400],
 ]);
 
 export interface HttpError {

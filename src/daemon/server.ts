@@ -36,6 +36,9 @@ export function createApiServer(options: ApiServerOptions): Server {
     requireHostHeader: false,
     // A build context or an image to load can take long to upload.
     requestTimeout: 0,
+    // Idle keep-alive connections stay open, as with dockerd: pooling clients (docker-py, compose)
+    // reuse them, and Node's 5 s default closes one just as such a client writes its next request.
+    keepAliveTimeout: 0,
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);

@@ -17,6 +17,8 @@ import { maybeGunzip } from './maybe-gunzip.js';
 import { loadDiff } from './lazy.js';
 import { commitOrDiscard } from './unpack.js';
 import { validateImageConfig } from './validate-image-config.js';
+import { imageHostFacts } from './image-host-facts.js';
+import { unpackedImageSize } from './layer-sizes.js';
 
 /**
  * The image service: the Engine's ImageEngine without the builder's part (build, bootstrap:
@@ -32,14 +34,15 @@ export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
 /** save/load and the tar machinery they use, loaded only by the commands that need them. */
 const loadArchive = () => import('./image-archive.js');
 const loadDistribution = () => import('./distribution.js');
+const loadDistributionInspect = () => import('./distribution-inspect.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
   async function resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }> {
     const bareId = ref.replace(/^sha256:/, '');
     let record: ImageRecord | undefined;
+    let parsed: ReturnType<typeof parseReference> | undefined;
     if (/^[a-f0-9]{64}$/.test(bareId) || !/^[a-f0-9]{4,63}$/.test(bareId)) {
       // A bad reference is an error (Docker: "invalid reference format"), unless it may be an id.
-      let parsed: ReturnType<typeof parseReference> | undefined;
       try {
         parsed = parseReference(ref);
       } catch (err) {
@@ -53,7 +56,8 @@ export function createImageService(ctx: EngineContext): ImageService {
       if (ids.size > 1) throw errors.invalidArgument('AMBIGUOUS_IMAGE', `Image id prefix "${ref}" matches more than one image`);
       record = matches[0];
     }
-    if (!record) throw errors.notFound('IMAGE_NOT_FOUND', `Unable to find image "${ref}" locally`);
+    // dockerd's words, which scripts match on: `No such image: busybox:latest` (the reference normalized).
+    if (!record) throw errors.notFound('IMAGE_NOT_FOUND', `No such image: ${parsed?.familiar ?? ref}`);
     return { ...(await resolveImage(ctx.content, record.target)), record };
   }
 
@@ -122,7 +126,8 @@ export function createImageService(ctx: EngineContext): ImageService {
       ...(platform.variant ? { variant: platform.variant } : {}),
       config: runtimeConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: 'berth import', comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
+      // dockerd's import history: a comment, no created_by.
+      history: [{ created, comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
     };
     const desc: Descriptor = { mediaType: mediaTypes.ociLayer, digest: layer.diffId, size: layer.size };
     return commit(config, [desc], [name]);
@@ -130,6 +135,7 @@ export function createImageService(ctx: EngineContext): ImageService {
 
   const service: ImageService = {
     resolve,
+    hostFacts: async (ref) => imageHostFacts(ctx, await resolve(ref)),
     commit,
     name: nameImage,
     async save(refs, dest, options = {}, op) {
@@ -152,6 +158,9 @@ export function createImageService(ctx: EngineContext): ImageService {
       const registry = await ctx.registry(domain, { credentials });
       return withOperation(op, (own) => registry.checkLogin(own.signal ? { signal: own.signal } : {}));
     },
+    async inspectDistribution(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistributionInspect()).inspectDistribution(ctx, name, options, own));
+    },
     async load(source, op) {
       // Blobs are stored before any image names them: hold off garbage collection.
       return withOperation(op, (own) => withLease(ctx.leases, async () => (await loadArchive()).loadImages(ctx, service, source, own), own.signal ? { signal: own.signal } : {}));
@@ -170,7 +179,8 @@ export function createImageService(ctx: EngineContext): ImageService {
             ctx.warn(`image "${displayName(record.name)}" cannot be read: ${err.message}`);
             continue;
           }
-          const size = image.manifest.layers.reduce((sum, l) => sum + l.size, 0);
+          // Docker's SIZE: the unpacked files' bytes (services/layer-sizes.ts).
+          const size = await unpackedImageSize(ctx, image);
           summary = { id: record.id, names: [], created: image.config.created ?? '', size, ...(image.config.config?.Labels ? { labels: image.config.config.Labels } : {}) };
           byId.set(record.id, summary);
         }
