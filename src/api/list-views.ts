@@ -108,7 +108,8 @@ export function containerSummaryView(c: ContainerRecord, options: { storeRoot: s
     Names: [`/${c.name}`],
     Image: c.image,
     ImageID: c.imageId,
-    Command: processArgs(c.config).join(' '),
+    // dockerd's: an argument with a space in single quotes (what `docker ps` and berth's own ps show).
+    Command: listCommand(processArgs(c.config)),
     Created: Math.floor(Date.parse(c.createdAt) / 1000),
     Ports: ports,
     Labels: c.config.Labels ?? {},

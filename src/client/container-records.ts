@@ -27,6 +27,11 @@ export interface DockerContainerJson {
   };
   SizeRw?: number;
   SizeRootFs?: number;
+  ResolvConfPath?: string;
+  HostnamePath?: string;
+  HostsPath?: string;
+  LogPath?: string;
+  GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
 }
 
 export interface DockerMount {

@@ -8,10 +8,14 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+import type { RegistryCredentials } from '../api/index.js';
 import { registryAuthKey } from '../oci/index.js';
 
-export function registryAuthHeader(domain: string): string {
+/** `credentials` given (a caller's own, or null for anonymous) win over config.json's. */
+export function registryAuthHeader(domain: string, credentials?: RegistryCredentials | null): string {
   const empty = Buffer.from('{}').toString('base64url');
+  if (credentials === null) return empty;
+  if (credentials !== undefined) return Buffer.from(JSON.stringify({ username: credentials.username, password: credentials.password, serveraddress: domain })).toString('base64url');
   let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
   try {
     config = JSON.parse(readFileSync(join(process.env['DOCKER_CONFIG'] ?? join(homedir(), '.docker'), 'config.json'), 'utf8')) as typeof config;

@@ -38,6 +38,7 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
       dockerfile: context.dockerfile,
       buildargs: Object.keys(buildArgs).length > 0 ? JSON.stringify(buildArgs) : undefined,
       target: request.target,
+      labels: request.labels && Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
       nocache: request.noCache === true ? true : undefined,
       pull: request.pull === true ? true : undefined,
       // berth leaves no step container behind, a failed one included (the docker CLI keeps that one).
@@ -47,7 +48,7 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
       version: '1',
     },
     body: context.body,
-    headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': Buffer.from('{}').toString('base64url') },
+    headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfig(request.registryCredentials) },
     ...(op?.signal ? { signal: op.signal } : {}),
   });
   const result = await followBuild(res, request.progress, request.tags ?? []);
@@ -57,6 +58,12 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
     return { ...result, id: full, manifestDigest: full };
   }
   return result;
+}
+
+/** X-Registry-Config: credentials for the FROM pulls, by registry. */
+function registryConfig(credentials: BuildRequest['registryCredentials']): string {
+  const map = Object.fromEntries(Object.entries(credentials ?? {}).map(([domain, c]) => [domain, { username: c.username, password: c.password, serveraddress: domain }]));
+  return Buffer.from(JSON.stringify(map)).toString('base64url');
 }
 
 /** The tar of the context and the Dockerfile's name in it. */

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../base/index.js';
 import type { Operation } from '../base/index.js';
 import type {
-  AttachResult, AttachStreams, CommitOptions, ContainerChange, ContainerEngine, ContainerExecOptions, ContainerRecord, ContainerUpdate, CopyOptions,
+  AttachResult, AttachStreams, CommitOptions, ContainerHostFacts, ContainerChange, ContainerEngine, ContainerExecOptions, ContainerRecord, ContainerUpdate, CopyOptions,
   CreateContainerOptions, LogsOptions, ProcessList, PruneResult, StartOptions, StatsSample,
 } from '../api/index.js';
 import { createBody } from './create-body.js';
@@ -21,7 +21,6 @@ import { recordFromInspect, recordFromSummary } from './container-records.js';
 import { endpointConfig, endpointWishes } from './networking.js';
 import { rawTerminal, stdioStreams } from './terminal.js';
 import type { Unsupported } from './unsupported.js';
-import { withUnsupported } from './unsupported.js';
 
 type Stdio = Parameters<ContainerEngine['exec']>[2];
 
@@ -44,7 +43,7 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
     return { exit };
   };
 
-  const engine = {
+  const engine: ContainerEngine = {
     async create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord> {
       const body = createBody(options, { stdin: options.openStdin === true && options.stdinOnce === true, stdout: false, stderr: false });
       const created = await api.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query: { name: options.name }, body });
@@ -169,12 +168,26 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
       return execExitCode(api, created.Id);
     },
 
+    // What a daemon's exec endpoints use (its own engine is local).
+    execStreams: () => Promise.reject(unsupported('exec', "a daemon's exec streams come from a local engine")),
     execOutcome: () => Promise.reject(unsupported('container exec-report')),
     cleanup: () => Promise.reject(unsupported('container cleanup')),
     restartAfterBoot: () => Promise.reject(unsupported('system boot')),
     healthcheck: () => Promise.reject(unsupported('container healthcheck')),
 
     inspect,
+
+    /** What the daemon's inspect says of the container's host side (its files, runtime, volumes' directories). */
+    async hostFacts(ref: string): Promise<ContainerHostFacts> {
+      const json = await inspectJson(ref);
+      const data = json.GraphDriver?.Data;
+      return {
+        resolvConfPath: json.ResolvConfPath ?? '', hostnamePath: json.HostnamePath ?? '', hostsPath: json.HostsPath ?? '', logPath: json.LogPath ?? '',
+        graphDriver: data && data['MergedDir'] !== undefined ? { ...(data['LowerDir'] !== undefined ? { LowerDir: data['LowerDir'] } : {}), MergedDir: data['MergedDir'], UpperDir: data['UpperDir'] ?? '', WorkDir: data['WorkDir'] ?? '' } : null,
+        runtime: typeof json.HostConfig['Runtime'] === 'string' ? json.HostConfig['Runtime'] : '',
+        volumeSources: Object.fromEntries((json.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name !== undefined).map((m) => [m.Name as string, m.Source])),
+      };
+    },
 
     async list(options = {}) {
       const list = await api.json<DockerContainerSummary[]>('GET', '/containers/json', { query: { all: options.all === true, filters: filtersParam(options.filters) } });
@@ -253,8 +266,8 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
       const s = await api.json<DockerStats>('GET', `/containers/${path(ref)}/stats`, { query: { stream: false, 'one-shot': true } });
       return statsSample(s, await hostMemory());
     },
-  } satisfies Partial<ContainerEngine>;
-  return withUnsupported<ContainerEngine>(engine, 'container', unsupported);
+  };
+  return engine;
 }
 
 /** POST /start, its refusals as `run` reports them (127 for a missing command, 126 for one that cannot run). */
@@ -299,13 +312,16 @@ async function attachSession(
       socket.destroy();
       return { exitCode: began.aborted };
     }
-    if (streams.stdin) {
-      stopStdin = forwardStdin(streams.stdin, socket, streams.detachKeys, () => {
-        detached = true;
-        socket.destroy();
-        onDetach();
-      }, () => socket.end());
-    } else socket.end();
+    const detachNow = () => {
+      detached = true;
+      socket.destroy();
+      onDetach();
+    };
+    // The caller's own detach (a daemon whose client hung up), as the detach keys do.
+    if (streams.detach?.aborted) detachNow();
+    streams.detach?.addEventListener('abort', detachNow, { once: true });
+    if (streams.stdin) stopStdin = forwardStdin(streams.stdin, socket, streams.detachKeys, detachNow, () => socket.end());
+    else socket.end();
     await Promise.race([output, detach]);
     if (detached) return { detached: true };
     return { exitCode: await began.exit };

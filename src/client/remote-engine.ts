@@ -27,8 +27,8 @@ export function openRemoteEngine(options: RemoteOptions): Engine {
   return {
     containers: remoteContainers(api, unsupported, hostMemory),
     images: remoteImages(api, unsupported, deleted),
-    volumes: remoteVolumes(api, unsupported),
-    networks: remoteNetworks(api, unsupported),
+    volumes: remoteVolumes(api),
+    networks: remoteNetworks(api),
     system: remoteSystem(api, unsupported, deleted),
     close: () => api.close(),
   };

@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { errors } from '../base/index.js';
 import type { Digest, Operation } from '../base/index.js';
-import type { ImageEngine, ImageSummary, ResolvedImage, LoadResult, ProgressEvent, PullOptions, PullResult, PushOptions, PushResult, SaveOptions } from '../api/index.js';
+import type { DistributionInfo, ImageEngine, ImageSummary, ResolvedImage, LoadResult, ProgressEvent, PullOptions, PullResult, PushOptions, PushResult, SaveOptions } from '../api/index.js';
 import type { ImageConfig, Manifest } from '../oci/index.js';
 import { familiarRepository, parseReference } from '../oci/index.js';
 import { registryAuthHeader } from './registry-auth.js';
@@ -14,7 +14,6 @@ import type { DockerApi } from './docker-api.js';
 import { filtersParam, fromDaemon, jsonMessages } from './docker-api.js';
 import { copyOutput } from './frames.js';
 import type { Unsupported } from './unsupported.js';
-import { withUnsupported } from './unsupported.js';
 
 interface DockerImageJson {
   Id: string;
@@ -28,6 +27,8 @@ interface DockerImageJson {
   Size: number;
   Config: ImageConfig['config'] | null;
   RootFS: { Type: string; Layers?: string[] | null };
+  GraphDriver?: { Data?: Record<string, string> | null };
+  Metadata?: { LastTagTime?: string };
 }
 
 interface DockerHistoryEntry {
@@ -89,8 +90,19 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
     if (event.current === undefined) options.onProgress?.(message.id !== undefined ? `${message.id}: ${message.status}` : message.status);
   };
 
-  return withUnsupported<ImageEngine>({
+  const engine: ImageEngine = {
     resolve,
+
+    /** The daemon's word on the image's unpacked layers, its last tag time, and each layer's size (from its history). */
+    async hostFacts(name: string) {
+      const [image, resolved] = await Promise.all([api.json<DockerImageJson>('GET', `/images/${ref(name)}/json`), resolve(name)]);
+      const data = image.GraphDriver?.Data;
+      return {
+        graphDriver: data && data['MergedDir'] !== undefined ? { ...(data['LowerDir'] !== undefined ? { LowerDir: data['LowerDir'] } : {}), MergedDir: data['MergedDir'], UpperDir: data['UpperDir'] ?? '', WorkDir: data['WorkDir'] ?? '' } : null,
+        lastTagTime: image.Metadata?.LastTagTime ?? '0001-01-01T00:00:00Z',
+        layerSizes: resolved.manifest.layers.map((l) => l.size),
+      };
+    },
 
     async list(): Promise<ImageSummary[]> {
       const list = await api.json<DockerImageSummary[]>('GET', '/images/json');
@@ -172,7 +184,7 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
       const target = parseReference(name);
       const res = await api.request('POST', '/images/create', {
         query: { fromImage: `${target.domain}/${target.path}`, tag: target.digest ?? target.tag, platform: options.platform },
-        headers: { 'X-Registry-Auth': registryAuthHeader(target.domain) }, ...(op?.signal ? { signal: op.signal } : {}),
+        headers: { 'X-Registry-Auth': registryAuthHeader(target.domain, options.credentials) }, ...(op?.signal ? { signal: op.signal } : {}),
       });
       const progress = progressOf(options);
       let digest: string | undefined;
@@ -191,11 +203,19 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
 
     remoteTags: () => Promise.reject(unsupported('pull --all-tags', 'the Engine API has no way to list a repository\'s tags')),
 
+    async inspectDistribution(name: string, options = {}, op?: Operation): Promise<DistributionInfo> {
+      const target = parseReference(name);
+      const answer = await api.json<{ Descriptor: { mediaType: string; digest: string; size: number }; Platforms: DistributionInfo['platforms'] | null }>('GET', `/distribution/${ref(target.full)}/json`, {
+        headers: { 'X-Registry-Auth': registryAuthHeader(target.domain, options.credentials) }, ...(op?.signal ? { signal: op.signal } : {}),
+      });
+      return { descriptor: { mediaType: answer.Descriptor.mediaType, digest: answer.Descriptor.digest as Digest, size: answer.Descriptor.size }, platforms: answer.Platforms ?? [] };
+    },
+
     async push(name: string, options: PushOptions = {}, op?: Operation): Promise<PushResult> {
       const target = parseReference(name);
       if (target.digest !== undefined) throw errors.invalidArgument('PUSH_DIGEST', `Cannot push "${name}": push a tag, not a digest`);
       const res = await api.request('POST', `/images/${ref(familiarRepository(target))}/push`, {
-        query: { tag: target.tag }, headers: { 'X-Registry-Auth': registryAuthHeader(target.domain) }, ...(op?.signal ? { signal: op.signal } : {}),
+        query: { tag: target.tag }, headers: { 'X-Registry-Auth': registryAuthHeader(target.domain, options.credentials) }, ...(op?.signal ? { signal: op.signal } : {}),
       });
       const progress = progressOf(options);
       let result: PushResult | undefined;
@@ -212,7 +232,8 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
     async checkLogin(domain, credentials) {
       await api.json('POST', '/auth', { body: { username: credentials.username, password: credentials.password, serveraddress: domain } });
     },
-  } satisfies Partial<ImageEngine>, 'image', unsupported);
+  };
+  return engine;
 }
 
 /** The daemon's image as berth's ResolvedImage: its config, and a manifest of its layers sized as the history says. */

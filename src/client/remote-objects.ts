@@ -2,8 +2,6 @@
 import type { ContainerRecord, CreateNetworkRequest, NetworkEngine, NetworkInfo, NetworkRecord, VolumeEngine, VolumeInfo } from '../api/index.js';
 import type { DockerApi } from './docker-api.js';
 import { compareVersions, filtersParam } from './docker-api.js';
-import type { Unsupported } from './unsupported.js';
-import { withUnsupported } from './unsupported.js';
 
 interface DockerVolume {
   CreatedAt: string;
@@ -37,8 +35,8 @@ function volumeInfo(v: DockerVolume): VolumeInfo {
   };
 }
 
-export function remoteVolumes(api: DockerApi, unsupported: Unsupported): VolumeEngine {
-  return withUnsupported<VolumeEngine>({
+export function remoteVolumes(api: DockerApi): VolumeEngine {
+  return {
     async create(request = {}) {
       return volumeInfo(await api.json<DockerVolume>('POST', '/volumes/create', {
         body: { Name: request.name ?? '', Driver: request.driver ?? 'local', DriverOpts: request.options ?? {}, Labels: request.labels ?? {} },
@@ -66,7 +64,7 @@ export function remoteVolumes(api: DockerApi, unsupported: Unsupported): VolumeE
       const list = await api.json<{ Id: string }[]>('GET', '/containers/json', { query: { all: true, filters: filtersParam([`volume=${name}`]) } });
       return list.map((c) => c.Id);
     },
-  } satisfies Partial<VolumeEngine>, 'volume', unsupported);
+  };
 }
 
 const predefined = new Set(['bridge', 'host', 'none']);
@@ -112,8 +110,8 @@ function networkInfo(n: DockerNetwork): NetworkInfo {
   return { ...networkRecord(n), containers };
 }
 
-export function remoteNetworks(api: DockerApi, unsupported: Unsupported): NetworkEngine {
-  return withUnsupported<NetworkEngine>({
+export function remoteNetworks(api: DockerApi): NetworkEngine {
+  return {
     async create(request: CreateNetworkRequest) {
       const config = request.subnet !== undefined || request.gateway !== undefined || request.ipRange !== undefined
         ? [{ ...(request.subnet ? { Subnet: request.subnet } : {}), ...(request.gateway ? { Gateway: request.gateway } : {}), ...(request.ipRange ? { IPRange: request.ipRange } : {}) }]
@@ -149,5 +147,5 @@ export function remoteNetworks(api: DockerApi, unsupported: Unsupported): Networ
     async disconnect(network, container, options = {}) {
       await api.call('POST', `/networks/${path(network)}/disconnect`, { body: { Container: container, Force: options.force === true } });
     },
-  } satisfies Partial<NetworkEngine>, 'network', unsupported);
+  };
 }

@@ -3,7 +3,6 @@ import type { DiskUsage, EventMessage, EventsOptions, SystemEngine, SystemFacts 
 import type { DockerApi } from './docker-api.js';
 import { filtersParam } from './docker-api.js';
 import type { Unsupported } from './unsupported.js';
-import { withUnsupported } from './unsupported.js';
 
 interface DockerInfo {
   Containers: number; ContainersRunning: number; ContainersPaused: number; ContainersStopped: number; Images: number;
@@ -26,7 +25,7 @@ interface DockerDf {
 }
 
 export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: string[]): SystemEngine {
-  return withUnsupported<SystemEngine>({
+  return {
     check: () => Promise.reject(unsupported('system check', "it verifies a local store's files")),
 
     // What a removal through the daemon deleted (rmi, image prune): the daemon collects its own content.
@@ -82,7 +81,7 @@ export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: 
         buildCache: { count: (df.BuildCache ?? []).length, size: (df.BuildCache ?? []).filter((b) => b.Shared !== true).reduce((t, b) => t + (b.Size ?? 0), 0) },
       };
     },
-  } satisfies Partial<SystemEngine>, 'system', unsupported);
+  };
 }
 
 /** Nanoseconds since the epoch as the API's `SECONDS.NANOSECONDS`. */

@@ -12,15 +12,3 @@ export function unsupportedFor(display: string): Unsupported {
   );
 }
 
-/**
- * An Engine part from what the remote engine implements: a method it lacks (one the Engine gained
- * later, say) answers with the unsupported error rather than `undefined is not a function`.
- */
-export function withUnsupported<T extends object>(impl: Partial<T>, part: string, unsupported: Unsupported): T {
-  return new Proxy(impl, {
-    get(target, key, receiver) {
-      if (typeof key !== 'string' || key in target || key === 'then' || key === 'toJSON') return Reflect.get(target, key, receiver) as unknown;
-      return () => Promise.reject(unsupported(`${part} ${key}`));
-    },
-  }) as T;
-}
