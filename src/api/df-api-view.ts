@@ -8,6 +8,7 @@ import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 import { containerStatusText } from './container-view.js';
+import { listCommand } from './list-views.js';
 import type { DiskUsage, ImageSummary } from './engine.js';
 import { containerNetworkSettingsView } from './network-view.js';
 import { volumeInspectView } from './volume-view.js';
@@ -32,7 +33,7 @@ function containerItem(c: ContainerRecord, options: { now?: number; size?: { rw:
     Names: [`/${c.name}`],
     Image: c.image,
     ImageID: c.imageId,
-    Command: processArgs(c.config).join(' '),
+    Command: listCommand(processArgs(c.config)),
     Created: unixSeconds(c.createdAt),
     Ports: (c.networkSettings?.ports ?? []).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })),
     ...(options.size ? { SizeRw: options.size.rw, SizeRootFs: options.size.rootFs } : {}),

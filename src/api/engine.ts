@@ -723,6 +723,20 @@ export interface SystemFacts {
   nodeVersion: string;
   /** `--init`'s tini, when installed. */
   initVersion: string;
+  /** A daemon's own version facts, when the engine is remote (the in-process engine is the CLI's version). */
+  server?: ServerFacts;
+}
+
+/** What a daemon says of itself (`GET /version`): the Server section of `version`. */
+export interface ServerFacts {
+  version: string;
+  apiVersion: string;
+  minApiVersion: string;
+  goVersion: string;
+  gitCommit: string;
+  buildTime: string;
+  /** The daemon's components (Engine, containerd, runc, docker-init) as it lists them. */
+  components: { Name: string; Version: string; Details?: Record<string, string> }[];
 }
 
 export interface EventsOptions {

@@ -7,7 +7,7 @@ export { exitCodeFor } from './exit-codes.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
+  CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
 export type { StreamedProcess } from '../core/runtime/index.js';
@@ -32,6 +32,7 @@ export { ago, humanSize } from './human.js';
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
+export type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
@@ -57,3 +58,5 @@ export { progressLine } from './progress.js';
 export type { ProgressEvent } from './progress.js';
 export { diskUsageView } from './df-api-view.js';
 export { goFileMode, pathStatHeader, pathStatView } from './path-stat-view.js';
+// .dockerignore patterns: the builder and the remote engine's build context both apply them.
+export { cleanPath, DockerignoreMatcher, parseDockerignore } from './dockerignore/index.js';

@@ -27,7 +27,8 @@ export function containerListRow(c: ContainerRecord, options: { trunc: boolean; 
   const labels = c.config.Labels ?? {};
   return {
     ID: options.trunc ? shortId(c.id) : c.id,
-    Image: c.image,
+    // The docker CLI shortens an image named by its id, as it shortens ids.
+    Image: options.trunc && /^sha256:[a-f0-9]{64}$/.test(c.image) ? shortId(c.image) : c.image,
     Command: JSON.stringify(options.trunc && runes.length > 20 ? `${runes.slice(0, 19).join('')}…` : command),
     CreatedAt: dockerDate(c.createdAt),
     RunningFor: ago(c.createdAt, now),
@@ -107,7 +108,8 @@ export function containerSummaryView(c: ContainerRecord, options: { storeRoot: s
     Names: [`/${c.name}`],
     Image: c.image,
     ImageID: c.imageId,
-    Command: processArgs(c.config).join(' '),
+    // dockerd's: an argument with a space in single quotes (what `docker ps` and berth's own ps show).
+    Command: listCommand(processArgs(c.config)),
     Created: Math.floor(Date.parse(c.createdAt) / 1000),
     Ports: ports,
     Labels: c.config.Labels ?? {},

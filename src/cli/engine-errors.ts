@@ -13,17 +13,25 @@ export function isEngineError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && fromEngine.has(err);
 }
 
-const mark = (err: unknown): never => {
-  if (typeof err === 'object' && err !== null) fromEngine.add(err);
+/**
+ * What a remote engine (src/client) sets on an error that is a daemon's answer; its own errors
+ * (a refused connection, a command it does not have) are not the daemon's.
+ */
+const daemonAnswer = Symbol.for('berth.daemon-answer');
+
+const marker = (daemonAnswersOnly: boolean) => (err: unknown): never => {
+  if (typeof err === 'object' && err !== null && (!daemonAnswersOnly || (err as Record<symbol, unknown>)[daemonAnswer] === true)) fromEngine.add(err);
   throw err;
 };
 
 /**
  * The engine seen through a proxy that marks the errors of its methods and of its parts' methods
  * (`engine.containers.start`); values are passed through as they are, methods called on the real
- * object (so private fields keep working).
+ * object (so private fields keep working). `daemonAnswersOnly` (a remote engine): only the errors
+ * that carry a daemon's answer.
  */
-export function markEngineErrors(engine: Engine): Engine {
+export function markEngineErrors(engine: Engine, options: { daemonAnswersOnly?: boolean } = {}): Engine {
+  const mark = marker(options.daemonAnswersOnly === true);
   const wrap = <T extends object>(target: T, depth: number): T => {
     const parts = new Map<PropertyKey, unknown>();
     return new Proxy(target, {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import type { Operation } from '../base/index.js';
-import { beginOperation, isBerthError, isDiskFull } from '../base/index.js';
+import { beginOperation, errors, isBerthError, isDiskFull } from '../base/index.js';
 import type { Engine } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
 import { parseArgs, renderHelp, usageHint } from './args.js';
@@ -13,6 +13,8 @@ import { isEngineError, markEngineErrors } from './engine-errors.js';
 export interface CliOptions {
   /** Opens the engine on a store root; called at most once, by the first command that needs it. */
   openEngine(root: string): Engine;
+  /** Opens an engine that drives a daemon (`--host`/BERTH_HOST); called at most once, instead of openEngine. */
+  openRemoteEngine?(options: RemoteEngineOptions): Engine;
   /** Loads the commands (lazily, so `berth run` does not load the builder). */
   commands: Record<string, () => Promise<Command>>;
   /** `container ls` → `ps` and the like (Docker's management commands). */
@@ -25,8 +27,22 @@ export interface CliOptions {
   version: string;
 }
 
+/** What `--host` and the TLS flags gave (the remote engine reads their environment forms itself). */
+export interface RemoteEngineOptions {
+  host: string;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
 const globalFlags = {
   root: { kind: 'string', description: 'Root of the berth store (default /var/lib/berth, or $BERTH_ROOT)', value: 'DIR' },
+  host: { kind: 'string', short: 'H', description: 'Daemon socket to talk to instead of a local store: unix:///PATH or tcp://HOST:PORT (default $BERTH_HOST)', value: 'HOST' },
+  tlsverify: { kind: 'bool', description: 'Use TLS with a tcp:// host and verify the daemon (default $BERTH_TLS_VERIFY)' },
+  tlscacert: { kind: 'string', description: 'CA that signs the daemon\'s certificate (default $BERTH_CERT_PATH/ca.pem)', value: 'FILE' },
+  tlscert: { kind: 'string', description: 'TLS client certificate (default $BERTH_CERT_PATH/cert.pem)', value: 'FILE' },
+  tlskey: { kind: 'string', description: 'TLS client key (default $BERTH_CERT_PATH/key.pem)', value: 'FILE' },
   help: { kind: 'bool', description: 'Print usage' },
   version: { kind: 'bool', short: 'v', description: 'Print version information and quit' },
 } as const;
@@ -71,10 +87,13 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       stdout.write(renderHelp(command.usage, command.description, command.flags));
       return 0;
     }
-    const root = storeRoot((global.flags.get('root') as string | undefined) ?? process.env['BERTH_ROOT'] ?? '/var/lib/berth');
+    const remote = remoteChoice(global.flags, name);
+    const root = remote ? remote.host : storeRoot((global.flags.get('root') as string | undefined) ?? process.env['BERTH_ROOT'] ?? '/var/lib/berth');
     const parsed = parseArgs(rest, command.flags, { command: typed, usage: typedUsage(typed, command), ...(command.stopAtPositional ? { stopAtPositional: true } : {}) });
+    if (remote && !options.openRemoteEngine) throw errors.notImplemented('REMOTE_UNSUPPORTED', 'This berth cannot talk to a daemon (--host)');
     const ctx: CliContext = {
-      engine: () => (engine ??= markEngineErrors(options.openEngine(root))),
+      // A remote engine's errors are the daemon's only when they are its answers (not a refused connection).
+      engine: () => (engine ??= remote && options.openRemoteEngine ? markEngineErrors(options.openRemoteEngine(remote), { daemonAnswersOnly: true }) : markEngineErrors(options.openEngine(root))),
       operation(signal) {
         const op = beginOperation({ ...(signal ? { signal } : {}), onWarning: (message) => void stderr.write(`berth: warning: ${message}\n`) });
         operations.push(op);
@@ -139,6 +158,42 @@ function storeRoot(dir: string): string {
   return realpathSync.native(resolve(dir));
 }
 
+/** The daemon itself, and what a container's monitor runs: always on the local store. */
+const localOnlyCommands = new Set(['daemon', 'container cleanup', 'container exec-report', 'container healthcheck']);
+
+/**
+ * Whether the command talks to a daemon: `--host`, else BERTH_HOST unless `--root` names a store
+ * (a flag beats the environment). `--root` with `--host` is a contradiction; `daemon` and the
+ * commands monitors run work on a local store only.
+ */
+function remoteChoice(flags: Map<string, unknown>, command: string): RemoteEngineOptions | undefined {
+  const localOnly = localOnlyCommands.has(command);
+  const flag = flags.get('host') as string | undefined;
+  const root = flags.get('root') as string | undefined;
+  const tls = { tlsverify: flags.get('tlsverify') === true, tlscacert: flags.get('tlscacert') as string | undefined, tlscert: flags.get('tlscert') as string | undefined, tlskey: flags.get('tlskey') as string | undefined };
+  if (flag !== undefined && root !== undefined) {
+    throw errors.invalidArgument('CONFLICTING_OPTIONS', '--root names a local store and --host a daemon: give one of them');
+  }
+  if (flag !== undefined && localOnly) {
+    throw errors.invalidArgument('CONFLICTING_OPTIONS', `"berth ${command}" works on a local store: it does not take --host${command === 'daemon' ? " (the daemon's own -H, after the command, says where it listens)" : ''}`);
+  }
+  const env = process.env['BERTH_HOST'];
+  const host = flag ?? (root === undefined && !localOnly && env !== undefined && env !== '' ? env : undefined);
+  if (host === undefined) {
+    if (tls.tlsverify || tls.tlscacert !== undefined || tls.tlscert !== undefined || tls.tlskey !== undefined) {
+      throw errors.invalidArgument('TLS_WITHOUT_HOST', '--tlsverify and --tls* apply to a daemon: give --host tcp://HOST:PORT (or BERTH_HOST)');
+    }
+    return undefined;
+  }
+  return {
+    host,
+    ...(tls.tlsverify ? { tlsverify: true } : {}),
+    ...(tls.tlscacert !== undefined ? { tlscacert: tls.tlscacert } : {}),
+    ...(tls.tlscert !== undefined ? { tlscert: tls.tlscert } : {}),
+    ...(tls.tlskey !== undefined ? { tlskey: tls.tlskey } : {}),
+  };
+}
+
 /** A command's usage line as typed: `container ls [OPTIONS]` for `ps [OPTIONS]` reached as `container ls`. */
 function typedUsage(typed: string, command: Command): string {
   return command.usage.startsWith(`${command.name} `) || command.usage === command.name ? `${typed}${command.usage.slice(command.name.length)}` : command.usage;
@@ -155,5 +210,5 @@ async function overview(options: CliOptions): Promise<string> {
     const c = await load();
     lines.push(`  ${name.padEnd(12)}${c.description.split('\n')[0]}`);
   }
-  return `\nUsage:  berth [OPTIONS] COMMAND\n\nA Docker-compatible container engine: containers are isolated processes (namespaces, cgroups),\nrun by an OCI runtime (crun or runc), from images in a local store.\n\nOptions:\n      --root DIR    Root of the berth store (default /var/lib/berth, or $BERTH_ROOT)\n  -v, --version     Print version information and quit\n\nCommands:\n${lines.join('\n')}\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
+  return `\nUsage:  berth [OPTIONS] COMMAND\n\nA Docker-compatible container engine: containers are isolated processes (namespaces, cgroups),\nrun by an OCI runtime (crun or runc), from images in a local store.\n\nOptions:\n      --root DIR    Root of the berth store (default /var/lib/berth, or $BERTH_ROOT)\n  -H, --host HOST   Talk to a berth daemon (or any Docker Engine API) instead of a local store:\n                    unix:///run/berth/berth.sock, or tcp://HOST:PORT with --tlsverify (default $BERTH_HOST)\n      --tlsverify   Use TLS with a tcp:// host: --tlscacert, --tlscert, --tlskey FILE\n                    (default $BERTH_TLS_VERIFY, the files in $BERTH_CERT_PATH or ~/.berth)\n  -v, --version     Print version information and quit\n\nCommands:\n${lines.join('\n')}\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
