@@ -156,6 +156,8 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
     build: async (request, op) => (await import('./remote-build.js')).remoteBuild(api, unsupported, request, op),
 
     bootstrap: () => Promise.reject(unsupported('image bootstrap', 'the Debian base is made from a local mirror')),
+    checkReproducible: () => Promise.reject(unsupported('build --check-reproducible', 'the Engine API has no reproducibility check')),
+    diff: () => Promise.reject(unsupported('image diff', "the Engine API does not read an image's files")),
 
     async save(refs: readonly string[], dest: { stream: Writable } | { dir: string }, options: SaveOptions = {}, op?: Operation) {
       if ('dir' in dest || (options.format ?? 'docker') !== 'docker') throw unsupported(`save --format ${options.format ?? 'oci-dir'}`, "the Engine API saves Docker's archive only");
