@@ -192,3 +192,18 @@ function moreHostConfigView(h: ContainerRecord['hostConfig']) {
     Init: h.init ?? null,
   };
 }
+
+/**
+ * Docker's `Mounts` of a container (inspect and the API's list): volumes with their data
+ * directory under `<root>/volumes`, binds and tmpfs mounts, in the order they were asked for.
+ */
+export function containerMountsView(c: ContainerRecord, storeRoot: string) {
+  return c.hostConfig.binds.map((m) => {
+    const mode = m.readonly ? 'ro' : m.type === 'volume' ? 'z' : '';
+    if (m.type === 'volume') {
+      return { Type: 'volume', Name: m.source, Source: `${storeRoot}/volumes/${m.source}/_data`, Destination: m.target, Driver: 'local', Mode: mode, RW: !m.readonly, Propagation: '' };
+    }
+    if (m.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.target, Mode: (m.options ?? []).join(','), RW: !m.readonly, Propagation: '' };
+    return { Type: 'bind', Source: m.source, Destination: m.target, Mode: mode, RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' };
+  });
+}

@@ -10,6 +10,7 @@ export type {
   CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
+export type { StreamedProcess } from '../core/runtime/index.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
 export { networkFilter } from './network-filters.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
@@ -17,7 +18,7 @@ export { formatPortLines, parseExpose, parsePublish } from '../core/network/inde
 export { volumeInspectView, volumeListRow } from './volume-view.js';
 export type { VolumeInfo } from '../core/volumes/index.js';
 export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
-export { containerInspectView, containerStatusText } from './container-view.js';
+export { containerInspectView, containerMountsView, containerStatusText } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
 export { inspectObject, inspectTypeNames } from './inspect.js';
@@ -31,6 +32,7 @@ export { processArgs } from '../core/containers/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
+export { parseLogConfig } from './log-config.js';
 export { joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
 // Docker's --format: Go templates, `table` and `json`.
@@ -40,7 +42,7 @@ export type { FormatOptions, Header } from './docker-format.js';
 export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
-export { containerListRow, dockerDate, imageListRows } from './list-views.js';
+export { containerListRow, containerSummaryView, dockerDate, imageListRows } from './list-views.js';
 export { filterImages, goPathPattern } from './image-filters.js';
 export { binarySize, statsJson, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';

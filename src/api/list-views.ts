@@ -5,7 +5,8 @@
 import { shortId } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
-import { containerStatusText } from './container-view.js';
+import { containerMountsView, containerStatusText } from './container-view.js';
+import { containerNetworkSettingsView } from './network-view.js';
 import { formatPortsColumn } from '../core/network/index.js';
 import type { ImageSummary } from './engine.js';
 import { ago, humanSize } from './human.js';
@@ -86,4 +87,34 @@ export function imageListRows(image: ImageSummary, options: { trunc: boolean; no
   for (const [repository, digest] of digestOf) if (!tagged.has(repository)) rows.push({ Repository: repository, Tag: '<none>', ...common, Digest: digest });
   if (rows.length === 0) return [{ Repository: '<none>', Tag: '<none>', ...common }];
   return rows;
+}
+
+/**
+ * One element of the Engine API's `GET /containers/json` (dockerd 20.10's shape): what `docker ps`
+ * and compose read. `Created` is in Unix seconds; `Names` carry the leading slash.
+ */
+export function containerSummaryView(c: ContainerRecord, options: { storeRoot: string; now?: number }) {
+  const exposed = Object.keys(c.config.ExposedPorts ?? {});
+  const published = c.networkSettings?.ports ?? [];
+  const ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = published.map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol }));
+  for (const key of exposed) {
+    const [port = '', proto = 'tcp'] = key.split('/');
+    if (!published.some((p) => String(p.containerPort) === port && p.protocol === proto)) ports.push({ PrivatePort: Number(port), Type: proto });
+  }
+  const network = containerNetworkSettingsView(c);
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.image,
+    ImageID: c.imageId,
+    Command: processArgs(c.config).join(' '),
+    Created: Math.floor(Date.parse(c.createdAt) / 1000),
+    Ports: ports,
+    Labels: c.config.Labels ?? {},
+    State: c.state.status,
+    Status: containerStatusText(c, options.now),
+    HostConfig: { NetworkMode: c.hostConfig.networkMode },
+    NetworkSettings: { Networks: network.Networks },
+    Mounts: containerMountsView(c, options.storeRoot),
+  };
 }

@@ -54,6 +54,11 @@ export class ApiCall {
     res?.once('close', gone);
   }
 
+  /** For an Upgrade request: the socket and the bytes read past the headers (the start of a body), before hijack(). */
+  get upgraded(): { socket: Duplex; head: Buffer } | undefined {
+    return this.upgrade;
+  }
+
   private isComplete(): boolean {
     return this.res ? this.res.writableFinished : false;
   }

@@ -96,6 +96,9 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
     }
   };
   const forward = (socket: Socket) => void api.emit('connection', socket);
+  // Half-open, as http.Server's own listener makes them: a hijacked attach or exec goes on
+  // writing after the client half-closed (the docker CLI does so at once when it sends no stdin).
+  const halfOpen = { allowHalfOpen: true };
   try {
     for (const host of options.hosts) {
       if (host.kind === 'unix') {
@@ -104,7 +107,7 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
           if (await socketInUse(host.path)) throw errors.alreadyExists('DAEMON_RUNNING', `${host.path} is in use: is another daemon running?`);
           unlinkSync(host.path);
         }
-        const server = createNetServer(forward);
+        const server = createNetServer(halfOpen, forward);
         await listenOn(server, { path: host.path });
         servers.push(server);
         sockets.push(host.path);
@@ -123,7 +126,7 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
         }
         const tls = createTlsServer({
           ca: readFileSync(options.tls.ca), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key),
-          requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+          requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...halfOpen,
         }, forward);
         // A client without a valid certificate is turned away by the handshake; nothing to log.
         tls.on('tlsClientError', () => undefined);
@@ -134,7 +137,7 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
         const fds = host.fds === 'all' ? systemdFds() : host.fds;
         if (fds.length === 0) throw errors.invalidArgument('NO_SOCKET_FDS', 'fd:// was given but systemd passed no sockets (LISTEN_FDS is not set for this process)');
         for (const fd of fds) {
-          const server = createNetServer(forward);
+          const server = createNetServer(halfOpen, forward);
           await listenOn(server, { fd });
           servers.push(server);
           addresses.push(`fd://${fd}`);

@@ -11,7 +11,7 @@ import type { ContainerEngine } from '../api/index.js';
 import { filterContainers } from '../api/index.js';
 import { createContainerControl, thawAfterKill } from './container-control.js';
 import { createContainer, removeContainer, stopInRuntime } from './container-lifecycle.js';
-import { execInContainer, execOutcome } from './container-exec.js';
+import { execInContainer, execOutcome, execStreamsInContainer } from './container-exec.js';
 import { treeSize } from './container-prune.js';
 import { readLogs } from './container-logs.js';
 import { attachContainer, cleanupAfterExit, isActive, reconcile, resizeContainer, startContainer, waitForExit } from './container-monitor.js';
@@ -124,6 +124,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     logs: async (ref, options) => readLogs(ctx, await find(ref), options, (id) => find(id)),
     exec: async (ref, options, stdio) => execInContainer(ctx, await find(ref), options, stdio),
+    execStreams: async (ref, options) => execStreamsInContainer(ctx, await find(ref), options),
     execOutcome: async (id, logFile, code) => execOutcome(ctx, await find(id), logFile, code),
     cleanup: (id) => cleanupAfterExit(ctx, id),
     async restartAfterBoot() {

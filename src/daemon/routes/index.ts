@@ -6,6 +6,7 @@ import { addNetworkRoutes } from './networks.js';
 import { addSystemExtrasRoutes } from './system-extras.js';
 import { addSystemRoutes } from './system.js';
 import { addVolumeRoutes } from './volumes.js';
+import { addContainerRoutes } from './containers.js';
 
 /** Every route of the Engine API berth serves. */
 export function apiRouter(): Router {
@@ -17,5 +18,6 @@ export function apiRouter(): Router {
   addVolumeRoutes(router);
   addContainerExtrasRoutes(router);
   addSystemExtrasRoutes(router);
+  addContainerRoutes(router);
   return router;
 }
