@@ -133,7 +133,11 @@ export class ApiCall {
     const source: AsyncIterable<Buffer> = this.req;
     for await (const chunk of source) {
       size += chunk.length;
-      if (size > limit) throw errors.invalidArgument('REQUEST_TOO_LARGE', `request body larger than ${limit} bytes`);
+      if (size > limit) {
+        // The rest is not read: the connection closes once the 400 is out.
+        if (this.res) this.res.shouldKeepAlive = false;
+        throw errors.invalidArgument('REQUEST_TOO_LARGE', `request body larger than ${limit} bytes`);
+      }
       chunks.push(chunk);
     }
     const text = Buffer.concat(chunks).toString('utf8').trim();
