@@ -7,7 +7,7 @@
  * daemon). One daemon for the file.
  */
 import assert from 'node:assert/strict';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
 import Docker from 'dockerode';
@@ -92,11 +92,11 @@ describe('berth daemon: dockerode and testcontainers', { timeout: 300_000 }, () 
     const tty = await c.exec({ Cmd: ['sh', '-c', 'echo on-a-tty; test -t 1 && echo is-a-tty'], AttachStdout: true, AttachStderr: true, Tty: true });
     assert.equal(await collect(await tty.start({ hijack: true, stdin: false, Tty: true })), 'on-a-tty\r\nis-a-tty\r\n');
 
-    const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    const logs = await c.logs({ stdout: true, stderr: true });
     // frames: stream byte, three zeros, a big-endian length
     assert.deepEqual([...logs.subarray(0, 8)], [1, 0, 0, 0, 0, 0, 0, 7]);
     assert.match(logs.toString('latin1'), /to-out\n[^]*to-err\n$/);
-    const stdoutOnly = (await c.logs({ stdout: true, stderr: false })) as unknown as Buffer;
+    const stdoutOnly = await c.logs({ stdout: true, stderr: false });
     assert.equal(stdoutOnly.subarray(8).toString(), 'to-out\n');
 
     await c.stop({ t: 1 });
@@ -110,7 +110,7 @@ describe('berth daemon: dockerode and testcontainers', { timeout: 300_000 }, () 
 
   test('dockerode: attach with Upgrade to a created container (stdin, then start), logs followed to the exit', async () => {
     const c = await docker.createContainer({ Image: busyboxImage, Cmd: ['sh', '-c', 'read line; echo "got $line"; echo bye >&2'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true });
-    const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream;
+    const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
     const output = demuxed(docker, stream);
     await c.start();
     stream.write('hello\n');
@@ -120,7 +120,7 @@ describe('berth daemon: dockerode and testcontainers', { timeout: 300_000 }, () 
 
     const f = await docker.createContainer({ Image: busyboxImage, Cmd: ['sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.2; done'] });
     await f.start();
-    const followed = await demuxed(docker, (await f.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable);
+    const followed = await demuxed(docker, await f.logs({ follow: true, stdout: true, stderr: true }));
     assert.equal(followed.stdout, 'line 1\nline 2\nline 3\n');
     await f.remove();
     assert.equal(ids(), '');

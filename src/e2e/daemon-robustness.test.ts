@@ -74,10 +74,10 @@ os.waitpid(pid, 0)
 `;
   const wrapper = spawn('python3', ['-c', script, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  wrapper.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  wrapper.stdout.on('data', (b: Buffer) => (out += b.toString()));
   const pid = new Promise<number>((resolve, reject) => {
     let err = '';
-    wrapper.stderr!.on('data', (b: Buffer) => {
+    wrapper.stderr.on('data', (b: Buffer) => {
       err += b.toString();
       const m = /^pid (\d+)$/m.exec(err);
       if (m) resolve(Number(m[1]));
@@ -109,13 +109,15 @@ function rawExchange(socket: string, parts: (string | Buffer)[], how: 'end' | 'd
       clearTimeout(timer);
       resolve({ text: Buffer.concat(chunks).toString('latin1'), ...(error !== undefined ? { error } : {}) });
     });
-    s.on('connect', async () => {
-      for (const p of parts) {
-        if (s.destroyed) return;
-        if (!s.write(p)) await new Promise((r) => { s.once('drain', r); s.once('close', r); });
-      }
-      if (how === 'end') s.end();
-      else s.destroy();
+    s.on('connect', () => {
+      void (async () => {
+        for (const p of parts) {
+          if (s.destroyed) return;
+          if (!s.write(p)) await new Promise((r) => { s.once('drain', r); s.once('close', r); });
+        }
+        if (how === 'end') s.end();
+        else s.destroy();
+      })();
     });
   });
 }
