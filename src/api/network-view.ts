@@ -20,7 +20,8 @@ export function networkInspectView(n: NetworkInfo) {
   }
   // dockerd echoes the IPAM config as given: `--subnet` alone has no Gateway (berth's default gateway,
   // the subnet's first address, stands for that); a subnet it chose itself comes with its gateway.
-  const gatewayGiven = !n.subnetGiven || n.gateway !== firstAddress(n.subnet);
+  // (Networks made before gatewayGiven was recorded: a gateway other than the first address was given.)
+  const gatewayGiven = !n.subnetGiven || n.gatewayGiven === true || n.gateway !== firstAddress(n.subnet);
   const config = n.subnet === undefined ? [] : [{
     Subnet: n.subnet, ...(n.ipRange !== undefined ? { IPRange: n.ipRange } : {}), ...(gatewayGiven ? { Gateway: n.gateway } : {}),
   }];

@@ -11,9 +11,9 @@ import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 
 import { errors, isNotFound } from '../base/index.js';
-import type { AttachResult, AttachStreams, ContainerRecord, Engine } from '../api/index.js';
+import type { AttachResult, AttachStreams, ContainerRecord, Engine, EventMessage } from '../api/index.js';
 import { exitCodeFor } from '../api/index.js';
-import { streamWriter } from './stream-frames.js';
+import { frame, streamWriter } from './stream-frames.js';
 import { ExecStore } from './exec-sessions.js';
 
 /** A client attached over a hijacked connection, to a running container or waiting for its start. */
@@ -25,6 +25,7 @@ export class AttachSession {
   readonly done: Promise<void>;
   private finish: () => void = () => undefined;
   private closed = false;
+  private readonly multiplexed: boolean;
   /** Called when the client leaves before the session was handed to the engine. */
   onClientGone: (() => void) | undefined;
 
@@ -35,6 +36,7 @@ export class AttachSession {
   ) {
     this.done = new Promise((resolve) => (this.finish = resolve));
     const multiplexed = !options.tty;
+    this.multiplexed = multiplexed;
     const streams: AttachStreams = { detach: this.detacher.signal, detachKeys: options.detachKeys };
     if (options.stdout) streams.stdout = streamWriter(socket, 1, multiplexed);
     if (options.stderr) streams.stderr = streamWriter(socket, 2, multiplexed);
@@ -47,7 +49,7 @@ export class AttachSession {
       socket.once('end', () => {
         // The client's stdin reached its end (a half-close). dockerd's rule: with StdinOnce and no
         // terminal the container's stdin closes and output goes on; otherwise this session ends.
-        if (options.stdinOnce && !options.tty) stdin.end();
+        if (options.stdinOnce && !options.tty) this.endStdin();
         else this.leave();
       });
     } else {
@@ -58,10 +60,14 @@ export class AttachSession {
       if (this.closed) return;
       // The client went away: detach (the container runs on), closing the container's stdin first
       // when it is a StdinOnce container, as dockerd does.
-      if (options.stdinOnce && this.stdinPipe) this.stdinPipe.end();
+      if (options.stdinOnce) this.endStdin();
       this.leave();
     });
     this.streams = streams;
+  }
+
+  private endStdin(): void {
+    if (this.stdinPipe && !this.stdinPipe.writableEnded) this.stdinPipe.end();
   }
 
   /** The client is gone or done: detach from the container and release the connection. */
@@ -83,7 +89,9 @@ export class AttachSession {
   end(message?: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (message !== undefined && !this.socket.destroyed) this.socket.write(`${message}\r\n`);
+    // An error after the stream began: a system-error frame (which the docker CLI turns into its
+    // error), or the text itself on a terminal.
+    if (message !== undefined && !this.socket.destroyed) this.socket.write(this.multiplexed ? frame(3, Buffer.from(message)) : `${message}\r\n`);
     const writers = [this.streams.stdout, this.streams.stderr].filter((w) => w !== undefined);
     void Promise.all(writers.map((w) => new Promise<void>((resolve) => {
       w.once('finish', resolve);
@@ -131,7 +139,7 @@ export class RunState {
       await this.engine.containers.attach(session.containerId, session.streams);
       session.end();
     } catch (err) {
-      session.end(`Error: ${(err as Error).message}`);
+      session.end((err as Error).message);
     }
   }
 
@@ -203,26 +211,29 @@ export class RunState {
    */
   async wait(record: ContainerRecord, condition: 'not-running' | 'next-exit' | 'removed', signal: AbortSignal): Promise<number> {
     const id = record.id;
-    // Events from now on (the store's log keeps what happens between here and the subscription).
-    const since = BigInt(Date.now() - 1) * 1_000_000n;
-    const current = await this.engine.containers.inspect(id).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
-    if (current === undefined) {
-      if (condition === 'removed') return record.state.exitCode;
-      throw errors.notFound('CONTAINER_NOT_FOUND', `No such container: ${id}`);
-    }
-    const runs = ['running', 'paused', 'restarting'].includes(current.state.status);
-    if (condition === 'not-running' && !runs) return current.state.exitCode;
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
+    // Follow the event log from its end, opened by the first next() before the state is read:
+    // nothing that happens from here on is missed, and the log's past is not read at all.
+    const events = this.engine.system.events({ follow: true, filters: ['type=container'], signal: stop.signal })[Symbol.asyncIterator]();
+    const first = events.next();
     try {
-      return await Promise.race([this.localExit(id, condition, stop.signal), this.eventExit(id, condition, since, current.state.exitCode, stop.signal)]);
+      const current = await this.engine.containers.inspect(id).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+      if (current === undefined) {
+        if (condition === 'removed') return record.state.exitCode;
+        throw errors.notFound('CONTAINER_NOT_FOUND', `No such container: ${id}`);
+      }
+      const runs = ['running', 'paused', 'restarting'].includes(current.state.status);
+      if (condition === 'not-running' && !runs) return current.state.exitCode;
+      return await Promise.race([this.localExit(id, condition, stop.signal), this.eventExit(id, condition, events, first, current.state.exitCode, stop.signal)]);
     } finally {
       signal.removeEventListener('abort', onAbort);
       stop.abort();
+      void first.catch(() => undefined);
     }
   }
 
@@ -248,9 +259,10 @@ export class RunState {
   }
 
   /** An exit the container's monitor recorded (`die`), or its removal (`destroy`), from the event log. */
-  private async eventExit(id: string, condition: string, since: bigint, lastExitCode: number, signal: AbortSignal): Promise<number> {
+  private async eventExit(id: string, condition: string, events: AsyncIterator<EventMessage>, first: Promise<IteratorResult<EventMessage>>, lastExitCode: number, signal: AbortSignal): Promise<number> {
     let last = lastExitCode;
-    for await (const event of this.engine.system.events({ since, follow: true, filters: ['type=container'], signal })) {
+    for (let next = await first; !next.done; next = await events.next()) {
+      const event = next.value;
       if (event.Actor.ID !== id) continue;
       if (event.Action === 'die') {
         last = Number(event.Actor.Attributes.exitCode ?? last);
@@ -262,7 +274,9 @@ export class RunState {
         return last;
       }
     }
-    throw errors.aborted('WAIT_ABORTED', 'the client stopped waiting');
+    if (signal.aborted) throw errors.aborted('WAIT_ABORTED', 'the client stopped waiting');
+    // No event log to follow: poll the record (an exit, not a removal, is all this can see).
+    return this.engine.containers.wait(id, { signal });
   }
 
   /** After a `die`: the record says exited (or is gone) a moment later; `ps` right after must see it. */

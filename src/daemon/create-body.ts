@@ -5,8 +5,6 @@
  * berth cannot honour is a 400 naming it when it asks for anything (zero values, which every
  * client sends, are fine). Unknown fields are ignored, as dockerd ignores them.
  */
-import { posix } from 'node:path';
-
 import { errors } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, MountSpec, PortBinding } from '../api/index.js';
@@ -189,13 +187,11 @@ function hostConfig(hc: Fields, config: Fields): Partial<HostConfig> {
   const binds = host.binds as MountSpec[];
   for (const spec of hc.strings('Binds') ?? []) binds.push(parseVolumeFlag(spec));
   for (const mount of hc.list('Mounts') ?? []) binds.push(mountSpec(mount));
-  // Config.Volumes are anonymous volumes where no bind, mount or tmpfs goes: docker-py's
-  // `volumes={'name': {'bind': '/v'}}` sends both `Volumes: {"/v": {}}` and `Binds: ["name:/v:rw"]`,
-  // and dockerd lets the bind win (registerMountPoints) rather than call it a duplicate.
-  const target = (path: string) => posix.normalize(path).replace(/(.)\/$/, '$1');
-  const covered = new Set([...binds.map((b) => target(b.target)), ...Object.keys(hc.map('Tmpfs') ?? {}).map(target)]);
+  // Config.Volumes: anonymous volumes (`-v /path`), unless a bind or mount already serves the
+  // path (compose lists every volume's path there besides its Binds, as dockerd tolerates).
+  const targets = new Set(binds.map((b) => b.target.replace(/\/+$/, '')));
   for (const path of config.keys('Volumes') ?? []) {
-    if (!covered.has(target(path))) binds.push(parseVolumeFlag(path));
+    if (!targets.has(path.replace(/\/+$/, ''))) binds.push(parseVolumeFlag(path));
   }
   const volumesFrom = hc.strings('VolumesFrom');
   if (volumesFrom && volumesFrom.length > 0) host.volumesFrom = volumesFrom;

@@ -165,8 +165,11 @@ export async function runExec(engine: Engine, e: ExecInstance, attach: { socket:
       input.on('error', () => undefined);
       sink.on('data', (chunk: Buffer) => input.write(chunk));
       // The client's half-close is the end of the process's stdin.
-      sink.once('end', () => input.end());
-      sink.once('close', () => input.end());
+      const end = () => {
+        if (!input.writableEnded) input.end();
+      };
+      sink.once('end', end);
+      sink.once('close', end);
     } else {
       sink.resume();
     }

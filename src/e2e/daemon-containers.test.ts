@@ -307,6 +307,11 @@ describe('berth daemon: containers (the run path)', () => {
     // kill (SIGKILL) returns once the container stopped: rm right after succeeds.
     assert.equal(ok(['rm', 'forced']).trim(), 'forced');
     ok(['run', '-d', '--name', 'forced', image, 'sleep', '300']);
+    const startedAt = ok(['inspect', '-f', '{{.State.StartedAt}}', 'forced']).trim();
+    assert.equal(ok(['restart', '-t', '1', 'forced']).trim(), 'forced');
+    const restarted = ok(['inspect', '-f', '{{.State.Status}} {{.State.StartedAt}}', 'forced']).trim().split(' ');
+    assert.equal(restarted[0], 'running');
+    assert.notEqual(restarted[1], startedAt);
     assert.equal(ok(['rm', '-f', 'forced']).trim(), 'forced');
     const gone = d.docker(['rm', 'forced']);
     assert.equal(gone.code, 1);

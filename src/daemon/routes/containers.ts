@@ -269,6 +269,8 @@ async function logs(call: ApiCall): Promise<void> {
     if (!/^-?\d+$/.test(tailText)) throw errors.invalidArgument('INVALID_TAIL', `invalid value for "tail": ${JSON.stringify(tailText)}`);
     tail = Number(tailText) < 0 ? undefined : Number(tailText);
   }
+  // dockerd's ErrReadLogsNotSupported (a 501), before any byte of the stream.
+  if (c.hostConfig.logConfig?.type === 'none') throw errors.notImplemented('LOGS_UNSUPPORTED', 'configured logging driver does not support reading');
   const since = unixTime(call, 'since');
   const until = unixTime(call, 'until');
   const tty = c.config.Tty === true;
