@@ -17,6 +17,7 @@ import type { VolumeInfo } from '../core/volumes/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
 import type { EventMessage } from '../core/events/index.js';
 import type { ProgressEvent } from './progress.js';
+import type { ImageDiff, ImageDiffOptions, ReproducibilityReport } from './image-compare.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -527,6 +528,19 @@ export interface ImageEngine {
   build(request: BuildRequest, op?: Operation): Promise<BuildResult>;
   /** `debian:SUITE[-slim]` made from the Debian archive (no registry). */
   bootstrap(name: string, request?: BootstrapRequest, op?: Operation): Promise<{ id: Digest }>;
+  /**
+   * `build --check-reproducible`: builds the request twice, concurrently, from clean state (no
+   * build cache read or written, cache mounts of their own, SOURCE_DATE_EPOCH the request's or 0),
+   * names nothing, and compares the two images layer by layer. The layers it made are in no
+   * image and no cache: the next collection (`system.gc`) removes them.
+   */
+  checkReproducible(request: BuildRequest, op?: Operation): Promise<ReproducibilityReport>;
+  /**
+   * `image diff A B`: files added, removed and changed from A to B, each an image (name or id:
+   * its whole filesystem) or a layer (a full digest: a layer's diffID or blob; its own entries).
+   * NotFound BERTH_E_IMAGE_NOT_FOUND names a side that is neither.
+   */
+  diff(a: string, b: string, options?: ImageDiffOptions, op?: Operation): Promise<ImageDiff>;
 
   /**
    * `save`: images (names or ids) as one archive, each blob once: Docker's format (manifest.json,

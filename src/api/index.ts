@@ -11,6 +11,9 @@ export type {
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
 export type { StreamedProcess } from '../core/runtime/index.js';
+export type {
+  ChangeAspect, DiffSide, FileChange, ImageDiff, ImageDiffOptions, LayerDifference, NodeSummary, ReproducibilityFile, ReproducibilityReport, TreeChange,
+} from './image-compare.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
 export { networkFilter } from './network-filters.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';

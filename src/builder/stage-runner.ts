@@ -50,6 +50,7 @@ function cloneState(s: StageState): StageState {
     config: structuredClone(s.config),
     layers: [...s.layers],
     diffIds: [...s.diffIds],
+    ...(s.layerSteps ? { layerSteps: [...s.layerSteps] } : {}),
     history: [...s.history],
     args: new Map(),
     cmdSet: false,
@@ -165,10 +166,15 @@ export class StageRunner {
     let k = 1;
     const fromStep = ++this.steps;
     const fromIndex = this.beginInstruction(stage.original, fromStep);
-    this.o.progress.start(fromStep, this.label(stage, k, n, `FROM ${stage.from.image}`));
+    const fromLabel = this.label(stage, k, n, `FROM ${stage.from.image}`);
+    this.o.progress.start(fromStep, fromLabel);
     this.o.progress.done(fromStep, 0);
     this.o.progress.instructionDone?.(fromIndex, imageId ?? StageRunner.stateId(state));
     const own = new Set(stage.instructions);
+    // The base image's layers are the FROM step's; a stage built on a stage keeps that stage's steps.
+    const steps = (state.layerSteps ??= []);
+    const baseLayers = state.layers.length - steps.length;
+    for (let i = 1; i <= baseLayers; i++) steps.push({ label: `${fromLabel} (base layer ${i}/${baseLayers})`, location: where(stage.location) });
     for (const ins of all) {
       if (applyConfigInstruction(state, ins, this.scope)) {
         const index = own.has(ins) ? this.beginInstruction(ins.original) : undefined;
@@ -189,6 +195,7 @@ export class StageRunner {
       } catch (err) {
         throw locate(err, ins.location);
       }
+      while (steps.length < state.layers.length) steps.push({ label, location: where(ins.location) });
       if (cached) {
         this.cachedSteps++;
         this.o.progress.cached(step);
@@ -278,6 +285,8 @@ export class StageRunner {
     return { root: { dir, isContext: false, description }, release };
   }
 }
+
+const where = (at: SourceLocation) => `${at.file}:${at.line}`;
 
 /** Prefixes an error with the instruction's place unless it already names one. */
 function locate(err: unknown, at: SourceLocation): unknown {

@@ -23,6 +23,11 @@ export interface BuildOptions extends Omit<BuildRequest, 'context' | 'stdin' | '
   ignore?: DockerignoreMatcher;
   /** `--secret id=x,src=file`: id → host file. */
   secrets?: Record<string, string>;
+  /**
+   * A build of `--check-reproducible`: the build cache is neither read nor written, cache mounts
+   * are the build's own (removed with it), and the image is stored but not named.
+   */
+  isolated?: boolean;
 }
 
 export type { BuildNetwork, BuildProgress, BuildResult } from '../api/index.js';

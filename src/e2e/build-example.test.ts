@@ -9,15 +9,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
+import { useDebianBase } from './debian-base.js';
+
 import type { BuildStore } from './build-harness.js';
 import { createBuildStore, inspectImage } from './build-harness.js';
 import { repoRoot } from './harness.js';
 
 const example = join(repoRoot, 'examples', 'python-native');
 
+/** The base, bootstrapped once a day for all the tests that need it (debian-base.ts). */
 function bootstrap(store: BuildStore): void {
-  const r = store.berth(['image', 'bootstrap', '-q', 'debian:bookworm-slim']);
-  assert.equal(r.code, 0, r.stderr);
+  useDebianBase(store);
 }
 
 describe('examples/python-native', { concurrency: false }, () => {

@@ -24,9 +24,11 @@ import { unpackedImageSize } from './layer-sizes.js';
  * The image service: the Engine's ImageEngine without the builder's part (build, bootstrap:
  * engine.ts adds them), plus `commit`, which the builder uses to store what it made.
  */
-export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
+export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap' | 'checkReproducible'> {
   /** Stores a manifest for `config` + `layers` and points `names` at it. */
   commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage>;
+  /** Stores a manifest for `config` + `layers` without naming it (nothing keeps it from the next collection). */
+  store(config: ImageConfig, layers: Descriptor[]): Promise<ResolvedImage>;
   /** Points `names` (full references) at a stored manifest, in one transaction; with none, keeps the image untagged. */
   name(target: Descriptor, id: Digest, names: readonly string[]): void;
 }
@@ -34,6 +36,7 @@ export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
 /** save/load and the tar machinery they use, loaded only by the commands that need them. */
 const loadArchive = () => import('./image-archive.js');
 const loadDistribution = () => import('./distribution.js');
+const loadImageDiff = () => import('./image-diff.js');
 const loadDistributionInspect = () => import('./distribution-inspect.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
@@ -61,12 +64,17 @@ export function createImageService(ctx: EngineContext): ImageService {
     return { ...(await resolveImage(ctx.content, record.target)), record };
   }
 
-  async function commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage> {
+  async function store(config: ImageConfig, layers: Descriptor[]): Promise<ResolvedImage> {
     const configDesc = await putJson(ctx.content, mediaTypes.ociConfig, config);
     const manifest: Manifest = { schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: configDesc, layers };
     const target = await putJson(ctx.content, mediaTypes.ociManifest, manifest);
-    nameImage(target, configDesc.digest, names);
     return { manifestDescriptor: target, manifest, config, id: configDesc.digest };
+  }
+
+  async function commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage> {
+    const image = await store(config, layers);
+    nameImage(image.manifestDescriptor, image.id, names);
+    return image;
   }
 
   /**
@@ -137,7 +145,11 @@ export function createImageService(ctx: EngineContext): ImageService {
     resolve,
     hostFacts: async (ref) => imageHostFacts(ctx, await resolve(ref)),
     commit,
+    store,
     name: nameImage,
+    async diff(a, b, options = {}, op) {
+      return withOperation(op, async (own) => (await loadImageDiff()).diffImages(ctx, service, a, b, options, own));
+    },
     async save(refs, dest, options = {}, op) {
       return withOperation(op, async (own) => (await loadArchive()).saveImages(ctx, service, refs, dest, options, own));
     },
