@@ -4,7 +4,7 @@
  * step's inputs (chainKey in stage-state.ts, over the parent key and what the step reads),
  * never of mtimes. A hit is used only while its blob is still in the content store.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Digest } from '../base/index.js';
@@ -16,6 +16,14 @@ export interface CacheRecord {
   size: number;
   /** When the step's content was made; history entries reuse it so a cached rebuild gives the same image. */
   created?: string;
+  /** The chain id of the layer stack the step's layer was committed on (its unpacked snapshot's key). */
+  chainId?: string;
+  /** The instruction, as history shows it (`system df -v`, `builder prune`). */
+  createdBy?: string;
+  /** When a build last used the record (made it or hit it); the build cache's LRU order. */
+  lastUsed?: string;
+  /** How many builds used it. */
+  usage?: number;
 }
 
 /** The inputs of one step, kept to explain a later miss. */
@@ -37,6 +45,12 @@ export class BuildCache {
     return join(this.dir, 'mounts', id);
   }
 
+  /** Marks a cache mount used now: its directory's times are the mount's place in the LRU order. */
+  async touchMount(dir: string): Promise<void> {
+    const now = new Date();
+    await utimes(dir, now, now);
+  }
+
   private async readJson<T>(path: string): Promise<T | undefined> {
     try {
       return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -53,7 +67,12 @@ export class BuildCache {
 
   async put(key: string, record: CacheRecord): Promise<void> {
     await mkdir(join(this.dir, 'index'), { recursive: true });
-    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify(record), { fsync: false });
+    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify({ lastUsed: new Date().toISOString(), usage: 1, ...record }), { fsync: false });
+  }
+
+  /** A hit: the record used once more, now (LRU eviction and `builder prune --filter until=` read it). */
+  async used(key: string, record: CacheRecord): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify({ ...record, lastUsed: new Date().toISOString(), usage: (record.usage ?? 1) + 1 }), { fsync: false });
   }
 
   /** The step inputs of the previous build of the same Dockerfile (for --explain-cache). */

@@ -12,6 +12,7 @@ import type { BootstrapRequest, BuildRequest, BuildResult, BuildSecret } from '.
 import type { Builder, BuilderDeps } from '../services/index.js';
 import { bootstrapDebian } from './bootstrap-debian.js';
 import { buildImage } from './build-image.js';
+import { listCacheEntries, removeCacheEntries } from './cache-entries.js';
 import { buildCacheRoots } from './cache-roots.js';
 import { applyConfigChanges } from './config-changes.js';
 import { loadBuildContext } from './load-context.js';
@@ -72,6 +73,8 @@ export const builder: Builder = {
     return { id };
   },
   cacheRoots: (root) => buildCacheRoots(root),
+  cacheEntries: (root) => listCacheEntries(root),
+  removeCacheEntries: (root, entries) => removeCacheEntries(root, entries),
   leftovers: (ctx) => buildLeftovers(ctx),
   recoverStale: (ctx) => recoverStaleBuilds(ctx),
   applyChanges: (config, changes) => applyConfigChanges(config, changes),

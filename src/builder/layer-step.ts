@@ -127,6 +127,8 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
   const cacheKey = env.sourceDateEpoch === undefined ? step.key : chainKey(step.key, 'source-date-epoch', String(env.sourceDateEpoch));
   const hit = await lookup(env, cacheKey);
   if (hit) {
+    // Its place in the LRU order; a record that cannot be rewritten is still a hit.
+    await env.cache.used(cacheKey, hit).catch((err: unknown) => trace(`build: cache record ${cacheKey} not marked used: ${(err as Error).message}`));
     addLayer(state, hit, step.createdBy, env);
     return { cached: true };
   }
@@ -140,11 +142,12 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     const upper = await env.ctx.snapshots.upperDir(snapshotKey);
     await withMounted(env, snapshotKey, (rootfs) => work(rootfs, upper));
     trace('build: step work done');
-    let record: CacheRecord = { diffId: null, size: 0, created: env.created };
+    let record: CacheRecord = { diffId: null, size: 0, created: env.created, createdBy: step.createdBy };
     if ((await readdir(upper)).length > 0) {
-      record = { ...(await storeLayer(env, upper)), created: env.created };
+      record = { ...(await storeLayer(env, upper)), created: env.created, createdBy: step.createdBy };
       const chain = chainIds([...state.diffIds, record.diffId as Digest]);
-      await commitOrDiscard(env.ctx, chain[chain.length - 1] as string, snapshotKey);
+      record.chainId = chain[chain.length - 1] as string;
+      await commitOrDiscard(env.ctx, record.chainId, snapshotKey);
       committed = true;
     }
     trace('build: layer stored');

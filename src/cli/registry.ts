@@ -51,6 +51,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   version: async () => (await import('./commands/version.js')).versionCommand,
   info: async () => (await import('./commands/version.js')).infoCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
+  builder: async () => (await import('./commands/builder.js')).builderCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
@@ -60,6 +61,7 @@ export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'image prune': async () => (await import('./commands/image-prune.js')).imagePruneCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
   'system df': async () => (await import('./commands/system-df.js')).systemDfCommand,
+  'system prune': async () => (await import('./commands/system-prune.js')).systemPruneCommand,
 };
 
 /**
@@ -78,6 +80,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'],
   },
-  // check, prune and boot are the system command's own (commands/system.ts).
-  system: { df: ['system df'], events: ['events'], info: ['info'] },
+  // check and boot are the system command's own (commands/system.ts).
+  system: { df: ['system df'], prune: ['system prune'], events: ['events'], info: ['info'] },
 };

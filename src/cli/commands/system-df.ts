@@ -15,14 +15,14 @@ export const systemDfCommand: Command = {
   async run(ctx, args) {
     if (args.positionals.length > 0) throw errors.invalidArgument('TOO_MANY_ARGUMENTS', '"berth system df" accepts no arguments', { hint: "See 'berth system df --help'" });
     const engine = ctx.engine();
-    const [usage, containers] = await Promise.all([engine.system.df(), engine.containers.list({ all: true })]);
     const format = flagString(args, 'format');
     if (flagBool(args, 'verbose')) {
       if (format !== undefined) throw errors.invalidArgument('FLAG_CONFLICT', 'berth system df: --format and -v cannot be combined yet');
+      const [usage, containers] = await Promise.all([engine.system.df(), engine.containers.list({ all: true })]);
       ctx.stdout.write(dfVerbose(usage, await engine.images.list(), containers));
       return 0;
     }
-    const rows = dfRows(usage, containers);
+    const rows = dfRows(await engine.system.df());
     return writeFormatted(ctx, () => renderFormat(format ?? 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', rows, {
       headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
       structType: '*formatter.diskUsageImagesContext',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
@@ -171,6 +171,22 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
       return records.all().map(toInfo);
     },
     upperDir: async (key) => fsDir(get(key).id),
+    async directories() {
+      prepareRoot();
+      return new Map(records.all().map((r) => [r.key, { dir: join(root, r.id), kind: r.kind, ...(r.usage !== undefined ? { usage: r.usage } : {}) }]));
+    },
+    async rememberUsage(key, bytes) {
+      locked(() => {
+        const r = records.lookup(key);
+        if (!r || r.kind !== 'committed' || r.usage !== undefined) return;
+        // The record grows by the size it holds: count that too, so the remembered size is the directory's after the write.
+        const before = statSync(join(root, r.id, 'info.json')).size;
+        const { id: _id, ...info } = r;
+        let usage = bytes;
+        for (let i = 0; i < 3; i++) usage = bytes - before + Buffer.byteLength(JSON.stringify({ ...info, usage }));
+        records.write({ ...r, usage });
+      });
+    },
     usage: async (key) => diskUsage(fsDir(get(key).id)),
     orphans: async () => orphans(),
     async cleanup() {
