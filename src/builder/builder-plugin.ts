@@ -39,6 +39,7 @@ async function build(deps: BuilderDeps, request: BuildRequest, op: Operation): P
     return await buildImage(deps, {
       ...rest,
       contextDir: loaded.dir,
+      persistentContext: !loaded.temporary,
       dockerfile: loaded.dockerfile,
       ...(loaded.ignore ? { ignore: loaded.ignore } : {}),
       secrets,

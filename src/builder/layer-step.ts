@@ -19,6 +19,7 @@ import { mediaTypes } from '../oci/index.js';
 import type { EngineContext, StackLayer } from '../services/index.js';
 import { commitOrDiscard, ensureUnpacked, stackLayers } from '../services/index.js';
 import type { BuildCache, CacheRecord } from './build-cache.js';
+import type { FileDigests } from './file-digests.js';
 import type { StageState } from './stage-state.js';
 import { chainKey } from './stage-state.js';
 
@@ -32,6 +33,8 @@ export interface StepEnv {
   /** The build: owner of the step snapshots and containers, and its cancellation. */
   op: Operation;
   signal?: AbortSignal;
+  /** The build context's file digests kept across builds (file-digests.ts); absent for a context extracted from a tar. */
+  fileDigests?: FileDigests;
 }
 
 /** Makes sure the stage's layers are unpacked; returns the top chain id (undefined: no layers). */
