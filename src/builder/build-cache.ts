@@ -8,7 +8,7 @@ import { mkdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Digest } from '../base/index.js';
-import { errnoCode, writeFileAtomic } from '../base/index.js';
+import { errnoCode, writeFileAtomic, writeJsonAtomic } from '../base/index.js';
 
 export interface CacheRecord {
   /** The layer's diffID (== its blob digest: layers are stored uncompressed); null when the step changed nothing. */
@@ -22,7 +22,7 @@ export interface CacheRecord {
   createdBy?: string;
   /** When a build last used the record (made it or hit it); the build cache's LRU order. */
   lastUsed?: string;
-  /** How many builds used it. */
+  /** How many builds used it (a use within a minute of the last one is not counted: see BuildCache.used). */
   usage?: number;
 }
 
@@ -70,9 +70,14 @@ export class BuildCache {
     await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify({ lastUsed: new Date().toISOString(), usage: 1, ...record }), { fsync: false });
   }
 
-  /** A hit: the record used once more, now (LRU eviction and `builder prune --filter until=` read it). */
-  async used(key: string, record: CacheRecord): Promise<void> {
-    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify({ ...record, lastUsed: new Date().toISOString(), usage: (record.usage ?? 1) + 1 }), { fsync: false });
+  /**
+   * A hit: the record used once more, now (LRU eviction and `builder prune --filter until=` read
+   * it), to the minute: a record used within the last minute is not rewritten, so that a fully
+   * cached rebuild, run again and again, writes nothing (a rewrite is four syscalls, one a rename).
+   */
+  used(key: string, record: CacheRecord, now = Date.now()): void {
+    if (record.lastUsed !== undefined && now - Date.parse(record.lastUsed) < 60_000) return;
+    writeJsonAtomic(join(this.dir, 'index', `${key}.json`), { ...record, lastUsed: new Date(now).toISOString(), usage: (record.usage ?? 1) + 1 });
   }
 
   /** The step inputs of the previous build of the same Dockerfile (for --explain-cache). */

@@ -131,7 +131,11 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
   const hit = await lookup(env, cacheKey);
   if (hit) {
     // Its place in the LRU order; a record that cannot be rewritten is still a hit.
-    await env.cache.used(cacheKey, hit).catch((err: unknown) => trace(`build: cache record ${cacheKey} not marked used: ${(err as Error).message}`));
+    try {
+      env.cache.used(cacheKey, hit);
+    } catch (err) {
+      trace(`build: cache record ${cacheKey} not marked used: ${(err as Error).message}`);
+    }
     addLayer(state, hit, step.createdBy, env);
     return { cached: true };
   }
