@@ -23,7 +23,7 @@ function keepStorage(text: string | undefined): number {
 export const builderCommand: Command = commandGroup('builder', 'Manage builds', {
   prune: {
     usage: 'builder prune [OPTIONS]',
-    description: 'Remove build cache: records whose layer no image holds and cache mounts (--all: every record),\nleast recently used first, then the layers and blobs only they kept',
+    description: 'Remove build cache\n\nWithout --all, the records whose layer no image holds ("dangling") and the cache mounts; with\n--all, every record. Least recently used first; then the layers and blobs only they kept are\ncollected. Total reclaimed space is what left the disk (as du -sb counts it).\nThe store\'s <root>/berth.json bounds the build cache after every build, evicting the least\nrecently used records no image shares: {"builder": {"gc": {"defaultKeepStorage": "10GB"}}}',
     flags: {
       all: { kind: 'bool', short: 'a', description: 'Remove all unused build cache, not just dangling ones' },
       filter: { kind: 'list', description: "Provide filter values (e.g. 'until=24h'; also 'unused-for=', 'type=', 'id=')", value: 'filter' },

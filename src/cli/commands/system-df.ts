@@ -7,7 +7,7 @@ import { listFormatErrors, writeFormatted } from '../format-output.js';
 export const systemDfCommand: Command = {
   name: 'system df',
   usage: 'system df [OPTIONS]',
-  description: 'Show berth disk usage, in docker system df\'s layout. Sizes are bytes on disk as du -sb counts them\n(each file once): an image is its stored blobs and unpacked layers, layers shared by images\ncount once in the total; a container is its writable layer and directory (bundle, logs)',
+  description: 'Show berth disk usage, in docker system df\'s layout. Sizes are bytes on disk as du -sbx counts them\n(each file once), and the four totals add up to du -sbx of the store: an image is its stored blobs\nand unpacked layers, layers shared by images count once in the total; a container is its writable\nlayer, directory (bundle, logs) and record; the build cache is its records (layers only it keeps,\ncache mounts) and whatever nothing else refers to (work of running and killed builds, content the\nnext prune collects). The store\'s bookkeeping (network records, event log) is in no row',
   flags: {
     verbose: { kind: 'bool', short: 'v', description: 'Show detailed information on space usage' },
     format: { kind: 'string', description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },

@@ -45,8 +45,10 @@ export const systemPruneCommand: Command = {
     const engine = ctx.engine();
     const containers = await engine.containers.prune({}, ctx.operation());
     ctx.stdout.write(section('Deleted Containers', containers.deleted));
+    // What killed processes left (a dead build's work, a killed container's networking) goes before the networks it names.
+    const gc = await engine.system.gc();
     ctx.stdout.write(section('Deleted Networks', await engine.networks.prune()));
-    let reclaimed = containers.spaceReclaimed;
+    let reclaimed = containers.spaceReclaimed + gc.spaceReclaimed;
     if (volumes) {
       const pruned = await engine.volumes.prune({ all: false });
       ctx.stdout.write(section('Deleted Volumes', pruned.removed));
@@ -54,12 +56,11 @@ export const systemPruneCommand: Command = {
     }
     const images = await engine.images.pruneImages({ all });
     ctx.stdout.write(section('Deleted Images', [...images.untagged.map((n) => `untagged: ${n}`), ...images.deleted.map((id) => `deleted: ${id}`)]));
-    // The images' content, and the work killed processes left, go with the collection.
-    const gc = await engine.system.gc();
+    // The build cache's records; then the collection frees them and the images' content.
     const cache = gc.skipped === undefined ? await engine.system.pruneBuildCache({ all }) : { deleted: [], spaceReclaimed: 0, skipped: gc.skipped };
     ctx.stdout.write(section('Deleted build cache objects', cache.deleted));
     ctx.stdout.write(section('Deleted leftovers of interrupted work', gc.leftovers));
-    reclaimed += gc.spaceReclaimed + cache.spaceReclaimed;
+    reclaimed += cache.spaceReclaimed;
     ctx.stdout.write(`Total reclaimed space: ${humanSize(reclaimed, 4)}\n`);
     const skipped = gc.skipped ?? cache.skipped;
     if (skipped !== undefined) {
