@@ -27,7 +27,7 @@ export async function collectUnreferenced(ctx: EngineContext): Promise<Collected
   const counter = new DiskCounter();
   let bytes = 0;
   const { blobs, snapshots } = await reachable(ctx, []);
-  const snapshotDirs = await ctx.snapshots.directories();
+  const { snapshots: snapshotDirs } = await ctx.snapshots.directories();
   // Remove leaf-first: a snapshot with children cannot go before them.
   let progress = true;
   while (progress) {

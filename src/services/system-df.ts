@@ -97,7 +97,7 @@ export async function storeUsage(ctx: EngineContext): Promise<StoreUsage> {
   // One pass each over the blobs and the snapshots' records, not a lookup per image.
   const blobSizes = new Map<string, number>();
   for await (const info of ctx.content.walk()) blobSizes.set(info.digest, info.size);
-  const snapshotDirs = await ctx.snapshots.directories();
+  const { snapshots: snapshotDirs, orphans } = await ctx.snapshots.directories();
   const sizes = new Map<string, number>();
   const holders = new Map<string, Set<string>>();
   const hold = (part: string, holder: string) => holders.set(part, (holders.get(part) ?? new Set()).add(holder));
@@ -194,7 +194,7 @@ export async function storeUsage(ctx: EngineContext): Promise<StoreUsage> {
   cacheTotal += counter.du(join(root, 'build-cache'));
   for (const dir of ['build-tmp', 'build-mounts']) for (const name of readdirSyncOrEmpty(join(root, dir))) cacheTotal += counter.du(join(root, dir, name));
   for (const { dir } of snapshotDirs.values()) cacheTotal += counter.du(dir);
-  for (const dir of await ctx.snapshots.orphans()) cacheTotal += counter.du(dir);
+  for (const dir of orphans) cacheTotal += counter.du(dir);
   for (const ingest of await ctx.content.ingests()) cacheTotal += counter.du(ingest.path);
   for (const [digest, size] of blobSizes) if (!sizes.has(blobPart(digest))) cacheTotal += size;
 

@@ -48,10 +48,11 @@ export interface Snapshotter {
   /** Bytes used by the snapshot's own directory. */
   usage(key: string): Promise<number>;
   /**
-   * Each snapshot's own directory (its files, work directory and record), by key, in one pass:
-   * what disk accounting (`system df`) walks, with the size remembered for a committed one.
+   * Each snapshot's own directory (its files, work directory and record), by key, with the size
+   * remembered for a committed one, and the directories no snapshot owns (`orphans`), in one pass
+   * over the records: what disk accounting (`system df`) walks.
    */
-  directories(): Promise<Map<string, SnapshotDirectory>>;
+  directories(): Promise<{ snapshots: Map<string, SnapshotDirectory>; orphans: string[] }>;
   /**
    * Remembers what a committed snapshot's directory holds (`du -sb`, measured by the caller): a
    * committed snapshot never changes, so it is measured once. Nothing happens for a snapshot

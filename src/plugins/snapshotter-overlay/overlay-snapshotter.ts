@@ -123,13 +123,16 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     return path;
   }
 
+  /** Directories no record owns, given every record (the caller holds the lock). */
+  function unowned(all: readonly SnapshotRecord[]): string[] {
+    const owned = new Set(all.map((r) => r.id));
+    return readdirSync(root)
+      .filter((n) => (/^[0-9a-f]+$/.test(n) && !owned.has(n)) || n.startsWith('.removing-'))
+      .map((n) => join(root, n));
+  }
+
   function orphans(): string[] {
-    return locked(() => {
-      const owned = new Set(records.all().map((r) => r.id));
-      return readdirSync(root)
-        .filter((n) => (/^[0-9a-f]+$/.test(n) && !owned.has(n)) || n.startsWith('.removing-'))
-        .map((n) => join(root, n));
-    }, true);
+    return locked(() => unowned(records.all()), true);
   }
 
   return {
@@ -172,8 +175,11 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     },
     upperDir: async (key) => fsDir(get(key).id),
     async directories() {
-      prepareRoot();
-      return new Map(records.all().map((r) => [r.key, { dir: join(root, r.id), kind: r.kind, ...(r.usage !== undefined ? { usage: r.usage } : {}) }]));
+      // Under the shared lock, as orphans(): a directory being prepared has its record before anyone reads the two.
+      return locked(() => {
+        const all = records.all();
+        return { snapshots: new Map(all.map((r) => [r.key, { dir: join(root, r.id), kind: r.kind, ...(r.usage !== undefined ? { usage: r.usage } : {}) }])), orphans: unowned(all) };
+      }, true);
     },
     async rememberUsage(key, bytes) {
       locked(() => {
