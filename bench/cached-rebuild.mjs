@@ -5,7 +5,8 @@
 // /var/cache/berth-bench by bench/build.mjs). Each engine builds it once (untimed), then the same
 // command runs --iterations times, interleaved, nothing changed; each sample is spawn to exit.
 // Docker is the shared reference dockerd (tools/reference-dockerd.sh start: idempotent; it is
-// never stopped here, and its build cache never pruned: other work may use it), timed twice:
+// never stopped here, and its build cache never pruned: other work may use it; the images built on
+// this run's import of the base are removed at the end), timed twice:
 // with BuildKit (DOCKER_BUILDKIT=1, as bench/build.mjs does) and with the legacy builder
 // (DOCKER_BUILDKIT=0). Plain Node ESM, no dependencies. Run as root, after `npm run build`:
 //   node bench/cached-rebuild.mjs [--iterations 20] [--gen-files 120] [--no-docker] [--json]
@@ -82,9 +83,15 @@ async function main() {
     const host = /DOCKER_HOST=(\S+)/.exec(must(refDockerd, ['env']))?.[1]?.replace(/^["']|["']$/g, '');
     const env = { ...process.env, DOCKER_HOST: host };
     dockerVersion = must(dockerCli, ['version', '--format', '{{.Server.Version}} (client {{.Client.Version}})'], { env }).trim();
-    cleanups.push(() => spawnSync(dockerCli, ['rmi', '-f', outImage, baseImage], { env, stdio: 'ignore' }));
     log('docker: importing the base and priming both builders\' caches (one cold build each)');
-    must(dockerCli, ['import', tar, baseImage], { env });
+    const baseId = must(dockerCli, ['import', tar, baseImage], { env }).trim();
+    // Everything built on this import is this run's (the legacy builder leaves the first stage's image untagged): removed, base last.
+    cleanups.push(() => {
+      const ids = spawnSync(dockerCli, ['images', '-aq', '--no-trunc'], { env, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      const ours = [...new Set(ids)].filter((id) => id !== baseId && spawnSync(dockerCli, ['history', '-q', '--no-trunc', id], { env, encoding: 'utf8' }).stdout.includes(baseId));
+      if (ours.length > 0) spawnSync(dockerCli, ['rmi', '-f', ...ours], { env, stdio: 'ignore' });
+      spawnSync(dockerCli, ['rmi', '-f', baseId], { env, stdio: 'ignore' });
+    });
     for (const buildkit of ['1', '0']) must(dockerCli, buildArgs(ctx).filter((a) => buildkit === '1' || !['--progress', 'plain'].includes(a)), { env: { ...env, DOCKER_BUILDKIT: buildkit } });
     candidates.push(
       { key: 'docker-buildkit', name: 'docker build, fully cached (BuildKit)', cmd: dockerCli, env: { ...env, DOCKER_BUILDKIT: '1' } },
