@@ -86,9 +86,17 @@ async function main() {
     log('docker: importing the base and priming both builders\' caches (one cold build each)');
     const baseId = must(dockerCli, ['import', tar, baseImage], { env }).trim();
     // Everything built on this import is this run's (the legacy builder leaves the first stage's image untagged): removed, base last.
+    // (An image BuildKit made names no parent: it is told by its base layer, the import's one, and it came after the import.)
+    const importedAt = Date.now() - 1000;
+    const baseLayer = must(dockerCli, ['image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', baseId], { env }).trim();
     cleanups.push(() => {
       const ids = spawnSync(dockerCli, ['images', '-aq', '--no-trunc'], { env, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-      const ours = [...new Set(ids)].filter((id) => id !== baseId && spawnSync(dockerCli, ['history', '-q', '--no-trunc', id], { env, encoding: 'utf8' }).stdout.includes(baseId));
+      const builtOnIt = (id) => {
+        if (spawnSync(dockerCli, ['history', '-q', '--no-trunc', id], { env, encoding: 'utf8' }).stdout.includes(baseId)) return true;
+        const [layer, created] = spawnSync(dockerCli, ['image', 'inspect', '-f', '{{index .RootFS.Layers 0}} {{.Created}}', id], { env, encoding: 'utf8' }).stdout.trim().split(' ');
+        return layer === baseLayer && Date.parse(created ?? '') >= importedAt;
+      };
+      const ours = [...new Set(ids)].filter((id) => id !== baseId && builtOnIt(id));
       if (ours.length > 0) spawnSync(dockerCli, ['rmi', '-f', ...ours], { env, stdio: 'ignore' });
       spawnSync(dockerCli, ['rmi', '-f', baseId], { env, stdio: 'ignore' });
     });
