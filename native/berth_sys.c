@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <termios.h>
 #include <unistd.h>
 
 static const char *errno_name(int err) {
@@ -52,6 +55,10 @@ static const char *errno_name(int err) {
     case EMLINK: return "EMLINK";
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
+    case ECONNRESET: return "ECONNRESET";
+    case EBADMSG: return "EBADMSG";
+    case ENOTTY: return "ENOTTY";
+    case ENOTSOCK: return "ENOTSOCK";
     default: return "EUNKNOWN";
   }
 }
@@ -549,6 +556,80 @@ static napi_value js_remove_all_at(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- Terminals for execs the daemon relays (runtime-oci exec-streams.ts) ----
+
+// recvFd(socketFd): the descriptor a peer sent over a unix socket (SCM_RIGHTS), as an OCI runtime
+// sends a pseudo-terminal's master to its --console-socket; null while nothing has arrived yet
+// (the socket is non-blocking). The descriptor is close-on-exec.
+static napi_value js_recv_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "recvFd(fd) takes a socket descriptor");
+    return NULL;
+  }
+  char data[4096];
+  struct iovec iov = { data, sizeof data };
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+  } control;
+  struct msghdr msg = { 0 };
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  char what[32];
+  snprintf(what, sizeof what, "fd %d", fd);
+  napi_value result;
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      napi_get_null(env, &result);
+      return result;
+    }
+    return throw_errno(env, "recvmsg", what, errno);
+  }
+  int received = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int *fds = (int *)CMSG_DATA(c);
+    for (size_t i = 0; i < count; i++) {
+      if (received < 0) received = fds[i];
+      else close(fds[i]);
+    }
+  }
+  if (received < 0) return throw_errno(env, "recvmsg", what, n == 0 ? ECONNRESET : EBADMSG);
+  napi_create_int32(env, received, &result);
+  return result;
+}
+
+// setWindowSize(fd, rows, cols): TIOCSWINSZ on a terminal (its foreground process group gets SIGWINCH).
+static napi_value js_set_window_size(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1, rows = 0, cols = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &rows) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &cols) != napi_ok || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
+    napi_throw_type_error(env, NULL, "setWindowSize(fd, rows, cols) takes a descriptor and two sizes (0-65535)");
+    return NULL;
+  }
+  struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+  if (ioctl(fd, TIOCSWINSZ, &ws) != 0) {
+    char what[32];
+    snprintf(what, sizeof what, "fd %d", fd);
+    return throw_errno(env, "ioctl(TIOCSWINSZ)", what, errno);
+  }
+  return NULL;
+}
+
 static void export_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -573,6 +654,8 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "lchownAt", js_lchown_at);
   export_function(env, exports, "lutimesAt", js_lutimes_at);
   export_function(env, exports, "removeAllAt", js_remove_all_at);
+  export_function(env, exports, "recvFd", js_recv_fd);
+  export_function(env, exports, "setWindowSize", js_set_window_size);
   return exports;
 }
 

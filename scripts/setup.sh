@@ -6,6 +6,9 @@
 #   ./scripts/setup.sh --link     # also put `berth` on PATH (/usr/local/bin/berth)
 #   ./scripts/setup.sh --boot-unit  # also --link, and install the systemd unit that runs
 #                                   # `berth system boot` at boot (restart policies after a reboot)
+#   ./scripts/setup.sh --install-service  # also --link, and install berth.socket and berth.service:
+#                                   # `berth daemon` (the Docker Engine API) on /run/berth/berth.sock,
+#                                   # socket-activated, for root and the `berth` group
 set -eu
 cd "$(dirname "$0")/.."
 say() { echo "setup: $*" >&2; }
@@ -13,14 +16,18 @@ say() { echo "setup: $*" >&2; }
 # --- system packages --------------------------------------------------------------------------
 # crun/runc: OCI runtimes (berth's own monitor, native/berth_monitor.c, watches containers);
 # busybox-static: small test images;
-# mmdebstrap: Debian base images without a registry; iproute2: network checks in tests;
+# debuerreotype, debootstrap, debian-archive-keyring, wget, arch-test: `berth image bootstrap`
+# (Debian's official image recipe; arch-test says which architectures the host runs);
+# mmdebstrap: the build benchmark's base rootfs; iproute2: network checks in tests;
 # procps: pgrep/ps in the end-to-end tests, and `berth top`; tini: its static build is `--init`'s PID 1;
 # bzip2, xz-utils: ADD extracts .tar.bz2 and .tar.xz archives; make, g++, python3: node-gyp;
+# systemd: systemd-analyze verify and systemd-socket-activate check the daemon's units (it never runs as init here);
 # netavark, aardvark-dns: container networks; docker-registry, apache2-utils (htpasswd -B): the
 # registry the pull/push tests start on loopback; skopeo, umoci: the save/load tests check that
 # they read berth's OCI layouts (and berth theirs); docker.io: the reference dockerd the
-# interoperability tests start on their own socket (tools/reference-dockerd.sh), never as a service.
-packages="docker.io crun runc tini busybox-static mmdebstrap iproute2 procps netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci"
+# interoperability tests start on their own socket (tools/reference-dockerd.sh), never as a service;
+# docker-compose (1.29) and python3-docker (docker-py): clients the `berth daemon` tests drive;
+packages="docker-compose python3-docker docker.io crun runc tini busybox-static debuerreotype debootstrap debian-archive-keyring wget arch-test mmdebstrap iproute2 procps systemd netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -80,7 +87,13 @@ if [ "$(id -u)" = 0 ]; then
   fi
 fi
 
-if [ "${1:-}" = "--link" ] || [ "${1:-}" = "--boot-unit" ]; then
+# The group whose members may use `berth daemon`'s socket (mode 0660, root:berth), as `docker` is dockerd's.
+if [ "$(id -u)" = 0 ] && ! getent group berth >/dev/null; then
+  groupadd --system berth
+  say "created the system group 'berth' (members may use berth daemon's socket)"
+fi
+
+if [ "${1:-}" = "--link" ] || [ "${1:-}" = "--boot-unit" ] || [ "${1:-}" = "--install-service" ]; then
   ln -sf "$PWD/bin/berth" /usr/local/bin/berth
   say "linked /usr/local/bin/berth -> $PWD/bin/berth"
 fi
@@ -91,5 +104,15 @@ if [ "${1:-}" = "--boot-unit" ]; then
     say "installed and enabled berth-boot.service"
   else
     say "installed /etc/systemd/system/berth-boot.service (systemd is not running here: enable it with 'systemctl enable berth-boot.service')"
+  fi
+fi
+if [ "${1:-}" = "--install-service" ]; then
+  install -m 0644 contrib/systemd/berth.socket /etc/systemd/system/berth.socket
+  install -m 0644 contrib/systemd/berth.service /etc/systemd/system/berth.service
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload && systemctl enable --now berth.socket >/dev/null 2>&1
+    say "installed and started berth.socket (berth.service starts on the first connection to /run/berth/berth.sock)"
+  else
+    say "installed /etc/systemd/system/berth.socket and berth.service (systemd is not running here: enable them with 'systemctl enable --now berth.socket')"
   fi
 fi

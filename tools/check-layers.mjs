@@ -30,6 +30,10 @@ const rules = [
   ['services', ['base', 'oci', 'api', 'core/*']],
   ['builder', ['base', 'sys', 'oci', 'api', 'core/*', 'services']], // sys: flock(2) for cache-mount locks
   ['cli', ['base', 'oci', 'api']],
+  // The remote engine: the Engine interface over the Docker Engine API (`--host`), like the CLI an edge of api.
+  ['client', ['base', 'oci', 'api']],
+  // The Engine API server: an edge over the api module's Engine, like the CLI.
+  ['daemon', ['base', 'oci', 'api']],
   ['cmd', ['*']],
   // Tests only: end-to-end tests driving bin/berth, and helpers shared by unit tests.
   ['e2e', ['*']],

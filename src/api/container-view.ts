@@ -1,12 +1,20 @@
 import type { ContainerRecord, HealthState } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
-import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
+import { DEFAULT_SHM_SIZE, defaultMaskedPaths, defaultReadonlyPaths } from '../core/spec/index.js';
+import type { ContainerHostFacts } from './container-host-facts.js';
+import { dockerConfigView } from './docker-config-view.js';
 import { ago } from './human.js';
 import { portMap } from '../core/network/index.js';
 import { containerNetworkSettingsView } from './network-view.js';
 
-/** A container record in the shape of Docker's inspect output (the fields berth has). */
-export function containerInspectView(c: ContainerRecord) {
+/**
+ * A container record in the shape of dockerd's inspect output (Engine API 1.41, as dockerd 20.10
+ * serves it): every key it prints, in its order, null or empty where berth has nothing to say
+ * (test/fixtures/cli/inspect-shapes.json holds dockerd's key paths; cli-conformance tests them).
+ * `facts` are what the record does not hold (files on the host, the runtime; the engine's
+ * `hostFacts`); without them those fields are empty.
+ */
+export function containerInspectView(c: ContainerRecord, facts?: ContainerHostFacts) {
   const args = processArgs(c.config);
   return {
     Id: c.id,
@@ -20,28 +28,114 @@ export function containerInspectView(c: ContainerRecord) {
       ...healthView(c.state.health),
     },
     Image: c.imageId,
+    ResolvConfPath: facts?.resolvConfPath ?? '',
+    HostnamePath: facts?.hostnamePath ?? '',
+    HostsPath: facts?.hostsPath ?? '',
+    LogPath: facts?.logPath ?? '',
     Name: `/${c.name}`,
     RestartCount: c.state.restartCount ?? 0,
-    Driver: 'overlay',
-    HostConfig: {
-      AutoRemove: c.hostConfig.autoRemove, Binds: c.hostConfig.binds.filter((b) => b.type === 'bind').map((b) => `${b.source}:${b.target}${b.readonly ? ':ro' : ''}`),
-      NetworkMode: c.hostConfig.networkMode, ReadonlyRootfs: c.hostConfig.readonlyRootfs, Privileged: c.hostConfig.privileged,
-      CapAdd: c.hostConfig.capAdd, CapDrop: c.hostConfig.capDrop, SecurityOpt: c.hostConfig.securityOpt, Memory: c.hostConfig.memory ?? 0,
-      NanoCpus: c.hostConfig.nanoCpus ?? 0, PidsLimit: c.hostConfig.pidsLimit ?? null, Ulimits: c.hostConfig.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
-      Runtime: c.hostConfig.runtime,
-      LogConfig: { Type: c.hostConfig.logConfig?.type ?? 'json-file', Config: c.hostConfig.logConfig?.config ?? {} },
-      ...moreHostConfigView(c.hostConfig),
-      PortBindings: portMap(c.hostConfig.portBindings ?? [], [], ''),
-      PublishAllPorts: c.hostConfig.publishAllPorts === true,
-      Dns: c.hostConfig.dns ?? [],
-      DnsOptions: c.hostConfig.dnsOptions ?? [],
-      DnsSearch: c.hostConfig.dnsSearch ?? [],
-      ExtraHosts: c.hostConfig.extraHosts ?? null,
-      Links: c.hostConfig.links?.map((l) => `/${l.slice(0, l.indexOf(':'))}:/${c.name}/${l.slice(l.indexOf(':') + 1)}`) ?? null,
-    },
-    Config: c.config,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: hostConfigView(c, facts),
+    GraphDriver: { Data: facts?.graphDriver ?? null, Name: 'overlay2' },
+    Mounts: mountsView(c, facts),
+    Config: dockerConfigView(c.config, { Labels: {} }),
     NetworkSettings: containerNetworkSettingsView(c),
   };
+}
+
+/** HostConfig in dockerd's field order; its omitempty fields (Sysctls, Tmpfs, Init) only when set. */
+function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefined) {
+  const h = c.hostConfig;
+  const more = moreHostConfigView(h);
+  const tmpfs = h.binds.filter((b) => b.type === 'tmpfs');
+  return {
+    // `-v` strings as given: host paths and named volumes (anonymous ones are Config.Volumes).
+    Binds: nullIfEmpty(h.binds.filter((b) => b.type === 'bind' || (b.type === 'volume' && !b.anonymous && b.source !== '')).map((b) => `${b.source}:${b.target}${b.readonly ? ':ro' : ''}`)),
+    ContainerIDFile: '',
+    LogConfig: { Type: h.logConfig?.type ?? 'json-file', Config: h.logConfig?.config ?? {} },
+    NetworkMode: h.networkMode,
+    PortBindings: portMap(h.portBindings ?? [], [], ''),
+    RestartPolicy: more.RestartPolicy,
+    AutoRemove: h.autoRemove,
+    VolumeDriver: '',
+    VolumesFrom: h.volumesFrom && h.volumesFrom.length > 0 ? h.volumesFrom : null,
+    CapAdd: h.capAdd.length > 0 ? h.capAdd : null,
+    CapDrop: h.capDrop.length > 0 ? h.capDrop : null,
+    // berth gives every container its own cgroup namespace.
+    CgroupnsMode: 'private',
+    Dns: h.dns ?? [],
+    DnsOptions: h.dnsOptions ?? [],
+    DnsSearch: h.dnsSearch ?? [],
+    ExtraHosts: h.extraHosts ?? null,
+    GroupAdd: more.GroupAdd,
+    IpcMode: more.IpcMode,
+    Cgroup: '',
+    Links: h.links?.map((l) => `/${l.slice(0, l.indexOf(':'))}:/${c.name}/${l.slice(l.indexOf(':') + 1)}`) ?? null,
+    OomScoreAdj: more.OomScoreAdj,
+    PidMode: more.PidMode,
+    Privileged: h.privileged,
+    PublishAllPorts: h.publishAllPorts === true,
+    ReadonlyRootfs: h.readonlyRootfs,
+    SecurityOpt: h.securityOpt.length > 0 ? h.securityOpt : null,
+    ...(tmpfs.length > 0 ? { Tmpfs: Object.fromEntries(tmpfs.map((b) => [b.target, (b.options ?? []).join(',')])) } : {}),
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: more.ShmSize,
+    ...(h.sysctls && Object.keys(h.sysctls).length > 0 ? { Sysctls: h.sysctls } : {}),
+    Runtime: h.runtime || (facts?.runtime ?? ''),
+    ConsoleSize: [0, 0],
+    Isolation: '',
+    CpuShares: more.CpuShares,
+    Memory: h.memory ?? 0,
+    NanoCpus: h.nanoCpus ?? 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: more.CpusetCpus,
+    CpusetMems: more.CpusetMems,
+    Devices: more.Devices,
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    KernelMemory: 0,
+    KernelMemoryTCP: 0,
+    MemoryReservation: more.MemoryReservation,
+    MemorySwap: more.MemorySwap,
+    MemorySwappiness: null,
+    OomKillDisable: false,
+    PidsLimit: h.pidsLimit ?? null,
+    Ulimits: h.ulimits.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })),
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+    // What berth masks and makes read-only in the container (none when privileged: dockerd's null).
+    MaskedPaths: h.privileged ? null : [...defaultMaskedPaths],
+    ReadonlyPaths: h.privileged ? null : [...defaultReadonlyPaths],
+    ...(h.init !== undefined ? { Init: h.init } : {}),
+  };
+}
+
+const nullIfEmpty = <T>(list: T[]): T[] | null => (list.length > 0 ? list : null);
+
+/** Docker's Mounts: volumes and bind mounts (not --tmpfs), with dockerd's modes and propagation. */
+function mountsView(c: ContainerRecord, facts: ContainerHostFacts | undefined) {
+  return c.hostConfig.binds.filter((b) => b.type !== 'tmpfs').map((b) =>
+    b.type === 'volume'
+      ? { Type: 'volume', Name: b.source, Source: facts?.volumeSources[b.source] ?? '', Destination: b.target, Driver: 'local', Mode: b.anonymous ? '' : 'z', RW: !b.readonly, Propagation: '' }
+      : { Type: 'bind', Source: b.source, Destination: b.target, Mode: b.createHostPath && b.readonly ? 'ro' : '', RW: !b.readonly, Propagation: b.propagation ?? 'rprivate' });
 }
 
 /** Docker's State.Health: status, failing streak and the last probes' results (absent without a health check). */
@@ -97,4 +191,19 @@ function moreHostConfigView(h: ContainerRecord['hostConfig']) {
     MemorySwap: h.memorySwap ?? (h.memory ? 2 * h.memory : 0),
     Init: h.init ?? null,
   };
+}
+
+/**
+ * Docker's `Mounts` of a container (inspect and the API's list): volumes with their data
+ * directory under `<root>/volumes`, binds and tmpfs mounts, in the order they were asked for.
+ */
+export function containerMountsView(c: ContainerRecord, storeRoot: string) {
+  return c.hostConfig.binds.map((m) => {
+    const mode = m.readonly ? 'ro' : m.type === 'volume' ? 'z' : '';
+    if (m.type === 'volume') {
+      return { Type: 'volume', Name: m.source, Source: `${storeRoot}/volumes/${m.source}/_data`, Destination: m.target, Driver: 'local', Mode: mode, RW: !m.readonly, Propagation: '' };
+    }
+    if (m.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.target, Mode: (m.options ?? []).join(','), RW: !m.readonly, Propagation: '' };
+    return { Type: 'bind', Source: m.source, Destination: m.target, Mode: mode, RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' };
+  });
 }

@@ -125,6 +125,8 @@ function headerData(text: string, headers: Readonly<Record<string, Header>>): Re
 
 /** A list command's --format (`ps`, `images`, `volume ls`, ...): raw template, `table ...`, or `json`. */
 export function renderFormat(format: string, items: readonly unknown[], options: FormatOptions = {}): string {
+  // The docker CLI's list contexts marshal as maps (`{{json .}}`, `--format json`): keys sorted.
+  items = items.map(sortedRow);
   const isTable = format.startsWith('table');
   let text = format;
   if (isTable) text = format === 'table' && options.defaultTable !== undefined ? options.defaultTable.replace(/^table/, '') : format.slice('table'.length);
@@ -143,6 +145,13 @@ export function renderFormat(format: string, items: readonly unknown[], options:
     header = err.partial;
   }
   return tabwrite(`${header}\n${rows}`);
+}
+
+/** A plain object with its keys in sorted order (methods such as `Label` kept); anything else as it is. */
+function sortedRow(item: unknown): unknown {
+  if (item === null || typeof item !== 'object' || Array.isArray(item) || Object.getPrototypeOf(item) !== Object.prototype) return item;
+  if (Object.getOwnPropertyNames(item).includes('toJSON')) return item;
+  return Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** `inspect -f`: the template as written, one line per item. */

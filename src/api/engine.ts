@@ -9,13 +9,15 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
+import type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
-import type { CgroupStats, Stdio } from '../core/runtime/index.js';
+import type { CgroupStats, Stdio, StreamedProcess } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { VolumeInfo } from '../core/volumes/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
 import type { EventMessage } from '../core/events/index.js';
 import type { ProgressEvent } from './progress.js';
+import type { ImageDiff, ImageDiffOptions, ReproducibilityReport } from './image-compare.js';
 
 export interface Engine {
   images: ImageEngine;
@@ -66,6 +68,11 @@ export interface AttachStreams {
   stderr?: Writable;
   /** Bytes that detach the client when typed on stdin (Docker's ctrl-p ctrl-q, `--detach-keys`). */
   detachKeys?: Buffer;
+  /**
+   * Aborting it detaches the client, as the detach keys do (the daemon's client hung up): the
+   * container runs on. Before an attached start has started the container, it takes effect then.
+   */
+  detach?: AbortSignal;
 }
 
 /** How an attached client's session ended. */
@@ -81,6 +88,12 @@ export interface StartOptions {
   signal?: AbortSignal;
   /** Called once the container runs: `kill` works from then on. */
   onStarted?: () => void;
+  /**
+   * Attached: create the container, then start it, as a detached start does, rather than the
+   * runtime's single `run` (about 20 ms more): a command that cannot be started is then thrown
+   * before `onStarted`, where under `run` it shows only as the exit. The daemon's start needs it.
+   */
+  createThenStart?: boolean;
 }
 
 export interface LogsOptions {
@@ -114,6 +127,24 @@ export interface CopyOptions {
   archive?: boolean;
   /** `-L`: follow a symlink named as the source. */
   followLink?: boolean;
+  /**
+   * Into a container from a stream: let an entry replace a directory with a non-directory or the
+   * reverse (the Engine API's `noOverwriteDirNonDir=false`); `cp` never does.
+   */
+  overwriteDirNonDir?: boolean;
+}
+
+/** A path in a container as the Engine API's archive endpoints report it (X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  /** The path's last component. */
+  name: string;
+  size: number;
+  /** st_mode: file type and permission bits. */
+  mode: number;
+  /** Milliseconds since the epoch. */
+  mtimeMs: number;
+  /** A symlink's target; '' for anything else. */
+  linkTarget: string;
 }
 
 /** One line of `diff`: A added, C changed, D deleted. */
@@ -165,6 +196,11 @@ export interface ContainerEngine {
   /** Runs a command in a running container with these stdio descriptors; returns its exit code (0 when detached). */
   exec(ref: string, options: ContainerExecOptions, stdio: Stdio): Promise<number>;
   /**
+   * Runs a command in a running container with its stdio as streams (the daemon relays them):
+   * resolves once the process runs; `size` is its terminal's first size (with `tty`).
+   */
+  execStreams(ref: string, options: ContainerExecOptions & { size?: { rows: number; cols: number } }): Promise<StreamedProcess>;
+  /**
    * How an exec run by the native fast path (native/berth_exec.c) ended: the command's exit code,
    * or the runtime's error (thrown) when the runtime logged one to `logFile`, which is then removed.
    */
@@ -190,6 +226,8 @@ export interface ContainerEngine {
   list(options?: { all?: boolean; filters?: readonly string[] }): Promise<ContainerRecord[]>;
   /** Docker's SizeRw (bytes in the container's writable layer) and SizeRootFs (that plus its image's), for `ps -s`. */
   sizes(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
+  /** What `inspect` shows beyond the record (its files on the host, its runtime); an engine without it shows them empty. */
+  hostFacts?(ref: string): Promise<ContainerHostFacts>;
   /**
    * Removes a container (`force` kills a running one first); returns its name. `volumes` also
    * removes its anonymous volumes that no other container uses (`rm -v`).
@@ -201,6 +239,12 @@ export interface ContainerEngine {
    * container resolve inside its root: its symlinks never lead to the host's files.
    */
   copyFrom(ref: string, src: string, dest: { path: string } | { stream: Writable }, options?: CopyOptions, op?: Operation): Promise<void>;
+  /**
+   * Stats a path in a running or stopped container, as `copyFrom` finds it: symlinks on the way
+   * resolve inside its root, the last one only when the path ends with `/` or `/.`. NotFound
+   * CP_SOURCE_NOT_FOUND (`Could not find the file PATH in container REF`).
+   */
+  statPath(ref: string, path: string, op?: Operation): Promise<ContainerPathStat>;
   /** `cp SRC|- CONTAINER:DEST`: copies a host path, or extracts a tar from `stream`, into the container. */
   copyTo(ref: string, src: { path: string } | { stream: Readable }, dest: string, options?: CopyOptions, op?: Operation): Promise<void>;
   /** `export`: the container's filesystem as a tar, written to `out` (not ended). */
@@ -368,6 +412,34 @@ export interface BuildProgress {
   failed(step: number, message: string, tail: string): void;
   /** Warnings and cache explanations. */
   note(message: string): void;
+  /**
+   * Optional, for the classic builder's messages (the Engine API's `/build`: `Step N/M : ...`):
+   * an instruction begins. Every instruction of the stages built is reported, config-only ones
+   * (ENV, LABEL, ...) included, numbered in the order they begin.
+   */
+  instruction?(event: BuildInstruction): void;
+  /**
+   * Optional: the instruction `index` ended. `id` is a digest of the stage's state after it (its
+   * config and layers so far; a base image's id after FROM): the classic builder's intermediate image.
+   */
+  instructionDone?(index: number, id: string): void;
+}
+
+/** One Dockerfile instruction as the classic builder numbers it. */
+export interface BuildInstruction {
+  /** From 1, over every instruction of the stages built (ONBUILD triggers run as part of FROM). */
+  index: number;
+  total: number;
+  /** The instruction as written (`RUN make`). */
+  text: string;
+  /** The number start()/output()/cached()/done()/failed() use for it when it is a step of its own (FROM, RUN, COPY, ADD, WORKDIR). */
+  step?: number;
+}
+
+/** Credentials for a registry that a client sent along (the Engine API's X-Registry-Auth). */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
 }
 
 /** RUN's network in a build: 'default' is the builder's choice (today the host's network). */
@@ -399,6 +471,19 @@ export interface BuildRequest {
   runtime?: string;
   /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
   pidsLimit?: number;
+  /** Labels added to the image's (`--label`, the Engine API's `labels`). */
+  labels?: Record<string, string>;
+  /**
+   * Credentials for FROM pulls by registry domain (`docker.io`, `localhost:5000`: the Engine API's
+   * X-Registry-Config). When given, registries it does not name are pulled from anonymously, never
+   * with the engine's own config.json.
+   */
+  registryCredentials?: Record<string, RegistryCredentials>;
+  /**
+   * The context is all the client shares with the engine (the Engine API): `dockerfile` is a path
+   * inside the context, its symlinks resolved inside it, never a path of the engine's host.
+   */
+  contextOnly?: boolean;
 }
 
 export interface BuildResult {
@@ -414,13 +499,17 @@ export interface BuildResult {
 export interface BootstrapRequest {
   /** Debian mirror (default: the host's apt mirror). */
   mirror?: string;
-  /** mmdebstrap's output, as it comes. */
+  /** Debian architecture (default: the host's). */
+  arch?: string;
+  /** The recipe's steps and their output, as they come. */
   onOutput?: (chunk: Buffer) => void;
 }
 
 export interface ImageEngine {
   /** Finds an image by name, full id or unique id prefix. NotFound names the image. */
   resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }>;
+  /** What `inspect` shows beyond the image's config (its unpacked layers' directories, its last tag time); optional. */
+  hostFacts?(ref: string): Promise<ImageHostFacts>;
   list(): Promise<ImageSummary[]>;
   /** Makes a rootfs tarball a single-layer image named `name` (like `docker import`). */
   import(tar: Readable, name: string, options?: ImportOptions, op?: Operation): Promise<ResolvedImage>;
@@ -439,6 +528,19 @@ export interface ImageEngine {
   build(request: BuildRequest, op?: Operation): Promise<BuildResult>;
   /** `debian:SUITE[-slim]` made from the Debian archive (no registry). */
   bootstrap(name: string, request?: BootstrapRequest, op?: Operation): Promise<{ id: Digest }>;
+  /**
+   * `build --check-reproducible`: builds the request twice, concurrently, from clean state (no
+   * build cache read or written, cache mounts of their own, SOURCE_DATE_EPOCH the request's or 0),
+   * names nothing, and compares the two images layer by layer. The layers it made are in no
+   * image and no cache: the next collection (`system.gc`) removes them.
+   */
+  checkReproducible(request: BuildRequest, op?: Operation): Promise<ReproducibilityReport>;
+  /**
+   * `image diff A B`: files added, removed and changed from A to B, each an image (name or id:
+   * its whole filesystem) or a layer (a full digest: a layer's diffID or blob; its own entries).
+   * NotFound BERTH_E_IMAGE_NOT_FOUND names a side that is neither.
+   */
+  diff(a: string, b: string, options?: ImageDiffOptions, op?: Operation): Promise<ImageDiff>;
 
   /**
    * `save`: images (names or ids) as one archive, each blob once: Docker's format (manifest.json,
@@ -468,6 +570,8 @@ export interface ImageEngine {
    * client's part (config.json), as with the docker CLI. PermissionDenied when refused.
    */
   checkLogin(domain: string, credentials: { username: string; password: string }, op?: Operation): Promise<void>;
+  /** What `name` resolves to in its registry, and for which platforms; nothing is downloaded but the manifest (and a single manifest's config). */
+  inspectDistribution(name: string, options?: { credentials?: RegistryCredentials | null }, op?: Operation): Promise<DistributionInfo>;
 }
 
 export interface PullOptions {
@@ -477,6 +581,11 @@ export interface PullOptions {
   onProgress?: (line: string) => void;
   /** Every progress event, byte counts too (`Downloading`, `Extracting`), for a terminal display. */
   onProgressEvent?: (event: ProgressEvent) => void;
+  /**
+   * The registry's credentials as a client sent them (the Engine API's X-Registry-Auth); `null`:
+   * anonymous. Absent: the engine's own (config.json), as for the CLI.
+   */
+  credentials?: RegistryCredentials | null;
 }
 
 export interface PullResult {
@@ -495,6 +604,16 @@ export interface PushOptions {
   /** As PullOptions': lines (`<id>: Pushed`), and every event (`Pushing` with byte counts). */
   onProgress?: (line: string) => void;
   onProgressEvent?: (event: ProgressEvent) => void;
+  /** As PullOptions'. */
+  credentials?: RegistryCredentials | null;
+}
+
+/** What a registry says a name points at (`docker manifest inspect`'s start; the Engine API's `/distribution/{name}/json`). */
+export interface DistributionInfo {
+  /** The manifest or index the name resolves to. */
+  descriptor: { mediaType: string; digest: Digest; size: number };
+  /** The platforms an index lists, or the one of a single manifest's config. */
+  platforms: { architecture: string; os: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }[];
 }
 
 export interface PushResult {
@@ -655,6 +774,20 @@ export interface SystemFacts {
   nodeVersion: string;
   /** `--init`'s tini, when installed. */
   initVersion: string;
+  /** A daemon's own version facts, when the engine is remote (the in-process engine is the CLI's version). */
+  server?: ServerFacts;
+}
+
+/** What a daemon says of itself (`GET /version`): the Server section of `version`. */
+export interface ServerFacts {
+  version: string;
+  apiVersion: string;
+  minApiVersion: string;
+  goVersion: string;
+  gitCommit: string;
+  buildTime: string;
+  /** The daemon's components (Engine, containerd, runc, docker-init) as it lists them. */
+  components: { Name: string; Version: string; Details?: Record<string, string> }[];
 }
 
 export interface EventsOptions {

@@ -5,31 +5,39 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, CopyOptions, PruneResult, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
-  CreateVolumeRequest, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, DiskUsage,
+  CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
   BuildCachePruneOptions, BuildCachePruneResult, BuildCacheUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
+export type { StreamedProcess } from '../core/runtime/index.js';
+export type {
+  ChangeAspect, DiffSide, FileChange, ImageDiff, ImageDiffOptions, LayerDifference, NodeSummary, ReproducibilityFile, ReproducibilityReport, TreeChange,
+} from './image-compare.js';
 export { networkInspectView, networkListRow, containerNetworkSettingsView } from './network-view.js';
+export { networkFilter } from './network-filters.js';
 export type { NetworkRecord, PortBinding, PublishedPort } from '../core/network/index.js';
 export { formatPortLines, parseExpose, parsePublish } from '../core/network/index.js';
 export { volumeInspectView, volumeListRow } from './volume-view.js';
 export type { VolumeInfo } from '../core/volumes/index.js';
 export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
-export { containerInspectView, containerStatusText } from './container-view.js';
+export { containerInspectView, containerMountsView, containerStatusText } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
-export { inspectObject } from './inspect.js';
-export type { InspectType } from './inspect.js';
+export { inspectObject, inspectTypeNames } from './inspect.js';
+export type { InspectOptions, InspectType } from './inspect.js';
+export type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 export { ago, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
 export { processArgs } from '../core/containers/index.js';
+export type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
+export { parseLogConfig } from './log-config.js';
 export { joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseNetworkMode } from '../core/network/index.js';
 export type { NetworkMode } from '../core/network/index.js';
 // Docker's --format: Go templates, `table` and `json`.
@@ -39,9 +47,9 @@ export type { FormatOptions, Header } from './docker-format.js';
 export { GoTemplate } from './go-template-exec.js';
 export type { ExecOptions, GoFunction, ParamType } from './go-template-exec.js';
 export { tabwrite } from './tab-writer.js';
-export { containerListRow, dockerDate, imageListRows } from './list-views.js';
+export { containerListRow, containerSummaryView, dockerDate, imageListRows } from './list-views.js';
 export { filterImages, goPathPattern } from './image-filters.js';
-export { binarySize, statsRow } from './stats-view.js';
+export { binarySize, statsJson, statsRow } from './stats-view.js';
 export type { StatsRow } from './stats-view.js';
 export { eventLine, eventTemplateView, rfc3339NanoFixed, timestampNanos } from './event-view.js';
 export { apiVersion, infoText, infoView, versionText, versionView } from './system-view.js';
@@ -49,3 +57,7 @@ export { dfRows, dfVerbose } from './df-view.js';
 export type { DfRow } from './df-view.js';
 export { progressLine } from './progress.js';
 export type { ProgressEvent } from './progress.js';
+export { diskUsageView } from './df-api-view.js';
+export { goFileMode, pathStatHeader, pathStatView } from './path-stat-view.js';
+// .dockerignore patterns: the builder and the remote engine's build context both apply them.
+export { cleanPath, DockerignoreMatcher, parseDockerignore } from './dockerignore/index.js';

@@ -18,8 +18,12 @@ export function networkInspectView(n: NetworkInfo) {
     if (!e) continue;
     containers[c.id] = { Name: c.name, EndpointID: e.endpointId, MacAddress: e.macAddress, IPv4Address: `${e.ipAddress}/${e.prefixLen}`, IPv6Address: '' };
   }
+  // dockerd echoes the IPAM config as given: `--subnet` alone has no Gateway (berth's default gateway,
+  // the subnet's first address, stands for that); a subnet it chose itself comes with its gateway.
+  // (Networks made before gatewayGiven was recorded: a gateway other than the first address was given.)
+  const gatewayGiven = !n.subnetGiven || n.gatewayGiven === true || n.gateway !== firstAddress(n.subnet);
   const config = n.subnet === undefined ? [] : [{
-    Subnet: n.subnet, ...(n.ipRange !== undefined ? { IPRange: n.ipRange } : {}), Gateway: n.gateway,
+    Subnet: n.subnet, ...(n.ipRange !== undefined ? { IPRange: n.ipRange } : {}), ...(gatewayGiven ? { Gateway: n.gateway } : {}),
   }];
   return {
     Name: n.name,
@@ -61,6 +65,17 @@ export function containerNetworkSettingsView(c: ContainerRecord) {
   const s = c.networkSettings;
   const exposed = Object.keys(c.config.ExposedPorts ?? {}).sort();
   const networks: Record<string, unknown> = {};
+  // Not running: the networks it joins (`none`, `host` too), with empty endpoints, as dockerd shows them.
+  if (!s) {
+    const mode = c.hostConfig.networkMode;
+    const names = endpointConfigs(c.hostConfig).map((e) => (e.network === 'default' ? 'bridge' : e.network));
+    for (const name of names.length > 0 ? names : mode === 'none' || mode === 'host' ? [mode] : []) {
+      networks[name] = {
+        IPAMConfig: ipamConfig(c, name), Links: null, Aliases: endpointConfigs(c.hostConfig).find((e) => e.network === name)?.aliases ?? null,
+        NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
+      };
+    }
+  }
   for (const [name, e] of Object.entries(s?.networks ?? {})) {
     networks[name] = {
       IPAMConfig: ipamConfig(c, name),
@@ -111,4 +126,15 @@ function ipamConfig(c: ContainerRecord, network: string) {
 /** Keys in Go's order (encoding/json sorts a map's keys). */
 function sorted(map: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The first host address of an IPv4 subnet (`10.0.0.0/24` → `10.0.0.1`). */
+function firstAddress(subnet: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet ?? '');
+  if (!m) return undefined;
+  const bits = Number(m[5]);
+  const base = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const first = ((base & mask) >>> 0) + 1;
+  return [24, 16, 8, 0].map((sh) => (first >>> sh) & 255).join('.');
 }

@@ -68,3 +68,68 @@ function decimalSize(bytes: number): string {
   }
   return `${Number(value.toPrecision(3))}${units[unit]}`;
 }
+
+const zeroTime = '0001-01-01T00:00:00Z';
+
+/** Docker's cpu_stats/precpu_stats of a sample (zeros without one, as dockerd's empty precpu). */
+function cpuStatsJson(sample: StatsSample | undefined) {
+  const throttling = { periods: 0, throttled_periods: 0, throttled_time: 0 };
+  if (!sample?.cgroup) return { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: throttling };
+  return {
+    cpu_usage: { total_usage: sample.cgroup.cpuUsageNs, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+    system_cpu_usage: sample.systemCpuNs,
+    online_cpus: sample.onlineCpus,
+    throttling_data: throttling,
+  };
+}
+
+/**
+ * The Engine API's stats object (GET /containers/{id}/stats, dockerd 20.10's StatsJSON), from
+ * which the docker CLI computes its row: CPU % from cpu_stats and precpu_stats (`previous`, the
+ * sample a second before; zeros without one), memory as usage less the inactive file cache
+ * (`total_inactive_file` on cgroup v1, `inactive_file` on v2) against `limit`, block I/O from the
+ * `read`/`write` entries, network from `networks` (absent for a container on the host's
+ * network or none). A container that is not running gives dockerd's empty object.
+ */
+export function statsJson(previous: StatsSample | undefined, current: StatsSample, cgroupVersion: '1' | '2') {
+  const cg = current.cgroup;
+  const blkio = (entries: unknown[] | null) => ({
+    io_service_bytes_recursive: entries, io_serviced_recursive: entries === null ? null : [], io_queue_recursive: entries === null ? null : [],
+    io_service_time_recursive: entries === null ? null : [], io_wait_time_recursive: entries === null ? null : [], io_merged_recursive: entries === null ? null : [],
+    io_time_recursive: entries === null ? null : [], sectors_recursive: entries === null ? null : [],
+  });
+  const identity = { name: `/${current.name}`, id: current.id };
+  if (!cg) {
+    return {
+      read: zeroTime, preread: zeroTime, pids_stats: {}, blkio_stats: blkio(null), num_procs: 0, storage_stats: {},
+      cpu_stats: cpuStatsJson(undefined), precpu_stats: cpuStatsJson(undefined), memory_stats: {}, ...identity,
+    };
+  }
+  const v1 = cgroupVersion === '1';
+  const limit = Math.min(cg.memoryLimit ?? current.hostMemory, current.hostMemory);
+  const op = (name: 'read' | 'write') => (v1 ? name[0]!.toUpperCase() + name.slice(1) : name);
+  return {
+    read: new Date(current.readAt).toISOString(),
+    preread: previous?.cgroup ? new Date(previous.readAt).toISOString() : zeroTime,
+    pids_stats: { current: cg.pids },
+    blkio_stats: blkio([{ major: 0, minor: 0, op: op('read'), value: cg.blockRead }, { major: 0, minor: 0, op: op('write'), value: cg.blockWrite }]),
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cpuStatsJson(current),
+    precpu_stats: cpuStatsJson(previous),
+    memory_stats: {
+      usage: cg.memoryUsage,
+      stats: v1 ? { total_inactive_file: cg.memoryInactiveFile, inactive_file: cg.memoryInactiveFile } : { inactive_file: cg.memoryInactiveFile },
+      limit,
+    },
+    ...identity,
+    ...(current.network ? {
+      networks: {
+        eth0: {
+          rx_bytes: current.network.rxBytes, rx_packets: 0, rx_errors: 0, rx_dropped: 0,
+          tx_bytes: current.network.txBytes, tx_packets: 0, tx_errors: 0, tx_dropped: 0,
+        },
+      },
+    } : {}),
+  };
+}

@@ -17,7 +17,9 @@ function withGoNames<T extends object>(obj: T, names: Record<string, unknown>): 
 }
 
 export function versionView(clientVersion: string, facts: SystemFacts): Record<string, unknown> {
-  const components = [
+  // A remote engine's Server section is the daemon's own; the in-process engine's is this berth's.
+  const remote = facts.server;
+  const components = remote ? remote.components.map((c) => ({ Name: c.Name, Version: c.Version, Details: { ...c.Details } })) : [
     {
       Name: 'Engine', Version: clientVersion,
       Details: { ApiVersion: apiVersion, Arch: facts.goArch, BuildTime: '', Experimental: 'false', GitCommit: '', GoVersion: facts.nodeVersion, KernelVersion: facts.kernelVersion, MinAPIVersion: apiVersion, Os: 'linux' },
@@ -25,15 +27,24 @@ export function versionView(clientVersion: string, facts: SystemFacts): Record<s
     ...facts.runtimes.map((r) => ({ Name: r.name, Version: r.version ?? '', Details: { GitCommit: '' } })),
     ...(facts.initVersion ? [{ Name: 'docker-init', Version: facts.initVersion, Details: { GitCommit: '' } }] : []),
   ];
+  // The client speaks the lower of the daemon's API version and its own (the negotiation).
+  const spoken = remote && Number(remote.apiVersion.split('.')[1]) < Number(apiVersion.split('.')[1]) ? remote.apiVersion : apiVersion;
   const client = withGoNames({
-    Version: clientVersion, ApiVersion: apiVersion, DefaultAPIVersion: apiVersion, GitCommit: '', GoVersion: facts.nodeVersion,
-    Os: 'linux', Arch: facts.goArch, BuildTime: '', Context: 'default',
-  }, { APIVersion: apiVersion });
+    Version: clientVersion, ApiVersion: spoken, DefaultAPIVersion: apiVersion, GitCommit: '', GoVersion: process.version,
+    Os: 'linux', Arch: goArchOf(process.arch), BuildTime: '', Context: 'default',
+  }, { APIVersion: spoken });
+  const serverApi = remote?.apiVersion ?? apiVersion;
+  const minApi = remote?.minApiVersion ?? apiVersion;
   const server = withGoNames({
-    Platform: { Name: '' }, Components: components, Version: clientVersion, ApiVersion: apiVersion, MinAPIVersion: apiVersion,
-    GitCommit: '', GoVersion: facts.nodeVersion, Os: 'linux', Arch: facts.goArch, KernelVersion: facts.kernelVersion, BuildTime: '',
-  }, { APIVersion: apiVersion, MinAPIVersion: apiVersion });
+    Platform: { Name: '' }, Components: components, Version: remote?.version ?? clientVersion, ApiVersion: serverApi, MinAPIVersion: minApi,
+    GitCommit: remote?.gitCommit ?? '', GoVersion: remote?.goVersion ?? facts.nodeVersion, Os: 'linux', Arch: facts.goArch, KernelVersion: facts.kernelVersion, BuildTime: remote?.buildTime ?? '',
+  }, { APIVersion: serverApi, MinAPIVersion: minApi });
   return { Client: client, Server: server };
+}
+
+/** Go's name of a Node architecture (the client's OS/Arch). */
+function goArchOf(arch: string): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ?? arch;
 }
 
 /** docker 28's `version` text. */
@@ -75,7 +86,8 @@ export function versionText(view: Record<string, unknown>): string {
 }
 
 export function infoView(clientVersion: string, facts: SystemFacts): Record<string, unknown> {
-  const runtimes = Object.fromEntries(facts.runtimes.map((r) => [r.name, { path: r.path }]));
+  // The API's JSON key is `path`; templates name the docker CLI's Go field, `.Path` (not in the JSON).
+  const runtimes = Object.fromEntries(facts.runtimes.map((r) => [r.name, Object.defineProperty({ path: r.path }, 'Path', { value: r.path, enumerable: false })]));
   const runtime = facts.runtimes.find((r) => r.name === facts.defaultRuntime);
   return {
     ID: '',
@@ -111,7 +123,7 @@ export function infoView(clientVersion: string, facts: SystemFacts): Record<stri
     Name: facts.name,
     Labels: [],
     ExperimentalBuild: false,
-    ServerVersion: clientVersion,
+    ServerVersion: facts.server?.version ?? clientVersion,
     Runtimes: runtimes,
     DefaultRuntime: facts.defaultRuntime,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
@@ -124,7 +136,7 @@ export function infoView(clientVersion: string, facts: SystemFacts): Record<stri
     SecurityOptions: ['name=seccomp,profile=builtin'],
     CDISpecDirs: null,
     Warnings: null,
-    ClientInfo: { Debug: false, Version: clientVersion, DefaultAPIVersion: apiVersion, GitCommit: '', GoVersion: facts.nodeVersion, Os: 'linux', Arch: facts.goArch, BuildTime: '', Context: 'default', Plugins: [], Warnings: null },
+    ClientInfo: { Debug: false, Version: clientVersion, DefaultAPIVersion: apiVersion, GitCommit: '', GoVersion: process.version, Os: 'linux', Arch: goArchOf(process.arch), BuildTime: '', Context: 'default', Plugins: [], Warnings: null },
   };
 }
 

@@ -4,7 +4,10 @@
  */
 import type { VolumeInfo } from '../core/volumes/index.js';
 
-/** `docker volume inspect`: dockerd 20.10's fields, in its order; anonymous volumes have no options (null). */
+/**
+ * `docker volume inspect`: dockerd 20.10's fields, in its order. Options are null without driver
+ * options (the docker 28 CLI sends none; anonymous volumes have none either).
+ */
 export function volumeInspectView(v: VolumeInfo) {
   return {
     CreatedAt: v.createdAt,
@@ -12,7 +15,7 @@ export function volumeInspectView(v: VolumeInfo) {
     Labels: sorted(v.labels),
     Mountpoint: v.mountpoint,
     Name: v.name,
-    Options: v.anonymous ? null : sorted(v.options),
+    Options: v.anonymous || Object.keys(v.options).length === 0 ? null : sorted(v.options),
     Scope: 'local',
   };
 }

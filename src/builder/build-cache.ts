@@ -34,16 +34,27 @@ export interface StepInputs {
   inputs: Record<string, string>;
 }
 
+export interface BuildCacheOptions {
+  /** Where `RUN --mount=type=cache` directories go instead of `build-cache/mounts` (a check's builds: their own, removed with them). */
+  mountsDir?: string;
+  /** false: nothing is recorded (the index and the last build are left as they are). */
+  record?: boolean;
+}
+
 export class BuildCache {
   private readonly dir: string;
+  private readonly mountsDir: string;
+  private readonly record: boolean;
 
-  constructor(root: string) {
+  constructor(root: string, options: BuildCacheOptions = {}) {
     this.dir = join(root, 'build-cache');
+    this.mountsDir = options.mountsDir ?? join(this.dir, 'mounts');
+    this.record = options.record ?? true;
   }
 
   /** Directory for persistent `RUN --mount=type=cache` contents. */
   cacheMountDir(id: string): string {
-    return join(this.dir, 'mounts', id);
+    return join(this.mountsDir, id);
   }
 
   /** Marks a cache mount used now: its directory's times are the mount's place in the LRU order. */
@@ -78,6 +89,7 @@ export class BuildCache {
   }
 
   async put(key: string, record: CacheRecord): Promise<void> {
+    if (!this.record) return;
     await mkdir(join(this.dir, 'index'), { recursive: true });
     await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify({ lastUsed: new Date().toISOString(), usage: 1, ...record }), { fsync: false });
   }
@@ -98,6 +110,7 @@ export class BuildCache {
   }
 
   async saveLastBuild(id: string, steps: StepInputs[]): Promise<void> {
+    if (!this.record) return;
     await mkdir(join(this.dir, 'last'), { recursive: true });
     await writeFileAtomic(join(this.dir, 'last', `${id}.json`), JSON.stringify(steps), { fsync: false });
   }

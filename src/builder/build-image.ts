@@ -12,6 +12,7 @@ import { join } from 'node:path';
 
 import type { Operation } from '../base/index.js';
 import { BerthError, isBerthError, sha256 } from '../base/index.js';
+import type { ResolvedImage } from '../core/images/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
 import type { BuilderDeps } from '../services/index.js';
@@ -25,6 +26,7 @@ import type { StageResult } from './stage-runner.js';
 import { planStages } from './stage-plan.js';
 import { recoverStaleBuilds } from './recover-stale.js';
 import { PROXY_ARGS } from './stage-state.js';
+import type { LayerStep } from './stage-state.js';
 import type { BuildOptions, BuildProgress, BuildResult } from './types.js';
 import { quietProgress } from './types.js';
 
@@ -50,6 +52,29 @@ function imageConfig(result: StageResult, created: string, epoch: number | undef
 
 /** Runs a build. Errors are BerthErrors; Dockerfile problems name file:line:column. */
 export async function buildImage(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<BuildResult> {
+  const built = await build(deps, options, op);
+  return { id: built.image.id, manifestDigest: built.image.manifestDescriptor.digest, names: built.names, steps: built.steps, cachedSteps: built.cachedSteps };
+}
+
+/** What a build made: the stored image, the names it got, and the step that made each layer. */
+export interface BuiltImage {
+  image: ResolvedImage;
+  names: string[];
+  steps: number;
+  cachedSteps: number;
+  layerSteps: LayerStep[];
+}
+
+/**
+ * A build of `--check-reproducible` (`options.isolated`): no build cache read or written, cache
+ * mounts of its own under the build's temporary folder, the image stored but not named. The
+ * caller holds a lease while it needs the image: nothing else keeps it from a collection.
+ */
+export async function buildIsolated(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<BuiltImage> {
+  return build(deps, { ...options, isolated: true, noCache: true, tags: [] }, op);
+}
+
+async function build(deps: BuilderDeps, options: BuildOptions, op: Operation): Promise<BuiltImage> {
   const progress = options.progress ?? quietProgress;
   const names = (options.tags ?? []).map((t) => parseReference(t).full);
   const df = parse(options.dockerfile.text, options.dockerfile.name);
@@ -77,15 +102,17 @@ interface PreparedBuild {
   op: Operation;
 }
 
-async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuildResult> {
+async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuiltImage> {
   const { plan, progress, names, epoch, created, buildArgs, op } = prepared;
   await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
   await recoverStaleBuilds(deps.ctx);
   const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-`));
-  const cache = new BuildCache(deps.ctx.paths.root);
+  const isolated = options.isolated === true;
+  const cache = new BuildCache(deps.ctx.paths.root, isolated ? { mountsDir: join(tmpDir, 'cache-mounts'), record: false } : {});
+  // The context's file digests (not the steps' cache): an isolated build may use them too.
   const fileDigests = options.persistentContext ? new FileDigests(join(deps.ctx.paths.root, 'build-cache', 'file-digests.json')) : undefined;
   const stepEnv: StepEnv = {
-    ctx: deps.ctx, cache, noCache: options.noCache ?? false, created,
+    ctx: deps.ctx, cache, noCache: isolated || (options.noCache ?? false), created,
     ...(fileDigests ? { fileDigests } : {}),
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     op,
@@ -110,9 +137,13 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
     const unused = Object.keys(buildArgs).filter((k) => !runner.consumedArgs.has(k) && !plan.meta.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length > 0) progress.note(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed`);
     const config = imageConfig(result, epoch !== undefined ? created : result.state.lastCreated ?? created, epoch);
-    const image = await deps.images.commit(config, result.state.layers, names);
+    if (options.labels !== undefined && Object.keys(options.labels).length > 0) {
+      // `--label`: on the image only, after every stage (as Docker's builder does)
+      config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...options.labels } };
+    }
+    const image = isolated ? await deps.images.store(config, result.state.layers) : await deps.images.commit(config, result.state.layers, names);
     await cache.saveLastBuild(lastId, records);
-    return { id: image.id, manifestDigest: image.manifestDescriptor.digest, names, steps: runner.steps, cachedSteps: runner.cachedSteps };
+    return { image, names: isolated ? [] : names, steps: runner.steps, cachedSteps: runner.cachedSteps, layerSteps: result.state.layerSteps ?? [] };
   } finally {
     await runner.settle();
     await runner.close();

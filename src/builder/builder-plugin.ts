@@ -1,6 +1,7 @@
 /**
  * The builder as the engine sees it (services' `Builder`): a build request from any client —
- * a context directory, a tarball or stdin — turned into a loaded context and run; the Debian
+ * a context directory, a tarball or stdin — turned into a loaded context and run (or, for
+ * `--check-reproducible`, run twice and compared: check-reproducible.ts); the Debian
  * bootstrap; the build cache's roots for garbage collection; `--change` instructions. The composition root (src/cmd)
  * hands it to the engine, loaded lazily, so commands that never build never load the builder.
  */
@@ -13,10 +14,12 @@ import type { Builder, BuilderDeps } from '../services/index.js';
 import { bootstrapDebian } from './bootstrap-debian.js';
 import { buildImage } from './build-image.js';
 import { listCacheEntries, removeCacheEntries } from './cache-entries.js';
+import { checkReproducible } from './check-reproducible.js';
 import { buildCacheRoots } from './cache-roots.js';
 import { applyConfigChanges } from './config-changes.js';
 import { loadBuildContext } from './load-context.js';
 import { buildLeftovers, recoverStaleBuilds } from './recover-stale.js';
+import type { BuildOptions } from './types.js';
 
 /** Temporary files live under the store's build-tmp/<owner>-…, which the next build cleans up if this one dies. */
 async function buildTmp(deps: BuilderDeps): Promise<string> {
@@ -26,24 +29,30 @@ async function buildTmp(deps: BuilderDeps): Promise<string> {
 }
 
 async function build(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<BuildResult> {
+  return withLoadedRequest(deps, request, op, (options) => buildImage(deps, options, op));
+}
+
+/** The request as the builder runs it (its context loaded, its secrets as files), for as long as `fn` runs. */
+async function withLoadedRequest<T>(deps: BuilderDeps, request: BuildRequest, op: Operation, fn: (options: BuildOptions) => Promise<T>): Promise<T> {
   const tmpDir = await buildTmp(deps);
   const loaded = await loadBuildContext(request.context, {
     tmpDir, ownerTag: op.tag,
     ...(request.stdin ? { stdin: request.stdin } : {}),
     ...(request.dockerfile !== undefined ? { dockerfile: request.dockerfile } : {}),
+    ...(request.contextOnly === true ? { contextOnly: true } : {}),
   });
   let secretDir: string | undefined;
   try {
     const secrets = await secretFiles(request.secrets ?? {}, async () => (secretDir ??= await mkdtemp(join(tmpDir, `${op.tag}-secrets-`))));
-    const { context: _context, stdin: _stdin, dockerfile: _dockerfile, secrets: _secrets, ...rest } = request;
-    return await buildImage(deps, {
+    const { context: _context, stdin: _stdin, dockerfile: _dockerfile, secrets: _secrets, contextOnly: _contextOnly, ...rest } = request;
+    return await fn({
       ...rest,
       contextDir: loaded.dir,
       persistentContext: !loaded.temporary,
       dockerfile: loaded.dockerfile,
       ...(loaded.ignore ? { ignore: loaded.ignore } : {}),
       secrets,
-    }, op);
+    });
   } finally {
     await loaded.cleanup();
     if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
@@ -66,6 +75,7 @@ async function secretFiles(secrets: Record<string, BuildSecret>, dir: () => Prom
 
 export const builder: Builder = {
   build,
+  checkReproducible: (deps, request, op) => withLoadedRequest(deps, request, op, (options) => checkReproducible(deps, options, op)),
   async bootstrap(deps, name, request: BootstrapRequest, op) {
     const tmpDir = await buildTmp(deps);
     const { id } = await bootstrapDebian(deps.images, name, {

@@ -3,14 +3,15 @@
  * ignore matcher. CONTEXT is a directory, a tarball (plain or gzip), or `-`: stdin holding
  * either a tar (the context) or a Dockerfile (an empty context).
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { errnoCode, errors } from '../base/index.js';
-import { applyLayer } from '../core/diff/index.js';
-import { DockerignoreMatcher, findDockerignore, parseDockerignore } from './dockerignore/index.js';
+import { errnoCode, errors, secureJoin } from '../base/index.js';
+import { applyLayer, decompress } from '../core/diff/index.js';
+import { completeTar } from './complete-tar.js';
+import { DockerignoreMatcher, dockerignoreCandidates, findDockerignore, parseDockerignore } from './dockerignore/index.js';
 
 export interface LoadedContext {
   dir: string;
@@ -30,6 +31,12 @@ export interface LoadContextOptions {
   tmpDir?: string;
   /** The owner tag the directory's name starts with under tmpDir (base/operation.ts). */
   ownerTag?: string;
+  /**
+   * The context is all the client shares with the engine (the Engine API's /build): `dockerfile`
+   * is a path inside the context, resolved (symlinks too) inside it, and never stdin; the
+   * Dockerfile and ignore files must be regular files.
+   */
+  contextOnly?: boolean;
 }
 
 /** Under the store's build-tmp/ the name carries the owner, so a killed build's context is recovered (recover-stale.ts). */
@@ -43,15 +50,36 @@ async function readAll(input: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The first `n` bytes of `input` (fewer at its end), and the whole stream again, those bytes included. */
+async function peek(input: Readable, n: number): Promise<{ head: Buffer; all: Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of input.iterator({ destroyOnReturn: false })) {
+    chunks.push(Buffer.from(chunk as Uint8Array));
+    size += (chunk as Uint8Array).length;
+    if (size >= n) break;
+  }
+  const head = Buffer.concat(chunks);
+  const all = Readable.from((async function* () {
+    yield head;
+    yield* input;
+  })());
+  return { head, all };
+}
+
+/** A tar, plain or compressed as applyLayer reads them (gzip, zstd). */
 function isTarOrGzip(buf: Buffer): boolean {
   if (buf[0] === 0x1f && buf[1] === 0x8b) return true;
+  if (buf.length >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return true;
   return buf.length >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
-async function extract(data: Buffer, options: LoadContextOptions): Promise<string> {
+async function extract(data: Buffer | Readable, options: LoadContextOptions): Promise<string> {
   const dir = await mkdtemp(tempPrefix(options));
   try {
-    await applyLayer(Readable.from([data]), dir, { whiteouts: 'delete', sameOwner: false, layerName: 'the build context' });
+    // decompressed here so that a tar without its end (what the docker CLI sends with `-f -`) is completed
+    const { stream } = await decompress(Buffer.isBuffer(data) ? Readable.from([data]) : data, 'the build context');
+    await applyLayer(completeTar(stream), dir, { whiteouts: 'delete', sameOwner: false, layerName: 'the build context' });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -84,9 +112,34 @@ async function locateDockerfile(contextDir: string, name: string | undefined): P
   return join(contextDir, name);
 }
 
-async function ignoreFor(dir: string, dockerfilePath: string | undefined): Promise<DockerignoreMatcher | undefined> {
+async function ignoreFor(dir: string, dockerfilePath: string | undefined, contextOnly: boolean): Promise<DockerignoreMatcher | undefined> {
+  if (contextOnly) {
+    // each candidate resolved inside the context: a symlinked ignore file never reads a host file
+    for (const candidate of dockerignoreCandidates(dir, dockerfilePath)) {
+      const path = secureJoin(dir, relative(dir, candidate));
+      if (!(await isRegularFile(path))) continue;
+      return new DockerignoreMatcher(parseDockerignore(await readFile(path, 'utf8')));
+    }
+    return undefined;
+  }
   const found = await findDockerignore(dir, dockerfilePath);
   return found === undefined ? undefined : new DockerignoreMatcher(parseDockerignore(found.text));
+}
+
+async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isFile();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+    throw err;
+  }
+}
+
+/** `dockerfile` inside the context: symlinks resolved within it, and a regular file (NotFound otherwise, Docker's words). */
+async function dockerfileInContext(dir: string, name: string): Promise<string> {
+  const path = secureJoin(dir, name);
+  if (!(await isRegularFile(path))) throw errors.notFound('DOCKERFILE_NOT_FOUND', `Cannot locate specified Dockerfile: ${name}`);
+  return path;
 }
 
 /** Loads the context named on the command line. Throws NotFound for a missing context or Dockerfile. */
@@ -96,12 +149,13 @@ export async function loadBuildContext(spec: string, options: LoadContextOptions
   let stdinDockerfile: string | undefined;
   if (spec === '-') {
     if (!options.stdin) throw errors.invalidArgument('NO_STDIN', 'Cannot read the build context from stdin');
-    const data = await readAll(options.stdin);
-    if (isTarOrGzip(data)) {
-      dir = await extract(data, options);
+    // a tar is unpacked as it arrives (a daemon's build context can be large); anything else is a Dockerfile
+    const { head, all } = await peek(options.stdin, 262);
+    if (isTarOrGzip(head)) {
+      dir = await extract(all, options);
       temporary = true;
     } else {
-      stdinDockerfile = data.toString('utf8');
+      stdinDockerfile = (await readAll(all)).toString('utf8');
       dir = await mkdtemp(tempPrefix(options));
       temporary = true;
     }
@@ -130,6 +184,10 @@ export async function loadBuildContext(spec: string, options: LoadContextOptions
     if (stdinDockerfile !== undefined) {
       text = stdinDockerfile;
       name = 'Dockerfile';
+    } else if (options.contextOnly === true) {
+      name = options.dockerfile ?? 'Dockerfile';
+      dockerfilePath = await dockerfileInContext(dir, name);
+      text = await readFile(dockerfilePath, 'utf8');
     } else if (options.dockerfile === '-') {
       if (!options.stdin) throw errors.invalidArgument('NO_STDIN', 'Cannot read the Dockerfile from stdin');
       text = (await readAll(options.stdin)).toString('utf8');
@@ -140,7 +198,7 @@ export async function loadBuildContext(spec: string, options: LoadContextOptions
       name = rel.startsWith('..') ? dockerfilePath : rel;
       text = await readDockerfile(dockerfilePath, options.dockerfile ?? 'Dockerfile');
     }
-    const ignore = await ignoreFor(dir, dockerfilePath);
+    const ignore = await ignoreFor(dir, dockerfilePath, options.contextOnly === true);
     return { dir, dockerfile: { text, name }, ...(ignore ? { ignore } : {}), temporary, cleanup };
   } catch (err) {
     await cleanup();

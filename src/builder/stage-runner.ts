@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { BerthError, errors, isBerthError } from '../base/index.js';
+import { BerthError, errors, isBerthError, sha256 } from '../base/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
-import { hostPlatform } from '../oci/index.js';
+import { hostPlatform, parseReference } from '../oci/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import type { ImageService, EngineContext, StackLayer } from '../services/index.js';
 import { imageLayers, readUserDatabase, stackLayers } from '../services/index.js';
@@ -50,6 +50,7 @@ function cloneState(s: StageState): StageState {
     config: structuredClone(s.config),
     layers: [...s.layers],
     diffIds: [...s.diffIds],
+    ...(s.layerSteps ? { layerSteps: [...s.layerSteps] } : {}),
     history: [...s.history],
     args: new Map(),
     cmdSet: false,
@@ -60,6 +61,9 @@ export class StageRunner {
   readonly consumedArgs = new Set<string>();
   steps = 0;
   cachedSteps = 0;
+  /** Instructions begun, and how many the stages built have (the classic builder's `Step N/M`). */
+  private instructions = 0;
+  private readonly totalInstructions: number;
   private readonly results = new Map<number, Promise<StageResult>>();
   private readonly cleanups: (() => Promise<void>)[] = [];
   private readonly context: SourceRoot;
@@ -68,6 +72,19 @@ export class StageRunner {
   constructor(private readonly o: StageRunnerOptions) {
     this.context = { dir: o.options.contextDir, isContext: true, ignore: o.options.ignore, description: 'build context' };
     this.scope = { buildArgs: o.options.buildArgs ?? {}, meta: o.plan.meta, automatic: o.plan.automatic };
+    this.totalInstructions = [...o.plan.needed].reduce((n, i) => n + 1 + (o.plan.stages[i]?.instructions.length ?? 0), 0);
+  }
+
+  /** Reports an instruction's start to a classic-builder view (BuildProgress.instruction); returns its number. */
+  private beginInstruction(text: string, step?: number): number {
+    const index = ++this.instructions;
+    this.o.progress.instruction?.({ index, total: this.totalInstructions, text: text.replace(/\\?\s*\n\s*/g, ' ').trim(), ...(step !== undefined ? { step } : {}) });
+    return index;
+  }
+
+  /** The classic builder's intermediate image for a stage's state: a digest of its config and layers. */
+  private static stateId(state: StageState): string {
+    return sha256(JSON.stringify([state.key, state.config, state.diffIds]));
   }
 
   stage(index: number): Promise<StageResult> {
@@ -95,7 +112,7 @@ export class StageRunner {
     return `[${name}${k}/${n}] ${text.replace(/\s+/g, ' ').trim()}`;
   }
 
-  private async baseState(index: number): Promise<{ state: StageState; triggers: string[] }> {
+  private async baseState(index: number): Promise<{ state: StageState; triggers: string[]; imageId?: string }> {
     const base = this.o.plan.bases[index];
     const escape = this.o.plan.escape;
     if (!base || 'scratch' in base) {
@@ -116,13 +133,16 @@ export class StageRunner {
       args: new Map(), cmdSet: false, key: chainKey('image', image.id), escape,
       ...(c.created !== undefined ? { lastCreated: c.created } : {}),
     };
-    return { state, triggers: c.config?.OnBuild ?? [] };
+    return { state, triggers: c.config?.OnBuild ?? [], imageId: image.id };
   }
 
   /** A FROM image: pulled when it is missing, or always with `--pull`, as `docker build` does. */
   private async baseImage(ref: string): Promise<ResolvedImage> {
     const images = this.o.deps.images;
-    const pull = () => images.pull(ref, { onProgress: (line) => this.o.progress.note(line) });
+    // credentials the client sent (the Engine API's X-Registry-Config): those of the image's registry, or none
+    const given = this.o.options.registryCredentials;
+    const credentials = given === undefined ? {} : { credentials: given[parseReference(ref).domain] ?? null };
+    const pull = () => images.pull(ref, { onProgress: (line) => this.o.progress.note(line), ...credentials });
     if (this.o.options.pull === true) await pull();
     try {
       return await images.resolve(ref);
@@ -135,7 +155,7 @@ export class StageRunner {
 
   private async runStage(index: number): Promise<StageResult> {
     const stage = this.o.plan.stages[index] as Stage;
-    const { state, triggers } = await this.baseState(index).catch((err: unknown) => {
+    const { state, triggers, imageId } = await this.baseState(index).catch((err: unknown) => {
       throw locate(err, stage.location);
     });
     if (!(state.config.Env ?? []).some((e) => e.startsWith('PATH='))) state.config.Env = [DEFAULT_PATH, ...(state.config.Env ?? [])];
@@ -145,17 +165,28 @@ export class StageRunner {
     const n = 1 + all.filter((i) => FS_KINDS.has(i.kind)).length;
     let k = 1;
     const fromStep = ++this.steps;
-    this.o.progress.start(fromStep, this.label(stage, k, n, `FROM ${stage.from.image}`));
+    const fromIndex = this.beginInstruction(stage.original, fromStep);
+    const fromLabel = this.label(stage, k, n, `FROM ${stage.from.image}`);
+    this.o.progress.start(fromStep, fromLabel);
     this.o.progress.done(fromStep, 0);
+    this.o.progress.instructionDone?.(fromIndex, imageId ?? StageRunner.stateId(state));
+    const own = new Set(stage.instructions);
+    // The base image's layers are the FROM step's; a stage built on a stage keeps that stage's steps.
+    const steps = (state.layerSteps ??= []);
+    const baseLayers = state.layers.length - steps.length;
+    for (let i = 1; i <= baseLayers; i++) steps.push({ label: `${fromLabel} (base layer ${i}/${baseLayers})`, location: where(stage.location) });
     for (const ins of all) {
       if (applyConfigInstruction(state, ins, this.scope)) {
+        const index = own.has(ins) ? this.beginInstruction(ins.original) : undefined;
         if (ins.kind === 'ARG') ins.args.forEach((a) => this.consumedArgs.add(a.name));
         state.history.push({ created: this.configStepCreated(state), created_by: createdBy(ins, state), comment: 'buildkit.dockerfile.v0', empty_layer: true });
+        if (index !== undefined) this.o.progress.instructionDone?.(index, StageRunner.stateId(state));
         continue;
       }
       k++;
       const step = ++this.steps;
       const label = this.label(stage, k, n, ins.original);
+      const index = own.has(ins) ? this.beginInstruction(ins.original, step) : undefined;
       this.o.progress.start(step, label);
       const started = Date.now();
       let cached: boolean;
@@ -164,11 +195,13 @@ export class StageRunner {
       } catch (err) {
         throw locate(err, ins.location);
       }
+      while (steps.length < state.layers.length) steps.push({ label, location: where(ins.location) });
       if (cached) {
         this.cachedSteps++;
         this.o.progress.cached(step);
       }
       this.o.progress.done(step, (Date.now() - started) / 1000);
+      if (index !== undefined) this.o.progress.instructionDone?.(index, StageRunner.stateId(state));
     }
     return { state };
   }
@@ -252,6 +285,8 @@ export class StageRunner {
     return { root: { dir, isContext: false, description }, release };
   }
 }
+
+const where = (at: SourceLocation) => `${at.file}:${at.line}`;
 
 /** Prefixes an error with the instruction's place unless it already names one. */
 function locate(err: unknown, at: SourceLocation): unknown {

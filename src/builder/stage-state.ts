@@ -35,6 +35,16 @@ export interface StageState {
   escape: '\\' | '`';
   /** `created` of the newest content in the stage (history entries of config-only steps use it). */
   lastCreated?: string;
+  /** The step that made each layer, in `layers`' order (for `--check-reproducible`'s report). */
+  layerSteps?: LayerStep[];
+}
+
+/** A step as the build's progress names it, and where the Dockerfile has it. */
+export interface LayerStep {
+  /** `[stage-1 2/6] RUN apt-get update`. */
+  label: string;
+  /** `Dockerfile:12`. */
+  location: string;
 }
 
 export interface ArgScope {

@@ -24,3 +24,15 @@ test('unknown flags and missing values are named', () => {
   assert.throws(() => parseArgs(['--bogus'], specs, { command: 'run' }), { code: 'BERTH_E_UNKNOWN_FLAG', message: /--bogus/ });
   assert.throws(() => parseArgs(['--name'], specs, { command: 'run' }), { code: 'BERTH_E_FLAG_NEEDS_VALUE' });
 });
+
+test('a short bool flag takes =VALUE as pflag does (`history -H=false`)', () => {
+  assert.equal(flagBool(parseArgs(['-i=false'], specs, { command: 'run' }), 'interactive'), false);
+  assert.equal(flagBool(parseArgs(['-i=true', '-t'], specs, { command: 'run' }), 'tty'), true);
+});
+
+test('with the command\'s usage, an unknown flag carries the docker 28 CLI\'s usage lines', () => {
+  assert.throws(() => parseArgs(['--bogus'], specs, { command: 'container ls', usage: 'container ls [OPTIONS]' }), {
+    code: 'BERTH_E_UNKNOWN_FLAG',
+    hint: "\nUsage:  berth container ls [OPTIONS]\n\nRun 'berth container ls --help' for more information",
+  });
+});

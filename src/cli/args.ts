@@ -22,11 +22,12 @@ export interface Parsed {
  * repeatable list flags. With `stopAtPositional` (run, exec) the first positional ends the flags,
  * so `run IMAGE ls -l` leaves `-l` to the container's command.
  */
-export function parseArgs(argv: readonly string[], specs: FlagSpecs, options: { stopAtPositional?: boolean; command: string }): Parsed {
+export function parseArgs(argv: readonly string[], specs: FlagSpecs, options: { stopAtPositional?: boolean; command: string; usage?: string }): Parsed {
   const flags = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
   const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([name, s]) => [s.short as string, name]));
-  const unknown = (flag: string) => errors.invalidArgument('UNKNOWN_FLAG', `unknown flag: ${flag}`, { hint: `See 'berth ${options.command} --help'` });
+  const hint = options.usage === undefined ? `See 'berth ${options.command} --help'` : usageHint(options.command, options.usage);
+  const unknown = (flag: string) => errors.invalidArgument('UNKNOWN_FLAG', `unknown flag: ${flag}`, { hint });
   const set = (name: string, spec: FlagSpec, value: string | undefined, next: () => string) => {
     if (spec.kind === 'bool') {
       flags.set(name, value === undefined ? true : !['false', '0'].includes(value));
@@ -40,7 +41,7 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, options: { 
     const arg = argv[i] as string;
     const next = () => {
       const v = argv[++i];
-      if (v === undefined) throw errors.invalidArgument('FLAG_NEEDS_VALUE', `flag needs an argument: ${arg}`, { hint: `See 'berth ${options.command} --help'` });
+      if (v === undefined) throw errors.invalidArgument('FLAG_NEEDS_VALUE', `flag needs an argument: ${arg}`, { hint });
       return v;
     };
     if (arg === '--') {
@@ -59,6 +60,11 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, options: { 
         const spec = name ? specs[name] : undefined;
         if (!name || !spec) throw unknown(`-${arg[j]}`);
         if (spec.kind === 'bool') {
+          // `-H=false`, as pflag takes it.
+          if (arg[j + 1] === '=') {
+            set(name, spec, arg.slice(j + 2), next);
+            break;
+          }
           set(name, spec, undefined, next);
           continue;
         }
@@ -80,6 +86,15 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, options: { 
 export const flagString = (p: Parsed, name: string): string | undefined => p.flags.get(name) as string | undefined;
 export const flagBool = (p: Parsed, name: string): boolean => p.flags.get(name) === true;
 export const flagList = (p: Parsed, name: string): string[] => (p.flags.get(name) as string[] | undefined) ?? [];
+
+/**
+ * What the docker CLI (28) prints under a usage error (an unknown flag, a flag value it cannot
+ * parse): the command's usage line and where to read more. `command` is the command as typed
+ * (`container ls`), `usage` its usage line without `berth`.
+ */
+export function usageHint(command: string, usage: string): string {
+  return `\nUsage:  berth ${usage}\n\nRun 'berth ${command} --help' for more information`;
+}
 
 /** Help text for a command: usage line, description and its flags. */
 export function renderHelp(usage: string, description: string, specs: FlagSpecs): string {

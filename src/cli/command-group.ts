@@ -27,15 +27,25 @@ export function commandGroup(name: string, title: string, subcommands: Record<st
       const subName = given === undefined ? undefined : (aliases[given] ?? given);
       const sub = subName === undefined ? undefined : subcommands[subName];
       if (sub === undefined) {
-        throw errors.invalidArgument('UNKNOWN_COMMAND', given === undefined ? `"berth ${name}" requires a command` : `Unknown command "berth ${name} ${given}"`, { hint: `See 'berth ${name} --help'` });
+        throw unknownSubcommand(name, given);
       }
       if (rest.includes('--help')) {
         ctx.stdout.write(renderHelp(sub.usage, sub.description, sub.flags));
         return 0;
       }
-      return sub.run(ctx, parseArgs(rest, sub.flags, { command: `${name} ${subName as string}` }));
+      return sub.run(ctx, parseArgs(rest, sub.flags, { command: `${name} ${subName as string}`, usage: sub.usage }));
     },
   };
+}
+
+/**
+ * `berth GROUP` without a subcommand or with one it does not have: docker 28's `docker: unknown
+ * command: docker container bogus`, the group's usage and where to read more (exit 1).
+ */
+export function unknownSubcommand(group: string, given: string | undefined) {
+  return errors.invalidArgument('UNKNOWN_COMMAND', given === undefined ? `"berth ${group}" requires a command` : `unknown command: berth ${group} ${given}`, {
+    hint: `\nUsage:  berth ${group}\n\nRun 'berth ${group} --help' for more information`,
+  });
 }
 
 /** Asks `question` and reads one line of the answer: true for y or yes (Docker's [y/N]). */

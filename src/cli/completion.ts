@@ -79,13 +79,14 @@ _berth() {
   _berth_cmd=("\${COMP_WORDS[0]}")
   for ((i = 1; i < COMP_CWORD; i++)); do
     case \${COMP_WORDS[i]} in
-      --root) _berth_cmd+=(--root "\${COMP_WORDS[i+1]}"); ((i++)) ;;
+      --root|-H|--host|--tlscacert|--tlscert|--tlskey) _berth_cmd+=("\${COMP_WORDS[i]}" "\${COMP_WORDS[i+1]}"); ((i++)) ;;
+      --tlsverify) _berth_cmd+=(--tlsverify) ;;
       -*) ;;
       *) if [[ -z $cmd ]]; then cmd=\${COMP_WORDS[i]}; elif [[ -z $sub ]]; then sub=\${COMP_WORDS[i]}; fi ;;
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=($(compgen -W "${quote(top)} --root --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "${quote(top)} --root --host --tlsverify --tlscacert --tlscert --tlskey --help --version" -- "$cur"))
     return
   fi
   local key=$cmd

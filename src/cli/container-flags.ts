@@ -6,10 +6,10 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 
 import { errors, parseGoDuration } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
-import type { CreateContainerOptions, HostConfig, LogConfig, RestartPolicy } from '../api/index.js';
+import type { CreateContainerOptions, HostConfig, RestartPolicy } from '../api/index.js';
 import {
   parseBytes, parseDeviceMapping, parseExpose, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parsePublish, parseRestartPolicy as parseRestartPolicyRule,
-  parseSysctl, parseUlimit, parseVolumeFlag, joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink,
+  parseSysctl, parseUlimit, parseVolumeFlag, joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseLogConfig,
 } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
@@ -331,7 +331,7 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
   if (mac !== undefined) host.macAddress = mac;
   const restart = flagString(args, 'restart');
   if (restart !== undefined) host.restartPolicy = parseRestartPolicy(restart);
-  host.logConfig = logConfig(flagString(args, 'log-driver') ?? 'json-file', flagList(args, 'log-opt'));
+  host.logConfig = parseLogConfig(flagString(args, 'log-driver') ?? 'json-file', flagList(args, 'log-opt'));
   if (host.restartPolicy && host.restartPolicy.name !== 'no' && host.autoRemove) {
     throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: cannot specify both --restart and --rm');
   }
@@ -389,34 +389,4 @@ function inlineSeccompProfile(opt: string): string {
 /** Docker's `--restart` values: no, on-failure[:N], always, unless-stopped (with Docker's messages; core/containers). */
 export function parseRestartPolicy(spec: string): RestartPolicy {
   return parseRestartPolicyRule(spec);
-}
-
-/** `--log-driver` and `--log-opt`: the drivers berth writes, and the options each takes. */
-function logConfig(driver: string, opts: string[]): LogConfig {
-  if (driver !== 'json-file' && driver !== 'local' && driver !== 'none') {
-    throw errors.invalidArgument('INVALID_LOG_DRIVER', `logger: no log driver named '${driver}' is registered: berth writes json-file, local and none`);
-  }
-  const config: Record<string, string> = {};
-  for (const opt of opts) {
-    const eq = opt.indexOf('=');
-    const key = eq < 0 ? opt : opt.slice(0, eq);
-    const value = eq < 0 ? '' : opt.slice(eq + 1);
-    // json-file also writes attrs into each entry (services/log-attrs.ts); `local` has no place for them, as in Docker.
-    const known = driver === 'json-file' ? ['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'] : ['max-size', 'max-file', 'compress'];
-    if (driver === 'none' || !known.includes(key)) {
-      throw errors.invalidArgument('INVALID_LOG_OPT', `unknown log opt '${key}' for ${driver} log driver`);
-    }
-    if (key === 'max-size') parseBytes(value);
-    if (key === 'max-file' && !(/^\d+$/.test(value) && Number(value) >= 1)) {
-      throw errors.invalidArgument('INVALID_LOG_OPT', `invalid value for max-file: ${value}: must be a number of at least 1`);
-    }
-    if (key === 'compress' && value !== 'true' && value !== 'false') {
-      throw errors.invalidArgument('INVALID_LOG_OPT', `error reading compress log option: strconv.ParseBool: parsing "${value}": invalid syntax`);
-    }
-    config[key] = value;
-  }
-  if (driver === 'json-file' && config['max-file'] !== undefined && Number(config['max-file']) > 1 && config['max-size'] === undefined) {
-    throw errors.invalidArgument('INVALID_LOG_OPT', 'max-file cannot be set without max-size');
-  }
-  return { type: driver, config };
 }

@@ -59,6 +59,7 @@ export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container cleanup': async () => (await import('./commands/lifecycle.js')).cleanupCommand,
   'container exec-report': async () => (await import('./commands/exec.js')).execReportCommand,
   'image prune': async () => (await import('./commands/image-prune.js')).imagePruneCommand,
+  'image diff': async () => (await import('./commands/image-diff.js')).imageDiffCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
   'system df': async () => (await import('./commands/system-df.js')).systemDfCommand,
   'system prune': async () => (await import('./commands/system-prune.js')).systemPruneCommand,
@@ -78,7 +79,7 @@ export const managementCommands: Record<string, Record<string, readonly string[]
     pause: ['pause'], unpause: ['unpause'], rename: ['rename'], update: ['update'], top: ['top'], stats: ['stats'],
   },
   image: {
-    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'],
+    ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'], diff: ['image diff'],
   },
   // check and boot are the system command's own (commands/system.ts).
   system: { df: ['system df'], prune: ['system prune'], events: ['events'], info: ['info'] },

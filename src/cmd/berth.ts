@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 import { trace } from '../base/index.js';
+import { openRemoteEngine } from '../client/index.js';
 import { commands, hiddenCommands, managementCommands, runCli } from '../cli/index.js';
 import { openEngine } from './open-engine.js';
 
@@ -18,7 +19,10 @@ function version(): string {
 }
 
 trace('cli: modules loaded');
-void runCli(process.argv.slice(2), { openEngine, commands, hiddenCommands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
+// `daemon` joins the CLI to src/daemon, which the cli module may not import: it is added here.
+const allCommands = { ...commands, daemon: async () => (await import('./daemon-command.js')).daemonCommand };
+
+void runCli(process.argv.slice(2), { openEngine, openRemoteEngine, commands: allCommands, hiddenCommands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
   .then((code) => {
     trace('cli: done');
     process.exitCode = code;

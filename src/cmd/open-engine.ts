@@ -57,7 +57,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
     // The builder is loaded only by a build, a bootstrap or a collection.
     builder: async () => (await import('../builder/index.js')).builder,
     // The registry client (node:http/https) is loaded only by pull and push.
-    registry: async (domain, options) => (await import('../plugins/registry-http/index.js')).createHttpRegistryClient(domain, options?.credentials ? { credentials: options.credentials } : {}),
+    registry: async (domain, options) => (await import('../plugins/registry-http/index.js')).createHttpRegistryClient(domain, options?.credentials !== undefined ? { credentials: options.credentials } : {}),
     runtime(name) {
       const key = name ?? '';
       let selection = runtimes.get(key);

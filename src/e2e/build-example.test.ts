@@ -1,6 +1,6 @@
 /**
  * The headline story end to end (slow: Debian's archive, ~1-2 min): bootstrap debian:bookworm-slim
- * with mmdebstrap, build examples/python-native, run it and get the README's output; the final
+ * (debuerreotype's recipe), build examples/python-native, run it and get the README's output; the final
  * image has Python and the library but no compiler. Then reproducibility: two clean stores
  * building the example with SOURCE_DATE_EPOCH give the same manifest digest.
  */
@@ -9,15 +9,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
+import { useDebianBase } from './debian-base.js';
+
 import type { BuildStore } from './build-harness.js';
 import { createBuildStore, inspectImage } from './build-harness.js';
 import { repoRoot } from './harness.js';
 
 const example = join(repoRoot, 'examples', 'python-native');
 
+/** The base, bootstrapped once a day for all the tests that need it (debian-base.ts). */
 function bootstrap(store: BuildStore): void {
-  const r = store.berth(['image', 'bootstrap', '-q', 'debian:bookworm-slim']);
-  assert.equal(r.code, 0, r.stderr);
+  useDebianBase(store);
 }
 
 describe('examples/python-native', { concurrency: false }, () => {
@@ -25,8 +27,9 @@ describe('examples/python-native', { concurrency: false }, () => {
     const store = createBuildStore();
     try {
       bootstrap(store);
-      const apt = store.berth(['run', '--rm', 'debian:bookworm-slim', 'cat', '/etc/apt/sources.list']);
-      assert.match(apt.stdout, /^deb http\S+ bookworm main/m);
+      const apt = store.berth(['run', '--rm', 'debian:bookworm-slim', 'cat', '/etc/apt/sources.list.d/debian.sources']);
+      assert.equal(apt.code, 0, apt.stderr);
+      assert.match(apt.stdout, /^URIs: http\S+\n^Suites: bookworm\b/m);
       const built = store.berth(['build', '--progress', 'plain', '-t', 'python-native', example]);
       assert.equal(built.code, 0, built.stderr.slice(-4000));
       const run = store.berth(['run', '--rm', 'python-native']);

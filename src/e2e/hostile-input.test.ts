@@ -147,7 +147,7 @@ describe('hostile input', () => {
     for (const change of ['EXPOSE abc', 'EXPOSE 70000', 'ENV', 'ENV =x']) {
       const r = store.berth(['import', '-c', change, '-', 'bad:1'], { input: 'not read' });
       assert.notEqual(r.code, 0, change);
-      assert.match(r.stderr, /^berth: Invalid (image config|--change)/, `${change}: ${r.stderr}`);
+      assert.match(r.stderr, /^Error response from daemon: Invalid (image config|--change)/, `${change}: ${r.stderr}`);
     }
     assert.match(store.berth(['import', '-c', 'ENV', '-', 'bad:1']).stderr, /ENV requires at least one argument/);
     assert.equal(store.berth(['inspect', '--type', 'image', 'bad:1']).code, 1, 'no image was made');

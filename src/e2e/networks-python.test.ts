@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
 import { busyboxImage, createStore } from './harness.js';
+import { useDebianBase } from './debian-base.js';
 
 const app = `import http.server, urllib.request
 
@@ -96,7 +97,7 @@ describe('a two-container Python app on a user network', { timeout: 600_000 }, (
   }
 
   test('a Python service queries a busybox service by name and answers the host through -p', async () => {
-    ok('image', 'bootstrap', '-q', 'debian:bookworm-slim');
+    useDebianBase(store);
     writeFileSync(join(context, 'app.py'), app);
     writeFileSync(join(context, 'Dockerfile'), [
       'FROM debian:bookworm-slim',

@@ -101,7 +101,8 @@ describe('run flags', () => {
     assert.equal(c.HostConfig['Init'], true);
     assert.equal(store.berth(['run', '--name', 'plain-cfg', busyboxImage, 'true']).code, 0);
     const plain = inspect('plain-cfg');
-    assert.deepEqual([plain.Config.Labels, plain.Config.StopSignal, plain.HostConfig['RestartPolicy'], plain.HostConfig['Init']], [undefined, undefined, { Name: 'no', MaximumRetryCount: 0 }, null]);
+    // dockerd: a container's Labels are {} without labels; Init (omitempty) is absent unless --init was given.
+    assert.deepEqual([plain.Config.Labels, plain.Config.StopSignal, plain.HostConfig['RestartPolicy'], plain.HostConfig['Init']], [{}, undefined, { Name: 'no', MaximumRetryCount: 0 }, undefined]);
 
     // PID 1 ignores SIGTERM unless it installs a handler; tini forwards it to the command, which dies.
     for (const [init, expected] of [[true, 143], [false, 'running']] as const) {

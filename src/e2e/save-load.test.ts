@@ -110,7 +110,7 @@ describe('berth save and load', () => {
     assert.match(lines[0] ?? '', /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
     assert.equal(lines.length, 3, r.stdout);
     assert.ok(lines[1]?.startsWith((view?.Id ?? '').slice(7, 19)));
-    assert.match(lines[2] ?? '', /^<missing>\s+.*berth import/);
+    assert.match(lines[2] ?? '', /^<missing>\s+.*Imported from -$/);
     assert.deepEqual(store.berth(['history', '-q', '--no-trunc', 'berth-test/two:1']).stdout.split('\n').filter(Boolean), [view?.Id, '<missing>']);
   });
 

@@ -67,7 +67,7 @@ describe('system df', () => {
     assert.ok(bytes(committed[3]!) > 2e6, committed[3]);
     assert.equal(committed[4], '1');
     assert.match(r.stdout, /\nContainers space usage:\n\nCONTAINER ID\s+IMAGE\s+COMMAND\s+LOCAL VOLUMES\s+SIZE\s+CREATED\s+STATUS\s+NAMES\n/);
-    assert.match(r.stdout, /^\w{12}\s+berth-test\/busybox:1\s+"sh -c head -c 30000…"\s+1\s+1\.\d+MB\s+.*Up .*running$/m);
+    assert.match(r.stdout, /^\w{12}\s+berth-test\/busybox:1\s+"sh -c 'head -c 3000…"\s+1\s+1\.\d+MB\s+.*Up .*running$/m);
     assert.match(r.stdout, /\nLocal Volumes space usage:\n\nVOLUME NAME\s+LINKS\s+SIZE\ndfvol\s+1\s+3\.0\dMB\n/);
     assert.match(r.stdout, /\nBuild cache usage: 0B\n/);
   });

@@ -179,13 +179,13 @@ describe('volumes', () => {
     assert.deepEqual(Object.keys(inspected[0] ?? {}), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
     assert.deepEqual(inspected[0], {
       CreatedAt: inspected[0]?.['CreatedAt'], Driver: 'local', Labels: { x: 'y', z: '' }, Mountpoint: join(store.root, 'volumes', 'alpha', '_data'),
-      Name: 'alpha', Options: {}, Scope: 'local',
+      Name: 'alpha', Options: null, Scope: 'local',
     });
     assert.match(String(inspected[0]?.['CreatedAt']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.deepEqual(inspected[1]?.['Options'], { device: tmpdir(), o: 'bind', type: 'none' });
     const missing = berth('volume', 'inspect', 'alpha', 'nope');
     assert.equal(missing.code, 1);
-    assert.equal(missing.stderr, 'Error: No such volume: nope\n');
+    assert.equal(missing.stderr, 'Error response from daemon: get nope: no such volume\n');
     assert.equal((JSON.parse(missing.stdout) as unknown[]).length, 1);
 
     // A bind volume shows the host directory inside the container.

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { errors } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { mergeEnv, supervisorAlive } from '../core/containers/index.js';
-import type { Stdio } from '../core/runtime/index.js';
+import type { Stdio, StreamedProcess } from '../core/runtime/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import type { Process, Spec } from '../oci/index.js';
 import type { ContainerExecOptions } from '../api/index.js';
@@ -20,6 +20,35 @@ import { hostCapabilities } from './host-capabilities.js';
 import { readUserDatabase } from './process-files.js';
 
 export async function execInContainer(ctx: EngineContext, record: ContainerRecord, options: ContainerExecOptions, stdio: Stdio): Promise<number> {
+  const file = writeExecProcess(ctx, record, options);
+  try {
+    const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+    const code = await driver.exec(record.id, file, { stdio, detach: options.detach === true, tty: options.tty === true });
+    return options.detach ? 0 : code;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/**
+ * An exec whose stdio are streams (the daemon relays them): resolves once the process runs; its
+ * `exit` gives the exit code. The process file goes once the process has ended.
+ */
+export async function execStreamsInContainer(ctx: EngineContext, record: ContainerRecord, options: ContainerExecOptions & { size?: { rows: number; cols: number } }): Promise<StreamedProcess> {
+  const file = writeExecProcess(ctx, record, options);
+  try {
+    const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
+    const started = await driver.execStreams(record.id, file, { tty: options.tty === true, stdin: options.interactive === true, ...(options.size ? { size: options.size } : {}) });
+    void started.exit.catch(() => undefined).finally(() => rmSync(file, { force: true }));
+    return started;
+  } catch (err) {
+    rmSync(file, { force: true });
+    throw err;
+  }
+}
+
+/** Checks that the container can take an exec and writes the exec's OCI process file; returns its path. */
+function writeExecProcess(ctx: EngineContext, record: ContainerRecord, options: ContainerExecOptions): string {
   if (record.state.status === 'paused') {
     throw errors.failedPrecondition('CONTAINER_PAUSED', `Container ${record.id} is paused, unpause the container before exec`);
   }
@@ -47,13 +76,7 @@ export async function execInContainer(ctx: EngineContext, record: ContainerRecor
   }
   const file = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
   writeFileSync(file, JSON.stringify(process));
-  try {
-    const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
-    const code = await driver.exec(record.id, file, { stdio, detach: options.detach === true, tty: options.tty === true });
-    return options.detach ? 0 : code;
-  } finally {
-    rmSync(file, { force: true });
-  }
+  return file;
 }
 
 /** The end of a fast-path exec (see the Engine's execOutcome); only the runtime's own exec logs are read and removed. */

@@ -20,7 +20,7 @@ import { errnoCode, errors, ignoreErrno, withOperation } from '../base/index.js'
 import type { ContainerRecord } from '../core/containers/index.js';
 import { isMounted, mountAll, unmountAll } from '../core/mount/index.js';
 import { resolveUser } from '../core/spec/index.js';
-import type { CopyOptions } from '../api/index.js';
+import type { ContainerPathStat, CopyOptions } from '../api/index.js';
 import { containerDir } from './container-lifecycle.js';
 import type { EngineContext } from './engine-context.js';
 import { loadDiff } from './lazy.js';
@@ -139,6 +139,17 @@ export function createContainerFiles(ctx: EngineContext) {
     });
   }
 
+  async function statPath(ref: string, path: string, op: Operation): Promise<ContainerPathStat> {
+    const record = ctx.metadata.findContainer(ref);
+    const p = containerPath(path);
+    return withContainerRoot(ctx, record, op, async (rootfs) => {
+      const diff = await loadDiff();
+      const st = diff.statInRoot(rootfs, p, { followLink: endsWithDot(p) || endsWithSlash(p) });
+      if (!st) throw errors.notFound('CP_SOURCE_NOT_FOUND', `Could not find the file ${posix.normalize(p)} in container ${ref}`);
+      return { name: st.name, size: st.size, mode: st.mode, mtimeMs: st.mtimeMs, linkTarget: st.linkTarget };
+    });
+  }
+
   async function copyTo(ref: string, src: { path: string } | { stream: Readable }, destPath: string, options: CopyOptions, op: Operation): Promise<void> {
     const record = ctx.metadata.findContainer(ref);
     if (record.hostConfig.readonlyRootfs) {
@@ -149,7 +160,10 @@ export function createContainerFiles(ctx: EngineContext) {
     await withContainerRoot(ctx, record, op, async (rootfs) => {
       const diff = await loadDiff();
       const owner: 'keep' | { uid: number; gid: number } = options.archive === true ? containerOwner(rootfs, record) : 'keep';
-      const extractOptions = { owner, onWarning: (m: string) => op.warn(m), ...(op.signal ? { signal: op.signal } : {}) };
+      const extractOptions = {
+        owner, onWarning: (m: string) => op.warn(m), ...(op.signal ? { signal: op.signal } : {}),
+        ...('stream' in src && options.overwriteDirNonDir === true ? { overwriteDirNonDir: true } : {}),
+      };
       const destSt = diff.statInRoot(rootfs, dest, { followLink: true });
       if ('stream' in src) {
         if (destSt?.isDirectory !== true) throw errors.invalidArgument('CP_DEST_NOT_DIRECTORY', `Destination "${shownDest}" must be a directory`);
@@ -184,6 +198,7 @@ export function createContainerFiles(ctx: EngineContext) {
   return {
     copyFrom: (ref: string, src: string, dest: { path: string } | { stream: Writable }, options: CopyOptions = {}, op?: Operation) =>
       withOperation(op, (own) => copyFrom(ref, src, dest, options, own)),
+    statPath: (ref: string, path: string, op?: Operation) => withOperation(op, (own) => statPath(ref, path, own)),
     copyTo: (ref: string, src: { path: string } | { stream: Readable }, dest: string, options: CopyOptions = {}, op?: Operation) =>
       withOperation(op, (own) => copyTo(ref, src, dest, options, own)),
     /** The container's whole filesystem as a tar, written to `out` (which is not ended). */

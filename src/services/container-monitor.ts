@@ -109,7 +109,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     dir,
     log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type), ...(log.type === 'json-file' ? { attrs: logAttrs(record) } : {}) },
     terminal: tty,
-    run: attach !== undefined,
+    run: attach !== undefined && options.createThenStart !== true,
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
     exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
@@ -209,12 +209,16 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     session.unref();
     return undefined;
   }
+  // A client gone meanwhile detaches only now: its hangup before the start would stop the container.
+  if (attach.detach?.aborted) detach();
+  else attach.detach?.addEventListener('abort', detach, { once: true });
   // Attached: relay until the container exits or the client detaches.
   const ended = await next();
+  attach.detach?.removeEventListener('abort', detach);
   pendingStdin?.();
   if (detached || ended?.event !== 'exited') return { detached: true };
   // Under `run` the runtime's status is the container's, unless the runtime logged why it failed.
-  const runFailure = ended.exitCode !== 0 ? await driver.loggedError(record.id, 'run') : undefined;
+  const runFailure = ended.exitCode !== 0 && options.createThenStart !== true ? await driver.loggedError(record.id, 'run') : undefined;
   if (runFailure) {
     await finish(ctx, record, { exitCode: exitCodeFor(runFailure), error: runFailure });
     session.send(frameKind.done);
@@ -252,11 +256,15 @@ export async function attachContainer(ctx: EngineContext, record: ContainerRecor
   });
   session.hello({ stdout: streams.stdout !== undefined, stderr: streams.stderr !== undefined, stdin: streams.stdin !== undefined });
   let detached = false;
-  const stopStdin = streams.stdin ? pipeStdin(streams.stdin, session, streams.detachKeys, () => {
+  const detach = () => {
     detached = true;
     session.destroy();
-  }) : undefined;
+  };
+  const stopStdin = streams.stdin ? pipeStdin(streams.stdin, session, streams.detachKeys, detach) : undefined;
+  if (streams.detach?.aborted) detach();
+  else streams.detach?.addEventListener('abort', detach, { once: true });
   const result = await end;
+  streams.detach?.removeEventListener('abort', detach);
   stopStdin?.();
   if (detached) return { detached: true };
   // The monitor's exit command records the exit: wait for it, so that the next command sees it.

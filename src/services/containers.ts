@@ -11,7 +11,7 @@ import type { ContainerEngine } from '../api/index.js';
 import { filterContainers } from '../api/index.js';
 import { createContainerControl, thawAfterKill } from './container-control.js';
 import { createContainer, removeContainer, stopInRuntime } from './container-lifecycle.js';
-import { execInContainer, execOutcome } from './container-exec.js';
+import { execInContainer, execOutcome, execStreamsInContainer } from './container-exec.js';
 import { treeSize } from './container-prune.js';
 import { readLogs } from './container-logs.js';
 import { attachContainer, cleanupAfterExit, isActive, reconcile, resizeContainer, startContainer, waitForExit } from './container-monitor.js';
@@ -23,6 +23,8 @@ import { createContainerFiles } from './container-files.js';
 import { pruneContainers } from './container-prune.js';
 import { runHealthCheck } from './container-health.js';
 import { recordContainerEvent, signalNumberText } from './events.js';
+import { containerHostFacts } from './container-host-facts.js';
+import { unpackedImageSize } from './layer-sizes.js';
 
 export type ContainerService = ContainerEngine;
 
@@ -122,6 +124,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     logs: async (ref, options) => readLogs(ctx, await find(ref), options, (id) => find(id)),
     exec: async (ref, options, stdio) => execInContainer(ctx, await find(ref), options, stdio),
+    execStreams: async (ref, options) => execStreamsInContainer(ctx, await find(ref), options),
     execOutcome: async (id, logFile, code) => execOutcome(ctx, await find(id), logFile, code),
     cleanup: (id) => cleanupAfterExit(ctx, id),
     async restartAfterBoot() {
@@ -145,6 +148,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     },
     healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
+    hostFacts: async (ref) => containerHostFacts(ctx, await find(ref)),
     async sizes(ref) {
       const record = await find(ref);
       // Docker's directory.Size: the bytes of the files in the writable layer (not blocks).
@@ -154,7 +158,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       });
       const sizeRw = upper === undefined ? 0 : treeSize(upper);
       const image = await images.resolve(record.imageId).catch(() => undefined);
-      const imageSize = image ? image.manifest.layers.reduce((sum, l) => sum + l.size, 0) : 0;
+      const imageSize = image ? await unpackedImageSize(ctx, image) : 0;
       return { sizeRw, sizeRootFs: sizeRw + imageSize };
     },
     list: async ({ all = false, filters = [] } = {}) => {

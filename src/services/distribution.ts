@@ -42,9 +42,10 @@ function parsePlatform(text: string): Platform {
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
-async function client(ctx: EngineContext, domain: string): Promise<RegistryClient> {
+/** A registry's client; `credentials` as PullOptions' (absent: config.json's, null: anonymous). */
+export async function client(ctx: EngineContext, domain: string, credentials?: { username: string; password: string } | null): Promise<RegistryClient> {
   if (!ctx.registry) throw errors.notImplemented('NO_REGISTRY', 'This engine was opened without registry access');
-  return ctx.registry(domain);
+  return ctx.registry(domain, credentials !== undefined ? { credentials } : undefined);
 }
 
 /** A promise with its resolve and reject at hand (a rejection nobody awaits is not reported). */
@@ -151,7 +152,7 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
   const progress = new Progress(options);
   const platform = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform();
   const signal = op.signal ? { signal: op.signal } : {};
-  const registry = await client(ctx, ref.domain);
+  const registry = await client(ctx, ref.domain, options.credentials);
   const reference = ref.digest ?? ref.tag ?? 'latest';
   progress.status(`${reference}: Pulling from ${ref.path}`);
   const top = await registry.getManifest(ref.path, reference, signal);
@@ -361,7 +362,7 @@ export async function pushImage(ctx: EngineContext, images: ImageService, name: 
   const progress = new Progress(options);
   const signal = op.signal ? { signal: op.signal } : {};
   const image = await images.resolve(ref.full);
-  const registry = await client(ctx, ref.domain);
+  const registry = await client(ctx, ref.domain, options.credentials);
   const tag = ref.tag ?? 'latest';
   const source = `${ref.domain}/${ref.path}`;
   progress.status(`The push refers to repository [${source}]`);

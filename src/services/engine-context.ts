@@ -1,5 +1,5 @@
 import type { Digest, Operation } from '../base/index.js';
-import type { BootstrapRequest, BuildRequest, BuildResult, Leftover } from '../api/index.js';
+import type { BootstrapRequest, BuildRequest, BuildResult, Leftover, ReproducibilityReport } from '../api/index.js';
 import type { ContentStore } from '../core/content/index.js';
 import type { RegistryClient, RegistryClientOptions } from '../core/distribution/index.js';
 import type { LeaseManager, MetadataStore } from '../core/metadata/index.js';
@@ -91,6 +91,8 @@ export interface BuildCacheEntry {
 export interface Builder {
   build(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<BuildResult>;
   bootstrap(deps: BuilderDeps, name: string, request: BootstrapRequest, op: Operation): Promise<{ id: Digest }>;
+  /** `build --check-reproducible`: two clean builds of the request, compared layer by layer (api ImageEngine.checkReproducible). */
+  checkReproducible(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<ReproducibilityReport>;
   /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
   cacheRoots(root: string): Promise<string[]>;
   /** The build cache's records, least recently used first. */

@@ -32,6 +32,8 @@ export function withImageEvents(ctx: EngineContext, images: ImageEngine): ImageE
     ...images,
     async import(tar, name, options, op) {
       const image = await images.import(tar, name, options, op);
+      // dockerd names the new image first (a tag event), then logs the import by id.
+      await record('tag', image.id, parseReference(name).familiar);
       await record('import', image.id, image.id);
       return image;
     },

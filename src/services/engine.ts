@@ -42,6 +42,13 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
         }
       }),
       bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),
+      checkReproducible: (request, op) => withOperation(op, async (own) => {
+        try {
+          return await (await builder()).checkReproducible(deps, request, own);
+        } finally {
+          await releaseBuildBridge(ctx, own);
+        }
+      }),
     }),
     containers: createContainerService(ctx, images),
     volumes: withVolumeEvents(ctx, createVolumeService(ctx)),

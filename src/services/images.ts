@@ -17,14 +17,18 @@ import { maybeGunzip } from './maybe-gunzip.js';
 import { loadDiff } from './lazy.js';
 import { commitOrDiscard } from './unpack.js';
 import { validateImageConfig } from './validate-image-config.js';
+import { imageHostFacts } from './image-host-facts.js';
+import { unpackedImageSize } from './layer-sizes.js';
 
 /**
  * The image service: the Engine's ImageEngine without the builder's part (build, bootstrap:
  * engine.ts adds them), plus `commit`, which the builder uses to store what it made.
  */
-export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
+export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap' | 'checkReproducible'> {
   /** Stores a manifest for `config` + `layers` and points `names` at it. */
   commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage>;
+  /** Stores a manifest for `config` + `layers` without naming it (nothing keeps it from the next collection). */
+  store(config: ImageConfig, layers: Descriptor[]): Promise<ResolvedImage>;
   /** Points `names` (full references) at a stored manifest, in one transaction; with none, keeps the image untagged. */
   name(target: Descriptor, id: Digest, names: readonly string[]): void;
 }
@@ -32,14 +36,16 @@ export interface ImageService extends Omit<ImageEngine, 'build' | 'bootstrap'> {
 /** save/load and the tar machinery they use, loaded only by the commands that need them. */
 const loadArchive = () => import('./image-archive.js');
 const loadDistribution = () => import('./distribution.js');
+const loadImageDiff = () => import('./image-diff.js');
+const loadDistributionInspect = () => import('./distribution-inspect.js');
 
 export function createImageService(ctx: EngineContext): ImageService {
   async function resolve(ref: string): Promise<ResolvedImage & { record: ImageRecord | undefined }> {
     const bareId = ref.replace(/^sha256:/, '');
     let record: ImageRecord | undefined;
+    let parsed: ReturnType<typeof parseReference> | undefined;
     if (/^[a-f0-9]{64}$/.test(bareId) || !/^[a-f0-9]{4,63}$/.test(bareId)) {
       // A bad reference is an error (Docker: "invalid reference format"), unless it may be an id.
-      let parsed: ReturnType<typeof parseReference> | undefined;
       try {
         parsed = parseReference(ref);
       } catch (err) {
@@ -53,16 +59,22 @@ export function createImageService(ctx: EngineContext): ImageService {
       if (ids.size > 1) throw errors.invalidArgument('AMBIGUOUS_IMAGE', `Image id prefix "${ref}" matches more than one image`);
       record = matches[0];
     }
-    if (!record) throw errors.notFound('IMAGE_NOT_FOUND', `Unable to find image "${ref}" locally`);
+    // dockerd's words, which scripts match on: `No such image: busybox:latest` (the reference normalized).
+    if (!record) throw errors.notFound('IMAGE_NOT_FOUND', `No such image: ${parsed?.familiar ?? ref}`);
     return { ...(await resolveImage(ctx.content, record.target)), record };
   }
 
-  async function commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage> {
+  async function store(config: ImageConfig, layers: Descriptor[]): Promise<ResolvedImage> {
     const configDesc = await putJson(ctx.content, mediaTypes.ociConfig, config);
     const manifest: Manifest = { schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: configDesc, layers };
     const target = await putJson(ctx.content, mediaTypes.ociManifest, manifest);
-    nameImage(target, configDesc.digest, names);
     return { manifestDescriptor: target, manifest, config, id: configDesc.digest };
+  }
+
+  async function commit(config: ImageConfig, layers: Descriptor[], names: string[]): Promise<ResolvedImage> {
+    const image = await store(config, layers);
+    nameImage(image.manifestDescriptor, image.id, names);
+    return image;
   }
 
   /**
@@ -122,7 +134,8 @@ export function createImageService(ctx: EngineContext): ImageService {
       ...(platform.variant ? { variant: platform.variant } : {}),
       config: runtimeConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: 'berth import', comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
+      // dockerd's import history: a comment, no created_by.
+      history: [{ created, comment: options.message ?? `Imported from ${options.source ?? '-'}` }],
     };
     const desc: Descriptor = { mediaType: mediaTypes.ociLayer, digest: layer.diffId, size: layer.size };
     return commit(config, [desc], [name]);
@@ -130,8 +143,13 @@ export function createImageService(ctx: EngineContext): ImageService {
 
   const service: ImageService = {
     resolve,
+    hostFacts: async (ref) => imageHostFacts(ctx, await resolve(ref)),
     commit,
+    store,
     name: nameImage,
+    async diff(a, b, options = {}, op) {
+      return withOperation(op, async (own) => (await loadImageDiff()).diffImages(ctx, service, a, b, options, own));
+    },
     async save(refs, dest, options = {}, op) {
       return withOperation(op, async (own) => (await loadArchive()).saveImages(ctx, service, refs, dest, options, own));
     },
@@ -152,6 +170,9 @@ export function createImageService(ctx: EngineContext): ImageService {
       const registry = await ctx.registry(domain, { credentials });
       return withOperation(op, (own) => registry.checkLogin(own.signal ? { signal: own.signal } : {}));
     },
+    async inspectDistribution(name, options = {}, op) {
+      return withOperation(op, async (own) => (await loadDistributionInspect()).inspectDistribution(ctx, name, options, own));
+    },
     async load(source, op) {
       // Blobs are stored before any image names them: hold off garbage collection.
       return withOperation(op, (own) => withLease(ctx.leases, async () => (await loadArchive()).loadImages(ctx, service, source, own), own.signal ? { signal: own.signal } : {}));
@@ -170,7 +191,8 @@ export function createImageService(ctx: EngineContext): ImageService {
             ctx.warn(`image "${displayName(record.name)}" cannot be read: ${err.message}`);
             continue;
           }
-          const size = image.manifest.layers.reduce((sum, l) => sum + l.size, 0);
+          // Docker's SIZE: the unpacked files' bytes (services/layer-sizes.ts).
+          const size = await unpackedImageSize(ctx, image);
           summary = { id: record.id, names: [], created: image.config.created ?? '', size, ...(image.config.config?.Labels ? { labels: image.config.config.Labels } : {}) };
           byId.set(record.id, summary);
         }

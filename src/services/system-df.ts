@@ -152,8 +152,9 @@ export async function storeUsage(ctx: EngineContext): Promise<StoreUsage> {
     images.push({ id, names, created, size, sharedSize: shared, containers: containers.filter((c) => c.imageId === id).length });
   }
   const imageParts = [...holders.keys()];
-  // And the records naming images and their compressed layers.
-  const imagesTotal = imageParts.reduce((t, p) => t + partSize(p), 0) + counter.du(join(root, 'metadata', 'images')) + counter.du(join(root, 'metadata', 'layers'));
+  // And the records naming images and their compressed layers, and the layers' unpacked sizes (services/layer-sizes.ts).
+  const recordBytes = ['metadata/images', 'metadata/layers', 'layer-sizes'].reduce((t, dir) => t + counter.du(join(root, dir)), 0);
+  const imagesTotal = imageParts.reduce((t, p) => t + partSize(p), 0) + recordBytes;
   const imagesReclaimable = imageParts.filter((p) => ![...(holders.get(p) ?? [])].some((h) => usedImages.has(h.slice('image:'.length)))).reduce((t, p) => t + partSize(p), 0);
 
   // Containers: writable layer and directory.

@@ -23,6 +23,8 @@ interface NativeSys {
   lchownAt(dirFd: number, name: string, uid: number, gid: number): void;
   lutimesAt(dirFd: number, name: string, atimeMs: number, mtimeMs: number): void;
   removeAllAt(dirFd: number, name: string): void;
+  recvFd(fd: number): number | null;
+  setWindowSize(fd: number, rows: number, cols: number): void;
 }
 
 let native: NativeSys | undefined;
@@ -208,3 +210,19 @@ function checkSync<T>(value: T, path: string): T {
   return value;
 }
 export * from './in-root.js';
+
+// ---- Terminals of execs relayed as streams (plugins/runtime-oci exec-streams.ts) ----
+
+/**
+ * The descriptor a peer passed over the unix socket `fd` (SCM_RIGHTS), as an OCI runtime sends a
+ * pseudo-terminal's master to its `--console-socket`; null while nothing has arrived (the socket
+ * is non-blocking). The new descriptor is close-on-exec. ECONNRESET when the peer hung up without one.
+ */
+export function recvFd(fd: number): number | null {
+  return sys().recvFd(fd);
+}
+
+/** TIOCSWINSZ: a terminal's size in rows and columns (its foreground process group gets SIGWINCH). */
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  sys().setWindowSize(fd, rows, cols);
+}

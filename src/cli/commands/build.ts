@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
 import { hostPlatform } from '../../oci/index.js';
-import type { BuildNetwork, BuildProgress, BuildSecret } from '../../api/index.js';
+import type { BuildNetwork, BuildProgress, BuildRequest, BuildSecret } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';
@@ -28,6 +28,12 @@ export const buildCommand: Command = {
     platform: { kind: 'string', description: 'Set platform (only the host platform is supported)', value: 'string' },
     runtime: { kind: 'string', description: 'OCI runtime for RUN steps: crun (default) or runc', value: 'string' },
     'pids-limit': { kind: 'string', description: 'Most processes a RUN step may have (default 4096, -1 for unlimited)', value: 'int' },
+    'check-reproducible': {
+      kind: 'bool',
+      description: 'Build twice from clean state (no build cache, fresh cache mounts, both at once) and compare the images layer by layer: '
+        + 'exit 0 when they are the same, 2 when not, naming the steps, files and differences. Implies --no-cache and --reproducible '
+        + '(SOURCE_DATE_EPOCH, default 0); names nothing, so no --tag',
+    },
   },
   async run(ctx, args) {
     const [contextArg] = args.positionals;
@@ -52,6 +58,10 @@ export const buildCommand: Command = {
     const engine = ctx.engine();
     const file = flagString(args, 'file');
     const secrets = parseSecrets(flagList(args, 'secret'));
+    const check = flagBool(args, 'check-reproducible');
+    if (check && flagList(args, 'tag').length > 0) throw errors.invalidArgument('BUILD_CHECK_FLAGS', '--check-reproducible names no image: build without it to tag the image (-t)');
+    if (check && flagBool(args, 'explain-cache')) throw errors.invalidArgument('BUILD_CHECK_FLAGS', '--check-reproducible uses no build cache: --explain-cache has nothing to explain');
+    if (check && !quiet) ctx.stderr.write(`berth: checking reproducibility: two builds from clean state at once, SOURCE_DATE_EPOCH=${epoch ?? 0}\n`);
     return interruptible(['SIGINT', 'SIGTERM', 'SIGHUP'], async (signal) => {
       try {
         const target = flagString(args, 'target');
@@ -61,7 +71,7 @@ export const buildCommand: Command = {
         if (pidsLimit !== undefined && !(Number.isInteger(pidsLimit) && (pidsLimit > 0 || pidsLimit === -1))) {
           throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be a positive integer or -1`);
         }
-        const result = await engine.images.build({
+        const request: BuildRequest = {
           context: contextArg,
           stdin: ctx.stdin,
           ...(file !== undefined ? { dockerfile: file } : {}),
@@ -77,7 +87,12 @@ export const buildCommand: Command = {
           progress,
           ...(runtime !== undefined ? { runtime } : {}),
           ...(pidsLimit !== undefined ? { pidsLimit } : {}),
-        }, ctx.operation(signal));
+        };
+        if (check) {
+          const { checkReproducibleBuild } = await import('./check-reproducible.js');
+          return await checkReproducibleBuild(engine, { ...request, sourceDateEpoch: epoch ?? 0 }, ctx.operation(signal), { stdout: ctx.stdout, stderr: ctx.stderr, quiet, finish });
+        }
+        const result = await engine.images.build(request, ctx.operation(signal));
         finish();
         if (quiet) ctx.stdout.write(`${result.id}\n`);
         else {

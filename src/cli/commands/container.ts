@@ -1,5 +1,5 @@
-import { errors } from '../../base/index.js';
 import { parseArgs, renderHelp } from '../args.js';
+import { unknownSubcommand } from '../command-group.js';
 import type { Command } from '../command.js';
 
 /**
@@ -21,8 +21,8 @@ export const containerCommand: Command = {
         ctx.stdout.write(renderHelp(prune.usage, prune.description, prune.flags));
         return 0;
       }
-      return prune.run(ctx, parseArgs(rest, prune.flags, { command: 'container prune' }));
+      return prune.run(ctx, parseArgs(rest, prune.flags, { command: 'container prune', usage: prune.usage }));
     }
-    throw errors.invalidArgument('UNKNOWN_COMMAND', sub === undefined ? '"berth container" requires a command' : `Unknown command "berth container ${sub}"`, { hint: "See 'berth container --help'" });
+    throw unknownSubcommand('container', sub);
   },
 };

@@ -1,5 +1,6 @@
 import { errors, shortId } from '../../base/index.js';
-import { containerListRow, dockerTables, humanSize, inspectObject, renderFormat } from '../../api/index.js';
+import type { InspectType } from '../../api/index.js';
+import { containerListRow, dockerTables, humanSize, inspectObject, inspectTypeNames, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef, forEachRefInParallel } from '../for-each-ref.js';
@@ -68,20 +69,26 @@ export const rmCommand: Command = {
 export const inspectCommand: Command = {
   name: 'inspect',
   usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
-  description: 'Return low-level information on containers and images, as JSON',
+  description: 'Return low-level information on containers, images, networks and volumes, as JSON',
   flags: {
-    type: { kind: 'string', description: 'Only inspect objects of this type (container, image)', value: 'string' },
+    type: { kind: 'string', description: 'Only inspect objects of the given type (container, image, network, volume)', value: 'string' },
     format: { kind: 'string', short: 'f', description: 'Format output using a custom Go template', value: 'string' },
+    size: { kind: 'bool', short: 's', description: 'Display total file sizes if the type is container' },
   },
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth inspect" requires at least 1 argument');
     const type = args.flags.get('type') as string | undefined;
-    if (type !== undefined && type !== 'container' && type !== 'image') {
-      throw errors.invalidArgument('INSPECT_TYPE', `"${type}" is not a valid value for --type`);
+    if (type !== undefined && !(inspectTypeNames as readonly string[]).includes(type)) {
+      // The docker CLI's own message, and its exit code 1.
+      ctx.stderr.write(`unknown type: "${type}": must be one of ${inspectTypeNames.map((t) => `"${t}"`).join(', ')}\n`);
+      return 1;
     }
     const engine = ctx.engine();
     const out: unknown[] = [];
-    const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectObject(engine, ref, type)), 'Error: ');
+    const size = flagBool(args, 'size');
+    // A typed lookup's miss is the daemon's answer; an untyped one's is the docker CLI's `Error: No such object`.
+    const prefix = type === undefined ? 'Error: ' : 'Error response from daemon: ';
+    const code = await forEachRef(ctx, args.positionals, async (ref) => void out.push(await inspectObject(engine, ref, type as InspectType | undefined, { size })), prefix);
     return writeInspected(ctx, out, flagString(args, 'format'), code);
   },
 };

@@ -1,4 +1,4 @@
-import { errors, shortId } from '../../base/index.js';
+import { errors } from '../../base/index.js';
 import { dockerTables, filterImages, imageListRows, renderFormat } from '../../api/index.js';
 import { parseReference } from '../../oci/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
@@ -37,13 +37,13 @@ export const imagesCommand: Command = {
         return found;
       },
     });
-    const id = (digest: string) => (flagBool(args, 'no-trunc') ? digest : shortId(digest));
-    if (flagBool(args, 'quiet')) {
-      ctx.stdout.write(images.map((i) => `${id(i.id)}\n`).join(''));
-      return 0;
-    }
     const now = Date.now();
     const rows = images.flatMap((image) => imageListRows(image, { trunc: !flagBool(args, 'no-trunc'), now, ...(image.labels ? { labels: image.labels } : {}) }));
+    if (flagBool(args, 'quiet')) {
+      // One line per row, as the docker CLI: an image with two tags is listed twice.
+      ctx.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+      return 0;
+    }
     const table = flagBool(args, 'digests') ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}' : 'table';
     return writeFormatted(ctx, () => renderFormat(flagString(args, 'format') ?? table, rows, dockerTables.image), listFormatErrors);
   },

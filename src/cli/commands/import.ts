@@ -27,8 +27,9 @@ export const importCommand: Command = {
       }
     }
     const input = source === '-' ? ctx.stdin : createReadStream(source);
+    // The docker CLI uploads a file as the request body: dockerd records "Imported from -" for a file too.
     const message = flagString(args, 'message');
-    const image = await ctx.engine().images.import(input, name, { changes: flagList(args, 'change'), source, ...(message === undefined ? {} : { message }) }, ctx.operation());
+    const image = await ctx.engine().images.import(input, name, { changes: flagList(args, 'change'), source: '-', ...(message === undefined ? {} : { message }) }, ctx.operation());
     ctx.stdout.write(`${image.id}\n`);
     return 0;
   },

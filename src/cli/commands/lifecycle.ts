@@ -47,10 +47,19 @@ export const startCommand: Command = {
       return attachedStart(ctx, args, flagBool(args, 'interactive'), () => engine.containers.inspect(ref),
         (record, options) => engine.containers.start(record, options, ctx.operation()));
     }
-    return forEachRef(ctx, args.positionals, async (ref) => {
-      await engine.containers.start(ref, {}, ctx.operation());
+    const failed: string[] = [];
+    const code = await forEachRef(ctx, args.positionals, async (ref) => {
+      try {
+        await engine.containers.start(ref, {}, ctx.operation());
+      } catch (err) {
+        failed.push(ref);
+        throw err;
+      }
       ctx.stdout.write(`${ref}\n`);
     });
+    // The docker CLI's summary line after the daemon's errors.
+    if (failed.length > 0) ctx.stderr.write(`Error: failed to start containers: ${failed.join(', ')}\n`);
+    return code;
   },
 };
 

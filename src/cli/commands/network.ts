@@ -4,7 +4,7 @@
  */
 import { errors } from '../../base/index.js';
 import type { NetworkInfo } from '../../api/index.js';
-import { dockerTables, networkInspectView, networkListRow, renderFormat } from '../../api/index.js';
+import { dockerTables, networkFilter, networkInspectView, networkListRow, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { commandGroup, confirm } from '../command-group.js';
@@ -72,7 +72,7 @@ const subcommands: Record<string, Sub> = {
     usage: 'network ls [OPTIONS]',
     description: 'List networks',
     flags: {
-      filter: { kind: 'list', short: 'f', description: "Provide filter values (e.g. 'name=NAME', 'driver=bridge', 'label=KEY[=VALUE]', 'type=custom|builtin', 'id=ID')", value: 'filter' },
+      filter: { kind: 'list', short: 'f', description: "Provide filter values (e.g. 'name=NAME', 'driver=bridge', 'label=KEY[=VALUE]', 'type=custom|builtin', 'id=ID', 'dangling=true', 'scope=local')", value: 'filter' },
       format: { kind: 'string', description: "Pretty-print networks using a Go template: 'table', 'table TEMPLATE', 'json' or a Go template", value: 'string' },
       'no-trunc': { kind: 'bool', description: 'Do not truncate the output' },
       quiet: { kind: 'bool', short: 'q', description: 'Only display network IDs' },
@@ -95,7 +95,7 @@ const subcommands: Record<string, Sub> = {
     async run(ctx, args) {
       if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth network inspect" requires at least 1 argument');
       const found: NetworkInfo[] = [];
-      const code = await forEachRef(ctx, args.positionals, async (ref) => void found.push(await ctx.engine().networks.inspect(ref)), 'Error: ');
+      const code = await forEachRef(ctx, args.positionals, async (ref) => void found.push(await ctx.engine().networks.inspect(ref)));
       const out = found.map(networkInspectView);
       return writeInspected(ctx, out, flagString(args, 'format'), code);
     },
@@ -151,33 +151,5 @@ const subcommands: Record<string, Sub> = {
   },
 };
 const aliases: Record<string, string> = { list: 'ls', remove: 'rm' };
-
-/** `network ls --filter`: name (substring, as dockerd matches it), id (prefix), driver, label, type. */
-function networkFilter(filters: readonly string[]): (n: NetworkInfo) => boolean {
-  const tests: ((n: NetworkInfo) => boolean)[][] = [];
-  const byKey = new Map<string, ((n: NetworkInfo) => boolean)[]>();
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw errors.invalidArgument('INVALID_FILTER', `bad format of filter (expected name=value): ${f}`);
-    const key = f.slice(0, eq).toLowerCase();
-    const value = f.slice(eq + 1);
-    let test: (n: NetworkInfo) => boolean;
-    if (key === 'name') test = (n) => n.name.includes(value);
-    else if (key === 'id') test = (n) => n.id.startsWith(value);
-    else if (key === 'driver') test = (n) => n.driver === value;
-    else if (key === 'label') {
-      const le = value.indexOf('=');
-      test = le < 0 ? (n) => Object.hasOwn(n.labels, value) : (n) => n.labels[value.slice(0, le)] === value.slice(le + 1);
-    } else if (key === 'type') {
-      if (value !== 'custom' && value !== 'builtin') throw errors.invalidArgument('INVALID_FILTER', `invalid filter: 'type'='${value}'`);
-      test = (n) => n.predefined === (value === 'builtin');
-    } else throw errors.invalidArgument('INVALID_FILTER', `Invalid filter '${key}'`);
-    const list = byKey.get(key) ?? [];
-    list.push(test);
-    byKey.set(key, list);
-  }
-  tests.push(...byKey.values());
-  return (n) => tests.every((any) => any.some((t) => t(n)));
-}
 
 export const networkCommand: Command = commandGroup('network', 'Manage networks', subcommands, aliases);

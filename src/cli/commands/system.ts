@@ -1,7 +1,7 @@
-import { errors } from '../../base/index.js';
 import { flagBool } from '../args.js';
 import type { Leftover } from '../../api/index.js';
 import type { Command } from '../command.js';
+import { unknownSubcommand } from '../command-group.js';
 
 /** One line of `system check`: whether the leftover is in use, and by which process. */
 function describeLeftover(l: Leftover): string {
@@ -35,6 +35,6 @@ export const systemCommand: Command = {
       for (const { name, error } of failed) ctx.stderr.write(`berth: cannot restart container "${name}": ${error}\n`);
       return failed.length > 0 ? 1 : 0;
     }
-    throw errors.invalidArgument('UNKNOWN_COMMAND', `Unknown command "berth system ${sub ?? ''}"`, { hint: "See 'berth system --help'" });
+    throw unknownSubcommand('system', sub);
   },
 };

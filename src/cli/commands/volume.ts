@@ -2,7 +2,7 @@
  * `berth volume create|ls|inspect|rm|prune`: Docker's volume commands, each with its own flags.
  * Output and messages are the docker CLI's (checked against docker 20.10 and dockerd 20.10).
  */
-import { errors, isBerthError } from '../../base/index.js';
+import { errors, isBerthError, isNotFound } from '../../base/index.js';
 import type { VolumeInfo } from '../../api/index.js';
 import { dockerTables, humanSize, renderFormat, volumeInspectView, volumeListRow } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
@@ -72,7 +72,14 @@ const subcommands: Record<string, Sub> = {
     async run(ctx, args) {
       if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth volume inspect" requires at least 1 argument');
       const found: VolumeInfo[] = [];
-      const code = await forEachRef(ctx, args.positionals, async (name) => void found.push(await ctx.engine().volumes.inspect(name)), 'Error: ');
+      // The docker CLI (28) prints dockerd's words for a missing volume: `get NAME: no such volume`.
+      const code = await forEachRef(ctx, args.positionals, async (name) => {
+        try {
+          found.push(await ctx.engine().volumes.inspect(name));
+        } catch (err) {
+          throw isNotFound(err) ? new Error(`get ${name}: no such volume`) : err;
+        }
+      });
       const out = found.map(volumeInspectView);
       return writeInspected(ctx, out, flagString(args, 'format'), code);
     },

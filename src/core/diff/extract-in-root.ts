@@ -32,6 +32,11 @@ export interface ExtractOptions {
   name: string;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
+  /**
+   * Let an entry replace a directory with a non-directory or the reverse (removing what was
+   * there), as the Engine API's archive upload does without `noOverwriteDirNonDir`.
+   */
+  overwriteDirNonDir?: boolean;
 }
 
 function escape(name: string, what: string): Error {
@@ -75,9 +80,13 @@ class RootExtractor implements EntrySink {
     const parentOwner = this.#options.owner === 'keep' ? { uid: 0, gid: 0 } : this.#options.owner;
     const dirFd = mkdirInRoot(this.#rootFd, posix.dirname(path), { ...parentOwner, notDirCode: 'CP_NOT_A_DIRECTORY' });
     try {
-      const existing = lstatAt(dirFd, name);
+      let existing = lstatAt(dirFd, name);
       const isDir = existing !== null && (existing & S_IFMT) === S_IFDIR;
-      // Docker's cp never replaces a directory by a non-directory or the reverse.
+      // Docker's cp never replaces a directory by a non-directory or the reverse; the API may ask to.
+      if (existing !== null && isDir !== (entry.type === 'directory') && this.#options.overwriteDirNonDir === true) {
+        removeAllAt(dirFd, name);
+        existing = null;
+      }
       if (existing !== null && isDir !== (entry.type === 'directory')) {
         throw errors.failedPrecondition('CP_TYPE_CONFLICT', isDir
           ? `Cannot overwrite directory "${path}" with non-directory "${entry.name}"`

@@ -15,6 +15,12 @@
  *   RESOLVE_IN_ROOT, O_NOFOLLOW): no symlink in the root can make it read a host file. For `cp`, `export`.
  * - `extractInRoot(input, root, dest, options)`: `cp`'s extraction, every write through fds of the
  *   root (sys/in-root.ts), `..` escapes refused. See extract-in-root.ts.
+ * - `readLayer(input, options)`, `layerTree(nodes)`, `foldLayer(tree, nodes)`: a layer's files (metadata and
+ *   content digests, whiteouts as nodes) read through `feedTar`, one layer as a tree, or an image's
+ *   layers folded into its file tree; `compareTrees(a, b)`: what was added, removed and changed
+ *   between two trees, and in which aspects (type, content, mode, owner, mtime, link target, xattrs);
+ *   `unifiedDiff(a, b, nameA, nameB)`, `isText`: `diff -u` of two texts. For `image diff` and
+ *   `build --check-reproducible`.
  * - `secureJoin(root, path)`: `path` under `root`, symlinks resolved as if `root` were `/`.
  *
  * All errors are BerthErrors with codes documented on each function.
@@ -27,4 +33,7 @@ export { gzipLayer } from './gzip-layer.js';
 export { decompress, drainDecompressed, findProgram, type Compression } from './decompress.js';
 export { paxHeaderBlocks } from './tar-pax.js';
 export { secureJoin } from '../../base/index.js';
+export { foldLayer, layerTree, readLayer, type NodeType, type ReadLayerOptions, type Tree, type TreeNode } from './layer-tree.js';
+export { compareTrees, nodeAspects, summary, type ChangeAspect, type NodeSummary, type TreeChange } from './tree-diff.js';
+export { isText, unifiedDiff, type UnifiedDiffOptions } from './unified-diff.js';
 export { writeLayer, type WriteLayerOptions } from './write-layer.js';

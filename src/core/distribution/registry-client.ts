@@ -60,6 +60,6 @@ export interface RegistryClient {
 export type RegistryClientFactory = (domain: string, options?: RegistryClientOptions) => RegistryClient;
 
 export interface RegistryClientOptions {
-  /** Use these instead of the stored ones (`login` checks them before storing). */
-  credentials?: { username: string; password: string };
+  /** Use these instead of the stored ones (`login` checks them before storing); `null`: none at all (anonymous), whatever is stored. */
+  credentials?: { username: string; password: string } | null;
 }

@@ -24,6 +24,8 @@ export interface NetworkRecord {
   ipRange?: string;
   /** The user chose the subnet (`--subnet`); else berth drew it from its pool. */
   subnetGiven?: boolean;
+  /** The user chose the gateway (`--gateway`): inspect echoes it in IPAM.Config, as dockerd does. */
+  gatewayGiven?: boolean;
   /** No route out of the network (`--internal`). */
   internal: boolean;
   /** Containers resolve each other's names through aardvark-dns (user networks; not the default bridge, as in Docker). */

@@ -1,7 +1,29 @@
+import type { Readable, Writable } from 'node:stream';
+
 import type { LinuxResources } from '../../oci/index.js';
 
 /** Standard streams handed to a container's process: inherited file descriptors or `ignore`. */
 export type Stdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
+
+/** A process in a container whose stdio are streams (RuntimeDriver.execStreams). */
+export interface StreamedProcess {
+  /** The process's pid as the host sees it; 0 until the runtime has written it. */
+  pid(): number;
+  /** Its stdin, when asked for: ending it closes the process's stdin (on a terminal: an end-of-file character). */
+  stdin?: Writable;
+  /** Its stdout; on a terminal, everything the terminal shows (the runtime's own errors too). */
+  stdout: Readable;
+  /** Its stderr (the runtime's own errors too); absent on a terminal. */
+  stderr?: Readable;
+  /** Sets its terminal's size (nothing without a terminal). */
+  resize(rows: number, cols: number): void;
+  /**
+   * Its exit code, once it exited and what it wrote has been read (or, when other processes
+   * keep its output open, a moment after the exit); rejects with the runtime's error when the
+   * command could not be started.
+   */
+  exit: Promise<number>;
+}
 
 export interface RunResult {
   /** The container process's exit code; 128 + n when killed by signal n, as shells report it. */
@@ -62,6 +84,13 @@ export interface RuntimeDriver {
    * returns the process's exit code; `detach` returns once it has started.
    */
   exec(id: string, processFile: string, options: { stdio: Stdio; detach?: boolean; tty?: boolean }): Promise<number>;
+  /**
+   * Runs a process in a running container with its stdio as streams the caller relays (the
+   * daemon's exec): pipes, or with `tty` a pseudo-terminal whose master the runtime hands over
+   * (`--console-socket`). Resolves once the process runs (with a terminal: once its master is
+   * here, sized `size` when given); the runtime's failure to start it rejects, or rejects `exit`.
+   */
+  execStreams(id: string, processFile: string, options: { tty: boolean; stdin: boolean; size?: { rows: number; cols: number } }): Promise<StreamedProcess>;
   /**
    * What an exec that ended with `code` and wrote its runtime log to `logFile` amounts to: the
    * command's own exit code, or the runtime's error when the exec itself failed (thrown). The

@@ -125,6 +125,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
           record.gateway = choice.gateway;
           if (choice.ipRange !== undefined) record.ipRange = choice.ipRange;
           if (request.subnet !== undefined) record.subnetGiven = true;
+          if (request.gateway !== undefined) record.gatewayGiven = true;
           let bridge = request.bridge;
           if (bridge === undefined) {
             const taken = new Set([...Object.keys(claims.bridges), ...existing.map((n) => n.bridge ?? ''), ...request.hostLinks]);

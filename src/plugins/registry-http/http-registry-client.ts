@@ -48,8 +48,8 @@ export interface HttpRegistryOptions {
   dockerConfigDir?: string;
   /** Certificate directories to look in (`DIR/HOST/*.crt`). Default: /etc/docker/certs.d, /etc/berth/certs.d. */
   certDirs?: readonly string[];
-  /** Use these instead of those config.json gives (`login`). */
-  credentials?: Credentials;
+  /** Use these instead of those config.json gives (`login`); `null`: anonymous, config.json unread (the daemon's requests). */
+  credentials?: Credentials | null;
   /** Blobs larger than this go up in PATCHes of this many bytes (0: always in one request). Default: the config's `chunkSize`, else `defaultChunkSize`. */
   chunkSize?: number;
 }
@@ -223,7 +223,8 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
   const certDirs = options.certDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d'];
   const cas = extraCAs(host, certDirs);
   let scheme: 'https' | 'http' | undefined = options.scheme ?? (mayUseHttp ? undefined : 'https');
-  let credentials: Credentials | undefined | null = options.credentials ?? null;
+  // null until config.json was read; undefined: none
+  let credentials: Credentials | undefined | null = options.credentials === null ? undefined : options.credentials ?? null;
   const creds = () => (credentials === null ? (credentials = credentialsFor(domain, configDir)) : credentials);
   /** Authorization headers by scope (`repository:NAME:ACTIONS`), once a challenge was answered. */
   const authorizations = new Map<string, string>();

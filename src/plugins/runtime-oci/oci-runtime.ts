@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 
 import type { BerthError } from '../../base/index.js';
 import { errors, ignoreErrno, isNotFound } from '../../base/index.js';
+import { execStreams } from './exec-streams.js';
 import type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
 export interface OciRuntimeOptions {
@@ -116,6 +117,10 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       }
     },
     execOutcome,
+    async execStreams(id, processFile, streamOptions) {
+      await ensureDirs();
+      return execStreams({ binary: options.binary, globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code) }, id, processFile, streamOptions);
+    },
     async probe(id, processFile, { pidFile, timeoutMs, outputLimit }) {
       await ensureDirs();
       // Its own log: a probe's error must not be read as another command's (nor theirs as its).

@@ -1,0 +1,219 @@
+/**
+ * `<runtime> exec` with the process's stdio as streams, for a caller that relays them over its
+ * own connections (the daemon's `POST /exec/{id}/start`): pipes to the runtime's child, or, with a
+ * terminal, the pseudo-terminal's master, which the runtime passes over a `--console-socket`
+ * (SCM_RIGHTS) once it has made the terminal in the container. One terminal, as dockerd's, so a
+ * resize is one ioctl on the master and the process sees SIGWINCH.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable, type Readable } from 'node:stream';
+import { ReadStream } from 'node:tty';
+
+import { errors } from '../../base/index.js';
+import type { StreamedProcess } from '../../core/runtime/index.js';
+import { recvFd, setWindowSize } from '../../sys/index.js';
+
+export interface ExecStreamsRuntime {
+  binary: string;
+  /** The runtime's global options with its JSON log at `log`. */
+  globalArgs(log: string): string[];
+  logDir: string;
+  /** The exec's exit code, or the runtime's error from its log (see RuntimeDriver.execOutcome). */
+  outcome(log: string, code: number): Promise<number>;
+}
+
+/** How long output may still come after the process exited (other processes can hold it open). */
+const drainGraceMs = 1000;
+/** How long the runtime may take to hand over the terminal. */
+const consoleTimeoutMs = 30_000;
+
+export async function execStreams(runtime: ExecStreamsRuntime, id: string, processFile: string, options: { tty: boolean; stdin: boolean; size?: { rows: number; cols: number } }): Promise<StreamedProcess> {
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const log = join(runtime.logDir, `${id}.exec-${tag}.json`);
+  const pidFile = join(runtime.logDir, `${id}.exec-${tag}.pid`);
+  let pid = 0;
+  const readPid = () => {
+    if (pid === 0) {
+      try {
+        pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10) || 0;
+      } catch {
+        // Not written yet.
+      }
+    }
+    return pid;
+  };
+  const cleanup = async () => {
+    readPid();
+    await rm(log, { force: true });
+    await rm(pidFile, { force: true });
+  };
+  return options.tty ? terminalExec(runtime, id, processFile, { ...options, log, pidFile, readPid, cleanup }) : pipedExec(runtime, id, processFile, { ...options, log, pidFile, readPid, cleanup });
+}
+
+interface ExecFiles {
+  stdin: boolean;
+  size?: { rows: number; cols: number };
+  log: string;
+  pidFile: string;
+  readPid: () => number;
+  cleanup: () => Promise<void>;
+}
+
+/** The child's exit status as a shell reports it. */
+function exitStatus(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? ({ SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1 : 0)));
+  });
+}
+
+/** Resolves when every stream ended, or `graceMs` after `after` settled (then they are destroyed). */
+async function drained(streams: Readable[], after: Promise<unknown>, graceMs: number): Promise<void> {
+  const ends = streams.map((s) => new Promise<void>((resolve) => {
+    if (s.readableEnded || s.destroyed) return resolve();
+    s.once('end', resolve);
+    s.once('close', resolve);
+    s.once('error', () => resolve());
+  }));
+  const all = Promise.all(ends);
+  await after.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  const how = await Promise.race([all.then(() => 'ended' as const), timeout]);
+  clearTimeout(timer);
+  if (how === 'late') for (const s of streams) s.destroy();
+}
+
+async function pipedExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
+  const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--pid-file', files.pidFile, id];
+  // Its own process group: no signal meant for the caller reaches it.
+  const child = spawn(runtime.binary, args, { stdio: [files.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+  const status = exitStatus(child);
+  const stdout = child.stdout as Readable;
+  const stderr = child.stderr as Readable;
+  child.stdin?.on('error', () => undefined);
+  const exit = (async () => {
+    try {
+      const code = await status;
+      await drained([stdout, stderr], Promise.resolve(), drainGraceMs);
+      return await runtime.outcome(files.log, code);
+    } finally {
+      await files.cleanup();
+    }
+  })();
+  exit.catch(() => undefined);
+  return {
+    pid: () => files.readPid(),
+    ...(child.stdin ? { stdin: child.stdin } : {}),
+    stdout,
+    stderr,
+    resize: () => undefined,
+    exit,
+  };
+}
+
+async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
+  // sun_path holds 108 bytes: the console socket lives in a short directory of its own.
+  const dir = await mkdtemp(join(tmpdir(), 'berth-console-'));
+  const socketPath = join(dir, 'console');
+  const server: Server = createServer({ pauseOnConnect: true });
+  let child: ChildProcess | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, resolve);
+    });
+    const connection = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--console-socket', socketPath, '--pid-file', files.pidFile, id];
+    child = spawn(runtime.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const status = exitStatus(child);
+    // The runtime's own messages (its errors) go where the terminal's output goes.
+    const runtimeOutput = new PassThrough();
+    child.stdout?.pipe(runtimeOutput, { end: false });
+    child.stderr?.pipe(runtimeOutput, { end: false });
+    const master = await Promise.race([
+      connection.then((socket) => receiveMaster(socket, () => child?.exitCode !== null || child?.signalCode !== null)),
+      status.then(async (code) => {
+        const failure = await runtime.outcome(files.log, code).then(
+          () => errors.unknown('RUNTIME_FAILED', `${runtime.binary} exec ended (status ${code}) before it passed the terminal`),
+          (err: unknown) => err,
+        );
+        throw failure;
+      }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(errors.unavailable('RUNTIME_TIMEOUT', `${runtime.binary} exec did not pass the terminal within ${consoleTimeoutMs / 1000} s`)), consoleTimeoutMs).unref()),
+    ]);
+    if (files.size && files.size.rows > 0 && files.size.cols > 0) setWindowSize(master, files.size.rows, files.size.cols);
+    const terminal = new ReadStream(master);
+    // Reading a master whose other side closed fails with EIO: that is its end.
+    terminal.on('error', () => terminal.push(null));
+    const stdout = new PassThrough();
+    terminal.pipe(stdout, { end: false });
+    runtimeOutput.pipe(stdout, { end: false });
+    const stdin = files.stdin
+      ? new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          if (terminal.destroyed) return callback();
+          terminal.write(chunk, () => callback());
+        },
+        final(callback) {
+          // A terminal has no separate stdin to close: send its end-of-file character.
+          if (!terminal.destroyed) terminal.write('\x04');
+          callback();
+        },
+      })
+      : undefined;
+    const exit = (async () => {
+      try {
+        const code = await status;
+        await drained([terminal], Promise.resolve(), drainGraceMs);
+        // The runtime's own output, whatever is left of it.
+        await new Promise((r) => setImmediate(r));
+        return await runtime.outcome(files.log, code);
+      } finally {
+        terminal.destroy();
+        stdout.end();
+        await files.cleanup();
+      }
+    })();
+    exit.catch(() => undefined);
+    return {
+      pid: () => files.readPid(),
+      ...(stdin ? { stdin } : {}),
+      stdout,
+      resize(rows, cols) {
+        if (!terminal.destroyed && rows > 0 && cols > 0) setWindowSize(master, rows, cols);
+      },
+      exit,
+    };
+  } catch (err) {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await files.cleanup();
+    throw err;
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The master the runtime sends over its connection to the console socket (not read by Node). */
+async function receiveMaster(socket: Socket, runtimeGone: () => boolean): Promise<number> {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  try {
+    if (typeof fd !== 'number' || fd < 0) throw errors.unknown('CONSOLE_SOCKET', 'cannot read the console socket: no descriptor');
+    for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+      const gone = runtimeGone();
+      const master = recvFd(fd);
+      if (master !== null) return master;
+      if (gone) throw errors.unknown('CONSOLE_SOCKET', 'the runtime exited without passing the terminal');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  } finally {
+    socket.destroy();
+  }
+}
