@@ -516,7 +516,7 @@ export interface ImageEngine {
   tag(ref: string, name: string): Promise<void>;
   /** Removes names (or, given an id, every name of that image); returns what was untagged. */
   remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
-  /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
+  /** Forgets untagged images no container uses; returns their ids (`system prune` uses pruneImages, as `image prune` does). */
   pruneUntagged(): Promise<string[]>;
   /**
    * `image prune`: forgets untagged images (`all`: every image) that no container uses; returns

@@ -2,6 +2,7 @@
 import type { DiskUsage, EventMessage, EventsOptions, SystemEngine, SystemFacts } from '../api/index.js';
 import type { DockerApi } from './docker-api.js';
 import { filtersParam } from './docker-api.js';
+import type { RemoteDeletions } from './remote-images.js';
 import type { Unsupported } from './unsupported.js';
 
 interface DockerInfo {
@@ -40,13 +41,17 @@ function buildCacheOf(records: readonly DockerBuildCache[]): DiskUsage['buildCac
   return { count: records.length, size, reclaimable: size - inUse, records: rows };
 }
 
-export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: string[]): SystemEngine {
+export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: RemoteDeletions): SystemEngine {
   return {
     check: () => Promise.reject(unsupported('system check', "it verifies a local store's files")),
 
-    // What a removal through the daemon deleted (rmi, image prune): the daemon collects its own content
-    // (its answers' SpaceReclaimed are the bytes; dockerd has no separate collection to report).
-    gc: async () => ({ removed: deleted.splice(0).map((id) => `blob ${id}`), leftovers: [], spaceReclaimed: 0 }),
+    // What a removal through the daemon deleted (rmi, image prune): the daemon collects its own content,
+    // and an image prune's answer says how many bytes that freed.
+    gc: async () => {
+      const spaceReclaimed = deleted.bytes;
+      deleted.bytes = 0;
+      return { removed: deleted.ids.splice(0).map((id) => `blob ${id}`), leftovers: [], spaceReclaimed };
+    },
 
     async pruneBuildCache(options = {}) {
       const res = await api.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', {
