@@ -12,7 +12,8 @@
 //   node bench/cached-rebuild.mjs [--iterations 20] [--gen-files 120] [--no-docker] [--json]
 // Exit 0 whenever a report was produced, 1 when the set-up failed, 2 for bad arguments.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -71,6 +72,8 @@ async function main() {
   const ctx = path.join(tmp, 'ctx');
   const description = generateContext(ctx, { repo, baseImage, genFiles: opts.genFiles });
   const berthEnv = { ...process.env, BERTH_ROOT: path.join(tmp, 'store') };
+  // The store's runtime state on /run goes with it (as the e2e harness's stores' does).
+  cleanups.push(() => rmSync(path.join('/run/berth', createHash('sha256').update(berthEnv.BERTH_ROOT).digest('hex').slice(0, 12)), { recursive: true, force: true }));
   delete berthEnv.BERTH_TRACE;
   log(`berth: importing ${tar} and priming the cache (one cold build)`);
   must(berthBin, ['import', tar, baseImage], { env: berthEnv });

@@ -13,7 +13,7 @@
 // Exit 0 whenever a report was produced, 1 when the set-up failed, 2 for bad arguments.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { berthBin, cleanup, cleanups, fmt, log, machine, median, must, quantile, removeTree, repo } from './lib.mjs';
@@ -99,6 +99,8 @@ function main() {
   if (opts.keep) mkdirSync(tmp, { recursive: true });
   else cleanups.push(() => removeTree(tmp));
   const root = path.join(tmp, 'store');
+  // The store's runtime state on /run goes with it (as the e2e harness's stores' does).
+  if (!opts.keep) cleanups.push(() => rmSync(path.join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)), { recursive: true, force: true }));
   const env = { ...process.env, BERTH_ROOT: root };
   delete env.BERTH_TRACE;
   const berth = (args, extra = {}) => must(berthBin, args, { env, ...extra });

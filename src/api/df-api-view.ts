@@ -100,7 +100,8 @@ export function diskUsageView(usage: DiskUsage, lists: { images: readonly ImageS
   if (cache.size > unshared) {
     buildCache.push({
       ID: 'berth-unreferenced', Parent: '', Parents: null, Type: 'internal', Description: 'what no image, container or cache record refers to: intermediate stages\' unpacked layers, the work of builds, content the next prune collects',
-      InUse: cache.reclaimable < cache.size, Shared: false, Size: cache.size - unshared, CreatedAt: '0001-01-01T00:00:00Z', LastUsedAt: null, UsageCount: 0,
+      // Not a record with a history: dated now, so that the CLI's CREATED column says nothing odd.
+      InUse: cache.reclaimable < cache.size, Shared: false, Size: cache.size - unshared, CreatedAt: new Date(lists.now ?? Date.now()).toISOString(), LastUsedAt: null, UsageCount: 0,
     });
   }
   return { LayersSize: usage.imagesTotal, Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache, BuilderSize: cache.size };
