@@ -51,7 +51,12 @@ export class ApiCall {
       if (!this.isComplete()) this.abort.abort(errors.aborted('CLIENT_GONE', 'The client closed the connection'));
     };
     socket.once('close', gone);
-    res?.once('close', gone);
+    // A kept-alive connection carries many requests: each one's listener goes with its answer
+    // (they piled up on the socket of a pooling client such as dockerode's, a leak and Node's warning).
+    res?.once('close', () => {
+      socket.off('close', gone);
+      gone();
+    });
   }
 
   /** For an Upgrade request: the socket and the bytes read past the headers (the start of a body), before hijack(). */
@@ -128,7 +133,11 @@ export class ApiCall {
     const source: AsyncIterable<Buffer> = this.req;
     for await (const chunk of source) {
       size += chunk.length;
-      if (size > limit) throw errors.invalidArgument('REQUEST_TOO_LARGE', `request body larger than ${limit} bytes`);
+      if (size > limit) {
+        // The rest is not read: the connection closes once the 400 is out.
+        if (this.res) this.res.shouldKeepAlive = false;
+        throw errors.invalidArgument('REQUEST_TOO_LARGE', `request body larger than ${limit} bytes`);
+      }
       chunks.push(chunk);
     }
     const text = Buffer.concat(chunks).toString('utf8').trim();

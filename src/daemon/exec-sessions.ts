@@ -6,7 +6,7 @@
  * recorded before that connection closes (the docker CLI reads it right after).
  */
 import { randomBytes } from 'node:crypto';
-import type { Duplex, Writable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 import { errors } from '../base/index.js';
 import type { Engine, StreamedProcess } from '../api/index.js';
@@ -134,13 +134,24 @@ export async function runExec(engine: Engine, e: ExecInstance, attach: { socket:
   e.process = process;
   e.markReady();
   const sink = attach?.socket;
-  const writers: Writable[] = [];
-  const relay = (from: NodeJS.ReadableStream | undefined, stream: 1 | 2, wanted: boolean) => {
+  /** Each relayed stream's end: everything its source gave has been written to the connection. */
+  const relayed: Promise<void>[] = [];
+  const relay = (from: Readable | undefined, stream: 1 | 2, wanted: boolean) => {
     if (!from) return;
     if (sink && wanted) {
       const to = streamWriter(sink, stream, !attach.tty);
-      writers.push(to);
       from.pipe(to, { end: false });
+      // The writer ends when its source does (or is destroyed), not when the process exits: a
+      // terminal's output can still be on its way through the source's buffers at the exit.
+      relayed.push(new Promise<void>((resolve) => {
+        const end = () => to.end();
+        if (from.readableEnded || from.destroyed) end();
+        from.once('end', end);
+        from.once('close', end);
+        from.once('error', end);
+        to.once('finish', resolve);
+        to.once('error', () => resolve());
+      }));
     } else {
       from.resume();
     }
@@ -175,11 +186,7 @@ export async function runExec(engine: Engine, e: ExecInstance, attach: { socket:
     // The exit code is known before the connection ends: the CLI asks for it as soon as it does.
     e.exitCode = code;
     e.running = false;
-    await Promise.all(writers.map((w) => new Promise<void>((resolve) => {
-      w.once('finish', resolve);
-      w.once('error', () => resolve());
-      w.end();
-    })));
+    await Promise.all(relayed);
     sink?.end();
   })();
 }

@@ -51,6 +51,8 @@ export function createApiServer(options: ApiServerOptions): Server {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // Malformed HTTP: a 400 when the socket can still take one, and the daemon carries on.
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    // Headers over Node's limit (16 KiB): Go's server, dockerd's, answers 431 too (over 1 MiB).
+    if (err.code === 'HPE_HEADER_OVERFLOW') return void socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"request header fields too large"}\n');
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"bad request"}\n');
   });
   return server;

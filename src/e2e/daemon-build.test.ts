@@ -137,13 +137,17 @@ describe('berth daemon: build', () => {
       ['networkmode=container:x', 'networkmode=container:x is not supported'],
       ['version=2', 'version=2 (BuildKit) is not supported'],
       ['cachefrom=%5B%22x%22%5D', 'cachefrom is not supported'],
-      ['rm=0', 'rm=0 is not supported'],
       ['platform=linux/s390x', 'platform=linux/s390x is not supported'],
     ] as const) {
       const answer = await apiRequest(d.socket, 'POST', `/v1.41/build?${query}`, tar, { 'Content-Type': 'application/x-tar' });
       assert.equal(answer.status, 400, `${query}: ${answer.body}`);
       assert.match((JSON.parse(answer.body) as { message: string }).message, new RegExp(text.replace(/[()[\]]/g, '\\$&')));
     }
+    // rm=0 is docker-py's default: the build runs (berth's RUN steps leave no container to keep), without dockerd's removal lines
+    const kept = await apiRequest(d.socket, 'POST', '/v1.41/build?rm=False', await makeTar([{ name: 'Dockerfile', body: `FROM ${busyboxImage}\nRUN echo kept\n` }]), { 'Content-Type': 'application/x-tar' });
+    assert.equal(kept.status, 200, kept.body);
+    assert.match(kept.body, /Running in [0-9a-f]{12}[^]*Successfully built [0-9a-f]{12}/);
+    assert.doesNotMatch(kept.body, /Removing intermediate container/);
   });
 
   test('-q prints the id alone; --label goes on the image; a Dockerfile on stdin (the CLI\'s .dockerfile.<random>); a gzip context', async () => {

@@ -51,7 +51,8 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
   if (version !== undefined && version !== '1') throw refuse(`version=${version} (BuildKit)`, 'the daemon speaks the classic builder\'s protocol; use it (DOCKER_BUILDKIT=0, or docker without buildx)');
   const remote = call.string('remote');
   if (remote !== undefined) throw refuse(`remote=${remote}`, 'send the build context as the request body');
-  if (!call.bool('rm', true)) throw refuse('rm=0', 'berth never keeps a build\'s intermediate containers');
+  // rm=0 (docker-py's default) is not refused: berth's RUN steps are not containers of the store,
+  // so there is none to keep; the build runs as with rm=1, without the removal lines (ClassicBuildView).
   if (call.bool('squash')) throw refuse('squash', 'images keep their layers');
   if (call.string('outputs') !== undefined) throw refuse('outputs', 'it is a BuildKit option');
   const isolation = call.string('isolation');
@@ -112,7 +113,7 @@ class ClassicBuildView implements BuildProgress {
   /** With `q`: what would have been said, sent only when the build fails (as dockerd's). */
   private readonly held: string[] = [];
 
-  constructor(private readonly out: JsonMessageStream, private readonly quiet: boolean) {}
+  constructor(private readonly out: JsonMessageStream, private readonly quiet: boolean, private readonly removes = true) {}
 
   private say(text: string): void {
     if (text === '') return;
@@ -169,7 +170,7 @@ class ClassicBuildView implements BuildProgress {
     if (s.cached) this.say(' ---> Using cache\n');
     else if (s.run) {
       this.running(step);
-      this.say(`Removing intermediate container ${s.container}\n`);
+      if (this.removes) this.say(`Removing intermediate container ${s.container}\n`);
     }
   }
 
@@ -219,7 +220,7 @@ export function addBuildRoutes(router: Router): void {
   router.add('POST', '/build', async (call) => {
     const request = buildRequest(call);
     const stream = new JsonMessageStream(call);
-    const view = new ClassicBuildView(stream, call.bool('q'));
+    const view = new ClassicBuildView(stream, call.bool('q'), call.bool('rm', true));
     const op = beginOperation({ signal: call.signal });
     try {
       const result = await call.engine.images.build({ ...request, context: '-', stdin: call.body(), progress: view }, op);

@@ -49,7 +49,8 @@ function createRequest(body: NetworkCreateBody): CreateNetworkRequest {
   const name = body.Name ?? '';
   if (name === '') throw errors.invalidArgument('INVALID_NETWORK_NAME', 'a network needs a name (Name)');
   if (body.Scope !== undefined && body.Scope !== '' && body.Scope !== 'local') throw unsupported(`Scope "${body.Scope}"`, 'they are local');
-  if (body.Attachable === true) throw unsupported('Attachable', 'it is for swarm services');
+  // Attachable (docker-compose 1.29 sends it for every project network) lets containers other than
+  // a swarm's join: a local network always lets them, so dockerd accepts it there, and so does berth.
   if (body.Ingress === true) throw unsupported('Ingress', 'it is a swarm routing-mesh network');
   if (body.ConfigOnly === true || nonEmpty(body.ConfigFrom?.Network)) throw unsupported('ConfigOnly/ConfigFrom', 'config-only networks are for swarm');
   const ipam = body.IPAM ?? {};

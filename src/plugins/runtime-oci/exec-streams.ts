@@ -30,6 +30,8 @@ export interface ExecStreamsRuntime {
 
 /** How long output may still come after the process exited (other processes can hold it open). */
 const drainGraceMs = 1000;
+/** How long after the runtime's exit its connection to the console socket may still be accepted. */
+const lateConnectionMs = 250;
 /** How long the runtime may take to hand over the terminal. */
 const consoleTimeoutMs = 30_000;
 
@@ -129,7 +131,11 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
       server.once('error', reject);
       server.listen(socketPath, resolve);
     });
-    const connection = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    let connected = false;
+    const connection = new Promise<Socket>((resolve) => server.once('connection', (socket: Socket) => {
+      connected = true;
+      resolve(socket);
+    }));
     const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--console-socket', socketPath, '--pid-file', files.pidFile, id];
     child = spawn(runtime.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const status = exitStatus(child);
@@ -140,6 +146,10 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
     const master = await Promise.race([
       connection.then((socket) => receiveMaster(socket, () => child?.exitCode !== null || child?.signalCode !== null)),
       status.then(async (code) => {
+        // A quick command's runtime can pass the terminal and exit before this process accepted
+        // its connection: the master waits there, and receiveMaster takes it after the exit.
+        if (!connected) await new Promise((r) => setTimeout(r, lateConnectionMs));
+        if (connected) return new Promise<never>(() => undefined);
         const failure = await runtime.outcome(files.log, code).then(
           () => errors.unknown('RUNTIME_FAILED', `${runtime.binary} exec ended (status ${code}) before it passed the terminal`),
           (err: unknown) => err,
