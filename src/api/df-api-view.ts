@@ -67,8 +67,11 @@ function imageItem(image: ImageSummary, options: { containers?: number; sharedSi
 /**
  * GET /system/df (the reference's §3.17): LayersSize (the images' bytes, each once), Images with
  * their container counts and shared sizes, Containers with SizeRw and SizeRootFs, Volumes with
- * UsageData, and the build cache. berth keeps no per-record build cache list: the cache is one
- * entry of its whole size (BuilderSize too, which clients below API 1.42 read).
+ * UsageData, and the build cache as BuildKit's records (a step's layer: `regular`, a cache mount:
+ * `exec.cachemount`). What the cache holds beyond its records (intermediate stages' unpacked
+ * layers, content the next prune collects: see services/system-df.ts) is one more record,
+ * `berth-unreferenced`, so that the docker CLI's sum of unshared records is berth's Build Cache
+ * total; BuilderSize is that total (clients below API 1.42 read it).
  */
 export function diskUsageView(usage: DiskUsage, lists: { images: readonly ImageSummary[]; containers: readonly ContainerRecord[]; volumes: readonly VolumeInfo[]; now?: number }) {
   const imageSize = new Map(usage.images.map((i) => [i.id, i]));
@@ -89,11 +92,17 @@ export function diskUsageView(usage: DiskUsage, lists: { images: readonly ImageS
     return [{ ...volumeInspectView(info), UsageData: { RefCount: u.links, Size: u.size } }];
   });
   const cache = usage.buildCache;
-  const buildCache = cache.count > 0 || cache.size > 0
-    ? [{
-      ID: 'berth-build-cache', Parent: '', Type: 'regular', Description: `berth build cache (${cache.count} ${cache.count === 1 ? 'entry' : 'entries'})`,
-      InUse: false, Shared: false, Size: cache.size, CreatedAt: '0001-01-01T00:00:00Z', LastUsedAt: null, UsageCount: 0,
-    }]
-    : [];
+  const buildCache: Record<string, unknown>[] = cache.records.map((r) => ({
+    ID: r.id, Parent: '', Parents: null, Type: r.type, Description: r.description, InUse: r.inUse, Shared: r.shared,
+    Size: r.size, CreatedAt: r.created, LastUsedAt: r.lastUsed, UsageCount: r.usage,
+  }));
+  const unshared = cache.records.filter((r) => !r.shared).reduce((t, r) => t + r.size, 0);
+  if (cache.size > unshared) {
+    buildCache.push({
+      ID: 'berth-unreferenced', Parent: '', Parents: null, Type: 'internal', Description: 'what no image, container or cache record refers to: intermediate stages\' unpacked layers, the work of builds, content the next prune collects',
+      // Not a record with a history: dated now, so that the CLI's CREATED column says nothing odd.
+      InUse: cache.reclaimable < cache.size, Shared: false, Size: cache.size - unshared, CreatedAt: new Date(lists.now ?? Date.now()).toISOString(), LastUsedAt: null, UsageCount: 0,
+    });
+  }
   return { LayersSize: usage.imagesTotal, Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache, BuilderSize: cache.size };
 }

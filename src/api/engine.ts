@@ -516,7 +516,7 @@ export interface ImageEngine {
   tag(ref: string, name: string): Promise<void>;
   /** Removes names (or, given an id, every name of that image); returns what was untagged. */
   remove(ref: string, options?: { force?: boolean }): Promise<string[]>;
-  /** Forgets untagged images no container uses (what `berth system prune` does first); returns their ids. */
+  /** Forgets untagged images no container uses; returns their ids (`system prune` uses pruneImages, as `image prune` does). */
   pruneUntagged(): Promise<string[]>;
   /**
    * `image prune`: forgets untagged images (`all`: every image) that no container uses; returns
@@ -658,7 +658,12 @@ export interface CheckReport {
 }
 
 export interface GcResult {
+  /** Everything removed: the leftovers below, then blobs, snapshots and ingests nothing referred to. */
   removed: string[];
+  /** What killed processes left (a dead build's work, a killed container's networking, a killed cp's mount). */
+  leftovers: string[];
+  /** Bytes the removed things held on disk (as `du -sb` counts them), measured before each went. */
+  spaceReclaimed: number;
   /** Why nothing was collected (a berth process, this one included, holds a lease), when it was skipped. */
   skipped?: string;
 }
@@ -682,6 +687,46 @@ export interface SystemEngine {
   facts(): Promise<SystemFacts>;
   /** `system df`: bytes on disk (as `du -sb` counts them, each inode once) per image, container, volume and the build cache. */
   df(): Promise<DiskUsage>;
+  /**
+   * `builder prune`: removes build cache records — those whose layer no image holds and cache
+   * mounts, or with `all` every record — least recently used first, then collects what they
+   * held. Runs, like `gc`, only when no berth process holds a lease (no build runs): otherwise it
+   * removes nothing and says why in `skipped`. InvalidArgument BERTH_E_INVALID_FILTER for a bad filter.
+   */
+  pruneBuildCache(options?: BuildCachePruneOptions): Promise<BuildCachePruneResult>;
+}
+
+export interface BuildCachePruneOptions {
+  /** Every record, not only those no image shares (`--all`). */
+  all?: boolean;
+  /** Stop once the cache holds at most this many bytes (`--keep-storage`); 0: no floor. */
+  keepStorage?: number;
+  /** `until=DURATION` (also `unused-for=`): only records unused for that long; `type=regular|exec.cachemount`; `id=`. */
+  filters?: readonly string[];
+}
+
+export interface BuildCachePruneResult {
+  /** Ids of the records removed. */
+  deleted: string[];
+  /** Bytes freed on disk: the records, and the layers and blobs only they held. */
+  spaceReclaimed: number;
+  /** Why nothing was removed (a berth process holds a lease), when it was skipped. */
+  skipped?: string;
+}
+
+/** One build cache record as `system df -v` lists it (Docker's BuildCache objects). */
+export interface BuildCacheUsage {
+  id: string;
+  type: 'regular' | 'exec.cachemount';
+  description: string;
+  /** Bytes it holds: its layer (blob and unpacked), a mount's files, its own record. */
+  size: number;
+  /** An image holds its layer too: removing the record frees only the record. */
+  shared: boolean;
+  inUse: boolean;
+  created: string;
+  lastUsed: string;
+  usage: number;
 }
 
 export interface DiskUsage {
@@ -691,10 +736,16 @@ export interface DiskUsage {
   imagesTotal: number;
   /** What only images without containers hold. */
   imagesReclaimable: number;
-  /** Writable layer and container directory (bundle, logs). */
-  containers: { id: string; size: number; volumes: number }[];
+  /** Writable layer, container directory (bundle, logs) and record; its status as recorded. */
+  containers: { id: string; size: number; volumes: number; status: ContainerRecord['state']['status'] }[];
   volumes: { name: string; links: number; size: number }[];
-  buildCache: { count: number; size: number };
+  /**
+   * The build cache: its records (the layers only they keep, blob and unpacked, cache mounts,
+   * the index) and what no image, container or record refers to — unpacked layers of
+   * intermediate stages, work of running and killed builds, blobs and snapshots the next
+   * collection removes — so that the four totals add up to the store's `du -sbx`.
+   */
+  buildCache: { count: number; size: number; reclaimable: number; records: BuildCacheUsage[] };
 }
 
 /** The engine's and the host's facts that `version` and `info` lay out as Docker's (api/system-view.ts). */

@@ -8,6 +8,7 @@ export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
   CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
+  BuildCachePruneOptions, BuildCachePruneResult, BuildCacheUsage,
 } from './engine.js';
 export type { EventMessage } from '../core/events/index.js';
 export type { StreamedProcess } from '../core/runtime/index.js';

@@ -4,11 +4,12 @@
  * step's inputs (chainKey in stage-state.ts, over the parent key and what the step reads),
  * never of mtimes. A hit is used only while its blob is still in the content store.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Digest } from '../base/index.js';
-import { errnoCode, writeFileAtomic } from '../base/index.js';
+import { errnoCode, writeFileAtomic, writeJsonAtomic } from '../base/index.js';
 
 export interface CacheRecord {
   /** The layer's diffID (== its blob digest: layers are stored uncompressed); null when the step changed nothing. */
@@ -16,6 +17,14 @@ export interface CacheRecord {
   size: number;
   /** When the step's content was made; history entries reuse it so a cached rebuild gives the same image. */
   created?: string;
+  /** The chain id of the layer stack the step's layer was committed on (its unpacked snapshot's key). */
+  chainId?: string;
+  /** The instruction, as history shows it (`system df -v`, `builder prune`). */
+  createdBy?: string;
+  /** When a build last used the record (made it or hit it); the build cache's LRU order. */
+  lastUsed?: string;
+  /** How many builds used it (a use within a minute of the last one is not counted: see BuildCache.used). */
+  usage?: number;
 }
 
 /** The inputs of one step, kept to explain a later miss. */
@@ -48,6 +57,12 @@ export class BuildCache {
     return join(this.mountsDir, id);
   }
 
+  /** Marks a cache mount used now: its directory's times are the mount's place in the LRU order. */
+  async touchMount(dir: string): Promise<void> {
+    const now = new Date();
+    await utimes(dir, now, now);
+  }
+
   private async readJson<T>(path: string): Promise<T | undefined> {
     try {
       return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -58,14 +73,35 @@ export class BuildCache {
     }
   }
 
+  /**
+   * The record of a step key. Read synchronously: a record is a few hundred bytes, and a fully
+   * cached rebuild reads one per step, where four trips through the thread pool (open, stat, read,
+   * close) cost more than the read.
+   */
   async get(key: string): Promise<CacheRecord | undefined> {
-    return this.readJson<CacheRecord>(join(this.dir, 'index', `${key}.json`));
+    try {
+      return JSON.parse(readFileSync(join(this.dir, 'index', `${key}.json`), 'utf8')) as CacheRecord;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      if (err instanceof SyntaxError) return undefined; // a torn file is a miss, never an error
+      throw err;
+    }
   }
 
   async put(key: string, record: CacheRecord): Promise<void> {
     if (!this.record) return;
     await mkdir(join(this.dir, 'index'), { recursive: true });
-    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify(record), { fsync: false });
+    await writeFileAtomic(join(this.dir, 'index', `${key}.json`), JSON.stringify({ lastUsed: new Date().toISOString(), usage: 1, ...record }), { fsync: false });
+  }
+
+  /**
+   * A hit: the record used once more, now (LRU eviction and `builder prune --filter until=` read
+   * it), to the minute: a record used within the last minute is not rewritten, so that a fully
+   * cached rebuild, run again and again, writes nothing (a rewrite is four syscalls, one a rename).
+   */
+  used(key: string, record: CacheRecord, now = Date.now()): void {
+    if (record.lastUsed !== undefined && now - Date.parse(record.lastUsed) < 60_000) return;
+    writeJsonAtomic(join(this.dir, 'index', `${key}.json`), { ...record, lastUsed: new Date(now).toISOString(), usage: (record.usage ?? 1) + 1 });
   }
 
   /** The step inputs of the previous build of the same Dockerfile (for --explain-cache). */

@@ -17,6 +17,7 @@ import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
 import type { BuilderDeps } from '../services/index.js';
 import { BuildCache } from './build-cache.js';
+import { FileDigests } from './file-digests.js';
 import type { StepInputs } from './build-cache.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import type { StepEnv } from './layer-step.js';
@@ -108,8 +109,11 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
   const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-`));
   const isolated = options.isolated === true;
   const cache = new BuildCache(deps.ctx.paths.root, isolated ? { mountsDir: join(tmpDir, 'cache-mounts'), record: false } : {});
+  // The context's file digests (not the steps' cache): an isolated build may use them too.
+  const fileDigests = options.persistentContext ? new FileDigests(join(deps.ctx.paths.root, 'build-cache', 'file-digests.json')) : undefined;
   const stepEnv: StepEnv = {
     ctx: deps.ctx, cache, noCache: isolated || (options.noCache ?? false), created,
+    ...(fileDigests ? { fileDigests } : {}),
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     op,
     ...(op.signal ? { signal: op.signal } : {}),
@@ -144,6 +148,7 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
     await runner.settle();
     await runner.close();
     await rm(tmpDir, { recursive: true, force: true });
+    await fileDigests?.save();
   }
 }
 

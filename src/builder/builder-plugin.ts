@@ -13,6 +13,7 @@ import type { BootstrapRequest, BuildRequest, BuildResult, BuildSecret } from '.
 import type { Builder, BuilderDeps } from '../services/index.js';
 import { bootstrapDebian } from './bootstrap-debian.js';
 import { buildImage } from './build-image.js';
+import { listCacheEntries, removeCacheEntries } from './cache-entries.js';
 import { checkReproducible } from './check-reproducible.js';
 import { buildCacheRoots } from './cache-roots.js';
 import { applyConfigChanges } from './config-changes.js';
@@ -47,6 +48,7 @@ async function withLoadedRequest<T>(deps: BuilderDeps, request: BuildRequest, op
     return await fn({
       ...rest,
       contextDir: loaded.dir,
+      persistentContext: !loaded.temporary,
       dockerfile: loaded.dockerfile,
       ...(loaded.ignore ? { ignore: loaded.ignore } : {}),
       secrets,
@@ -82,6 +84,8 @@ export const builder: Builder = {
     return { id };
   },
   cacheRoots: (root) => buildCacheRoots(root),
+  cacheEntries: (root) => listCacheEntries(root),
+  removeCacheEntries: (root, entries) => removeCacheEntries(root, entries),
   leftovers: (ctx) => buildLeftovers(ctx),
   recoverStale: (ctx) => recoverStaleBuilds(ctx),
   applyChanges: (config, changes) => applyConfigChanges(config, changes),

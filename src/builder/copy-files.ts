@@ -17,6 +17,7 @@ import {
   readlinkAt, removeAllAt, symlinkAt,
 } from '../sys/index.js';
 import type { SourceEntry, SourceRoot } from './context-sources.js';
+import type { FileDigests } from './file-digests.js';
 import { walkSource } from './context-sources.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, S_IFMT, S_IFDIR, S_IFLNK } = constants;
@@ -331,7 +332,9 @@ function fileDigest(path: string, st: Stats): string {
  * A digest of what copying `entries` would produce: names, types, modes, link targets and file
  * contents (never mtimes or owners), so the cache reuses a COPY whose files are unchanged.
  */
-export async function hashEntries(root: SourceRoot, entries: readonly SourceEntry[]): Promise<string> {
+export async function hashEntries(root: SourceRoot, entries: readonly SourceEntry[], digests?: FileDigests): Promise<string> {
+  // The build context's files through the persistent digest cache (file-digests.ts); others through this process's memo.
+  const contentDigest = (abs: string, st: Stats) => (digests && root.isContext ? digests.digest(abs) : fileDigest(abs, st));
   const hash = createHash('sha256');
   for (const entry of entries) {
     const st = entry.st.isSymbolicLink() ? await lstat(entry.abs) : entry.st;
@@ -340,7 +343,7 @@ export async function hashEntries(root: SourceRoot, entries: readonly SourceEntr
       const mode = (childSt.mode & 0o7777).toString(8);
       if (childSt.isDirectory()) hash.update(`d ${rel} ${mode}\0`);
       else if (childSt.isSymbolicLink()) hash.update(`l ${rel} ${readlinkSync(abs)}\0`);
-      else if (childSt.isFile()) hash.update(`f ${rel} ${mode} ${childSt.size} ${fileDigest(abs, childSt)}\0`);
+      else if (childSt.isFile()) hash.update(`f ${rel} ${mode} ${childSt.size} ${contentDigest(abs, childSt)}\0`);
     });
   }
   return hash.digest('hex');

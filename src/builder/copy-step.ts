@@ -219,7 +219,7 @@ async function planSources(env: CopyStepEnv, state: StageState, ins: CopyInstruc
     } else {
       const entries = await resolveSources(env.context, path);
       planned.push({ kind: 'entries', root: env.context, entries, mayExtract: ins.kind === 'ADD' });
-      keyParts.push(`path ${path} ${await hashEntries(env.context, entries)}`);
+      keyParts.push(`path ${path} ${await hashEntries(env.context, entries, env.fileDigests)}`);
     }
   }
   return { planned, keyParts };

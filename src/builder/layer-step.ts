@@ -19,6 +19,7 @@ import { mediaTypes } from '../oci/index.js';
 import type { EngineContext, StackLayer } from '../services/index.js';
 import { commitOrDiscard, ensureUnpacked, stackLayers } from '../services/index.js';
 import type { BuildCache, CacheRecord } from './build-cache.js';
+import type { FileDigests } from './file-digests.js';
 import type { StageState } from './stage-state.js';
 import { chainKey } from './stage-state.js';
 
@@ -32,6 +33,8 @@ export interface StepEnv {
   /** The build: owner of the step snapshots and containers, and its cancellation. */
   op: Operation;
   signal?: AbortSignal;
+  /** The build context's file digests kept across builds (file-digests.ts); absent for a context extracted from a tar. */
+  fileDigests?: FileDigests;
 }
 
 /** Makes sure the stage's layers are unpacked; returns the top chain id (undefined: no layers). */
@@ -127,6 +130,12 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
   const cacheKey = env.sourceDateEpoch === undefined ? step.key : chainKey(step.key, 'source-date-epoch', String(env.sourceDateEpoch));
   const hit = await lookup(env, cacheKey);
   if (hit) {
+    // Its place in the LRU order; a record that cannot be rewritten is still a hit.
+    try {
+      env.cache.used(cacheKey, hit);
+    } catch (err) {
+      trace(`build: cache record ${cacheKey} not marked used: ${(err as Error).message}`);
+    }
     addLayer(state, hit, step.createdBy, env);
     return { cached: true };
   }
@@ -140,11 +149,12 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     const upper = await env.ctx.snapshots.upperDir(snapshotKey);
     await withMounted(env, snapshotKey, (rootfs) => work(rootfs, upper));
     trace('build: step work done');
-    let record: CacheRecord = { diffId: null, size: 0, created: env.created };
+    let record: CacheRecord = { diffId: null, size: 0, created: env.created, createdBy: step.createdBy };
     if ((await readdir(upper)).length > 0) {
-      record = { ...(await storeLayer(env, upper)), created: env.created };
+      record = { ...(await storeLayer(env, upper)), created: env.created, createdBy: step.createdBy };
       const chain = chainIds([...state.diffIds, record.diffId as Digest]);
-      await commitOrDiscard(env.ctx, chain[chain.length - 1] as string, snapshotKey);
+      record.chainId = chain[chain.length - 1] as string;
+      await commitOrDiscard(env.ctx, record.chainId, snapshotKey);
       committed = true;
     }
     trace('build: layer stored');

@@ -17,6 +17,8 @@ export interface LoadedContext {
   dir: string;
   dockerfile: { text: string; name: string };
   ignore?: DockerignoreMatcher;
+  /** The directory was extracted for this build (a tarball or stdin), and goes with cleanup. */
+  temporary: boolean;
   /** Removes the temporary directory of a tar context. */
   cleanup(): Promise<void>;
 }
@@ -197,7 +199,7 @@ export async function loadBuildContext(spec: string, options: LoadContextOptions
       text = await readDockerfile(dockerfilePath, options.dockerfile ?? 'Dockerfile');
     }
     const ignore = await ignoreFor(dir, dockerfilePath, options.contextOnly === true);
-    return { dir, dockerfile: { text, name }, ...(ignore ? { ignore } : {}), cleanup };
+    return { dir, dockerfile: { text, name }, ...(ignore ? { ignore } : {}), temporary, cleanup };
   } catch (err) {
     await cleanup();
     throw err;

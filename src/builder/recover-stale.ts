@@ -77,10 +77,10 @@ export async function buildLeftovers(ctx: EngineContext): Promise<Leftover[]> {
   for (const name of new Set([...described, ...(await list(netnsDir)), ...leased])) {
     if (name.startsWith('build-')) add('step network', name);
   }
-  // Cgroups are host-wide (other stores, other pid namespaces have theirs): only this store's steps.
-  for (const name of new Set(ctx.cgroups.list().map((s) => basename(s)).filter((n) => steps.has(n)))) {
-    add('cgroup scope', ctx.cgroups.scopePath(name), name);
-  }
+  // Cgroups are host-wide (other stores, other pid namespaces have theirs): only this store's steps
+  // (none: no hierarchy to read, which every build, cached or not, would pay for).
+  const scopes = steps.size === 0 ? [] : ctx.cgroups.list().map((s) => basename(s)).filter((n) => steps.has(n));
+  for (const name of new Set(scopes)) add('cgroup scope', ctx.cgroups.scopePath(name), name);
   const mountsDir = join(ctx.paths.root, 'build-mounts');
   for (const name of await list(mountsDir)) {
     const mounted = await mountsUnder(join(mountsDir, name));

@@ -97,6 +97,8 @@ async function cacheMount(m: RunMount, cwd: string, src: MountSources, undo: Und
     await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
     await ownedDir(dir, m);
   }
+  // Its place in the build cache's LRU order (builder prune, the cache limit).
+  await src.cache.touchMount(dir);
   let source = dir;
   // locked: wait for the other user; private: another user gets a fresh, throwaway directory; shared: no lock.
   if (m.sharing === 'locked' || m.sharing === 'private') {

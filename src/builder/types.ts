@@ -23,6 +23,8 @@ export interface BuildOptions extends Omit<BuildRequest, 'context' | 'stdin' | '
   ignore?: DockerignoreMatcher;
   /** `--secret id=x,src=file`: id → host file. */
   secrets?: Record<string, string>;
+  /** The context is a directory given by path (not extracted for this build): its file digests are worth keeping. */
+  persistentContext?: boolean;
   /**
    * A build of `--check-reproducible`: the build cache is neither read nor written, cache mounts
    * are the build's own (removed with it), and the image is stored but not named.

@@ -51,6 +51,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   version: async () => (await import('./commands/version.js')).versionCommand,
   info: async () => (await import('./commands/version.js')).infoCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
+  builder: async () => (await import('./commands/builder.js')).builderCommand,
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */
@@ -61,6 +62,7 @@ export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'image diff': async () => (await import('./commands/image-diff.js')).imageDiffCommand,
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
   'system df': async () => (await import('./commands/system-df.js')).systemDfCommand,
+  'system prune': async () => (await import('./commands/system-prune.js')).systemPruneCommand,
 };
 
 /**
@@ -79,6 +81,6 @@ export const managementCommands: Record<string, Record<string, readonly string[]
   image: {
     ls: ['images'], list: ['images'], rm: ['rmi'], remove: ['rmi'], inspect: ['inspect', '--type', 'image'], import: ['import'], build: ['build'], save: ['save'], load: ['load'], tag: ['tag'], pull: ['pull'], push: ['push'], history: ['history'], prune: ['image prune'], diff: ['image diff'],
   },
-  // check, prune and boot are the system command's own (commands/system.ts).
-  system: { df: ['system df'], events: ['events'], info: ['info'] },
+  // check and boot are the system command's own (commands/system.ts).
+  system: { df: ['system df'], prune: ['system prune'], events: ['events'], info: ['info'] },
 };

@@ -14,14 +14,18 @@ import { remoteSystem } from './remote-system.js';
 import type { RemoteOptions } from './remote-target.js';
 import { resolveEndpoint } from './remote-target.js';
 import { unsupportedFor } from './unsupported.js';
+import type { RemoteDeletions } from './remote-images.js';
 
 /** Opens nothing yet: the first call connects (and negotiates the API version). */
 export function openRemoteEngine(options: RemoteOptions): Engine {
   const endpoint = resolveEndpoint(options);
   const api = new DockerApi(endpoint);
   const unsupported = unsupportedFor(endpoint.display);
-  /** Image ids a removal deleted, reported by the next `gc` (what `rmi` prints as `Deleted:`). */
-  const deleted: string[] = [];
+  /**
+   * Image ids a removal deleted, reported by the next `gc` (what `rmi` prints as `Deleted:`), and
+   * the bytes an image prune said it reclaimed (`image prune`'s and `system prune`'s total).
+   */
+  const deleted: RemoteDeletions = { ids: [], bytes: 0 };
   let memTotal: Promise<number> | undefined;
   const hostMemory = () => (memTotal ??= api.json<{ MemTotal: number }>('GET', '/info').then((i) => i.MemTotal));
   return {

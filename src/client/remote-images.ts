@@ -69,7 +69,13 @@ const layerMedia = 'application/vnd.docker.image.rootfs.diff.tar';
 const nameless = (names: readonly string[] | null) => (names ?? []).filter((n) => n !== '<none>:<none>' && n !== '<none>@<none>');
 const ref = (name: string) => encodeURIComponent(name);
 
-export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: string[]): ImageEngine {
+/** What removals through the daemon deleted, until the next `gc` reports it (remote-system.ts). */
+export interface RemoteDeletions {
+  ids: string[];
+  bytes: number;
+}
+
+export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: RemoteDeletions): ImageEngine {
   const resolve = async (name: string): Promise<ResolvedImage & { record: undefined }> => {
     const [image, history] = await Promise.all([
       api.json<DockerImageJson>('GET', `/images/${ref(name)}/json`),
@@ -138,17 +144,18 @@ export function remoteImages(api: DockerApi, unsupported: Unsupported, deleted: 
 
     async remove(name, options = {}) {
       const answer = await api.json<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${ref(name)}`, { query: { force: options.force === true } });
-      for (const item of answer) if (item.Deleted) deleted.push(item.Deleted);
+      for (const item of answer) if (item.Deleted) deleted.ids.push(item.Deleted);
       return answer.flatMap((item) => (item.Untagged ? [item.Untagged] : []));
     },
 
-    // `system prune` collects a local store's leftovers; a daemon collects its own.
-    pruneUntagged: () => Promise.reject(unsupported('system prune', 'a daemon collects its own store; `image prune` and `container prune` work with --host')),
+    // A local store's untagged records; a daemon's are pruned by POST /images/prune (pruneImages).
+    pruneUntagged: () => Promise.reject(unsupported('image prune (untagged records)', 'a daemon collects its own store; `image prune` and `system prune` work with --host')),
 
     async pruneImages(options = {}) {
-      const answer = await api.json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null }>('POST', '/images/prune', { query: { filters: filtersParam([`dangling=${options.all ? 'false' : 'true'}`]) } });
+      const answer = await api.json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>('POST', '/images/prune', { query: { filters: filtersParam([`dangling=${options.all ? 'false' : 'true'}`]) } });
       const items = answer.ImagesDeleted ?? [];
-      for (const item of items) if (item.Deleted) deleted.push(item.Deleted);
+      for (const item of items) if (item.Deleted) deleted.ids.push(item.Deleted);
+      deleted.bytes += answer.SpaceReclaimed ?? 0;
       return { untagged: items.flatMap((i) => (i.Untagged ? [i.Untagged] : [])), deleted: items.flatMap((i) => (i.Deleted ? [i.Deleted as Digest] : [])) };
     },
 

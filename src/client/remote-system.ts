@@ -2,6 +2,7 @@
 import type { DiskUsage, EventMessage, EventsOptions, SystemEngine, SystemFacts } from '../api/index.js';
 import type { DockerApi } from './docker-api.js';
 import { filtersParam } from './docker-api.js';
+import type { RemoteDeletions } from './remote-images.js';
 import type { Unsupported } from './unsupported.js';
 
 interface DockerInfo {
@@ -16,20 +17,48 @@ interface DockerVersion {
   Components?: { Name: string; Version: string; Details?: Record<string, string> }[] | null;
 }
 
+interface DockerBuildCache {
+  ID?: string; Type?: string; Description?: string; InUse?: boolean; Shared?: boolean; Size?: number;
+  CreatedAt?: string; LastUsedAt?: string | null; UsageCount?: number;
+}
+
 interface DockerDf {
   LayersSize?: number;
   Images?: { Id: string; RepoTags: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number }[] | null;
-  Containers?: { Id: string; SizeRw?: number; Mounts?: { Type: string }[] | null }[] | null;
+  Containers?: { Id: string; SizeRw?: number; State?: string; Mounts?: { Type: string }[] | null }[] | null;
   Volumes?: { Name: string; UsageData?: { RefCount: number; Size: number } | null }[] | null;
-  BuildCache?: { Size?: number; Shared?: boolean }[] | null;
+  BuildCache?: DockerBuildCache[] | null;
 }
 
-export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: string[]): SystemEngine {
+/** The docker CLI's build cache total: records shared with an image count under it; in-use ones are not reclaimable. */
+function buildCacheOf(records: readonly DockerBuildCache[]): DiskUsage['buildCache'] {
+  const size = records.filter((b) => b.Shared !== true).reduce((t, b) => t + (b.Size ?? 0), 0);
+  const inUse = records.filter((b) => b.Shared !== true && b.InUse === true).reduce((t, b) => t + (b.Size ?? 0), 0);
+  const rows = records.filter((b) => b.Type === 'regular' || b.Type === 'exec.cachemount').map((b) => ({
+    id: b.ID ?? '', type: b.Type as 'regular' | 'exec.cachemount', description: b.Description ?? '', size: b.Size ?? 0, shared: b.Shared === true,
+    inUse: b.InUse === true, created: b.CreatedAt ?? '', lastUsed: b.LastUsedAt ?? '', usage: b.UsageCount ?? 0,
+  }));
+  return { count: records.length, size, reclaimable: size - inUse, records: rows };
+}
+
+export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: RemoteDeletions): SystemEngine {
   return {
     check: () => Promise.reject(unsupported('system check', "it verifies a local store's files")),
 
-    // What a removal through the daemon deleted (rmi, image prune): the daemon collects its own content.
-    gc: async () => ({ removed: deleted.splice(0).map((id) => `blob ${id}`) }),
+    // What a removal through the daemon deleted (rmi, image prune): the daemon collects its own content,
+    // and an image prune's answer says how many bytes that freed.
+    gc: async () => {
+      const spaceReclaimed = deleted.bytes;
+      deleted.bytes = 0;
+      return { removed: deleted.ids.splice(0).map((id) => `blob ${id}`), leftovers: [], spaceReclaimed };
+    },
+
+    async pruneBuildCache(options = {}) {
+      const res = await api.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', {
+        query: { all: options.all ? '1' : undefined, 'keep-storage': options.keepStorage ? String(options.keepStorage) : undefined, filters: filtersParam(options.filters ?? []) },
+      });
+      return { deleted: res.CachesDeleted ?? [], spaceReclaimed: res.SpaceReclaimed ?? 0 };
+    },
 
     events: (options: EventsOptions) => events(api, options),
 
@@ -75,10 +104,9 @@ export function remoteSystem(api: DockerApi, unsupported: Unsupported, deleted: 
         images,
         imagesTotal: total,
         imagesReclaimable: Math.max(0, total - used),
-        containers: (df.Containers ?? []).map((c) => ({ id: c.Id, size: c.SizeRw ?? 0, volumes: (c.Mounts ?? []).filter((m) => m.Type === 'volume').length })),
+        containers: (df.Containers ?? []).map((c) => ({ id: c.Id, size: c.SizeRw ?? 0, volumes: (c.Mounts ?? []).filter((m) => m.Type === 'volume').length, status: (c.State ?? 'created') as DiskUsage['containers'][number]['status'] })),
         volumes: (df.Volumes ?? []).map((v) => ({ name: v.Name, links: Math.max(0, v.UsageData?.RefCount ?? 0), size: Math.max(0, v.UsageData?.Size ?? 0) })),
-        // The docker CLI's: records shared with another count once, under the other.
-        buildCache: { count: (df.BuildCache ?? []).length, size: (df.BuildCache ?? []).filter((b) => b.Shared !== true).reduce((t, b) => t + (b.Size ?? 0), 0) },
+        buildCache: buildCacheOf(df.BuildCache ?? []),
       };
     },
   };

@@ -56,9 +56,9 @@ describe('untagged images and garbage collection', () => {
     assert.notEqual(one, two);
     assert.equal(store.berth(['run', '--rm', 'app:1']).stdout, 'v2\n');
     assert.equal(store.berth(['run', '--rm', one]).code, 0, 'the old image is still there, untagged');
-    const prune = store.berth(['system', 'prune']);
+    const prune = store.berth(['system', 'prune', '-f']);
     assert.equal(prune.code, 0, prune.stderr);
-    assert.match(prune.stdout, new RegExp(`Deleted image ${one}`));
+    assert.match(prune.stdout, new RegExp(`\ndeleted: ${one}\n`));
     assert.equal(store.berth(['run', '--rm', one]).code, 125);
     assert.equal(store.berth(['run', '--rm', 'app:1']).code, 0);
     assert.match(store.berth(['system', 'check']).stdout, /is consistent/);

@@ -9,7 +9,7 @@ import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 
 import type { ProcessRef } from '../base/index.js';
-import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, trace, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, selfProcess, trace, waitUntilGone } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, defaultPath, initialState, mergeEnv, mergeHealthcheck, processArgs, validateContainerName, validateHealthcheck } from '../core/containers/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
@@ -261,7 +261,13 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
 
 /** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
 export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
-  if (announce) ctx.metadata.updateContainer(record.id, (r) => void (r.state.status = 'removing'));
+  // The remover is named, so that a removal killed half-way is finished by the next command (reconcile: `dead`, then rm or prune).
+  if (announce) {
+    ctx.metadata.updateContainer(record.id, (r) => {
+      r.state.status = 'removing';
+      r.state.removing = selfProcess();
+    });
+  }
   const netProblems = await disconnectContainer(ctx, record.id);
   if (netProblems.length > 0) throw netProblems[0];
   await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));

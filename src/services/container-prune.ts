@@ -2,17 +2,18 @@
  * `container prune`: removes every stopped container (created, exited, dead) that matches all
  * filters, as Docker does: `until=<timestamp or duration>` (created before it), `label=KEY`,
  * `label=KEY=VALUE`, `label!=KEY[=VALUE]` (on the container's labels). The space reclaimed is
- * what their writable layers held, counted as Docker counts it (sizes of everything but
- * directories, a hard-linked file once).
+ * what leaves the disk as `du -sb` counts it: each container's writable layer (its snapshot
+ * directory) and its own directory (bundle, logs), where Docker counts the writable layer's files.
  */
 import type { Stats } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { errnoCode, errors } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import type { PruneResult } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
+import { DiskCounter } from './system-df.js';
 
 const goDurationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -122,11 +123,13 @@ export async function pruneContainers(
   const result: PruneResult = { deleted: [], spaceReclaimed: 0 };
   for (const record of await list()) {
     if (!stopped.has(record.state.status) || !checks.every((check) => check(record))) continue;
-    let size = 0;
+    // What leaves the disk, as du -sb counts it: the writable layer's snapshot and the container's directory (bundle, logs).
+    const counter = new DiskCounter();
+    let size = counter.du(join(ctx.paths.containers, record.id));
     try {
-      size = treeSize(await ctx.snapshots.upperDir(record.snapshotKey));
+      size += counter.du(dirname(await ctx.snapshots.upperDir(record.snapshotKey)));
     } catch {
-      // A container whose snapshot is gone holds no space: it is removed all the same.
+      // A container whose snapshot is gone holds no more than its directory: it is removed all the same.
     }
     try {
       await remove(record.id);

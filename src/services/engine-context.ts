@@ -66,6 +66,27 @@ export interface BuilderDeps {
   images: ImageService;
 }
 
+/**
+ * A record of the build cache (src/builder/cache-entries.ts): a step's cached layer (`regular`,
+ * keyed by the step's cache key) or a `RUN --mount=type=cache` directory (`exec.cachemount`).
+ */
+export interface BuildCacheEntry {
+  id: string;
+  type: 'regular' | 'exec.cachemount';
+  /** The layer it keeps (its blob, == its diffID); null for a step that changed nothing and for cache mounts. */
+  diffId: string | null;
+  /** The key of the layer's unpacked snapshot (records made before it was kept have none). */
+  chainId?: string;
+  /** The step (`RUN make`), for people. */
+  description: string;
+  /** Times in ms since the epoch. */
+  created: number;
+  lastUsed: number;
+  usage: number;
+  /** What the record itself is on disk: its index file, or the mount's directory and lock file. */
+  paths: string[];
+}
+
 /** The builder as the engine drives it (src/builder implements it). */
 export interface Builder {
   build(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<BuildResult>;
@@ -74,6 +95,10 @@ export interface Builder {
   checkReproducible(deps: BuilderDeps, request: BuildRequest, op: Operation): Promise<ReproducibilityReport>;
   /** Blobs garbage collection must keep besides those of images (the build cache's layers). */
   cacheRoots(root: string): Promise<string[]>;
+  /** The build cache's records, least recently used first. */
+  cacheEntries(root: string): Promise<BuildCacheEntry[]>;
+  /** Removes records (the caller holds the collector's lease); the next collection frees their layers. */
+  removeCacheEntries(root: string, entries: readonly BuildCacheEntry[]): Promise<void>;
   /** What builds left in the store (step containers, directories, mounts, snapshots), with their owners. */
   leftovers(ctx: EngineContext): Promise<Leftover[]>;
   /** Removes the leftovers of builds whose owner is gone; returns them. */

@@ -11,6 +11,8 @@ import { streamEvents } from './events.js';
 import { systemFacts } from './system-info.js';
 import { diskUsage } from './system-df.js';
 import { releaseBuildBridge } from './build-network.js';
+import { enforceBuildCacheLimit } from './build-cache-prune.js';
+import { readStoreSettings } from './store-settings.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -27,10 +29,16 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
     images: withImageEvents(ctx, {
       ...images,
       build: (request, op) => withOperation(op, async (own) => {
+        // A limit the settings cannot give is an error before anything is built (store-settings.ts).
+        const { buildCacheLimit } = readStoreSettings(ctx.paths.root);
         try {
           return await (await builder()).build(deps, request, own);
         } finally {
           await releaseBuildBridge(ctx, own);
+          // The build's own outcome stands: a failed eviction is a warning, and the next build tries again.
+          if (buildCacheLimit !== undefined) {
+            await enforceBuildCacheLimit(ctx, buildCacheLimit).catch((err: unknown) => own.warn(`The build cache was not brought within its limit: ${(err as Error).message}`));
+          }
         }
       }),
       bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),

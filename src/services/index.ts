@@ -3,7 +3,7 @@
  * the in-process Engine (src/api's interface). The builder and cmd reach the store only
  * through what is exported here.
  */
-export type { Builder, BuilderDeps, EngineContext, RuntimeSelection, StorePaths } from './engine-context.js';
+export type { Builder, BuildCacheEntry, BuilderDeps, EngineContext, RuntimeSelection, StorePaths } from './engine-context.js';
 export { createEngine } from './engine.js';
 export type { ImageService } from './images.js';
 export type { ContainerService } from './containers.js';

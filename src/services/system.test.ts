@@ -59,7 +59,7 @@ test('garbage collection forgets the compressed forms of the layers it removes, 
   const dropped = await base.content.put(Buffer.from('a layer nothing refers to'));
   const ctx: EngineContext = {
     ...base,
-    // Only the build cache's roots (and, by gc, dead builds' work: none) are asked for; the rest of a builder is not this test's.
+    // Only the build cache's records (and, by gc, dead builds' work: none) are asked for; the rest of a builder is not this test's.
     builder: () => Promise.resolve({
       leftovers: () => Promise.resolve([]),
       recoverStale: () => Promise.resolve([]),
@@ -67,7 +67,9 @@ test('garbage collection forgets the compressed forms of the layers it removes, 
       bootstrap: () => Promise.reject(notNeeded),
       checkReproducible: () => Promise.reject(notNeeded),
       applyChanges: () => { throw notNeeded; },
-      cacheRoots: () => Promise.resolve([kept.digest]),
+      cacheRoots: () => Promise.reject(notNeeded),
+      cacheEntries: () => Promise.resolve([{ id: 'k', type: 'regular', diffId: kept.digest, description: '', created: 0, lastUsed: 0, usage: 1, paths: [] }]),
+      removeCacheEntries: () => Promise.reject(notNeeded),
     }),
   };
   const gzipOf = (diffId: typeof kept.digest, hexDigit: string): CompressedLayer => ({

@@ -1,95 +1,48 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import type { Digest } from '../base/index.js';
 import { ignoreErrno, openFilesUnder } from '../base/index.js';
 import { isMounted } from '../core/mount/index.js';
-import type { ResolvedImage } from '../core/images/index.js';
-import { chainIds, resolveImage } from '../core/images/index.js';
 import type { Leftover, SystemEngine } from '../api/index.js';
 import { supervisorAlive } from '../core/containers/index.js';
 import { reconcile } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
 import { removeStaleTemporaryMounts, staleTemporaryMounts } from './temporary-mounts.js';
 import { networkLeftovers, reclaimNetworkLeftovers } from './network-leftovers.js';
+import { pruneBuildCache } from './build-cache-prune.js';
+import { busy, collectUnreferenced, reachable } from './collect.js';
+import { DiskCounter } from './system-df.js';
 
 /** The store's checks and collection; events, df and info are added by the engine (engine.ts). */
 export type SystemService = Omit<SystemEngine, 'events' | 'facts' | 'df'>;
 
 
+/** Bytes under the directories a build's leftovers live in (measured around their removal). */
+function buildWorkBytes(ctx: EngineContext): number {
+  const counter = new DiskCounter();
+  return ['build-tmp', 'build-mounts', 'container-mounts'].reduce((t, d) => t + counter.du(join(ctx.paths.root, d)), 0);
+}
+
 export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Digest) => Promise<boolean>): SystemService {
-  /** The collection itself; the caller holds the collector's lease. */
-  async function collect(): Promise<string[]> {
-    const removed: string[] = [];
-    const { blobs, snapshots } = await reachable([]);
-    // Remove leaf-first: a snapshot with children cannot go before them.
-    let progress = true;
-    while (progress) {
-      progress = false;
-      const all = await ctx.snapshots.walk();
-      const parents = new Set(all.map((s) => s.parent).filter((p) => p !== undefined));
-      for (const info of all) {
-        if (snapshots.has(info.key) || parents.has(info.key)) continue;
-        // Defence in depth for work that holds no lease: a young active snapshot may be in use.
-        if (info.kind === 'active' && Date.now() - info.created < 10 * 60_000) continue;
-        await ctx.snapshots.remove(info.key);
-        removed.push(`snapshot ${info.key}`);
-        progress = true;
-      }
-    }
-    for await (const info of ctx.content.walk()) {
-      if (!blobs.has(info.digest)) {
-        await ctx.content.delete(info.digest);
-        // A layer's compressed forms are worth knowing only while the layer is stored.
-        ctx.metadata.deleteCompressedLayers(info.digest);
-        removed.push(`blob ${info.digest}`);
-      }
-    }
-    const dirs = await ctx.snapshots.cleanup();
-    if (dirs > 0) removed.push(`${dirs} orphan snapshot directories`);
-    // Writers hold the lease this collection holds exclusively; a file still held open is kept anyway.
-    const open = openFilesUnder(ctx.paths.root);
-    const ingests = await ctx.content.cleanIngests(0, (path) => open.has(path));
-    if (ingests > 0) removed.push(`${ingests} abandoned uploads`);
-    return removed;
-  }
-
-  /** Everything reachable from image names, containers and the build cache: blobs and snapshot keys. */
-  async function reachable(problems: string[]) {
-    const blobs = new Set<string>(ctx.builder ? await (await ctx.builder()).cacheRoots(ctx.paths.root) : []);
-    const snapshots = new Set<string>();
-    for (const record of ctx.metadata.listImages()) {
-      let image: ResolvedImage;
-      try {
-        image = await resolveImage(ctx.content, record.target);
-      } catch (err) {
-        problems.push(`image "${record.name}": ${(err as Error).message}`);
-        continue;
-      }
-      blobs.add(record.target.digest).add(image.manifest.config.digest);
-      image.manifest.layers.forEach((l) => blobs.add(l.digest));
-      chainIds(image.config.rootfs.diff_ids).forEach((c) => snapshots.add(c));
-    }
-    for (const container of ctx.metadata.listContainers()) snapshots.add(container.snapshotKey);
-    // A snapshot's parents are reachable when it is.
-    for (const info of await ctx.snapshots.walk()) {
-      if (snapshots.has(info.key) && info.parent) snapshots.add(info.parent);
-    }
-    return { blobs, snapshots };
-  }
-
   return {
     async check({ verifyContent = true } = {}) {
       const problems: string[] = [];
       const reclaimable: string[] = [];
-      const { blobs, snapshots } = await reachable(problems);
+      const { blobs, snapshots } = await reachable(ctx, problems);
       for (const digest of blobs) {
         if (!(await ctx.content.has(digest as Digest))) problems.push(`blob "${digest}" is referenced but missing`);
         else if (verifyContent && !(await verifyBlob(digest as Digest))) problems.push(`blob "${digest}" does not match its digest`);
       }
       const existing = new Map((await ctx.snapshots.walk()).map((s) => [s.key, s]));
+      // A container whose removal was interrupted (`removing`, or `dead` once reconciled) may have lost its root already: rm or prune finishes it.
+      const removing = new Map(ctx.metadata.listContainers().filter((c) => c.state.status === 'removing' || c.state.status === 'dead').map((c) => [c.snapshotKey, c]));
       for (const key of snapshots) {
         // Image layers are unpacked lazily, so a missing layer snapshot is not a problem; a missing container root is.
-        if (!existing.has(key) && key.startsWith('container-')) problems.push(`snapshot "${key}" of a container is missing`);
+        if (existing.has(key) || !key.startsWith('container-')) continue;
+        const half = removing.get(key);
+        if (half) reclaimable.push(`container "${half.name}" whose removal was interrupted (berth rm or berth system prune finishes it)`);
+        else problems.push(`snapshot "${key}" of a container is missing`);
       }
       for (const [key, info] of existing) {
         // A build's step snapshot is reported with its owner by the builder (builder/recover-stale.ts).
@@ -125,8 +78,9 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
     },
     async gc() {
       const lease = ctx.leases.tryCollect();
-      if (!lease) return { removed: [], skipped: 'a berth process (this one or another) is importing, building or creating a container' };
+      if (!lease) return { removed: [], leftovers: [], spaceReclaimed: 0, skipped: busy };
       try {
+        const workBefore = buildWorkBytes(ctx);
         // Dead builds' work first: their step snapshots hold parents the collection would keep.
         const stale = ctx.builder ? await (await ctx.builder()).recoverStale(ctx) : [];
         // Containers whose monitor died are cleaned up as their monitor would have; then what networking is left.
@@ -134,10 +88,14 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
         const network = await reclaimNetworkLeftovers(ctx);
         // Before the collection: a killed cp's mount holds its container's snapshot.
         const mounts = await removeStaleTemporaryMounts(ctx);
-        return { removed: [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...network, ...mounts, ...(await collect())] };
+        const work = Math.max(0, workBefore - buildWorkBytes(ctx));
+        const collected = await collectUnreferenced(ctx);
+        const leftovers = [...stale.map((l) => `${l.kind} ${JSON.stringify(l.name)}`), ...network, ...mounts];
+        return { removed: [...leftovers, ...collected.removed], leftovers, spaceReclaimed: work + collected.bytes };
       } finally {
         lease.release();
       }
     },
+    pruneBuildCache: (options) => pruneBuildCache(ctx, options),
   };
 }

@@ -1,4 +1,5 @@
 import { errors } from '../../base/index.js';
+import { humanSize } from '../../api/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
 import { confirm } from '../command-group.js';
@@ -24,9 +25,10 @@ export const imagePruneCommand: Command = {
     if (untagged.length + deleted.length > 0) {
       ctx.stdout.write(`Deleted Images:\n${untagged.map((n) => `untagged: ${n}\n`).join('')}${deleted.map((id) => `deleted: ${id}\n`).join('')}\n`);
     }
-    const { removed, skipped } = await engine.system.gc();
+    // Forgotten images free their blobs and layers with the collection: that is the space reclaimed.
+    const { spaceReclaimed, skipped } = await engine.system.gc();
     if (skipped !== undefined) ctx.stderr.write(`berth: content not collected yet: ${skipped}; berth system prune collects it later\n`);
-    ctx.stdout.write(`Total reclaimed items: ${removed.length}\n`);
+    ctx.stdout.write(`Total reclaimed space: ${humanSize(spaceReclaimed, 4)}\n`);
     return 0;
   },
 };

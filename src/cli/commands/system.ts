@@ -14,10 +14,9 @@ function describeLeftover(l: Leftover): string {
 export const systemCommand: Command = {
   name: 'system',
   usage: 'system COMMAND',
-  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove what killed builds and imports left, the networking that killed processes\n          left (namespaces, leases, firewall rules, DNS records), untagged images no\n          container uses, then everything nothing refers to (stopped containers and the build cache are kept)\n  boot    After the machine started: record the exit of containers that were running, and start\n          again those whose restart policy is always (or unless-stopped, unless stopped by hand);\n          run once at boot by contrib/systemd/berth-boot.service\n  df      Show disk usage (berth system df --help)\n  events  Get real time events (berth events)\n  info    Display system-wide information (berth info)',
+  description: 'Manage berth\n\nCommands:\n  check   Verify that the store is consistent; list what killed builds and imports left,\n          and whether a live process still owns it\n  prune   Remove unused data: stopped containers, unused networks, dangling images, build cache,\n          what killed builds, imports and containers left (berth system prune --help)\n  boot    After the machine started: record the exit of containers that were running, and start\n          again those whose restart policy is always (or unless-stopped, unless stopped by hand);\n          run once at boot by contrib/systemd/berth-boot.service\n  df      Show disk usage (berth system df --help)\n  events  Get real time events (berth events)\n  info    Display system-wide information (berth info)',
   flags: {
     quick: { kind: 'bool', description: 'check: do not re-hash every blob' },
-    force: { kind: 'bool', short: 'f', description: 'prune: do not prompt for confirmation' },
   },
   async run(ctx, args) {
     const [sub] = args.positionals;
@@ -35,18 +34,6 @@ export const systemCommand: Command = {
       for (const name of started) ctx.stdout.write(`${name}\n`);
       for (const { name, error } of failed) ctx.stderr.write(`berth: cannot restart container "${name}": ${error}\n`);
       return failed.length > 0 ? 1 : 0;
-    }
-    if (sub === 'prune') {
-      const untagged = await engine.images.pruneUntagged();
-      for (const id of untagged) ctx.stdout.write(`Deleted image ${id}\n`);
-      const { removed, skipped } = await engine.system.gc();
-      if (skipped !== undefined) {
-        ctx.stderr.write(`berth: nothing collected: ${skipped}; try again when it has finished\n`);
-        return 1;
-      }
-      for (const item of removed) ctx.stdout.write(`Deleted ${item}\n`);
-      ctx.stdout.write(`Total reclaimed items: ${removed.length}\n`);
-      return 0;
     }
     throw unknownSubcommand('system', sub);
   },

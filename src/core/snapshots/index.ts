@@ -1,1 +1,1 @@
-export type { SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';
+export type { SnapshotDirectory, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';

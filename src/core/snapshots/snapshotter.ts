@@ -11,6 +11,14 @@ export interface SnapshotInfo {
   labels: Record<string, string>;
 }
 
+/** A snapshot's own directory, as `Snapshotter.directories` lists it. */
+export interface SnapshotDirectory {
+  dir: string;
+  kind: SnapshotKind;
+  /** Bytes the directory holds, record included, as `du -sb` counts them: known for committed snapshots once remembered. */
+  usage?: number;
+}
+
 /**
  * Snapshotter: layered filesystems for images and containers (containerd's model).
  *
@@ -39,6 +47,18 @@ export interface Snapshotter {
   upperDir(key: string): Promise<string>;
   /** Bytes used by the snapshot's own directory. */
   usage(key: string): Promise<number>;
+  /**
+   * Each snapshot's own directory (its files, work directory and record), by key, with the size
+   * remembered for a committed one, and the directories no snapshot owns (`orphans`), in one pass
+   * over the records: what disk accounting (`system df`) walks.
+   */
+  directories(): Promise<{ snapshots: Map<string, SnapshotDirectory>; orphans: string[] }>;
+  /**
+   * Remembers what a committed snapshot's directory holds (`du -sb`, measured by the caller): a
+   * committed snapshot never changes, so it is measured once. Nothing happens for a snapshot
+   * that is not committed, already has its size, or is gone.
+   */
+  rememberUsage(key: string, bytes: number): Promise<void>;
   /** Removes directories no snapshot owns (left by a crash); returns how many. */
   cleanup(): Promise<number>;
   /** Directories no snapshot owns, without removing them. */

@@ -1,9 +1,9 @@
 /**
- * GET /events (the event log, followed until `until` passes or the client goes) and
- * GET /system/df (what the store takes on disk, in dockerd's layout).
- *
- * There is no POST /build/prune here: berth's build cache has no prune of its own yet (the
- * Engine offers none; `berth system prune` keeps the cache).
+ * GET /events (the event log, followed until `until` passes or the client goes),
+ * GET /system/df (what the store takes on disk, in dockerd's layout) and POST /build/prune
+ * (`docker builder prune`, and the build cache part of `docker system prune`: `all`,
+ * `keep-storage`, filters `until`/`unused-for`/`type`/`id`; while a build, import or container
+ * creation holds a lease nothing is pruned: a 503 that says so).
  */
 import { setImmediate as tick } from 'node:timers/promises';
 
@@ -53,6 +53,12 @@ async function events(call: ApiCall): Promise<void> {
 
 export function addSystemExtrasRoutes(router: Router): void {
   router.add('GET', '/events', events);
+
+  router.add('POST', '/build/prune', async (call) => {
+    const result = await call.engine.system.pruneBuildCache({ all: call.bool('all'), keepStorage: Math.max(0, call.int('keep-storage') ?? 0), filters: call.filters() });
+    if (result.skipped !== undefined) throw errors.unavailable('BUILD_CACHE_BUSY', `failed to prune build cache: ${result.skipped}; try again when it has finished`);
+    call.send(200, { CachesDeleted: result.deleted.length > 0 ? result.deleted : null, SpaceReclaimed: result.spaceReclaimed });
+  });
 
   router.add('GET', '/system/df', async (call) => {
     const engine = call.engine;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,4 +119,30 @@ test('processes killed in the middle of changes leave a consistent root that cle
     if (info.kind === 'active') await snapshots.commit(`after-${info.key}`, info.key);
   }
   await snapshots.prepare('r0-0', 'base');
+});
+
+test('directories: every snapshot\'s directory and the orphans; a committed one remembers its du -sb size, record included', async (t) => {
+  const root = tempRoot(t);
+  const snapshots = createOverlaySnapshotter(root);
+  await snapshots.prepare('extract', undefined);
+  writeFileSync(join(await snapshots.upperDir('extract'), 'file'), 'x'.repeat(5000));
+  await snapshots.commit('layer', 'extract');
+  await snapshots.prepare('container', 'layer');
+  mkdirSync(join(root, 'abcd0001', 'fs'), { recursive: true });
+  const { snapshots: dirs, orphans } = await snapshots.directories();
+  assert.deepEqual([...dirs.keys()].sort(), ['container', 'layer']);
+  assert.deepEqual(orphans, [join(root, 'abcd0001')]);
+  const layer = dirs.get('layer');
+  assert.equal(layer?.kind, 'committed');
+  assert.equal(layer.usage, undefined);
+  // du -sb of the directory, as system df measures it: the record grows by the size it holds, and that is counted.
+  const du = (dir: string) => Number(spawnSync('du', ['-sb', dir]).stdout.toString().split('\t')[0]);
+  await snapshots.rememberUsage('layer', du(layer.dir));
+  await snapshots.rememberUsage('container', 123);
+  const again = (await snapshots.directories()).snapshots;
+  assert.equal(again.get('layer')?.usage, du(layer.dir));
+  assert.equal(again.get('container')?.usage, undefined, 'an active snapshot changes: nothing is remembered');
+  await snapshots.rememberUsage('layer', 1);
+  assert.equal((await snapshots.directories()).snapshots.get('layer')?.usage, du(layer.dir), 'measured once');
+  await snapshots.rememberUsage('gone', 1);
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
@@ -123,13 +123,16 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     return path;
   }
 
+  /** Directories no record owns, given every record (the caller holds the lock). */
+  function unowned(all: readonly SnapshotRecord[]): string[] {
+    const owned = new Set(all.map((r) => r.id));
+    return readdirSync(root)
+      .filter((n) => (/^[0-9a-f]+$/.test(n) && !owned.has(n)) || n.startsWith('.removing-'))
+      .map((n) => join(root, n));
+  }
+
   function orphans(): string[] {
-    return locked(() => {
-      const owned = new Set(records.all().map((r) => r.id));
-      return readdirSync(root)
-        .filter((n) => (/^[0-9a-f]+$/.test(n) && !owned.has(n)) || n.startsWith('.removing-'))
-        .map((n) => join(root, n));
-    }, true);
+    return locked(() => unowned(records.all()), true);
   }
 
   return {
@@ -171,6 +174,25 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
       return records.all().map(toInfo);
     },
     upperDir: async (key) => fsDir(get(key).id),
+    async directories() {
+      // Under the shared lock, as orphans(): a directory being prepared has its record before anyone reads the two.
+      return locked(() => {
+        const all = records.all();
+        return { snapshots: new Map(all.map((r) => [r.key, { dir: join(root, r.id), kind: r.kind, ...(r.usage !== undefined ? { usage: r.usage } : {}) }])), orphans: unowned(all) };
+      }, true);
+    },
+    async rememberUsage(key, bytes) {
+      locked(() => {
+        const r = records.lookup(key);
+        if (!r || r.kind !== 'committed' || r.usage !== undefined) return;
+        // The record grows by the size it holds: count that too, so the remembered size is the directory's after the write.
+        const before = statSync(join(root, r.id, 'info.json')).size;
+        const { id: _id, ...info } = r;
+        let usage = bytes;
+        for (let i = 0; i < 3; i++) usage = bytes - before + Buffer.byteLength(JSON.stringify({ ...info, usage }));
+        records.write({ ...r, usage });
+      });
+    },
     usage: async (key) => diskUsage(fsDir(get(key).id)),
     orphans: async () => orphans(),
     async cleanup() {

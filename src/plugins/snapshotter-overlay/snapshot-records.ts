@@ -14,6 +14,8 @@ export interface SnapshotRecord {
   parentId?: string;
   created: number;
   labels: Record<string, string>;
+  /** A committed snapshot's directory size (`du -sb`, this record included), once measured (Snapshotter.rememberUsage). */
+  usage?: number;
 }
 
 const plainKey = /^[A-Za-z0-9_:@+=,-][A-Za-z0-9._:@+=,-]{0,199}$/;
