@@ -150,11 +150,11 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
         // its connection: the master waits there, and receiveMaster takes it after the exit.
         if (!connected) await new Promise((r) => setTimeout(r, lateConnectionMs));
         if (connected) return new Promise<never>(() => undefined);
-        const failure = await runtime.outcome(files.log, code).then(
-          () => errors.unknown('RUNTIME_FAILED', `${runtime.binary} exec ended (status ${code}) before it passed the terminal`),
-          (err: unknown) => err,
-        );
-        throw failure;
+        // A runtime failure rejects here with the runtime's own error.
+        await runtime.outcome(files.log, code);
+        // The runtime ran the process, so it passed the terminal first: its connection is still
+        // queued behind a busy event loop. It wins this race (or the timeout below does).
+        return new Promise<never>(() => undefined);
       }),
       new Promise<never>((_, reject) => setTimeout(() => reject(errors.unavailable('RUNTIME_TIMEOUT', `${runtime.binary} exec did not pass the terminal within ${consoleTimeoutMs / 1000} s`)), consoleTimeoutMs).unref()),
     ]);
