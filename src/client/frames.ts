@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 
 import { errors } from '../base/index.js';
+import { detachKeyFilter } from '../api/index.js';
 import { fromDaemon } from './docker-api.js';
 
 /**
@@ -56,34 +57,11 @@ async function write(stream: Writable | undefined, chunk: Buffer): Promise<void>
  * they do not (as the docker CLI does on its side). Returns a function that stops forwarding.
  */
 export function forwardStdin(stdin: Readable, to: Writable, detachKeys: Buffer | undefined, onDetach: () => void, onEnd: () => void): () => void {
-  let matched = 0;
+  const filter = detachKeyFilter(detachKeys);
   const onData = (chunk: Buffer) => {
-    if (!detachKeys || detachKeys.length === 0) {
-      to.write(chunk);
-      return;
-    }
-    const out: number[] = [];
-    for (const byte of chunk) {
-      if (byte === detachKeys[matched]) {
-        matched++;
-        if (matched === detachKeys.length) {
-          if (out.length) to.write(Buffer.from(out));
-          onDetach();
-          return;
-        }
-        continue;
-      }
-      if (matched > 0) {
-        out.push(...detachKeys.subarray(0, matched));
-        matched = 0;
-        if (byte === detachKeys[0]) {
-          matched = 1;
-          continue;
-        }
-      }
-      out.push(byte);
-    }
-    if (out.length) to.write(Buffer.from(out));
+    const { forward, detached } = filter(chunk);
+    if (forward) to.write(forward);
+    if (detached) onDetach();
   };
   stdin.on('data', onData);
   stdin.on('end', onEnd);

@@ -13,7 +13,7 @@ import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js
 import { parseBytes } from '../core/spec/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
-import { exitCodeFor } from '../api/index.js';
+import { detachKeyFilter, exitCodeFor } from '../api/index.js';
 import { containerDir, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import { recordContainerEvent } from './events.js';
 import type { EngineContext } from './engine-context.js';
@@ -289,35 +289,11 @@ export async function resizeContainer(ctx: EngineContext, record: ContainerRecor
  * container's stdin. Returns a function that stops forwarding.
  */
 function pipeStdin(stdin: NodeJS.ReadableStream, session: MonitorSession, detachKeys: Buffer | undefined, onDetach: () => void): () => void {
-  let matched = 0;
+  const filter = detachKeyFilter(detachKeys);
   const onData = (chunk: Buffer) => {
-    if (!detachKeys || detachKeys.length === 0) {
-      session.stdin(chunk);
-      return;
-    }
-    // Bytes that may begin the detach sequence are held back until it is clear they do not.
-    const out: number[] = [];
-    for (const byte of chunk) {
-      if (byte === detachKeys[matched]) {
-        matched++;
-        if (matched === detachKeys.length) {
-          if (out.length) session.stdin(Buffer.from(out));
-          onDetach();
-          return;
-        }
-        continue;
-      }
-      if (matched > 0) {
-        out.push(...detachKeys.subarray(0, matched));
-        matched = 0;
-        if (byte === detachKeys[0]) {
-          matched = 1;
-          continue;
-        }
-      }
-      out.push(byte);
-    }
-    if (out.length) session.stdin(Buffer.from(out));
+    const { forward, detached } = filter(chunk);
+    if (forward) session.stdin(forward);
+    if (detached) onDetach();
   };
   const onEnd = () => session.send(frameKind.closeStdin);
   stdin.on('data', onData);
