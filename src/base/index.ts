@@ -10,3 +10,4 @@ export * from './fs-helpers.js';
 export * from './operation.js';
 export * from './lru-map.js';
 export * from './duration.js';
+export { writableReady } from './writable-ready.js';

@@ -5,14 +5,19 @@
  */
 import { Writable } from 'node:stream';
 
-import { errors } from '../base/index.js';
+import { errors, writableReady } from '../base/index.js';
 
 /** Where stream output goes: a socket, or a response. Writes after it closed are dropped. */
 export interface Sink {
   write(chunk: Buffer): boolean;
   readonly destroyed: boolean;
   readonly writableEnded?: boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
 }
+
+/** A sink for a stream the client did not ask for: its bytes are dropped. */
+export const nowhere: Sink = { write: () => true, destroyed: true, on: () => undefined, off: () => undefined };
 
 const open = (sink: Sink) => !sink.destroyed && sink.writableEnded !== true;
 
@@ -35,14 +40,7 @@ export function streamWriter(sink: Sink, stream: 1 | 2, multiplexed: boolean): W
       const bytes = multiplexed ? frame(stream, chunk) : chunk;
       if (sink.write(bytes)) return callback();
       // Back-pressure: wait for the sink to drain (or go away).
-      const target = sink as unknown as NodeJS.EventEmitter;
-      const done = () => {
-        target.off('drain', done);
-        target.off('close', done);
-        callback();
-      };
-      target.on('drain', done);
-      target.on('close', done);
+      void writableReady(sink).then(() => callback());
     },
   });
 }

@@ -17,7 +17,7 @@ import tar from 'tar-stream';
 import { errnoCode, errors, readdirUtf8Sync } from '../../base/index.js';
 import { O_PATH, openInRootDir, openRootDir, readlinkAt } from '../../sys/index.js';
 import { paxHeaderBlocks } from './tar-pax.js';
-import { writableReady } from './writable-ready.js';
+import { writableReady } from '../../base/index.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 

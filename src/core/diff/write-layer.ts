@@ -11,7 +11,7 @@ import { errors, readdirUtf8Sync } from '../../base/index.js';
 import { lgetxattr, llistxattr } from '../../sys/index.js';
 import { paxHeaderBlocks } from './tar-pax.js';
 import { isLayerXattr } from './unpacker.js';
-import { writableReady } from './writable-ready.js';
+import { writableReady } from '../../base/index.js';
 
 export interface WriteLayerOptions {
   /** 'plain': a directory as it is. 'overlay-upper': an overlayfs upper dir, whose whiteouts become OCI whiteouts. */

@@ -7,7 +7,7 @@
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { beginOperation, errors, isBerthError, type Operation } from '../../base/index.js';
+import { beginOperation, errors, isBerthError, type Operation, writableReady } from '../../base/index.js';
 import { parseRestartPolicy, pathStatHeader, statsJson } from '../../api/index.js';
 import type { ContainerUpdate, Engine, StatsSample } from '../../api/index.js';
 import type { ApiCall } from '../api-call.js';
@@ -43,15 +43,7 @@ function lazyBody(call: ApiCall, contentType: string, headers: Record<string, st
       const r = open();
       if (r.destroyed) return done(errors.aborted('CLIENT_GONE', 'The client closed the connection'));
       if (r.write(chunk)) done();
-      else {
-        const go = () => {
-          r.off('close', go);
-          r.off('drain', go);
-          done();
-        };
-        r.once('drain', go);
-        r.once('close', go);
-      }
+      else void writableReady(r).then(() => done());
     },
   });
   return {

@@ -12,7 +12,7 @@ import type { ApiCall } from '../api-call.js';
 import type { Router } from '../router.js';
 import { AttachSession, runState } from '../container-runs.js';
 import { createOptionsFromBody } from '../create-body.js';
-import { defaultDetachKeys, normalizeSignal, parseDetachKeys, streamWriter } from '../stream-frames.js';
+import { defaultDetachKeys, normalizeSignal, nowhere, parseDetachKeys, type Sink, streamWriter } from '../stream-frames.js';
 import { addExecRoutes } from './exec.js';
 
 export function addContainerRoutes(router: Router): void {
@@ -242,8 +242,8 @@ async function attach(call: ApiCall): Promise<void> {
   const state = runState(call.engine);
   if (call.bool('logs')) {
     await call.engine.containers.logs(c.id, {
-      stdout: session.streams.stdout ?? streamWriter({ write: () => true, destroyed: true }, 1, false),
-      stderr: session.streams.stderr ?? streamWriter({ write: () => true, destroyed: true }, 2, false),
+      stdout: session.streams.stdout ?? streamWriter(nowhere, 1, false),
+      stderr: session.streams.stderr ?? streamWriter(nowhere, 2, false),
       signal: call.signal,
     }).catch(() => undefined);
   }
@@ -276,8 +276,7 @@ async function logs(call: ApiCall): Promise<void> {
   const tty = c.config.Tty === true;
   // At 1.41 dockerd sends no Content-Type; from 1.42 it names the stream's kind.
   const res = call.stream(call.version >= 142 ? (tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream') : undefined);
-  const sink = res as unknown as { write(b: Buffer): boolean; destroyed: boolean; writableEnded: boolean };
-  const nowhere = { write: () => true, destroyed: true };
+  const sink: Sink = res;
   const out = streamWriter(stdout ? sink : nowhere, 1, !tty);
   const err = streamWriter(stderr ? sink : nowhere, 2, !tty);
   try {
