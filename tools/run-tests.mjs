@@ -24,5 +24,14 @@ if (files.length === 0) {
   console.error(`run-tests: no compiled test matches ${filter.map((f) => JSON.stringify(f)).join(' or ')} (build first: npm run build)`);
   process.exit(1);
 }
+// Some tests compare with the shared reference dockerd (tools/reference-dockerd.sh) and start it
+// when it is not running, and none stops it (others may still use it). The run that found it
+// stopped stops it at the end, so a test run leaves no dockerd behind; BERTH_KEEP_REFERENCE_DOCKERD=1
+// keeps it (several test runs or benchmarks sharing one).
+const referenceDockerd = resolve(import.meta.dirname, 'reference-dockerd.sh');
+const referenceWasRunning = spawnSync(referenceDockerd, ['status'], { stdio: 'ignore' }).status === 0;
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+if (!referenceWasRunning && process.env.BERTH_KEEP_REFERENCE_DOCKERD !== '1' && spawnSync(referenceDockerd, ['status'], { stdio: 'ignore' }).status === 0) {
+  spawnSync(referenceDockerd, ['stop'], { stdio: 'inherit' });
+}
 process.exit(result.status ?? 1);
