@@ -26,8 +26,8 @@ interface NativeSys {
   recvFd(fd: number): number | null;
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** Absent from an addon built before it (spawn-piped.ts then uses child_process). */
-  spawnPiped?(file: string, argv: string[], pipeStdin: boolean): [pid: number, stdin: number, stdout: number, stderr: number];
-  reapChild?(pid: number): [code: number, signal: number] | null;
+  spawnPiped?: (file: string, argv: string[], pipeStdin: boolean) => [pid: number, stdin: number, stdout: number, stderr: number];
+  reapChild?: (pid: number) => [code: number, signal: number] | null;
 }
 
 let native: NativeSys | undefined;
@@ -235,3 +235,6 @@ export function nativeSpawn(): Required<Pick<NativeSys, 'spawnPiped' | 'reapChil
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys().setWindowSize(fd, rows, cols);
 }
+
+// spawn-piped.ts uses nativeSpawn above (a cycle that is safe: neither runs the other at load).
+export { spawnPiped, type PipedChild } from './spawn-piped.js';

@@ -17,8 +17,7 @@ import { ReadStream } from 'node:tty';
 
 import { errors } from '../../base/index.js';
 import type { StreamedProcess } from '../../core/runtime/index.js';
-import { recvFd, setWindowSize } from '../../sys/index.js';
-import { spawnPiped } from '../../sys/spawn-piped.js';
+import { recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
 
 export interface ExecStreamsRuntime {
   binary: string;
