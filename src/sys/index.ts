@@ -25,6 +25,9 @@ interface NativeSys {
   removeAllAt(dirFd: number, name: string): void;
   recvFd(fd: number): number | null;
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /** Absent from an addon built before it (spawn-piped.ts then uses child_process). */
+  spawnPiped?: (file: string, argv: string[], pipeStdin: boolean) => [pid: number, stdin: number, stdout: number, stderr: number];
+  reapChild?: (pid: number) => [code: number, signal: number] | null;
 }
 
 let native: NativeSys | undefined;
@@ -222,7 +225,16 @@ export function recvFd(fd: number): number | null {
   return sys().recvFd(fd);
 }
 
+/** The addon's posix_spawn and waitpid(WNOHANG) (see spawn-piped.ts), or undefined when this build lacks them. */
+export function nativeSpawn(): Required<Pick<NativeSys, 'spawnPiped' | 'reapChild'>> | undefined {
+  const s = sys();
+  return s.spawnPiped && s.reapChild ? { spawnPiped: s.spawnPiped, reapChild: s.reapChild } : undefined;
+}
+
 /** TIOCSWINSZ: a terminal's size in rows and columns (its foreground process group gets SIGWINCH). */
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys().setWindowSize(fd, rows, cols);
 }
+
+// spawn-piped.ts uses nativeSpawn above (a cycle that is safe: neither runs the other at load).
+export { spawnPiped, type PipedChild } from './spawn-piped.js';

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { ReadStream } from 'node:tty';
 
 import { errors } from '../../base/index.js';
 import type { StreamedProcess } from '../../core/runtime/index.js';
-import { recvFd, setWindowSize } from '../../sys/index.js';
+import { recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
 
 export interface ExecStreamsRuntime {
   binary: string;
@@ -50,10 +50,12 @@ export async function execStreams(runtime: ExecStreamsRuntime, id: string, proce
     }
     return pid;
   };
+  // Synchronous: two unlinks cost microseconds, where fs/promises' round trips through the thread
+  // pool cost ~1 ms before the exit code was known (the docker CLI waits for it).
   const cleanup = async () => {
     readPid();
-    await rm(log, { force: true });
-    await rm(pidFile, { force: true });
+    rmSync(log, { force: true });
+    rmSync(pidFile, { force: true });
   };
   return options.tty ? terminalExec(runtime, id, processFile, { ...options, log, pidFile, readPid, cleanup }) : pipedExec(runtime, id, processFile, { ...options, log, pidFile, readPid, cleanup });
 }
@@ -94,11 +96,16 @@ async function drained(streams: Readable[], after: Promise<unknown>, graceMs: nu
 
 async function pipedExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
   const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--pid-file', files.pidFile, id];
-  // Its own process group: no signal meant for the caller reaches it.
-  const child = spawn(runtime.binary, args, { stdio: [files.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
-  const status = exitStatus(child);
-  const stdout = child.stdout as Readable;
-  const stderr = child.stderr as Readable;
+  // Its own session: no signal meant for the caller reaches it. Through posix_spawn, not
+  // child_process's fork (see sys/spawn-piped.ts): the daemon's event loop is not held meanwhile.
+  let child;
+  try {
+    child = spawnPiped(runtime.binary, args, files.stdin);
+  } catch (err) {
+    await files.cleanup();
+    throw errors.unavailable('RUNTIME_UNAVAILABLE', `Cannot run OCI runtime "${runtime.binary}": ${(err as Error).message}`, { cause: err });
+  }
+  const { status, stdout, stderr } = child;
   child.stdin?.on('error', () => undefined);
   const exit = (async () => {
     try {
