@@ -37,6 +37,8 @@ import { commitStaged, ensureUnpacked, stackLayers, stageLayer, unpackRunning } 
 
 const concurrency = 3;
 const maxConfigSize = 8 << 20;
+/** Bytes of a blob gathered before they go to the content store in one write. */
+const writeBatch = 1 << 20;
 
 function parsePlatform(text: string): Platform {
   const [os, architecture, variant, ...rest] = text.split('/');
@@ -102,16 +104,31 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
   const tee = hooks.tee?.();
   try {
     let received = 0;
+    // The store gets the blob in batches of a MiB, one write in flight while the next batch
+    // arrives (not a trip through the thread pool per socket read); the unpack gets each piece.
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await writing;
+      const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+      batch = [];
+      batchBytes = 0;
+      writing = writer.write(data);
+      writing.catch(() => undefined); // awaited before the next batch and at the end
+    };
     for await (const piece of body) {
       const chunk = piece as Buffer;
       received += chunk.length;
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
-      if (tee && !tee.destroyed) {
-        // both at once: the store's write and the unpack's read
-        await Promise.all([writer.write(chunk), tee.write(chunk) ? undefined : drained(tee)]);
-      } else await writer.write(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= writeBatch) await flush();
+      if (tee && !tee.destroyed && !tee.write(chunk)) await drained(tee);
       hooks.onBytes?.(received);
     }
+    if (batchBytes > 0) await flush();
+    await writing;
     hooks.onVerify?.();
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
     // the writer hashes what it stores and commits only the digest asked for (BLOB_DIGEST_MISMATCH otherwise)
