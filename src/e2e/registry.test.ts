@@ -23,6 +23,7 @@ import type { Result, Store } from './harness.js';
 import { berthBin, busyboxImage, createStore, repoRoot } from './harness.js';
 import { startRegistry } from './docker-registry.js';
 import { onTerminal } from './pty.js';
+import { lgetxattr } from '../sys/index.js';
 import type { TestEntry } from '../testing/index.js';
 import { makeTar } from '../testing/index.js';
 
@@ -640,6 +641,10 @@ describe('berth pull and push', () => {
     let host: string;
     const scopes: string[] = [];
     let slowReleased = false;
+    // the bottom layer of fake/layers: half its blob until the test lets the rest go
+    let releaseBottom = (): void => undefined;
+    let bottomReleased = new Promise<void>((resolve) => (releaseBottom = resolve));
+    let layered: { chain: string[] } = { chain: [] };
     let releaseStream = (): void => undefined;
     const streamRelease = new Promise<void>((resolve) => (releaseStream = resolve));
     const repos = new Map<string, { manifest: Buffer; mediaType: string; blobs: Map<string, Buffer>; serve?: (digest: string, blob: Buffer, res: ServerResponse) => void; children?: Map<string, { body: Buffer; mediaType: string }> }>();
@@ -709,6 +714,42 @@ describe('berth pull and push', () => {
           void streamRelease.then(() => res.end(blob.subarray(blob.length >> 1)));
         },
       });
+      // Three layers whose upper ones whiteout, override and make opaque what the lower ones
+      // hold, with hard links inside a layer; the bottom one arrives last (fake/layers), or
+      // never until the pull is killed (fake/layers-kill).
+      const dir = (name: string): TestEntry => ({ name, type: 'directory', mode: 0o755 });
+      const file = (name: string, body: string | Buffer): TestEntry => ({ name, type: 'file', mode: 0o644, body });
+      const tars = [
+        await makeTar([dir('etc'), file('etc/a', 'a0\n'), file('etc/b', 'b0\n'), dir('d'), file('d/x', 'x0\n'), file('d/y', 'y0\n'), file('keep', 'keep0\n'), file('big', randomBytes(1 << 20))]),
+        await makeTar([
+          dir('etc'), file('etc/.wh.a', ''), file('etc/b', 'b1\n'), dir('d'), file('d/.wh..wh..opq', ''), file('d/z', 'z1\n'),
+          file('h1', 'hard\n'), { name: 'h2', type: 'link', linkname: 'h1', mode: 0o644 }, dir('sub'), { name: 'sub/h3', type: 'link', linkname: 'h1', mode: 0o644 },
+        ]),
+        await makeTar([dir('etc'), file('etc/b', 'b2\n'), file('top', 'top2\n')]),
+      ];
+      const gzs = tars.map((t) => gzipSync(t, { level: 1 }));
+      const layeredDiffIds = tars.map((t) => `sha256:${sha(t)}`);
+      const chain: string[] = [];
+      for (const d of layeredDiffIds) chain.push(chain.length === 0 ? d : `sha256:${sha(`${chain.at(-1) ?? ''} ${d}`)}`);
+      layered = { chain };
+      const layeredConfig = Buffer.from(JSON.stringify({ architecture: hostArch(), os: 'linux', config: { Cmd: ['/top'] }, rootfs: { type: 'layers', diff_ids: layeredDiffIds } }));
+      const layeredManifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: v2,
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${sha(layeredConfig)}`, size: layeredConfig.length },
+        layers: gzs.map((g) => ({ mediaType: gzipType, digest: `sha256:${sha(g)}`, size: g.length })),
+      }));
+      const layeredBlobs = new Map([[`sha256:${sha(layeredConfig)}`, layeredConfig], ...gzs.map((g) => [`sha256:${sha(g)}`, g] as [string, Buffer])]);
+      const bottom = `sha256:${sha(gzs[0] as Buffer)}`;
+      const holdBottom = (until: () => Promise<void>) => (digest: string, blob: Buffer, res: ServerResponse) => {
+        res.writeHead(200, { 'content-length': blob.length });
+        if (digest !== bottom) return void res.end(blob);
+        res.write(blob.subarray(0, blob.length >> 1));
+        void until().then(() => res.end(blob.subarray(blob.length >> 1)));
+      };
+      repos.set('fake/layers', { manifest: layeredManifest, mediaType: v2, blobs: layeredBlobs, serve: holdBottom(() => bottomReleased) });
+      repos.set('fake/layers-kill', { manifest: layeredManifest, mediaType: v2, blobs: layeredBlobs, serve: holdBottom(async () => {
+        while (!slowReleased) await new Promise((r) => setTimeout(r, 50));
+      }) });
       const huge = Buffer.alloc((4 << 20) + 10, 0x20);
       repos.set('fake/huge', { manifest: huge, mediaType: v2, blobs });
       // Layers that try to write outside the root: a `../` entry, a hard link to a file outside.
@@ -839,6 +880,94 @@ describe('berth pull and push', () => {
         assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
       } finally {
         releaseStream();
+        fresh.dispose();
+      }
+    });
+
+    /** What fake/layers' three layers make, read through a container of it: every whiteout, override, opaque dir and hard link as overlayfs shows them. */
+    const checkLayered = async (s: Store, image: string) => {
+      const name = `layered-${randomBytes(3).toString('hex')}`;
+      assert.equal((await berthAsync(s, ['create', '--name', name, image])).code, 0);
+      try {
+        const read = async (path: string) => (await berthAsync(s, ['cp', `${name}:${path}`, '-'])).stdout;
+        const names = async (path: string) => spawnSync('tar', ['-t'], { input: Buffer.from(await read(path), 'latin1') }).stdout.toString().split('\n').filter(Boolean).sort();
+        assert.deepEqual(await names('/etc'), ['etc/', 'etc/b'], 'etc/a whited out by the middle layer');
+        assert.match(await read('/etc/b'), /b2/, 'the top layer\'s etc/b over the middle one\'s over the bottom one\'s');
+        assert.deepEqual(await names('/d'), ['d/', 'd/z'], 'd opaque in the middle layer: the bottom layer\'s d/x and d/y hidden');
+        assert.match(await read('/keep'), /keep0/);
+        assert.match(await read('/top'), /top2/);
+        for (const link of ['/h1', '/h2', '/sub/h3']) assert.match(await read(link), /hard/, link);
+      } finally {
+        await berthAsync(s, ['rm', name]);
+      }
+      // the middle layer's own directory: its hard links are one inode, its whiteout a 0/0 char device, its opaque dir marked
+      const committed = (path: string) => (JSON.parse(readFileSync(join(path, '..', '..', 'info.json'), 'utf8')) as { kind: string }).kind === 'committed';
+      const found = spawnSync('find', [join(s.root, 'snapshots'), '-name', 'h2', '-links', '3']).stdout.toString().trim().split('\n').filter(Boolean).filter(committed);
+      assert.equal(found.length, 1, `h1, h2 and sub/h3 are one file: ${found.join(' ')}`);
+      const layerDir = join(found[0] as string, '..');
+      assert.equal(spawnSync('stat', ['-c', '%F %t:%T', join(layerDir, 'etc', 'a')]).stdout.toString().trim(), 'character special file 0:0');
+      assert.equal(lgetxattr(join(layerDir, 'd'), 'trusted.overlay.opaque')?.toString(), 'y');
+    };
+
+    test('layers unpack side by side as they arrive: the upper ones while the bottom one still downloads, committed in chain order; whiteouts, opaque dirs and hard links come out right', async () => {
+      const fresh = createStore();
+      try {
+        const pulling = berthAsync(fresh, ['pull', `${host}/fake/layers:1`]);
+        const find = (name: string) => spawnSync('find', [join(fresh.root, 'snapshots'), '-name', name, '-type', 'f']).stdout.toString().trim();
+        let found = '';
+        for (let i = 0; i < 100 && found === ''; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          found = find('top') === '' || find('h2') === '' ? '' : 'both';
+        }
+        assert.equal(found, 'both', 'the middle and top layers were unpacked while half of the bottom one was held back');
+        const keys = join(fresh.root, 'snapshots', 'overlay', 'keys');
+        assert.deepEqual(layered.chain.filter((c) => existsSync(join(keys, c))), [], 'nothing committed above a layer not yet unpacked');
+        assert.equal((await berthAsync(fresh, ['images', '-q'])).stdout, '', 'nothing named yet');
+        releaseBottom();
+        const r = await pulling;
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((r.stdout.match(/Pull complete/g) ?? []).length, 3, r.stdout);
+        await checkLayered(fresh, `${host}/fake/layers:1`);
+        // the chain as overlayfs stacks it: each layer on the one below
+        const records = spawnSync('sh', ['-c', `cat ${join(fresh.root, 'snapshots', 'overlay')}/*/info.json`]).stdout.toString();
+        for (const [i, c] of layered.chain.entries()) {
+          const record = records.split(/(?<=\})(?=\{)/).map((j) => JSON.parse(j) as { key: string; parent?: string }).find((x) => x.key === c);
+          assert.equal(record?.parent, layered.chain[i - 1], `layer ${i}'s parent`);
+        }
+        assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
+      } finally {
+        releaseBottom();
+        bottomReleased = Promise.resolve();
+        fresh.dispose();
+      }
+    });
+
+    test('SIGKILL while upper layers are unpacked and the bottom one downloads commits nothing; the next pull reuses the verified blobs and unpacks right', async () => {
+      const fresh = createStore();
+      try {
+        const child = spawn(berthBin, ['pull', `${host}/fake/layers-kill:1`], { env: { ...process.env, BERTH_ROOT: fresh.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const find = (name: string) => spawnSync('find', [join(fresh.root, 'snapshots'), '-name', name, '-type', 'f']).stdout.toString().trim();
+        for (let i = 0; i < 100 && (find('top') === '' || find('h2') === ''); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.notEqual(find('top'), '', 'the top layer was being unpacked');
+        await new Promise((r) => setTimeout(r, 300)); // its unpack done, its snapshot waiting for the bottom one
+        child.kill('SIGKILL');
+        await new Promise((r) => child.on('close', r));
+        const keys = join(fresh.root, 'snapshots', 'overlay', 'keys');
+        assert.deepEqual(layered.chain.filter((c) => existsSync(join(keys, c))), [], 'no layer committed');
+        assert.equal((await berthAsync(fresh, ['images', '-q'])).stdout, '');
+        const check = (await berthAsync(fresh, ['system', 'check'])).stdout;
+        assert.match(check, /is consistent/);
+        // what the killed pull had unpacked: snapshots of no image, which prune collects
+        assert.match(check, new RegExp(`reclaimable: snapshot "extract-[0-9a-f]+-${layered.chain[2] ?? ''}"`), check);
+        slowReleased = true;
+        const again = await berthAsync(fresh, ['pull', `${host}/fake/layers-kill:1`]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal((again.stdout.match(/Already exists/g) ?? []).length, 2, `the upper layers' verified blobs kept: ${again.stdout}`);
+        assert.equal((again.stdout.match(/Pull complete/g) ?? []).length, 1, again.stdout);
+        await checkLayered(fresh, `${host}/fake/layers-kill:1`);
+        assert.match((await berthAsync(fresh, ['system', 'check'])).stdout, /is consistent/);
+      } finally {
+        slowReleased = false;
         fresh.dispose();
       }
     });

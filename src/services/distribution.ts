@@ -3,8 +3,9 @@
  *
  * Pull: the tag's manifest (or index → the platform's manifest), the config, then the layers the
  * store lacks, three at a time. Every blob goes through a content writer that commits only
- * when digest and size match; each layer is unpacked as soon as it and those below it are here
- * (the unpack checks its diffID before its snapshot is committed). Layers are stored as the
+ * when digest and size match; each layer is unpacked while it downloads, side by side with the
+ * others, into a snapshot of its own, and the snapshots are committed in chain order, each once
+ * its diffID matched and the layer below it is committed (unpack.ts: stageLayer). Layers are stored as the
  * registry serves them (compressed), so the manifest keeps its digest and a push of a pulled
  * image sends the same bytes; the compressed digest → diffID record
  * (MetadataStore.putCompressedLayer) is written for each gzip or zstd layer (zstd is unpacked
@@ -23,7 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Digest, Operation } from '../base/index.js';
 import { digestHex, errors, isBerthError } from '../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../core/distribution/index.js';
-import { validateConfig, validateManifest } from '../core/images/index.js';
+import { chainIds, validateConfig, validateManifest } from '../core/images/index.js';
 import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/index.js';
 import { formatPlatform, hostPlatform, isIndexMediaType, isManifestMediaType, layerCompression, mediaTypes, parseReference, selectManifest } from '../oci/index.js';
 import type { PullOptions, PullResult, PushOptions, PushResult } from '../api/index.js';
@@ -31,10 +32,13 @@ import type { EngineContext } from './engine-context.js';
 import type { ImageService } from './images.js';
 import { loadDiff } from './lazy.js';
 import { counting, Progress } from './progress.js';
-import { ensureUnpacked, stackLayers } from './unpack.js';
+import type { StackLayer } from './unpack.js';
+import { commitStaged, ensureUnpacked, stackLayers, stageLayer, unpackRunning } from './unpack.js';
 
 const concurrency = 3;
 const maxConfigSize = 8 << 20;
+/** Bytes of a blob gathered before they go to the content store in one write. */
+const writeBatch = 1 << 20;
 
 function parsePlatform(text: string): Platform {
   const [os, architecture, variant, ...rest] = text.split('/');
@@ -100,16 +104,31 @@ async function download(ctx: EngineContext, registry: RegistryClient, repository
   const tee = hooks.tee?.();
   try {
     let received = 0;
+    // The store gets the blob in batches of a MiB, one write in flight while the next batch
+    // arrives (not a trip through the thread pool per socket read); the unpack gets each piece.
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await writing;
+      const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+      batch = [];
+      batchBytes = 0;
+      writing = writer.write(data);
+      writing.catch(() => undefined); // awaited before the next batch and at the end
+    };
     for await (const piece of body) {
       const chunk = piece as Buffer;
       received += chunk.length;
       if (received > desc.size) throw errors.dataLoss('BLOB_SIZE_MISMATCH', `Blob "${desc.digest}" is larger than the ${desc.size} bytes its manifest says`);
-      if (tee && !tee.destroyed) {
-        // both at once: the store's write and the unpack's read
-        await Promise.all([writer.write(chunk), tee.write(chunk) ? undefined : drained(tee)]);
-      } else await writer.write(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= writeBatch) await flush();
+      if (tee && !tee.destroyed && !tee.write(chunk)) await drained(tee);
       hooks.onBytes?.(received);
     }
+    if (batchBytes > 0) await flush();
+    await writing;
     hooks.onVerify?.();
     if (received !== desc.size) throw errors.dataLoss('BLOB_TRUNCATED', `Blob "${desc.digest}" ended after ${received} of ${desc.size} bytes`);
     // the writer hashes what it stores and commits only the digest asked for (BLOB_DIGEST_MISMATCH otherwise)
@@ -189,14 +208,17 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     }
     const config = validateConfig(parseJson(await ctx.content.read(manifest.config.digest), `the config of ${ref.familiar}`), manifest.config.digest, manifest);
     const diffIds = config.rootfs.diff_ids;
-    // Layers download three at a time; each is unpacked (a committed snapshot per chain id, as
-    // `run` would make it) as soon as it and the layers below it are here, while the others
-    // still download.
+    // Layers download three at a time; each is unpacked as its blob arrives (from the download
+    // itself, or from the store when an earlier pull left it there), side by side, each into a
+    // snapshot of its own (stageLayer), and committed in chain order (a chain id names the
+    // layers below too), each once its diffID matched and the one below it is committed.
     const stack = stackLayers(manifest.layers, diffIds, `Image "${ref.familiar}"`);
-    // each layer's turn to be unpacked: from the store once downloaded, or, when the unpack is
-    // already waiting for it as its download starts, from the download itself (a tee)
-    const present = manifest.layers.map(() => deferred<PassThrough | undefined>());
-    let unpackingAt = 0;
+    const chain = chainIds(diffIds);
+    // each layer's staged snapshot (its key), or undefined when there is none to commit (the
+    // layer is unpacked already, or another unpack of this process is making it)
+    const staged = manifest.layers.map(() => deferred<string | undefined>());
+    const uncommitted = new Set<string>();
+    let failed = false;
     // Docker's order: every layer's first status at once (Already exists, or Pulling fs layer
     // and Waiting for those past the download limit), then each one's as it goes.
     const fresh = new Set<Digest>();
@@ -207,53 +229,77 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     for (const digest of [...fresh].slice(concurrency)) progress.status('Waiting', short(digest));
     const sizes = new Map(manifest.layers.map((l) => [l.digest, l.size]));
     const extracting = progress.wantsBytes ? { onBytes: (blob: Digest, read: number) => progress.bytes(short(blob), 'Extracting', read, sizes.get(blob) ?? 0) } : {};
-    const unpacking = (async () => {
+    const unpackOptions = { ...(op.signal ? { signal: op.signal } : {}), ...extracting };
+    const committing = (async () => {
       for (let i = 0; i < stack.length; i++) {
-        unpackingAt = i;
-        const stream = await present[i]?.promise;
+        const key = await staged[i]?.promise;
         const layer = manifest.layers[i] as Descriptor;
-        try {
-          await ensureUnpacked(ctx, stack.slice(0, i + 1), { ...(op.signal ? { signal: op.signal } : {}), ...extracting, ...(stream ? { source: { blob: layer.digest, stream } } : {}) });
-        } finally {
-          // not read (the layer was unpacked already) or not to the end (a failure): let the download go on
-          stream?.resume();
+        if (key === undefined) await ensureUnpacked(ctx, stack.slice(0, i + 1), unpackOptions);
+        else {
+          await commitStaged(ctx, chain[i] as Digest, key, chain[i - 1]);
+          uncommitted.delete(key);
         }
         if (fresh.has(layer.digest)) progress.status('Pull complete', short(layer.digest));
       }
-      unpackingAt = stack.length;
     })();
-    unpacking.catch(() => undefined);
+    committing.catch(() => {
+      failed = true;
+    });
+    let downloadFailure: { err: unknown } | undefined;
     try {
       await eachLimited(manifest.layers.map((layer, i) => ({ layer, i })), concurrency, async ({ layer, i }) => {
+        let staging: Promise<string> | undefined;
         try {
+          if (failed) return; // the commits stopped at a failure, which the pull reports
+          const chainId = chain[i] as Digest;
+          const unpack = !(await ctx.snapshots.exists(chainId)) && !unpackRunning(ctx, chainId);
+          const stage = (source?: { blob: Digest; stream: PassThrough }) => {
+            const work = stageLayer(ctx, stack[i] as StackLayer, chainId, { ...unpackOptions, ...(source ? { source } : {}) });
+            // a key made is a snapshot to commit or, when the pull fails, to remove; a failed
+            // unpack stops reading the download (which goes on into the store)
+            return work.then((key) => (uncommitted.add(key), key), (err: unknown) => {
+              source?.stream.destroy();
+              throw err;
+            });
+          };
           if (!(await ctx.content.has(layer.digest))) {
             const id = short(layer.digest);
-            let streamed = false;
             const tee = (): PassThrough | undefined => {
-              if (unpackingAt !== i) return undefined;
+              if (!unpack) return undefined;
               const stream = new PassThrough({ highWaterMark: 1 << 20 });
-              streamed = true;
-              present[i]?.resolve(stream);
+              staging = stage({ blob: layer.digest, stream });
+              staging.catch(() => undefined);
               return stream;
             };
-            await download(ctx, registry, ref.path, layer, op.signal, {
-              onBytes: (received) => progress.bytes(id, 'Downloading', received, layer.size),
-              onVerify: () => progress.status('Verifying Checksum', id),
-              tee,
-            });
+            try {
+              await download(ctx, registry, ref.path, layer, op.signal, {
+                onBytes: (received) => progress.bytes(id, 'Downloading', received, layer.size),
+                onVerify: () => progress.status('Verifying Checksum', id),
+                tee,
+              });
+            } finally {
+              // the unpack reading the download has its snapshot removed on failure before we go on
+              await staging?.catch(() => undefined);
+            }
             downloaded = true;
             progress.status('Download complete', id);
-            if (!streamed) present[i]?.resolve(undefined);
-          } else present[i]?.resolve(undefined);
+          }
+          staged[i]?.resolve(unpack ? await (staging ?? stage()) : undefined);
         } catch (err) {
-          for (const p of present) p.reject(err);
+          for (const p of staged) p.reject(err);
           throw err;
         }
       });
+    } catch (err) {
+      downloadFailure = { err };
     } finally {
-      await unpacking.catch(() => undefined);
+      await committing.catch(() => undefined);
+      // layers unpacked but not committed, the pull having failed: nothing half-made stays
+      for (const key of uncommitted) await ctx.snapshots.remove(key).catch(() => undefined);
     }
-    await unpacking;
+    // the commits' failure first: the downloads may have stopped because of it
+    await committing;
+    if (downloadFailure) throw downloadFailure.err;
     await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
     for (const [i, layer] of manifest.layers.entries()) {
       const compression = layerCompression(layer.mediaType);

@@ -8,11 +8,12 @@ import { createLocalContentStore } from '../plugins/content-local/index.js';
 import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import { chainIds } from '../core/images/index.js';
+import type { Digest } from '../base/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
 import { makeTar } from '../testing/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { StackLayer } from './unpack.js';
-import { ensureUnpacked } from './unpack.js';
+import { commitStaged, ensureUnpacked, stageLayer } from './unpack.js';
 
 /**
  * A store of real plugins in a temporary root. The snapshotter is the real overlay one; the
@@ -77,4 +78,26 @@ test('a request that finds another one\'s unpack aborted unpacks the layer itsel
   assert.equal(await second, chainIds(image.map((l) => l.diffId)).at(-1));
   assert.equal(unpacks(), 2);
   assert.equal((await ctx.snapshots.walk()).length, 1);
+});
+
+test('layers staged out of order (the top one first) commit in chain order onto their parents; a layer that does not match its diffID leaves nothing', async (t) => {
+  const { ctx } = store(t);
+  const image = [await layer(ctx, 'base.txt', 'base'), await layer(ctx, 'top.txt', 'top')];
+  const chain = chainIds(image.map((l) => l.diffId));
+  const topKey = await stageLayer(ctx, image[1] as StackLayer, chain[1] as Digest);
+  const baseKey = await stageLayer(ctx, image[0] as StackLayer, chain[0] as Digest);
+  assert.equal((await ctx.snapshots.stat(topKey)).parent, undefined, 'staged without a parent');
+  await assert.rejects(commitStaged(ctx, chain[1] as Digest, topKey, chain[0]), { kind: 'NotFound' }, 'not before its parent');
+  await commitStaged(ctx, chain[0] as Digest, baseKey, undefined);
+  await commitStaged(ctx, chain[1] as Digest, topKey, chain[0]);
+  const byKey = new Map((await ctx.snapshots.walk()).map((s) => [s.key, s]));
+  assert.deepEqual([...byKey.keys()].sort(), [...chain].sort());
+  assert.equal(byKey.get(chain[1] as string)?.parent, chain[0]);
+  // ensureUnpacked sees the stack as unpacked
+  assert.equal(await ensureUnpacked(ctx, image), chain[1]);
+
+  const lying: StackLayer = { diffId: `sha256:${'0'.repeat(64)}`, blob: (await layer(ctx, 'x.txt', 'x')).blob };
+  await assert.rejects(stageLayer(ctx, lying, `sha256:${'1'.repeat(64)}`), { code: 'BERTH_E_LAYER_DIFFID_MISMATCH' });
+  assert.equal((await ctx.snapshots.walk()).length, 2, 'the failed unpack removed its snapshot');
+  assert.deepEqual(await ctx.snapshots.orphans(), []);
 });

@@ -93,17 +93,10 @@ export async function ensureUnpacked(ctx: EngineContext, layers: readonly StackL
 }
 
 async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, parent: Digest | undefined, options: UnpackOptions): Promise<void> {
-  const { signal, onBytes } = options;
-  const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+  const key = extractKey(chainId);
   await ctx.snapshots.prepare(key, parent);
   try {
-    const dir = await ctx.snapshots.upperDir(key);
-    const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(signal ? { signal } : {}) };
-    const blob = options.source?.blob === layer.blob ? options.source.stream : ctx.content.createReadStream(layer.blob);
-    const { diffId } = await (await loadDiff()).applyLayer(onBytes ? counting(blob, (read) => onBytes(layer.blob, read)) : blob, dir, applyOptions);
-    if (diffId !== layer.diffId) {
-      throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.blob}" unpacks to "${diffId}", but the image config says "${layer.diffId}"`);
-    }
+    await extractInto(ctx, key, layer, options);
     await commitOrDiscard(ctx, chainId, key);
   } catch (err) {
     await ctx.snapshots.remove(key).catch(() => undefined);
@@ -111,10 +104,58 @@ async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Diges
   }
 }
 
-/** Commits an unpacked snapshot, or drops it when another process committed the same chain first. */
-export async function commitOrDiscard(ctx: EngineContext, name: string, key: string): Promise<void> {
+const extractKey = (chainId: Digest) => `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+
+/** Applies a layer's tar to an active snapshot's directory (overlay whiteouts) and checks its diffID. */
+async function extractInto(ctx: EngineContext, key: string, layer: StackLayer, options: UnpackOptions): Promise<void> {
+  const { signal, onBytes } = options;
+  const dir = await ctx.snapshots.upperDir(key);
+  const applyOptions = { whiteouts: 'overlay' as const, onWarning: ctx.warn, ...(signal ? { signal } : {}) };
+  const blob = options.source?.blob === layer.blob ? options.source.stream : ctx.content.createReadStream(layer.blob);
+  const { diffId } = await (await loadDiff()).applyLayer(onBytes ? counting(blob, (read) => onBytes(layer.blob, read)) : blob, dir, applyOptions);
+  if (diffId !== layer.diffId) {
+    throw errors.dataLoss('LAYER_DIFFID_MISMATCH', `Layer "${layer.blob}" unpacks to "${diffId}", but the image config says "${layer.diffId}"`);
+  }
+}
+
+/**
+ * Unpacks one layer into an active snapshot of its own, prepared without a parent, before the
+ * layers below it are committed (pull unpacks its layers side by side, each as its blob
+ * arrives): an overlay layer's directory holds the same files whatever lies below it (a
+ * whiteout is a 0/0 character device, an opaque directory an xattr, and a hard link's target
+ * must be in the same layer). Returns the snapshot's key, its diffID checked; `commitStaged`
+ * commits it once its parent is. On failure nothing is left; a killed process leaves the
+ * `extract-*` snapshot, which is unreferenced and collected (`system prune`).
+ */
+export async function stageLayer(ctx: EngineContext, layer: StackLayer, chainId: Digest, options: UnpackOptions = {}): Promise<string> {
+  const key = extractKey(chainId);
+  await ctx.snapshots.prepare(key, undefined);
   try {
-    await ctx.snapshots.commit(name, key);
+    await extractInto(ctx, key, layer, options);
+    return key;
+  } catch (err) {
+    await ctx.snapshots.remove(key).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Whether this process is unpacking the snapshot `chainId` now (ensureUnpacked). */
+export function unpackRunning(ctx: EngineContext, chainId: Digest): boolean {
+  return inFlight.get(ctx.snapshots)?.has(chainId) === true;
+}
+
+/**
+ * Commits a staged layer (stageLayer) as `chainId` on `parent` (the chain id below it,
+ * committed; undefined for a base layer), or drops it when that snapshot exists already.
+ */
+export async function commitStaged(ctx: EngineContext, chainId: Digest, key: string, parent: Digest | undefined): Promise<void> {
+  await commitOrDiscard(ctx, chainId, key, parent);
+}
+
+/** Commits an unpacked snapshot, or drops it when another process committed the same chain first. */
+export async function commitOrDiscard(ctx: EngineContext, name: string, key: string, parent?: string): Promise<void> {
+  try {
+    await ctx.snapshots.commit(name, key, parent !== undefined ? { parent } : {});
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     await ctx.snapshots.remove(key);

@@ -1,6 +1,6 @@
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync, writeSync, writev,
+  mkdirSync, open, openSync, readdirSync, symlinkSync, unlinkSync, writeSync, writev,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,6 +49,11 @@ async function writeAllAt(fd: number, chunks: Buffer[], position: number): Promi
     if (skip > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
     if (n === 0) throw new Error('write returned 0 bytes');
   }
+}
+
+/** open(2) of a new file (createFlags) in the thread pool. */
+function openInPool(path: string): Promise<number> {
+  return new Promise((resolve, reject) => open(path, createFlags, 0o600, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
 /** xattrs a layer may carry: file capabilities, ACLs and user.* (never trusted.* / overlay's own). */
@@ -139,7 +144,9 @@ export class Unpacker {
   }
 
   async #file(entry: LayerEntry, path: string, body: AsyncIterable<Buffer>): Promise<void> {
-    const fd = await this.#create(path, () => openSync(path, createFlags, 0o600));
+    // a large file is opened in the thread pool too: creating a file may wait for the journal,
+    // and the event loop meanwhile feeds the layers unpacking beside this one
+    const fd = await this.#create(path, () => (entry.size <= syncWriteLimit ? openSync(path, createFlags, 0o600) : openInPool(path)));
     try {
       if (entry.size <= syncWriteLimit) {
         for await (const chunk of body) {
@@ -287,9 +294,9 @@ export class Unpacker {
   }
 
   /** Runs `make`; when the path exists, removes it (without following it) and runs `make` again. */
-  async #create<T>(path: string, make: () => T): Promise<T> {
+  async #create<T>(path: string, make: () => T | Promise<T>): Promise<T> {
     try {
-      return make();
+      return await make();
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
     }

@@ -28,7 +28,10 @@ export interface SnapshotDirectory {
  * by their chain id; a container's root is an active snapshot whose parent is the image's top layer.
  *
  * Example, unpacking a layer: `prepare('extract-x', parentChainId)`, apply the layer tar to the
- * directory of `upperDir('extract-x')`, then `commit(chainId, 'extract-x')`.
+ * directory of `upperDir('extract-x')`, then `commit(chainId, 'extract-x')`. A layer's directory
+ * does not depend on its parent's files (whiteouts and opaque directories are markers in it), so
+ * layers may also be unpacked side by side, each prepared without a parent, and committed in
+ * chain order with the parent given then: `commit(chainId, 'extract-x', { parent })`.
  *
  * Snapshotters never mount anything: they return the `Mount`s that would show the snapshot.
  * Errors: `NotFound` for an unknown key or parent, `AlreadyExists` when the key or name is taken,
@@ -38,7 +41,12 @@ export interface Snapshotter {
   prepare(key: string, parent: string | undefined, options?: { labels?: Record<string, string> }): Promise<Mount[]>;
   view(key: string, parent: string | undefined): Promise<Mount[]>;
   mounts(key: string): Promise<Mount[]>;
-  commit(name: string, key: string): Promise<void>;
+  /**
+   * `parent`: the committed snapshot to stack this one on, for an active snapshot prepared
+   * without a parent (a layer unpacked before the layers below it were committed);
+   * FailedPrecondition when the active snapshot has a parent already.
+   */
+  commit(name: string, key: string, options?: { parent?: string }): Promise<void>;
   remove(key: string): Promise<void>;
   stat(key: string): Promise<SnapshotInfo>;
   exists(key: string): Promise<boolean>;

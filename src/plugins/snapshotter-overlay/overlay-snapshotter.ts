@@ -139,12 +139,16 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     prepare: async (key, parent, options = {}) => create(key, parent, 'active', options.labels ?? {}),
     view: async (key, parent) => create(key, parent, 'view', {}),
     mounts: async (key) => mountsOf(get(key)),
-    async commit(name, key) {
+    async commit(name, key, options = {}) {
       const id = locked(() => {
         const r = get(key);
         if (r.kind !== 'active') throw errors.failedPrecondition('SNAPSHOT_NOT_ACTIVE', `Cannot commit snapshot "${key}": it is not active`);
+        const parent = options.parent === undefined ? undefined : get(options.parent);
+        if (parent && r.parentId !== undefined) throw errors.failedPrecondition('SNAPSHOT_HAS_PARENT', `Cannot commit snapshot "${key}" onto "${options.parent}": it has a parent already`);
+        if (parent && parent.kind !== 'committed') throw errors.failedPrecondition('SNAPSHOT_PARENT_NOT_COMMITTED', `Cannot use snapshot "${options.parent}" as a parent: it is not committed`);
         if (!records.link(name, r.id)) throw errors.alreadyExists('SNAPSHOT_EXISTS', `Snapshot "${name}" already exists`);
-        records.write({ ...r, key: name, kind: 'committed' });
+        // A parent given now is only a record: the fs directory is the same layer either way.
+        records.write({ ...r, key: name, kind: 'committed', ...(parent ? { parent: parent.key, parentId: parent.id } : {}) });
         records.unlink(key, r.id);
         return r.id;
       });

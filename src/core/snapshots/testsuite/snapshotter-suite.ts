@@ -116,6 +116,28 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       assert.equal(await snapshots.upperDir('container') !== await snapshots.upperDir('l3'), true);
     });
 
+    test('a parent given at commit: layers prepared side by side without one are stacked in chain order', async (t) => {
+      const { snapshots } = open(t);
+      for (const layer of ['l1', 'l2', 'l3']) await snapshots.prepare(`extract-${layer}`, undefined);
+      await assert.rejects(snapshots.commit('l2', 'extract-l2', { parent: 'l1' }), { kind: 'NotFound' }, 'the parent must be there');
+      await assert.rejects(snapshots.commit('l2', 'extract-l2', { parent: 'extract-l1' }), { kind: 'FailedPrecondition' }, 'and committed');
+      assert.equal((await snapshots.stat('extract-l2')).kind, 'active', 'a refused commit leaves the snapshot active');
+      await snapshots.commit('l1', 'extract-l1');
+      await snapshots.commit('l2', 'extract-l2', { parent: 'l1' });
+      await snapshots.commit('l3', 'extract-l3', { parent: 'l2' });
+      const byKey = new Map((await snapshots.walk()).map((s) => [s.key, s]));
+      assert.deepEqual([...byKey.keys()].sort(), ['l1', 'l2', 'l3']);
+      assert.equal(byKey.get('l2')?.parent, 'l1');
+      assert.equal(byKey.get('l3')?.parent, 'l2');
+      const lowerdir = (m: Mount[]) => m[0]?.options.find((o) => o.startsWith('lowerdir='))?.split('=')[1]?.split(':') ?? [];
+      assert.deepEqual(lowerdir(await snapshots.mounts('l3')), [await snapshots.upperDir('l3'), await snapshots.upperDir('l2'), await snapshots.upperDir('l1')]);
+      await snapshots.prepare('container', 'l3');
+      assert.equal(lowerdir(await snapshots.mounts('container')).length, 3);
+      await assert.rejects(snapshots.remove('l2'), { kind: 'FailedPrecondition' }, 'a parent given at commit holds like one given at prepare');
+      await snapshots.prepare('stacked', 'l1');
+      await assert.rejects(snapshots.commit('x', 'stacked', { parent: 'l2' }), { kind: 'FailedPrecondition' }, 'a snapshot with a parent takes no other');
+    });
+
     test('mounted: writes land in the active snapshot, committed parents never change (root)', async (t) => {
       const { root, snapshots } = open(t);
       await withMounted(root, await snapshots.prepare('extract-a', undefined), (dir) => {
