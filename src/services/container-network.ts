@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { errors, errnoCode, isNotFound, pidExists, shortId, writeJsonAtomic } from '../base/index.js';
+import { errors, errnoCode, isNotFound, pidExists, shortId, trace, writeJsonAtomic } from '../base/index.js';
 import type { ContainerNetworkSettings, ContainerRecord, EndpointConfig, EndpointSettings, HostConfig } from '../core/containers/index.js';
 import { endpointConfigs } from '../core/containers/index.js';
 import type { EndpointRequest, NetworkRecord, SetupRequest, SetupResult } from '../core/network/index.js';
@@ -167,7 +167,9 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
     const networks = configs.map((c) => findNetwork(ctx, c.network));
     // The default bridge stays up between containers, as docker0 does (services/bridge-keeper.ts).
     if (networks.some(isDefaultBridge)) await ensureBridgeKeeper(ctx);
+    trace('network: keeper checked');
     const netns = await driver.createNamespace(id);
+    trace('network: namespace made');
     const exposed = Object.keys(record.config.ExposedPorts ?? {});
     const bindings = [...(host.portBindings ?? [])];
     if (host.publishAllPorts) bindings.push(...publishAll(exposed, bindings));
@@ -178,6 +180,7 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
       ...((host.dns ?? []).length > 0 ? { dnsServers: host.dns } : {}),
     };
     writeJsonAtomic(stateFile(ctx, id), { netns, request } satisfies NetworkState);
+    trace('network: leased and recorded');
     const recordSettings = (result: SetupResult) => {
       const settings: ContainerNetworkSettings = { sandboxKey: netns, ports, networks: {} };
       for (const e of endpoints) settings.networks[e.network.name] = endpointSettings(id, e, result);
@@ -194,6 +197,7 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
       result = predictedResult(endpoints);
       const settled = driver.setup(netns, request).then((actual) => void recordSettings(actual))
         .then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      trace('network: setup launched');
       pendingSetups.set(id, settled);
       ready = settled.then(async (error) => {
         pendingSetups.delete(id);
