@@ -63,6 +63,8 @@ export function createStore(options: { withBusybox?: boolean; bareBusybox?: bool
       if (ids.length) store.berth(['rm', '-f', ...ids]);
       // A killed build's step networks (namespaces, veths, firewall rules) outlive the store unless recovered.
       if (readdirSyncOrEmpty(join(root, 'build-tmp')).length > 0) store.berth(['system', 'prune', '-f']);
+      // So does the default bridge's keeper (services/bridge-keeper.ts), with the bridge and its NAT rules.
+      else if (existsSync(join(root, 'bridge-keeper'))) store.berth(['network', 'prune', '-f']);
       spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
       rmSync(root, { recursive: true, force: true });
       // The store's runtime state on /run (see openEngine): a test store must not leave it behind.

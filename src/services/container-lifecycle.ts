@@ -113,19 +113,24 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   return record;
 }
 
-/** Mounts the container's root and writes its OCI bundle; returns the bundle directory. */
-export async function prepareBundle(ctx: EngineContext, record: ContainerRecord): Promise<string> {
+/**
+ * Mounts the container's root and writes its OCI bundle; returns the bundle directory, and when
+ * the network's setup still runs (services/container-network.ts, `defer`) what settles when it has
+ * finished: the container may be created meanwhile, but not started.
+ */
+export async function prepareBundle(ctx: EngineContext, record: ContainerRecord): Promise<{ bundle: string; networkReady?: Promise<Error | undefined> }> {
   const bundle = containerDir(ctx, record.id);
   const rootfs = join(bundle, 'rootfs');
-  const mounts = await ctx.snapshots.mounts(record.snapshotKey);
-  // A --rm container's writes are thrown away: no need to flush them to disk.
-  mountAll(record.hostConfig.autoRemove ? volatileMounts(mounts) : mounts, rootfs);
-  trace('start: mounted');
-  const host = record.hostConfig;
-  const security = parseSecurityOptions(host.securityOpt);
-  const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
-  const networking = await connectContainer(ctx, record);
+  // First, so that netavark's setup (when deferred) runs while the root is mounted and the bundle written.
+  const networking = await connectContainer(ctx, record, { defer: true });
   try {
+    const mounts = await ctx.snapshots.mounts(record.snapshotKey);
+    // A --rm container's writes are thrown away: no need to flush them to disk.
+    mountAll(record.hostConfig.autoRemove ? volatileMounts(mounts) : mounts, rootfs);
+    trace('start: mounted');
+    const host = record.hostConfig;
+    const security = parseSecurityOptions(host.securityOpt);
+    const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
     writeProcessBundle(ctx, {
       ...more,
       id: record.id,
@@ -162,7 +167,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     await disconnectContainer(ctx, record.id);
     throw err;
   }
-  return bundle;
+  return { bundle, ...(networking?.ready ? { networkReady: networking.ready } : {}) };
 }
 
 /**
@@ -190,7 +195,7 @@ export interface TeardownResult {
  * the root. Each step is attempted even when an earlier one failed, so a failure leaves as little
  * behind as possible and is still reported.
  */
-export async function tearDown(ctx: EngineContext, record: ContainerRecord, exitCode: number): Promise<TeardownResult> {
+export async function tearDown(ctx: EngineContext, record: ContainerRecord, exitCode: number, options: { network?: Promise<unknown[]> } = {}): Promise<TeardownResult> {
   const problems: unknown[] = [];
   const attempt = async (step: () => unknown) => {
     try {
@@ -202,12 +207,19 @@ export async function tearDown(ctx: EngineContext, record: ContainerRecord, exit
   let oomKilled = false;
   // The kernel's OOM killer ends a process with SIGKILL, so only an exit of 137 needs a look.
   await attempt(() => void (oomKilled = exitCode === 137 && ctx.cgroups.oomKilled(record.id)));
+  // The network's teardown (netavark, tens of ms) runs alongside the other steps: they share nothing.
+  const network = options.network ?? beginDisconnect(ctx, record.id);
   await attempt(() => ctx.cgroups.remove(record.id));
-  await attempt(async () => void problems.push(...(await disconnectContainer(ctx, record.id))));
   await attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
   await attempt(() => releaseShm(ctx, record));
+  problems.push(...(await network));
   trace('start: cleaned up');
   return { oomKilled, problems };
+}
+
+/** Starts undoing the container's networking (disconnectContainer); settles with what failed, never rejects. */
+export function beginDisconnect(ctx: EngineContext, id: string): Promise<unknown[]> {
+  return disconnectContainer(ctx, id).catch((err: unknown) => [err]);
 }
 
 /** Records that the container exited. A container removed meanwhile (`rm -f` elsewhere) is not an error. */

@@ -14,7 +14,7 @@ import { parseBytes } from '../core/spec/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
 import { detachKeyFilter, exitCodeFor } from '../api/index.js';
-import { containerDir, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
+import { beginDisconnect, containerDir, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
 import { recordContainerEvent } from './events.js';
 import type { EngineContext } from './engine-context.js';
 import { writeExecTemplate } from './exec-template.js';
@@ -69,6 +69,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   // the record names it, so that if it dies meanwhile the next command (reconcile) undoes them.
   ctx.metadata.updateContainer(record.id, (r) => void (r.state.starting = selfProcess()));
   let bundle: string;
+  let networkReady: Promise<Error | undefined> | undefined;
   const undoStart = async () => {
     // Nothing of a start that failed before its monitor ran stays: no mount, no network; a --rm container goes.
     await tearDown(ctx, record, 0);
@@ -79,7 +80,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     }
   };
   try {
-    bundle = await prepareBundle(ctx, record);
+    ({ bundle, networkReady } = await prepareBundle(ctx, record));
     writeExecTemplate(bundle, driver);
   } catch (err) {
     await undoStart();
@@ -109,7 +110,8 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     dir,
     log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type), ...(log.type === 'json-file' ? { attrs: logAttrs(record) } : {}) },
     terminal: tty,
-    run: attach !== undefined && options.createThenStart !== true,
+    // `<runtime> run` starts the process at once: not while the network's setup still runs.
+    run: attach !== undefined && options.createThenStart !== true && networkReady === undefined,
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
     exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
@@ -135,7 +137,8 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     if (event !== undefined) events.shift();
     return event;
   };
-  const abortStart = () => session.destroy();
+  // Not while the network's setup runs: the monitor's clean-up would race it.
+  const abortStart = () => void (networkReady ?? Promise.resolve()).then(() => session.destroy());
   // The monitor kills the container when its owner hangs up before `start`; its exit command cleans up.
   const monitorGone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const whenAborted = async () => {
@@ -156,6 +159,10 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
       throw error;
     }
     trace('start: created');
+    // The network was set up while the runtime created the container; it starts only once it is.
+    const networkError = await networkReady;
+    if (networkError) throw networkError;
+    if (networkReady) trace('start: network ready');
     // The monitor is the container's supervisor from now on; its pid outlives us.
     const monitor = { pid: created.monitor, startTime: processStartTime(created.monitor) ?? 0 };
     const pid = created.pid;
@@ -311,12 +318,14 @@ function pipeStdin(stdin: NodeJS.ReadableStream, session: MonitorSession, detach
  */
 async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitCode: number; error?: unknown }): Promise<'recorded' | 'removed' | 'restart'> {
   const driver = ctx.runtime(record.hostConfig.runtime || undefined).driver;
+  // The network goes while the runtime deletes the container (its namespace is berth's, not the runtime's).
+  const network = beginDisconnect(ctx, record.id);
   try {
     await driver.delete(record.id, { force: true });
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  const { oomKilled, problems } = await tearDown(ctx, record, exit.exitCode);
+  const { oomKilled, problems } = await tearDown(ctx, record, exit.exitCode, { network });
   recordContainerEvent(ctx, record, 'die', { exitCode: String(exit.exitCode) });
   let current: ContainerRecord;
   try {

@@ -17,13 +17,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { errors, errnoCode, isNotFound, pidExists, shortId, writeJsonAtomic } from '../base/index.js';
+import { errors, errnoCode, isNotFound, pidExists, shortId, trace, writeJsonAtomic } from '../base/index.js';
 import type { ContainerNetworkSettings, ContainerRecord, EndpointConfig, EndpointSettings, HostConfig } from '../core/containers/index.js';
 import { endpointConfigs } from '../core/containers/index.js';
 import type { EndpointRequest, NetworkRecord, SetupRequest, SetupResult } from '../core/network/index.js';
 import {
-  composeResolvConf, containerOfMode, extraHostLines, joinsNetworks, macForIpv4, parseIpv4, pickAddress, publishAll, sharesHostNetwork, validateMac,
+  composeResolvConf, containerOfMode, extraHostLines, joinsNetworks, macForIpv4, parseCidr, parseIpv4, pickAddress, publishAll, sharesHostNetwork, validateMac,
 } from '../core/network/index.js';
+import { ensureBridgeKeeper, isDefaultBridge } from './bridge-keeper.js';
 import type { EngineContext } from './engine-context.js';
 import { findNetwork } from './network-lookup.js';
 import type { HostFilesNetwork } from './process-files.js';
@@ -112,6 +113,23 @@ export interface ContainerNetworking {
   /** The namespace to join; absent: the runtime makes one (`none`) or the host's is shared. */
   netns?: string;
   hostFiles?: HostFilesNetwork;
+  /**
+   * With `defer`: settles when netavark's setup has finished, with its error if it failed (the
+   * container's networking is then torn down); the container must not start before.
+   */
+  ready?: Promise<Error | undefined>;
+}
+
+/** Setups still running in this process (deferred ones), by container: a teardown waits for them. */
+const pendingSetups = new Map<string, Promise<Error | undefined>>();
+
+/** What netavark will report for endpoints on networks without DNS: the static addresses and MACs given, the gateways. */
+function predictedResult(endpoints: EndpointRequest[]): SetupResult {
+  const result: SetupResult = { endpoints: {}, dnsServers: [], dnsSearch: [] };
+  for (const e of endpoints) {
+    result.endpoints[e.network.name] = { ip: e.ip, prefixLen: parseCidr(e.network.subnet ?? '')?.prefix ?? 0, gateway: e.network.gateway ?? '', mac: e.mac };
+  }
+  return result;
 }
 
 interface NetworkState {
@@ -124,7 +142,7 @@ interface NetworkState {
  * files' contents; undefined for `none` and `host` without --add-host or --dns flags. Nothing is
  * left behind when a step fails.
  */
-export async function connectContainer(ctx: EngineContext, record: ContainerRecord): Promise<ContainerNetworking | undefined> {
+export async function connectContainer(ctx: EngineContext, record: ContainerRecord, options: { defer?: boolean } = {}): Promise<ContainerNetworking | undefined> {
   const host = record.hostConfig;
   const mode = host.networkMode;
   const other = containerOfMode(mode);
@@ -147,7 +165,11 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
   const id = record.id;
   try {
     const networks = configs.map((c) => findNetwork(ctx, c.network));
+    // The default bridge stays up between containers, as docker0 does (services/bridge-keeper.ts).
+    if (networks.some(isDefaultBridge)) await ensureBridgeKeeper(ctx);
+    trace('network: keeper checked');
     const netns = await driver.createNamespace(id);
+    trace('network: namespace made');
     const exposed = Object.keys(record.config.ExposedPorts ?? {});
     const bindings = [...(host.portBindings ?? [])];
     if (host.publishAllPorts) bindings.push(...publishAll(exposed, bindings));
@@ -158,10 +180,37 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
       ...((host.dns ?? []).length > 0 ? { dnsServers: host.dns } : {}),
     };
     writeJsonAtomic(stateFile(ctx, id), { netns, request } satisfies NetworkState);
-    const result = await driver.setup(netns, request);
-    const settings: ContainerNetworkSettings = { sandboxKey: netns, ports, networks: {} };
-    for (const e of endpoints) settings.networks[e.network.name] = endpointSettings(id, e, result);
-    ctx.metadata.updateContainer(id, (r) => void (r.networkSettings = settings));
+    trace('network: leased and recorded');
+    const recordSettings = (result: SetupResult) => {
+      const settings: ContainerNetworkSettings = { sandboxKey: netns, ports, networks: {} };
+      for (const e of endpoints) settings.networks[e.network.name] = endpointSettings(id, e, result);
+      ctx.metadata.updateContainer(id, (r) => void (r.networkSettings = settings));
+      return settings;
+    };
+    // Without DNS (whose server addresses netavark reports) and published ports, what setup will
+    // configure is known now — the leased addresses, the networks' gateways — so setup can run
+    // while the runtime creates the container; the caller awaits `ready` before starting it.
+    const deferred = options.defer === true && ports.length === 0 && networks.every((n) => !n.dnsEnabled);
+    let ready: Promise<Error | undefined> | undefined;
+    let result: SetupResult;
+    if (deferred) {
+      result = predictedResult(endpoints);
+      const settled = driver.setup(netns, request).then((actual) => void recordSettings(actual))
+        .then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      trace('network: setup launched');
+      pendingSetups.set(id, settled);
+      ready = settled.then(async (error) => {
+        pendingSetups.delete(id);
+        if (error) {
+          const problems = await disconnectContainer(ctx, id);
+          if (problems.length > 0) ctx.warn(`cleaning up the network of container ${record.name} after a failed start: ${problems.map((p) => (p as Error).message).join('; ')}`);
+        }
+        return error;
+      });
+    } else {
+      result = await driver.setup(netns, request);
+    }
+    const settings = recordSettings(result);
     const first = settings.networks[endpoints[0]?.network.name ?? ''] as EndpointSettings;
     const search = resolvLines(driver.hostResolvConf()).filter((l) => !/^\s*nameserver\s/.test(l));
     const base = result.dnsServers.length > 0
@@ -173,7 +222,7 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
       ...extraHostLines(host.extraHosts ?? [], first.gateway || defaultGateway(ctx)),
     ];
     // On a network with DNS, --dns names aardvark-dns's upstream servers; elsewhere the container's.
-    return { netns, hostFiles: { hosts, resolvConf: resolvConf(ctx, record, base, result.dnsServers.length > 0) } };
+    return { netns, hostFiles: { hosts, resolvConf: resolvConf(ctx, record, base, result.dnsServers.length > 0) }, ...(ready ? { ready } : {}) };
   } catch (err) {
     const problems = await disconnectContainer(ctx, id);
     if (problems.length > 0) ctx.warn(`cleaning up the network of container ${record.name} after a failed start: ${problems.map((p) => (p as Error).message).join('; ')}`);
@@ -348,6 +397,8 @@ export async function disconnectNetwork(ctx: EngineContext, record: ContainerRec
  * `statePath`: where setup's state was written (a build step's is in its bundle, build-network.ts).
  */
 export async function disconnectContainer(ctx: EngineContext, id: string, statePath = stateFile(ctx, id)): Promise<unknown[]> {
+  // A deferred setup of this process finishes first: netavark would otherwise set up what was just torn down.
+  await pendingSetups.get(id);
   const problems: unknown[] = [];
   const driver = ctx.networkDriver;
   let state: { netns: string; request: SetupRequest } | undefined;

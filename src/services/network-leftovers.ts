@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { ContainerRecord } from '../core/containers/index.js';
 import type { EndpointRequest, SetupRequest } from '../core/network/index.js';
 import { macForIpv4, parseIpv4 } from '../core/network/index.js';
+import { isBridgeKeeperId } from './bridge-keeper.js';
 import { isBuildStepId } from './build-network.js';
 import { disconnectContainer } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
@@ -34,6 +35,8 @@ function collect(ctx: EngineContext): Leftover[] {
   const note = (id: string, what: string) => {
     // A build step's network is its build's, recovered with the rest of a dead build (builder/recover-stale.ts).
     if (isBuildStepId(id)) return;
+    // The default bridge's keeper is no leftover (services/bridge-keeper.ts).
+    if (isBridgeKeeperId(id)) return;
     const record = records.get(id);
     if (record && live(record)) return;
     let entry = found.get(id);

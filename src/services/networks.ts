@@ -9,6 +9,7 @@ import type { ContainerRecord } from '../core/containers/index.js';
 import type { NetworkRecord } from '../core/network/index.js';
 import { bridgeNameOption } from '../core/network/index.js';
 import type { CreateNetworkRequest, NetworkEngine, NetworkInfo } from '../api/index.js';
+import { releaseBridgeKeeper } from './bridge-keeper.js';
 import { isActive, reconcile } from './container-monitor.js';
 import { connectNetwork, disconnectNetwork } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
@@ -87,6 +88,9 @@ export function createNetworkService(ctx: EngineContext): NetworkService {
         ctx.networks.remove(network.id);
         removed.push(network.name);
       }
+      // The default bridge's keeper goes too (the bridge with it once no container is on it); the next container makes it again.
+      const problems = await releaseBridgeKeeper(ctx);
+      if (problems.length > 0) ctx.warn(`taking the default bridge's keeper down: ${problems.map((p) => (p as Error).message).join('; ')}`);
       return removed;
     },
   };

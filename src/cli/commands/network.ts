@@ -138,7 +138,7 @@ const subcommands: Record<string, Sub> = {
   },
   prune: {
     usage: 'network prune [OPTIONS]',
-    description: 'Remove all unused networks',
+    description: 'Remove all unused networks; the default bridge\'s keeper goes too (the bridge itself once no container is\non it), and the next container on the bridge makes it again (docs/ARCHITECTURE.md, "Networks")',
     flags: { force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' } },
     async run(ctx, args) {
       if (!flagBool(args, 'force')) {

@@ -10,7 +10,7 @@ export { bridgeNameOption, predefinedNetworks, validateNetworkName } from './net
 export type {
   EndpointRequest, NetworkDriver, NetworkDriverName, NetworkRecord, NetworkStore, NewNetwork, PortBinding, PortProtocol, PublishedPort, SetupRequest, SetupResult,
 } from './network.js';
-export { formatCidr, formatIpv4, macForIpv4, parseCidr, parseIpv4, subnetContains, subnetsOverlap, validateMac } from './ipv4.js';
+export { formatCidr, formatIpv4, leasableRange, macForIpv4, parseCidr, parseIpv4, subnetContains, subnetsOverlap, validateMac } from './ipv4.js';
 export type { Ipv4Subnet } from './ipv4.js';
 export { dockerDefaultSubnet, drawSubnet, pickAddress, planSubnet } from './subnet-pool.js';
 export type { SubnetChoice } from './subnet-pool.js';
