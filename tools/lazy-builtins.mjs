@@ -1,0 +1,53 @@
+// Lazily required Node builtins for the CLI bundle (tools/bundle.mjs). esbuild turns every
+// `import { createHash } from 'node:crypto'` of a bundled module into `import_node_crypto =
+// require("node:crypto")` run when that module is initialised, and a command initialises nearly
+// every module at start-up (open-engine.ts imports every plugin): `berth inspect` loaded
+// node:crypto, zlib, child_process, net, stream, fs/promises, ... (10-20 ms under load) and used
+// none. Here each such require of a builtin below becomes a stand-in that requires the builtin on
+// the first property read (`import_node_crypto.createHash`, as esbuild writes every use), so a
+// builtin is loaded by the first command that calls into it, and only then.
+// Builtins Node has loaded before any script runs (fs, path, url, buffer, events, util) stay plain
+// requires: they cost nothing. `__toESM(require(...))` (a default import) is left alone: it copies
+// the module's properties at once.
+
+/** The builtins required lazily. */
+export const lazyBuiltins = [
+  'node:child_process', 'node:crypto', 'node:dns', 'node:fs/promises', 'node:http', 'node:https', 'node:net',
+  'node:os', 'node:readline', 'node:stream', 'node:stream/promises', 'node:string_decoder', 'node:timers/promises',
+  'node:tls', 'node:tty', 'node:v8', 'node:vm', 'node:worker_threads', 'node:zlib',
+];
+
+/**
+ * The stand-in: a Proxy over an empty object that forwards every operation to the module, loaded
+ * on the first one. Property descriptors are reported configurable (a Proxy may not report a
+ * non-configurable property its target lacks); reads, `in`, enumeration and prototypes are the
+ * module's own.
+ */
+export const lazyRequireHelper = `var __berthLazyRequire = (id) => {
+  let m;
+  const load = () => m ??= require(id);
+  return new Proxy({}, {
+    get: (_, key) => Reflect.get(load(), key),
+    has: (_, key) => Reflect.has(load(), key),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      if (d) d.configurable = true;
+      return d;
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(load()),
+    set: (_, key, value) => Reflect.set(load(), key, value),
+  });
+};`;
+
+/** The bundle's text with `X = require("node:B")` of the builtins above made lazy; throws when esbuild's shape changed. */
+export function makeBuiltinsLazy(code) {
+  let count = 0;
+  const out = code.replace(/(\b[\w$]+ = )require\("(node:[a-z_/]+)"\);/g, (all, assign, id) => {
+    if (!lazyBuiltins.includes(id)) return all;
+    count++;
+    return `${assign}__berthLazyRequire(${JSON.stringify(id)});`;
+  });
+  if (count === 0) throw new Error('tools/lazy-builtins.mjs: no require of a builtin found in the bundle: did esbuild change how it writes them?');
+  return out;
+}
