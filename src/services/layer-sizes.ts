@@ -9,6 +9,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
+import tar from 'tar-stream';
+
 import type { Digest } from '../base/index.js';
 import { errnoCode, writeFileAtomic } from '../base/index.js';
 import { decompress } from '../core/diff/index.js';
@@ -28,8 +30,7 @@ export async function unpackedLayerSize(ctx: EngineContext, blob: Digest, diffId
   }
   const { stream } = await decompress(ctx.content.createReadStream(blob), blob);
   let size = 0;
-  // Loaded here, not with the module: every command initialises this one, few count layers.
-  const extract = (await import('tar-stream')).default.extract();
+  const extract = tar.extract();
   extract.on('entry', (header, body, next) => {
     if (header.type === 'file' || header.type === 'contiguous-file') size += header.size ?? 0;
     else if (header.type === 'symlink') size += Buffer.byteLength(header.linkname ?? '');
