@@ -5,10 +5,11 @@
 // node:crypto, zlib, child_process, net, stream, fs/promises, ... (10-20 ms under load) and used
 // none. Here each such require of a builtin below becomes a stand-in that requires the builtin on
 // the first property read (`import_node_crypto.createHash`, as esbuild writes every use), so a
-// builtin is loaded by the first command that calls into it, and only then.
+// builtin is loaded by the first command that calls into it, and only then. The same for the
+// default imports of bundled CommonJS packages (tar-stream).
 // Builtins Node has loaded before any script runs (fs, path, url, buffer, events, util) stay plain
-// requires: they cost nothing. `__toESM(require(...))` (a default import) is left alone: it copies
-// the module's properties at once.
+// requires: they cost nothing. A builtin's default import (`__toESM(require("node:http"))`) is left
+// alone: it copies the module's properties at once (those are behind the registry's dynamic import).
 
 /** The builtins required lazily. */
 export const lazyBuiltins = [
@@ -23,9 +24,9 @@ export const lazyBuiltins = [
  * non-configurable property its target lacks); reads, `in`, enumeration and prototypes are the
  * module's own.
  */
-export const lazyRequireHelper = `var __berthLazyRequire = (id) => {
+export const lazyRequireHelper = `var __berthLazy = (loader) => {
   let m;
-  const load = () => m ??= require(id);
+  const load = () => m ??= loader();
   return new Proxy({}, {
     get: (_, key) => Reflect.get(load(), key),
     has: (_, key) => Reflect.has(load(), key),
@@ -38,16 +39,23 @@ export const lazyRequireHelper = `var __berthLazyRequire = (id) => {
     getPrototypeOf: () => Reflect.getPrototypeOf(load()),
     set: (_, key, value) => Reflect.set(load(), key, value),
   });
-};`;
+};
+var __berthLazyRequire = (id) => __berthLazy(() => require(id));`;
 
-/** The bundle's text with `X = require("node:B")` of the builtins above made lazy; throws when esbuild's shape changed. */
+/**
+ * The bundle's text with `X = require("node:B")` of the builtins above made lazy, and the default
+ * imports of bundled CommonJS packages (`X = __toESM(require_tar_stream(), 1)`: tar-stream and its
+ * streamx, imported by core/diff, which every command initialises). Throws when esbuild's shape changed.
+ */
 export function makeBuiltinsLazy(code) {
   let count = 0;
-  const out = code.replace(/(\b[\w$]+ = )require\("(node:[a-z_/]+)"\);/g, (all, assign, id) => {
-    if (!lazyBuiltins.includes(id)) return all;
-    count++;
-    return `${assign}__berthLazyRequire(${JSON.stringify(id)});`;
-  });
+  const out = code
+    .replace(/(\b[\w$]+ = )require\("(node:[a-z_/]+)"\);/g, (all, assign, id) => {
+      if (!lazyBuiltins.includes(id)) return all;
+      count++;
+      return `${assign}__berthLazyRequire(${JSON.stringify(id)});`;
+    })
+    .replace(/(\b[\w$]+ = )(__toESM\(require_[\w$]+\(\), 1\));/g, (all, assign, load) => `${assign}__berthLazy(() => ${load});`);
   if (count === 0) throw new Error('tools/lazy-builtins.mjs: no require of a builtin found in the bundle: did esbuild change how it writes them?');
   return out;
 }
