@@ -5,11 +5,12 @@
 // one CommonJS file); code behind dynamic import() is bundled as lazily evaluated closures, so a
 // command still runs only its own code. Type checking and tests use tsc's per-file output in dist/.
 // Node builtins a command may never use (node:crypto, zlib, child_process, ...) are required on
-// first use, not when the module that imports them is initialised: tools/lazy-builtins.mjs.
+// first use, not when the module that imports them is initialised, and the file is ASCII (read into
+// a one-byte string): tools/lazy-builtins.mjs.
 import { build } from 'esbuild';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { lazyRequireHelper, makeBuiltinsLazy } from './lazy-builtins.mjs';
+import { asciiOnly, lazyRequireHelper, makeBuiltinsLazy } from './lazy-builtins.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const outfile = resolve(root, 'dist/bundle/berth.cjs');
@@ -28,4 +29,6 @@ const result = await build({
   write: false,
 });
 await mkdir(dirname(outfile), { recursive: true });
-await writeFile(outfile, makeBuiltinsLazy(result.outputFiles[0].text));
+const { text, kept } = asciiOnly(makeBuiltinsLazy(result.outputFiles[0].text));
+if (kept.length > 0) console.warn(`bundle: not ASCII (slower start-up), characters left unescaped: ${kept.slice(0, 5).join(', ')}`);
+await writeFile(outfile, text);

@@ -59,3 +59,24 @@ export function makeBuiltinsLazy(code) {
   if (count === 0) throw new Error('tools/lazy-builtins.mjs: no require of a builtin found in the bundle: did esbuild change how it writes them?');
   return out;
 }
+
+/**
+ * The bundle's text in ASCII: each other character (esbuild leaves them in regular expressions, as
+ * `/(ns|us|µs)/`) written as its \u escape, which means the same in a string, a template, a regular
+ * expression or an identifier. Node reads an ASCII file into a one-byte string; one other character
+ * makes the whole 1.4 MB source a two-byte string, decoded and held at twice the size, on every start.
+ * A character after a backslash, or in a bundle that uses String.raw (whose raw text would show the
+ * escape), is left as it is and named in `kept`: the bundle is then correct, only slower to load.
+ */
+export function asciiOnly(code) {
+  const kept = [];
+  const raw = code.includes('String.raw');
+  const text = code.replace(/[\u0080-\uffff]/g, (ch, at) => {
+    if (raw || code[at - 1] === '\\') {
+      kept.push(`${JSON.stringify(ch)} at ${at}`);
+      return ch;
+    }
+    return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return { text, kept };
+}
