@@ -99,7 +99,10 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
         operations.push(op);
         return op;
       },
-      stdin: options.stdin,
+      // A getter: process.stdin builds a stream (and loads node:stream) when first read; most commands never do.
+      get stdin() {
+        return options.stdin;
+      },
       stdout,
       stderr,
       root,

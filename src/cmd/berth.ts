@@ -22,7 +22,20 @@ trace('cli: modules loaded');
 // `daemon` joins the CLI to src/daemon, which the cli module may not import: it is added here.
 const allCommands = { ...commands, daemon: async () => (await import('./daemon-command.js')).daemonCommand };
 
-void runCli(process.argv.slice(2), { openEngine, openRemoteEngine, commands: allCommands, hiddenCommands, managementCommands, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version: version() })
+void runCli(process.argv.slice(2), {
+  openEngine,
+  openRemoteEngine,
+  commands: allCommands,
+  hiddenCommands,
+  managementCommands,
+  // Read only by the commands that use it: process.stdin builds its stream (fs/net streams, a tty) on first use, 3-6 ms.
+  get stdin() {
+    return process.stdin;
+  },
+  stdout: process.stdout,
+  stderr: process.stderr,
+  version: version(),
+})
   .then((code) => {
     trace('cli: done');
     process.exitCode = code;

@@ -85,9 +85,17 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
 
   return {
     name,
-    commandLine: [options.binary, '--root', options.stateDir],
-    stateDir: options.stateDir,
-    logDir: options.logDir,
+    // Getters: the engine names its state folders lazily (naming them loads node:crypto), and a
+    // driver made only for its name (inspect's HostConfig.Runtime) never reads them.
+    get commandLine() {
+      return [options.binary, '--root', options.stateDir];
+    },
+    get stateDir() {
+      return options.stateDir;
+    },
+    get logDir() {
+      return options.logDir;
+    },
     invocation(id) {
       // The monitor runs the runtime with its log in logDir: both directories must exist by then.
       mkdirSync(options.stateDir, { recursive: true });
