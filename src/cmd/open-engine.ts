@@ -64,7 +64,8 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       if (!selection) {
         const choice = selectRuntime(name);
         const runtimeName = choice.binary.split('/').pop() ?? 'runtime';
-        const driver = createOciRuntime({ binary: choice.binary, stateDir: join(stateBase, runtimeName), logDir: join(stateBase, `${runtimeName}-logs`) });
+        // Compiled seccomp filters are the runtime's output for a profile, the same for every store: kept host-wide.
+        const driver = createOciRuntime({ binary: choice.binary, stateDir: join(stateBase, runtimeName), logDir: join(stateBase, `${runtimeName}-logs`), seccompCacheDir: '/run/berth/seccomp-filters' });
         selection = choice.warning === undefined ? { driver } : { driver, warning: choice.warning };
         runtimes.set(key, selection);
       }

@@ -131,6 +131,8 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       id: record.id,
       bundle,
       rootfs,
+      // A filter the runtime compiled for this profile before; else it keeps the one it compiles now (container-monitor.ts).
+      annotate: (spec) => void ctx.runtime(host.runtime || undefined).driver.seccompFilters?.annotate(record.id, spec, { learn: true }),
       readonlyRootfs: host.readonlyRootfs,
       args: processArgs(record.config),
       env: record.config.Env ?? [],
@@ -259,8 +261,12 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
   ctx.cgroups.remove(record.id);
 }
 
-/** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
-export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
+/**
+ * Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first.
+ * `tornDown`: tearDown has just undone its network, mount and /dev/shm without a problem (an
+ * `--rm` container after its exit), so they are not undone a second time.
+ */
+export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true, tornDown = false } = {}): Promise<void> {
   // The remover is named, so that a removal killed half-way is finished by the next command (reconcile: `dead`, then rm or prune).
   if (announce) {
     ctx.metadata.updateContainer(record.id, (r) => {
@@ -268,10 +274,12 @@ export async function removeContainer(ctx: EngineContext, record: ContainerRecor
       r.state.removing = selfProcess();
     });
   }
-  const netProblems = await disconnectContainer(ctx, record.id);
-  if (netProblems.length > 0) throw netProblems[0];
-  await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
-  await releaseShm(ctx, record);
+  if (!tornDown) {
+    const netProblems = await disconnectContainer(ctx, record.id);
+    if (netProblems.length > 0) throw netProblems[0];
+    await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
+    await releaseShm(ctx, record);
+  }
   try {
     await ctx.snapshots.remove(record.snapshotKey);
   } catch (err) {

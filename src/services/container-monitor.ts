@@ -91,6 +91,10 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
   const attach = options.attach;
   const tty = record.config.Tty === true;
+  // One `<runtime> run` for an attached start, unless asked otherwise, or unless the runtime's
+  // compiled seccomp filter is to be kept: that needs the container created before it starts.
+  const seccompFilters = driver.seccompFilters;
+  const runMode = attach !== undefined && options.createThenStart !== true && seccompFilters?.wantsFilter(record.id) !== true;
 
   // Events queue up: two can come in one read (`started` and `exited` of a container that ends at once).
   const events: (MonitorEvent | undefined)[] = [];
@@ -109,7 +113,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     dir,
     log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type), ...(log.type === 'json-file' ? { attrs: logAttrs(record) } : {}) },
     terminal: tty,
-    run: attach !== undefined && options.createThenStart !== true,
+    run: runMode,
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
     exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
@@ -156,6 +160,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
       throw error;
     }
     trace('start: created');
+    seccompFilters?.learn(record.id);
     // The monitor is the container's supervisor from now on; its pid outlives us.
     const monitor = { pid: created.monitor, startTime: processStartTime(created.monitor) ?? 0 };
     const pid = created.pid;
@@ -218,7 +223,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   pendingStdin?.();
   if (detached || ended?.event !== 'exited') return { detached: true };
   // Under `run` the runtime's status is the container's, unless the runtime logged why it failed.
-  const runFailure = ended.exitCode !== 0 && options.createThenStart !== true ? await driver.loggedError(record.id, 'run') : undefined;
+  const runFailure = ended.exitCode !== 0 && runMode ? await driver.loggedError(record.id, 'run') : undefined;
   if (runFailure) {
     await finish(ctx, record, { exitCode: exitCodeFor(runFailure), error: runFailure });
     session.send(frameKind.done);
@@ -331,7 +336,7 @@ async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitC
   const error = problem instanceof Error ? problem.message : '';
   if (problem === undefined && shouldRestart(current, exit.exitCode)) return 'restart';
   if (current.hostConfig.autoRemove && problems.length === 0) {
-    await removeContainer(ctx, current, { announce: false });
+    await removeContainer(ctx, current, { announce: false, tornDown: true });
     removeAnonymousVolumes(ctx, current);
     return 'removed';
   }

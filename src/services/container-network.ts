@@ -382,7 +382,9 @@ export async function disconnectContainer(ctx: EngineContext, id: string, stateP
     }
   }
   try {
-    ctx.metadata.updateContainer(id, (r) => void delete r.networkSettings);
+    // A container that had no settings (`--network none`, host) needs no record write.
+    const current = ctx.metadata.findContainer(id);
+    if (current.id !== id || current.networkSettings !== undefined) ctx.metadata.updateContainer(id, (r) => void delete r.networkSettings);
   } catch (err) {
     if (!isNotFound(err)) problems.push(err);
   }

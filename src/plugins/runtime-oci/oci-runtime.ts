@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import type { BerthError } from '../../base/index.js';
 import { errors, ignoreErrno, isNotFound } from '../../base/index.js';
 import { execStreams } from './exec-streams.js';
+import { createSeccompFilters } from './seccomp-filters.js';
 import type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
 export interface OciRuntimeOptions {
@@ -16,6 +17,8 @@ export interface OciRuntimeOptions {
   stateDir: string;
   /** Where the runtime's JSON logs go, one file per container id. */
   logDir: string;
+  /** Where crun's compiled seccomp filters are kept (seccomp-filters.ts); default `<stateDir>-seccomp`. */
+  seccompCacheDir?: string;
 }
 
 /** The most processes Linux allows (4M on 64-bit): no pids limit at all in effect. */
@@ -83,8 +86,12 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     }
   }
 
+  // Only crun takes a compiled filter (run.oci.seccomp_bpf_data), and only crun's state holds one to keep.
+  const seccompFilters = name === 'crun' ? createSeccompFilters({ binary: options.binary, stateDir: options.stateDir, cacheDir: options.seccompCacheDir ?? `${options.stateDir}-seccomp` }) : undefined;
+
   return {
     name,
+    ...(seccompFilters ? { seccompFilters } : {}),
     commandLine: [options.binary, '--root', options.stateDir],
     stateDir: options.stateDir,
     logDir: options.logDir,
