@@ -280,12 +280,11 @@ export async function removeContainer(ctx: EngineContext, record: ContainerRecor
     await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
     await releaseShm(ctx, record);
   }
-  try {
-    await ctx.snapshots.remove(record.snapshotKey);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  await rm(containerDir(ctx, record.id), { recursive: true, force: true });
+  // The snapshot and the container's directory go side by side: each removal waits on Node's
+  // thread pool, and neither needs the other gone first.
+  const [snapshot, dir] = await Promise.allSettled([ctx.snapshots.remove(record.snapshotKey), rm(containerDir(ctx, record.id), { recursive: true, force: true })]);
+  if (snapshot.status === 'rejected' && !isNotFound(snapshot.reason)) throw snapshot.reason;
+  if (dir.status === 'rejected') throw dir.reason;
   ctx.metadata.deleteContainer(record.id);
   recordContainerEvent(ctx, record, 'destroy');
 }

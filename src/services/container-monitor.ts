@@ -4,11 +4,11 @@
  * whose monitor died. Every container runs under berth-monitor, foreground ones too, so none
  * depends on the berth process that started it (docs/ARCHITECTURE.md, "Monitors").
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 
-import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone } from '../base/index.js';
 import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
@@ -86,7 +86,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     throw err;
   }
   const dir = containerDir(ctx, record.id);
-  rmSync(exitFile(ctx, record.id), { force: true });
+  unlinkIfExists(exitFile(ctx, record.id));
   mkdirSync(dirname(logPath(ctx, record)), { recursive: true });
   const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
   const attach = options.attach;
