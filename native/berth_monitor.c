@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -797,10 +796,9 @@ int main(int argc, char **argv) {
     code = wait_for(rt);
   } else {
     /* `run` goes on after creating: created once the pid file is there, or failed if the
-     * runtime exits without one. The terminal's master comes meanwhile. Woken by the pid file's
-     * close (inotify on our directory) or the runtime's exit (SIGCHLD), not by polling. */
-    int watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (watch_fd >= 0 && inotify_add_watch(watch_fd, ".", IN_CLOSE_WRITE | IN_MOVED_TO) < 0) close(watch_fd), watch_fd = -1;
+     * runtime exits without one. The terminal's master comes meanwhile. Polled every 0.5 ms: an
+     * inotify watch instead measured ~15 ms slower here, as closing an inotify instance waits
+     * for an SRCU grace period. */
     for (;;) {
       if (opt.terminal && master_fd < 0) {
         struct pollfd pfd = { console_fd, POLLIN, 0 };
@@ -822,26 +820,9 @@ int main(int argc, char **argv) {
       /* Ended already (its pid file may be gone with it): its status says how; a failure to
        * create is in the runtime's log, which the owner reads. */
       if (rt_exited) break;
-      struct pollfd pfds[3];
-      int n = 0;
-      if (watch_fd >= 0) pfds[n++] = (struct pollfd){ watch_fd, POLLIN, 0 };
-      if (opt.terminal && master_fd < 0) pfds[n++] = (struct pollfd){ console_fd, POLLIN, 0 };
-      int sig_slot = n;
-      pfds[n++] = (struct pollfd){ sig_fd, POLLIN, 0 };
-      /* The SIGCHLD stays queued for the main loop (which reaps with WNOHANG): while it is
-       * pending, or without inotify, fall back to short sleeps rather than spin. */
-      int woke = watch_fd >= 0 ? poll(pfds, (nfds_t)n, 100) : 0;
-      if (woke > 0 && (pfds[sig_slot].revents & POLLIN)) woke = 0;
-      if (woke <= 0) {
-        struct timespec ts = { 0, 500000 };
-        nanosleep(&ts, NULL);
-      }
-      if (watch_fd >= 0) {
-        char events[4096];
-        while (read(watch_fd, events, sizeof events) > 0) {}
-      }
+      struct timespec ts = { 0, 500000 };
+      nanosleep(&ts, NULL);
     }
-    if (watch_fd >= 0) close(watch_fd);
   }
   if (rt_err >= 0) close(rt_err);
   if (child_in >= 0) close(child_in);
