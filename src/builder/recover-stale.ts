@@ -87,7 +87,7 @@ export async function buildLeftovers(ctx: EngineContext): Promise<Leftover[]> {
     for (const m of mounted) add('mount', m, name);
     if (mounted.length === 0) add('build directory', join(mountsDir, name));
   }
-  for (const info of await ctx.snapshots.walk()) {
+  for (const info of await ctx.snapshots.walk({ keyPrefix: 'build-' })) {
     if (info.kind !== 'committed' && info.key.startsWith('build-')) add('snapshot', info.key);
   }
   return out;

@@ -65,6 +65,7 @@ export class StageRunner {
   private instructions = 0;
   private readonly totalInstructions: number;
   private readonly results = new Map<number, Promise<StageResult>>();
+  private readonly bases = new Map<string, Promise<ResolvedImage>>();
   private readonly cleanups: (() => Promise<void>)[] = [];
   private readonly context: SourceRoot;
   private readonly scope: ArgScope;
@@ -136,8 +137,20 @@ export class StageRunner {
     return { state, triggers: c.config?.OnBuild ?? [], imageId: image.id };
   }
 
-  /** A FROM image: pulled when it is missing, or always with `--pull`, as `docker build` does. */
-  private async baseImage(ref: string): Promise<ResolvedImage> {
+  /**
+   * A FROM image: pulled when it is missing, or always with `--pull`, as `docker build` does.
+   * Looked up (and pulled) once per reference: stages on the same base share the lookup.
+   */
+  private baseImage(ref: string): Promise<ResolvedImage> {
+    let p = this.bases.get(ref);
+    if (!p) {
+      p = this.findBaseImage(ref);
+      this.bases.set(ref, p);
+    }
+    return p;
+  }
+
+  private async findBaseImage(ref: string): Promise<ResolvedImage> {
     const images = this.o.deps.images;
     // credentials the client sent (the Engine API's X-Registry-Config): those of the image's registry, or none
     const given = this.o.options.registryCredentials;
