@@ -29,7 +29,8 @@ import { chainKey, createdBy, expansionEnv } from './stage-state.js';
 
 export interface CopyStepEnv extends StepEnv {
   context: SourceRoot;
-  tmpDir: string;
+  /** The build's temporary directory, made on first use (a fully cached build makes none). */
+  tmpDir: () => string;
   openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }>;
   rootKey(from: string): Promise<string>;
   recordInputs(inputs: Record<string, string>): void;
@@ -243,7 +244,7 @@ export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyIns
   let tmp: string | undefined;
   const tmpDir = async () => {
     if (tmp === undefined) {
-      const made = await mkdtemp(join(env.tmpDir, 'copy-'));
+      const made = await mkdtemp(join(env.tmpDir(), 'copy-'));
       releases.push(async () => rm(made, { recursive: true, force: true }));
       tmp = made;
     }

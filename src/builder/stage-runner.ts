@@ -37,7 +37,8 @@ export interface StageRunnerOptions {
   plan: StagePlan;
   options: BuildOptions;
   stepEnv: StepEnv;
-  tmpDir: string;
+  /** The build's temporary directory, made on first use (a fully cached build makes none). */
+  tmpDir: () => string;
   progress: BuildProgress;
   onStep(label: string, key: string, inputs: Record<string, string>, cached: boolean): void;
 }
@@ -274,7 +275,7 @@ export class StageRunner {
     } else layers = imageLayers(await this.o.deps.images.resolve(from));
     const description = index !== undefined ? `stage "${from}"` : `image "${from}"`;
     const top = await unpackLayers(this.o.stepEnv, layers);
-    const dir = await mkdtemp(join(this.o.tmpDir, 'root-'));
+    const dir = await mkdtemp(join(this.o.tmpDir(), 'root-'));
     if (top === undefined) return { root: { dir, isContext: false, description }, release: async () => rm(dir, { recursive: true, force: true }) };
     const ctx = this.o.deps.ctx;
     const key = `build-view-${this.o.stepEnv.op.tag}-${randomBytes(8).toString('hex')}`;
