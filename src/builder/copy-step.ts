@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-import { diskFullError, errnoCode, errors, isDiskFull } from '../base/index.js';
+import { diskFullError, errnoCode, errors, fetchTrusting, isDiskFull } from '../base/index.js';
 import { applyLayer } from '../core/diff/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import { readUserDatabase } from '../services/index.js';
@@ -143,7 +143,7 @@ async function download(url: string, dir: string, checksum: string | undefined, 
   const failed = (why: string, cause?: unknown) => errors.unavailable('ADD_DOWNLOAD_FAILED', `Cannot download "${url}": ${why}`, { cause });
   let response: Response;
   try {
-    response = await fetch(parsed, { redirect: 'follow', ...(signal ? { signal } : {}) });
+    response = await fetchTrusting(parsed, signal ? { signal } : {});
   } catch (err) {
     if (signal?.aborted) throw err;
     throw failed(fetchCause(err), err);
