@@ -99,7 +99,10 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
         operations.push(op);
         return op;
       },
-      stdin: options.stdin,
+      // read on first use (cmd/berth.ts makes process.stdin only then)
+      get stdin() {
+        return options.stdin;
+      },
       stdout,
       stderr,
       root,
