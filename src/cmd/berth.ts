@@ -22,8 +22,8 @@ trace('cli: modules loaded');
 // `daemon` joins the CLI to src/daemon, which the cli module may not import: it is added here.
 const allCommands = { ...commands, daemon: async () => (await import('./daemon-command.js')).daemonCommand };
 
-// stdin on first use: making process.stdin costs 3-4 ms, and most commands never read it.
-void runCli(process.argv.slice(2), { openEngine, openRemoteEngine, commands: allCommands, hiddenCommands, managementCommands, get stdin() { return process.stdin; }, stdout: process.stdout, stderr: process.stderr, version: version() })
+// stdin and the version (package.json) on first use: making process.stdin costs 3-4 ms, and most commands read neither.
+void runCli(process.argv.slice(2), { openEngine, openRemoteEngine, commands: allCommands, hiddenCommands, managementCommands, get stdin() { return process.stdin; }, stdout: process.stdout, stderr: process.stderr, get version() { return version(); } })
   .then((code) => {
     trace('cli: done');
     process.exitCode = code;
