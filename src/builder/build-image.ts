@@ -8,7 +8,7 @@
  * build leaves no tag and no image behind (only reusable cache layers).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -120,6 +120,8 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
     return tmpPath;
   };
   const isolated = options.isolated === true;
+  // An isolated build's cache mounts live in it (made with their own modes): the directory first.
+  if (isolated) tmpDir();
   const cache = new BuildCache(deps.ctx.paths.root, isolated ? { mountsDir: join(tmpPath, 'cache-mounts'), record: false } : {});
   // The context's file digests (not the steps' cache): an isolated build may use them too.
   const fileDigests = options.persistentContext ? new FileDigests(join(deps.ctx.paths.root, 'build-cache', 'file-digests.json')) : undefined;
@@ -159,8 +161,7 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
   } finally {
     await runner.settle();
     await runner.close();
-    // (an isolated build's cache mounts may have made it without tmpDir())
-    if (tmpMade || existsSync(tmpPath)) await rm(tmpPath, { recursive: true, force: true });
+    if (tmpMade) await rm(tmpPath, { recursive: true, force: true });
     await fileDigests?.save();
   }
 }
