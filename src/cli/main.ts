@@ -106,7 +106,9 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       stdout,
       stderr,
       root,
-      version: options.version,
+      get version() {
+        return options.version;
+      },
     };
     return await command.run(ctx, parsed);
   } catch (err) {

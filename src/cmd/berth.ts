@@ -28,13 +28,16 @@ void runCli(process.argv.slice(2), {
   commands: allCommands,
   hiddenCommands,
   managementCommands,
-  // Read only by the commands that use it: process.stdin builds its stream (fs/net streams, a tty) on first use, 3-6 ms.
+  // Read only by the commands that use them: process.stdin builds its stream (fs/net streams, a tty)
+  // on first use, 3-6 ms; the version reads package.json.
   get stdin() {
     return process.stdin;
   },
   stdout: process.stdout,
   stderr: process.stderr,
-  version: version(),
+  get version() {
+    return version();
+  },
 })
   .then((code) => {
     trace('cli: done');
