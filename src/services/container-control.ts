@@ -20,6 +20,7 @@ import { containerNetworkIo } from './container-net-stats.js';
 import type { EngineContext } from './engine-context.js';
 import { validateResources } from './container-options.js';
 import { recordContainerEvent } from './events.js';
+import { resumeKilled } from './container-lifecycle.js';
 
 type Control = Pick<ContainerEngine, 'pause' | 'unpause' | 'rename' | 'update' | 'top' | 'stats'>;
 
@@ -148,11 +149,7 @@ export function createContainerControl(ctx: EngineContext): Control {
  */
 export async function thawAfterKill(ctx: EngineContext, record: ContainerRecord, signal: string): Promise<void> {
   if (!/^(SIG)?KILL$|^9$/i.test(signal) || ctx.metadata.findContainer(record.id).state.status !== 'paused') return;
-  try {
-    await ctx.runtime(record.hostConfig.runtime || undefined).driver.resume(record.id);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  await resumeKilled(ctx.runtime(record.hostConfig.runtime || undefined).driver, ctx.metadata.findContainer(record.id));
   ctx.metadata.updateContainer(record.id, (r) => {
     if (r.state.status === 'paused') r.state.status = 'running';
   });

@@ -253,7 +253,7 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
     try {
       const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
       await driver.kill(record.id, 'KILL', { all: true });
-      if (record.state.status === 'paused') await driver.resume(record.id);
+      if (record.state.status === 'paused') await resumeKilled(driver, record);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -271,6 +271,23 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
     if (!isNotFound(err)) throw err;
   }
   ctx.cgroups.remove(record.id);
+}
+
+/**
+ * Thaws a paused container just sent SIGKILL (a frozen process acts on no signal until thawed).
+ * Its process may already be gone (the kernel lets the kill through, or the monitor reaped it
+ * first), and the runtime then refuses to resume it: that is the outcome wanted, as for dockerd,
+ * which only logs a failed unpause after a kill. A resume refused while the process still lives
+ * is an error.
+ */
+export async function resumeKilled(driver: { resume(id: string): Promise<void> }, record: ContainerRecord): Promise<void> {
+  try {
+    await driver.resume(record.id);
+  } catch (err) {
+    const runtime = record.state.runtime;
+    if (isNotFound(err) || (runtime !== undefined && !processAlive(runtime))) return;
+    throw err;
+  }
 }
 
 /**
