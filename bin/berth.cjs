@@ -18,6 +18,12 @@ const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
+// bin/berth moved NODE_EXTRA_CA_CERTS aside so that Node would not parse those certificates at
+// start-up (src/base/extra-ca.ts trusts them where berth opens TLS connections): back into the
+// environment, for the processes berth starts and for `-e NODE_EXTRA_CA_CERTS`.
+if (process.env.BERTH_NODE_EXTRA_CA_CERTS && process.env.NODE_EXTRA_CA_CERTS === undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.BERTH_NODE_EXTRA_CA_CERTS;
+}
 const file = path.join(__dirname, '..', 'dist', 'bundle', 'berth.cjs');
 let source;
 let stat;

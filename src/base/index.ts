@@ -11,3 +11,4 @@ export * from './operation.js';
 export * from './lru-map.js';
 export * from './duration.js';
 export { writableReady } from './writable-ready.js';
+export { caOptions, extraCaCertificates, fetchTrusting, movedExtraCaVariable } from './extra-ca.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Digest } from '../base/index.js';
-import { errors, isBerthError } from '../base/index.js';
+import { errors, fetchTrusting, isBerthError } from '../base/index.js';
 import type { ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
 import type { ImageService } from '../services/index.js';
@@ -59,7 +59,7 @@ async function fetchRelease(mirror: string, suite: string, signal?: AbortSignal)
   const url = `${mirror}/dists/${suite}/InRelease`;
   let response: Response;
   try {
-    response = await fetch(url, signal ? { signal } : {});
+    response = await fetchTrusting(url, signal ? { signal } : {});
   } catch (err) {
     if (signal?.aborted) throw errors.aborted('BOOTSTRAP_CANCELLED', 'The bootstrap was cancelled');
     throw errors.unavailable('DEBIAN_MIRROR_UNREACHABLE', `Cannot reach the Debian mirror "${mirror}": ${(err as Error).message}`);

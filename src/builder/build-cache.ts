@@ -109,9 +109,22 @@ export class BuildCache {
     return this.readJson<StepInputs[]>(join(this.dir, 'last', `${id}.json`));
   }
 
+  /** Records the step inputs of this build; a build whose inputs are those already recorded (a cached rebuild) writes nothing. */
   async saveLastBuild(id: string, steps: StepInputs[]): Promise<void> {
     if (!this.record) return;
+    const path = join(this.dir, 'last', `${id}.json`);
+    const text = JSON.stringify(steps);
+    if (readIfExists(path) === text) return;
     await mkdir(join(this.dir, 'last'), { recursive: true });
-    await writeFileAtomic(join(this.dir, 'last', `${id}.json`), JSON.stringify(steps), { fsync: false });
+    await writeFileAtomic(path, text, { fsync: false });
+  }
+}
+
+/** A small file's text, or undefined when it cannot be read (missing: the write that follows says what else is wrong). */
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -7,7 +7,9 @@
  * (layer-step.ts) keyed for the cache. Nothing is named until every step succeeded, so a failed
  * build leaves no tag and no image behind (only reusable cache layers).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Operation } from '../base/index.js';
@@ -104,11 +106,23 @@ interface PreparedBuild {
 
 async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: PreparedBuild): Promise<BuiltImage> {
   const { plan, progress, names, epoch, created, buildArgs, op } = prepared;
-  await mkdir(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
+  mkdirSync(join(deps.ctx.paths.root, 'build-tmp'), { recursive: true });
   await recoverStaleBuilds(deps.ctx);
-  const tmpDir = await mkdtemp(join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-`));
+  // The build's own temporary directory, made when a step first needs one: a fully cached build
+  // makes none. Its name starts with the owner tag (recover-stale.ts finds a dead build's).
+  const tmpPath = join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-${randomBytes(4).toString('hex')}`);
+  let tmpMade = false;
+  const tmpDir = (): string => {
+    if (!tmpMade) {
+      mkdirSync(tmpPath, { mode: 0o700 });
+      tmpMade = true;
+    }
+    return tmpPath;
+  };
   const isolated = options.isolated === true;
-  const cache = new BuildCache(deps.ctx.paths.root, isolated ? { mountsDir: join(tmpDir, 'cache-mounts'), record: false } : {});
+  // An isolated build's cache mounts live in it (made with their own modes): the directory first.
+  if (isolated) tmpDir();
+  const cache = new BuildCache(deps.ctx.paths.root, isolated ? { mountsDir: join(tmpPath, 'cache-mounts'), record: false } : {});
   // The context's file digests (not the steps' cache): an isolated build may use them too.
   const fileDigests = options.persistentContext ? new FileDigests(join(deps.ctx.paths.root, 'build-cache', 'file-digests.json')) : undefined;
   const stepEnv: StepEnv = {
@@ -147,7 +161,7 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
   } finally {
     await runner.settle();
     await runner.close();
-    await rm(tmpDir, { recursive: true, force: true });
+    if (tmpMade) await rm(tmpPath, { recursive: true, force: true });
     await fileDigests?.save();
   }
 }

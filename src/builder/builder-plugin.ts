@@ -5,7 +5,8 @@
  * bootstrap; the build cache's roots for garbage collection; `--change` instructions. The composition root (src/cmd)
  * hands it to the engine, loaded lazily, so commands that never build never load the builder.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Operation } from '../base/index.js';
@@ -24,7 +25,7 @@ import type { BuildOptions } from './types.js';
 /** Temporary files live under the store's build-tmp/<owner>-…, which the next build cleans up if this one dies. */
 async function buildTmp(deps: BuilderDeps): Promise<string> {
   const dir = join(deps.ctx.paths.root, 'build-tmp');
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   return dir;
 }
 

@@ -6,12 +6,11 @@
  * are refused, and files the .dockerignore excludes do not exist. In a `--from` root, symlinks
  * are resolved as if the root were `/` (as inside a container).
  */
-import type { Stats } from 'node:fs';
-import { lstatSync } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import type { BigIntStats, Stats } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
-import { errnoCode, errors, lstatOrUndefined, readdirUtf8, readdirUtf8Sync } from '../base/index.js';
+import { errnoCode, errors, lstatSyncOrUndefined, readdirUtf8, readdirUtf8Sync } from '../base/index.js';
 import type { DockerignoreMatcher } from './dockerignore/index.js';
 import { cleanPath } from './dockerignore/index.js';
 
@@ -78,10 +77,11 @@ async function resolveInRoot(root: SourceRoot, parts: string[], shown: string, d
     done.push(parts[i] as string);
     const rel = done.join('/');
     if (root.ignore?.matches(rel)) return undefined;
-    const st = await lstatOrUndefined(join(root.dir, rel));
+    // Synchronously, as walkSource: one lstat per path component, where the thread pool costs more than the call.
+    const st = lstatSyncOrUndefined(join(root.dir, rel));
     if (!st) return undefined;
     if (!st.isSymbolicLink()) continue;
-    const target = await readlink(join(root.dir, rel));
+    const target = readlinkSync(join(root.dir, rel));
     const base = posix.isAbsolute(target) ? '/' : `/${done.slice(0, -1).join('/')}`;
     const joined = posix.join(base, target, ...parts.slice(i + 1));
     const escapes = posix.isAbsolute(target) || posix.normalize(posix.join(done.slice(0, -1).join('/') || '.', target)).split('/')[0] === '..';
@@ -141,7 +141,7 @@ export async function resolveSources(root: SourceRoot, path: string): Promise<So
     const resolved = await resolveInRoot(root, name === '' ? [] : name.split('/'), path);
     if (resolved === undefined) continue;
     const abs = resolved === '.' ? root.dir : join(root.dir, resolved);
-    const st = await lstat(abs);
+    const st = lstatSync(abs);
     out.push({ rel: name === '' ? '.' : name, abs, st });
   }
   if (out.length === 0) throw notFound(root, path);
@@ -154,9 +154,13 @@ export async function resolveSources(root: SourceRoot, path: string): Promise<So
  * Synchronous, as its visitors are: a COPY of 20,000 small files spent most of its time waiting
  * on the thread pool for one lstat or readdir at a time.
  */
-export function walkSource(root: SourceRoot, entry: SourceEntry, visit: (rel: string, abs: string, st: Stats) => void): void {
-  const walk = (rel: string, abs: string, st: Stats): void => {
-    visit(rel, abs, st);
+export function walkSource(root: SourceRoot, entry: SourceEntry, visit: (rel: string, abs: string, st: Stats) => void): void;
+/** The same walk with nanosecond stats (BigIntStats) below the entry, for visitors that need them (the file digest cache). */
+export function walkSource(root: SourceRoot, entry: SourceEntry, visit: (rel: string, abs: string, st: Stats | BigIntStats) => void, options: { bigint: boolean }): void;
+export function walkSource(root: SourceRoot, entry: SourceEntry, visit: (rel: string, abs: string, st: never) => void, options: { bigint?: boolean } = {}): void {
+  const bigint = options.bigint === true;
+  const walk = (rel: string, abs: string, st: Stats | BigIntStats): void => {
+    visit(rel, abs, st as never);
     if (!st.isDirectory()) return;
     const dirRel = entry.rel === '.' ? rel : rel === '' ? entry.rel : `${entry.rel}/${rel}`;
     const shown = root.isContext || dirRel === '' ? dirRel : `/${dirRel}`;
@@ -164,7 +168,7 @@ export function walkSource(root: SourceRoot, entry: SourceEntry, visit: (rel: st
       const childRel = rel === '' ? name : `${rel}/${name}`;
       const ctxRel = entry.rel === '.' ? childRel : `${entry.rel}/${childRel}`;
       const childAbs = join(abs, name);
-      const childSt = lstatSync(childAbs);
+      const childSt = bigint ? lstatSync(childAbs, { bigint: true }) : lstatSync(childAbs);
       if (root.ignore) {
         if (childSt.isDirectory() ? root.ignore.canSkipDir(ctxRel) : root.ignore.matches(ctxRel)) continue;
       }

@@ -6,7 +6,7 @@
  * directories that COPY creates are 0755 owned by the `--chown` user.
  */
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, readSync, readlinkSync, writeSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { basename, posix, resolve, sep } from 'node:path';
@@ -334,17 +334,19 @@ function fileDigest(path: string, st: Stats): string {
  */
 export async function hashEntries(root: SourceRoot, entries: readonly SourceEntry[], digests?: FileDigests): Promise<string> {
   // The build context's files through the persistent digest cache (file-digests.ts); others through this process's memo.
-  const contentDigest = (abs: string, st: Stats) => (digests && root.isContext ? digests.digest(abs) : fileDigest(abs, st));
+  // With the digest cache the walk's stats are nanosecond ones, which the cache takes as they are (one lstat per file).
+  const cached = digests !== undefined && root.isContext;
+  const contentDigest = (abs: string, st: Stats | BigIntStats) => (cached ? digests.digest(abs, st) : fileDigest(abs, st as Stats));
   const hash = createHash('sha256');
   for (const entry of entries) {
     const st = entry.st.isSymbolicLink() ? await lstat(entry.abs) : entry.st;
     hash.update(`entry ${entry.rel}\0`);
     walkSource(root, { ...entry, st }, (rel, abs, childSt) => {
-      const mode = (childSt.mode & 0o7777).toString(8);
+      const mode = (Number(childSt.mode) & 0o7777).toString(8);
       if (childSt.isDirectory()) hash.update(`d ${rel} ${mode}\0`);
       else if (childSt.isSymbolicLink()) hash.update(`l ${rel} ${readlinkSync(abs)}\0`);
       else if (childSt.isFile()) hash.update(`f ${rel} ${mode} ${childSt.size} ${contentDigest(abs, childSt)}\0`);
-    });
+    }, { bigint: cached });
   }
   return hash.digest('hex');
 }

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-import { diskFullError, errnoCode, errors, isDiskFull } from '../base/index.js';
+import { diskFullError, errnoCode, errors, fetchTrusting, isDiskFull } from '../base/index.js';
 import { applyLayer } from '../core/diff/index.js';
 import { resolveUser } from '../core/spec/index.js';
 import { readUserDatabase } from '../services/index.js';
@@ -29,7 +29,8 @@ import { chainKey, createdBy, expansionEnv } from './stage-state.js';
 
 export interface CopyStepEnv extends StepEnv {
   context: SourceRoot;
-  tmpDir: string;
+  /** The build's temporary directory, made on first use (a fully cached build makes none). */
+  tmpDir: () => string;
   openRoot(from: string): Promise<{ root: SourceRoot; release: () => Promise<void> }>;
   rootKey(from: string): Promise<string>;
   recordInputs(inputs: Record<string, string>): void;
@@ -142,7 +143,7 @@ async function download(url: string, dir: string, checksum: string | undefined, 
   const failed = (why: string, cause?: unknown) => errors.unavailable('ADD_DOWNLOAD_FAILED', `Cannot download "${url}": ${why}`, { cause });
   let response: Response;
   try {
-    response = await fetch(parsed, { redirect: 'follow', ...(signal ? { signal } : {}) });
+    response = await fetchTrusting(parsed, signal ? { signal } : {});
   } catch (err) {
     if (signal?.aborted) throw err;
     throw failed(fetchCause(err), err);
@@ -243,7 +244,7 @@ export async function copyStep(env: CopyStepEnv, state: StageState, ins: CopyIns
   let tmp: string | undefined;
   const tmpDir = async () => {
     if (tmp === undefined) {
-      const made = await mkdtemp(join(env.tmpDir, 'copy-'));
+      const made = await mkdtemp(join(env.tmpDir(), 'copy-'));
       releases.push(async () => rm(made, { recursive: true, force: true }));
       tmp = made;
     }

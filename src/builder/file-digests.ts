@@ -17,7 +17,7 @@
  * tar context is extracted to new inodes every build.
  */
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -84,9 +84,12 @@ export class FileDigests {
     this.now = options.now ?? Date.now;
   }
 
-  /** The sha256 (hex) of the regular file at `path`, from the cache when its identity and times are unchanged. */
-  digest(path: string): string {
-    const st = lstatSync(path, { bigint: true });
+  /**
+   * The sha256 (hex) of the regular file at `path`, from the cache when its identity and times are
+   * unchanged. `given` is the file's lstat when the caller has it with nanoseconds (a walk's).
+   */
+  digest(path: string, given?: Stats | BigIntStats): string {
+    const st = given !== undefined && typeof given.ino === 'bigint' ? given as BigIntStats : lstatSync(path, { bigint: true });
     const key = `${st.dev}:${st.ino}`;
     const known = this.entries.get(key);
     const nowSec = Math.floor(this.now() / 1000);

@@ -3,6 +3,7 @@
  * ignore matcher. CONTEXT is a directory, a tarball (plain or gzip), or `-`: stdin holding
  * either a tar (the context) or a Dockerfile (an empty context).
  */
+import { readFileSync, statSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -89,7 +90,8 @@ async function extract(data: Buffer | Readable, options: LoadContextOptions): Pr
 
 async function readDockerfile(path: string, shown: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    // synchronously: a small file, read by every build
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') {
       throw errors.notFound('DOCKERFILE_NOT_FOUND', `Cannot read Dockerfile "${shown}": no such file`);
@@ -163,7 +165,7 @@ export async function loadBuildContext(spec: string, options: LoadContextOptions
     const path = resolve(spec);
     let st;
     try {
-      st = await stat(path);
+      st = statSync(path);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw errors.notFound('CONTEXT_NOT_FOUND', `Cannot use build context "${spec}": no such file or directory`);
       throw err;

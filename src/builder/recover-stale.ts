@@ -9,8 +9,8 @@
  * they are the cache. A dead build's step processes are already gone, killed by its step
  * watchdog (services/step-watchdog.ts); `delete --force` here is the second line.
  */
-import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import type { Leftover } from '../api/index.js';
@@ -30,7 +30,15 @@ async function mountsUnder(dir: string): Promise<string[]> {
   return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m === dir || m.startsWith(`${dir}/`)).sort().reverse();
 }
 
-const list = (dir: string) => ignoreErrno(['ENOENT', 'ENOTDIR'], () => readdir(dir), [] as string[]);
+/** A directory's names; none when it is missing. Synchronous: a few small directories, read by every build. */
+const list = async (dir: string): Promise<string[]> => {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+};
 
 /** The state directories of the runtimes this store may have used (per store: /run/berth/<hash>/…). */
 function runtimeStateDirs(ctx: EngineContext): string[] {
@@ -87,7 +95,7 @@ export async function buildLeftovers(ctx: EngineContext): Promise<Leftover[]> {
     for (const m of mounted) add('mount', m, name);
     if (mounted.length === 0) add('build directory', join(mountsDir, name));
   }
-  for (const info of await ctx.snapshots.walk()) {
+  for (const info of await ctx.snapshots.walk({ keyPrefix: 'build-' })) {
     if (info.kind !== 'committed' && info.key.startsWith('build-')) add('snapshot', info.key);
   }
   return out;

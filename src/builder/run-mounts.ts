@@ -28,7 +28,8 @@ export interface PreparedMounts {
 
 export interface MountSources {
   cache: BuildCache;
-  tmpDir: string;
+  /** The build's temporary directory, made on first use (a fully cached build makes none). */
+  tmpDir: () => string;
   secrets: Record<string, string>;
   context: SourceRoot;
   /** A mounted root of a stage or image for `from=`. */
@@ -105,7 +106,7 @@ async function cacheMount(m: RunMount, cwd: string, src: MountSources, undo: Und
     const release = await acquireCacheLock(`${dir}.lock`, { wait: m.sharing === 'locked' });
     if (release) undo.push(release);
     else {
-      source = await mkdtemp(join(src.tmpDir, 'cache-private-'));
+      source = await mkdtemp(join(src.tmpDir(), 'cache-private-'));
       await ownedDir(source, m);
     }
   }
@@ -124,14 +125,14 @@ async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo
   let source = entry.abs;
   if (root.isContext && root.ignore && entry.st.isDirectory()) {
     // What the .dockerignore excludes is not in the cache key, so the step must not see it either.
-    const tmp = await mkdtemp(join(src.tmpDir, 'bind-view-'));
+    const tmp = await mkdtemp(join(src.tmpDir(), 'bind-view-'));
     undo.push(() => rm(tmp, { recursive: true, force: true }));
     source = join(tmp, 'v');
     await makeFilteredView(root, entry, source);
   }
   if (!m.readOnly && entry.st.isDirectory()) {
     // Writes to a rw bind are thrown away, as in BuildKit: an overlay with a temporary upper dir.
-    const tmp = await mkdtemp(join(src.tmpDir, 'bind-'));
+    const tmp = await mkdtemp(join(src.tmpDir(), 'bind-'));
     await Promise.all(['u', 'w', 'm'].map((d) => mkdir(join(tmp, d))));
     mountAll(volatileMounts([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${source}`, `upperdir=${tmp}/u`, `workdir=${tmp}/w`] }]), join(tmp, 'm'));
     undo.push(async () => {
@@ -141,7 +142,7 @@ async function bindMount(m: RunMount, cwd: string, src: MountSources, undo: Undo
     source = join(tmp, 'm');
   } else if (!m.readOnly && entry.st.isFile()) {
     // A rw file: bind a copy, so the step's writes never reach the user's source tree (BuildKit discards them).
-    const tmp = await mkdtemp(join(src.tmpDir, 'bind-file-'));
+    const tmp = await mkdtemp(join(src.tmpDir(), 'bind-file-'));
     undo.push(() => rm(tmp, { recursive: true, force: true }));
     source = join(tmp, posix.basename(entry.abs));
     await copyFile(entry.abs, source);

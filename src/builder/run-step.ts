@@ -149,7 +149,7 @@ export async function runStep(env: RunStepEnv, state: StageState, ins: RunInstru
 /** Runs the process with its mounts, its output going to a log the progress view follows. */
 async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: string): Promise<{ exitCode: number; tail: string }> {
   const prepared = await prepareRunMounts(run.mounts, run.cwd, env.mountSources);
-  const logPath = join(env.mountSources.tmpDir, `run-${env.step}.log`);
+  const logPath = join(env.mountSources.tmpDir(), `run-${env.step}.log`);
   const log = await open(logPath, 'w+');
   const follower = new LogFollower(log, (chunk) => env.progress.output(env.step, chunk));
   let exitCode: number;
@@ -157,7 +157,7 @@ async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: 
   try {
     const extra = [...prepared.mounts];
     if (run.script) {
-      const file = join(env.mountSources.tmpDir, `heredoc-${env.step}`);
+      const file = join(env.mountSources.tmpDir(), `heredoc-${env.step}`);
       await writeFile(file, run.script.content, { mode: 0o755 });
       extra.push({ destination: run.script.path, type: 'bind', source: file, options: ['rbind', 'ro', 'rprivate'] });
     }

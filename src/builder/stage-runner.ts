@@ -37,7 +37,8 @@ export interface StageRunnerOptions {
   plan: StagePlan;
   options: BuildOptions;
   stepEnv: StepEnv;
-  tmpDir: string;
+  /** The build's temporary directory, made on first use (a fully cached build makes none). */
+  tmpDir: () => string;
   progress: BuildProgress;
   onStep(label: string, key: string, inputs: Record<string, string>, cached: boolean): void;
 }
@@ -65,6 +66,7 @@ export class StageRunner {
   private instructions = 0;
   private readonly totalInstructions: number;
   private readonly results = new Map<number, Promise<StageResult>>();
+  private readonly bases = new Map<string, Promise<ResolvedImage>>();
   private readonly cleanups: (() => Promise<void>)[] = [];
   private readonly context: SourceRoot;
   private readonly scope: ArgScope;
@@ -136,8 +138,20 @@ export class StageRunner {
     return { state, triggers: c.config?.OnBuild ?? [], imageId: image.id };
   }
 
-  /** A FROM image: pulled when it is missing, or always with `--pull`, as `docker build` does. */
-  private async baseImage(ref: string): Promise<ResolvedImage> {
+  /**
+   * A FROM image: pulled when it is missing, or always with `--pull`, as `docker build` does.
+   * Looked up (and pulled) once per reference: stages on the same base share the lookup.
+   */
+  private baseImage(ref: string): Promise<ResolvedImage> {
+    let p = this.bases.get(ref);
+    if (!p) {
+      p = this.findBaseImage(ref);
+      this.bases.set(ref, p);
+    }
+    return p;
+  }
+
+  private async findBaseImage(ref: string): Promise<ResolvedImage> {
     const images = this.o.deps.images;
     // credentials the client sent (the Engine API's X-Registry-Config): those of the image's registry, or none
     const given = this.o.options.registryCredentials;
@@ -261,7 +275,7 @@ export class StageRunner {
     } else layers = imageLayers(await this.o.deps.images.resolve(from));
     const description = index !== undefined ? `stage "${from}"` : `image "${from}"`;
     const top = await unpackLayers(this.o.stepEnv, layers);
-    const dir = await mkdtemp(join(this.o.tmpDir, 'root-'));
+    const dir = await mkdtemp(join(this.o.tmpDir(), 'root-'));
     if (top === undefined) return { root: { dir, isContext: false, description }, release: async () => rm(dir, { recursive: true, force: true }) };
     const ctx = this.o.deps.ctx;
     const key = `build-view-${this.o.stepEnv.op.tag}-${randomBytes(8).toString('hex')}`;

@@ -99,11 +99,16 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
         operations.push(op);
         return op;
       },
-      stdin: options.stdin,
+      // A getter: process.stdin builds a stream (and loads node:stream) when first read; most commands never do.
+      get stdin() {
+        return options.stdin;
+      },
       stdout,
       stderr,
       root,
-      version: options.version,
+      get version() {
+        return options.version;
+      },
     };
     return await command.run(ctx, parsed);
   } catch (err) {

@@ -41,7 +41,9 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
   const root = realpathSync.native(dir);
   const runtimes = new Map<string, RuntimeSelection>();
   // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
-  const stateBase = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
+  // Named when first needed: hashing loads node:crypto, which commands that only read never need.
+  let base: string | undefined;
+  const stateBase = () => (base ??= join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)));
   const content = createLocalContentStore(join(root, 'content'));
   const ctx: EngineContext = {
     paths: { root, containers: join(root, 'containers') },
@@ -51,7 +53,14 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
     volumes: createLocalVolumeStore(root),
     // Subnets, bridge names and host ports are claimed host-wide, across stores, on /run.
     networks: createLocalNetworkStore(root, '/run/berth/network-claims'),
-    networkDriver: createNetavarkDriver({ netnsDir: join(stateBase, 'netns'), configDir: join(stateBase, 'netavark') }),
+    networkDriver: createNetavarkDriver({
+      get netnsDir() {
+        return join(stateBase(), 'netns');
+      },
+      get configDir() {
+        return join(stateBase(), 'netavark');
+      },
+    }),
     cgroups: createCgroupScopes('berth'),
     leases: createFsLeases(root),
     // The builder is loaded only by a build, a bootstrap or a collection.
@@ -64,7 +73,17 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       if (!selection) {
         const choice = selectRuntime(name);
         const runtimeName = choice.binary.split('/').pop() ?? 'runtime';
-        const driver = createOciRuntime({ binary: choice.binary, stateDir: join(stateBase, runtimeName), logDir: join(stateBase, `${runtimeName}-logs`) });
+        // Compiled seccomp filters are the runtime's output for a profile, the same for every store: kept host-wide.
+        const driver = createOciRuntime({
+          binary: choice.binary,
+          get stateDir() {
+            return join(stateBase(), runtimeName);
+          },
+          get logDir() {
+            return join(stateBase(), `${runtimeName}-logs`);
+          },
+          seccompCacheDir: '/run/berth/seccomp-filters',
+        });
         selection = choice.warning === undefined ? { driver } : { driver, warning: choice.warning };
         runtimes.set(key, selection);
       }

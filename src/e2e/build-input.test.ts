@@ -227,9 +227,12 @@ describe('build input', { concurrency: false }, () => {
     const dir = context({ Dockerfile: `FROM berth-test/busybox:1\nRUN echo started && ${sleep}\n` });
     const child = spawn(berthBin, ['build', '--progress', 'plain', dir], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['ignore', 'ignore', 'pipe'] });
     const pid = child.pid ?? 0;
+    // The step's output (`#2 0.105 started`), not its label (`RUN echo started ...`): killed while the step runs.
+    let seen = '';
     await new Promise<void>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('started')) resolve();
+        seen += chunk.toString();
+        if (/^#\d+ [\d.]+ started$/m.test(seen)) resolve();
       });
     });
     child.kill('SIGKILL');

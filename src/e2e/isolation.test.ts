@@ -54,6 +54,45 @@ describe('a container is an isolated process', () => {
     assert.equal(open['unshare-user'], 'ok');
   });
 
+  // crun compiles a profile once; later containers get its filter back precompiled
+  // (plugins/runtime-oci/seccomp-filters.ts). Mutation seen red: learn() keeping an empty
+  // program (the second container's config carries no filter).
+  test('a profile crun compiled once is handed to it precompiled, and filters the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-'));
+    try {
+      // A profile no other container has used (the filters are kept host-wide): an argument
+      // rule on a value drawn now.
+      const nonce = Math.floor(Math.random() * 2 ** 30) + 1;
+      const profile = join(dir, 'profile.json');
+      writeFileSync(profile, JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [
+          { names: ['keyctl', 'add_key'], action: 'SCMP_ACT_ERRNO' },
+          { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: nonce, op: 'SCMP_CMP_EQ' }] },
+        ],
+      }));
+      const probe = ['-v', `${syscallProbeDir()}:/probe:ro`, '--security-opt', `seccomp=${profile}`];
+      const config = (name: string) => {
+        const id = store.berth(['inspect', '-f', '{{.Id}}', name]).stdout.trim();
+        return JSON.parse(readFileSync(join(store.root, 'containers', id, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+      };
+      const outputs: string[] = [];
+      for (const name of ['seccomp-first', 'seccomp-second']) {
+        const r = store.berth(['run', '--name', name, ...probe, busyboxImage, 'sh', '-c', 'grep Seccomp: /proc/self/status; /probe/syscall-probe keyctl add_key unshare-uts']);
+        assert.equal(r.code, 0, r.stderr);
+        outputs.push(r.stdout.replace(/\s+/g, ' ').trim());
+      }
+      assert.equal(config('seccomp-first').annotations?.['run.oci.seccomp_bpf_data'], undefined, 'the first container has crun compile the profile');
+      const bpf = Buffer.from(config('seccomp-second').annotations?.['run.oci.seccomp_bpf_data'] ?? '', 'base64');
+      assert.ok(bpf.length > 0 && bpf.length % 8 === 0, `the second container hands crun a compiled filter (${bpf.length} bytes)`);
+      // keyctl and add_key refused by the filter (no capability involved), unshare by the missing SYS_ADMIN only.
+      assert.deepEqual(outputs, ['Seccomp: 2 keyctl=EPERM add_key=EPERM unshare-uts=EPERM', 'Seccomp: 2 keyctl=EPERM add_key=EPERM unshare-uts=EPERM']);
+      store.berth(['rm', 'seccomp-first', 'seccomp-second']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('/proc/sys is read-only and the host filesystem is unreachable', () => {
     // A path this test makes on the host, so the check cannot pass because the host lacks it.
     const marker = mkdtempSync('/berth-host-marker-');

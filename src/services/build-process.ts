@@ -96,6 +96,8 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       // that capability away there (ping and friends work with --network none, or not at all).
       capDrop: sharesHostNetwork(options.network) ? ['NET_RAW'] : [],
       seccomp: 'default',
+      // A filter the runtime compiled for a container with the same profile saves it compiling one per step.
+      annotate: (spec) => void selection.driver.seccompFilters?.annotate(id, spec),
     });
     const runOptions = { stdio: options.stdio, ...(op.signal ? { signal: op.signal } : {}) };
     const destinations = (spec.mounts ?? []).map((m) => m.destination);

@@ -136,6 +136,8 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       id: record.id,
       bundle,
       rootfs,
+      // A filter the runtime compiled for this profile before; else it keeps the one it compiles now (container-monitor.ts).
+      annotate: (spec) => void ctx.runtime(host.runtime || undefined).driver.seccompFilters?.annotate(record.id, spec, { learn: true }),
       readonlyRootfs: host.readonlyRootfs,
       args: processArgs(record.config),
       env: record.config.Env ?? [],
@@ -271,8 +273,12 @@ export async function stopInRuntime(ctx: EngineContext, record: ContainerRecord,
   ctx.cgroups.remove(record.id);
 }
 
-/** Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first. */
-export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true } = {}): Promise<void> {
+/**
+ * Removes a container's mount, snapshot, bundle and record; `announce` marks it removing first.
+ * `tornDown`: tearDown has just undone its network, mount and /dev/shm without a problem (an
+ * `--rm` container after its exit), so they are not undone a second time.
+ */
+export async function removeContainer(ctx: EngineContext, record: ContainerRecord, { announce = true, tornDown = false } = {}): Promise<void> {
   // The remover is named, so that a removal killed half-way is finished by the next command (reconcile: `dead`, then rm or prune).
   if (announce) {
     ctx.metadata.updateContainer(record.id, (r) => {
@@ -280,16 +286,17 @@ export async function removeContainer(ctx: EngineContext, record: ContainerRecor
       r.state.removing = selfProcess();
     });
   }
-  const netProblems = await disconnectContainer(ctx, record.id);
-  if (netProblems.length > 0) throw netProblems[0];
-  await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
-  await releaseShm(ctx, record);
-  try {
-    await ctx.snapshots.remove(record.snapshotKey);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  if (!tornDown) {
+    const netProblems = await disconnectContainer(ctx, record.id);
+    if (netProblems.length > 0) throw netProblems[0];
+    await unmountAll(join(containerDir(ctx, record.id), 'rootfs'));
+    await releaseShm(ctx, record);
   }
-  await rm(containerDir(ctx, record.id), { recursive: true, force: true });
+  // The snapshot and the container's directory go side by side: each removal waits on Node's
+  // thread pool, and neither needs the other gone first.
+  const [snapshot, dir] = await Promise.allSettled([ctx.snapshots.remove(record.snapshotKey), rm(containerDir(ctx, record.id), { recursive: true, force: true })]);
+  if (snapshot.status === 'rejected' && !isNotFound(snapshot.reason)) throw snapshot.reason;
+  if (dir.status === 'rejected') throw dir.reason;
   ctx.metadata.deleteContainer(record.id);
   recordContainerEvent(ctx, record, 'destroy');
 }

@@ -4,11 +4,11 @@
  * whose monitor died. Every container runs under berth-monitor, foreground ones too, so none
  * depends on the berth process that started it (docs/ARCHITECTURE.md, "Monitors").
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 
-import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone } from '../base/index.js';
 import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
@@ -87,11 +87,16 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     throw err;
   }
   const dir = containerDir(ctx, record.id);
-  rmSync(exitFile(ctx, record.id), { force: true });
+  unlinkIfExists(exitFile(ctx, record.id));
   mkdirSync(dirname(logPath(ctx, record)), { recursive: true });
   const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
   const attach = options.attach;
   const tty = record.config.Tty === true;
+  // One `<runtime> run` for an attached start, unless asked otherwise, or unless the runtime's
+  // compiled seccomp filter is to be kept: that needs the container created before it starts.
+  const seccompFilters = driver.seccompFilters;
+  // `<runtime> run` starts the process at once: not while the network's setup still runs.
+  const runMode = attach !== undefined && options.createThenStart !== true && networkReady === undefined && seccompFilters?.wantsFilter(record.id) !== true;
 
   // Events queue up: two can come in one read (`started` and `exited` of a container that ends at once).
   const events: (MonitorEvent | undefined)[] = [];
@@ -110,8 +115,9 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     dir,
     log: { driver: log.type, path: logPath(ctx, record), ...logSettings(log.config, log.type), ...(log.type === 'json-file' ? { attrs: logAttrs(record) } : {}) },
     terminal: tty,
-    // `<runtime> run` starts the process at once: not while the network's setup still runs.
-    run: attach !== undefined && options.createThenStart !== true && networkReady === undefined,
+    run: runMode,
+    // `<runtime> run --detach` starts the process at once too: not while the network's setup still runs.
+    runDetached: !runMode && networkReady === undefined,
     stdin: record.config.OpenStdin === true,
     stdinOnce: record.config.StdinOnce === true,
     exitCommand: [...ctx.monitor.berth, 'container', 'cleanup', record.id],
@@ -163,6 +169,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     const networkError = await networkReady;
     if (networkError) throw networkError;
     if (networkReady) trace('start: network ready');
+    seccompFilters?.learn(record.id);
     // The monitor is the container's supervisor from now on; its pid outlives us.
     const monitor = { pid: created.monitor, startTime: processStartTime(created.monitor) ?? 0 };
     const pid = created.pid;
@@ -225,7 +232,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   pendingStdin?.();
   if (detached || ended?.event !== 'exited') return { detached: true };
   // Under `run` the runtime's status is the container's, unless the runtime logged why it failed.
-  const runFailure = ended.exitCode !== 0 && options.createThenStart !== true ? await driver.loggedError(record.id, 'run') : undefined;
+  const runFailure = ended.exitCode !== 0 && runMode ? await driver.loggedError(record.id, 'run') : undefined;
   if (runFailure) {
     await finish(ctx, record, { exitCode: exitCodeFor(runFailure), error: runFailure });
     session.send(frameKind.done);
@@ -340,7 +347,7 @@ async function finish(ctx: EngineContext, record: ContainerRecord, exit: { exitC
   const error = problem instanceof Error ? problem.message : '';
   if (problem === undefined && shouldRestart(current, exit.exitCode)) return 'restart';
   if (current.hostConfig.autoRemove && problems.length === 0) {
-    await removeContainer(ctx, current, { announce: false });
+    await removeContainer(ctx, current, { announce: false, tornDown: true });
     removeAnonymousVolumes(ctx, current);
     return 'removed';
   }

@@ -14,10 +14,10 @@
  * whichever process tears down undoes exactly that, once.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { errors, errnoCode, isNotFound, pidExists, shortId, trace, writeJsonAtomic } from '../base/index.js';
+import { errors, errnoCode, isNotFound, pidExists, shortId, trace, unlinkIfExists, writeJsonAtomic } from '../base/index.js';
 import type { ContainerNetworkSettings, ContainerRecord, EndpointConfig, EndpointSettings, HostConfig } from '../core/containers/index.js';
 import { endpointConfigs } from '../core/containers/index.js';
 import type { EndpointRequest, NetworkRecord, SetupRequest, SetupResult } from '../core/network/index.js';
@@ -452,7 +452,7 @@ export async function disconnectContainer(ctx: EngineContext, id: string, stateP
   const entry = state?.request.containerId;
   const owners = entry !== undefined && entry !== id && isPoolId(entry) ? [id, entry] : [id];
   const steps = owners.flatMap((o) => [async () => ctx.networks.release(o), () => driver.removeNamespace(o)]);
-  for (const step of [...steps, async () => rmSync(claimed, { force: true })]) {
+  for (const step of [...steps, async () => void unlinkIfExists(claimed)]) {
     try {
       await step();
     } catch (err) {
@@ -460,7 +460,9 @@ export async function disconnectContainer(ctx: EngineContext, id: string, stateP
     }
   }
   try {
-    ctx.metadata.updateContainer(id, (r) => void delete r.networkSettings);
+    // A container that had no settings (`--network none`, host) needs no record write.
+    const current = ctx.metadata.findContainer(id);
+    if (current.id !== id || current.networkSettings !== undefined) ctx.metadata.updateContainer(id, (r) => void delete r.networkSettings);
   } catch (err) {
     if (!isNotFound(err)) problems.push(err);
   }

@@ -85,7 +85,6 @@ export function createImageService(ctx: EngineContext): ImageService {
   function nameImage(target: Descriptor, id: Digest, names: readonly string[]): void {
     const now = Date.now();
     ctx.metadata.transaction(() => {
-      const all = ctx.metadata.listImages();
       const previous = new Set<ImageRecord>();
       for (const name of names.length > 0 ? names : [untaggedName(id)]) {
         const existing = ctx.metadata.getImage(name);
@@ -93,6 +92,8 @@ export function createImageService(ctx: EngineContext): ImageService {
         ctx.metadata.putImage({ name, target, id, createdAt: existing?.createdAt ?? now, updatedAt: now });
       }
       if (names.length > 0) ctx.metadata.deleteImage(untaggedName(id));
+      // Every record is read only when a name moved off another image (a rebuild that changed it).
+      const all = previous.size > 0 ? ctx.metadata.listImages() : [];
       for (const old of previous) {
         const stillNamed = all.some((r) => r.id === old.id && !names.includes(r.name) && r.name !== old.name);
         if (!stillNamed) ctx.metadata.putImage({ ...old, name: untaggedName(old.id), updatedAt: now });

@@ -121,6 +121,11 @@ export interface MonitorLaunch {
   terminal: boolean;
   /** `<runtime> run` (one runtime process) for a container whose owner stays attached. */
   run: boolean;
+  /**
+   * Otherwise, `<runtime> run --detach` rather than create + start (one runtime process instead of
+   * two): the container runs before the owner's go-ahead, its output and exit held until then.
+   */
+  runDetached?: boolean;
   stdin: boolean;
   stdinOnce: boolean;
   exitCommand: string[];
@@ -144,7 +149,7 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): 
     ...(launch.log.compress ? ['--log-compress'] : []),
     ...(launch.log.attrs && Object.keys(launch.log.attrs).length > 0 ? ['--log-attrs', JSON.stringify(launch.log.attrs)] : []),
     ...(launch.terminal ? ['--terminal'] : []),
-    ...(launch.run ? ['--run'] : []),
+    ...(launch.run ? ['--run'] : launch.runDetached ? ['--run-detached'] : []),
     ...(launch.stdin ? ['--stdin'] : []),
     ...(launch.stdinOnce ? ['--stdin-once'] : []),
     ...(exitBinary ? ['--exit-command', exitBinary, ...exitArgs.flatMap((a) => ['--exit-arg', a])] : []),

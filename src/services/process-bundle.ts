@@ -38,11 +38,13 @@ export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' |
   netns?: string;
   /** What the container's networks add to /etc/hosts and /etc/resolv.conf (services/container-network.ts). */
   hostFiles?: HostFilesNetwork;
+  /** Changes the spec before it is written: the runtime's own additions (a compiled seccomp filter). */
+  annotate?: (spec: Spec) => void;
 }
 
 /** Writes the bundle and returns the spec it wrote. The working directory is created when missing, as Docker does. */
 export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput): Spec {
-  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, ...rest } = input;
+  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, annotate, ...rest } = input;
   const database = readUserDatabase(input.rootfs);
   const user = resolveUser(userSpec || undefined, database);
   if (groupAdd?.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(groupAdd, database)])];
@@ -57,6 +59,7 @@ export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput
     cgroupsPath: ctx.cgroups.containerPath(input.id),
     hostCapabilities: hostCapabilities(),
   });
+  annotate?.(spec);
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
   trace('bundle written');
   return spec;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoCode } from '../../base/index.js';
 
@@ -8,9 +8,10 @@ export interface FoundDockerignore {
   text: string;
 }
 
+/** Read synchronously: a small file, or (most builds) none, where the thread pool costs more than the call. */
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;

@@ -73,7 +73,8 @@ export const buildCommand: Command = {
         }
         const request: BuildRequest = {
           context: contextArg,
-          stdin: ctx.stdin,
+          // Only a context or Dockerfile given as `-` reads stdin (making process.stdin costs a few ms).
+          ...(contextArg === '-' || file === '-' ? { stdin: ctx.stdin } : {}),
           ...(file !== undefined ? { dockerfile: file } : {}),
           tags: flagList(args, 'tag'),
           buildArgs,

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 
-import type { LinuxResources } from '../../oci/index.js';
+import type { LinuxResources, Spec } from '../../oci/index.js';
 
 /** Standard streams handed to a container's process: inherited file descriptors or `ignore`. */
 export type Stdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
@@ -116,4 +116,23 @@ export interface RuntimeDriver {
   resume(id: string): Promise<void>;
   /** Changes the resource limits of a running container (`update --resources`, OCI LinuxResources). */
   update(id: string, resources: LinuxResources): Promise<void>;
+  /** Compiled seccomp filters handed to the runtime with the spec, when it takes them (crun). */
+  readonly seccompFilters?: SeccompFilters;
+}
+
+/**
+ * Seccomp filters the runtime compiled before, kept so that it need not compile the same profile
+ * again for every container (plugins/runtime-oci/seccomp-filters.ts).
+ */
+export interface SeccompFilters {
+  /**
+   * Adds the compiled filter of `spec`'s profile to the spec (an annotation) when one is kept.
+   * Returns false when the spec has a profile whose filter is not kept: with `learn`, container
+   * `id` is then remembered, so that `learn(id)` keeps the runtime's filter once it created it.
+   */
+  annotate(id: string, spec: Spec, options?: { learn?: boolean }): boolean;
+  /** Whether `annotate` found no filter for container `id` and `learn(id)` should keep the runtime's. */
+  wantsFilter(id: string): boolean;
+  /** Keeps the filter the runtime compiled for container `id` (created, not yet deleted), if it was wanted. */
+  learn(id: string): void;
 }

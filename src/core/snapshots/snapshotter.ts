@@ -50,7 +50,8 @@ export interface Snapshotter {
   remove(key: string): Promise<void>;
   stat(key: string): Promise<SnapshotInfo>;
   exists(key: string): Promise<boolean>;
-  walk(): Promise<SnapshotInfo[]>;
+  /** Every snapshot; with `keyPrefix`, only those whose key starts with it (the others' records need not be read). */
+  walk(options?: { keyPrefix?: string }): Promise<SnapshotInfo[]>;
   /** The directory an active snapshot's writes land in (to unpack layers or to diff). */
   upperDir(key: string): Promise<string>;
   /** Bytes used by the snapshot's own directory. */

@@ -28,7 +28,7 @@ import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 
 import type { Digest } from '../../base/index.js';
-import { errors, isBerthError, isDigest, sha256 } from '../../base/index.js';
+import { caOptions, errors, isBerthError, isDigest, sha256 } from '../../base/index.js';
 import type { FetchedManifest, RegistryClient } from '../../core/distribution/index.js';
 import { maxManifestSize, parseChallenge } from '../../core/distribution/index.js';
 import { mediaTypes, registryAuthKey } from '../../oci/index.js';
@@ -236,7 +236,7 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
       const req = requester(url, {
         method: init.method,
         headers: init.headers,
-        ...(url.protocol === 'https:' && cas.length > 0 ? { ca: [...rootCertificates, ...cas] } : {}),
+        ...(url.protocol === 'https:' ? caOptions(rootCertificates, cas) : {}),
         ...(init.signal ? { signal: init.signal } : {}),
       }, resolve);
       req.on('error', reject);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 
 import type { BerthError } from '../../base/index.js';
-import { errors, ignoreErrno, isNotFound } from '../../base/index.js';
+import { errors, ignoreErrno, isNotFound, unlinkIfExists } from '../../base/index.js';
 import { execStreams } from './exec-streams.js';
+import { createSeccompFilters } from './seccomp-filters.js';
 import type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
 export interface OciRuntimeOptions {
@@ -16,6 +17,8 @@ export interface OciRuntimeOptions {
   stateDir: string;
   /** Where the runtime's JSON logs go, one file per container id. */
   logDir: string;
+  /** Where crun's compiled seccomp filters are kept (seccomp-filters.ts); default `<stateDir>-seccomp`. */
+  seccompCacheDir?: string;
 }
 
 /** The most processes Linux allows (4M on 64-bit): no pids limit at all in effect. */
@@ -83,16 +86,37 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     }
   }
 
+  // Only crun takes a compiled filter (run.oci.seccomp_bpf_data), and only crun's state holds one to keep.
+  const seccompFilters = name === 'crun' ? createSeccompFilters({
+    binary: options.binary,
+    // Read when first needed, like the driver's own state folders (see below).
+    get stateDir() {
+      return options.stateDir;
+    },
+    get cacheDir() {
+      return options.seccompCacheDir ?? `${options.stateDir}-seccomp`;
+    },
+  }) : undefined;
+
   return {
     name,
-    commandLine: [options.binary, '--root', options.stateDir],
-    stateDir: options.stateDir,
-    logDir: options.logDir,
+    ...(seccompFilters ? { seccompFilters } : {}),
+    // Getters: the engine names its state folders lazily (naming them loads node:crypto), and a
+    // driver made only for its name (inspect's HostConfig.Runtime) never reads them.
+    get commandLine() {
+      return [options.binary, '--root', options.stateDir];
+    },
+    get stateDir() {
+      return options.stateDir;
+    },
+    get logDir() {
+      return options.logDir;
+    },
     invocation(id) {
       // The monitor runs the runtime with its log in logDir: both directories must exist by then.
       mkdirSync(options.stateDir, { recursive: true });
       mkdirSync(options.logDir, { recursive: true });
-      rmSync(monitorLogFile(id), { force: true });
+      unlinkIfExists(monitorLogFile(id));
       return [options.binary, ...globalArgs(id, monitorLogFile(id))];
     },
     async loggedError(id, verb) {
@@ -240,13 +264,14 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     async delete(id, { force = false } = {}) {
       // Deleted already (a `run` deletes its container when it ends): no runtime process to spawn.
       if (!existsSync(join(options.stateDir, id))) {
-        await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
-        rmSync(monitorLogFile(id), { force: true });
+        // unlink, not rm: rm loads Node's rimraf, a few ms on the run path.
+        unlinkIfExists(logFile(id));
+        unlinkIfExists(monitorLogFile(id));
         throw errors.notFound('RUNTIME_CONTAINER_NOT_FOUND', `${name}: container "${id}" does not exist`);
       }
       await checked(id, 'delete', ['delete', ...(force ? ['--force'] : []), id]);
-      await ignoreErrno(['ENOENT'], () => rm(logFile(id)), undefined);
-      rmSync(monitorLogFile(id), { force: true });
+      unlinkIfExists(logFile(id));
+      unlinkIfExists(monitorLogFile(id));
     },
     async pause(id) {
       await checked(id, 'pause', ['pause', id]);

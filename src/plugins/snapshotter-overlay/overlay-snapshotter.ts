@@ -173,9 +173,9 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
       prepareRoot();
       return records.lookup(key) !== undefined;
     },
-    async walk() {
+    async walk(options = {}) {
       prepareRoot();
-      return records.all().map(toInfo);
+      return records.all(options.keyPrefix).map(toInfo);
     },
     upperDir: async (key) => fsDir(get(key).id),
     async directories() {

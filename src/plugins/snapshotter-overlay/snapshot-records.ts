@@ -57,13 +57,18 @@ export function snapshotRecords(root: string) {
     keysDir,
     byId,
     lookup,
-    /** Every snapshot, oldest first. */
-    all(): SnapshotRecord[] {
+    /**
+     * Every snapshot, oldest first; with `keyPrefix`, those whose key starts with it. A plain key is
+     * its own file name, so only the names that start with the prefix (and the hashed ones, `%…`)
+     * have their records read.
+     */
+    all(keyPrefix?: string): SnapshotRecord[] {
       const records: SnapshotRecord[] = [];
       for (const name of listNames(keysDir)) {
+        if (keyPrefix !== undefined && !name.startsWith(keyPrefix) && !name.startsWith('%')) continue;
         const id = readLink(join(keysDir, name));
         const record = id === undefined ? undefined : byId(id);
-        if (record && keyFileName(record.key) === name) records.push(record);
+        if (record && keyFileName(record.key) === name && (keyPrefix === undefined || record.key.startsWith(keyPrefix))) records.push(record);
       }
       return records.sort((a, b) => a.created - b.created || (a.key < b.key ? -1 : 1));
     },

@@ -82,6 +82,17 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       assert.deepEqual((await snapshots.walk()).map((s) => s.key), ['active']);
     });
 
+    test('walk with a key prefix: only the keys that start with it, hashed long keys included', async (t) => {
+      const { snapshots } = open(t);
+      const keys = ['build-1-a', 'builder', 'other', `build-${'l'.repeat(300)}`, `x${'l'.repeat(300)}`, 'build-2/b'];
+      for (const key of keys) await snapshots.prepare(key, undefined);
+      await snapshots.commit('build-3-committed', 'other');
+      const keyed = async (keyPrefix: string) => (await snapshots.walk({ keyPrefix })).map((s) => s.key).sort();
+      assert.deepEqual(await keyed('build-'), ['build-1-a', 'build-2/b', 'build-3-committed', `build-${'l'.repeat(300)}`].sort());
+      assert.deepEqual(await keyed('nothing'), []);
+      assert.equal((await snapshots.walk()).length, keys.length);
+    });
+
     test('keys with slashes, colons, dots and any length work', async (t) => {
       const { root, snapshots } = open(t);
       const keys = ['a/b/../c', `extract-sha256:${'f'.repeat(64)}`, 'k'.repeat(300), '.hidden', '..', 'x%2F'];
