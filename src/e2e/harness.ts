@@ -65,10 +65,12 @@ export function createStore(options: { withBusybox?: boolean; bareBusybox?: bool
       if (readdirSyncOrEmpty(join(root, 'build-tmp')).length > 0) store.berth(['system', 'prune', '-f']);
       // So does the default bridge's keeper (services/bridge-keeper.ts), with the bridge and its NAT rules.
       else if (existsSync(join(root, 'bridge-keeper'))) store.berth(['network', 'prune', '-f']);
-      spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
+      // The store's runtime state on /run (see openEngine): a test store must not leave it behind,
+      // nor a namespace mounted there (one a berth process still running when the test ended made).
+      const runState = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
+      for (const dir of [root, runState]) spawnSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
       rmSync(root, { recursive: true, force: true });
-      // The store's runtime state on /run (see openEngine): a test store must not leave it behind.
-      rmSync(join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)), { recursive: true, force: true });
+      rmSync(runState, { recursive: true, force: true });
     },
   };
   if (options.withBusybox || options.bareBusybox) {
