@@ -73,7 +73,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       if (!selection) {
         const choice = selectRuntime(name);
         const runtimeName = choice.binary.split('/').pop() ?? 'runtime';
-        // Compiled seccomp filters are the runtime's output for a profile, the same for every store: kept host-wide.
+        // Compiled seccomp filters are kept beside the store's runtime state (plugins/runtime-oci/seccomp-filters.ts).
         const driver = createOciRuntime({
           binary: choice.binary,
           get stateDir() {
@@ -82,7 +82,6 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
           get logDir() {
             return join(stateBase(), `${runtimeName}-logs`);
           },
-          seccompCacheDir: '/run/berth/seccomp-filters',
         });
         selection = choice.warning === undefined ? { driver } : { driver, warning: choice.warning };
         runtimes.set(key, selection);

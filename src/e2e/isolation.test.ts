@@ -60,7 +60,7 @@ describe('a container is an isolated process', () => {
   test('a profile crun compiled once is handed to it precompiled, and filters the same', () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-'));
     try {
-      // A profile no other container has used (the filters are kept host-wide): an argument
+      // A profile no other container has used (filters are kept per store and berth build): an argument
       // rule on a value drawn now.
       const nonce = Math.floor(Math.random() * 2 ** 30) + 1;
       const profile = join(dir, 'profile.json');

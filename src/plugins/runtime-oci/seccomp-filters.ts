@@ -9,14 +9,17 @@
  * container whose profile had no filter here yet, crun's own `<state>/<id>/seccomp.bpf` (the
  * bytes crun then loaded) is copied into the cache; the next container with the same profile gets
  * them through the annotation. A filter is keyed by the profile (its JSON), crun's binary,
- * libseccomp's library and the running kernel, the inputs crun's own cache checksums; the cache
- * lives beside crun's state on /run, so a reboot empties it. Any doubt means no annotation: crun
- * compiles the profile as it always did.
+ * libseccomp's library and the running kernel, the inputs crun's own cache checksums, and by
+ * berth's own code (this file: the bundle): a filter kept by another berth (another checkout,
+ * a build with a bug) is never trusted. The cache lives beside the store's crun state on /run, so
+ * a reboot empties it and one store's filters are not another's. Any doubt means no annotation:
+ * crun compiles the profile as it always did.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { release, version } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import type { LinuxSeccomp, Spec } from '../../oci/index.js';
 import type { SeccompFilters } from '../../core/runtime/index.js';
@@ -63,7 +66,7 @@ export function createSeccompFilters(options: { binary: string; stateDir: string
   let runtimeKey: string | undefined;
   const wanted = new Map<string, string>();
   const keyOf = (seccomp: LinuxSeccomp) => {
-    runtimeKey ??= [fileIdentity(options.binary), libseccompIdentity(), release(), version(), process.arch].join('\n');
+    runtimeKey ??= [fileIdentity(options.binary), libseccompIdentity(), release(), version(), process.arch, fileIdentity(fileURLToPath(import.meta.url))].join('\n');
     return createHash('sha256').update(runtimeKey).update('\n').update(JSON.stringify(seccomp)).digest('hex');
   };
   const cached = (key: string): Buffer | undefined => {
