@@ -370,8 +370,6 @@ export interface NetworkEngine {
   remove(ref: string): Promise<string>;
   /** Removes user networks without running containers; returns their names. */
   prune(): Promise<string[]>;
-  /** Refills the default bridge's pool of ready endpoints (`network pool-refill`, started by berth; services/netns-pool.ts). */
-  refillPool?(): Promise<void>;
   /**
    * Connects a container to one more network: recorded, and set up in its namespace when it runs.
    * AlreadyExists BERTH_E_ENDPOINT_EXISTS; FailedPrecondition for host, none and container:NAME modes.

@@ -63,7 +63,6 @@ export const hiddenCommands: Record<string, () => Promise<Command>> = {
   'container healthcheck': async () => (await import('./commands/healthcheck.js')).healthcheckCommand,
   'system df': async () => (await import('./commands/system-df.js')).systemDfCommand,
   'system prune': async () => (await import('./commands/system-prune.js')).systemPruneCommand,
-  'network pool-refill': async () => (await import('./commands/network.js')).poolRefillCommand,
 };
 
 /**
@@ -84,6 +83,4 @@ export const managementCommands: Record<string, Record<string, readonly string[]
   },
   // check and boot are the system command's own (commands/system.ts).
   system: { df: ['system df'], prune: ['system prune'], events: ['events'], info: ['info'] },
-  // Only this one: the network command runs the others (commands/network.ts).
-  network: { 'pool-refill': ['network pool-refill'] },
 };

@@ -19,8 +19,6 @@ describe('networks: the default bridge stays up between containers', () => {
   let store: Store;
   let stateDir: string;
   before(() => {
-    // The keeper's own path: without the pool of ready endpoints (networks-pool.test.ts), whose entries hold namespaces and leases too.
-    process.env['BERTH_NETNS_POOL'] = '0';
     store = createStore({ withBusybox: true, timeoutMs: 120_000 });
     stateDir = join('/run/berth', createHash('sha256').update(realpathSync(store.root)).digest('hex').slice(0, 12));
   });

@@ -67,17 +67,15 @@ describe('networks', () => {
     } catch {
       // never made
     }
-    // The default bridge's keeper (services/bridge-keeper.ts) stays between containers, and so does its
-    // pool of ready endpoints (services/netns-pool.ts, tested in networks-pool.test.ts): not theirs to leave.
-    const bridgeOwn = (id: string) => id === 'bridge-keeper' || id.startsWith('pool-');
-    namespaces = namespaces.filter((n) => !bridgeOwn(n));
+    // The default bridge's keeper (services/bridge-keeper.ts) stays between containers: not theirs to leave.
+    namespaces = namespaces.filter((n) => n !== 'bridge-keeper');
     const leases = nets.flatMap((n) => Object.entries(JSON.parse((() => {
       try {
         return readFileSync(join(store.root, 'networks', `${n.Id}.leases.json`), 'utf8');
       } catch {
         return '{}';
       }
-    })()) as Record<string, string>).filter(([, owner]) => !bridgeOwn(owner)).map(([ip]) => ip));
+    })()) as Record<string, string>).filter(([, owner]) => owner !== 'bridge-keeper').map(([ip]) => ip));
     const claims = JSON.parse(readFileSync('/run/berth/network-claims/claims.json', 'utf8')) as { ports: Record<string, { netns: string }> };
     const ports = Object.values(claims.ports).filter((c) => c.netns.startsWith(netnsDir));
     return { links, rules, namespaces, leases, ports, mounts: mountsUnder(store.root).length };

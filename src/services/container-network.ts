@@ -27,7 +27,6 @@ import {
 import { ensureBridgeKeeper, isDefaultBridge } from './bridge-keeper.js';
 import type { EngineContext } from './engine-context.js';
 import { findNetwork } from './network-lookup.js';
-import { handOffSpent, isPoolId, poolEnabled, spawnPoolRefill, takePoolEntry } from './netns-pool.js';
 import type { HostFilesNetwork } from './process-files.js';
 
 const stateFile = (ctx: EngineContext, id: string) => join(ctx.paths.containers, id, 'network.json');
@@ -166,14 +165,6 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
   const id = record.id;
   try {
     const networks = configs.map((c) => findNetwork(ctx, c.network));
-    // The default bridge alone, no published ports, --ip or --mac-address: a ready endpoint of the pool (services/netns-pool.ts).
-    const pooled = options.defer === true && poolEnabled() && networks.length === 1 && isDefaultBridge(networks[0] as NetworkRecord) && !(networks[0] as NetworkRecord).dnsEnabled
-      && (host.portBindings ?? []).length === 0 && host.publishAllPorts !== true && host.macAddress === undefined && configs[0]?.ipv4Address === undefined;
-    if (pooled) {
-      const taken = takePoolEntry(ctx, id, networks[0] as NetworkRecord, stateFile(ctx, id));
-      spawnPoolRefill(ctx);
-      if (taken) return pooledNetworking(ctx, record, taken);
-    }
     // The default bridge stays up between containers, as docker0 does (services/bridge-keeper.ts).
     if (networks.some(isDefaultBridge)) await ensureBridgeKeeper(ctx);
     trace('network: keeper checked');
@@ -237,16 +228,6 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
     if (problems.length > 0) ctx.warn(`cleaning up the network of container ${record.name} after a failed start: ${problems.map((p) => (p as Error).message).join('; ')}`);
     throw err;
   }
-}
-
-/** A container's networking on a pool entry it took: set up already, as the entry's state says. */
-function pooledNetworking(ctx: EngineContext, record: ContainerRecord, state: NetworkState): ContainerNetworking {
-  const { netns, request } = state;
-  const endpoint = request.endpoints[0] as EndpointRequest;
-  const settings: ContainerNetworkSettings = { sandboxKey: netns, ports: [], networks: { [endpoint.network.name]: endpointSettings(record.id, endpoint, predictedResult([endpoint])) } };
-  ctx.metadata.updateContainer(record.id, (r) => void (r.networkSettings = settings));
-  const hosts = [`${endpoint.ip}\t${record.config.Hostname}`, ...linkLines(ctx, record, settings), ...extraHostLines(record.hostConfig.extraHosts ?? [], endpoint.network.gateway ?? '')];
-  return { netns, hostFiles: { hosts, resolvConf: resolvConf(ctx, record, ctx.networkDriver.hostResolvConf()) } };
 }
 
 /** An endpoint to set up: the address leased, the MAC (--mac-address on the first), the DNS names. */
@@ -404,8 +385,6 @@ export async function disconnectNetwork(ctx: EngineContext, record: ContainerRec
     const now = readState(ctx, record.id);
     if (now) writeJsonAtomic(stateFile(ctx, record.id), { ...now, request: { ...now.request, endpoints: now.request.endpoints.filter((e) => e.network.id !== network.id) } });
     ctx.networks.releaseLease(network.id, record.id);
-    // On a pool entry it took (services/netns-pool.ts), the address is leased under the entry's id.
-    if (isPoolId(state.request.containerId)) ctx.networks.releaseLease(network.id, state.request.containerId);
   }
   ctx.metadata.updateContainer(record.id, (r) => {
     r.hostConfig.networks = endpointConfigs(r.hostConfig).filter((c) => c.network !== network.name);
@@ -438,8 +417,6 @@ export async function disconnectContainer(ctx: EngineContext, id: string, stateP
       if (errnoCode(err) !== 'ENOENT') problems.push(err);
     }
   }
-  // A pool entry's endpoint alone: its teardown is left to the pool's refiller, off the critical path.
-  if (state && id !== state.request.containerId && handOffSpent(ctx, state, claimed)) state = undefined;
   if (state && state.request.endpoints.length > 0) {
     try {
       await driver.teardown(state.netns, state.request);
@@ -447,12 +424,8 @@ export async function disconnectContainer(ctx: EngineContext, id: string, stateP
       problems.push(err);
     }
   }
-  // Whether or not setup ran (or the state file was written), nothing of the container may stay;
-  // nor of the pool entry it took over (services/netns-pool.ts), whose id netavark was given.
-  const entry = state?.request.containerId;
-  const owners = entry !== undefined && entry !== id && isPoolId(entry) ? [id, entry] : [id];
-  const steps = owners.flatMap((o) => [async () => ctx.networks.release(o), () => driver.removeNamespace(o)]);
-  for (const step of [...steps, async () => void unlinkIfExists(claimed)]) {
+  // Whether or not setup ran (or the state file was written), nothing of the container may stay.
+  for (const step of [async () => ctx.networks.release(id), () => driver.removeNamespace(id), async () => void unlinkIfExists(claimed)]) {
     try {
       await step();
     } catch (err) {

@@ -14,7 +14,6 @@ import { macForIpv4, parseIpv4 } from '../core/network/index.js';
 import { isBridgeKeeperId } from './bridge-keeper.js';
 import { isBuildStepId } from './build-network.js';
 import { disconnectContainer } from './container-network.js';
-import { isPoolId } from './netns-pool.js';
 import type { EngineContext } from './engine-context.js';
 
 interface Leftover {
@@ -38,8 +37,6 @@ function collect(ctx: EngineContext): Leftover[] {
     if (isBuildStepId(id)) return;
     // The default bridge's keeper is no leftover (services/bridge-keeper.ts).
     if (isBridgeKeeperId(id)) return;
-    // Nor is the pool of ready endpoints; its refills and prune remove what a killed refiller left (services/netns-pool.ts).
-    if (isPoolId(id)) return;
     const record = records.get(id);
     if (record && live(record)) return;
     let entry = found.get(id);

@@ -14,7 +14,6 @@ import { isActive, reconcile } from './container-monitor.js';
 import { connectNetwork, disconnectNetwork } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { ensurePredefined, findNetwork } from './network-lookup.js';
-import { refillPool, releasePool } from './netns-pool.js';
 
 export type NetworkService = NetworkEngine;
 
@@ -90,13 +89,9 @@ export function createNetworkService(ctx: EngineContext): NetworkService {
         removed.push(network.name);
       }
       // The default bridge's keeper goes too (the bridge with it once no container is on it); the next container makes it again.
-      // The pool of ready endpoints first (services/netns-pool.ts): its entries hold the bridge up too.
-      const problems = [...(await releasePool(ctx)), ...(await releaseBridgeKeeper(ctx))];
+      const problems = await releaseBridgeKeeper(ctx);
       if (problems.length > 0) ctx.warn(`taking the default bridge's keeper down: ${problems.map((p) => (p as Error).message).join('; ')}`);
       return removed;
-    },
-    async refillPool() {
-      await refillPool(ctx);
     },
   };
 }

@@ -152,16 +152,4 @@ const subcommands: Record<string, Sub> = {
 };
 const aliases: Record<string, string> = { list: 'ls', remove: 'rm' };
 
-/** What berth starts, detached, to refill the default bridge's pool of ready endpoints; not for users (hidden from help). */
-export const poolRefillCommand: Command = {
-  name: 'network pool-refill',
-  usage: 'network pool-refill',
-  description: "Refill the default bridge's pool of ready endpoints (started by berth itself)",
-  flags: {},
-  async run(ctx) {
-    await ctx.engine().networks.refillPool?.();
-    return 0;
-  },
-};
-
 export const networkCommand: Command = commandGroup('network', 'Manage networks', subcommands, aliases);
