@@ -6,10 +6,7 @@
 //            Docker's, interleaved; twice: with no other container on the bridges (docker0 stays up;
 //            berth's stays up too, held by its keeper endpoint, services/bridge-keeper.ts, made by
 //            the first run) and with one other container on each bridge; berth with --network none
-//            as the floor. Before each timed command (berth's or Docker's) the bench waits until
-//            berth's network pool (services/netns-pool.ts) has done the set-up and teardown the
-//            previous run left to its background refiller, so that work is not timed into the
-//            next command: what is measured is a run's latency with the pool ready
+//            as the floor
 //   http     HTTP throughput through a published port on 127.0.0.1: ab (time-bounded, keep-alive
 //            off, -c N) from the host against busybox httpd serving a small file in a container,
 //            berth's published port against Docker's, and against the same busybox httpd run
@@ -27,7 +24,7 @@
 // set-up itself failed (or another dockerd runs), 2 for bad arguments.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,24 +170,6 @@ function timeCmd(cmd, args, env) {
   return { ms };
 }
 
-/**
- * Waits (at most 5 s) until berth's network pool (services/netns-pool.ts) has finished the work a
- * previous run left to its background refiller: ready entries, nothing spent or half-made. On 2
- * cores that work would otherwise land on whichever command is timed next, berth's or Docker's.
- */
-let poolRoot;
-async function settlePool(root) {
-  const dir = path.join(root, 'netns-pool');
-  for (let i = 0; i < 100; i++) {
-    let names = [];
-    try { names = readdirSync(dir); } catch { return; }
-    const entries = names.filter((n) => n.endsWith('.json'));
-    const ready = entries.filter((n) => { try { return JSON.parse(readFileSync(path.join(dir, n), 'utf8')).ready === true; } catch { return false; } });
-    if (!names.some((n) => n.endsWith('.spent')) && ready.length === entries.length && ready.length >= 2) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Interleaved round-robin timing of fixed commands (rotating the order each round). */
 async function interleaved(candidates) {
   const samples = new Map(candidates.map((c) => [c.key, []]));
@@ -199,7 +178,6 @@ async function interleaved(candidates) {
     for (let j = 0; j < candidates.length; j++) {
       const c = candidates[(round + j) % candidates.length];
       if (failed[c.key]) continue;
-      if (poolRoot) await settlePool(poolRoot);
       const r = timeCmd(c.cmd, c.args, c.env);
       await yieldToEventLoop();
       if (r.error) { failed[c.key] = r.error; log(`${c.name} failed, dropped: ${r.error}`); continue; }
@@ -377,7 +355,6 @@ async function main() {
   cleanups.push(() => { unmountBelow(tmp); rmSync(tmp, { recursive: true, force: true }); });
   log(`work directory ${tmp}`);
   const berth = setupStore(tmp);
-  poolRoot = berth.env.BERTH_ROOT;
   // berth's containers go before the store's directory (clean-ups run in reverse).
   cleanups.push(() => {
     const ids = lines(spawnSync(berthBin, ['ps', '-aq', '--no-trunc'], { env: berth.env, encoding: 'utf8' }).stdout ?? '');
