@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, refDockerd, repo, unmountBelow } from './lib.mjs';
+import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, refDockerd, repo, unmountBelow, nodeFloorEnv } from './lib.mjs';
 
 const image = 'berth-bench/busybox:latest';
 const targets = { inspectRatio: 1.0, psMs: 150 };
@@ -127,7 +127,7 @@ async function interleaved(candidates, warmup, iterations) {
 
 async function measureInspect(store, docker) {
   const candidates = [
-    { key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'] },
+    { key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'], env: nodeFloorEnv },
     { key: 'berth', name: 'berth inspect C', cmd: berthBin, args: ['inspect', store.name], env: store.env },
   ];
   if (docker.env) candidates.push({ key: 'docker', name: 'docker inspect C', cmd: dockerCli, args: ['inspect', docker.name], env: docker.env });
@@ -150,7 +150,7 @@ async function measurePs(store) {
   const count = must(berthBin, ['ps', '-aq'], { env: store.env }).trim().split('\n').length;
   log(`${count} containers in the store (filled in ${fmt(fillMs / 1000, 1)} s)`);
   const candidates = [
-    { key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'] },
+    { key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'], env: nodeFloorEnv },
     { key: 'berth', name: `berth ps -a --format (${count})`, cmd: berthBin, args: ['ps', '-a', '--format', '{{.Names}}'], env: store.env },
   ];
   const measured = await interleaved(candidates, opts.warmup, opts.psIterations);

@@ -122,3 +122,11 @@ export function machine() {
     loadavg: os.loadavg().map((x) => +x.toFixed(2)),
   };
 }
+
+/**
+ * The environment for the `node -e 0` floor: the one berth's own Node process gets. bin/berth
+ * moves NODE_EXTRA_CA_CERTS aside before Node starts (Node 20 would parse those certificates at
+ * start-up, 30-40 ms; src/base/extra-ca.ts), so a floor measured with it would flatter berth's
+ * overhead by that much.
+ */
+export const nodeFloorEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));

@@ -24,7 +24,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, repo, startReferenceDocker, unmountBelow } from './lib.mjs';
+import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, repo, startReferenceDocker, unmountBelow, nodeFloorEnv } from './lib.mjs';
 
 const dockerDirs = { BERTH_REF_RUN_DIR: '/run/berth-bench-lifecycle-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-lifecycle-docker' };
 const image = 'berth-bench/busybox:latest';
@@ -204,7 +204,7 @@ async function measureIdle(all) {
 }
 
 async function measureExec(all, ids) {
-  const candidates = [{ key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'] }];
+  const candidates = [{ key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'], env: nodeFloorEnv }];
   const berthId = ids.berth[0];
   // The runtime state root berth's monitor passes to crun: raw `crun exec` into the same container.
   const monitor = processesFor('--id', [berthId]).get(berthId);

@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, removeCgroup, repo, startReferenceDocker, unmountBelow } from './lib.mjs';
+import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, removeCgroup, repo, startReferenceDocker, unmountBelow, nodeFloorEnv } from './lib.mjs';
 
 // A private reference dockerd: its own socket, data root and exec root, never the fixture recorder's.
 const dockerEnv = { BERTH_REF_RUN_DIR: '/run/berth-bench-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-docker' };
@@ -125,7 +125,7 @@ function fixed(name, key, cmd, args, env) {
 function buildCandidates(tmp, store, ref, docker) {
   const berthArgs = ['run', '--rm', '--network', 'none', image, 'true'];
   const list = [
-    fixed('node -e 0', 'node', 'node', ['-e', '0']),
+    fixed('node -e 0', 'node', 'node', ['-e', '0'], nodeFloorEnv),
     rawRuntime('crun', tmp, ref),
     rawRuntime('runc', tmp, ref),
     fixed('berth run (crun)', 'berth-crun', berthBin, berthArgs, store.env),
