@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { berthBin, cleanups, cleanup, dockerCli, fmt, log, machine, median, must, refDockerd, removeTree } from './lib.mjs';
+import { berthBin, cleanups, cleanup, dockerCli, fmt, log, machine, median, must, refDockerd, removeTree, nodeFloorEnv } from './lib.mjs';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '3' }, mb: { type: 'string', default: '160' } } });
 const iterations = Number(values.iterations);
@@ -141,7 +141,7 @@ async function main() {
     spawnSync(dockerCli, ['rmi', '-f', dref, imageName], { env: denv });
     results.pull.docker.push(time(dockerCli, ['pull', '-q', dref], denv));
     results.noopPull.berth.push(time(berthBin, ['pull', '-q', dref], benv('pull')));
-    results.nodeStart.push(time(process.execPath, ['-e', '0'], process.env));
+    results.nodeStart.push(time(process.execPath, ['-e', '0'], nodeFloorEnv));
     spawnSync(dockerCli, ['rmi', '-f', dref], { env: denv });
     registry.stop();
   }
