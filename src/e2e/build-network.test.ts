@@ -8,8 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { Result, Store } from './harness.js';
-import { busyboxImage, createStore } from './harness.js';
+import { busyboxImage, createStore, runStateDir } from './harness.js';
 
 describe('build RUN steps on the default bridge', () => {
   let store: Store;
@@ -26,7 +25,7 @@ describe('build RUN steps on the default bridge', () => {
   before(() => {
     store = createStore({ withBusybox: true, timeoutMs: 120_000 });
     context = mkdtempSync(join(tmpdir(), 'berth-build-net-'));
-    stateDir = join('/run/berth', createHash('sha256').update(realpathSync(store.root)).digest('hex').slice(0, 12));
+    stateDir = runStateDir(store.root);
   });
   after(() => {
     store.dispose();

@@ -6,7 +6,6 @@
  * why, and the test checks that berth prints exactly that (so a fix, or a new difference, shows).
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +14,7 @@ import { busyboxRootfsTar } from '../testing/index.js';
 import type { CaseRecord, CliRunner, SceneContext } from './cli-conformance-table.js';
 import { buildScene, conformanceCases, keyPaths, runCase } from './cli-conformance-table.js';
 import type { Store } from './harness.js';
-import { createStore, repoRoot } from './harness.js';
+import { createStore, repoRoot, runStateDir } from './harness.js';
 import { expectedDifferences, shapeDifferences } from './cli-conformance-differences.js';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'cli');
@@ -32,7 +31,7 @@ describe('CLI conformance: berth prints what the docker CLI printed for ~120 com
   const run: CliRunner = (args, input) => store.berth([...args], input ? { input } : {});
   before(() => {
     store = createStore();
-    roots = [store.root, join('/run/berth', createHash('sha256').update(store.root).digest('hex').slice(0, 12))];
+    roots = [store.root, runStateDir(store.root)];
     ctx = buildScene(run, busyboxRootfsTar());
   });
   after(() => store.dispose());

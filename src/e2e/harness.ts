@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -67,7 +67,7 @@ export function createStore(options: { withBusybox?: boolean; bareBusybox?: bool
       else if (existsSync(join(root, 'bridge-keeper'))) store.berth(['network', 'prune', '-f']);
       // The store's runtime state on /run (see openEngine): a test store must not leave it behind,
       // nor a namespace mounted there (one a berth process still running when the test ended made).
-      const runState = join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
+      const runState = runStateDir(root);
       for (const dir of [root, runState]) spawnSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
       rmSync(root, { recursive: true, force: true });
       rmSync(runState, { recursive: true, force: true });
@@ -79,6 +79,11 @@ export function createStore(options: { withBusybox?: boolean; bareBusybox?: bool
     if (r.code !== 0) throw new Error(`import of the busybox image failed: ${r.stderr}`);
   }
   return store;
+}
+
+/** A store's runtime state on /run, named as openEngine names it: the first 12 hex digits of the sha256 of its real path. */
+export function runStateDir(root: string): string {
+  return join('/run/berth', createHash('sha256').update(realpathSync(root)).digest('hex').slice(0, 12));
 }
 
 /** Mount points under `dir` (from /proc/self/mountinfo). */

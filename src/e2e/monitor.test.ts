@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
-import { busyboxImage, cgroupScopes, createStore, mountsUnder } from './harness.js';
+import { busyboxImage, cgroupScopes, createStore, mountsUnder, runStateDir } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -73,7 +72,7 @@ describe('containers under their monitors', () => {
     assert.match(state.Error, /monitor/);
     assert.deepEqual(mountsUnder(store.root), []);
     assert.deepEqual(cgroupScopes().filter((s) => s.endsWith(`/${id}`)), []);
-    const stateDir = join('/run/berth', createHash('sha256').update(realpathSync(store.root)).digest('hex').slice(0, 12), 'crun', id);
+    const stateDir = join(runStateDir(store.root), 'crun', id);
     assert.equal(existsSync(stateDir), false);
     const check = store.berth(['system', 'check']);
     assert.equal(check.code, 0, check.stdout + check.stderr);

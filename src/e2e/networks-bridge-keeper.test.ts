@@ -7,20 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
-import { busyboxImage, createStore } from './harness.js';
+import { busyboxImage, createStore, runStateDir } from './harness.js';
 
 describe('networks: the default bridge stays up between containers', () => {
   let store: Store;
   let stateDir: string;
   before(() => {
     store = createStore({ withBusybox: true, timeoutMs: 120_000 });
-    stateDir = join('/run/berth', createHash('sha256').update(realpathSync(store.root)).digest('hex').slice(0, 12));
+    stateDir = runStateDir(store.root);
   });
   after(() => store.dispose());
   const ok = (...args: string[]) => {

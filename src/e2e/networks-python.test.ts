@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
-import { busyboxImage, createStore } from './harness.js';
+import { busyboxImage, createStore, runStateDir } from './harness.js';
 import { useDebianBase } from './debian-base.js';
 
 const app = `import http.server, urllib.request
@@ -43,7 +42,7 @@ describe('a two-container Python app on a user network', { timeout: 600_000 }, (
   before(() => {
     store = createStore({ withBusybox: true, timeoutMs: 300_000 });
     context = mkdtempSync(join(tmpdir(), 'berth-python-app-'));
-    stateDir = join('/run/berth', createHash('sha256').update(realpathSync(store.root)).digest('hex').slice(0, 12));
+    stateDir = runStateDir(store.root);
   });
   after(() => {
     store.dispose();
