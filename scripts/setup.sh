@@ -27,7 +27,7 @@ say() { echo "setup: $*" >&2; }
 # they read berth's OCI layouts (and berth theirs); docker.io: the reference dockerd the
 # interoperability tests start on their own socket (tools/reference-dockerd.sh), never as a service;
 # docker-compose (1.29) and python3-docker (docker-py): clients the `berth daemon` tests drive;
-packages="docker-compose python3-docker docker.io crun runc tini busybox-static debuerreotype debootstrap debian-archive-keyring wget arch-test mmdebstrap iproute2 procps systemd netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci"
+packages="docker-compose python3-docker docker.io crun runc tini busybox-static debuerreotype debootstrap debian-archive-keyring wget arch-test mmdebstrap iproute2 procps systemd netavark aardvark-dns make g++ python3 bzip2 xz-utils zstd pigz docker-registry apache2-utils skopeo umoci openssl"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
