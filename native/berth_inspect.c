@@ -13,7 +13,8 @@
  * the answer was made from, the existence of others, the monitor a running record depends on).
  * It prints the cached texts framed as Node does (api/inspect.ts inspectJsonText). Any other flag
  * (-f, -s, another --type), a REF that is not such a container, a cache that is missing, stale or
- * not exactly as expected: the Node CLI answers (and writes a fresh cache).
+ * not exactly as expected, a condition line it does not know: the Node CLI answers (and writes a
+ * fresh cache).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,6 +84,19 @@ static char *cached_text(const char *root, const char *id, const char *ref_name)
     } else if (strncmp(line, "absent ", 7) == 0) {
       struct stat st;
       if (line[7] != '/' || lstat(line + 7, &st) == 0 || errno != ENOENT) goto stale;
+    } else if (strncmp(line, "path-env ", 9) == 0) {
+      const char *path_env = getenv("PATH");
+      if (strcmp(line + 9, path_env != NULL ? path_env : "") != 0) goto stale;
+    } else if (strncmp(line, "exec ", 5) == 0 || strncmp(line, "noexec ", 7) == 0) {
+      int want = line[0] == 'e';
+      const char *file = line + (want ? 5 : 7);
+      if (file[0] != '/' || (access(file, X_OK) == 0) != want) goto stale;
+    } else if (strncmp(line, "blank ", 6) == 0) {
+      if (line[6] != '/') goto stale;
+      char *text = read_file(line + 6, 1 << 16);
+      int blank = text != NULL && text[strspn(text, " \t\n\r")] == '\0';
+      free(text);
+      if (!blank) goto stale;
     } else if (strncmp(line, "body ", 5) == 0) {
       char *end;
       long long length = strtoll(line + 5, &end, 10);

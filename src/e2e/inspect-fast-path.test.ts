@@ -27,8 +27,11 @@ describe('the native inspect fast path', { concurrency: false }, () => {
     const r = spawnSync(bin, args, { env: { ...process.env, BERTH_ROOT: store.root, ...env }, timeout: 30_000, maxBuffer: 64 << 20 });
     return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
-  /** The Node CLI's answer (which also refreshes the caches). */
-  const viaNode = (args: string[]) => run(nodeCli, args);
+  /**
+   * The Node CLI's answer (which also refreshes the caches), with the fast path's PATH: a
+   * never-started container's runtime is chosen from PATH, and its cache holds for that PATH only.
+   */
+  const viaNode = (args: string[]) => run(process.execPath, ['--', nodeCli, ...args], { PATH: pathWithoutNode });
   /** The fast path alone: without Node on PATH, a fallback fails with "cannot run node" (125). */
   const fastOnly = (args: string[]) => run(berthBin, args, { PATH: pathWithoutNode });
   const fallsBack = (r: Result) => r.code === 125 && /cannot run node/.test(r.stderr);
@@ -83,12 +86,13 @@ describe('the native inspect fast path', { concurrency: false }, () => {
   });
 
   test('byte for byte the Node CLI\'s answer: created, running, paused, exited, killed, restarted, renamed, updated', async () => {
-    // A never-started container's runtime is the host's default (PATH, cgroups): Node answers it.
-    const created = berth(['create', '--name', 'fresh', '--network', 'none', busyboxImage, 'true']);
-    viaNode(['inspect', 'fresh']);
-    assert.ok(fallsBack(fastOnly(['inspect', 'fresh'])));
-    assert.deepEqual(run(berthBin, ['inspect', 'fresh']), viaNode(['inspect', 'fresh']));
-    berth(['rm', created]);
+    // A never-started container's runtime is the host's default, chosen from PATH: the cache holds for this PATH only.
+    berth(['create', '--name', 'fresh', '--network', 'none', busyboxImage, 'true']);
+    same(['inspect', 'fresh']);
+    assert.ok(fallsBack(run(berthBin, ['inspect', 'fresh'], { PATH: `/nonexistent-bin:${pathWithoutNode}` })));
+    berth(['start', '-a', 'fresh']);
+    same(['inspect', 'fresh']);
+    berth(['rm', 'fresh']);
 
     const id = berth(['run', '-d', '--name', 'life', '--network', 'none', '-v', 'data:/data', '-v', '/tmp:/host:ro', '--tmpfs', '/scratch', busyboxImage, 'sleep', '1000']);
     assert.equal(same(['inspect', 'life'])[0]?.State.Status, 'running');

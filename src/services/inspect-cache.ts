@@ -17,12 +17,16 @@
  *   - `alive PID START`: the record says running, paused or restarting, which holds only while
  *     its monitor lives (`reconcile` rewrites the record otherwise): /proc/PID/stat's start time;
  *   - `name NAME`: the container's name, for the fast path's name lookup (Node's byName checks
- *     that the record still carries the name its link gives).
+ *     that the record still carries the name its link gives);
+ *   - for a container that names no runtime (never started, no --runtime), HostConfig.Runtime is
+ *     the host's default, chosen from PATH and the cgroup layout: `path-env VALUE` (PATH), `exec
+ *     FILE` / `noexec FILE` (access X_OK of each candidate looked at), `blank FILE` / `absent FILE`
+ *     (the cgroup controllers file crunBlocker reads); see defaultRuntimeConditions.
  * Then `body LENGTH` and the text, LENGTH bytes to the end of the file.
  *
- * No cache is written when an input is not a file: a record in the middle of a start, a commit or
- * a removal (`reconcile` acts on those), a never-started container whose runtime is the host's
- * default (chosen from PATH and the cgroup layout), a path with a newline. The stamps are taken
+ * No cache is written when an input is not such a file: a record in the middle of a start, a
+ * commit or a removal (`reconcile` acts on those), a default runtime chosen from anything else, a
+ * path with a newline. The stamps are taken
  * before the inputs are read and again after: a change during rendering leaves no cache, and a
  * change after it makes the cache stale, never wrong. Writes go to a temporary file renamed over
  * the cache, so two inspects at once leave one whole cache. Writing it never fails an inspect.
@@ -103,6 +107,16 @@ function liveness(record: ContainerRecord): string[] | undefined {
   return monitor !== undefined && Number.isSafeInteger(monitor.pid) && Number.isSafeInteger(monitor.startTime) ? [`alive ${monitor.pid} ${monitor.startTime}`] : undefined;
 }
 
+/** For a container that names no runtime (never started, no --runtime): the default's name and the host facts it follows from. */
+function defaultRuntime(ctx: EngineContext, record: ContainerRecord): { name: string; conditions: string[] } | undefined {
+  if (record.hostConfig.runtime) return { name: record.hostConfig.runtime, conditions: [] };
+  try {
+    return ctx.runtime(undefined).conditions?.();
+  } catch {
+    return undefined;
+  }
+}
+
 let sequence = 0;
 
 /**
@@ -111,6 +125,7 @@ let sequence = 0;
  */
 export async function inspectViewCached(ctx: EngineContext, found: ContainerRecord): Promise<ContainerInspectView> {
   const deps = inputs(ctx, found);
+  const runtimeBefore = defaultRuntime(ctx, found);
   const before = deps && stamps(deps);
   let record: ContainerRecord;
   try {
@@ -119,15 +134,17 @@ export async function inspectViewCached(ctx: EngineContext, found: ContainerReco
     record = found;
   }
   const view = containerInspectView(record, await containerHostFacts(ctx, record));
-  if (before === undefined || record !== found && JSON.stringify(inputs(ctx, record)) !== JSON.stringify(deps)) return view;
+  if (deps === undefined || before === undefined || runtimeBefore === undefined || JSON.stringify(inputs(ctx, record)) !== JSON.stringify(deps)) return view;
   try {
     const live = liveness(record);
-    const after = stamps(deps as NonNullable<typeof deps>);
-    const paths = [...(deps?.files ?? []), ...(deps?.existence ?? [])];
-    if (live === undefined || !record.hostConfig.runtime || after === undefined || after.join('\n') !== before.join('\n')) return view;
-    if (paths.some((p) => p.includes('\n')) || record.name.includes('\n')) return view;
+    const after = stamps(deps);
+    const runtimeAfter = defaultRuntime(ctx, record);
+    if (live === undefined || after === undefined || after.join('\n') !== before.join('\n')) return view;
+    // The runtime shown is the one the conditions name, and they held before and after.
+    if (view.HostConfig.Runtime !== runtimeBefore.name || JSON.stringify(runtimeAfter) !== JSON.stringify(runtimeBefore)) return view;
+    if ([...deps.files, ...deps.existence].some((p) => p.includes('\n')) || record.name.includes('\n')) return view;
     const body = inspectElementText(view);
-    const text = `${inspectCacheMagic}\nname ${record.name}\n${[...live, ...before].join('\n')}\nbody ${Buffer.byteLength(body)}\n${body}`;
+    const text = `${inspectCacheMagic}\nname ${record.name}\n${[...live, ...runtimeBefore.conditions, ...before].join('\n')}\nbody ${Buffer.byteLength(body)}\n${body}`;
     const target = join(containerDir(ctx, record.id), inspectCacheFile);
     const tmp = `${target}.${process.pid}-${sequence++}.tmp`;
     try {
