@@ -180,5 +180,11 @@ int main(int argc, char **argv) {
   memcpy(out + len, "\n]\n", 3);
   len += 3;
   write_all(out, len);
+  /* For tests and benchmarks that must know which path answered. */
+  const char *trace = getenv("BERTH_FAST_TRACE");
+  if (trace != NULL && *trace != '\0') {
+    static const char said[] = "berth: inspect answered by the native fast path\n";
+    if (write(STDERR_FILENO, said, sizeof said - 1) < 0) return 0;
+  }
   return 0;
 }

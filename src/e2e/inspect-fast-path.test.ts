@@ -70,6 +70,9 @@ describe('the native inspect fast path', { concurrency: false }, () => {
     const [view] = same(['inspect', 'web']);
     assert.equal(view?.Id, id);
     for (const ref of [id, id.slice(0, 12), id.slice(0, 3)]) same(['inspect', ref]);
+    // BERTH_FAST_TRACE=1: the fast path says on stderr that it answered (with Node on PATH too).
+    const traced = run(berthBin, ['inspect', 'web'], { BERTH_FAST_TRACE: '1' });
+    assert.deepEqual([traced.code, traced.stderr], [0, 'berth: inspect answered by the native fast path\n']);
     same(['inspect', '--type', 'container', 'web']);
     same(['inspect', '--type=container', 'web']);
     same(['--root', store.root, 'inspect', 'web']);
