@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -181,6 +181,13 @@ describe('the native inspect fast path', { concurrency: false }, () => {
     assert.ok(fallsBack(fastOnly(['inspect', 'moved'])));
     assert.ok(fallsBack(fastOnly(['inspect', id])));
     assert.equal(same(['inspect', 'moved'])[0]?.Name, '/moved');
+    // berth built anew (its bundle rewritten): the new code renders, not the old cache.
+    same(['inspect', 'moved']);
+    const bundle = join(dirname(berthBin), '..', 'dist', 'bundle', 'berth.cjs');
+    const { atime, mtime } = statSync(bundle);
+    utimesSync(bundle, atime, mtime);
+    assert.ok(fallsBack(fastOnly(['inspect', 'moved'])));
+    same(['inspect', 'moved']);
     // Removed: Node's error, not the cache.
     berth(['rm', 'moved']);
     assert.ok(fallsBack(fastOnly(['inspect', id])));

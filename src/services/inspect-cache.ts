@@ -10,7 +10,8 @@
  * container-host-facts.ts), checked without reading them:
  *   - `file DEV INO MODE SIZE MTIME_NS CTIME_NS PATH`: lstat(2) of PATH gives exactly these: the
  *     container's record, its volumes' records, its snapshot's key link and records (its record
- *     files are all replaced by rename, so any change is a new inode and ctime);
+ *     files are all replaced by rename, so any change is a new inode and ctime), and the file of
+ *     the code that rendered it (dist/bundle/berth.cjs: a rebuilt berth may render otherwise);
  *   - `absent PATH`: lstat(2) fails with ENOENT (a volume or snapshot record that was missing);
  *   - `exists PATH` / `absent PATH` for the files whose existence only is shown (ResolvConfPath,
  *     HostnamePath, HostsPath, LogPath: a growing log must not make the cache stale);
@@ -34,6 +35,7 @@
 import type { BigIntStats } from 'node:fs';
 import { lstatSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { errnoCode } from '../base/index.js';
 import { containerInspectView, inspectElementText } from '../api/index.js';
@@ -48,6 +50,8 @@ export const inspectCacheFile = 'inspect-cache';
 
 export type ContainerInspectView = ReturnType<typeof containerInspectView>;
 
+const renderer = fileURLToPath(import.meta.url);
+
 /** The inputs of a container's inspect view: files whose content counts, and files whose existence does. */
 function inputs(ctx: EngineContext, record: ContainerRecord): { files: string[]; existence: string[] } | undefined {
   const snapshotFiles = ctx.snapshots.recordFiles?.(record.snapshotKey);
@@ -61,7 +65,8 @@ function inputs(ctx: EngineContext, record: ContainerRecord): { files: string[];
   }
   const dir = containerDir(ctx, record.id);
   return {
-    files: [join(ctx.paths.root, 'metadata', 'containers', `${record.id}.json`), ...snapshotFiles, ...volumes],
+    // This code's own file too (the bundle, in the CLI): a berth built anew may render otherwise.
+    files: [join(ctx.paths.root, 'metadata', 'containers', `${record.id}.json`), ...snapshotFiles, ...volumes, renderer],
     existence: [join(dir, 'resolv.conf'), join(dir, 'hostname'), join(dir, 'hosts'), logPath(ctx, record)],
   };
 }
