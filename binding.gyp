@@ -14,7 +14,13 @@
     {
       "target_name": "berth-exec",
       "type": "executable",
-      "sources": ["native/berth_exec.c"],
+      "sources": ["native/berth_exec.c", "native/berth_fast.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "berth-inspect",
+      "type": "executable",
+      "sources": ["native/berth_inspect.c", "native/berth_fast.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

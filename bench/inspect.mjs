@@ -4,7 +4,12 @@
 // 500 containers <= 150 ms). Plain Node ESM, no dependencies. It measures, interleaved round-robin
 // (the order rotating each round) so machine noise hits every candidate alike:
 //   node -e 0                            the floor of any Node CLI (for context)
-//   berth inspect C                      a created busybox container in a fresh store
+//   berth inspect C                      a created busybox container in a fresh store, warm: the
+//                                        native fast path (native/berth_inspect.c) printing the
+//                                        render cache a first inspect (through Node) wrote, as any
+//                                        user's second inspect of a container finds it; the set-up
+//                                        checks that the fast path answers (BERTH_FAST_TRACE=1)
+//   berth inspect C (Node)               the same through the Node CLI (BERTH_NO_FAST_PATH=1), for context
 //   docker inspect C                     the same rootfs, a created container on the shared
 //                                        reference dockerd 20.10 (tools/reference-dockerd.sh)
 //   berth ps -a --format '{{.Names}}'    with --ps-containers created containers in the store
@@ -67,6 +72,14 @@ function setupStore(tmp) {
   must(berthBin, ['import', tar, image], { env });
   const name = 'bench-inspect';
   must(berthBin, ['create', '--name', name, '--network', 'none', image, 'true'], { env });
+  // The warm case: a first inspect (Node) writes the render cache, and the fast path answers the
+  // next ones (BERTH_FAST_TRACE=1 makes it say so on stderr): the set-up fails when it does not.
+  const first = must(berthBin, ['inspect', name], { env });
+  const traced = spawnSync(berthBin, ['inspect', name], { env: { ...env, BERTH_FAST_TRACE: '1' }, encoding: 'utf8' });
+  if (traced.status !== 0 || !traced.stderr.includes('native fast path') || traced.stdout !== first) {
+    throw new Error(`the inspect fast path did not answer from the render cache (is build/Release/berth-inspect built?): ${traced.stderr.trim()}`);
+  }
+  log('the inspect fast path answers from the render cache (warm)');
   return { tar, env, name };
 }
 
@@ -129,6 +142,7 @@ async function measureInspect(store, docker) {
   const candidates = [
     { key: 'node', name: 'node -e 0', cmd: 'node', args: ['-e', '0'], env: nodeFloorEnv },
     { key: 'berth', name: 'berth inspect C', cmd: berthBin, args: ['inspect', store.name], env: store.env },
+    { key: 'berthNode', name: 'berth inspect C (Node)', cmd: berthBin, args: ['inspect', store.name], env: { ...store.env, BERTH_NO_FAST_PATH: '1' } },
   ];
   if (docker.env) candidates.push({ key: 'docker', name: 'docker inspect C', cmd: dockerCli, args: ['inspect', docker.name], env: docker.env });
   log(`measuring ${candidates.map((c) => c.name).join(', ')}`);
@@ -168,6 +182,8 @@ function verdicts(r) {
   add('berth / docker inspect median', ratio, 'x', `<= ${targets.inspectRatio}x`, ratio !== undefined ? ratio <= targets.inspectRatio : null,
     `berth ${fmt(b)} ms, docker ${fmt(d)} ms${d === undefined ? ' (no Docker measurement)' : ''}`);
   add('(info) berth inspect - node -e 0 (medians)', b !== undefined && n !== undefined ? b - n : undefined, 'ms', '', null, `node -e 0 ${fmt(n)} ms`);
+  const bn = r.inspect.rows.berthNode?.median;
+  if (bn !== undefined && d !== undefined) add('(info) berth inspect through Node / docker inspect median', bn / d, 'x', '', null, `${fmt(bn)} ms (BERTH_NO_FAST_PATH=1)`);
   if (n !== undefined && d !== undefined) add('(info) node -e 0 / docker inspect median', n / d, 'x', '', null, 'the floor of a Node CLI beside the target');
   if (r.ps) {
     const p = r.ps.rows.berth?.median;
@@ -193,7 +209,7 @@ function printText(report) {
     `load average: ${report.load.before.map((x) => x.toFixed(2)).join(' ')} before, ${report.load.after.map((x) => x.toFixed(2)).join(' ')} after`,
     `docker: ${report.docker.skipped ? `skipped (${report.docker.skipped})` : report.docker.version}`,
     '',
-    ...table(`inspect of one created container, ${opts.iterations} iterations after ${opts.warmup} warm-up rounds, interleaved (ms):`, report.inspect.rows),
+    ...table(`inspect of one created container (warm render cache), ${opts.iterations} iterations after ${opts.warmup} warm-up rounds, interleaved (ms):`, report.inspect.rows),
   ];
   if (report.ps) {
     out.push('', ...table(`ps -a --format '{{.Names}}' with ${report.ps.count} created containers, ${opts.psIterations} iterations, interleaved (ms):`, report.ps.rows));

@@ -58,8 +58,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ] ||
    [ ! -x build/Release/berth-monitor ] || [ native/berth_monitor.c -nt build/Release/berth-monitor ] ||
-   [ ! -x build/Release/berth-exec ] || [ native/berth_exec.c -nt build/Release/berth-exec ]; then
-  say "building the native addon, the container monitor and the exec fast path"
+   [ ! -x build/Release/berth-exec ] || [ native/berth_exec.c -nt build/Release/berth-exec ] ||
+   [ ! -x build/Release/berth-inspect ] || [ native/berth_inspect.c -nt build/Release/berth-inspect ] ||
+   [ native/berth_fast.c -nt build/Release/berth-inspect ] || [ native/berth_fast.h -nt build/Release/berth-inspect ]; then
+  say "building the native addon, the container monitor and the exec and inspect fast paths"
   npx --no-install node-gyp rebuild --loglevel=error >/dev/null 2>&1 || npm run install --silent >/dev/null
 fi
 newest_src=$(find src tools/bundle.mjs tsconfig.json -newer dist/bundle/berth.cjs 2>/dev/null | head -n 1 || true)

@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Digest, Operation } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
 import type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
+import type { containerInspectView } from './container-view.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 import type { CgroupStats, Stdio, StreamedProcess } from '../core/runtime/index.js';
 import type { HealthConfig } from '../oci/index.js';
@@ -228,6 +229,11 @@ export interface ContainerEngine {
   sizes(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
   /** What `inspect` shows beyond the record (its files on the host, its runtime); an engine without it shows them empty. */
   hostFacts?(ref: string): Promise<ContainerHostFacts>;
+  /**
+   * `inspect`'s view of a container (containerInspectView with its host facts); a local engine
+   * also writes the native `berth inspect` fast path's render cache (services/inspect-cache.ts).
+   */
+  inspectView?(ref: string): Promise<ReturnType<typeof containerInspectView>>;
   /**
    * Removes a container (`force` kills a running one first); returns its name. `volumes` also
    * removes its anonymous volumes that no other container uses (`rm -v`).

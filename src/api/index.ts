@@ -26,7 +26,7 @@ export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
 export { containerInspectView, containerMountsView, containerStatusText } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
-export { inspectObject, inspectTypeNames } from './inspect.js';
+export { inspectElementText, inspectJsonText, inspectObject, inspectTypeNames } from './inspect.js';
 export type { InspectOptions, InspectType } from './inspect.js';
 export type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
 export { ago, humanSize } from './human.js';

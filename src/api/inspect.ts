@@ -12,6 +12,20 @@ export type InspectType = 'container' | 'image' | 'network' | 'volume';
 /** What the docker CLI's `--type` accepts; swarm's types (config, node, ...) name nothing in berth. */
 export const inspectTypeNames = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'] as const;
 
+/**
+ * What `inspect` prints without --format: dockerd's objects as one JSON array, indented by 4,
+ * and a newline. The native fast path (native/berth_inspect.c) prints cached elements framed the
+ * same way: `[\n` + the elements joined by `,\n` + `\n]\n`.
+ */
+export function inspectJsonText(views: readonly unknown[]): string {
+  return `${JSON.stringify(views, null, 4)}\n`;
+}
+
+/** One object's text inside inspectJsonText's array (indented as an element, no framing): the inspect render cache's body. */
+export function inspectElementText(view: unknown): string {
+  return inspectJsonText([view]).slice('[\n'.length, -'\n]\n'.length);
+}
+
 export interface InspectOptions {
   /** `inspect -s`: a container's SizeRw and SizeRootFs. */
   size?: boolean;
@@ -27,10 +41,12 @@ export interface InspectOptions {
 export async function inspectObject(engine: Engine, ref: string, type?: InspectType | (typeof inspectTypeNames)[number], options: InspectOptions = {}): Promise<unknown> {
   const lookups: [InspectType, () => Promise<unknown>][] = [
     ['container', async () => {
-      const c = await engine.containers.inspect(ref);
-      const view = containerInspectView(c, await engine.containers.hostFacts?.(c.id));
+      // An engine with inspectView also refreshes the native fast path's render cache.
+      const view = engine.containers.inspectView
+        ? await engine.containers.inspectView(ref)
+        : await engine.containers.inspect(ref).then(async (c) => containerInspectView(c, await engine.containers.hostFacts?.(c.id)));
       if (!options.size) return view;
-      const { sizeRw, sizeRootFs } = await engine.containers.sizes(c.id);
+      const { sizeRw, sizeRootFs } = await engine.containers.sizes(view.Id);
       // dockerd puts the sizes after GraphDriver.
       const entries = Object.entries(view);
       const at = entries.findIndex(([k]) => k === 'GraphDriver') + 1;

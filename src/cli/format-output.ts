@@ -1,5 +1,5 @@
 import { isBerthError } from '../base/index.js';
-import { renderInspectFormat } from '../api/index.js';
+import { inspectJsonText, renderInspectFormat } from '../api/index.js';
 import type { CliContext } from './command.js';
 
 /**
@@ -55,7 +55,7 @@ export function writeFormatted(ctx: CliContext, render: () => string, style: For
  */
 export function writeInspected(ctx: CliContext, views: unknown[], format: string | undefined, code: number): number {
   if (format === undefined) {
-    ctx.stdout.write(`${JSON.stringify(views, null, 4)}\n`);
+    ctx.stdout.write(inspectJsonText(views));
     return code;
   }
   const written = writeFormatted(ctx, () => renderInspectFormat(format, views), inspectFormatErrors);

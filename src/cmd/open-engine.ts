@@ -12,7 +12,7 @@ import type { Engine } from '../api/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
 import { createFsLeases, createFsMetadataStore } from '../plugins/metadata-fs/index.js';
-import { createOciRuntime, selectRuntime } from '../plugins/runtime-oci/index.js';
+import { createOciRuntime, defaultRuntimeConditions, selectRuntime } from '../plugins/runtime-oci/index.js';
 import { createOverlaySnapshotter } from '../plugins/snapshotter-overlay/index.js';
 import { createLocalVolumeStore } from '../plugins/volumes-local/index.js';
 import { createLocalNetworkStore } from '../plugins/networks-local/index.js';
@@ -84,6 +84,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
           },
         });
         selection = choice.warning === undefined ? { driver } : { driver, warning: choice.warning };
+        if (name === undefined) selection.conditions = defaultRuntimeConditions;
         runtimes.set(key, selection);
       }
       return selection;

@@ -24,6 +24,7 @@ import { pruneContainers } from './container-prune.js';
 import { runHealthCheck } from './container-health.js';
 import { recordContainerEvent, signalNumberText } from './events.js';
 import { containerHostFacts } from './container-host-facts.js';
+import { inspectViewCached } from './inspect-cache.js';
 import { unpackedImageSize } from './layer-sizes.js';
 
 export type ContainerService = ContainerEngine;
@@ -149,6 +150,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     healthcheck: (id) => runHealthCheck(ctx, id),
     inspect: async (ref) => find(ref),
     hostFacts: async (ref) => containerHostFacts(ctx, await find(ref)),
+    inspectView: async (ref) => inspectViewCached(ctx, await find(ref)),
     async sizes(ref) {
       const record = await find(ref);
       // Docker's directory.Size: the bytes of the files in the writable layer (not blocks).

@@ -22,6 +22,12 @@ export interface StorePaths {
 export interface RuntimeSelection {
   driver: RuntimeDriver;
   warning?: string;
+  /**
+   * For the default runtime: its name with the host facts the choice follows from, as the inspect
+   * render cache's condition lines (services/inspect-cache.ts), taken afresh; undefined when the
+   * choice rests on something else. Optional: without it, no cache for a container that names no runtime.
+   */
+  conditions?(): { name: string; conditions: string[] } | undefined;
 }
 
 /**

@@ -42,6 +42,11 @@ export interface Snapshotter {
   view(key: string, parent: string | undefined): Promise<Mount[]>;
   mounts(key: string): Promise<Mount[]>;
   /**
+   * The files whose contents decide what `mounts(key)` answers (its records, its parents'), for
+   * a cache that must notice any change (the inspect render cache, services/inspect-cache.ts).
+   */
+  recordFiles?(key: string): string[];
+  /**
    * `parent`: the committed snapshot to stack this one on, for an active snapshot prepared
    * without a parent (a layer unpacked before the layers below it were committed);
    * FailedPrecondition when the active snapshot has a parent already.

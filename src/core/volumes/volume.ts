@@ -48,6 +48,8 @@ export interface CreateVolumeOptions {
 export interface VolumeStore {
   create(name: string, options?: CreateVolumeOptions): { volume: VolumeInfo; created: boolean };
   get(name: string): VolumeInfo | undefined;
+  /** The file whose content decides what `get(name)` answers, for a cache that must notice a change (services/inspect-cache.ts). */
+  recordFile?(name: string): string;
   /** Every volume, sorted by name. */
   list(): VolumeInfo[];
   /** Removes the volume and its data (a tmpfs volume is unmounted first). NotFound when absent. */

@@ -4,14 +4,16 @@ import { errors } from '../../base/index.js';
 
 const searchPath = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin'];
 
-export function findBinary(name: string): string | undefined {
+export function findBinary(name: string, probe?: (path: string, found: boolean) => void): string | undefined {
   if (name.includes('/')) return name;
   for (const dir of [...(process.env['PATH'] ?? '').split(':'), ...searchPath]) {
     if (!dir) continue;
     try {
       accessSync(`${dir}/${name}`, constants.X_OK);
+      probe?.(`${dir}/${name}`, true);
       return `${dir}/${name}`;
     } catch {
+      probe?.(`${dir}/${name}`, false);
       continue;
     }
   }
@@ -23,7 +25,9 @@ export function findBinary(name: string): string | undefined {
  * where a controller sits on the v2 hierarchy while the others are on v1 ("cgroups in hybrid
  * mode not supported, drop all controllers from cgroupv2"); mounting that controller on v1 fixes it.
  */
-export function crunBlocker(unifiedControllers = '/sys/fs/cgroup/unified/cgroup.controllers'): string | undefined {
+const unifiedControllersFile = '/sys/fs/cgroup/unified/cgroup.controllers';
+
+export function crunBlocker(unifiedControllers = unifiedControllersFile): string | undefined {
   let controllers: string;
   try {
     controllers = readFileSync(unifiedControllers, 'utf8').trim();
@@ -76,4 +80,43 @@ export function selectRuntime(requested: string | undefined, host: RuntimeHost =
     throw errors.notFound('RUNTIME_NOT_FOUND', `No usable OCI runtime: ${blocker ?? 'crun unusable'} and runc is not installed`, { hint: 'Run ./scripts/setup.sh' });
   }
   return { binary: runc, warning: `crun cannot run here (${blocker}); using runc. Run ./scripts/setup.sh to prepare the host for crun` };
+}
+
+/**
+ * The default runtime's name (`selectRuntime(undefined)`) with the facts of the host it follows
+ * from, as condition lines of the inspect render cache (services/inspect-cache.ts; checked by
+ * native/berth_inspect.c): `path-env PATH`'s value, `exec FILE` / `noexec FILE` (access(2) X_OK of
+ * each candidate looked at), `absent FILE` / `blank FILE` (the cgroup controllers crunBlocker
+ * reads). Undefined when the choice rests on anything else (a blocker's text, an error, a newline).
+ */
+export function defaultRuntimeConditions(): { name: string; conditions: string[] } | undefined {
+  const path = process.env['PATH'] ?? '';
+  if (path.includes('\n')) return undefined;
+  const conditions = [`path-env ${path}`];
+  let exact = true;
+  const host: RuntimeHost = {
+    findBinary: (name) => findBinary(name, (file, found) => void conditions.push(`${found ? 'exec' : 'noexec'} ${file}`)),
+    crunBlocker: () => {
+      let text: string;
+      try {
+        text = readFileSync(unifiedControllersFile, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') conditions.push(`absent ${unifiedControllersFile}`);
+        else exact = false;
+        return undefined;
+      }
+      if (/^[ \t\n\r]*$/.test(text)) {
+        conditions.push(`blank ${unifiedControllersFile}`);
+        return undefined;
+      }
+      exact = false;
+      return text;
+    },
+  };
+  try {
+    const { binary } = selectRuntime(undefined, host);
+    return exact && !conditions.some((c) => c.includes('\n')) ? { name: binary.split('/').pop() ?? '', conditions } : undefined;
+  } catch {
+    return undefined;
+  }
 }

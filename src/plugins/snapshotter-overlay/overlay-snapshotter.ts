@@ -139,6 +139,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
     prepare: async (key, parent, options = {}) => create(key, parent, 'active', options.labels ?? {}),
     view: async (key, parent) => create(key, parent, 'view', {}),
     mounts: async (key) => mountsOf(get(key)),
+    recordFiles: (key) => records.recordFiles(key),
     async commit(name, key, options = {}) {
       const id = locked(() => {
         const r = get(key);

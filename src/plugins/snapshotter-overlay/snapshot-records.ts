@@ -83,6 +83,16 @@ export function snapshotRecords(root: string) {
       replaceLink(id, keyPath(key));
       return true;
     },
+    /** The key's link and the records it leads to, down its parent chain: what its mounts are made of. */
+    recordFiles(key: string): string[] {
+      const files = [keyPath(key)];
+      const seen = new Set<string>();
+      for (let id = readLink(keyPath(key)); id !== undefined && isPlainName(id) && !seen.has(id); id = byId(id)?.parentId) {
+        seen.add(id);
+        files.push(join(root, id, 'info.json'));
+      }
+      return files;
+    },
     /** Removes the link of `key` if it still points at `id`. */
     unlink(key: string, id: string): void {
       if (readLink(keyPath(key)) === id) unlinkIfExists(keyPath(key));

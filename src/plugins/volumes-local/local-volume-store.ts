@@ -92,6 +92,7 @@ export function createLocalVolumeStore(root: string): VolumeStore {
       const record = read(name);
       return record ? info(record) : undefined;
     },
+    recordFile: (name) => recordPath(name),
     list() {
       return readdirSyncOrEmpty(dir).filter((n) => !n.startsWith('.')).sort().map(read).filter((r) => r !== undefined).map(info);
     },
