@@ -61,7 +61,7 @@ export function parseArgs(argv, { usage: text, defaults, options }) {
     process.stderr.write(`usage: ${text}\n`);
     process.exit(problem ? 2 : 0);
   };
-  const opts = structuredClone(defaults);
+  const opts = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const o = Object.hasOwn(options, flag) ? options[flag] : undefined;
@@ -75,8 +75,7 @@ export function parseArgs(argv, { usage: text, defaults, options }) {
     } else {
       const raw = inline ?? argv[++i] ?? usage(`${flag} needs ${o.needs ?? 'a value'}`);
       const value = o.parse ? o.parse(raw, usage) : raw;
-      if (o.push) opts[o.key].push(value);
-      else opts[o.key] = value;
+      opts[o.key] = o.push ? [...opts[o.key], value] : value;
     }
   }
   return opts;
