@@ -9,10 +9,10 @@
 // Rounds are interleaved so machine noise hits both engines alike; medians and berth/Docker ratios
 // are printed. Target: cold ratio <= 1.0. Exit 0 whenever a report was produced, 1 when the set-up
 // failed, 2 for bad arguments.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { berthBin, busyboxStore, cleanups, dockerCli, log, median, must, parseArgs, referenceDocker, removeTree, roundRobin, runMain, timeCmd } from './lib.mjs';
+import { berthBin, busyboxStore, dockerCli, log, median, must, parseArgs, referenceDocker, roundRobin, runMain, timeCmd, workDir } from './lib.mjs';
 
 const dockerEnv = { BERTH_REF_RUN_DIR: '/run/berth-bench-copy-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-copy-docker' };
 const baseImage = 'bench/copy-base:1';
@@ -48,8 +48,7 @@ function timeBuild(cmd, args, env) {
 }
 
 async function main() {
-  const tmp = mkdtempSync('/tmp/berth-bench-copy-');
-  cleanups.push(() => removeTree(tmp));
+  const tmp = workDir('/tmp/berth-bench-copy-');
   const ctx = path.join(tmp, 'ctx');
   log(`generating ${opts.files} files in ${ctx}`);
   generateContext(ctx, opts.files);

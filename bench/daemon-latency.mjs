@@ -28,12 +28,11 @@
 //                        of a change); it needs berth-bench/busybox:latest too. Repeatable.
 // Exit status: 0 when a report was produced, 1 when set-up failed, 2 for bad arguments.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  busyboxImage as image, busyboxTar, cleanups, fmt, interleaved, log, machine, must, parseArgs, quantile, roundRobin, runMain, sharedReferenceDocker, startBerthDaemon,
+  busyboxImage as image, busyboxTar, cleanups, fmt, interleaved, log, machine, must, parseArgs, quantile, roundRobin, runMain, sharedReferenceDocker, startBerthDaemon, workDir,
 } from './lib.mjs';
 
 const cli28 = '/usr/local/bin/docker';
@@ -178,8 +177,7 @@ function nodeStartMs() {
 }
 
 async function main() {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-latency-'));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = workDir(path.join(os.tmpdir(), 'berth-bench-latency-'));
   const berth = opts.berthSocket ? { key: 'berth', name: 'berth daemon', socket: opts.berthSocket }
     : await startBerthDaemon(tmp, { node: opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : [] });
   const sides = [berth, ...opts.also];

@@ -5,7 +5,7 @@
 // bench/ imports it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -133,6 +133,14 @@ export function removeTree(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** A fresh work directory (mkdtemp of `prefix`, e.g. /tmp/berth-bench-run-), logged, and removed at clean-up (what is mounted below it unmounted first). */
+export function workDir(prefix) {
+  const dir = mkdtempSync(prefix);
+  cleanups.push(() => removeTree(dir));
+  log(`work directory ${dir}`);
+  return dir;
+}
+
 export const cgroupRoot = '/sys/fs/cgroup';
 /** The cgroup hierarchies (v1 controllers and the v2 one) where a runtime may have created cgroupsPath. */
 export function cgroupMounts() {
@@ -216,6 +224,60 @@ export function busyboxStore(tmp, { image = busyboxImage } = {}) {
   const store = berthStore(path.join(tmp, 'store'));
   must(berthBin, ['import', tar, image], { env: store.env });
   return { ...store, tar };
+}
+
+// ---------- a raw OCI runtime on berth's own bundle ----------
+/**
+ * berth's own config.json for `run --network none IMAGE true` (made by one such run in the store
+ * `env` points at), moved onto a plain directory bundle, TMP/bundle: `tar` extracted as its rootfs,
+ * the /etc/hosts, hostname and resolv.conf binds copied beside it. { bundle, config, berthCgroupsPath }.
+ */
+export function runtimeBundle(tmp, { tar, image, env }) {
+  const name = `bench-ref-${process.pid}`;
+  must(berthBin, ['run', '--name', name, '--network', 'none', image, 'true'], { env });
+  const id = JSON.parse(must(berthBin, ['inspect', name], { env }))[0].Id;
+  const ctrDir = path.join(env.BERTH_ROOT, 'containers', id);
+  const config = JSON.parse(readFileSync(path.join(ctrDir, 'config.json'), 'utf8'));
+  const bundle = path.join(tmp, 'bundle');
+  mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+  must('tar', ['-xf', tar, '-C', path.join(bundle, 'rootfs')]);
+  // /etc/hosts, /etc/hostname and /etc/resolv.conf are bind-mounted from berth's container directory.
+  for (const m of config.mounts ?? []) {
+    if (m.type === 'bind' && m.source.startsWith(ctrDir + '/')) {
+      const copy = path.join(bundle, path.basename(m.source));
+      cpSync(m.source, copy);
+      m.source = copy;
+    }
+  }
+  config.root.path = path.join(bundle, 'rootfs');
+  must(berthBin, ['rm', name], { env });
+  return { bundle, config, berthCgroupsPath: config.linux?.cgroupsPath ?? '' };
+}
+
+/**
+ * An interleaved() candidate: `RUNTIME run` of a runtimeBundle() `ref`, with a fresh container id and
+ * cgroupsPath (/PARENT/ID/ctr, berth's shape) each run and its state under TMP/RUNTIME-state; the
+ * cgroups go after each run and the parent at clean-up.
+ */
+export function rawRuntime(runtime, tmp, ref, { name = `${runtime} run (raw)`, key = `raw-${runtime}`, cgroupParent = `berth-bench-${process.pid}` } = {}) {
+  const state = path.join(tmp, `${runtime}-state`);
+  cleanups.push(() => removeCgroup(cgroupParent));
+  let n = 0;
+  let id = '';
+  return {
+    name, key,
+    prepare() {
+      id = `bench-${process.pid}-${runtime}-${++n}`;
+      const config = { ...ref.config, linux: { ...ref.config.linux, cgroupsPath: `/${cgroupParent}/${id}/ctr` } };
+      writeFileSync(path.join(ref.bundle, 'config.json'), JSON.stringify(config));
+      return [runtime, ['--root', state, 'run', '--bundle', ref.bundle, id]];
+    },
+    finish(ok) {
+      if (!ok) spawnSync(runtime, ['--root', state, 'delete', '--force', id], { stdio: 'ignore' });
+      removeCgroup(`${cgroupParent}/${id}/ctr`);
+      removeCgroup(`${cgroupParent}/${id}`);
+    },
+  };
 }
 
 /** Whether a daemon answers GET /_ping with OK on the unix socket. */

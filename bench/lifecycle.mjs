@@ -18,12 +18,12 @@
 // show up in the shared reference dockerd other work records fixtures from.
 // Exit status: 0 whenever a report was produced (targets that fail are printed as FAIL), 1 when the
 // set-up itself failed, 2 for bad arguments.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   berthBin, busyboxImage as image, busyboxStore, cleanups, dockerCli, dockerLine, failedLines, fmt, interleaved, lines, loadLine, log, machine, machineLine,
-  must, nodeFloorEnv, parseArgs, quantile, referenceDocker, removeContainers, roundRobin, runMain, stats, table, targetLines, unmountBelow, verdictList, xargsBatch,
+  must, nodeFloorEnv, parseArgs, quantile, referenceDocker, removeContainers, roundRobin, runMain, stats, table, targetLines, verdictList, xargsBatch, workDir,
 } from './lib.mjs';
 
 const dockerDirs = { BERTH_REF_RUN_DIR: '/run/berth-bench-lifecycle-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-lifecycle-docker' };
@@ -215,9 +215,7 @@ function printText(report) {
 
 async function main() {
   const loadBefore = os.loadavg();
-  const tmp = mkdtempSync('/tmp/berth-bench-lifecycle-');
-  cleanups.push(() => { unmountBelow(tmp); rmSync(tmp, { recursive: true, force: true }); });
-  log(`work directory ${tmp}`);
+  const tmp = workDir('/tmp/berth-bench-lifecycle-');
   const store = busyboxStore(tmp);
   const docker = referenceDocker({ enabled: opts.docker, dirs: dockerDirs, tar: store.tar, image, runtime: true });
   const all = sides(store, docker);

@@ -23,12 +23,12 @@
 // Exit status: 0 whenever a report was produced (targets that fail are printed as FAIL), 1 when the
 // set-up itself failed (or another dockerd runs), 2 for bad arguments.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   berthBin, busyboxImage as image, busyboxStore, cleanups, dockerCli, dockerdPids, dockerLine, failedLines, fmt, freePort, interleaved, lines, loadLine, log,
-  machine, machineLine, must, parseArgs, quantile, removeContainers, removeTree, roundRobin, runMain, table, targetLines, unmountBelow, verdictList,
+  machine, machineLine, must, parseArgs, quantile, removeContainers, removeTree, roundRobin, runMain, table, targetLines, unmountBelow, verdictList, workDir,
 } from './lib.mjs';
 
 const targets = { runRatio: 0.5, viaDocker: 1.0, viaHost: 0.8 };
@@ -274,9 +274,7 @@ async function main() {
   if (process.getuid?.() !== 0) throw new Error('run as root (containers, namespaces, iptables)');
   if (spawnSync('ab', ['-V'], { stdio: 'ignore' }).status !== 0) throw new Error('ab is not installed (apt-get install apache2-utils; scripts/setup.sh does)');
   const loadBefore = os.loadavg();
-  const tmp = mkdtempSync('/tmp/berth-bench-network-');
-  cleanups.push(() => { unmountBelow(tmp); rmSync(tmp, { recursive: true, force: true }); });
-  log(`work directory ${tmp}`);
+  const tmp = workDir('/tmp/berth-bench-network-');
   const berth = setupStore(tmp);
   // berth's containers go before the store's directory (clean-ups run in reverse).
   cleanups.push(() => removeContainers(berthBin, berth.env, { quiet: true }));
