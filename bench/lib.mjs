@@ -280,6 +280,7 @@ export function rawRuntime(runtime, tmp, ref, { name = `${runtime} run (raw)`, k
   };
 }
 
+// ---------- berth daemon ----------
 /** Whether a daemon answers GET /_ping with OK on the unix socket. */
 function pings(socket) {
   return new Promise((resolve) => {

@@ -129,7 +129,7 @@ async function measureExec(all, ids) {
   }
   for (const side of all) candidates.push({ key: side.key, name: `${side.key} exec CONTAINER true`, cmd: side.cmd, args: ['exec', ids[side.key][0], 'true'], env: side.env });
   log(`measuring ${candidates.map((c) => c.name).join(', ')}`);
-  return interleaved(candidates, { warmup: opts.warmup, iterations: opts.execIterations, maxBuffer: 64 << 20 });
+  return interleaved(candidates, { warmup: opts.warmup, iterations: opts.execIterations });
 }
 
 async function measureStart(all) {
