@@ -1,9 +1,67 @@
-// Build contexts for bench/build.mjs. Nothing here needs the network: the from-source build uses
-// examples/python-native/libaddr (a real ./configure && make && make check && make install) plus a
-// generated C library ("libgen": N deterministic C files, compiled with make -j), so the build is long
-// enough to compare with the issue's libyaml-from-source figure and identical on every run.
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+// Build contexts and their base for bench/build.mjs, check-reproducible.mjs and cached-rebuild.mjs.
+// Nothing but the base needs the network: the from-source build uses examples/python-native/libaddr
+// (a real ./configure && make && make check && make install) plus a generated C library ("libgen": N
+// deterministic C files, compiled with make -j), so the build is long enough to compare with the
+// issue's libyaml-from-source figure and identical on every run. The base, Debian with gcc, is made
+// once by mmdebstrap and cached in /var/cache/berth-bench.
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cleanups, firstLine, log, must } from './lib.mjs';
+
+/** The name the base gets in every store and dockerd the build benchmarks use. */
+export const buildBaseImage = 'bench/debian-build:1';
+const cacheDir = '/var/cache/berth-bench';
+const baseSpec = { suite: 'bookworm', variant: 'minbase', include: ['gcc', 'make', 'libc6-dev', 'ca-certificates'] };
+
+/** `mirror`, or the host's Debian mirror for the suite (deb822 .sources or a one-line sources.list). */
+function hostMirror(mirror) {
+  if (mirror) return mirror;
+  const dir = '/etc/apt/sources.list.d';
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sources')).map((f) => path.join(dir, f)) : [];
+  for (const f of files) {
+    for (const stanza of readFileSync(f, 'utf8').split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1].split(/\s+/) ?? [];
+      if (uri && suites.includes(baseSpec.suite)) return uri;
+    }
+  }
+  const list = existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '';
+  const m = new RegExp(`^deb\\s+(?:\\[[^\\]]*\\]\\s+)?(\\S+)\\s+${baseSpec.suite}\\s`, 'm').exec(list);
+  return m?.[1] ?? 'http://deb.debian.org/debian';
+}
+
+/**
+ * The base rootfs (Debian minbase with gcc and make) as one mmdebstrap tarball, cached in
+ * /var/cache/berth-bench by its inputs (suite, packages, mirror, mmdebstrap's version); made when it
+ * is missing (minutes; needs the archive, from `mirror` or the host's). { tar, inputs, cached }.
+ */
+export function debianBuildBase({ mirror } = {}) {
+  const inputs = { ...baseSpec, mirror: hostMirror(mirror), tool: firstLine('mmdebstrap', ['--version']), format: 'tar' };
+  const key = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
+  const tar = path.join(cacheDir, `debian-build-${baseSpec.suite}-${key}.tar`);
+  if (existsSync(tar)) {
+    log(`base rootfs: cached ${tar}`);
+    return { tar, inputs, cached: true };
+  }
+  if (inputs.tool === 'not available') throw new Error('mmdebstrap is not installed (Debian package "mmdebstrap")');
+  mkdirSync(cacheDir, { recursive: true });
+  const partial = `${tar}.${process.pid}.partial`;
+  cleanups.push(() => rmSync(partial, { force: true }));
+  log(`base rootfs: mmdebstrap ${baseSpec.suite} from ${inputs.mirror} (once; cached as ${tar})`);
+  const t0 = Date.now();
+  must('mmdebstrap', [`--variant=${baseSpec.variant}`, `--include=${baseSpec.include.join(',')}`, '--format=tar', baseSpec.suite, partial, inputs.mirror], { stdio: ['ignore', 'ignore', 'pipe'] });
+  renameSync(partial, tar);
+  log(`base rootfs: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { tar, inputs, cached: false };
+}
+
+/** The newest base tarball debianBuildBase() cached, without making one; throws when there is none. */
+export function cachedDebianBuildBase() {
+  const tars = existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => /^debian-build-bookworm-[0-9a-f]{16}\.tar$/.test(f)) : [];
+  if (tars.length === 0) throw new Error(`no base rootfs in ${cacheDir}: run node bench/build.mjs once (it makes it with mmdebstrap)`);
+  return path.join(cacheDir, tars.sort()[tars.length - 1]);
+}
 
 /** One generated C file: arithmetic kernels that -O2 has real work on (inlining, unrolling, vectorising). */
 function genSource(i) {

@@ -9,43 +9,24 @@
 // Rounds are interleaved so machine noise hits both engines alike; medians and berth/Docker ratios
 // are printed. Target: cold ratio <= 1.0. Exit 0 whenever a report was produced, 1 when the set-up
 // failed, 2 for bad arguments.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, log, median, must, removeTree, repo, startReferenceDocker } from './lib.mjs';
+import { berthBin, busyboxStore, dockerCli, log, median, must, parseArgs, referenceDocker, roundRobin, runMain, timeCmd, workDir } from './lib.mjs';
 
 const dockerEnv = { BERTH_REF_RUN_DIR: '/run/berth-bench-copy-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-copy-docker' };
 const baseImage = 'bench/copy-base:1';
 const outImage = 'bench/copy-out:1';
 const targetRatio = 1.0;
 
-function parseArgs(argv) {
-  const opts = { files: 20000, iterations: 5, docker: false, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag === '--files' || flag === '--iterations') {
-      const n = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(n) || n < 1) usage(`bad value for ${flag}`);
-      opts[flag.slice(2)] = n;
-    } else if (flag === '--docker') opts.docker = true;
-    else if (flag === '--json') opts.json = true;
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument "${argv[i]}"`);
-  }
-  return opts;
-}
-
-function usage(problem) {
-  if (problem) process.stderr.write(`bench: ${problem}\n`);
-  process.stderr.write('usage: node bench/copy-context.mjs [--files N] [--iterations N] [--docker] [--json]\n');
-  process.exit(problem ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
-
-
+const opts = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/copy-context.mjs [--files N] [--iterations N] [--docker] [--json]',
+  defaults: { files: 20000, iterations: 5, docker: false, json: false },
+  options: {
+    '--files': { key: 'files', int: 1 }, '--iterations': { key: 'iterations', int: 1 },
+    '--docker': { key: 'docker', set: true }, '--json': { key: 'json', set: true },
+  },
+});
 
 // ---------- the context: N small files, deterministic content ----------
 function generateContext(dir, files) {
@@ -59,62 +40,40 @@ function generateContext(dir, files) {
   writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${baseImage}\nCOPY src /src\n`);
 }
 
-// ---------- engines ----------
-function startDocker(baseTar) {
-  if (!opts.docker) return { skipped: 'not requested (--docker)' };
-  const ref = startReferenceDocker(dockerEnv);
-  if (ref.skipped) return ref;
-  must(dockerCli, ['import', baseTar, baseImage], { env: ref.env });
-  return ref;
+/** One timed build; throws when it fails. */
+function timeBuild(cmd, args, env) {
+  const r = timeCmd(cmd, args, { env, timeout: 900_000, tail: 10 });
+  if (r.error) throw new Error(r.error);
+  return r.ms;
 }
-
-function timeOnce(cmd, args, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status}`}\n${(r.stderr ?? '').trim().split('\n').slice(-10).join('\n')}`);
-  return ms;
-}
-
 
 async function main() {
-  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.cjs'))) throw new Error('berth is not built: run npm run build');
-  const tmp = mkdtempSync('/tmp/berth-bench-copy-');
-  cleanups.push(() => removeTree(tmp));
+  const tmp = workDir('/tmp/berth-bench-copy-');
   const ctx = path.join(tmp, 'ctx');
   log(`generating ${opts.files} files in ${ctx}`);
   generateContext(ctx, opts.files);
-  const baseTar = path.join(tmp, 'busybox.tar');
-  writeFileSync(baseTar, spawnSync(path.join(repo, 'tools', 'make-busybox-rootfs.sh'), { maxBuffer: 64 << 20 }).stdout);
-  const store = path.join(tmp, 'store');
-  const berthEnv = { ...process.env, BERTH_ROOT: store };
-  delete berthEnv.BERTH_TRACE;
-  must(berthBin, ['import', baseTar, baseImage], { env: berthEnv });
-  const docker = startDocker(baseTar);
+  const store = busyboxStore(tmp, { image: baseImage });
+  const berthEnv = store.env;
+  const docker = referenceDocker({ enabled: opts.docker, why: 'not requested (--docker)', dirs: dockerEnv, tar: store.tar, image: baseImage });
 
   const candidates = [
-    { key: 'berth', cold: () => timeOnce(berthBin, ['build', '-q', '--no-cache', '-t', outImage, ctx], berthEnv), cached: () => timeOnce(berthBin, ['build', '-q', '-t', outImage, ctx], berthEnv) },
+    { key: 'berth', cold: () => timeBuild(berthBin, ['build', '-q', '--no-cache', '-t', outImage, ctx], berthEnv), cached: () => timeBuild(berthBin, ['build', '-q', '-t', outImage, ctx], berthEnv) },
   ];
   if (docker.env) {
     candidates.push({
       key: 'docker',
       cold: () => {
         must(dockerCli, ['builder', 'prune', '-af'], { env: docker.env });
-        return timeOnce(dockerCli, ['build', '-q', '--no-cache', '--network', 'none', '-t', outImage, ctx], docker.env);
+        return timeBuild(dockerCli, ['build', '-q', '--no-cache', '--network', 'none', '-t', outImage, ctx], docker.env);
       },
-      cached: () => timeOnce(dockerCli, ['build', '-q', '--network', 'none', '-t', outImage, ctx], docker.env),
+      cached: () => timeBuild(dockerCli, ['build', '-q', '--network', 'none', '-t', outImage, ctx], docker.env),
     });
   }
   const samples = Object.fromEntries(candidates.map((c) => [c.key, { cold: [], cached: [] }]));
-  for (let round = 0; round < opts.iterations; round++) {
-    for (let j = 0; j < candidates.length; j++) {
-      const c = candidates[(round + j) % candidates.length];
-      samples[c.key].cold.push(c.cold());
-      samples[c.key].cached.push(c.cached());
-      await yieldToEventLoop();
-    }
-    log(`round ${round + 1}/${opts.iterations}`);
-  }
+  await roundRobin(candidates, { iterations: opts.iterations, progress: '' }, (c) => {
+    samples[c.key].cold.push(c.cold());
+    samples[c.key].cached.push(c.cached());
+  });
   const rows = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, { coldMs: median(v.cold), cachedMs: median(v.cached), cold: v.cold, cached: v.cached }]));
   const ratio = rows.docker ? { cold: rows.berth.coldMs / rows.docker.coldMs, cached: rows.berth.cachedMs / rows.docker.cachedMs } : undefined;
   const report = {
@@ -134,13 +93,4 @@ async function main() {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-let status = 0;
-try {
-  await main();
-} catch (err) {
-  log(`failed: ${err.message}`);
-  status = 1;
-} finally {
-  cleanup();
-}
-process.exit(status);
+await runMain(main, { prefix: 'failed' });

@@ -27,50 +27,32 @@
 //   --also NAME=PATH     one more side: another running berth daemon (e.g. main's build, for an A/B
 //                        of a change); it needs berth-bench/busybox:latest too. Repeatable.
 // Exit status: 0 when a report was produced, 1 when set-up failed, 2 for bad arguments.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, fmt, log, machine, must, quantile, refDockerd, repo } from './lib.mjs';
+import {
+  busyboxImage as image, busyboxTar, cleanups, fmt, interleaved, log, machine, must, parseArgs, quantile, roundRobin, runMain, sharedReferenceDocker, startBerthDaemon, workDir,
+} from './lib.mjs';
 
 const cli28 = '/usr/local/bin/docker';
-const image = 'berth-bench/busybox:latest';
 
-function parseArgs(argv) {
-  const opts = { iterations: 200, cliIterations: 30, berthSocket: undefined, cpuProf: undefined, also: [], docker: true, cli: true, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
-    if (flag === '--iterations' || flag === '--cli-iterations') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) usage(`bad value for ${flag}`);
-      opts[flag === '--iterations' ? 'iterations' : 'cliIterations'] = n;
-    } else if (flag === '--berth-socket') opts.berthSocket = value();
-    else if (flag === '--cpu-prof') opts.cpuProf = path.resolve(value());
-    else if (flag === '--also') {
-      const m = /^(\w+)=(.+)$/.exec(value());
-      if (!m || m[1] === 'berth' || m[1] === 'docker') usage('--also takes NAME=SOCKET (NAME not berth or docker)');
-      opts.also.push({ key: m[1], name: m[1], socket: m[2] });
-    }
-    else if (flag === '--no-docker') opts.docker = false;
-    else if (flag === '--no-cli') opts.cli = false;
-    else if (flag === '--json') opts.json = true;
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument "${argv[i]}"`);
-  }
-  return opts;
-}
-
-function usage(problem) {
-  if (problem) process.stderr.write(`bench: ${problem}\n`);
-  process.stderr.write('usage: node bench/daemon-latency.mjs [--iterations N] [--cli-iterations N] [--berth-socket PATH] [--cpu-prof DIR] [--also NAME=PATH] [--no-docker] [--no-cli] [--json]\n');
-  process.exit(problem ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/daemon-latency.mjs [--iterations N] [--cli-iterations N] [--berth-socket PATH] [--cpu-prof DIR] [--also NAME=PATH] [--no-docker] [--no-cli] [--json]',
+  defaults: { iterations: 200, cliIterations: 30, berthSocket: undefined, cpuProf: undefined, also: [], docker: true, cli: true, json: false },
+  options: {
+    '--iterations': { key: 'iterations', int: 1 }, '--cli-iterations': { key: 'cliIterations', int: 1 },
+    '--berth-socket': { key: 'berthSocket' }, '--cpu-prof': { key: 'cpuProf', parse: (v) => path.resolve(v) },
+    '--also': {
+      key: 'also', push: true, parse: (v, usage) => {
+        const m = /^(\w+)=(.+)$/.exec(v);
+        if (!m || m[1] === 'berth' || m[1] === 'docker') usage('--also takes NAME=SOCKET (NAME not berth or docker)');
+        return { key: m[1], name: m[1], socket: m[2] };
+      },
+    },
+    '--no-docker': { key: 'docker', set: false }, '--no-cli': { key: 'cli', set: false }, '--json': { key: 'json', set: true },
+  },
+});
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const cliHeaders = { Host: 'api.moby.localhost', 'User-Agent': 'Docker-Client/28.2.2 (linux)' };
 
@@ -161,14 +143,10 @@ async function execSequence(side) {
 /** Runs `sequence` against each side in turn, `n` times plus a warm-up; the median of each step per side. */
 async function measure(sides, sequence, n) {
   const samples = new Map(sides.map((s) => [s.key, []]));
-  const warmup = Math.min(10, Math.ceil(n / 10));
-  for (let round = 0; round < warmup + n; round++) {
-    for (let j = 0; j < sides.length; j++) {
-      const side = sides[(round + j) % sides.length];
-      const r = await sequence(side);
-      if (round >= warmup) samples.get(side.key).push(r);
-    }
-  }
+  await roundRobin(sides, { warmup: Math.min(10, Math.ceil(n / 10)), iterations: n }, async (side, measured) => {
+    const r = await sequence(side);
+    if (measured) samples.get(side.key).push(r);
+  });
   const out = {};
   for (const s of sides) {
     const rows = samples.get(s.key);
@@ -182,19 +160,10 @@ async function measure(sides, sequence, n) {
 }
 
 /** The docker 28 CLI end to end, interleaved. */
-function cliMedians(sides, args, n) {
-  const samples = new Map(sides.map((s) => [s.key, []]));
-  for (let round = 0; round < 2 + n; round++) {
-    for (let j = 0; j < sides.length; j++) {
-      const side = sides[(round + j) % sides.length];
-      const t0 = now();
-      const r = spawnSync(cli28, args(side), { env: { ...process.env, DOCKER_HOST: `unix://${side.socket}` }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-      const ms = now() - t0;
-      if (r.status !== 0) throw new Error(`${side.name}: docker ${args(side).join(' ')}: exit ${r.status ?? r.signal} ${String(r.stderr ?? '').trim()}`);
-      if (round >= 2) samples.get(side.key).push(ms);
-    }
-  }
-  return Object.fromEntries(sides.map((s) => [s.key, { median: quantile(samples.get(s.key), 0.5), p90: quantile(samples.get(s.key), 0.9) }]));
+async function cliMedians(sides, args, n) {
+  const candidates = sides.map((s) => ({ key: s.key, name: s.name, cmd: cli28, args: args(s), env: { ...process.env, DOCKER_HOST: `unix://${s.socket}` } }));
+  const { rows } = await interleaved(candidates, { warmup: 2, iterations: n, failFast: true, name: 'docker' });
+  return Object.fromEntries(sides.map((s) => [s.key, { median: rows[s.key].median, p90: rows[s.key].p90 }]));
 }
 
 function nodeStartMs() {
@@ -207,63 +176,20 @@ function nodeStartMs() {
   return quantile(v, 0.5);
 }
 
-async function ping(socket) {
-  const agent = new Agent();
-  try {
-    return (await call(socket, agent, 'GET', '/_ping')).text === 'OK';
-  } catch {
-    return false;
-  } finally {
-    agent.destroy();
-  }
-}
-
-async function startBerthDaemon(tmp) {
-  const root = path.join(tmp, 'store');
-  const socket = path.join(tmp, 'berth.sock');
-  const env = { ...process.env, BERTH_ROOT: root };
-  delete env.BERTH_TRACE;
-  const stateBase = path.join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
-  cleanups.push(() => rmSync(stateBase, { recursive: true, force: true }));
-  const tar = path.join(tmp, 'busybox.tar');
-  must('sh', ['-c', `"${repo}/tools/make-busybox-rootfs.sh" > "${tar}"`]);
-  must(berthBin, ['import', tar, image], { env });
-  const node = opts.cpuProf ? [process.execPath, '--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : [process.execPath];
-  const child = spawn(node[0], [...node.slice(1), path.join(repo, 'bin', 'berth.cjs'), 'daemon', '-H', `unix://${socket}`, '--pidfile', path.join(tmp, 'berth.pid')], { env, stdio: 'ignore' });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  cleanups.push(() => {
-    log('stopping berth daemon');
-    const ids = spawnSync(berthBin, ['ps', '-aq', '--no-trunc'], { env }).stdout.toString().split('\n').filter(Boolean);
-    if (ids.length) spawnSync(berthBin, ['rm', '-f', ...ids], { env });
-  });
-  let up = false;
-  for (let i = 0; i < 400 && !up && child.exitCode === null; i++) {
-    if (existsSync(socket)) up = await ping(socket);
-    if (!up) await sleep(50);
-  }
-  if (!up) throw new Error(`berth daemon did not answer on ${socket}`);
-  return { key: 'berth', name: 'berth daemon', socket, tar, stop: async () => { child.kill('SIGTERM'); await exited; } };
-}
-
 async function main() {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-latency-'));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-  const berth = opts.berthSocket ? { key: 'berth', name: 'berth daemon', socket: opts.berthSocket } : await startBerthDaemon(tmp);
+  const tmp = workDir(path.join(os.tmpdir(), 'berth-bench-latency-'));
+  const berth = opts.berthSocket ? { key: 'berth', name: 'berth daemon', socket: opts.berthSocket }
+    : await startBerthDaemon(tmp, { node: opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : [] });
   const sides = [berth, ...opts.also];
   if (opts.docker) {
-    // The shared reference dockerd: started when it is not running (idempotent), never stopped here.
-    must(refDockerd, ['start']);
-    const host = /DOCKER_HOST=unix:\/\/(\S+)/.exec(must(refDockerd, ['env']))?.[1];
-    if (!host) throw new Error('tools/reference-dockerd.sh env printed no DOCKER_HOST');
-    const docker = { key: 'docker', name: 'dockerd', socket: host };
-    const env = { ...process.env, DOCKER_HOST: `unix://${host}` };
+    // The shared reference dockerd: started when it is not running (idempotent), never stopped here;
+    // busybox imported when it lacks it, and left there.
+    const ref = sharedReferenceDocker();
+    if (ref.skipped) throw new Error(ref.skipped);
+    const docker = { key: 'docker', name: 'dockerd', socket: ref.socket };
+    const env = { ...process.env, DOCKER_HOST: `unix://${ref.socket}` };
     if (spawnSync(cli28, ['image', 'inspect', image], { env, stdio: 'ignore' }).status !== 0) {
-      let tar = berth.tar;
-      if (!tar) {
-        tar = path.join(tmp, 'busybox.tar');
-        must('sh', ['-c', `"${repo}/tools/make-busybox-rootfs.sh" > "${tar}"`]);
-      }
-      must(cli28, ['import', tar, image], { env });
+      must(cli28, ['import', berth.tar ?? busyboxTar(path.join(tmp, 'busybox.tar')), image], { env });
     }
     docker.version = must(cli28, ['version', '--format', '{{.Server.Version}}'], { env }).trim();
     sides.push(docker);
@@ -283,8 +209,8 @@ async function main() {
   if (opts.cli) {
     log(`docker 28 CLI ×${opts.cliIterations}`);
     report.results.cli = {
-      ps: cliMedians(sides, () => ['ps'], opts.cliIterations),
-      exec: cliMedians(sides, (s) => ['exec', s.target, 'true'], opts.cliIterations),
+      ps: await cliMedians(sides, () => ['ps'], opts.cliIterations),
+      exec: await cliMedians(sides, (s) => ['exec', s.target, 'true'], opts.cliIterations),
     };
   }
   if (berth.stop) {
@@ -313,8 +239,4 @@ async function main() {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-main().then(() => cleanup(), (err) => {
-  log(`failed: ${err.stack ?? err}`);
-  cleanup();
-  process.exit(1);
-});
+await runMain(main, { prefix: 'failed', stack: true });

@@ -18,46 +18,28 @@
 // show up in the shared reference dockerd other work records fixtures from.
 // Exit status: 0 whenever a report was produced (targets that fail are printed as FAIL), 1 when the
 // set-up itself failed, 2 for bad arguments.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, repo, startReferenceDocker, unmountBelow, nodeFloorEnv } from './lib.mjs';
+import {
+  berthBin, busyboxImage as image, busyboxStore, cleanups, dockerCli, dockerLine, failedLines, fmt, interleaved, lines, loadLine, log, machine, machineLine,
+  must, nodeFloorEnv, parseArgs, quantile, referenceDocker, removeContainers, roundRobin, runMain, stats, table, targetLines, verdictList, xargsBatch, workDir,
+} from './lib.mjs';
 
 const dockerDirs = { BERTH_REF_RUN_DIR: '/run/berth-bench-lifecycle-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-lifecycle-docker' };
-const image = 'berth-bench/busybox:latest';
 const targets = { monitorMiB: 3, execRatio: 0.7, psMs: 150, startRatio: 0.5 };
 
-function parseArgs(argv) {
-  const opts = { idle: 10, execIterations: 20, warmup: 2, batch: 100, parallel: 8, startRounds: 2, psContainers: 500, psIterations: 10, docker: true, json: false };
-  const ints = {
-    '--idle': 'idle', '--exec-iterations': 'execIterations', '--warmup': 'warmup', '--batch': 'batch', '--parallel': 'parallel',
-    '--start-rounds': 'startRounds', '--ps-containers': 'psContainers', '--ps-iterations': 'psIterations',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag in ints) {
-      const n = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(n) || n < (flag === '--warmup' ? 0 : 1)) usage(`bad value for ${flag}`);
-      opts[ints[flag]] = n;
-    } else if (flag === '--json') opts.json = true;
-    else if (flag === '--no-docker') opts.docker = false;
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument "${argv[i]}"`);
-  }
-  return opts;
-}
-
-function usage(problem) {
-  if (problem) process.stderr.write(`bench: ${problem}\n`);
-  process.stderr.write('usage: node bench/lifecycle.mjs [--idle N] [--exec-iterations N] [--warmup N] [--batch N] [--parallel P]\n'
-    + '                              [--start-rounds N] [--ps-containers N] [--ps-iterations N] [--no-docker] [--json]\n');
-  process.exit(problem ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/lifecycle.mjs [--idle N] [--exec-iterations N] [--warmup N] [--batch N] [--parallel P]\n'
+    + '                              [--start-rounds N] [--ps-containers N] [--ps-iterations N] [--no-docker] [--json]',
+  defaults: { idle: 10, execIterations: 20, warmup: 2, batch: 100, parallel: 8, startRounds: 2, psContainers: 500, psIterations: 10, docker: true, json: false },
+  options: {
+    '--idle': { key: 'idle', int: 1 }, '--exec-iterations': { key: 'execIterations', int: 1 }, '--warmup': { key: 'warmup', int: 0 },
+    '--batch': { key: 'batch', int: 1 }, '--parallel': { key: 'parallel', int: 1 }, '--start-rounds': { key: 'startRounds', int: 1 },
+    '--ps-containers': { key: 'psContainers', int: 1 }, '--ps-iterations': { key: 'psIterations', int: 1 },
+    '--json': { key: 'json', set: true }, '--no-docker': { key: 'docker', set: false },
+  },
+});
 
 // ---------- the two engines, as a user's shell would call them ----------
 function sides(store, docker) {
@@ -66,56 +48,11 @@ function sides(store, docker) {
   return list;
 }
 
-const lines = (s) => s.split('\n').map((l) => l.trim()).filter(Boolean);
-
-/** Every container of one side, running or not, force-removed (in chunks of 50 ids per command). */
-function removeAll(side) {
-  const ids = lines(must(side.cmd, ['ps', '-aq', '--no-trunc'], { env: side.env }));
-  for (let i = 0; i < ids.length; i += 50) must(side.cmd, ['rm', '-f', ...ids.slice(i, i + 50)], { env: side.env });
-  return ids.length;
-}
+/** Every container of one side, running or not, force-removed; how many. */
+const removeAll = (side) => removeContainers(side.cmd, side.env);
 
 /** n containers made by `args` (run -d / create), `parallel` at a time through xargs -P; wall ms. */
-function batch(side, n, args, parallel) {
-  const quoted = [side.cmd, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', `seq ${n} | xargs -P ${parallel} -I{} ${quoted} >/dev/null`],
-    { env: side.env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 900_000 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${side.name}: ${n} x ${args.join(' ')} through xargs -P ${parallel}: exit ${r.status ?? r.signal}\n${String(r.stderr).trim().split('\n').slice(-10).join('\n')}`);
-  return ms;
-}
-
-function timeCmd(cmd, args, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000, maxBuffer: 64 << 20 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error || r.status !== 0) return { error: `${cmd} ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status ?? r.signal}`} ${String(r.stderr ?? '').trim()}` };
-  return { ms };
-}
-
-function stats(v) {
-  return { n: v.length, median: quantile(v, 0.5), p90: quantile(v, 0.9), min: Math.min(...v), max: Math.max(...v) };
-}
-
-/** Interleaved round-robin timing of fixed commands (rotating the order each round). */
-async function interleaved(candidates, warmup, iterations) {
-  const samples = new Map(candidates.map((c) => [c.key, []]));
-  const failed = {};
-  for (let round = 0; round < warmup + iterations; round++) {
-    for (let j = 0; j < candidates.length; j++) {
-      const c = candidates[(round + j) % candidates.length];
-      if (failed[c.key]) continue;
-      const r = timeCmd(c.cmd, c.args, c.env);
-      await yieldToEventLoop();
-      if (r.error) { failed[c.key] = r.error; log(`${c.name} failed, dropped: ${r.error}`); continue; }
-      if (round >= warmup) samples.get(c.key).push(r.ms);
-    }
-  }
-  const rows = {};
-  for (const c of candidates) if (samples.get(c.key).length) rows[c.key] = { name: c.name, ...stats(samples.get(c.key)) };
-  return { rows, failed };
-}
+const batch = (side, n, args, parallel) => xargsBatch(side.cmd, args, { n, parallel, env: side.env, label: side.name });
 
 // ---------- /proc ----------
 function cmdline(pid) {
@@ -147,30 +84,6 @@ function daemonRss(pattern) {
     if (pattern.test(cmdline(name).join(' '))) kib += memoryOf(name).rssKiB;
   }
   return kib;
-}
-
-// ---------- set-up ----------
-function setupStore(tmp) {
-  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.cjs'))) throw new Error('berth is not built: run npm run build');
-  const tar = path.join(tmp, 'busybox.tar');
-  must('sh', ['-c', `"${repo}/tools/make-busybox-rootfs.sh" > "${tar}"`]);
-  const root = path.join(tmp, 'store');
-  const env = { ...process.env, BERTH_ROOT: root };
-  delete env.BERTH_TRACE;
-  // The store's runtime state folder (src/cmd/open-engine.ts), empty once its containers are gone.
-  const stateBase = path.join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
-  cleanups.push(() => rmSync(stateBase, { recursive: true, force: true }));
-  must(berthBin, ['import', tar, image], { env });
-  return { tar, env };
-}
-
-function startDocker(tar) {
-  if (!opts.docker) return { skipped: 'disabled with --no-docker' };
-  const ref = startReferenceDocker(dockerDirs);
-  if (ref.skipped) return ref;
-  must(dockerCli, ['import', tar, image], { env: ref.env });
-  const runtime = must(dockerCli, ['info', '--format', '{{.DefaultRuntime}}, cgroup v{{.CgroupVersion}}, {{.Driver}}'], { env: ref.env }).trim();
-  return { ...ref, runtime };
 }
 
 // ---------- the measurements ----------
@@ -216,27 +129,21 @@ async function measureExec(all, ids) {
   }
   for (const side of all) candidates.push({ key: side.key, name: `${side.key} exec CONTAINER true`, cmd: side.cmd, args: ['exec', ids[side.key][0], 'true'], env: side.env });
   log(`measuring ${candidates.map((c) => c.name).join(', ')}`);
-  return interleaved(candidates, opts.warmup, opts.execIterations);
+  return interleaved(candidates, { warmup: opts.warmup, iterations: opts.execIterations });
 }
 
 async function measureStart(all) {
   const rounds = [];
-  for (let round = 0; round < opts.startRounds; round++) {
-    // Alternate which side goes first, so neither always meets the other's clean-up.
-    const order = round % 2 === 0 ? all : [...all].reverse();
-    const row = {};
-    for (const side of order) {
-      const ms = batch(side, opts.batch, ['run', '-d', '--network', 'none', image, 'sleep', '1000'], opts.parallel);
-      await yieldToEventLoop();
-      const running = lines(must(side.cmd, ['ps', '-q'], { env: side.env })).length;
-      const t0 = process.hrtime.bigint();
-      const removed = removeAll(side);
-      const rmMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      row[side.key] = { ms, running, rmMs, removed };
-      log(`round ${round + 1}: ${side.name}: ${opts.batch} started in ${fmt(ms / 1000, 2)} s (${running} running), removed in ${fmt(rmMs / 1000, 2)} s`);
-    }
-    rounds.push(row);
-  }
+  // Round-robin: which side goes first alternates, so neither always meets the other's clean-up.
+  await roundRobin(all, { iterations: opts.startRounds }, (side, _measured, round) => {
+    const ms = batch(side, opts.batch, ['run', '-d', '--network', 'none', image, 'sleep', '1000'], opts.parallel);
+    const running = lines(must(side.cmd, ['ps', '-q'], { env: side.env })).length;
+    const t0 = process.hrtime.bigint();
+    const removed = removeAll(side);
+    const rmMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    (rounds[round] ??= {})[side.key] = { ms, running, rmMs, removed };
+    log(`round ${round + 1}: ${side.name}: ${opts.batch} started in ${fmt(ms / 1000, 2)} s (${running} running), removed in ${fmt(rmMs / 1000, 2)} s`);
+  });
   return rounds;
 }
 
@@ -247,15 +154,14 @@ async function measurePs(all) {
     log(`${side.name}: ${opts.psContainers} containers created in ${fmt(fill[side.key] / 1000, 1)} s`);
   }
   const candidates = all.map((side) => ({ key: side.key, name: `${side.key} ps -a (${opts.psContainers})`, cmd: side.cmd, args: ['ps', '-a'], env: side.env }));
-  const measured = await interleaved(candidates, opts.warmup, opts.psIterations);
+  const measured = await interleaved(candidates, { warmup: opts.warmup, iterations: opts.psIterations });
   for (const side of all) removeAll(side);
   return { ...measured, fillMs: fill };
 }
 
 // ---------- report ----------
 function verdicts(r) {
-  const out = [];
-  const add = (name, value, unit, target, pass, note) => out.push({ name, value, unit, target, pass, note });
+  const { list: out, add } = verdictList();
   const bm = r.idle.mem.berth;
   add('berth-monitor RSS per idle container (median)', bm?.rssMiB.median, 'MiB', `<= ${targets.monitorMiB} MiB`, bm ? bm.rssMiB.median <= targets.monitorMiB : null);
   add('(info) berth-monitor PSS per idle container (median)', bm?.pssMiB.median, 'MiB', '', null);
@@ -277,21 +183,13 @@ function verdicts(r) {
   return out;
 }
 
-function table(title, rows) {
-  const out = [title, `| ${'command'.padEnd(34)} | median |    p90 |    min |    max |  n |`, `|${'-'.repeat(36)}|-------:|-------:|-------:|-------:|---:|`];
-  for (const r of Object.values(rows)) {
-    out.push(`| ${r.name.padEnd(34)} | ${fmt(r.median).padStart(6)} | ${fmt(r.p90).padStart(6)} | ${fmt(r.min).padStart(6)} | ${fmt(r.max).padStart(6)} | ${String(r.n).padStart(2)} |`);
-  }
-  return out;
-}
-
 function printText(report) {
   const m = report.machine;
   const out = [
-    `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGiB} GiB, ${m.kernel}, cgroup ${m.cgroup}`,
+    `${machineLine(m)}, cgroup ${m.cgroup}`,
     `         node ${m.node}; ${m.crun}; ${m.runc}; ${m.dockerd}${report.docker.runtime ? ` [${report.docker.runtime}]` : ''}`,
-    `load average: ${report.load.before.map((x) => x.toFixed(2)).join(' ')} before, ${report.load.after.map((x) => x.toFixed(2)).join(' ')} after`,
-    `docker: ${report.docker.skipped ? `skipped (${report.docker.skipped})` : report.docker.version}`,
+    loadLine(report.load),
+    dockerLine(report.docker),
     '',
     `monitor memory, ${opts.idle} idle \`run -d --network none IMAGE sleep 1000\` containers per side (MiB per process):`,
     `| ${'process'.padEnd(24)} | RSS median |  RSS max | PSS median | anon median |  n |`,
@@ -303,30 +201,23 @@ function printText(report) {
     out.push(`| ${x.name.padEnd(24)} | ${fmt(x.rssMiB.median, 2).padStart(10)} | ${fmt(x.rssMiB.max, 2).padStart(8)} | ${fmt(x.pssMiB.median, 2).padStart(10)} | ${fmt(x.anonMiB.median, 2).padStart(11)} | ${String(x.n).padStart(2)} |`);
   }
   if (report.idle.mem.dockerDaemonsMiB !== undefined) out.push(`(info) resident beside them for Docker: dockerd + containerd RSS ${fmt(report.idle.mem.dockerDaemonsMiB)} MiB; berth has no daemon`);
-  out.push('', ...table(`exec into an idle container, ${opts.execIterations} iterations after ${opts.warmup} warm-up rounds, interleaved (ms):`, report.exec.rows));
-  out.push('', ...table(`ps -a with ${opts.psContainers} created containers per side, ${opts.psIterations} iterations, interleaved (ms):`, report.ps.rows));
+  out.push('', `exec into an idle container, ${opts.execIterations} iterations after ${opts.warmup} warm-up rounds, interleaved (ms):`, ...table(report.exec.rows, { width: 34 }));
+  out.push('', `ps -a with ${opts.psContainers} created containers per side, ${opts.psIterations} iterations, interleaved (ms):`, ...table(report.ps.rows, { width: 34 }));
   out.push(`(filling: ${Object.entries(report.ps.fillMs).map(([k, v]) => `${k} ${opts.psContainers} x create in ${fmt(v / 1000, 1)} s`).join(', ')}, xargs -P 4)`);
   out.push('', `${opts.batch} containers started detached, xargs -P ${opts.parallel}, then rm -f of all (s):`,
     '| round | side   | start wall | running after | rm -f wall |', '|------:|--------|-----------:|--------------:|-----------:|');
   report.start.forEach((row, i) => {
     for (const [k, v] of Object.entries(row)) out.push(`| ${String(i + 1).padStart(5)} | ${k.padEnd(6)} | ${fmt(v.ms / 1000, 2).padStart(10)} | ${String(v.running).padStart(13)} | ${fmt(v.rmMs / 1000, 2).padStart(10)} |`);
   });
-  for (const [key, err] of Object.entries({ ...report.exec.failed, ...report.ps.failed })) out.push(`FAILED ${key}: ${err}`);
-  out.push('', 'targets:');
-  for (const v of report.targets) {
-    const mark = v.pass === null ? (v.target ? 'SKIP' : 'INFO') : v.pass ? 'PASS' : 'FAIL';
-    out.push(`  ${mark.padEnd(4)}  ${v.name}: ${fmt(v.value, v.unit === 'x' ? 2 : v.unit === 'MiB' ? 2 : 1)} ${v.unit}${v.target ? ` (target ${v.target})` : ''}${v.note ? ` — ${v.note}` : ''}`);
-  }
+  out.push(...failedLines({ ...report.exec.failed, ...report.ps.failed }), ...targetLines(report.targets, { x: 2, MiB: 2 }));
   process.stdout.write(out.join('\n') + '\n');
 }
 
 async function main() {
   const loadBefore = os.loadavg();
-  const tmp = mkdtempSync('/tmp/berth-bench-lifecycle-');
-  cleanups.push(() => { unmountBelow(tmp); rmSync(tmp, { recursive: true, force: true }); });
-  log(`work directory ${tmp}`);
-  const store = setupStore(tmp);
-  const docker = startDocker(store.tar);
+  const tmp = workDir('/tmp/berth-bench-lifecycle-');
+  const store = busyboxStore(tmp);
+  const docker = referenceDocker({ enabled: opts.docker, dirs: dockerDirs, tar: store.tar, image, runtime: true });
   const all = sides(store, docker);
   // Registered after the dockerd's stop (clean-ups run in reverse): containers go first.
   cleanups.push(() => { for (const side of all) { try { removeAll(side); } catch (err) { log(`clean-up of ${side.name}: ${err.message}`); } } });
@@ -350,13 +241,4 @@ async function main() {
   else printText(report);
 }
 
-let status = 0;
-try {
-  await main();
-} catch (err) {
-  log(`set-up failed: ${err.message}`);
-  status = 1;
-} finally {
-  cleanup();
-}
-process.exit(status);
+await runMain(main);

@@ -23,62 +23,36 @@
 // Exit status: 0 whenever a report was produced (targets that fail are printed as FAIL), 1 when the
 // set-up itself failed (or another dockerd runs), 2 for bad arguments.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, removeTree, repo, unmountBelow } from './lib.mjs';
+import {
+  berthBin, busyboxImage as image, busyboxStore, cleanups, dockerCli, dockerdPids, dockerLine, failedLines, fmt, freePort, interleaved, lines, loadLine, log,
+  machine, machineLine, must, parseArgs, quantile, removeContainers, removeTree, roundRobin, runMain, table, targetLines, unmountBelow, verdictList, workDir,
+} from './lib.mjs';
 
-const image = 'berth-bench/busybox:latest';
 const targets = { runRatio: 0.5, viaDocker: 1.0, viaHost: 0.8 };
 const dockerd = '/usr/sbin/dockerd';
 const dockerDirs = { run: '/run/berth-bench-network-docker', data: '/var/lib/berth-bench-network-docker' };
 
-function parseArgs(argv) {
-  const opts = { runs: 20, warmup: 2, rounds: 3, duration: 5, concurrency: 4, fileBytes: 4096, docker: true, json: false };
-  const ints = { '--runs': 'runs', '--warmup': 'warmup', '--rounds': 'rounds', '--duration': 'duration', '--concurrency': 'concurrency', '--file-bytes': 'fileBytes' };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag in ints) {
-      const n = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(n) || n < (flag === '--warmup' ? 0 : 1)) usage(`bad value for ${flag}`);
-      opts[ints[flag]] = n;
-    } else if (flag === '--json') opts.json = true;
-    else if (flag === '--no-docker') opts.docker = false;
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument "${argv[i]}"`);
-  }
-  return opts;
-}
-
-function usage(problem) {
-  if (problem) process.stderr.write(`bench: ${problem}\n`);
-  process.stderr.write('usage: node bench/network.mjs [--runs N] [--warmup N] [--rounds N] [--duration S] [--concurrency C]\n'
-    + '                              [--file-bytes B] [--no-docker] [--json]\n');
-  process.exit(problem ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
-const lines = (s) => s.split('\n').map((l) => l.trim()).filter(Boolean);
-const stats = (v) => ({ n: v.length, median: quantile(v, 0.5), p90: quantile(v, 0.9), min: Math.min(...v), max: Math.max(...v) });
+const opts = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/network.mjs [--runs N] [--warmup N] [--rounds N] [--duration S] [--concurrency C]\n'
+    + '                              [--file-bytes B] [--no-docker] [--json]',
+  defaults: { runs: 20, warmup: 2, rounds: 3, duration: 5, concurrency: 4, fileBytes: 4096, docker: true, json: false },
+  options: {
+    '--runs': { key: 'runs', int: 1 }, '--warmup': { key: 'warmup', int: 0 }, '--rounds': { key: 'rounds', int: 1 },
+    '--duration': { key: 'duration', int: 1 }, '--concurrency': { key: 'concurrency', int: 1 }, '--file-bytes': { key: 'fileBytes', int: 1 },
+    '--json': { key: 'json', set: true }, '--no-docker': { key: 'docker', set: false },
+  },
+});
 
 // ---------- berth ----------
 function setupStore(tmp) {
-  if (!existsSync(path.join(repo, 'dist', 'bundle', 'berth.cjs'))) throw new Error('berth is not built: run npm run build');
-  const tar = path.join(tmp, 'busybox.tar');
-  must('sh', ['-c', `"${repo}/tools/make-busybox-rootfs.sh" > "${tar}"`]);
-  const root = path.join(tmp, 'store');
-  const env = { ...process.env, BERTH_ROOT: root };
-  delete env.BERTH_TRACE;
-  const stateBase = path.join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
-  cleanups.push(() => rmSync(stateBase, { recursive: true, force: true }));
-  must(berthBin, ['import', tar, image], { env });
+  const store = busyboxStore(tmp);
   // Run before the removal of the state directory (clean-ups run last first): the default bridge's
   // keeper (services/bridge-keeper.ts) keeps the bridge, a veth, a namespace and NAT rules up until pruned.
-  cleanups.push(() => spawnSync(berthBin, ['network', 'prune', '-f'], { env, stdio: 'ignore' }));
-  return { tar, env };
+  cleanups.push(() => spawnSync(berthBin, ['network', 'prune', '-f'], { env: store.env, stdio: 'ignore' }));
+  return store;
 }
 
 // ---------- a private dockerd with Docker's default networking ----------
@@ -97,7 +71,7 @@ function dockerRules() {
 function startDocker(tar) {
   if (!opts.docker) return { skipped: 'disabled with --no-docker' };
   if (!existsSync(dockerCli) || !existsSync(dockerd)) return { skipped: `${dockerCli} or ${dockerd} not installed (apt-get install docker.io)` };
-  const others = lines(spawnSync('pgrep', ['-x', 'dockerd'], { encoding: 'utf8' }).stdout ?? '');
+  const others = dockerdPids();
   if (others.length > 0) {
     throw new Error(`another dockerd runs (pid ${others.join(', ')}). This benchmark needs its own dockerd with Docker's default bridge and iptables, `
       + 'and two dockerds on one host interfere (one started with --bridge=none, as tools/reference-dockerd.sh does, deletes the other\'s docker0). '
@@ -161,50 +135,23 @@ function stopDocker({ exec, pidfile, hadBridge, rulesBefore }) {
   removeTree(dockerDirs.run);
 }
 
-// ---------- timing ----------
-function timeCmd(cmd, args, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error || r.status !== 0) return { error: `${cmd} ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status ?? r.signal}`} ${String(r.stderr ?? '').trim()}` };
-  return { ms };
-}
-
-/** Interleaved round-robin timing of fixed commands (rotating the order each round). */
-async function interleaved(candidates) {
-  const samples = new Map(candidates.map((c) => [c.key, []]));
-  const failed = {};
-  for (let round = 0; round < opts.warmup + opts.runs; round++) {
-    for (let j = 0; j < candidates.length; j++) {
-      const c = candidates[(round + j) % candidates.length];
-      if (failed[c.key]) continue;
-      const r = timeCmd(c.cmd, c.args, c.env);
-      await yieldToEventLoop();
-      if (r.error) { failed[c.key] = r.error; log(`${c.name} failed, dropped: ${r.error}`); continue; }
-      if (round >= opts.warmup) samples.get(c.key).push(r.ms);
-    }
-  }
-  const rows = {};
-  for (const c of candidates) if (samples.get(c.key).length) rows[c.key] = { name: c.name, ...stats(samples.get(c.key)) };
-  return { rows, failed };
-}
-
 async function measureRun(berth, docker) {
   const candidates = (suffix) => [
     { key: `berth${suffix}`, name: 'berth run --rm (bridge)', cmd: berthBin, args: ['run', '--rm', image, 'true'], env: berth.env },
     ...(docker.env ? [{ key: `docker${suffix}`, name: 'docker run --rm (bridge)', cmd: dockerCli, args: ['run', '--rm', image, 'true'], env: docker.env }] : []),
   ];
   log(`run --rm, idle bridges: ${opts.runs} runs after ${opts.warmup} warm-up rounds`);
+  const timing = { warmup: opts.warmup, iterations: opts.runs };
   const idle = await interleaved([
     ...candidates(''),
     { key: 'berthNone', name: 'berth run --rm --network none', cmd: berthBin, args: ['run', '--rm', '--network', 'none', image, 'true'], env: berth.env },
-  ]);
+  ], timing);
   log('run --rm, with another container on each bridge');
   const keepers = [must(berthBin, ['run', '-d', image, 'sleep', '1000'], { env: berth.env }).trim()];
   if (docker.env) keepers.push(must(dockerCli, ['run', '-d', image, 'sleep', '1000'], { env: docker.env }).trim());
   let busy;
   try {
-    busy = await interleaved(candidates('Busy'));
+    busy = await interleaved(candidates('Busy'), timing);
   } finally {
     must(berthBin, ['rm', '-f', keepers[0]], { env: berth.env });
     if (docker.env) must(dockerCli, ['rm', '-f', keepers[1]], { env: docker.env });
@@ -213,16 +160,6 @@ async function measureRun(berth, docker) {
 }
 
 // ---------- HTTP through published ports ----------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 async function waitForHttp(url) {
   for (let i = 0; i < 100; i++) {
     try {
@@ -273,14 +210,10 @@ async function measureHttp(berth, docker, tmp) {
   targetsOf.push({ key: 'host', name: 'busybox httpd on the host', url: `http://127.0.0.1:${port}/index.html` });
   for (const t of targetsOf) await waitForHttp(t.url);
   const runs = Object.fromEntries(targetsOf.map((t) => [t.key, []]));
-  for (let round = 0; round < opts.rounds; round++) {
-    for (let j = 0; j < targetsOf.length; j++) {
-      const t = targetsOf[(round + j) % targetsOf.length];
-      log(`ab round ${round + 1}/${opts.rounds}: ${t.name}`);
-      runs[t.key].push(ab(t.url, tmp));
-      await yieldToEventLoop();
-    }
-  }
+  await roundRobin(targetsOf, { iterations: opts.rounds }, (t, _measured, round) => {
+    log(`ab round ${round + 1}/${opts.rounds}: ${t.name}`);
+    runs[t.key].push(ab(t.url, tmp));
+  });
   const rows = {};
   for (const t of targetsOf) {
     const rs = runs[t.key];
@@ -297,8 +230,7 @@ async function measureHttp(berth, docker, tmp) {
 
 // ---------- report ----------
 function verdicts(r) {
-  const out = [];
-  const add = (name, value, unit, target, pass, note) => out.push({ name, value, unit, target, pass, note });
+  const { list: out, add } = verdictList();
   for (const [label, part, suffix] of [['idle bridges', r.run.idle, ''], ['bridges in use', r.run.busy, 'Busy']]) {
     const b = part.rows[`berth${suffix}`]?.median;
     const d = part.rows[`docker${suffix}`]?.median;
@@ -319,31 +251,22 @@ function verdicts(r) {
 function printText(report) {
   const m = report.machine;
   const out = [
-    `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGiB} GiB, ${m.kernel}, cgroup ${m.cgroup}`,
+    `${machineLine(m)}, cgroup ${m.cgroup}`,
     `         node ${m.node}; ${m.crun}; ${m.runc}; ${m.dockerd}${report.docker.runtime ? ` [${report.docker.runtime}]` : ''}; ${report.netavark}; ${report.ab}`,
-    `load average: ${report.load.before.map((x) => x.toFixed(2)).join(' ')} before, ${report.load.after.map((x) => x.toFixed(2)).join(' ')} after`,
-    `docker: ${report.docker.skipped ? `skipped (${report.docker.skipped})` : `${report.docker.version}, its own dockerd on its default bridge (docker0, iptables, userland proxy)`}`,
+    loadLine(report.load),
+    dockerLine(report.docker, ', its own dockerd on its default bridge (docker0, iptables, userland proxy)'),
     '',
   ];
-  const table = (title, rows) => {
-    out.push(title, `| ${'command'.padEnd(32)} | median |    p90 |    min |    max |  n |`, `|${'-'.repeat(34)}|-------:|-------:|-------:|-------:|---:|`);
-    for (const x of Object.values(rows)) out.push(`| ${x.name.padEnd(32)} | ${fmt(x.median).padStart(6)} | ${fmt(x.p90).padStart(6)} | ${fmt(x.min).padStart(6)} | ${fmt(x.max).padStart(6)} | ${String(x.n).padStart(2)} |`);
-    out.push('');
-  };
-  table(`run --rm IMAGE true, idle bridges (no other container on them; berth's kept up by its keeper, as docker0 stays up), ${opts.runs} runs, interleaved (ms):`, report.run.idle.rows);
-  table('run --rm IMAGE true, another container keeping each bridge up (ms):', report.run.busy.rows);
+  out.push(`run --rm IMAGE true, idle bridges (no other container on them; berth's kept up by its keeper, as docker0 stays up), ${opts.runs} runs, interleaved (ms):`,
+    ...table(report.run.idle.rows, { width: 32 }), '');
+  out.push('run --rm IMAGE true, another container keeping each bridge up (ms):', ...table(report.run.busy.rows, { width: 32 }), '');
   out.push(`HTTP GET of a ${opts.fileBytes}-byte file from busybox httpd, ab -c ${opts.concurrency} -t ${opts.duration} (no keep-alive), ${opts.rounds} rounds, interleaved:`,
     `| ${'server'.padEnd(28)} | req/s median | req/s rounds         | requests | failed | connect p50/p99 ms | total p50/p99 ms |`,
     `|${'-'.repeat(30)}|-------------:|----------------------|---------:|-------:|-------------------:|-----------------:|`);
   for (const x of Object.values(report.http.rows)) {
     out.push(`| ${x.name.padEnd(28)} | ${fmt(x.rps, 0).padStart(12)} | ${x.rpsAll.map((v) => fmt(v, 0)).join(' ').padEnd(20)} | ${String(x.requests).padStart(8)} | ${String(x.failed).padStart(6)} | ${`${fmt(x.connectP50, 0)} / ${fmt(x.connectP99, 0)}`.padStart(18)} | ${`${fmt(x.totalP50, 0)} / ${fmt(x.totalP99, 0)}`.padStart(16)} |`);
   }
-  for (const [key, err] of Object.entries({ ...report.run.idle.failed, ...report.run.busy.failed })) out.push(`FAILED ${key}: ${err}`);
-  out.push('', 'targets:');
-  for (const v of report.targets) {
-    const mark = v.pass === null ? 'SKIP' : v.pass ? 'PASS' : 'FAIL';
-    out.push(`  ${mark.padEnd(4)}  ${v.name}: ${fmt(v.value, 2)} ${v.unit} (target ${v.target})${v.note ? ` — ${v.note}` : ''}`);
-  }
+  out.push(...failedLines({ ...report.run.idle.failed, ...report.run.busy.failed }), ...targetLines(report.targets));
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -351,15 +274,10 @@ async function main() {
   if (process.getuid?.() !== 0) throw new Error('run as root (containers, namespaces, iptables)');
   if (spawnSync('ab', ['-V'], { stdio: 'ignore' }).status !== 0) throw new Error('ab is not installed (apt-get install apache2-utils; scripts/setup.sh does)');
   const loadBefore = os.loadavg();
-  const tmp = mkdtempSync('/tmp/berth-bench-network-');
-  cleanups.push(() => { unmountBelow(tmp); rmSync(tmp, { recursive: true, force: true }); });
-  log(`work directory ${tmp}`);
+  const tmp = workDir('/tmp/berth-bench-network-');
   const berth = setupStore(tmp);
   // berth's containers go before the store's directory (clean-ups run in reverse).
-  cleanups.push(() => {
-    const ids = lines(spawnSync(berthBin, ['ps', '-aq', '--no-trunc'], { env: berth.env, encoding: 'utf8' }).stdout ?? '');
-    if (ids.length) spawnSync(berthBin, ['rm', '-f', ...ids], { env: berth.env, stdio: 'ignore' });
-  });
+  cleanups.push(() => removeContainers(berthBin, berth.env, { quiet: true }));
   const docker = startDocker(berth.tar);
   const run = await measureRun(berth, docker);
   log(`HTTP throughput: ${opts.rounds} rounds of ${opts.duration} s per server`);
@@ -377,13 +295,4 @@ async function main() {
   else printText(report);
 }
 
-let status = 0;
-try {
-  await main();
-} catch (err) {
-  log(`set-up failed: ${err.message}`);
-  status = 1;
-} finally {
-  cleanup();
-}
-process.exit(status);
+await runMain(main);

@@ -10,21 +10,21 @@ import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { cleanups, parseArgs, runMain } from './lib.mjs';
 
-const { values } = parseArgs({
-  options: {
-    dist: { type: 'string', default: resolve(import.meta.dirname, '..', 'dist') },
-    metadata: { type: 'string', default: 'fs' },
-    runs: { type: 'string', default: '30' },
-    child: { type: 'string' },
-    bundle: { type: 'string' },
-  },
-});
 const factories = {
   sqlite: ['plugins/metadata-sqlite/index.js', 'createSqliteMetadataStore'],
   fs: ['plugins/metadata-fs/index.js', 'createFsMetadataStore'],
 };
+// --child ROOT and --bundle FILE: how the benchmark runs itself for one sample.
+const values = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/store-open.mjs [--dist DIR] [--metadata sqlite|fs] [--runs N]',
+  defaults: { dist: resolve(import.meta.dirname, '..', 'dist'), metadata: 'fs', runs: 30, child: undefined, bundle: undefined },
+  options: {
+    '--dist': { key: 'dist' }, '--runs': { key: 'runs', int: 1 }, '--child': { key: 'child' }, '--bundle': { key: 'bundle' },
+    '--metadata': { key: 'metadata', parse: (v, usage) => (Object.hasOwn(factories, v) ? v : usage(`unknown metadata store "${v}"`)) },
+  },
+});
 const [metaModule, metaFactory] = factories[values.metadata];
 
 function record(id, name) {
@@ -68,26 +68,27 @@ async function setup(root) {
   s.close();
 }
 
-if (values.child) {
-  await child(values.child);
-} else {
+async function main() {
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
   await setup(root);
   // The bundle sits in dist/ so that the addon lookup (build/Release above it) works as in the CLI.
   const bundle = join(values.dist, `.bench-${values.metadata}.mjs`);
+  cleanups.push(() => rmSync(bundle, { force: true }));
   await build({
     stdin: { contents: `export * from './${metaModule}'; export * from './plugins/snapshotter-overlay/index.js';`, resolveDir: values.dist, loader: 'js' },
     bundle: true, platform: 'node', format: 'esm', outfile: bundle, external: ['better-sqlite3'], logLevel: 'error',
   });
   const samples = [];
-  for (let i = 0; i < Number(values.runs); i++) {
+  for (let i = 0; i < values.runs; i++) {
     const out = spawnSync(process.execPath, [import.meta.filename, '--child', root, '--dist', values.dist, '--metadata', values.metadata, '--bundle', bundle], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(out.stderr);
     samples.push(JSON.parse(out.stdout));
   }
-  rmSync(root, { recursive: true, force: true });
-  rmSync(bundle);
   const median = (k) => samples.map((s) => s[k]).sort((a, b) => a - b)[Math.floor(samples.length / 2)].toFixed(2);
   console.log(`metadata=${values.metadata} dist=${values.dist} runs=${samples.length} (median ms)`);
   console.log(`  import ${median('import')}  metadata ops ${median('metadata')}  snapshot ops ${median('snapshots')}  total ${median('total')}`);
 }
+
+if (values.child) await child(values.child);
+else await runMain(main, { prefix: 'failed' });

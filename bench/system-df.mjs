@@ -13,35 +13,21 @@
 // Exit 0 whenever a report was produced, 1 when the set-up failed, 2 for bad arguments.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { berthBin, cleanup, cleanups, fmt, log, machine, median, must, quantile, removeTree, repo } from './lib.mjs';
+import { berthBin, berthStore, cleanups, fmt, log, machine, must, parseArgs, removeTree, repo, runMain, stats, timeCmd } from './lib.mjs';
 
 const targetMs = 300;
 
-function parseArgs(argv) {
-  const opts = { images: 200, containers: 200, iterations: 15, json: false, keep: '' };
-  const ints = { '--images': 'images', '--containers': 'containers', '--iterations': 'iterations' };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag in ints) {
-      const n = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(n) || n < (flag === '--containers' ? 0 : 1)) usage(`bad value for ${flag}`);
-      opts[ints[flag]] = n;
-    } else if (flag === '--json') opts.json = true;
-    else if (flag === '--keep') opts.keep = inline ?? argv[++i] ?? usage('--keep needs a directory');
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument "${argv[i]}"`);
-  }
-  return opts;
-}
-function usage(problem) {
-  if (problem) process.stderr.write(`bench: ${problem}\n`);
-  process.stderr.write('usage: node bench/system-df.mjs [--images N] [--containers N] [--iterations N] [--keep DIR] [--json]\n');
-  process.exit(problem ? 2 : 0);
-}
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/system-df.mjs [--images N] [--containers N] [--iterations N] [--keep DIR] [--json]',
+  defaults: { images: 200, containers: 200, iterations: 15, json: false, keep: '' },
+  options: {
+    '--images': { key: 'images', int: 1 }, '--containers': { key: 'containers', int: 0 }, '--iterations': { key: 'iterations', int: 1 },
+    '--json': { key: 'json', set: true }, '--keep': { key: 'keep', needs: 'a directory' },
+  },
+});
 
 // ---------- a Docker archive, written by hand (ustar, regular files only) ----------
 function tarHeader(name, size) {
@@ -98,11 +84,8 @@ function main() {
   const tmp = opts.keep || mkdtempSync(path.join(os.tmpdir(), 'berth-bench-df-'));
   if (opts.keep) mkdirSync(tmp, { recursive: true });
   else cleanups.push(() => removeTree(tmp));
-  const root = path.join(tmp, 'store');
-  // The store's runtime state on /run goes with it (as the e2e harness's stores' does).
-  if (!opts.keep) cleanups.push(() => rmSync(path.join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)), { recursive: true, force: true }));
-  const env = { ...process.env, BERTH_ROOT: root };
-  delete env.BERTH_TRACE;
+  // The store's runtime state on /run goes with it (as the e2e harness's stores' does), unless it is kept.
+  const { root, env } = berthStore(path.join(tmp, 'store'), { keepState: Boolean(opts.keep) });
   const berth = (args, extra = {}) => must(berthBin, args, { env, ...extra });
   log(`store: ${opts.images} images on busybox's layer, ${Math.min(opts.containers, opts.images)} stopped containers, a volume, a build`);
   const busybox = must(path.join(repo, 'tools', 'make-busybox-rootfs.sh'), [], { encoding: 'buffer', maxBuffer: 64 << 20 });
@@ -122,20 +105,19 @@ function main() {
   const samples = [];
   let out = '';
   for (let i = 0; i < opts.iterations; i++) {
-    const s = process.hrtime.bigint();
-    const r = spawnSync(berthBin, ['system', 'df'], { env, encoding: 'utf8' });
-    const ms = Number(process.hrtime.bigint() - s) / 1e6;
-    if (r.status !== 0) throw new Error(`berth system df: ${r.stderr}`);
-    samples.push(ms);
+    const r = timeCmd(berthBin, ['system', 'df'], { env, output: true });
+    if (r.error) throw new Error(r.error);
+    samples.push(r.ms);
     out = r.stdout;
   }
+  const s = stats(samples);
   const sizes = spawnSync(berthBin, ['system', 'df', '--format', '{{.Size}}'], { env, encoding: 'utf8' }).stdout.trim().split('\n');
   const units = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
   const reported = sizes.reduce((t, s) => { const m = /^([\d.]+)([a-zA-Z]+)$/.exec(s); return t + Number(m[1]) * units[m[2]]; }, 0);
   const du = Number(must('du', ['-sbx', root]).split('\t')[0]);
   const report = {
     machine: machine(), images: opts.images, containers: Math.min(opts.containers, opts.images), iterations: opts.iterations,
-    medianMs: median(samples), p90Ms: quantile(samples, 0.9), minMs: Math.min(...samples), maxMs: Math.max(...samples),
+    medianMs: s.median, p90Ms: s.p90, minMs: s.min, maxMs: s.max,
     reportedBytes: reported, duBytes: du, deviation: (reported - du) / du, table: out,
   };
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -153,11 +135,4 @@ function main() {
   }
 }
 
-try {
-  main();
-} catch (err) {
-  log(`set-up failed: ${err.message}`);
-  cleanup();
-  process.exit(1);
-}
-cleanup();
+await runMain(main);
