@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -99,7 +100,7 @@ describe('the TLS probe', () => {
 
 describe('a loopback registry: plain HTTP after the probe, TLS always verified', () => {
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [] }));
-  const serveManifest = (_req: unknown, res: import('node:http').ServerResponse) => {
+  const serveManifest = (_req: unknown, res: ServerResponse) => {
     res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': manifest.length, 'docker-content-digest': `sha256:${createHash('sha256').update(manifest).digest('hex')}` });
     res.end(manifest);
   };
