@@ -67,6 +67,14 @@ describe('berth daemon: exec', () => {
     });
   }
 
+  test('the runtime runs from a sealed copy of itself (sys sealedCopy): nothing of it reaches the exec\'d process, piped or on a terminal', () => {
+    // `; :` keeps the shell (busybox would exec ls in its place): the shell's own descriptors
+    assert.equal(ok(['exec', 'box', 'sh', '-c', 'ls /proc/$$/fd; :']), '0\n1\n2\n');
+    const onTty = onTerminal([dockerClients[presentClients[0]!], 'exec', '-it', 'box', 'sh', '-c', 'ls /proc/$$/fd; :'], d.env, 80);
+    assert.equal(onTty.code, 0, onTty.output);
+    assert.match(onTty.output, /^0\s+1\s+2\s*$/, onTty.output);
+  });
+
   test('exec -d runs in the background; exec of a missing command exits 126 with the runtime\'s message', async () => {
     assert.equal(ok(['exec', '-d', 'box', 'sh', '-c', 'sleep 0.3; echo done > /tmp/detached']), '');
     for (let i = 0; i < 50 && d.docker(['exec', 'box', 'cat', '/tmp/detached']).stdout !== 'done\n'; i++) await sleep(100);
