@@ -5,10 +5,9 @@
  */
 import type { Duplex } from 'node:stream';
 
-import { errors } from '../../base/index.js';
+import { errors, warmCgroupMigration } from '../../base/index.js';
 import type { ApiCall } from '../api-call.js';
 import type { Router } from '../router.js';
-import { warmCgroupMigration } from '../cgroup-warmup.js';
 import { runState } from '../container-runs.js';
 import { execInspectView, runExec, type ExecConfig } from '../exec-sessions.js';
 import { parseDetachKeys } from '../stream-frames.js';

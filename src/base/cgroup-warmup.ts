@@ -1,18 +1,19 @@
 /**
- * A head start for the runtime's cgroup join on `docker exec`. Every write to a cgroup.procs file
- * (the OCI runtime moving an exec'd process into the container's cgroups) takes the kernel's
+ * A head start for an OCI runtime's cgroup join. Every write to a cgroup.procs file (the runtime
+ * moving a container's or an exec's process into the container's cgroups) takes the kernel's
  * global cgroup_threadgroup_rwsem for writing, and a first writer after a quiet spell waits for
  * an RCU grace period before it has it (rcu_sync_enter): 5-15 ms on this host, more under load,
  * measured alone as the first of spaced writes; writes that follow within a grace period of one
  * another take microseconds. dockerd's runc pays the same wait on every exec; the kernel's
  * `favordynmods` cgroup mount option is the host's own fix.
  *
- * An exec's process is created (`POST /containers/{id}/exec`) a few milliseconds before the
- * runtime writes its cgroup.procs (the CLI's round trips, the start request, the runtime's own
- * start-up), so the daemon starts the wait then: it writes its own pid to its own cgroup's
- * cgroup.procs (a move to where it already is: nothing changes) from the thread pool, not
- * blocking the event loop. The runtime's write, arriving while that grace period runs or just
- * after it, waits only for what is left of it, or not at all.
+ * A caller that knows the runtime will write a cgroup.procs in a few milliseconds starts the wait
+ * early (`warmCgroupMigration`): the daemon when an exec is created (`POST /containers/{id}/exec`:
+ * the CLI's round trips, the start request and the runtime's own start-up come before the
+ * runtime's write). It writes this process's pid to its own cgroup's cgroup.procs (a move to
+ * where it already is: nothing changes) from the thread pool, not blocking the event loop. The
+ * runtime's write, arriving while that grace period runs or just after it, waits only for what
+ * is left of it, or not at all.
  *
  * Best effort: a host where that file cannot be found or written just goes without (the first
  * failure that proves it useless turns it off; EBUSY, which cgroup v2 answers for a cgroup with
