@@ -12,3 +12,4 @@ export * from './lru-map.js';
 export * from './duration.js';
 export { writableReady } from './writable-ready.js';
 export { caOptions, extraCaCertificates, fetchTrusting, movedExtraCaVariable } from './extra-ca.js';
+export { ownCgroupProcsFile, warmCgroupMigration } from './cgroup-warmup.js';

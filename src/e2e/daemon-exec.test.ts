@@ -67,6 +67,14 @@ describe('berth daemon: exec', () => {
     });
   }
 
+  test('the runtime runs from a sealed copy of itself (sys sealedCopy): nothing of it reaches the exec\'d process, piped or on a terminal', () => {
+    // `; :` keeps the shell (busybox would exec ls in its place): the shell's own descriptors
+    assert.equal(ok(['exec', 'box', 'sh', '-c', 'ls /proc/$$/fd; :']), '0\n1\n2\n');
+    const onTty = onTerminal([dockerClients[presentClients[0]!], 'exec', '-it', 'box', 'sh', '-c', 'ls /proc/$$/fd; :'], d.env, 80);
+    assert.equal(onTty.code, 0, onTty.output);
+    assert.match(onTty.output, /^0\s+1\s+2\s*$/, onTty.output);
+  });
+
   test('exec -d runs in the background; exec of a missing command exits 126 with the runtime\'s message', async () => {
     assert.equal(ok(['exec', '-d', 'box', 'sh', '-c', 'sleep 0.3; echo done > /tmp/detached']), '');
     for (let i = 0; i < 50 && d.docker(['exec', 'box', 'cat', '/tmp/detached']).stdout !== 'done\n'; i++) await sleep(100);
@@ -124,9 +132,17 @@ describe('berth daemon: exec', () => {
     assert.deepEqual(after.ProcessConfig, { tty: false, entrypoint: 'sh', arguments: ['-c', 'echo hi; echo oops >&2; exit 3'], privileged: false, user: '' });
     assert.ok(after.Pid > 0);
     assert.deepEqual([after.OpenStdin, after.OpenStdout, after.OpenStderr], [false, true, true]);
-    // The container lists its execs; a started exec cannot be started again; an unknown one is a 404.
-    const execIds = JSON.parse(ok(['inspect', '-f', '{{json .ExecIDs}}', 'box'])) as string[];
-    assert.ok(execIds.includes(execId));
+    // The container lists its execs that have not ended, as dockerd: created or running, not this one.
+    const listed = () => (JSON.parse(ok(['inspect', '-f', '{{json .ExecIDs}}', 'box'])) as string[] | null) ?? [];
+    assert.ok(!listed().includes(execId));
+    const pending = (JSON.parse((await apiRequest(d.socket, 'POST', '/v1.41/containers/box/exec', JSON.stringify({ Cmd: ['sleep', '2'] }), { 'Content-Type': 'application/json' })).body) as { Id: string }).Id;
+    assert.ok(listed().includes(pending), 'created, not started');
+    assert.equal((await apiRequest(d.socket, 'POST', `/v1.41/exec/${pending}/start`, JSON.stringify({ Detach: true }), { 'Content-Type': 'application/json' })).status, 200);
+    assert.ok(listed().includes(pending), 'running');
+    for (let i = 0; i < 50 && listed().includes(pending); i++) await sleep(100);
+    assert.ok(!listed().includes(pending), 'ended');
+    // A started exec cannot be started again; an unknown one is a 404.
+
     const again = await apiRequest(d.socket, 'POST', `/v1.41/exec/${execId}/start`, JSON.stringify({ Detach: true }), { 'Content-Type': 'application/json' });
     assert.equal(again.status, 409);
     const unknown = await apiRequest(d.socket, 'GET', '/v1.41/exec/0123456789abcdef/json');
@@ -135,6 +151,33 @@ describe('berth daemon: exec', () => {
     const noCmd = await apiRequest(d.socket, 'POST', '/v1.41/containers/box/exec', JSON.stringify({ Cmd: [] }), { 'Content-Type': 'application/json' });
     assert.equal(noCmd.status, 400);
     assert.deepEqual(JSON.parse(noCmd.body), { message: 'No exec command specified' });
+  });
+
+  test('stdin reaches the process when the start body comes in a packet of its own after the headers (the socket read past them is resumed)', async () => {
+    for (const tty of [false, true]) {
+      const created = await apiRequest(d.socket, 'POST', '/v1.41/containers/box/exec', JSON.stringify({ AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: tty, Cmd: ['sh', '-c', 'read line; echo "got $line"'] }), { 'Content-Type': 'application/json' });
+      const execId = (JSON.parse(created.body) as { Id: string }).Id;
+      const out = await new Promise<string>((resolve, reject) => {
+        const s = connect(d.socket);
+        const body = JSON.stringify({ Detach: false, Tty: tty });
+        const timer = setTimeout(() => {
+          s.destroy();
+          reject(new Error(`tty ${tty}: no answer in 10 s (stdin not read)`));
+        }, 10_000);
+        s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: \r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+        setTimeout(() => s.write(body), 100);
+        setTimeout(() => s.write('typed\n'), 600);
+        const chunks: Buffer[] = [];
+        s.on('data', (c: Buffer) => chunks.push(c));
+        s.on('error', reject);
+        s.on('close', () => {
+          clearTimeout(timer);
+          resolve(Buffer.concat(chunks).toString('latin1'));
+        });
+      });
+      assert.match(out, /^HTTP\/1\.1 101 UPGRADED\r\n/);
+      assert.match(out, /got typed/, `tty ${tty}: ${JSON.stringify(out)}`);
+    }
   });
 
   test('framing follows the start body\'s Tty: a terminal exec read as raw bytes; resize of an exec before and after it runs', async () => {

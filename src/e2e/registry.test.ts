@@ -142,9 +142,12 @@ describe('berth pull and push', () => {
         assert.match(fresh.berth(['images', '--digests']).stdout, new RegExp(`^${host}/two\\s+1\\s+${local}\\s`, 'm'));
         const [pushedView] = JSON.parse(store.berth(['inspect', `${host}/two:1`]).stdout) as { RepoDigests: string[] }[];
         assert.deepEqual(pushedView?.RepoDigests, [`${host}/two@${local}`], 'a push records the digest too');
+        const storeFiles = () => spawnSync('find', [fresh.root, '-path', join(fresh.root, 'events'), '-prune', '-o', '-printf', '%p %i %T@ %s\\n']).stdout.toString().split('\n').sort().join('\n');
+        const beforeNoop = storeFiles();
         const noop = fresh.berth(['pull', `${host}/two:1`]);
         assert.match(noop.stdout, /Status: Image is up to date/);
         assert.doesNotMatch(noop.stdout, /Pull complete/);
+        assert.equal(storeFiles(), beforeNoop, 'a no-op pull writes nothing to the store (its events log aside)');
         const quiet = fresh.berth(['pull', '-q', `${host}/base:1`]);
         assert.equal(quiet.stdout, `${host}/base:1\n`);
         const byDigest = fresh.berth(['pull', `${host}/two@${local}`]);

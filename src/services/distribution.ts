@@ -300,7 +300,9 @@ export async function pullImage(ctx: EngineContext, images: ImageService, name: 
     // the commits' failure first: the downloads may have stopped because of it
     await committing;
     if (downloadFailure) throw downloadFailure.err;
-    await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
+    // A blob already there under the digest of these bytes is these bytes: a no-op pull writes and syncs nothing.
+    const named = `sha256:${createHash('sha256').update(fetched.data).digest('hex')}` === fetched.digest;
+    if (!named || !(await ctx.content.has(fetched.digest))) await ctx.content.put(fetched.data, { digest: fetched.digest, size: fetched.data.length });
     for (const [i, layer] of manifest.layers.entries()) {
       const compression = layerCompression(layer.mediaType);
       if (compression !== 'gzip' && compression !== 'zstd') continue;

@@ -26,8 +26,10 @@ interface NativeSys {
   recvFd(fd: number): number | null;
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** Absent from an addon built before it (spawn-piped.ts then uses child_process). */
-  spawnPiped?: (file: string, argv: string[], pipeStdin: boolean) => [pid: number, stdin: number, stdout: number, stderr: number];
+  spawnPiped?: (file: string, argv: string[], pipeStdin: boolean, execFd?: number) => [pid: number, stdin: number, stdout: number, stderr: number];
   reapChild?: (pid: number) => [code: number, signal: number] | null;
+  /** Absent from an addon built before it (sealed-copy.ts then gives none). */
+  sealedCopy?: (path: string) => number;
 }
 
 let native: NativeSys | undefined;
@@ -234,6 +236,16 @@ export function nativeSpawn(): Required<Pick<NativeSys, 'spawnPiped' | 'reapChil
 /** TIOCSWINSZ: a terminal's size in rows and columns (its foreground process group gets SIGWINCH). */
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys().setWindowSize(fd, rows, cols);
+}
+
+/**
+ * A sealed memfd copy of the program at `path` (close-on-exec; see native/berth_sys.c
+ * sealedCopy), for spawnPiped's `execFd`; undefined when this build of the addon lacks it.
+ * Throws as open/fstat/memfd_create do.
+ */
+export function sealedCopy(path: string): number | undefined {
+  const s = sys();
+  return s.sealedCopy ? s.sealedCopy(path) : undefined;
 }
 
 // spawn-piped.ts uses nativeSpawn above (a cycle that is safe: neither runs the other at load).

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, closeSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 
-import { nativeSpawn } from './index.js';
+import { nativeSpawn, sealedCopy } from './index.js';
 import { spawnPiped } from './spawn-piped.js';
 
 async function text(stream: Readable): Promise<string> {
@@ -59,4 +60,28 @@ test('spawnPiped: a missing program throws ENOENT; fifty children at once are al
   }
   const statuses = await Promise.all(children.map((c) => c.status));
   assert.deepEqual(statuses, children.map((_, i) => i % 7));
+});
+
+test('sealedCopy: a sealed memfd of a program (same bytes, no write, close-on-exec); spawnPiped runs it with execFd, argv[0] unchanged, the copy as fd 3 only', async () => {
+  const fd = sealedCopy('/bin/sh');
+  assert.ok(fd !== undefined, 'build/Release/berth_sys.node lacks sealedCopy: run npm run install');
+  try {
+    assert.ok(readFileSync(`/proc/self/fd/${fd}`).equals(readFileSync('/bin/sh')));
+    assert.match(readlinkSync(`/proc/self/fd/${fd}`), /^\/memfd:berth-sealed:sh /);
+    // sealed: neither written nor grown, even by its owner
+    assert.throws(() => writeFileSync(`/proc/self/fd/${fd}`, 'x'), (err: NodeJS.ErrnoException) => err.code === 'EPERM');
+    assert.throws(() => appendFileSync(`/proc/self/fd/${fd}`, 'x'), (err: NodeJS.ErrnoException) => err.code === 'EPERM');
+    assert.match(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'), /flags:\s+\d*[1357]\d{5}\n/, 'O_CLOEXEC (02000000) set');
+    const child = spawnPiped('/bin/sh', ['-c', 'echo "$0"; readlink /proc/$$/exe; ls /proc/$$/fd; exit 5'], false, fd);
+    const [out, status] = await Promise.all([text(child.stdout), child.status]);
+    assert.equal(status, 5);
+    const [argv0, exe, ...fds] = out.trim().split('\n');
+    assert.equal(argv0, '/bin/sh');
+    assert.match(exe ?? '', /^\/memfd:berth-sealed:sh \(deleted\)$/);
+    assert.deepEqual(fds.map(Number).filter((n) => n > 2), [3], `descriptors: ${fds.join(' ')}`);
+  } finally {
+    closeSync(fd);
+  }
+  assert.throws(() => sealedCopy('/nonexistent/program'), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  assert.throws(() => sealedCopy('/tmp'), (err: NodeJS.ErrnoException) => err.code === 'EINVAL');
 });

@@ -61,9 +61,10 @@ function reapPending(): void {
 /**
  * Runs `file` with `args` (argv[0] is `file`) in a session of its own (as `detached: true`):
  * stdout and stderr piped, stdin piped when `pipeStdin`, else /dev/null. Throws (ENOENT, EACCES...)
- * when the program cannot be run.
+ * when the program cannot be run. `execFd`: a sealedCopy of `file` to run instead of the path
+ * (the child gets it as fd 3 and runs /proc/self/fd/3; argv[0] stays `file`).
  */
-export function spawnPiped(file: string, args: string[], pipeStdin: boolean): PipedChild {
+export function spawnPiped(file: string, args: string[], pipeStdin: boolean, execFd?: number): PipedChild {
   const native = nativeSpawn();
   if (!native) return viaChildProcess(file, args, pipeStdin);
   // Listening before the spawn: a child that exits at once must not find no listener.
@@ -73,7 +74,7 @@ export function spawnPiped(file: string, args: string[], pipeStdin: boolean): Pi
   }
   let fds: [number, number, number, number];
   try {
-    fds = native.spawnPiped(file, [file, ...args], pipeStdin);
+    fds = execFd === undefined ? native.spawnPiped(file, [file, ...args], pipeStdin) : native.spawnPiped(file, [file, ...args], pipeStdin, execFd);
   } catch (err) {
     if (pending.size === 0) reapPending();
     throw err;

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 
-import { errors } from '../../base/index.js';
+import { errors, warmCgroupMigration } from '../../base/index.js';
 import type { ApiCall } from '../api-call.js';
 import type { Router } from '../router.js';
 import { runState } from '../container-runs.js';
@@ -72,6 +72,8 @@ async function createExec(call: ApiCall): Promise<void> {
     ...(size ? { consoleSize: size } : {}),
   };
   const e = runState(call.engine).execs.create(c.id, config);
+  // the runtime joins the container's cgroups in a few ms: start the kernel's wait for that now
+  warmCgroupMigration();
   call.send(201, { Id: e.id });
 }
 
@@ -132,6 +134,7 @@ async function startExec(call: ApiCall): Promise<void> {
   if (e.started) throw errors.failedPrecondition('EXEC_STARTED', e.running ? `Error: Exec command ${e.id} is already running` : `Error: Exec command ${e.id} has already run`);
   const c = await call.engine.containers.inspect(e.containerId);
   if (c.state.status !== 'running') throw errors.failedPrecondition('CONTAINER_NOT_RUNNING', `Container ${c.id} is not running`);
+  warmCgroupMigration();
   if (detach) {
     await runExec(call.engine, e, undefined);
     if (call.res) call.empty(200);

@@ -33,6 +33,7 @@ import type { FetchedManifest, RegistryClient } from '../../core/distribution/in
 import { maxManifestSize, parseChallenge } from '../../core/distribution/index.js';
 import { mediaTypes, registryAuthKey } from '../../oci/index.js';
 import { chunksOf } from './chunks.js';
+import { probeTls, type TlsProbeAnswer } from './tls-probe.js';
 
 const manifestAccept = [mediaTypes.ociIndex, mediaTypes.dockerManifestList, mediaTypes.ociManifest, mediaTypes.dockerManifest].join(', ');
 
@@ -216,6 +217,12 @@ function envInsecure(): string[] {
   return (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** The TLS probe of `host`'s HTTPS port (443 unless it names one). */
+function probeTlsOf(host: string): Promise<TlsProbeAnswer> {
+  const url = new URL(`https://${host}/`);
+  return probeTls(url.hostname.replace(/^\[(.*)\]$/, '$1'), url.port === '' ? 443 : Number(url.port));
+}
+
 function createHostClient(domain: string, host: string, options: HttpRegistryOptions & { scheme?: 'http' | 'https' }): RegistryClient {
   const insecureList = options.insecure ?? envInsecure();
   const mayUseHttp = isLoopbackHost(host) || insecureList.includes(host) || insecureList.includes(domain);
@@ -261,8 +268,18 @@ function createHostClient(domain: string, host: string, options: HttpRegistryOpt
     return errors.unavailable('REGISTRY_UNAVAILABLE', `Cannot reach registry "${domain}": ${message}`, { cause: err });
   }
 
+  /** The answer of the TLS probe of the registry's HTTPS port, asked once. */
+  let probe: Promise<TlsProbeAnswer> | undefined;
+
   /** One request to the registry's own host, with the scheme settled (HTTPS, or HTTP fallback). */
   async function sendToRegistry(path: string, init: { method: string; headers: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal }): Promise<IncomingMessage> {
+    if (scheme === undefined) {
+      // Does the port speak TLS at all? (./tls-probe.ts): plain HTTP without building a verifying
+      // TLS context for nothing; a TLS answer settles HTTPS, verified as any other.
+      const answer = await (probe ??= probeTlsOf(host));
+      if (answer === 'plain') scheme = 'http';
+      else if (answer === 'tls') scheme = 'https';
+    }
     if (scheme === undefined) {
       try {
         const res = await send(new URL(`https://${host}${path}`), init);

@@ -18,6 +18,7 @@ import { ReadStream } from 'node:tty';
 import { errors } from '../../base/index.js';
 import type { StreamedProcess } from '../../core/runtime/index.js';
 import { recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
+import { sealedRuntime } from './sealed-runtime.js';
 
 export interface ExecStreamsRuntime {
   binary: string;
@@ -100,7 +101,8 @@ async function pipedExec(runtime: ExecStreamsRuntime, id: string, processFile: s
   // child_process's fork (see sys/spawn-piped.ts): the daemon's event loop is not held meanwhile.
   let child;
   try {
-    child = spawnPiped(runtime.binary, args, files.stdin);
+    // From a sealed copy of the runtime when it takes one (./sealed-runtime.ts): no self-copy per exec.
+    child = spawnPiped(runtime.binary, args, files.stdin, sealedRuntime(runtime.binary));
   } catch (err) {
     await files.cleanup();
     throw errors.unavailable('RUNTIME_UNAVAILABLE', `Cannot run OCI runtime "${runtime.binary}": ${(err as Error).message}`, { cause: err });
@@ -144,7 +146,10 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
       resolve(socket);
     }));
     const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--console-socket', socketPath, '--pid-file', files.pidFile, id];
-    child = spawn(runtime.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const sealed = sealedRuntime(runtime.binary);
+    child = sealed === undefined
+      ? spawn(runtime.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      : spawn('/proc/self/fd/3', args, { argv0: runtime.binary, stdio: ['ignore', 'pipe', 'pipe', sealed], detached: true });
     const status = exitStatus(child);
     // The runtime's own messages (its errors) go where the terminal's output goes.
     const runtimeOutput = new PassThrough();

@@ -1,0 +1,84 @@
+/**
+ * A head start for an OCI runtime's cgroup join. Every write to a cgroup.procs file (the runtime
+ * moving a container's or an exec's process into the container's cgroups) takes the kernel's
+ * global cgroup_threadgroup_rwsem for writing, and a first writer after a quiet spell waits for
+ * an RCU grace period before it has it (rcu_sync_enter): 5-15 ms on this host, more under load,
+ * measured alone as the first of spaced writes; writes that follow within a grace period of one
+ * another take microseconds. dockerd's runc pays the same wait on every exec; the kernel's
+ * `favordynmods` cgroup mount option is the host's own fix.
+ *
+ * A caller that knows the runtime will write a cgroup.procs in a few milliseconds starts the wait
+ * early (`warmCgroupMigration`): the daemon when an exec is created (`POST /containers/{id}/exec`:
+ * the CLI's round trips, the start request and the runtime's own start-up come before the
+ * runtime's write). It writes this process's pid to its own cgroup's cgroup.procs (a move to
+ * where it already is: nothing changes) from the thread pool, not blocking the event loop. The
+ * runtime's write, arriving while that grace period runs or just after it, waits only for what
+ * is left of it, or not at all.
+ *
+ * Best effort: a host where that file cannot be found or written just goes without (the first
+ * failure that proves it useless turns it off; EBUSY, which cgroup v2 answers for a cgroup with
+ * controllers enabled below it, comes after the lock was taken, so it still serves).
+ */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+
+/** undefined: not looked for yet; null: none usable. */
+let procsFile: string | null | undefined;
+let inFlight = false;
+
+/** The cgroup.procs of this process's own cgroup: in the unified (v2) hierarchy when it is mounted, else the first v1 one. */
+export function ownCgroupProcsFile(cgroupText = readFileSync('/proc/self/cgroup', 'utf8'), mountinfoText = readFileSync('/proc/self/mountinfo', 'utf8')): string | null {
+  const mounts: { root: string; point: string; type: string; superOptions: string[] }[] = [];
+  for (const line of mountinfoText.split('\n')) {
+    const dash = line.indexOf(' - ');
+    if (dash < 0) continue;
+    const fields = line.slice(0, dash).split(' ');
+    const [type = '', , superOptions = ''] = line.slice(dash + 3).split(' ');
+    if (type !== 'cgroup' && type !== 'cgroup2') continue;
+    mounts.push({ root: unescape(fields[3] ?? ''), point: unescape(fields[4] ?? ''), type, superOptions: superOptions.split(',') });
+  }
+  const entries = cgroupText.split('\n').filter(Boolean).map((line) => {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    return { id: line.slice(0, first), controllers: line.slice(first + 1, second), path: line.slice(second + 1) };
+  });
+  // unified first (it holds no v1 controllers: the cheapest no-op), then the v1 hierarchies
+  entries.sort((a, b) => Number(b.id === '0') - Number(a.id === '0'));
+  for (const e of entries) {
+    const mount = e.id === '0'
+      ? mounts.find((m) => m.type === 'cgroup2')
+      : mounts.find((m) => m.type === 'cgroup' && e.controllers.split(',').filter(Boolean).every((c) => m.superOptions.includes(c)));
+    if (!mount || !e.path.startsWith('/')) continue;
+    // the mount shows the hierarchy from `root` down (a cgroup namespace, a bind mount)
+    const rel = mount.root === '/' ? e.path : e.path === mount.root || e.path.startsWith(`${mount.root}/`) ? e.path.slice(mount.root.length) || '/' : undefined;
+    if (rel === undefined) continue;
+    return `${mount.point}${rel === '/' ? '' : rel}/cgroup.procs`;
+  }
+  return null;
+}
+
+/** mountinfo's octal escapes (`\040` for a space). */
+function unescape(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+/** Starts the kernel's wait for the cgroup migration lock (see above); returns at once. */
+export function warmCgroupMigration(): void {
+  if (inFlight || procsFile === null) return;
+  if (procsFile === undefined) {
+    try {
+      procsFile = ownCgroupProcsFile();
+    } catch {
+      procsFile = null;
+    }
+    if (procsFile === null) return;
+  }
+  inFlight = true;
+  writeFile(procsFile, String(process.pid), { flag: 'w' })
+    .catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EBUSY') procsFile = null;
+    })
+    .finally(() => {
+      inFlight = false;
+    });
+}
