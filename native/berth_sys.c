@@ -717,6 +717,89 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * spawnChannel(file, argv, stderrFd, preamble): posix_spawn of `file` in a session of its own with
+ * stdin and stdout on /dev/null, stderr on `stderrFd`, and fd 3 on a socketpair whose other end
+ * is returned: the channel to berth-monitor, its owner's connection. `preamble` (a Buffer) is
+ * written to the channel first, so the child finds it there as it starts (the monitor waits for
+ * its owner's hello before it starts the runtime). As for spawnPiped, no copy of the caller's page
+ * tables (child_process.spawn forks the whole CLI). Returns [pid, channelFd], the parent's end
+ * close-on-exec; reap the child with reapChild.
+ */
+static napi_value js_spawn_channel(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char file[4096];
+  bool is_array = false, is_buffer = false;
+  uint32_t n = 0;
+  int32_t stderr_fd = -1;
+  void *preamble = NULL;
+  size_t preamble_len = 0;
+  if (argc < 4 || napi_get_value_string_utf8(env, argv[0], file, sizeof file, NULL) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0 || n > 4096 || napi_get_value_int32(env, argv[2], &stderr_fd) != napi_ok || stderr_fd < 0 ||
+      napi_is_buffer(env, argv[3], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[3], &preamble, &preamble_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "spawnChannel(file, argv, stderrFd, preamble) takes a path, a non-empty list of strings, a descriptor and a Buffer");
+    return NULL;
+  }
+  char **args = calloc((size_t)n + 1, sizeof *args);
+  if (args == NULL) return throw_errno(env, "calloc", file, ENOMEM);
+  int err = 0;
+  for (uint32_t i = 0; i < n && err == 0; i++) {
+    napi_value item;
+    size_t len = 0;
+    if (napi_get_element(env, argv[1], i, &item) != napi_ok || napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
+      err = EINVAL;
+      break;
+    }
+    args[i] = malloc(len + 1);
+    if (args[i] == NULL) err = ENOMEM;
+    else napi_get_value_string_utf8(env, item, args[i], len + 1, NULL);
+  }
+  /* [0] is the parent's end, [1] the child's (its fd 3). */
+  int pair[2] = { -1, -1 };
+  if (err == 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) err = errno;
+  for (size_t done = 0; err == 0 && done < preamble_len;) {
+    ssize_t w = write(pair[0], (const char *)preamble + done, preamble_len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) err = errno;
+    else done += (size_t)w;
+  }
+  pid_t pid = -1;
+  if (err == 0) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    err = posix_spawn(&pid, file, &actions, &attr, args, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  if (pair[1] >= 0) close(pair[1]);
+  if (err != 0 && pair[0] >= 0) close(pair[0]);
+  for (uint32_t i = 0; i < n; i++) free(args[i]);
+  free(args);
+  if (err != 0) return throw_errno(env, "posix_spawn", file, err);
+  napi_value result, value;
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, pid, &value);
+  napi_set_element(env, result, 0, value);
+  napi_create_int32(env, pair[0], &value);
+  napi_set_element(env, result, 1, value);
+  return result;
+}
+
 /* reapChild(pid): waitpid(pid, WNOHANG): null while it runs, else [exitCode, signal] (one of them -1). */
 static napi_value js_reap_child(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -776,6 +859,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "setWindowSize", js_set_window_size);
   export_function(env, exports, "spawnPiped", js_spawn_piped);
   export_function(env, exports, "reapChild", js_reap_child);
+  export_function(env, exports, "spawnChannel", js_spawn_channel);
   return exports;
 }
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 import { trace } from '../base/index.js';
+import { spawnWithChannel } from '../sys/index.js';
 import type { Engine } from '../api/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
@@ -88,7 +89,12 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       }
       return selection;
     },
-    monitor: { binary: join(checkout, 'build', 'Release', 'berth-monitor'), berth: [process.execPath, '--', join(checkout, 'bin', 'berth.cjs'), '--root', root] },
+    monitor: {
+      binary: join(checkout, 'build', 'Release', 'berth-monitor'),
+      berth: [process.execPath, '--', join(checkout, 'bin', 'berth.cjs'), '--root', root],
+      // posix_spawn: child_process forks the whole CLI to start each monitor.
+      spawn: spawnWithChannel,
+    },
     warn: options.warn ?? ((message) => void process.stderr.write(`berth: warning: ${message}\n`)),
   };
   ctx.events = createLocalEventLog(join(root, 'events'), { warn: ctx.warn });

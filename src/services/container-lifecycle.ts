@@ -316,6 +316,7 @@ export async function removeContainer(ctx: EngineContext, record: ContainerRecor
   if (dir.status === 'rejected') throw dir.reason;
   ctx.metadata.deleteContainer(record.id);
   recordContainerEvent(ctx, record, 'destroy');
+  trace('removed');
 }
 
 /** Docker's default host name: the host's own on the host network, else the short container id. */

@@ -28,6 +28,8 @@ interface NativeSys {
   /** Absent from an addon built before it (spawn-piped.ts then uses child_process). */
   spawnPiped?: (file: string, argv: string[], pipeStdin: boolean) => [pid: number, stdin: number, stdout: number, stderr: number];
   reapChild?: (pid: number) => [code: number, signal: number] | null;
+  /** Absent from an addon built before it (spawn-channel.ts: the caller uses child_process). */
+  spawnChannel?: (file: string, argv: string[], stderrFd: number, preamble: Buffer) => [pid: number, channel: number];
 }
 
 let native: NativeSys | undefined;
@@ -236,5 +238,11 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys().setWindowSize(fd, rows, cols);
 }
 
+export function nativeSpawnChannel(): Required<Pick<NativeSys, 'spawnChannel' | 'reapChild'>> | undefined {
+  const s = sys();
+  return s.spawnChannel && s.reapChild ? { spawnChannel: s.spawnChannel, reapChild: s.reapChild } : undefined;
+}
+
 // spawn-piped.ts uses nativeSpawn above (a cycle that is safe: neither runs the other at load).
 export { spawnPiped, type PipedChild } from './spawn-piped.js';
+export { spawnWithChannel, type ChannelChild } from './spawn-channel.js';
