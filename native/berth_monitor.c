@@ -840,7 +840,9 @@ int main(int argc, char **argv) {
     create[nc++] = console_path;
   }
   create[nc++] = opt.id;
-  int rt_err = open("runtime.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  /* Under a terminal the runtime's own messages cannot share the container's output: they go to a
+   * file. (Without one, to the container's stderr; either way the runtime's JSON log has them.) */
+  int rt_err = opt.terminal ? open("runtime.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
   unlink("pid");
   pid_t rt = spawn_runtime_from(create, nc, child_in, child_out, opt.terminal ? rt_err : child_err, 1);
   int code = 0, rt_exited = 0, rt_status = 0;
