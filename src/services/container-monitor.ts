@@ -148,11 +148,10 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   // Done: the monitor exits at once. Its process is reaped before this one can end (a monitor
   // not spawned by child_process is this process's to reap; one left over would be a zombie).
   const hangUp = async () => {
-    trace('hangup: start');
     session.send(frameKind.done);
     session.end();
     await exited();
-    trace('hangup: reaped');
+    trace('start: monitor reaped');
   };
   // The monitor kills the container when its owner hangs up before `start`; its exit command cleans up.
   const whenAborted = async () => {
