@@ -3,11 +3,10 @@
  * here and nowhere else. The CLI and the daemon entry point both open their engine with it;
  * importing it starts nothing.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { trace } from '../base/index.js';
+import { sha256Hex, trace } from '../base/index.js';
 import { spawnWithChannel } from '../sys/index.js';
 import type { Engine } from '../api/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
@@ -42,9 +41,9 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
   const root = realpathSync.native(dir);
   const runtimes = new Map<string, RuntimeSelection>();
   // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
-  // Named when first needed: hashing loads node:crypto, which commands that only read never need.
+  // Named when first needed (sha256Hex: plain JavaScript, node:crypto is not loaded for it).
   let base: string | undefined;
-  const stateBase = () => (base ??= join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)));
+  const stateBase = () => (base ??= join('/run/berth', sha256Hex(root).slice(0, 12)));
   const content = createLocalContentStore(join(root, 'content'));
   const ctx: EngineContext = {
     paths: { root, containers: join(root, 'containers') },

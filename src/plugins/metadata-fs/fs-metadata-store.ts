@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Digest } from '../../base/index.js';
-import { digestHex, errnoCode, errors, isDigest, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
+import { digestHex, errnoCode, errors, isDigest, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, sha256Hex, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { ContainerRecord } from '../../core/containers/index.js';
 import type { CompressedLayer, ImageRecord } from '../../core/images/index.js';
 import { mergeCompressedLayer, validateCompressedLayer } from '../../core/images/index.js';
@@ -48,7 +47,7 @@ export function createFsMetadataStore(root: string): MetadataStore {
   const lockPath = join(dir, 'lock');
   const locked = <T>(fn: () => T): T => withFileLock(lockPath, fn);
   const containerPath = (id: string) => join(containersDir, `${id}.json`);
-  const imagePath = (name: string) => join(imagesDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+  const imagePath = (name: string) => join(imagesDir, `${sha256Hex(name)}.json`);
   // Made on first use: stores created before compressed layers were recorded lack them.
   const compressedDir = join(dir, 'layers', 'compressed');
   const byDiffIdDir = join(dir, 'layers', 'by-diffid');
