@@ -66,13 +66,13 @@ describe('CLI start-up loads only what the command uses', () => {
     }
   });
 
-  test('berth run --rm loads neither node:crypto nor child_process (the monitor is posix_spawned; ids and names need no node:crypto)', () => {
+  test('berth run --rm loads none of node:crypto, child_process, fs/promises (the monitor is posix_spawned; ids and names need no node:crypto)', () => {
     // The store's first run keeps the runtime's compiled seccomp filter, creating and starting the
     // container in two steps and deleting it through the runtime (child_process); the next do not.
     const first = store.berth(['run', '--rm', '--network', 'none', busyboxImage, 'true']);
     assert.equal(first.code, 0, first.stderr);
     const { modules } = modulesLoadedBy(store, ['run', '--rm', '--network', 'none', busyboxImage, 'true']);
-    const loaded = ['crypto', 'child_process', 'zlib', 'tty'].filter((m) => modules.includes(`NativeModule ${m}`));
+    const loaded = ['crypto', 'child_process', 'fs/promises', 'zlib', 'tty'].filter((m) => modules.includes(`NativeModule ${m}`));
     assert.deepEqual(loaded, [], `berth run loaded ${loaded.join(', ')}`);
   });
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:f
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-import { errnoCode, errors, ignoreErrno, listTemporary, randomHex, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
+import { errnoCode, errors, ignoreErrno, listTemporary, randomHex, removeTree, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { Mount } from '../../core/mount/index.js';
 import type { SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
 import { withFileLock } from '../../sys/index.js';
@@ -165,7 +165,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
         return doom(r.id);
       });
       // Out of the lock and off the event loop: a layer, or what a container wrote, may be large.
-      await rm(doomed, { recursive: true, force: true });
+      await removeTree(doomed);
     },
     stat: async (key) => toInfo(get(key)),
     async exists(key) {
