@@ -159,6 +159,9 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     return abortedExit();
   };
   options.signal?.addEventListener('abort', abortStart, { once: true });
+  // Aborted while the bundle was prepared (a Ctrl-C during the network's set-up): the event went
+  // by before the listener was there.
+  if (options.signal?.aborted) abortStart();
   let created: MonitorEvent | undefined;
   try {
     created = await next();

@@ -185,7 +185,12 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers, h
   const exit = new Promise<void>((resolve) => started.once('exit', () => resolve()));
   const session = new MonitorSession(started.stdio[3] as Socket, handlers);
   session.send(frameKind.hello, JSON.stringify(hello));
-  return { session, exited: () => exit };
+  // Waiting for its exit keeps this process alive until it comes (the child is unref'd).
+  const exited = () => {
+    started.ref();
+    return exit;
+  };
+  return { session, exited };
 }
 
 /** Connects to a running container's monitor (its `attach` socket in `dir`). */
