@@ -2,7 +2,6 @@ export * from './errors.js';
 export * from './digest.js';
 export * from './ids.js';
 export { randomBelow, randomBytesSync, randomHex } from './random.js';
-export { sha256Hex } from './sha256.js';
 export * from './atomic-file.js';
 export * from './trace.js';
 export * from './secure-join.js';

@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { sha256Hex, trace } from '../base/index.js';
-import { spawnWithChannel } from '../sys/index.js';
+import { trace } from '../base/index.js';
+import { sha256Hex, spawnWithChannel } from '../sys/index.js';
 import type { Engine } from '../api/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
@@ -41,7 +41,7 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
   const root = realpathSync.native(dir);
   const runtimes = new Map<string, RuntimeSelection>();
   // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
-  // Named when first needed (sha256Hex: plain JavaScript, node:crypto is not loaded for it).
+  // Named when first needed (sha256Hex: through the addon, node:crypto is not loaded for it).
   let base: string | undefined;
   const stateBase = () => (base ??= join('/run/berth', sha256Hex(root).slice(0, 12)));
   const content = createLocalContentStore(join(root, 'content'));

@@ -2,6 +2,7 @@
  * Linux system calls that Node does not expose, from berth's small native addon
  * (native/berth_sys.c, built by `npm ci` through node-gyp). Errors carry the errno name in `code`.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -30,6 +31,8 @@ interface NativeSys {
   reapChild?: (pid: number) => [code: number, signal: number] | null;
   /** Absent from an addon built before it (spawn-channel.ts: the caller uses child_process). */
   spawnChannel?: (file: string, argv: string[], stderrFd: number, preamble: Buffer) => [pid: number, channel: number];
+  /** Undefined when the node executable exports no SHA256(); absent from an older addon. */
+  sha256Hex?: (text: string) => string | undefined;
 }
 
 let native: NativeSys | undefined;
@@ -236,6 +239,20 @@ export function nativeSpawn(): Required<Pick<NativeSys, 'spawnPiped' | 'reapChil
 /** TIOCSWINSZ: a terminal's size in rows and columns (its foreground process group gets SIGWINCH). */
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys().setWindowSize(fd, rows, cols);
+}
+
+/**
+ * The SHA-256 of a string's UTF-8 bytes, as hex: through the addon, with the OpenSSL inside the
+ * node executable, for the few small hashes of `berth run` (node:crypto costs ~2 ms to load);
+ * node:crypto when the addon cannot.
+ */
+export function sha256Hex(text: string): string {
+  return sys().sha256Hex?.(text) ?? createHash('sha256').update(text).digest('hex');
+}
+
+/** Whether sha256Hex hashes through the addon (else node:crypto). */
+export function nativeSha256(): boolean {
+  return typeof sys().sha256Hex?.('') === 'string';
 }
 
 export function nativeSpawnChannel(): Required<Pick<NativeSys, 'spawnChannel' | 'reapChild'>> | undefined {

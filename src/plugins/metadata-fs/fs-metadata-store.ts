@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Digest } from '../../base/index.js';
-import { digestHex, errnoCode, errors, isDigest, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, sha256Hex, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
+import { digestHex, errnoCode, errors, isDigest, isPlainName, linkExclusive, listNames, readJsonFile, readLink, replaceLink, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { ContainerRecord } from '../../core/containers/index.js';
 import type { CompressedLayer, ImageRecord } from '../../core/images/index.js';
 import { mergeCompressedLayer, validateCompressedLayer } from '../../core/images/index.js';
 import type { MetadataStore } from '../../core/metadata/index.js';
-import { withFileLock } from '../../sys/index.js';
+import { sha256Hex, withFileLock } from '../../sys/index.js';
 
 /**
  * MetadataStore as small files under `<root>/metadata/` (the containers/storage way):

@@ -20,7 +20,7 @@ import { release, version } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { sha256Hex } from '../../base/index.js';
+import { sha256Hex } from '../../sys/index.js';
 import type { LinuxSeccomp, Spec } from '../../oci/index.js';
 import type { SeccompFilters } from '../../core/runtime/index.js';
 
