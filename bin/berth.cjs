@@ -29,7 +29,9 @@ let source;
 let stat;
 try {
   stat = fs.statSync(file);
-  source = fs.readFileSync(file, 'utf8');
+  // The bundle is ASCII (src/e2e/startup-modules.test.ts holds it so): read as latin1, the same
+  // string without UTF-8 decoding (2 ms for 1.4 MB, where utf8 took 3-3.5 ms).
+  source = fs.readFileSync(file, 'latin1');
 } catch (err) {
   if (err && err.code === 'ENOENT') {
     process.stderr.write('berth: not built yet: run ./scripts/setup.sh (or npm ci && npm run build) in the berth checkout\n');

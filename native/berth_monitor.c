@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -403,15 +405,64 @@ static int pump(int fd, int stream) {
 
 /* ---- running the runtime ------------------------------------------------------------------ */
 
-static pid_t spawn_runtime(const char **verb_args, int n_verb, int fd_in, int fd_out, int fd_err) {
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+/* The seals crun and runc look for on their own executable (cloned_binary.c, CVE-2019-5736). */
+#define RUNTIME_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+#define SEALED_RUNTIME_MAX (4 << 20)
+
+/*
+ * A sealed in-memory copy of the runtime's binary (an absolute path), or -1. crun and runc guard
+ * against CVE-2019-5736 by making sure they run from a copy the container cannot write: unless
+ * their executable is already a memfd with exactly these seals, each first copies (or read-only
+ * bind-mounts) itself and executes itself again, which is a second exec of the runtime (its
+ * start-up and dynamic linking: several ms of every `run`). Started from this copy, the runtime
+ * finds itself already protected and goes straight on; the container can no more write to it
+ * than to the runtime's own copy.
+ */
+static int sealed_runtime_copy(void) {
+  if (opt.runtime[0] != '/') return -1;
+  int src = open(opt.runtime, O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -1;
+  struct stat st;
+  int fd = -1;
+  /* A small runtime only (crun: ~0.5 MiB, held in memory as long as `crun run` waits): runc, a Go
+   * binary of ~9 MiB, would cost about what its own copy does, and hold it for the container's life. */
+  if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SEALED_RUNTIME_MAX) goto fail;
+  /* Named after the runtime: its process shows as `memfd:crun`. */
+  const char *name = strrchr(opt.runtime, '/') + 1;
+  fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) goto fail;
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(fd, src, &off, (size_t)(st.st_size - off));
+    if (n <= 0) goto fail;
+  }
+  if (fcntl(fd, F_ADD_SEALS, RUNTIME_SEALS) < 0 || fcntl(fd, F_GET_SEALS) != RUNTIME_SEALS) goto fail;
+  close(src);
+  return fd;
+fail:
+  if (fd >= 0) close(fd);
+  close(src);
+  return -1;
+}
+
+/* `sealed`: run the runtime from a sealed copy (the verbs that create a container). */
+static pid_t spawn_runtime_from(const char **verb_args, int n_verb, int fd_in, int fd_out, int fd_err, int sealed) {
   const char *argv[MAX_ARGS * 2 + 16];
   int n = 0;
   argv[n++] = opt.runtime;
   for (int i = 0; i < opt.n_runtime_args; i++) argv[n++] = opt.runtime_args[i];
   for (int i = 0; i < n_verb; i++) argv[n++] = verb_args[i];
   argv[n] = NULL;
+  int exe = sealed ? sealed_runtime_copy() : -1;
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    if (exe >= 0) close(exe);
+    return -1;
+  }
   if (pid == 0) {
     if (fd_in >= 0) dup2(fd_in, 0);
     if (fd_out >= 0) dup2(fd_out, 1);
@@ -419,10 +470,16 @@ static pid_t spawn_runtime(const char **verb_args, int n_verb, int fd_in, int fd
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (exe >= 0) fexecve(exe, (char *const *)argv, environ);
     execvp(opt.runtime, (char *const *)argv);
     _exit(127);
   }
+  if (exe >= 0) close(exe);
   return pid;
+}
+
+static pid_t spawn_runtime(const char **verb_args, int n_verb, int fd_in, int fd_out, int fd_err) {
+  return spawn_runtime_from(verb_args, n_verb, fd_in, fd_out, fd_err, 0);
 }
 
 static int wait_for(pid_t pid) {
@@ -786,9 +843,11 @@ int main(int argc, char **argv) {
     create[nc++] = console_path;
   }
   create[nc++] = opt.id;
-  int rt_err = open("runtime.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  /* Under a terminal the runtime's own messages cannot share the container's output: they go to a
+   * file. (Without one, to the container's stderr; either way the runtime's JSON log has them.) */
+  int rt_err = opt.terminal ? open("runtime.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
   unlink("pid");
-  pid_t rt = spawn_runtime(create, nc, child_in, child_out, opt.terminal ? rt_err : child_err);
+  pid_t rt = spawn_runtime_from(create, nc, child_in, child_out, opt.terminal ? rt_err : child_err, 1);
   int code = 0, rt_exited = 0, rt_status = 0;
   if (rt < 0) {
     code = -1;

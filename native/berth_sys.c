@@ -3,6 +3,7 @@
 // Errors are thrown as JS errors with the errno name in `code`, like Node's own fs errors.
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -788,6 +789,132 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * spawnChannel(file, argv, stderrFd, preamble): posix_spawn of `file` in a session of its own with
+ * stdin and stdout on /dev/null, stderr on `stderrFd`, and fd 3 on a socketpair whose other end
+ * is returned: the channel to berth-monitor, its owner's connection. `preamble` (a Buffer) is
+ * written to the channel first, so the child finds it there as it starts (the monitor waits for
+ * its owner's hello before it starts the runtime). As for spawnPiped, no copy of the caller's page
+ * tables (child_process.spawn forks the whole CLI). Returns [pid, channelFd], the parent's end
+ * close-on-exec; reap the child with reapChild.
+ */
+static napi_value js_spawn_channel(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char file[4096];
+  bool is_array = false, is_buffer = false;
+  uint32_t n = 0;
+  int32_t stderr_fd = -1;
+  void *preamble = NULL;
+  size_t preamble_len = 0;
+  if (argc < 4 || napi_get_value_string_utf8(env, argv[0], file, sizeof file, NULL) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0 || n > 4096 || napi_get_value_int32(env, argv[2], &stderr_fd) != napi_ok || stderr_fd < 0 ||
+      napi_is_buffer(env, argv[3], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[3], &preamble, &preamble_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "spawnChannel(file, argv, stderrFd, preamble) takes a path, a non-empty list of strings, a descriptor and a Buffer");
+    return NULL;
+  }
+  char **args = calloc((size_t)n + 1, sizeof *args);
+  if (args == NULL) return throw_errno(env, "calloc", file, ENOMEM);
+  int err = 0;
+  for (uint32_t i = 0; i < n && err == 0; i++) {
+    napi_value item;
+    size_t len = 0;
+    if (napi_get_element(env, argv[1], i, &item) != napi_ok || napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
+      err = EINVAL;
+      break;
+    }
+    args[i] = malloc(len + 1);
+    if (args[i] == NULL) err = ENOMEM;
+    else napi_get_value_string_utf8(env, item, args[i], len + 1, NULL);
+  }
+  /* [0] is the parent's end, [1] the child's (its fd 3). */
+  int pair[2] = { -1, -1 };
+  if (err == 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) err = errno;
+  for (size_t done = 0; err == 0 && done < preamble_len;) {
+    ssize_t w = write(pair[0], (const char *)preamble + done, preamble_len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) err = errno;
+    else done += (size_t)w;
+  }
+  pid_t pid = -1;
+  if (err == 0) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    err = posix_spawn(&pid, file, &actions, &attr, args, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  if (pair[1] >= 0) close(pair[1]);
+  if (err != 0 && pair[0] >= 0) close(pair[0]);
+  for (uint32_t i = 0; i < n; i++) free(args[i]);
+  free(args);
+  if (err != 0) return throw_errno(env, "posix_spawn", file, err);
+  napi_value result, value;
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, pid, &value);
+  napi_set_element(env, result, 0, value);
+  napi_create_int32(env, pair[0], &value);
+  napi_set_element(env, result, 1, value);
+  return result;
+}
+
+/*
+ * sha256Hex(string): the SHA-256 of a string's UTF-8 bytes as hex, with the SHA256() of the
+ * OpenSSL inside the node executable, or undefined when it exports none (the caller uses
+ * node:crypto). For the few small hashes of `berth run` (its state directory, an image record's
+ * name, a seccomp filter's key), where node:crypto takes ~2 ms to load.
+ */
+typedef unsigned char *(*sha256_fn)(const unsigned char *, size_t, unsigned char *);
+static napi_value js_sha256_hex(napi_env env, napi_callback_info info) {
+  static sha256_fn sha256;
+  static int looked;
+  if (!looked) {
+    sha256 = (sha256_fn)dlsym(RTLD_DEFAULT, "SHA256");
+    looked = 1;
+  }
+  napi_value result;
+  if (sha256 == NULL) {
+    napi_get_undefined(env, &result);
+    return result;
+  }
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sha256Hex(text) takes a string");
+    return NULL;
+  }
+  char *text = malloc(len + 1);
+  if (text == NULL) return throw_errno(env, "malloc", "sha256Hex", ENOMEM);
+  napi_get_value_string_utf8(env, argv[0], text, len + 1, NULL);
+  unsigned char md[32];
+  sha256((const unsigned char *)text, len, md);
+  free(text);
+  static const char hex[] = "0123456789abcdef";
+  char out[65];
+  for (int i = 0; i < 32; i++) {
+    out[2 * i] = hex[md[i] >> 4];
+    out[2 * i + 1] = hex[md[i] & 15];
+  }
+  napi_create_string_latin1(env, out, 64, &result);
+  return result;
+}
+
 /* reapChild(pid): waitpid(pid, WNOHANG): null while it runs, else [exitCode, signal] (one of them -1). */
 static napi_value js_reap_child(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -848,6 +975,8 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "spawnPiped", js_spawn_piped);
   export_function(env, exports, "reapChild", js_reap_child);
   export_function(env, exports, "sealedCopy", js_sealed_copy);
+  export_function(env, exports, "spawnChannel", js_spawn_channel);
+  export_function(env, exports, "sha256Hex", js_sha256_hex);
   return exports;
 }
 

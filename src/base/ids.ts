@@ -1,8 +1,8 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBelow, randomHex } from './random.js';
 
 /** A new 64-hex-digit id, as Docker uses for containers. */
 export function newId(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** The 12-character short form Docker prints. */
@@ -61,6 +61,6 @@ export const randomNameCount = adjectives.length * surnames.length;
  * before was taken) appends a random digit, as Docker does: `calm_hopper7`.
  */
 export function randomName(retry = 0): string {
-  const name = `${adjectives[randomInt(adjectives.length)]}_${surnames[randomInt(surnames.length)]}`;
-  return retry > 0 ? `${name}${randomInt(10)}` : name;
+  const name = `${adjectives[randomBelow(adjectives.length)]}_${surnames[randomBelow(surnames.length)]}`;
+  return retry > 0 ? `${name}${randomBelow(10)}` : name;
 }

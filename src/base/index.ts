@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './digest.js';
 export * from './ids.js';
+export { randomBelow, randomBytesSync, randomHex } from './random.js';
 export * from './atomic-file.js';
 export * from './trace.js';
 export * from './secure-join.js';

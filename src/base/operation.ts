@@ -7,10 +7,10 @@
  * `<pid>-<op>`. It is stale when its process is gone, or when it is this process's and the
  * operation has ended: so a long-running process (the daemon) recovers its own failed builds.
  */
-import { randomBytes } from 'node:crypto';
 
 import type { ProcessRef } from './process.js';
 import { processStartTime, selfProcess } from './process.js';
+import { randomHex } from './random.js';
 
 export interface Owner extends ProcessRef {
   /** 8 hex digits naming the operation within its process. */
@@ -38,7 +38,7 @@ export interface OperationOptions {
 const live = new Set<string>();
 
 export function beginOperation(options: OperationOptions = {}): Operation {
-  const op = randomBytes(4).toString('hex');
+  const op = randomHex(4);
   const owner = { ...selfProcess(), op };
   const tag = `${owner.pid}-${op}`;
   const warnings: string[] = [];

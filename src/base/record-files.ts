@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import { errnoCode } from './errors.js';
+import { randomHex } from './random.js';
 
 /**
  * Small synchronous helpers for stores made of one JSON file per record. Writes go to a `.tmp-*`
@@ -11,7 +11,7 @@ import { errnoCode } from './errors.js';
  */
 
 function tempPath(path: string): string {
-  return join(dirname(path), `.tmp-${basename(path)}-${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.tmp-${basename(path)}-${randomHex(4)}`);
 }
 
 /** Replaces `path` with `value` as JSON in one rename (no fsync: see the store's doc comment). */

@@ -3,11 +3,11 @@
  * here and nowhere else. The CLI and the daemon entry point both open their engine with it;
  * importing it starts nothing.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 import { trace } from '../base/index.js';
+import { sha256Hex, spawnWithChannel } from '../sys/index.js';
 import type { Engine } from '../api/index.js';
 import { createCgroupScopes } from '../plugins/cgroups-fs/index.js';
 import { createLocalContentStore, verifyBlob } from '../plugins/content-local/index.js';
@@ -41,9 +41,9 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
   const root = realpathSync.native(dir);
   const runtimes = new Map<string, RuntimeSelection>();
   // Runtime state lives on tmpfs (/run), one directory per store, so two stores never collide.
-  // Named when first needed: hashing loads node:crypto, which commands that only read never need.
+  // Named when first needed (sha256Hex: through the addon, node:crypto is not loaded for it).
   let base: string | undefined;
-  const stateBase = () => (base ??= join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12)));
+  const stateBase = () => (base ??= join('/run/berth', sha256Hex(root).slice(0, 12)));
   const content = createLocalContentStore(join(root, 'content'));
   const ctx: EngineContext = {
     paths: { root, containers: join(root, 'containers') },
@@ -89,7 +89,12 @@ export function openEngine(dir: string, options: OpenEngineOptions = {}): Engine
       }
       return selection;
     },
-    monitor: { binary: join(checkout, 'build', 'Release', 'berth-monitor'), berth: [process.execPath, '--', join(checkout, 'bin', 'berth.cjs'), '--root', root] },
+    monitor: {
+      binary: join(checkout, 'build', 'Release', 'berth-monitor'),
+      berth: [process.execPath, '--', join(checkout, 'bin', 'berth.cjs'), '--root', root],
+      // posix_spawn: child_process forks the whole CLI to start each monitor.
+      spawn: spawnWithChannel,
+    },
     warn: options.warn ?? ((message) => void process.stderr.write(`berth: warning: ${message}\n`)),
   };
   ctx.events = createLocalEventLog(join(root, 'events'), { warn: ctx.warn });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
 import { busyboxImage, cgroupScopes, createStore, mountsUnder, runStateDir } from './harness.js';
+import { runInBackground } from './running-container.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -93,5 +94,24 @@ describe('containers under their monitors', () => {
     assert.equal(store.berth(['ps', '-aq']).stdout, '');
     assert.deepEqual(mountsUnder(store.root), []);
     assert.deepEqual(monitorsOf(store), []);
+  });
+  // crun and runc guard against CVE-2019-5736 by running from a copy of themselves that nothing
+  // can write; unless they already run from such a sealed memfd, each copies itself and executes
+  // itself a second time, on every `run`. The monitor hands them that copy: one exec.
+  test('a foreground run: the runtime runs from the monitor\'s sealed in-memory copy of it, not from its file', async () => {
+    const run = await runInBackground(store, 'sealed-runtime', ['--rm', '--network', 'none', busyboxImage, 'sleep', '30']);
+    try {
+      const id = run.id;
+      const monitor = monitorsOf(store).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(id));
+      assert.ok(monitor, 'the container\'s monitor runs');
+      const children = readFileSync(`/proc/${monitor}/task/${monitor}/children`, 'utf8').trim().split(' ').filter(Boolean);
+      const exes = children.map((pid) => readlinkSync(`/proc/${pid}/exe`));
+      // `crun run` waits for the container: its executable is the memfd the monitor sealed
+      // (crun's own copy would be memfd:crun_cloned:/proc/self/exe, or a bind mount under /tmp).
+      assert.ok(exes.includes('/memfd:crun (deleted)'), `the monitor's children run ${exes.join(', ')}`);
+    } finally {
+      store.berth(['kill', run.name]);
+      await run.exited;
+    }
   });
 });

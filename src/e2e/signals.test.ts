@@ -39,6 +39,20 @@ describe('signals sent to berth run', () => {
     assert.deepEqual(mountsUnder(store.root), []);
   });
 
+  test('Ctrl-C while the network is being set up (after the create, before the monitor runs) stops the run too', async () => {
+    const child = spawn(berthBin, ['run', '--rm', busyboxImage, 'sleep', '20'], {
+      env: { ...process.env, BERTH_ROOT: store.root, BERTH_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const code = exited(child);
+    await printed(child.stderr, /network: namespace made/);
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    assert.equal(await code, 130);
+    clearTimeout(timer);
+    assert.equal(store.berth(['ps', '-aq']).stdout, '');
+    assert.deepEqual(mountsUnder(store.root), []);
+  });
+
   test('a signal to a running container reaches its process', async () => {
     const child = store.spawnBerth(['run', '--rm', busyboxImage, 'sh', '-c', 'trap "exit 5" TERM; echo ready; while :; do sleep 0.05; done']);
     const code = exited(child);

@@ -4,12 +4,12 @@
  * store and a record, so that a command, a per-container monitor or a later process can call any
  * one of them on its own. The container service (containers.ts) strings them together.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 
 import type { ProcessRef } from '../base/index.js';
-import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, selfProcess, trace, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, removeTree, selfProcess, trace, waitUntilGone } from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, defaultPath, initialState, mergeEnv, mergeHealthcheck, processArgs, validateContainerName, validateHealthcheck } from '../core/containers/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
@@ -84,7 +84,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   try {
     const top = await ensureUnpacked(ctx, imageLayers(image));
     trace('create: unpacked');
-    await mkdir(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
+    mkdirSync(join(containerDir(ctx, id), 'rootfs'), { recursive: true });
     await ctx.snapshots.prepare(record.snapshotKey, top, { labels: { 'berth.container': id } });
     prepared = true;
     volumes = await provisionVolumes(ctx, record, containerDir(ctx, id));
@@ -104,7 +104,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     // Whatever step failed, leave no bundle directory or snapshot behind.
     if (prepared) await ctx.snapshots.remove(record.snapshotKey);
     discardVolumes(ctx, volumes);
-    await rm(containerDir(ctx, id), { recursive: true, force: true });
+    await removeTree(containerDir(ctx, id));
     throw err;
   } finally {
     lease.release();
@@ -311,11 +311,12 @@ export async function removeContainer(ctx: EngineContext, record: ContainerRecor
   }
   // The snapshot and the container's directory go side by side: each removal waits on Node's
   // thread pool, and neither needs the other gone first.
-  const [snapshot, dir] = await Promise.allSettled([ctx.snapshots.remove(record.snapshotKey), rm(containerDir(ctx, record.id), { recursive: true, force: true })]);
+  const [snapshot, dir] = await Promise.allSettled([ctx.snapshots.remove(record.snapshotKey), removeTree(containerDir(ctx, record.id))]);
   if (snapshot.status === 'rejected' && !isNotFound(snapshot.reason)) throw snapshot.reason;
   if (dir.status === 'rejected') throw dir.reason;
   ctx.metadata.deleteContainer(record.id);
   recordContainerEvent(ctx, record, 'destroy');
+  trace('removed');
 }
 
 /** Docker's default host name: the host's own on the host network, else the short container id. */

@@ -127,13 +127,13 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     stderr: (chunk) => attach?.stderr?.write(chunk),
     event: (event) => push(event),
     close: () => push(undefined),
-  });
+  }, { stdout: attach?.stdout !== undefined, stderr: attach?.stderr !== undefined, stdin: attach?.stdin !== undefined, cleanup: attach !== undefined }, ctx.monitor.spawn);
   } catch (err) {
     await undoStart();
     throw err;
   }
-  const { session, child } = spawned;
-  session.hello({ stdout: attach?.stdout !== undefined, stderr: attach?.stderr !== undefined, stdin: attach?.stdin !== undefined, cleanup: attach !== undefined });
+  const { session, exited } = spawned;
+  trace('start: monitor spawned');
 
   /** The next event; `undefined` once the monitor hung up (and for every call after that). */
   const next = async (): Promise<MonitorEvent | undefined> => {
@@ -145,13 +145,23 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   };
   // Not while the network's setup runs: the monitor's clean-up would race it.
   const abortStart = () => void (networkReady ?? Promise.resolve()).then(() => session.destroy());
+  // Done: the monitor exits at once. Its process is reaped before this one can end (a monitor
+  // not spawned by child_process is this process's to reap; one left over would be a zombie).
+  const hangUp = async () => {
+    session.send(frameKind.done);
+    session.end();
+    await exited();
+    trace('start: monitor reaped');
+  };
   // The monitor kills the container when its owner hangs up before `start`; its exit command cleans up.
-  const monitorGone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const whenAborted = async () => {
-    await monitorGone;
+    await exited();
     return abortedExit();
   };
   options.signal?.addEventListener('abort', abortStart, { once: true });
+  // Aborted while the bundle was prepared (a Ctrl-C during the network's set-up): the event went
+  // by before the listener was there.
+  if (options.signal?.aborted) abortStart();
   let created: MonitorEvent | undefined;
   try {
     created = await next();
@@ -208,8 +218,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     // The monitor killed the container; wait for its exit, then clean up as for any exit.
     await next();
     await finish(ctx, record, { exitCode: exitCodeFor(error), error });
-    session.send(frameKind.done);
-    session.end();
+    await hangUp();
     throw error;
   }
   if (started === undefined) {
@@ -228,6 +237,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   else attach.detach?.addEventListener('abort', detach, { once: true });
   // Attached: relay until the container exits or the client detaches.
   const ended = await next();
+  trace('start: exited');
   attach.detach?.removeEventListener('abort', detach);
   pendingStdin?.();
   if (detached || ended?.event !== 'exited') return { detached: true };
@@ -235,8 +245,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   const runFailure = ended.exitCode !== 0 && runMode ? await driver.loggedError(record.id, 'run') : undefined;
   if (runFailure) {
     await finish(ctx, record, { exitCode: exitCodeFor(runFailure), error: runFailure });
-    session.send(frameKind.done);
-    session.end();
+    await hangUp();
     throw runFailure;
   }
   // A restart is the monitor's to do (its exit command waits out the back-off): hand over, as
@@ -246,8 +255,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     return { exitCode: ended.exitCode };
   }
   await finish(ctx, record, { exitCode: ended.exitCode });
-  session.send(frameKind.done);
-  session.end();
+  await hangUp();
   return { exitCode: ended.exitCode };
 }
 

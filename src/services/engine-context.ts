@@ -34,6 +34,13 @@ export interface RuntimeSelection {
  * Everything the services work with, chosen and wired by the composition root (src/cmd).
  * Services never pick implementations themselves.
  */
+/**
+ * Starts `file` in a session of its own: stdin and stdout on /dev/null, stderr on `stderrFd`, fd 3
+ * on a socket whose other end is returned with `preamble` already written to it; `exited` settles
+ * once the child has exited.
+ */
+export type MonitorSpawner = (file: string, args: string[], stderrFd: number, preamble: Buffer) => { pid: number; fd: number; exited: () => Promise<void> } | undefined;
+
 export interface EngineContext {
   paths: StorePaths;
   content: ContentStore;
@@ -55,9 +62,11 @@ export interface EngineContext {
   builder?: () => Promise<Builder>;
   /**
    * The per-container monitor (native/berth_monitor.c) and the command it runs when its
-   * container exits — berth itself, on this store: `<berth...> container cleanup ID`.
+   * container exits — berth itself, on this store: `<berth...> container cleanup ID`. `spawn`
+   * starts it without a fork of this process (src/sys/spawn-channel.ts); absent, or answering
+   * undefined: child_process.
    */
-  monitor: { binary: string; berth: string[] };
+  monitor: { binary: string; berth: string[]; spawn?: MonitorSpawner };
   /** A client for a registry host (`docker.io`, `localhost:5000`), loaded on first use; absent: no registry access. */
   registry?: (domain: string, options?: RegistryClientOptions) => Promise<RegistryClient>;
   /** The store's event log (`berth events`); absent: events are not recorded. */

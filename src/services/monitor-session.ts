@@ -8,10 +8,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { errors, errnoCode } from '../base/index.js';
+import type { MonitorSpawner } from './engine-context.js';
 
 export const frameKind = { stdin: 0, stdout: 1, stderr: 2, event: 3, closeStdin: 4, resize: 5, start: 6, done: 7, hello: 9 } as const;
 
@@ -136,8 +137,13 @@ export interface MonitorLaunch {
   health?: { command: string[]; intervalMs: number; startPeriodMs: number; startIntervalMs: number };
 }
 
-/** Spawns a monitor; the returned session is its owner connection (fd 3). */
-export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): { session: MonitorSession; child: ChildProcess } {
+/**
+ * Spawns a monitor with `hello` said; the returned session is its owner connection (fd 3), and
+ * `exited` settles once the monitor's process (its exit command included) has ended. Through
+ * `spawner` when given (posix_spawn, src/sys/spawn-channel.ts: the hello is in the socket before
+ * the monitor starts), else child_process.
+ */
+export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers, hello: Hello, spawner?: MonitorSpawner): { session: MonitorSession; exited: () => Promise<void> } {
   const [runtimeBinary = '', ...runtimeArgs] = launch.runtime;
   const [exitBinary, ...exitArgs] = launch.exitCommand;
   const args = [
@@ -162,15 +168,29 @@ export function spawnMonitor(launch: MonitorLaunch, handlers: SessionHandlers): 
     throw errors.unavailable('MONITOR_MISSING', `The container monitor ${launch.binary} is missing: run ./scripts/setup.sh in the berth checkout`);
   }
   const errFd = openSync(join(launch.dir, 'monitor.log'), 'a', 0o600);
-  let child: ChildProcess;
+  const helloFrame = encodeFrame(frameKind.hello, JSON.stringify(hello));
+  let spawned: ReturnType<MonitorSpawner>;
+  let child: ChildProcess | undefined;
   try {
-    child = spawn(launch.binary, args, { stdio: ['ignore', 'ignore', errFd, 'pipe'], detached: true });
+    spawned = spawner?.(launch.binary, args, errFd, helloFrame);
+    if (!spawned) child = spawn(launch.binary, args, { stdio: ['ignore', 'ignore', errFd, 'pipe'], detached: true });
   } finally {
     closeSync(errFd);
   }
-  child.unref();
-  const socket = child.stdio[3] as Socket;
-  return { session: new MonitorSession(socket, handlers), child };
+  if (spawned) {
+    return { session: new MonitorSession(new Socket({ fd: spawned.fd, readable: true, writable: true }), handlers), exited: spawned.exited };
+  }
+  const started = child as ChildProcess;
+  started.unref();
+  const exit = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+  const session = new MonitorSession(started.stdio[3] as Socket, handlers);
+  session.send(frameKind.hello, JSON.stringify(hello));
+  // Waiting for its exit keeps this process alive until it comes (the child is unref'd).
+  const exited = () => {
+    started.ref();
+    return exit;
+  };
+  return { session, exited };
 }
 
 /** Connects to a running container's monitor (its `attach` socket in `dir`). */

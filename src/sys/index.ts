@@ -2,6 +2,7 @@
  * Linux system calls that Node does not expose, from berth's small native addon
  * (native/berth_sys.c, built by `npm ci` through node-gyp). Errors carry the errno name in `code`.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -30,6 +31,10 @@ interface NativeSys {
   reapChild?: (pid: number) => [code: number, signal: number] | null;
   /** Absent from an addon built before it (sealed-copy.ts then gives none). */
   sealedCopy?: (path: string) => number;
+  /** Absent from an addon built before it (spawn-channel.ts: the caller uses child_process). */
+  spawnChannel?: (file: string, argv: string[], stderrFd: number, preamble: Buffer) => [pid: number, channel: number];
+  /** Undefined when the node executable exports no SHA256(); absent from an older addon. */
+  sha256Hex?: (text: string) => string | undefined;
 }
 
 let native: NativeSys | undefined;
@@ -248,5 +253,25 @@ export function sealedCopy(path: string): number | undefined {
   return s.sealedCopy ? s.sealedCopy(path) : undefined;
 }
 
+/**
+ * The SHA-256 of a string's UTF-8 bytes, as hex: through the addon, with the OpenSSL inside the
+ * node executable, for the few small hashes of `berth run` (node:crypto costs ~2 ms to load);
+ * node:crypto when the addon cannot.
+ */
+export function sha256Hex(text: string): string {
+  return sys().sha256Hex?.(text) ?? createHash('sha256').update(text).digest('hex');
+}
+
+/** Whether sha256Hex hashes through the addon (else node:crypto). */
+export function nativeSha256(): boolean {
+  return typeof sys().sha256Hex?.('') === 'string';
+}
+
+export function nativeSpawnChannel(): Required<Pick<NativeSys, 'spawnChannel' | 'reapChild'>> | undefined {
+  const s = sys();
+  return s.spawnChannel && s.reapChild ? { spawnChannel: s.spawnChannel, reapChild: s.reapChild } : undefined;
+}
+
 // spawn-piped.ts uses nativeSpawn above (a cycle that is safe: neither runs the other at load).
 export { spawnPiped, type PipedChild } from './spawn-piped.js';
+export { spawnWithChannel, type ChannelChild } from './spawn-channel.js';

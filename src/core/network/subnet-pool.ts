@@ -11,8 +11,10 @@ import { formatCidr, formatIpv4, leasableRange, parseCidr, parseIpv4, subnetCont
 /** Docker's docker0 subnet: never drawn, so berth's default bridge and Docker's can live on one host. */
 export const dockerDefaultSubnet: Ipv4Subnet = { base: (172 << 24 >>> 0) + (17 << 16), prefix: 16 };
 
-const poolStart = parseIpv4('10.89.0.0') as number;
-const poolEnd = parseIpv4('10.255.255.0') as number;
+// 10.89.0.0 and 10.255.255.0, written as numbers: parsing them when the module loads compiled
+// parseIpv4's pattern in every command's start-up.
+const poolStart = ((10 << 24) >>> 0) + (89 << 16);
+const poolEnd = ((10 << 24) >>> 0) + (255 << 16) + (255 << 8);
 
 /** The first /24 of the pool that overlaps nothing in `used`, or undefined when none is left. */
 export function drawSubnet(used: readonly Ipv4Subnet[]): Ipv4Subnet | undefined {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +8,9 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../../base/index.js';
 import { diskFullError, digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
 import type { ContentInfo, ContentStore, ContentWriter, Expected } from '../../core/content/index.js';
+
+/** Blobs up to this size are read synchronously (manifests, configs, indexes). */
+const smallBlobBytes = 256 * 1024;
 
 /**
  * The local content store: `blobs/sha256/<hex>` for committed blobs and `ingest/<random>` for
@@ -103,6 +106,20 @@ export function createLocalContentStore(root: string): ContentStore {
       }
     },
     async read(digest) {
+      // A manifest or a config (a few kB): read at once, synchronously, where a thread-pool trip
+      // per step (and node:fs/promises, on `run`'s path) costs more; a large blob off the event loop.
+      let fd: number;
+      try {
+        fd = openSync(blobPath(digest), 'r');
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') throw notFound(digest, err);
+        throw err;
+      }
+      try {
+        if (fstatSync(fd).size <= smallBlobBytes) return readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       try {
         return await readFile(blobPath(digest));
       } catch (err) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,7 +7,7 @@ import type { ContainerRecord } from '../../core/containers/index.js';
 import type { CompressedLayer, ImageRecord } from '../../core/images/index.js';
 import { mergeCompressedLayer, validateCompressedLayer } from '../../core/images/index.js';
 import type { MetadataStore } from '../../core/metadata/index.js';
-import { withFileLock } from '../../sys/index.js';
+import { sha256Hex, withFileLock } from '../../sys/index.js';
 
 /**
  * MetadataStore as small files under `<root>/metadata/` (the containers/storage way):
@@ -48,7 +47,7 @@ export function createFsMetadataStore(root: string): MetadataStore {
   const lockPath = join(dir, 'lock');
   const locked = <T>(fn: () => T): T => withFileLock(lockPath, fn);
   const containerPath = (id: string) => join(containersDir, `${id}.json`);
-  const imagePath = (name: string) => join(imagesDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+  const imagePath = (name: string) => join(imagesDir, `${sha256Hex(name)}.json`);
   // Made on first use: stores created before compressed layers were recorded lack them.
   const compressedDir = join(dir, 'layers', 'compressed');
   const byDiffIdDir = join(dir, 'layers', 'by-diffid');

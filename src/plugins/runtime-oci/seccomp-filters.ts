@@ -15,12 +15,12 @@
  * a reboot empties it and one store's filters are not another's. Any doubt means no annotation:
  * crun compiles the profile as it always did.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { release, version } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { sha256Hex } from '../../sys/index.js';
 import type { LinuxSeccomp, Spec } from '../../oci/index.js';
 import type { SeccompFilters } from '../../core/runtime/index.js';
 
@@ -67,7 +67,7 @@ export function createSeccompFilters(options: { binary: string; stateDir: string
   const wanted = new Map<string, string>();
   const keyOf = (seccomp: LinuxSeccomp) => {
     runtimeKey ??= [fileIdentity(options.binary), libseccompIdentity(), release(), version(), process.arch, fileIdentity(fileURLToPath(import.meta.url))].join('\n');
-    return createHash('sha256').update(runtimeKey).update('\n').update(JSON.stringify(seccomp)).digest('hex');
+    return sha256Hex(`${runtimeKey}\n${JSON.stringify(seccomp)}`);
   };
   const cached = (key: string): Buffer | undefined => {
     try {

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-import { errnoCode, errors, ignoreErrno, listTemporary, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
+import { errnoCode, errors, ignoreErrno, listTemporary, randomHex, removeTree, unlinkIfExists, writeJsonAtomic } from '../../base/index.js';
 import type { Mount } from '../../core/mount/index.js';
 import type { SnapshotKind, Snapshotter } from '../../core/snapshots/index.js';
 import { withFileLock } from '../../sys/index.js';
@@ -90,7 +89,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
   /** Claims a new directory by mkdir(2), which fails when another process took the same id. */
   function newDirectory(): string {
     for (;;) {
-      const id = randomBytes(4).toString('hex');
+      const id = randomHex(4);
       try {
         mkdirSync(join(root, id));
         return id;
@@ -118,7 +117,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
 
   /** Renames directory `name` of the root out of every listing; the name is unique. */
   function doom(name: string): string {
-    const path = join(root, `.removing-${name}-${randomBytes(4).toString('hex')}`);
+    const path = join(root, `.removing-${name}-${randomHex(4)}`);
     renameSync(join(root, name), path);
     return path;
   }
@@ -167,7 +166,7 @@ export function createOverlaySnapshotter(root: string): Snapshotter {
         return doom(r.id);
       });
       // Out of the lock and off the event loop: a layer, or what a container wrote, may be large.
-      await rm(doomed, { recursive: true, force: true });
+      await removeTree(doomed);
     },
     stat: async (key) => toInfo(get(key)),
     async exists(key) {
