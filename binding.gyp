@@ -2,13 +2,13 @@
   "targets": [
     {
       "target_name": "berth_sys",
-      "sources": ["native/berth_sys.c"],
+      "sources": ["native/berth_sys.c", "native/sealed_copy.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
       "target_name": "berth-monitor",
       "type": "executable",
-      "sources": ["native/berth_monitor.c"],
+      "sources": ["native/berth_monitor.c", "native/sealed_copy.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

@@ -33,7 +33,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -44,6 +43,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sealed_copy.h"
 
 #define MAX_CLIENTS 64
 #define MAX_ARGS 64
@@ -405,48 +406,18 @@ static int pump(int fd, int stream) {
 
 /* ---- running the runtime ------------------------------------------------------------------ */
 
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-/* The seals crun and runc look for on their own executable (cloned_binary.c, CVE-2019-5736). */
-#define RUNTIME_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+/* A small runtime only (crun: ~0.5 MiB, held in memory as long as `crun run` waits): runc, a Go
+ * binary of ~9 MiB, would cost about what its own copy does, and hold it for the container's life. */
 #define SEALED_RUNTIME_MAX (4 << 20)
 
 /*
- * A sealed in-memory copy of the runtime's binary (an absolute path), or -1. crun and runc guard
- * against CVE-2019-5736 by making sure they run from a copy the container cannot write: unless
- * their executable is already a memfd with exactly these seals, each first copies (or read-only
- * bind-mounts) itself and executes itself again, which is a second exec of the runtime (its
- * start-up and dynamic linking: several ms of every `run`). Started from this copy, the runtime
- * finds itself already protected and goes straight on; the container can no more write to it
- * than to the runtime's own copy.
+ * A sealed in-memory copy of the runtime's binary (an absolute path), or -1 (see sealed_copy.c):
+ * started from it, the runtime skips executing itself a second time. Named after the runtime, its
+ * process shows as `memfd:crun`.
  */
 static int sealed_runtime_copy(void) {
   if (opt.runtime[0] != '/') return -1;
-  int src = open(opt.runtime, O_RDONLY | O_CLOEXEC);
-  if (src < 0) return -1;
-  struct stat st;
-  int fd = -1;
-  /* A small runtime only (crun: ~0.5 MiB, held in memory as long as `crun run` waits): runc, a Go
-   * binary of ~9 MiB, would cost about what its own copy does, and hold it for the container's life. */
-  if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SEALED_RUNTIME_MAX) goto fail;
-  /* Named after the runtime: its process shows as `memfd:crun`. */
-  const char *name = strrchr(opt.runtime, '/') + 1;
-  fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (fd < 0 && errno == EINVAL) fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) goto fail;
-  off_t off = 0;
-  while (off < st.st_size) {
-    ssize_t n = sendfile(fd, src, &off, (size_t)(st.st_size - off));
-    if (n <= 0) goto fail;
-  }
-  if (fcntl(fd, F_ADD_SEALS, RUNTIME_SEALS) < 0 || fcntl(fd, F_GET_SEALS) != RUNTIME_SEALS) goto fail;
-  close(src);
-  return fd;
-fail:
-  if (fd >= 0) close(fd);
-  close(src);
-  return -1;
+  return sealed_copy(opt.runtime, strrchr(opt.runtime, '/') + 1, SEALED_RUNTIME_MAX);
 }
 
 /* `sealed`: run the runtime from a sealed copy (the verbs that create a container). */

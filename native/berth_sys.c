@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -26,6 +25,8 @@
 #include <spawn.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "sealed_copy.h"
 
 static const char *errno_name(int err) {
   switch (err) {
@@ -640,11 +641,9 @@ extern char **environ;
 
 /*
  * sealedCopy(path): a memfd (close-on-exec) holding the bytes of the program at `path`, sealed
- * against any change (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE). crun and runc
- * copy themselves into such a file and re-execute from it before they enter a container
- * (CVE-2019-5736: a container must not be able to overwrite the host's runtime through
- * /proc/PID/exe), ~4 ms of every `crun exec` here; started from a copy sealed exactly so, they
- * see that it is one and go on. spawnPiped's execFd runs it.
+ * against any change (native/sealed_copy.c): started from it, crun and runc skip copying and
+ * re-executing themselves (CVE-2019-5736), ~4 ms of every `crun exec` here. spawnPiped's execFd
+ * runs it.
  */
 static napi_value js_sealed_copy(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -655,40 +654,11 @@ static napi_value js_sealed_copy(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sealedCopy(path) takes a path");
     return NULL;
   }
-  int src = open(path, O_RDONLY | O_CLOEXEC);
-  if (src < 0) return throw_errno(env, "open", path, errno);
-  struct stat st;
-  int stat_err = fstat(src, &st) != 0 ? errno : S_ISREG(st.st_mode) ? 0 : EINVAL;
-  if (stat_err != 0) {
-    close(src);
-    return throw_errno(env, "fstat", path, stat_err);
-  }
   const char *slash = strrchr(path, '/');
   char name[64];
-  snprintf(name, sizeof name, "berth-sealed:%s", slash ? slash + 1 : path);
-  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
-    int err = errno;
-    close(src);
-    return throw_errno(env, "memfd_create", path, err);
-  }
-  off_t copied = 0;
-  int err = 0;
-  while (copied < st.st_size) {
-    ssize_t n = sendfile(fd, src, NULL, (size_t)(st.st_size - copied));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      err = n < 0 ? errno : EIO;
-      break;
-    }
-    copied += n;
-  }
-  close(src);
-  if (err == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) err = errno;
-  if (err != 0) {
-    close(fd);
-    return throw_errno(env, "sealedCopy", path, err);
-  }
+  snprintf(name, sizeof name, "berth-sealed:%.40s", slash ? slash + 1 : path);
+  int fd = sealed_copy(path, name, 0);
+  if (fd < 0) return throw_errno(env, "sealedCopy", path, errno);
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;

@@ -56,11 +56,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
-if [ ! -f build/Release/berth_sys.node ] || [ native/berth_sys.c -nt build/Release/berth_sys.node ] ||
-   [ ! -x build/Release/berth-monitor ] || [ native/berth_monitor.c -nt build/Release/berth-monitor ] ||
-   [ ! -x build/Release/berth-exec ] || [ native/berth_exec.c -nt build/Release/berth-exec ] ||
-   [ ! -x build/Release/berth-inspect ] || [ native/berth_inspect.c -nt build/Release/berth-inspect ] ||
-   [ native/berth_fast.c -nt build/Release/berth-inspect ] || [ native/berth_fast.h -nt build/Release/berth-inspect ]; then
+# The native parts (binding.gyp): built again when one is missing or a source is newer than the oldest.
+native_products="build/Release/berth_sys.node build/Release/berth-monitor build/Release/berth-exec build/Release/berth-inspect"
+native_stale=""
+for product in $native_products; do [ -f "$product" ] || native_stale=1; done
+if [ -z "$native_stale" ]; then
+  # shellcheck disable=SC2086 # the list is word-split on purpose
+  oldest_product=$(ls -tr $native_products | head -n 1)
+  [ -z "$(find native binding.gyp -newer "$oldest_product" | head -n 1)" ] || native_stale=1
+fi
+if [ -n "$native_stale" ]; then
   say "building the native addon, the container monitor and the exec and inspect fast paths"
   npx --no-install node-gyp rebuild --loglevel=error >/dev/null 2>&1 || npm run install --silent >/dev/null
 fi
