@@ -10,67 +10,31 @@
 // Run as root from the repository root after `npm run build`:
 //   node bench/daemon.mjs [--iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]
 // Exit status: 0 whenever a report was produced (failed targets print FAIL), 1 when set-up failed, 2 for bad arguments.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { berthBin, cleanup, cleanups, dockerCli, fmt, log, machine, must, quantile, repo, startReferenceDocker } from './lib.mjs';
+
+import {
+  busyboxImage as image, busyboxTar, dockerCli, dockerdPids, fmt, interleaved as timedRounds, log, machine, parseArgs, referenceDocker,
+  must, removeContainers, runMain, startBerthDaemon, workDir,
+} from './lib.mjs';
 
 const dockerDirs = { BERTH_REF_RUN_DIR: '/run/berth-bench-daemon-docker', BERTH_REF_DATA_ROOT: '/var/lib/berth-bench-daemon-docker' };
-const image = 'berth-bench/busybox:latest';
 const targets = { runRatio: 0.5, psRatio: 1.0, execRatio: 0.7, batchRatio: 0.5, idleMiB: 60, perContainerMiB: 1 };
 
-function parseArgs(argv) {
-  const opts = { iterations: 15, warmup: 2, batch: 100, clients: 10, docker: true, json: false };
-  const ints = { '--iterations': 'iterations', '--warmup': 'warmup', '--batch': 'batch', '--clients': 'clients' };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (flag in ints) {
-      const n = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(n) || n < (flag === '--warmup' ? 0 : 1)) usage(`bad value for ${flag}`);
-      opts[ints[flag]] = n;
-    } else if (flag === '--json') opts.json = true;
-    else if (flag === '--no-docker') opts.docker = false;
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument "${argv[i]}"`);
-  }
-  return opts;
-}
+const opts = parseArgs(process.argv.slice(2), {
+  usage: 'node bench/daemon.mjs [--iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]',
+  defaults: { iterations: 15, warmup: 2, batch: 100, clients: 10, docker: true, json: false },
+  options: {
+    '--iterations': { key: 'iterations', int: 1 }, '--warmup': { key: 'warmup', int: 0 }, '--batch': { key: 'batch', int: 1 },
+    '--clients': { key: 'clients', int: 1 }, '--json': { key: 'json', set: true }, '--no-docker': { key: 'docker', set: false },
+  },
+});
 
-function usage(problem) {
-  if (problem) process.stderr.write(`bench: ${problem}\n`);
-  process.stderr.write('usage: node bench/daemon.mjs [--iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]\n');
-  process.exit(problem ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
-
-function timeCmd(args, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(dockerCli, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error || r.status !== 0) return { error: `docker ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status ?? r.signal}`} ${String(r.stderr ?? '').trim()}` };
-  return { ms };
-}
-
-const stats = (v) => ({ n: v.length, median: quantile(v, 0.5), p90: quantile(v, 0.9), min: Math.min(...v), max: Math.max(...v) });
-
-/** The same docker command line against each side, interleaved round-robin; medians per side. */
+/** The same docker command line against each side, interleaved round-robin; stats per side (a failure ends the run). */
 async function interleaved(sides, args, warmup, iterations) {
-  const samples = new Map(sides.map((s) => [s.key, []]));
-  for (let round = 0; round < warmup + iterations; round++) {
-    for (let j = 0; j < sides.length; j++) {
-      const side = sides[(round + j) % sides.length];
-      const r = timeCmd(args(side), side.env);
-      await yieldToEventLoop();
-      if (r.error) throw new Error(`${side.name}: ${r.error}`);
-      if (round >= warmup) samples.get(side.key).push(r.ms);
-    }
-  }
-  return Object.fromEntries(sides.map((s) => [s.key, stats(samples.get(s.key))]));
+  const candidates = sides.map((side) => ({ key: side.key, name: side.name, cmd: dockerCli, args: args(side), env: side.env }));
+  const { rows } = await timedRounds(candidates, { warmup, iterations, failFast: true, name: 'docker' });
+  return Object.fromEntries(Object.entries(rows).map(([key, row]) => [key, { n: row.n, median: row.median, p90: row.p90, min: row.min, max: row.max }]));
 }
 
 /** One API call over a unix socket; resolves with the status and the parsed body. */
@@ -116,52 +80,19 @@ function rssMiB(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function removeAll(side) {
-  const ids = must(dockerCli, ['ps', '-aq', '--no-trunc'], { env: side.env }).split('\n').filter(Boolean);
-  for (let i = 0; i < ids.length; i += 50) must(dockerCli, ['rm', '-f', ...ids.slice(i, i + 50)], { env: side.env });
-}
-
-async function startBerthDaemon(tmp, tar) {
-  const root = path.join(tmp, 'store');
-  const socket = path.join(tmp, 'berth.sock');
-  const env = { ...process.env, BERTH_ROOT: root };
-  delete env.BERTH_TRACE;
-  const stateBase = path.join('/run/berth', createHash('sha256').update(root).digest('hex').slice(0, 12));
-  cleanups.push(() => rmSync(stateBase, { recursive: true, force: true }));
-  must(berthBin, ['import', tar, image], { env });
-  const child = spawn(berthBin, ['daemon', '-H', `unix://${socket}`, '--pidfile', path.join(tmp, 'berth.pid')], { env, stdio: 'ignore' });
-  cleanups.push(() => {
-    log('stopping berth daemon');
-    child.kill('SIGTERM');
-    const ids = spawnSync(berthBin, ['ps', '-aq', '--no-trunc'], { env }).stdout.toString().split('\n').filter(Boolean);
-    for (let i = 0; i < ids.length; i += 50) spawnSync(berthBin, ['rm', '-f', ...ids.slice(i, i + 50)], { env });
-  });
-  // up when it answers (the socket can exist a moment before)
-  let up = false;
-  for (let i = 0; i < 400 && !up && child.exitCode === null; i++) {
-    if (existsSync(socket)) up = (await api(socket, 'GET', '/_ping').catch(() => undefined)) === 'OK';
-    if (!up) await sleep(50);
-  }
-  if (!up) throw new Error(`berth daemon did not answer on ${socket}`);
-  return { key: 'berth', name: 'berth daemon', socket, pid: child.pid, env: { ...process.env, DOCKER_HOST: `unix://${socket}` } };
-}
-
 async function main() {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-daemon-'));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-  const tar = path.join(tmp, 'busybox.tar');
-  must('sh', ['-c', `"${repo}/tools/make-busybox-rootfs.sh" > "${tar}"`]);
-  const berth = await startBerthDaemon(tmp, tar);
+  const tmp = workDir('/tmp/berth-bench-daemon-');
+  const tar = busyboxTar(`${tmp}/busybox.tar`);
+  const berth = await startBerthDaemon(tmp, { tar });
   const sides = [berth];
   let docker;
   if (opts.docker) {
     // Two dockerds on one host interfere (one started with --bridge=none deletes the other's docker0).
-    const other = spawnSync('pgrep', ['-x', 'dockerd']).stdout?.toString().trim();
-    if (other) throw new Error(`another dockerd runs (pid ${other.split('\n').join(', ')}): stop it first, or pass --no-docker`);
-    const ref = startReferenceDocker(dockerDirs);
+    const others = dockerdPids();
+    if (others.length > 0) throw new Error(`another dockerd runs (pid ${others.join(', ')}): stop it first, or pass --no-docker`);
+    const ref = referenceDocker({ dirs: dockerDirs, tar, image });
     if (!ref.skipped) {
-      must(dockerCli, ['import', tar, image], { env: ref.env });
-      docker = { key: 'docker', name: `dockerd ${ref.version}`, env: { ...ref.env, DOCKER_BUILDKIT: '0' }, socket: `${dockerDirs.BERTH_REF_RUN_DIR}/docker.sock` };
+      docker = { key: 'docker', name: `dockerd ${ref.version}`, env: { ...ref.env, DOCKER_BUILDKIT: '0' }, socket: ref.socket };
       sides.push(docker);
     } else log(`no reference: ${ref.skipped}`);
   }
@@ -174,14 +105,14 @@ async function main() {
   report.results.ps = await interleaved(sides, () => ['ps'], opts.warmup, opts.iterations);
   log('exec');
   report.results.exec = await interleaved(sides, () => ['exec', 'bench-idle-0', 'true'], opts.warmup, opts.iterations);
-  for (const s of sides) removeAll(s);
+  for (const s of sides) removeContainers(dockerCli, s.env);
   const before = rssMiB(berth.pid);
   log(`${opts.batch} containers through the API by ${opts.clients} clients`);
   report.results.batch = {};
   for (const s of sides) report.results.batch[s.key] = { ms: await apiBatch(s.socket, opts.batch, opts.clients) };
   const after = rssMiB(berth.pid);
   report.results.memory = { idleMiB: idle, beforeBatchMiB: before, afterBatchMiB: after, perContainerMiB: (after - before) / opts.batch };
-  for (const s of sides) removeAll(s);
+  for (const s of sides) removeContainers(dockerCli, s.env);
 
   const ratio = (k) => (docker ? report.results[k].berth.median / report.results[k].docker.median : NaN);
   const batchRatio = docker ? report.results.batch.berth.ms / report.results.batch.docker.ms : NaN;
@@ -203,8 +134,4 @@ async function main() {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-main().then(() => cleanup(), (err) => {
-  log(`failed: ${err.stack ?? err}`);
-  cleanup();
-  process.exit(1);
-});
+await runMain(main, { prefix: 'failed', stack: true });
