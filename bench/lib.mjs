@@ -5,7 +5,7 @@
 // bench/ imports it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -100,6 +100,13 @@ export function timeCmd(cmd, args, { env, timeout = 60_000, output = false, ok =
     res.error = `${name} ${args.join(' ')}: ${why}${tail ? `\n${text.split('\n').slice(-tail).join('\n')}` : ` ${text}`}`;
   }
   return res;
+}
+
+/** timeCmd's ms for a command that must succeed (a set-up-like step that is also measured); throws its error otherwise. */
+export function timeOrThrow(cmd, args, { env, timeout = 600_000 } = {}) {
+  const r = timeCmd(cmd, args, { env, timeout, tail: 20 });
+  if (r.error) throw new Error(r.error);
+  return r.ms;
 }
 
 // ---------- clean-up: everything a run creates is registered here and undone once ----------
@@ -327,6 +334,48 @@ export async function startBerthDaemon(tmp, { tar, image = busyboxImage, node } 
     key: 'berth', name: 'berth daemon', socket, pid: child.pid, tar, store, env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
     stop: async () => { child.kill('SIGTERM'); await exited; },
   };
+}
+
+// ---------- a registry and an image archive ----------
+/**
+ * Debian's docker-registry serving plain HTTP on a free loopback port, its storage and log in
+ * DIR/registry-NAME*; stopped at clean-up. Resolves once /v2/ answers: { host: '127.0.0.1:PORT', stop() }.
+ */
+export async function startRegistry(dir, name = '0') {
+  const host = `127.0.0.1:${await freePort()}`;
+  const config = path.join(dir, `registry-${name}.yml`);
+  writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, `registry-${name}`)}\nhttp:\n  addr: ${host}\n`);
+  const logFd = openSync(path.join(dir, `registry-${name}.log`), 'w');
+  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  cleanups.push(() => child.kill('SIGTERM'));
+  for (let i = 0; i < 50 && spawnSync('curl', ['-sf', `http://${host}/v2/`]).status !== 0; i++) await sleep(100);
+  return { host, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * A Docker archive (as `docker save` writes it) at DIR/image.tar of an amd64 image `name` whose layers
+ * are the directories `layerDirs` (tarred in a reproducible form, then removed), its command `cmd`.
+ */
+export function dockerArchive(dir, layerDirs, name, cmd) {
+  const archive = path.join(dir, 'archive');
+  mkdirSync(archive);
+  const diffIds = [];
+  const names = [];
+  for (const [i, layerDir] of layerDirs.entries()) {
+    const tar = path.join(archive, `l${i}.tar`);
+    must('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', layerDir, '-cf', tar, '.']);
+    removeTree(layerDir);
+    diffIds.push(`sha256:${createHash('sha256').update(readFileSync(tar)).digest('hex')}`);
+    names.push(`l${i}.tar`);
+  }
+  const config = { architecture: 'amd64', os: 'linux', config: { Cmd: cmd }, rootfs: { type: 'layers', diff_ids: diffIds }, history: diffIds.map(() => ({ created_by: 'bench' })) };
+  writeFileSync(path.join(archive, 'config.json'), JSON.stringify(config));
+  writeFileSync(path.join(archive, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: [name], Layers: names }]));
+  const out = path.join(dir, 'image.tar');
+  must('tar', ['-C', archive, '-cf', out, 'config.json', 'manifest.json', ...names]);
+  removeTree(archive);
+  return out;
 }
 
 // ---------- the reference dockerd ----------
