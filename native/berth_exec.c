@@ -71,19 +71,8 @@ static void json_string(FILE *out, const char *s) {
 }
 
 int main(int argc, char **argv) {
-  fast_argc = argc;
-  fast_argv = argv;
-  int i = 1;
-  const char *root_flag = NULL;
-  if (i < argc && strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
-    root_flag = argv[i + 1];
-    i += 2;
-  } else if (i < argc && strncmp(argv[i], "--root=", 7) == 0) {
-    root_flag = argv[i] + 7;
-    i++;
-  }
-  if (i >= argc || strcmp(argv[i], "exec") != 0) fallback();
-  i++;
+  const char *root_flag;
+  int i = fast_command_start(argc, argv, "exec", &root_flag);
   int interactive = 0, tty = 0;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i];

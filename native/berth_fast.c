@@ -192,3 +192,19 @@ int valid_utf8(const unsigned char *s) {
   }
   return 1;
 }
+
+int fast_command_start(int argc, char **argv, const char *command, const char **root_flag) {
+  fast_argc = argc;
+  fast_argv = argv;
+  int i = 1;
+  *root_flag = NULL;
+  if (i < argc && strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+    *root_flag = argv[i + 1];
+    i += 2;
+  } else if (i < argc && strncmp(argv[i], "--root=", 7) == 0) {
+    *root_flag = argv[i] + 7;
+    i++;
+  }
+  if (i >= argc || strcmp(argv[i], command) != 0) fallback();
+  return i + 1;
+}

@@ -12,6 +12,13 @@
 extern char **fast_argv;
 extern int fast_argc;
 
+/*
+ * Starts a fast path's main: keeps the command line in fast_argv/fast_argc, reads an optional
+ * leading `--root DIR` / `--root=DIR` into *root_flag (NULL without), and returns the index of the
+ * word after `command`; any other command line goes to the Node CLI (fallback).
+ */
+int fast_command_start(int argc, char **argv, const char *command, const char **root_flag);
+
 /* Gives the whole command line (fast_argv) to the Node CLI: bin/berth.cjs beside this checkout's bin/. */
 void fallback(void) __attribute__((noreturn));
 

@@ -126,19 +126,8 @@ static void write_all(const char *data, size_t len) {
 }
 
 int main(int argc, char **argv) {
-  fast_argc = argc;
-  fast_argv = argv;
-  int i = 1;
-  const char *root_flag = NULL;
-  if (i < argc && strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
-    root_flag = argv[i + 1];
-    i += 2;
-  } else if (i < argc && strncmp(argv[i], "--root=", 7) == 0) {
-    root_flag = argv[i] + 7;
-    i++;
-  }
-  if (i >= argc || strcmp(argv[i], "inspect") != 0) fallback();
-  i++;
+  const char *root_flag;
+  int i = fast_command_start(argc, argv, "inspect", &root_flag);
   /* `--type container` (once) is the only flag; containers come first without it anyway. */
   if (i + 1 < argc && strcmp(argv[i], "--type") == 0 && strcmp(argv[i + 1], "container") == 0) i += 2;
   else if (i < argc && strcmp(argv[i], "--type=container") == 0) i++;

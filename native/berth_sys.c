@@ -640,6 +640,33 @@ static napi_value js_set_window_size(napi_env env, napi_callback_info info) {
 extern char **environ;
 
 /*
+ * The `n` strings of the JS array `list` as a NULL-terminated C array (for posix_spawn's argv); NULL
+ * when even the array cannot be allocated. A string that cannot be read sets *err (EINVAL, ENOMEM);
+ * the array is returned anyway, for free_string_list.
+ */
+static char **string_list(napi_env env, napi_value list, uint32_t n, int *err) {
+  char **strings = calloc((size_t)n + 1, sizeof *strings);
+  if (strings == NULL) return NULL;
+  for (uint32_t i = 0; i < n && *err == 0; i++) {
+    napi_value item;
+    size_t len = 0;
+    if (napi_get_element(env, list, i, &item) != napi_ok || napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
+      *err = EINVAL;
+      break;
+    }
+    strings[i] = malloc(len + 1);
+    if (strings[i] == NULL) *err = ENOMEM;
+    else napi_get_value_string_utf8(env, item, strings[i], len + 1, NULL);
+  }
+  return strings;
+}
+
+static void free_string_list(char **strings, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) free(strings[i]);
+  free(strings);
+}
+
+/*
  * sealedCopy(path): a memfd (close-on-exec) holding the bytes of the program at `path`, sealed
  * against any change (native/sealed_copy.c): started from it, crun and runc skip copying and
  * re-executing themselves (CVE-2019-5736), ~4 ms of every `crun exec` here. spawnPiped's execFd
@@ -697,20 +724,9 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "spawnPiped(file, argv, pipeStdin) takes a path, a non-empty list of strings and a boolean");
     return NULL;
   }
-  char **args = calloc((size_t)n + 1, sizeof *args);
-  if (args == NULL) return throw_errno(env, "calloc", file, ENOMEM);
   int err = 0;
-  for (uint32_t i = 0; i < n && err == 0; i++) {
-    napi_value item;
-    size_t len = 0;
-    if (napi_get_element(env, argv[1], i, &item) != napi_ok || napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
-      err = EINVAL;
-      break;
-    }
-    args[i] = malloc(len + 1);
-    if (args[i] == NULL) err = ENOMEM;
-    else napi_get_value_string_utf8(env, item, args[i], len + 1, NULL);
-  }
+  char **args = string_list(env, argv[1], n, &err);
+  if (args == NULL) return throw_errno(env, "calloc", file, ENOMEM);
   /* [stream][0] is the parent's end, [stream][1] the child's. */
   int pairs[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
   for (int i = pipe_stdin ? 0 : 1; i < 3 && err == 0; i++) {
@@ -745,8 +761,7 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
     if (pairs[i][1] >= 0) close(pairs[i][1]);
     if (err != 0 && pairs[i][0] >= 0) close(pairs[i][0]);
   }
-  for (uint32_t i = 0; i < n; i++) free(args[i]);
-  free(args);
+  free_string_list(args, n);
   if (err != 0) return throw_errno(env, "posix_spawn", file, err);
   napi_value result, value;
   napi_create_array_with_length(env, 4, &result);
@@ -784,20 +799,9 @@ static napi_value js_spawn_channel(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "spawnChannel(file, argv, stderrFd, preamble) takes a path, a non-empty list of strings, a descriptor and a Buffer");
     return NULL;
   }
-  char **args = calloc((size_t)n + 1, sizeof *args);
-  if (args == NULL) return throw_errno(env, "calloc", file, ENOMEM);
   int err = 0;
-  for (uint32_t i = 0; i < n && err == 0; i++) {
-    napi_value item;
-    size_t len = 0;
-    if (napi_get_element(env, argv[1], i, &item) != napi_ok || napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
-      err = EINVAL;
-      break;
-    }
-    args[i] = malloc(len + 1);
-    if (args[i] == NULL) err = ENOMEM;
-    else napi_get_value_string_utf8(env, item, args[i], len + 1, NULL);
-  }
+  char **args = string_list(env, argv[1], n, &err);
+  if (args == NULL) return throw_errno(env, "calloc", file, ENOMEM);
   /* [0] is the parent's end, [1] the child's (its fd 3). */
   int pair[2] = { -1, -1 };
   if (err == 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) err = errno;
@@ -830,8 +834,7 @@ static napi_value js_spawn_channel(napi_env env, napi_callback_info info) {
   }
   if (pair[1] >= 0) close(pair[1]);
   if (err != 0 && pair[0] >= 0) close(pair[0]);
-  for (uint32_t i = 0; i < n; i++) free(args[i]);
-  free(args);
+  free_string_list(args, n);
   if (err != 0) return throw_errno(env, "posix_spawn", file, err);
   napi_value result, value;
   napi_create_array_with_length(env, 2, &result);

@@ -232,6 +232,11 @@ export function recvFd(fd: number): number | null {
   return sys().recvFd(fd);
 }
 
+/** The addon's waitpid(pid, WNOHANG) for the children its posix_spawn starts (native-children.ts). */
+export function nativeReapChild(): NativeSys['reapChild'] {
+  return sys().reapChild;
+}
+
 /** The addon's posix_spawn and waitpid(WNOHANG) (see spawn-piped.ts), or undefined when this build lacks them. */
 export function nativeSpawn(): Required<Pick<NativeSys, 'spawnPiped' | 'reapChild'>> | undefined {
   const s = sys();

@@ -3,11 +3,12 @@
  * posix_spawn through the addon, where child_process.spawn forks the whole CLI (~60 MiB of page
  * tables copied, and node:child_process loaded, a few ms of every `berth run`). What the parent
  * has to say first (the monitor's hello) is in the socket before the child starts, so the child
- * does not wait for it. The child is not libuv's: it is reaped here, on SIGCHLD, while this
- * process runs; a child that outlives it is reparented, as a detached child_process would be.
+ * does not wait for it. The child is not libuv's: native-children.ts reaps it while this process
+ * runs; a child that outlives it is reparented, as a detached child_process would be.
  * Undefined when the addon predates spawnChannel: the caller uses child_process.
  */
 import { nativeSpawnChannel } from './index.js';
+import { childExitStatus, holdUntilSettled, listenForChildExits, nativeSpawnFailed } from './native-children.js';
 
 export interface ChannelChild {
   pid: number;
@@ -15,33 +16,6 @@ export interface ChannelChild {
   fd: number;
   /** Settles once the child has exited and been reaped (not when it execs); keeps this process alive meanwhile. */
   exited: () => Promise<void>;
-}
-
-const waiting = new Map<number, () => void>();
-let listening = false;
-/** Held while someone awaits an exit. */
-let keepAlive: NodeJS.Timeout | undefined;
-let awaited = 0;
-
-function reapWaiting(): void {
-  const native = nativeSpawnChannel();
-  if (!native) return;
-  for (const [pid, done] of waiting) {
-    let result: [number, number] | null;
-    try {
-      result = native.reapChild(pid);
-    } catch {
-      // ECHILD: reaped elsewhere; it is gone all the same.
-      result = [255, -1];
-    }
-    if (result === null) continue;
-    waiting.delete(pid);
-    done();
-  }
-  if (waiting.size === 0 && listening) {
-    process.off('SIGCHLD', reapWaiting);
-    listening = false;
-  }
 }
 
 /**
@@ -52,29 +26,17 @@ function reapWaiting(): void {
 export function spawnWithChannel(file: string, args: string[], stderrFd: number, preamble: Buffer): ChannelChild | undefined {
   const native = nativeSpawnChannel();
   if (!native) return undefined;
-  // Listening before the spawn: a child that exits at once must not find no listener.
-  if (!listening) {
-    process.on('SIGCHLD', reapWaiting);
-    listening = true;
-  }
+  listenForChildExits();
   let pid: number;
   let fd: number;
   try {
     [pid, fd] = native.spawnChannel(file, [file, ...args], stderrFd, preamble);
   } catch (err) {
-    if (waiting.size === 0) reapWaiting();
+    nativeSpawnFailed();
     throw err;
   }
-  const gone = new Promise<void>((resolve) => waiting.set(pid, resolve));
-  // Waiting keeps this process alive until the exit comes (a signal listener does not), and asks
-  // again now and then, in case a SIGCHLD went by unseen.
-  const exited = async () => {
-    if (awaited++ === 0) keepAlive = setInterval(reapWaiting, 20);
-    try {
-      await gone;
-    } finally {
-      if (--awaited === 0) clearInterval(keepAlive);
-    }
-  };
+  const gone = childExitStatus(pid);
+  // Only waiting keeps this process alive until the exit comes: a monitor that outlives `run -d` must not hold it.
+  const exited = async () => void (await holdUntilSettled(gone, 20));
   return { pid, fd, exited };
 }

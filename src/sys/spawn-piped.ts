@@ -3,9 +3,8 @@
  * daemon's `exec`). child_process.spawn forks: libuv's fork() copies the caller's page tables and
  * blocks the event loop meanwhile, ~1 ms per 20 MiB of heap (2.6 ms per `docker exec` measured in
  * a 60 MiB daemon, in a request sequence of ~20 ms). The addon's posix_spawn (clone with
- * CLONE_VM|CLONE_VFORK) costs the same whatever the heap. Its children are not libuv's, so they
- * are reaped here: on each SIGCHLD (libuv passes the signal to every listener and reaps only its
- * own children, by pid) each pending child is asked with waitpid(pid, WNOHANG).
+ * CLONE_VM|CLONE_VFORK) costs the same whatever the heap. Its children are not libuv's: they are
+ * reaped by native-children.ts.
  * Without the addon's functions (an older build), child_process.spawn does the same job.
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +13,7 @@ import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
 import { nativeSpawn } from './index.js';
+import { childExitStatus, holdUntilSettled, listenForChildExits, nativeSpawnFailed } from './native-children.js';
 
 export interface PipedChild {
   pid: number;
@@ -25,39 +25,6 @@ export interface PipedChild {
   status: Promise<number>;
 }
 
-const pending = new Map<number, (status: number) => void>();
-let listening = false;
-/**
- * Held while children run: a signal listener does not keep the event loop alive (a process whose
- * only work left is a child that closed its output would end before the child's exit). It also
- * asks once a second, in case a SIGCHLD went by before its child was in `pending`.
- */
-let keepAlive: NodeJS.Timeout | undefined;
-
-function reapPending(): void {
-  const native = nativeSpawn();
-  if (!native) return;
-  for (const [pid, done] of pending) {
-    let result: [number, number] | null;
-    try {
-      result = native.reapChild(pid);
-    } catch {
-      // ECHILD: someone else reaped it; its status is lost.
-      result = [255, -1];
-    }
-    if (result === null) continue;
-    pending.delete(pid);
-    const [code, signal] = result;
-    done(code >= 0 ? code : 128 + Math.max(signal, 0));
-  }
-  if (pending.size === 0 && listening) {
-    process.off('SIGCHLD', reapPending);
-    listening = false;
-    clearInterval(keepAlive);
-    keepAlive = undefined;
-  }
-}
-
 /**
  * Runs `file` with `args` (argv[0] is `file`) in a session of its own (as `detached: true`):
  * stdout and stderr piped, stdin piped when `pipeStdin`, else /dev/null. Throws (ENOENT, EACCES...)
@@ -67,23 +34,17 @@ function reapPending(): void {
 export function spawnPiped(file: string, args: string[], pipeStdin: boolean, execFd?: number): PipedChild {
   const native = nativeSpawn();
   if (!native) return viaChildProcess(file, args, pipeStdin);
-  // Listening before the spawn: a child that exits at once must not find no listener.
-  if (!listening) {
-    process.on('SIGCHLD', reapPending);
-    listening = true;
-  }
+  listenForChildExits();
   let fds: [number, number, number, number];
   try {
     fds = execFd === undefined ? native.spawnPiped(file, [file, ...args], pipeStdin) : native.spawnPiped(file, [file, ...args], pipeStdin, execFd);
   } catch (err) {
-    if (pending.size === 0) reapPending();
+    nativeSpawnFailed();
     throw err;
   }
   const [pid, stdinFd, stdoutFd, stderrFd] = fds;
-  const status = new Promise<number>((resolve) => pending.set(pid, resolve));
-  keepAlive ??= setInterval(reapPending, 1000);
-  // A SIGCHLD handled before the child was in `pending` reaped nothing: look once more.
-  setImmediate(reapPending);
+  // The process stays alive while its children run, as with child_process.
+  const status = holdUntilSettled(childExitStatus(pid), 1000);
   const stdout = new Socket({ fd: stdoutFd, readable: true, writable: false });
   const stderr = new Socket({ fd: stderrFd, readable: true, writable: false });
   const stdin = stdinFd >= 0 ? new Socket({ fd: stdinFd, readable: false, writable: true }) : undefined;
