@@ -38,12 +38,14 @@ test('warnings are kept per operation and passed on as they come', async () => {
 
 test('names of an exited process its parent has not reaped (a zombie) are stale', async () => {
   const { spawn } = await import('node:child_process');
-  // `sleep 0` exits at once; its parent became `sleep 30`, which never waits: a zombie with a pid.
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The child exits once its parent has become `sleep 30`, which never waits: a zombie with a pid.
+  // (A child that exited at once could be reaped by the shell before its exec: seen under load in CI.)
+  const child = `sh -c 'while [ "$(cat /proc/$PPID/comm)" != sleep ]; do sleep 0.01; done'`;
+  const parent = spawn('sh', ['-c', `${child} & echo $!; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const pid = Number(await new Promise<string>((resolve) => parent.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()))));
     let state = '';
-    for (let i = 0; i < 200 && state !== 'Z'; i++) {
+    for (let i = 0; i < 500 && state !== 'Z'; i++) {
       await new Promise((r) => setTimeout(r, 10));
       state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
     }
