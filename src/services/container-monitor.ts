@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 
-import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone, warmCgroupMigration } from '../base/index.js';
 import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
@@ -106,6 +106,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     wake?.();
   };
   let spawned: ReturnType<typeof spawnMonitor>;
+  warmCgroupMigration();
   try {
     spawned = spawnMonitor({
     binary: ctx.monitor.binary,
