@@ -79,6 +79,10 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
       removeAnonymousVolumes(ctx, record);
     }
   };
+  // The runtime's first cgroup.procs write waits for an RCU grace period (base/cgroup-warmup.ts):
+  // started here, ~10-15 ms before the runtime gets there, and renewed right before the monitor's
+  // spawn (a write within a grace period of the last is quick and keeps the lock warm for another).
+  warmCgroupMigration();
   try {
     ({ bundle, networkReady } = await prepareBundle(ctx, record));
     writeExecTemplate(bundle, driver);
