@@ -17,11 +17,14 @@
  * 20 ms after it 7.7 ms), so a warm-up when `run` begins, ~50 ms before the runtime's write,
  * gained nothing; the renewal, a quick write while the lock is still warm, keeps it warm for
  * another grace period when the bundle took long, and starts the wait afresh when it took longer.
- * Same-run A/B of `berth run --rm`: 8 ms faster with the warm-up at the spawn alone, 6-8 ms more
+ * Same-run A/B of `berth run --rm`: 8 ms faster with the warm-up at the spawn alone, 5-8 ms more
  * (the span from the mount to the runtime's create) when it begins with the bundle.
  *
  * The writer holds the kernel's cgroup_mutex through that wait: the runtime's own cgroup set-up
- * (mkdir) waits for the warm-up's write to end, and then finds the lock warm. It writes this process's pid to its own cgroup's cgroup.procs (a move to
+ * (mkdir) waits for the warm-up's write to end, and then finds the lock warm. A call while a
+ * warm-up's write is still under way does nothing.
+ *
+ * It writes this process's pid to its own cgroup's cgroup.procs (a move to
  * where it already is: nothing changes) from the thread pool, not blocking the event loop. The
  * runtime's write, arriving while that grace period runs or just after it, waits only for what
  * is left of it, or not at all.
