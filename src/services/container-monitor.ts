@@ -11,6 +11,7 @@ import { constants as osConstants } from 'node:os';
 import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone, warmCgroupMigration } from '../base/index.js';
 import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
+import type { Spec } from '../oci/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
 import { detachKeyFilter, exitCodeFor } from '../api/index.js';
@@ -84,8 +85,9 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
   // spawn (a write within a grace period of the last is quick and keeps the lock warm for another).
   warmCgroupMigration();
   try {
-    ({ bundle, networkReady } = await prepareBundle(ctx, record));
-    writeExecTemplate(bundle, driver);
+    let spec: Spec;
+    ({ bundle, spec, networkReady } = await prepareBundle(ctx, record));
+    writeExecTemplate(bundle, driver, spec);
   } catch (err) {
     await undoStart();
     throw err;
