@@ -35,8 +35,10 @@
  */
 import { closeSync, openSync, readFileSync, write } from 'node:fs';
 
-/** undefined: not looked for yet; null: none usable. */
-let procsFile: string | null | undefined;
+/** The cgroup.procs found for this process's cgroups as /proc/self/cgroup last read (null: none). */
+let known: { cgroup: string; file: string | null } | undefined;
+/** Set by the first failure that shows the warm-up cannot work here. */
+let disabled = false;
 let inFlight = false;
 
 /** The cgroup.procs of this process's own cgroup: in the unified (v2) hierarchy when it is mounted, else the first v1 one. */
@@ -77,29 +79,35 @@ function unescape(field: string): string {
 
 /** Starts the kernel's wait for the cgroup migration lock (see above); returns at once. */
 export function warmCgroupMigration(): void {
-  if (inFlight || procsFile === null) return;
-  if (procsFile === undefined) {
-    try {
-      procsFile = ownCgroupProcsFile();
-    } catch {
-      procsFile = null;
-    }
-    if (procsFile === null) return;
+  if (inFlight || disabled) return;
+  let file: string | null;
+  try {
+    // Read again at every call: a long-lived process (the daemon) that was moved meanwhile (by a
+    // service manager, an administrator) is written to its new cgroup, never moved back to the old.
+    const cgroup = readFileSync('/proc/self/cgroup', 'utf8');
+    if (known?.cgroup !== cgroup) known = { cgroup, file: ownCgroupProcsFile(cgroup) };
+    file = known.file;
+  } catch {
+    file = null;
+  }
+  if (file === null) {
+    disabled = true;
+    return;
   }
   let fd: number;
   try {
     // Opened here, so that the thread pool's one job is the write itself, under way at once even
     // while this thread is busy (a posix_spawn); node:fs's callback form, not node:fs/promises:
     // that module costs `berth run` its load.
-    fd = openSync(procsFile, 'w');
+    fd = openSync(file, 'w');
   } catch {
-    procsFile = null;
+    disabled = true;
     return;
   }
   inFlight = true;
   write(fd, String(process.pid), (err) => {
     inFlight = false;
     closeSync(fd);
-    if (err && err.code !== 'EBUSY') procsFile = null;
+    if (err && err.code !== 'EBUSY') disabled = true;
   });
 }
