@@ -70,7 +70,10 @@ try {
 } catch (err) {
   if (!err || err.code !== 'ENOENT') throw err;
 }
-const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+// tools/bundle.mjs writes the bundle already inside the module wrapper (no 1.4 MB concatenation
+// to flatten here); an older build's bare bundle is wrapped as Node would.
+const wrapped = source.startsWith(Module.wrapper[0]) ? source : Module.wrap(source);
+const script = new vm.Script(wrapped, { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     const tmp = `${cacheFile}.${process.pid}.tmp`;

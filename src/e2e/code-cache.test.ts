@@ -1,11 +1,13 @@
 /**
  * bin/berth.cjs's V8 code caches: one per command, three for `run` (attached, --rm, -d: each
- * compiles code the others do not), and those of another build removed when a cache is written.
+ * compiles code the others do not), and those of another build removed when a cache is written;
+ * the bundle already inside CommonJS's module wrapper.
  * Run on a copy of the loader with a stand-in bundle, so the checkout's own caches are untouched.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -47,5 +49,15 @@ describe('bin/berth.cjs code caches', () => {
     assert.ok(!readdirSync(bundleDir).includes('berth.cjs.1-1-v0.0.1.run.v8cache'));
     assert.ok(readdirSync(bundleDir).includes('unrelated.v8cache'));
     assert.deepEqual(caches().filter((n) => n !== 'unrelated.v8cache'), ['images.v8cache', 'ps.v8cache', 'run-d.v8cache', 'run-rm.v8cache', 'run.v8cache']);
+  });
+
+  test('the bundle is written inside the module wrapper (no 1.4 MB concatenation at start-up); a bare one still runs', () => {
+    const [head = '', tail = ''] = (Module as unknown as { wrapper: string[] }).wrapper;
+    const real = readFileSync(join(repoRoot, 'dist', 'bundle', 'berth.cjs'), 'latin1');
+    assert.ok(real.startsWith(head) && real.endsWith(tail), real.slice(0, 80));
+    // the stand-in above was bare; wrapped, it runs the same
+    writeFileSync(join(dir, 'dist', 'bundle', 'berth.cjs'), Module.wrap('process.stdout.write("wrapped " + process.argv.slice(2).join(" "));\n'));
+    const r = spawnSync(process.execPath, ['--', join(dir, 'bin', 'berth.cjs'), 'ps'], { encoding: 'utf8' });
+    assert.equal(r.stdout, 'wrapped ps', r.stderr);
   });
 });
