@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
 import { ownCgroupProcsFile, warmCgroupMigration } from './cgroup-warmup.js';
@@ -35,4 +36,31 @@ test('on this host: this process\'s own cgroup.procs, which lists it; warming le
   warmCgroupMigration(); // one at a time: the second returns at once
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(readFileSync('/proc/self/cgroup', 'utf8'), before);
+});
+
+test('a process moved to another cgroup after a warm-up is written to its new one, not moved back', async (t) => {
+  const file = ownCgroupProcsFile();
+  if (file === null) return t.skip('no cgroup.procs of its own here');
+  const parent = dirname(file);
+  // cgroup v2 refuses a process in a cgroup whose children have controllers: the move back could fail.
+  if (existsSync(join(parent, 'cgroup.subtree_control')) && readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8').trim() !== '') {
+    return t.skip('its cgroup delegates controllers: the test would not get back');
+  }
+  warmCgroupMigration();
+  await new Promise((r) => setTimeout(r, 200));
+  const child = join(parent, `berth-warmup-test-${process.pid}`);
+  mkdirSync(child);
+  try {
+    writeFileSync(join(child, 'cgroup.procs'), String(process.pid));
+    try {
+      assert.equal(ownCgroupProcsFile(), join(child, 'cgroup.procs'));
+      warmCgroupMigration();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(ownCgroupProcsFile(), join(child, 'cgroup.procs'), 'the warm-up moved the process back to the cgroup it knew');
+    } finally {
+      writeFileSync(file, String(process.pid));
+    }
+  } finally {
+    rmdirSync(child);
+  }
 });

@@ -1,6 +1,7 @@
 /** Small file-system look-ups shared across modules. */
 import type { Stats } from 'node:fs';
-import { lstatSync, readdirSync, rm } from 'node:fs';
+import { lstatSync, readdirSync, rm, rmdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { lstat, readdir } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 
@@ -28,12 +29,46 @@ export function lstatSyncOrUndefined(path: string): Stats | undefined {
   }
 }
 
+/** How many entries removeTree deletes on the event loop before it hands the rest to the thread pool. */
+const inlineRemovals = 64;
+
 /**
- * `rm -rf path` off the event loop, through fs.rm's callback: node:fs/promises' rm does the same
- * work, but loading that module costs ~1 ms where only this is needed (`run --rm`'s clean-up).
+ * `rm -rf path`. A small tree (a container's directory, the snapshot of a container that wrote
+ * little: a dozen entries each) goes at once, synchronously: fs.rm's callback form takes a round
+ * trip through the thread pool per step and per directory level, and loads Node's rimraf (`run
+ * --rm`'s removal took 4-5 ms that way, ~1 ms of it syscalls). Past `inlineRemovals` entries, or on
+ * any error, the rest goes off the event loop through fs.rm's callback (node:fs/promises' rm does
+ * the same, but loading that module costs ~1 ms), which also reports an error that persists.
+ * Symbolic links are removed, never followed.
  */
 export function removeTree(path: string): Promise<void> {
+  try {
+    if (removeInline(path, { left: inlineRemovals })) return Promise.resolve();
+  } catch {
+    // fs.rm below finishes the job, or reports what stops it
+  }
   return new Promise((resolve, reject) => rm(path, { recursive: true, force: true }, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Removes `path` and what is under it; false (some of it left) once more than budget.left entries were met. */
+function removeInline(path: string, budget: { left: number }, known?: 'directory'): boolean {
+  if (known === undefined) {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined) return true;
+    if (!st.isDirectory()) {
+      unlinkSync(path);
+      return true;
+    }
+  }
+  // d_type, or an lstat where the file system gives none: a symbolic link is never a directory here.
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (--budget.left < 0) return false;
+    const child = join(path, entry.name);
+    if (!entry.isDirectory()) unlinkSync(child);
+    else if (!removeInline(child, budget, 'directory')) return false;
+  }
+  rmdirSync(path);
+  return true;
 }
 
 /** The names in a directory; none when the directory does not exist (yet). */

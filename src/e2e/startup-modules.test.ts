@@ -15,7 +15,7 @@ import type { Store } from './harness.js';
 import { busyboxImage, busyboxRootfsTar, createStore, repoRoot } from './harness.js';
 
 /** Node's modules loaded by one CLI run (process.moduleLoadList), and what the command printed. */
-function modulesLoadedBy(store: Store, args: string[]): { modules: string[]; stdout: string } {
+function modulesLoadedBy(store: Store, args: string[], stdin: 'pipe' | 'ignore' = 'pipe'): { modules: string[]; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-modules-'));
   try {
     const entry = join(repoRoot, 'bin', 'berth.cjs');
@@ -32,7 +32,7 @@ function modulesLoadedBy(store: Store, args: string[]): { modules: string[]; std
     const out = openSync(outFile, 'w');
     const err = openSync(errFile, 'w');
     try {
-      const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: ['pipe', out, err], input: '', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: [stdin, out, err], ...(stdin === 'pipe' ? { input: '' } : {}), timeout: 60_000 });
       assert.equal(r.status, 0, readFileSync(errFile, 'utf8'));
     } finally {
       closeSync(out);
@@ -66,14 +66,20 @@ describe('CLI start-up loads only what the command uses', () => {
     }
   });
 
-  test('berth run --rm loads none of node:crypto, child_process, fs/promises (the monitor is posix_spawned; ids and names need no node:crypto)', () => {
+  test('berth run --rm loads none of node:crypto, child_process, fs/promises (the monitor is posix_spawned; ids and names need no node:crypto; process.stdin is not made without -i)', () => {
     // The store's first run keeps the runtime's compiled seccomp filter, creating and starting the
     // container in two steps and deleting it through the runtime (child_process); the next do not.
     const first = store.berth(['run', '--rm', '--network', 'none', busyboxImage, 'true']);
     assert.equal(first.code, 0, first.stderr);
     const { modules } = modulesLoadedBy(store, ['run', '--rm', '--network', 'none', busyboxImage, 'true']);
-    const loaded = ['crypto', 'child_process', 'fs/promises', 'zlib', 'tty'].filter((m) => modules.includes(`NativeModule ${m}`));
+    // internal/fs/rimraf: fs.rm's, where the container's small directories are removed inline (base/fs-helpers.ts)
+    const loaded = ['crypto', 'child_process', 'fs/promises', 'zlib', 'tty', 'internal/fs/rimraf'].filter((m) => modules.includes(`NativeModule ${m}`));
     assert.deepEqual(loaded, [], `berth run loaded ${loaded.join(', ')}`);
+    // stdin /dev/null (a file: Node makes process.stdin an fs.ReadStream, loading node:fs's
+    // streams and node:fs/promises): a run without -i never makes process.stdin.
+    const devNull = modulesLoadedBy(store, ['run', '--rm', '--network', 'none', busyboxImage, 'true'], 'ignore').modules;
+    const loadedForStdin = ['fs/promises', 'internal/fs/streams'].filter((m) => devNull.includes(`NativeModule ${m}`));
+    assert.deepEqual(loadedForStdin, [], `berth run with stdin /dev/null loaded ${loadedForStdin.join(', ')}`);
   });
 
   test('a command that needs a deferred builtin still gets it (import hashes the layer with node:crypto)', () => {

@@ -25,6 +25,7 @@ import { ensureUnpacked, imageLayers } from './unpack.js';
 import { recordContainerEvent } from './events.js';
 import { validateHostConfig } from './validate-host-config.js';
 import { discardVolumes, ociMounts, planMounts, provisionVolumes, recordContainer } from './volume-mounts.js';
+import type { Spec } from '../oci/index.js';
 import { connectContainer, disconnectContainer, planNetwork } from './container-network.js';
 
 /** A container's directory: its bundle (config.json, hosts files) and rootfs mount point. */
@@ -114,15 +115,17 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
 }
 
 /**
- * Mounts the container's root and writes its OCI bundle; returns the bundle directory, and when
+ * Mounts the container's root and writes its OCI bundle; returns the bundle directory, the spec
+ * written to its config.json, and when
  * the network's setup still runs (services/container-network.ts, `defer`) what settles when it has
  * finished: the container may be created meanwhile, but not started.
  */
-export async function prepareBundle(ctx: EngineContext, record: ContainerRecord): Promise<{ bundle: string; networkReady?: Promise<Error | undefined> }> {
+export async function prepareBundle(ctx: EngineContext, record: ContainerRecord): Promise<{ bundle: string; spec: Spec; networkReady?: Promise<Error | undefined> }> {
   const bundle = containerDir(ctx, record.id);
   const rootfs = join(bundle, 'rootfs');
   // First, so that netavark's setup (when deferred) runs while the root is mounted and the bundle written.
   const networking = await connectContainer(ctx, record, { defer: true });
+  let spec: Spec;
   try {
     const mounts = await ctx.snapshots.mounts(record.snapshotKey);
     // A --rm container's writes are thrown away: no need to flush them to disk.
@@ -131,7 +134,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     const host = record.hostConfig;
     const security = parseSecurityOptions(host.securityOpt);
     const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
-    writeProcessBundle(ctx, {
+    spec = writeProcessBundle(ctx, {
       ...more,
       id: record.id,
       bundle,
@@ -169,7 +172,7 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     await disconnectContainer(ctx, record.id);
     throw err;
   }
-  return { bundle, ...(networking?.ready ? { networkReady: networking.ready } : {}) };
+  return { bundle, spec, ...(networking?.ready ? { networkReady: networking.ready } : {}) };
 }
 
 /**

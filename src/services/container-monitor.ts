@@ -8,9 +8,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 
-import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone } from '../base/index.js';
+import { errors, isBerthError, isNotFound, killProcess, processAlive, processStartTime, selfProcess, trace, unlinkIfExists, waitUntilGone, warmCgroupMigration } from '../base/index.js';
 import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
+import type { Spec } from '../oci/index.js';
 import { assertTransition, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
 import { detachKeyFilter, exitCodeFor } from '../api/index.js';
@@ -79,9 +80,14 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
       removeAnonymousVolumes(ctx, record);
     }
   };
+  // The runtime's first cgroup.procs write waits for an RCU grace period (base/cgroup-warmup.ts):
+  // started here, ~10-15 ms before the runtime gets there, and renewed right before the monitor's
+  // spawn (a write within a grace period of the last is quick and keeps the lock warm for another).
+  warmCgroupMigration();
   try {
-    ({ bundle, networkReady } = await prepareBundle(ctx, record));
-    writeExecTemplate(bundle, driver);
+    let spec: Spec;
+    ({ bundle, spec, networkReady } = await prepareBundle(ctx, record));
+    writeExecTemplate(bundle, driver, spec);
   } catch (err) {
     await undoStart();
     throw err;
@@ -106,6 +112,7 @@ export async function startContainer(ctx: EngineContext, record: ContainerRecord
     wake?.();
   };
   let spawned: ReturnType<typeof spawnMonitor>;
+  warmCgroupMigration();
   try {
     spawned = spawnMonitor({
     binary: ctx.monitor.binary,

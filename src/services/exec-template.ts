@@ -6,7 +6,7 @@
  * which the fast path puts first. The fast path handles only execs that change nothing else in
  * the process (no -e, -w, -u, --privileged); keep the two in step when container-exec.ts changes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RuntimeDriver } from '../core/runtime/index.js';
@@ -14,8 +14,8 @@ import type { Spec } from '../oci/index.js';
 
 export const execTemplateMagic = 'berth-exec-template 1';
 
-export function writeExecTemplate(bundle: string, driver: RuntimeDriver): void {
-  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as Spec;
+/** Writes the template of the bundle whose config.json holds `spec` (as the start just wrote it: not read back). */
+export function writeExecTemplate(bundle: string, driver: RuntimeDriver, spec: Spec): void {
   const { args: _args, terminal: _terminal, ...process } = spec.process ?? {};
   const binary = driver.commandLine[0] ?? '';
   const lines = [execTemplateMagic, binary, driver.stateDir, driver.logDir, JSON.stringify(process)];
