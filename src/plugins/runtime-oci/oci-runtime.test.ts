@@ -41,3 +41,23 @@ test('a container whose state vanished while crun deleted it is NotFound', () =>
   const err = runtimeError('crun', 'id', 'delete', 'cannot rm state directory `/run/berth/x/crun/id`: No such file or directory');
   assert.equal(err.code, 'BERTH_E_RUNTIME_CONTAINER_NOT_FOUND');
 });
+
+test('an exec failed only when the runtime exits 255 with an error logged; another status is the command\'s own', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createOciRuntime } = await import('./oci-runtime.js');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-exec-outcome-'));
+  try {
+    const driver = createOciRuntime({ binary: '/usr/bin/crun', stateDir: join(dir, 'state'), logDir: dir });
+    const log = join(dir, 'id.exec-1.json');
+    // What crun 1.8.1 logs (and exits 255 with) for a missing command, recorded on this machine kind.
+    writeFileSync(log, '{"msg":"executable file `/nonexistent` not found in $PATH: No such file or directory","level":"error","time":"2026-11-30T11:48:30Z"}\n');
+    await assert.rejects(driver.execOutcome('id', log, 255), { code: 'BERTH_E_COMMAND_NOT_FOUND' });
+    // The same log beside a command's own status (5, 1, 126): the command ran; its status stands.
+    for (const code of [5, 1, 126]) assert.equal(await driver.execOutcome('id', log, code), code);
+    assert.equal(await driver.execOutcome('id', join(dir, 'none.json'), 255), 255, 'nothing logged: the command exited 255 itself');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

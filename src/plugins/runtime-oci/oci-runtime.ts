@@ -52,9 +52,13 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     });
   }
 
-  /** crun and runc exit 255 (runc) or 1 with an error logged when the exec itself failed. */
+  /**
+   * crun and runc exit 255 with an error logged when the exec itself failed (a missing or
+   * non-executable command, an unknown container: seen with crun 1.8 and runc 1.1). Any other
+   * status is the command's own, whatever the log holds: a command that exits 5 is not a failed exec.
+   */
   async function execOutcome(id: string, log: string, code: number): Promise<number> {
-    if (code !== 0) {
+    if (code === 255) {
       const message = await lastLogError(log);
       if (message !== undefined) throw runtimeError(name, id, 'exec', message);
     }
