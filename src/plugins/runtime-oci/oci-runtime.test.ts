@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { runtimeError } from './oci-runtime.js';
+import { createOciRuntime, runtimeError } from './oci-runtime.js';
 
 // Messages as crun 1.8.1 and runc 1.1.5 print them on this machine kind (recorded by hand).
 test('a missing command is NotFound with crun\'s and runc\'s wording', () => {
@@ -43,10 +46,6 @@ test('a container whose state vanished while crun deleted it is NotFound', () =>
 });
 
 test('an exec failed only when the runtime exits 255 with an error logged; another status is the command\'s own', async () => {
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { createOciRuntime } = await import('./oci-runtime.js');
   const dir = mkdtempSync(join(tmpdir(), 'berth-exec-outcome-'));
   try {
     const driver = createOciRuntime({ binary: '/usr/bin/crun', stateDir: join(dir, 'state'), logDir: dir });
