@@ -667,6 +667,24 @@ static void free_string_list(char **strings, uint32_t n) {
 }
 
 /*
+ * posix_spawn of `path` with `actions` in a session of its own, as libuv starts its children:
+ * default signal dispositions (Node ignores SIGPIPE) and nothing blocked. 0 or an errno.
+ */
+static int spawn_in_session(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions, char **args) {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int err = posix_spawn(pid, path, actions, &attr, args, environ);
+  posix_spawnattr_destroy(&attr);
+  return err;
+}
+
+/*
  * sealedCopy(path): a memfd (close-on-exec) holding the bytes of the program at `path`, sealed
  * against any change (native/sealed_copy.c): started from it, crun and runc skip copying and
  * re-executing themselves (CVE-2019-5736), ~4 ms of every `crun exec` here. spawnPiped's execFd
@@ -735,9 +753,7 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
   pid_t pid = -1;
   if (err == 0) {
     posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
     if (pipe_stdin) posix_spawn_file_actions_adddup2(&actions, pairs[0][1], 0);
     else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pairs[1][1], 1);
@@ -746,16 +762,8 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
     if (exec_fd >= 0) posix_spawn_file_actions_adddup2(&actions, exec_fd, 3);
     /* Nothing else of the daemon's leaks into the runtime, CLOEXEC or not. */
     posix_spawn_file_actions_addclosefrom_np(&actions, exec_fd >= 0 ? 4 : 3);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    /* As libuv does for its children: default dispositions (Node ignores SIGPIPE), nothing blocked. */
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    err = posix_spawn(&pid, exec_fd >= 0 ? "/proc/self/fd/3" : file, &actions, &attr, args, environ);
+    err = spawn_in_session(&pid, exec_fd >= 0 ? "/proc/self/fd/3" : file, &actions, args);
     posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
   }
   for (int i = 0; i < 3; i++) {
     if (pairs[i][1] >= 0) close(pairs[i][1]);
@@ -814,23 +822,14 @@ static napi_value js_spawn_channel(napi_env env, napi_callback_info info) {
   pid_t pid = -1;
   if (err == 0) {
     posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
     posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
     posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    err = posix_spawn(&pid, file, &actions, &attr, args, environ);
+    err = spawn_in_session(&pid, file, &actions, args);
     posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
   }
   if (pair[1] >= 0) close(pair[1]);
   if (err != 0 && pair[0] >= 0) close(pair[0]);

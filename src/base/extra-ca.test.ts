@@ -4,14 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { connect, createServer, rootCertificates } from 'node:tls';
 
 import { caOptions, extraCaCertificates, movedExtraCaVariable } from './extra-ca.js';
 
-const pem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
-
-test('the moved NODE_EXTRA_CA_CERTS file: its certificates, added after the roots and before a registry\'s own', (t) => {
+/** A temporary directory, removed after the test with the moved variable put back as it was. */
+function scratch(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-extra-ca-'));
   const saved = process.env[movedExtraCaVariable];
   t.after(() => {
@@ -19,6 +18,13 @@ test('the moved NODE_EXTRA_CA_CERTS file: its certificates, added after the root
     else process.env[movedExtraCaVariable] = saved;
     rmSync(dir, { recursive: true, force: true });
   });
+  return dir;
+}
+
+const pem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
+
+test('the moved NODE_EXTRA_CA_CERTS file: its certificates, added after the roots and before a registry\'s own', (t) => {
+  const dir = scratch(t);
   delete process.env[movedExtraCaVariable];
   assert.deepEqual(extraCaCertificates(), []);
   assert.deepEqual(caOptions(['root']), {}, 'nothing to add: Node\'s default trust');
@@ -71,13 +77,7 @@ async function handshake(server: { cert: string; key: string }, options: object)
 
 // Mutation seen red: no certificate added to the context (the extra file's certificate not trusted).
 test('caOptions: one secure context per set of certificates, trusting the moved extra file\'s and a registry\'s own', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-extra-ca-'));
-  const saved = process.env[movedExtraCaVariable];
-  t.after(() => {
-    if (saved === undefined) delete process.env[movedExtraCaVariable];
-    else process.env[movedExtraCaVariable] = saved;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = scratch(t);
   const fromFile = selfSigned(dir, 'extra');
   const registry = selfSigned(dir, 'registry');
   writeFileSync(join(dir, 'extra.pem'), fromFile.cert);

@@ -25,32 +25,30 @@ describe('signals sent to berth run', () => {
   before(() => (store = createStore({ withBusybox: true })));
   after(() => store.dispose());
 
-  test('Ctrl-C while the container is being created stops the run: exit 130, nothing left', async () => {
-    const child = spawn(berthBin, ['run', '--rm', busyboxImage, 'sleep', '20'], {
-      env: { ...process.env, BERTH_ROOT: store.root, BERTH_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** Ctrl-C once the run's trace shows `label`: exit 130, no container and no mount left. */
+  async function interruptLeavesNothing(child: ChildProcess & { stderr: NodeJS.ReadableStream }, label: RegExp): Promise<void> {
     const code = exited(child);
-    await printed(child.stderr, /create: start/);
+    await printed(child.stderr, label);
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     assert.equal(await code, 130);
     clearTimeout(timer);
     assert.equal(store.berth(['ps', '-aq']).stdout, '');
     assert.deepEqual(mountsUnder(store.root), []);
+  }
+
+  test('Ctrl-C while the container is being created stops the run: exit 130, nothing left', async () => {
+    const child = spawn(berthBin, ['run', '--rm', busyboxImage, 'sleep', '20'], {
+      env: { ...process.env, BERTH_ROOT: store.root, BERTH_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await interruptLeavesNothing(child, /create: start/);
   });
 
   test('Ctrl-C while the network is being set up (after the create, before the monitor runs) stops the run too', async () => {
     const child = spawn(berthBin, ['run', '--rm', busyboxImage, 'sleep', '20'], {
       env: { ...process.env, BERTH_ROOT: store.root, BERTH_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const code = exited(child);
-    await printed(child.stderr, /network: namespace made/);
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    assert.equal(await code, 130);
-    clearTimeout(timer);
-    assert.equal(store.berth(['ps', '-aq']).stdout, '');
-    assert.deepEqual(mountsUnder(store.root), []);
+    await interruptLeavesNothing(child, /network: namespace made/);
   });
 
   test('a signal to a running container reaches its process', async () => {
