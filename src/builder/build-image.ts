@@ -7,13 +7,12 @@
  * (layer-step.ts) keyed for the cache. Nothing is named until every step succeeded, so a failed
  * build leaves no tag and no image behind (only reusable cache layers).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Operation } from '../base/index.js';
-import { BerthError, isBerthError, sha256 } from '../base/index.js';
+import { BerthError, isBerthError, randomHex, sha256 } from '../base/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
@@ -110,7 +109,7 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
   await recoverStaleBuilds(deps.ctx);
   // The build's own temporary directory, made when a step first needs one: a fully cached build
   // makes none. Its name starts with the owner tag (recover-stale.ts finds a dead build's).
-  const tmpPath = join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-${randomBytes(4).toString('hex')}`);
+  const tmpPath = join(deps.ctx.paths.root, 'build-tmp', `${op.tag}-${randomHex(4)}`);
   let tmpMade = false;
   const tmpDir = (): string => {
     if (!tmpMade) {

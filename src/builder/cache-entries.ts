@@ -10,13 +10,12 @@
  * record kept are freed by the next garbage collection (services/system.ts), which no longer
  * counts them as roots.
  */
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { readFileSync, statSync } from 'node:fs';
 import { readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { errnoCode, ignoreErrno } from '../base/index.js';
+import { errnoCode, ignoreErrno, randomHex } from '../base/index.js';
 import type { BuildCacheEntry } from '../services/index.js';
 import type { CacheRecord } from './build-cache.js';
 
@@ -107,7 +106,7 @@ export async function removeCacheEntries(root: string, entries: readonly BuildCa
     }
     const [dir, ...rest] = entry.paths;
     if (dir === undefined) continue;
-    const trash = join(mountsDir, `${trashPrefix}${entry.id}-${randomBytes(4).toString('hex')}`);
+    const trash = join(mountsDir, `${trashPrefix}${entry.id}-${randomHex(4)}`);
     const moved = await ignoreErrno(['ENOENT'], async () => (await rename(dir, trash), true), false);
     for (const path of rest) await ignoreErrno(['ENOENT'], () => unlink(path), undefined);
     if (moved) await rm(trash, { recursive: true, force: true });

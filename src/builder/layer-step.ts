@@ -4,14 +4,13 @@
  * snapshot's upper directory into a reproducible layer (uncompressed: digest == diffID), store
  * it and commit the snapshot under its chain id. A step that changes nothing adds no layer.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 
 import type { Digest, Operation } from '../base/index.js';
-import { trace } from '../base/index.js';
+import { randomHex, trace } from '../base/index.js';
 import { writeLayer } from '../core/diff/index.js';
 import { chainIds } from '../core/images/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
@@ -140,7 +139,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     return { cached: true };
   }
   const parent = await unpackStage(env, state);
-  const snapshotKey = `build-${env.op.tag}-${randomBytes(8).toString('hex')}`;
+  const snapshotKey = `build-${env.op.tag}-${randomHex(8)}`;
   trace('build: step parent unpacked');
   await env.ctx.snapshots.prepare(snapshotKey, parent, { labels: { 'berth.build': step.key } });
   trace('build: snapshot prepared');

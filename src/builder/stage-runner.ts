@@ -2,11 +2,10 @@
  * StageRunner: builds stages on demand (memoized, dependencies concurrently), runs ONBUILD
  * triggers, dispatches each instruction and reports steps to the progress view.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { BerthError, errors, isBerthError, sha256 } from '../base/index.js';
+import { BerthError, errors, isBerthError, randomHex, sha256 } from '../base/index.js';
 import { mountAll, unmountAll } from '../core/mount/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { hostPlatform, parseReference } from '../oci/index.js';
@@ -278,7 +277,7 @@ export class StageRunner {
     const dir = await mkdtemp(join(this.o.tmpDir(), 'root-'));
     if (top === undefined) return { root: { dir, isContext: false, description }, release: async () => rm(dir, { recursive: true, force: true }) };
     const ctx = this.o.deps.ctx;
-    const key = `build-view-${this.o.stepEnv.op.tag}-${randomBytes(8).toString('hex')}`;
+    const key = `build-view-${this.o.stepEnv.op.tag}-${randomHex(8)}`;
     const mounts = await ctx.snapshots.view(key, top);
     await mkdir(dir, { recursive: true });
     try {

@@ -6,13 +6,12 @@
  * daemon's messages (`Step 2/5 : RUN make`, the RUN output, ` ---> Using cache`, `aux.ID`,
  * `errorDetail`) drive the CLI's build progress.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { errnoCode, errors } from '../base/index.js';
+import { errnoCode, errors, randomHex } from '../base/index.js';
 import type { Digest, Operation } from '../base/index.js';
 import type { BuildProgress, BuildRequest, BuildResult } from '../api/index.js';
 import { DockerignoreMatcher, parseDockerignore } from '../api/index.js';
@@ -94,12 +93,12 @@ async function buildContext(request: BuildRequest): Promise<{ body: Readable; do
   let dockerfilePath: string | undefined;
   let extra: { name: string; data: Buffer } | undefined;
   if (request.dockerfile === '-') {
-    extra = { name: `.dockerfile.${randomBytes(10).toString('hex')}`, data: await readStdin() };
+    extra = { name: `.dockerfile.${randomHex(10)}`, data: await readStdin() };
   } else {
     dockerfilePath = await locateDockerfile(dir, request.dockerfile);
     const inside = relative(dir, dockerfilePath);
     if (inside.startsWith('..') || isAbsolute(inside)) {
-      extra = { name: `.dockerfile.${randomBytes(10).toString('hex')}`, data: await readDockerfile(dockerfilePath, request.dockerfile ?? 'Dockerfile') };
+      extra = { name: `.dockerfile.${randomHex(10)}`, data: await readDockerfile(dockerfilePath, request.dockerfile ?? 'Dockerfile') };
     } else {
       await readDockerfile(dockerfilePath, request.dockerfile ?? 'Dockerfile');
     }

@@ -5,10 +5,9 @@
  * the hijacked connection, framed unless the start asked for a terminal, and its exit code is
  * recorded before that connection closes (the docker CLI reads it right after).
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 
-import { errors } from '../base/index.js';
+import { errors, randomHex } from '../base/index.js';
 import type { Engine, StreamedProcess } from '../api/index.js';
 import { streamWriter } from './stream-frames.js';
 
@@ -50,7 +49,7 @@ export class ExecStore {
   create(containerId: string, config: ExecConfig): ExecInstance {
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const instance: ExecInstance = { id: randomBytes(32).toString('hex'), containerId, config, running: false, started: false, exitCode: null, pid: 0, ready, markReady };
+    const instance: ExecInstance = { id: randomHex(32), containerId, config, running: false, started: false, exitCode: null, pid: 0, ready, markReady };
     this.instances.set(instance.id, instance);
     this.forgetOld();
     return instance;

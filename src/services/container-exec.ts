@@ -3,11 +3,10 @@
  * own process settings (namespaces, capabilities, seccomp, no-new-privileges, rlimits), the
  * command, user, environment and working directory replaced as asked.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { errors } from '../base/index.js';
+import { errors, randomHex } from '../base/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
 import { mergeEnv, supervisorAlive } from '../core/containers/index.js';
 import type { Stdio, StreamedProcess } from '../core/runtime/index.js';
@@ -74,7 +73,7 @@ function writeExecProcess(ctx: EngineContext, record: ContainerRecord, options: 
     const all = hostCapabilities();
     process.capabilities = { bounding: all, effective: all, permitted: all };
   }
-  const file = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
+  const file = join(dir, `exec-${randomHex(6)}.json`);
   writeFileSync(file, JSON.stringify(process));
   return file;
 }

@@ -4,11 +4,10 @@
  * exec, with Docker's timeout and output limit, its result folded into the record's health state
  * under the metadata lock (core/containers/health.ts has Docker's rules).
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { errors, formatGoDuration } from '../base/index.js';
+import { errors, formatGoDuration, randomHex } from '../base/index.js';
 import type { ContainerRecord, HealthLogEntry } from '../core/containers/index.js';
 import { applyProbeResult, healthSettings, maxHealthOutputBytes, startingHealth, supervisorAlive } from '../core/containers/index.js';
 import type { Process, Spec } from '../oci/index.js';
@@ -49,7 +48,7 @@ export async function runHealthCheck(ctx: EngineContext, ref: string): Promise<b
   const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
   const processConfig: Process = { ...(spec.process as Process), terminal: false, args: settings.argv };
   delete processConfig.consoleSize;
-  const suffix = randomBytes(6).toString('hex');
+  const suffix = randomHex(6);
   const file = join(dir, `probe-${suffix}.json`);
   const pidFile = join(dir, `probe-${suffix}.pid`);
   writeFileSync(file, JSON.stringify(processConfig));

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { Digest, Operation } from '../base/index.js';
-import { errors, isBerthError, shortId, withOperation } from '../base/index.js';
+import { errors, isBerthError, randomHex, shortId, withOperation } from '../base/index.js';
 import { putJson } from '../core/content/index.js';
 import { withLease } from '../core/metadata/index.js';
 import type { ImageRecord, ResolvedImage } from '../core/images/index.js';
@@ -102,7 +101,7 @@ export function createImageService(ctx: EngineContext): ImageService {
   }
 
   async function importTar(tar: Readable, name: string, runtimeConfig: ImageRuntimeConfig, options: ImportOptions, op: Operation): Promise<ResolvedImage> {
-    const key = `import-${randomBytes(8).toString('hex')}`;
+    const key = `import-${randomHex(8)}`;
     await ctx.snapshots.prepare(key, undefined);
     const writer = await ctx.content.writer();
     let layer: { diffId: Digest; size: number };

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 import type { Digest } from '../base/index.js';
-import { errors, isAlreadyExists, isBerthError } from '../base/index.js';
+import { errors, isAlreadyExists, isBerthError, randomHex } from '../base/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import { chainIds } from '../core/images/index.js';
 import type { Snapshotter } from '../core/snapshots/index.js';
@@ -104,7 +103,7 @@ async function unpackLayer(ctx: EngineContext, layer: StackLayer, chainId: Diges
   }
 }
 
-const extractKey = (chainId: Digest) => `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+const extractKey = (chainId: Digest) => `extract-${randomHex(6)}-${chainId}`;
 
 /** Applies a layer's tar to an active snapshot's directory (overlay whiteouts) and checks its diffID. */
 async function extractInto(ctx: EngineContext, key: string, layer: StackLayer, options: UnpackOptions): Promise<void> {

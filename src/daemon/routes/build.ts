@@ -8,10 +8,9 @@
  * is the command's exit status (the CLI's exit code). Every query parameter is honoured, or
  * refused with a 400 naming it when set to something berth's builder cannot do.
  */
-import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 
-import { BerthError, beginOperation, errors, isBerthError } from '../../base/index.js';
+import { beginOperation, BerthError, errors, isBerthError, randomHex } from '../../base/index.js';
 import type { BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult } from '../../api/index.js';
 import { hostPlatform, parseReference } from '../../oci/index.js';
 import type { ApiCall } from '../api-call.js';
@@ -131,7 +130,7 @@ class ClassicBuildView implements BuildProgress {
     this.say('\n');
     this.total = event.total;
     if (event.step !== undefined) {
-      this.steps.set(event.step, { run: /^run\s/i.test(event.text), container: randomBytes(6).toString('hex'), running: false, cached: false });
+      this.steps.set(event.step, { run: /^run\s/i.test(event.text), container: randomHex(6), running: false, cached: false });
     }
   }
 

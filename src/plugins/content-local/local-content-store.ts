@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { Digest } from '../../base/index.js';
-import { diskFullError, digestHex, errnoCode, errors, ignoreErrno, isDigest } from '../../base/index.js';
+import { digestHex, diskFullError, errnoCode, errors, ignoreErrno, isDigest, randomHex } from '../../base/index.js';
 import type { ContentInfo, ContentStore, ContentWriter, Expected } from '../../core/content/index.js';
 
 /** Blobs up to this size are read synchronously (manifests, configs, indexes). */
@@ -38,7 +38,7 @@ export function createLocalContentStore(root: string): ContentStore {
 
   async function writer(): Promise<ContentWriter> {
     await ensureDirs();
-    const path = join(ingest, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    const path = join(ingest, `${Date.now()}-${randomHex(8)}`);
     const handle: FileHandle = await open(path, 'wx', 0o644);
     const hash = createHash('sha256');
     let size = 0;

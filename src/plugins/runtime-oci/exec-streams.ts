@@ -6,7 +6,6 @@
  * resize is one ioctl on the master and the process sees SIGWINCH.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -15,7 +14,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { ReadStream } from 'node:tty';
 
-import { errors } from '../../base/index.js';
+import { errors, randomHex } from '../../base/index.js';
 import type { StreamedProcess } from '../../core/runtime/index.js';
 import { recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
 import { sealedRuntime } from './sealed-runtime.js';
@@ -37,7 +36,7 @@ const lateConnectionMs = 250;
 const consoleTimeoutMs = 30_000;
 
 export async function execStreams(runtime: ExecStreamsRuntime, id: string, processFile: string, options: { tty: boolean; stdin: boolean; size?: { rows: number; cols: number } }): Promise<StreamedProcess> {
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tag = `${process.pid}-${randomHex(4)}`;
   const log = join(runtime.logDir, `${id}.exec-${tag}.json`);
   const pidFile = join(runtime.logDir, `${id}.exec-${tag}.pid`);
   let pid = 0;

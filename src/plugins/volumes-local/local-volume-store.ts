@@ -15,9 +15,8 @@
 import type { Stats } from 'node:fs';
 import { closeSync, constants, copyFileSync, fstatSync, openSync, existsSync, fchmodSync, fchownSync, futimesSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
-import { errors, readdirSyncOrEmpty, readJsonFile, writeJsonAtomic } from '../../base/index.js';
+import { errors, randomHex, readdirSyncOrEmpty, readJsonFile, writeJsonAtomic } from '../../base/index.js';
 import type { CreateVolumeOptions, VolumeInfo, VolumeRecord, VolumeStore } from '../../core/volumes/index.js';
 import { anonymousVolumeLabel, validateVolumeName, validateVolumeOptions } from '../../core/volumes/index.js';
 import {
@@ -109,7 +108,7 @@ export function createLocalVolumeStore(root: string): VolumeStore {
         }
         const under = [...mountPoints()].find((m) => m === volumeDir(name) || m.startsWith(`${volumeDir(name)}/`));
         if (under !== undefined) throw errors.failedPrecondition('VOLUME_MOUNTED', `remove ${name}: "${under}" is still mounted`);
-        const trash = `.trash-${record.name}-${randomBytes(4).toString('hex')}`;
+        const trash = `.trash-${record.name}-${randomHex(4)}`;
         renameSync(volumeDir(name), join(dir, trash));
         removeTrash(dir);
       });
