@@ -7,6 +7,7 @@ export * from './trace.js';
 export * from './secure-join.js';
 export * from './record-files.js';
 export * from './process.js';
+export { isLongLived, markLongLived } from './long-lived.js';
 export * from './fs-helpers.js';
 export * from './operation.js';
 export * from './lru-map.js';

@@ -2,9 +2,10 @@
  * Processes named so that a reused pid is never taken for them: a pid plus its start time
  * (field 22 of /proc/<pid>/stat). Records name their supervisors and runtimes this way.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 
 import { errnoCode } from './errors.js';
+import { isLongLived } from './long-lived.js';
 
 /** One process: its pid and its start time in clock ticks after boot. */
 export interface ProcessRef {
@@ -32,13 +33,81 @@ export function processStartTime(pid: number | 'self'): number | undefined {
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ESRCH') return undefined;
+    if (isGone(err)) return undefined;
     throw err;
   }
+  return startTimeOf(stat);
+}
+
+const isGone = (err: unknown) => errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ESRCH';
+
+/** Field 22 of a /proc/<pid>/stat text; undefined for a zombie. */
+function startTimeOf(stat: string): number | undefined {
   // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
   return Number(fields[19]);
+}
+
+/**
+ * In a long-lived process (the daemon), /proc/<pid>/stat stays open for each live process a
+ * liveness check has seen: a read through that descriptor answers for that very process (ESRCH
+ * once it is reaped, even after its pid is reused), one pread instead of a path lookup, an open
+ * and a close. `docker ps` checks the monitor of every running container. The handle of a process
+ * that ended goes at its next check, or at the first check a second later (sweepHeld).
+ */
+const heldStats = new Map<number, { startTime: number; fd: number }>();
+/** Beyond this many, checks open and close as a CLI does (a descriptor each stays well under the limit). */
+const maxHeldStats = 4096;
+const statBuffer = Buffer.alloc(4096);
+
+/** The start time read through a held descriptor; undefined once the process is gone or a zombie. */
+function readHeld(fd: number): number | undefined {
+  try {
+    return startTimeOf(statBuffer.toString('latin1', 0, readSync(fd, statBuffer, 0, statBuffer.length, 0)));
+  } catch (err) {
+    if (isGone(err)) return undefined;
+    throw err;
+  }
+}
+
+function dropHeld(pid: number, fd: number): void {
+  heldStats.delete(pid);
+  closeSync(fd);
+}
+
+/** How often a check also lets go of the handles of processes that ended since (no one may ask about them again). */
+const sweepEveryMs = 1000;
+let lastSweep = 0;
+
+function sweepHeld(): void {
+  for (const [pid, held] of heldStats) if (readHeld(held.fd) === undefined) dropHeld(pid, held.fd);
+}
+
+/** processAlive through held descriptors (long-lived processes). */
+function heldAlive(ref: ProcessRef): boolean {
+  const now = Date.now();
+  if (now - lastSweep >= sweepEveryMs) {
+    lastSweep = now;
+    sweepHeld();
+  }
+  const held = heldStats.get(ref.pid);
+  if (held !== undefined) {
+    if (readHeld(held.fd) === undefined) dropHeld(ref.pid, held.fd);
+    // The held process still has the pid: it is ref's process, or ref's process is gone.
+    else return held.startTime === ref.startTime;
+  }
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${ref.pid}/stat`, 'r');
+  } catch (err) {
+    if (isGone(err)) return false;
+    throw err;
+  }
+  const startTime = readHeld(fd);
+  if (startTime === ref.startTime && heldStats.size < maxHeldStats) heldStats.set(ref.pid, { startTime, fd });
+  else closeSync(fd);
+  return startTime === ref.startTime;
 }
 
 let self: ProcessRef | undefined;
@@ -50,7 +119,8 @@ export function selfProcess(): ProcessRef {
 
 /** True while the process recorded in `ref` runs (the same process, not a reuse of its pid). */
 export function processAlive(ref: ProcessRef | undefined): boolean {
-  return ref !== undefined && processStartTime(ref.pid) === ref.startTime;
+  if (ref === undefined) return false;
+  return isLongLived() ? heldAlive(ref) : processStartTime(ref.pid) === ref.startTime;
 }
 
 /** SIGKILL to a process that may already be gone. */

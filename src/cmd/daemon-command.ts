@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 
-import { errors } from '../base/index.js';
+import { errors, markLongLived } from '../base/index.js';
 import type { Command } from '../cli/index.js';
 import { apiRouter, createApiServer, listenAll, parseHost } from '../daemon/index.js';
 
@@ -47,6 +47,8 @@ export const daemonCommand: Command = {
     claimPidFile(pidfile);
 
     const log = (line: string) => void ctx.stderr.write(`berth daemon: ${line}\n`);
+    // Before the engine opens: its caches for a process that serves many requests (base/long-lived.ts).
+    markLongLived();
     const engine = ctx.engine();
     const api = createApiServer({ engine, info: { version: ctx.version ?? 'unknown', root: ctx.root }, router: apiRouter(), log });
     const connections = new Set<Socket>();

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -135,8 +135,17 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  /** The daemon's open descriptors. */
-  const fds = () => readdirSync(`/proc/${d.process.pid}/fd`).length;
+  /**
+   * The daemon's open descriptors, less the /proc/<pid>/stat it holds for each live process it
+   * checked (base/process.ts: one per running container's monitor, closed when that ends).
+   */
+  const fds = () => readdirSync(`/proc/${d.process.pid}/fd`).filter((fd) => {
+    try {
+      return !/^\/proc\/\d+\/stat$/.test(readlinkSync(`/proc/${d.process.pid}/fd/${fd}`));
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
   /** Waits for the daemon's descriptors to come back to `baseline` (closes can take a moment). */
   const backTo = (baseline: number, what: string) => until(`${what}: the daemon's descriptors back to ${baseline} (now ${fds()})`, () => (fds() <= baseline ? true : undefined), 15_000);
   const ping = async () => {

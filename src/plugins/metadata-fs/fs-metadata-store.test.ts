@@ -96,3 +96,59 @@ test('compressed layers work in a store made before they existed (no layers/ dir
   store.putCompressedLayer(record);
   assert.deepEqual(store.listCompressedLayers(record.diffId), [record]);
 });
+
+// The daemon's cached listing (ContainerListing): kept while containers/ is unchanged.
+metadataStoreSuite('metadata-fs, listing cached', {
+  create: (root) => createFsMetadataStore(root, { cacheListing: true }),
+  module: new URL('./fs-metadata-store.js', import.meta.url).href,
+  factory: 'createFsMetadataStore',
+});
+
+/** Past the listing's racy window (100 ms): a listing read now is kept. */
+const pastRacyWindow = () => new Promise((r) => setTimeout(r, 150));
+
+test('a cached listing is kept while containers/ is unchanged, and any change by another process shows at once', async (t) => {
+  const root = tempRoot(t);
+  const daemon = createFsMetadataStore(root, { cacheListing: true });
+  const cli = createFsMetadataStore(root);
+  cli.createContainer(containerRecord(idOf('a1'), 'web'));
+  cli.createContainer(containerRecord(idOf('b1'), 'db'));
+  await pastRacyWindow();
+  assert.deepEqual(daemon.listContainers().map((c) => c.name).sort(), ['db', 'web']);
+  // Rewritten in place, behind the store's back (berth never writes a record so): no change to the
+  // directory, so the kept listing answers. This is what proves the listing is kept at all.
+  const file = join(root, 'metadata', 'containers', `${idOf('a1')}.json`);
+  writeFileSync(file, JSON.stringify({ ...containerRecord(idOf('a1'), 'web'), name: 'in-place' }));
+  assert.deepEqual(daemon.listContainers().map((c) => c.name).sort(), ['db', 'web']);
+  // Every write berth makes renames into the directory or unlinks from it: seen at once.
+  cli.updateContainer(idOf('b1'), (r) => void (r.state.status = 'running'));
+  assert.deepEqual(daemon.listContainers().map((c) => [c.name, c.state.status]).sort(), [['db', 'running'], ['in-place', 'created']]);
+  cli.deleteContainer(idOf('b1'));
+  assert.deepEqual(daemon.listContainers().map((c) => c.name), ['in-place']);
+  cli.createContainer(containerRecord(idOf('c1'), 'cache'));
+  assert.deepEqual(daemon.listContainers().map((c) => c.name).sort(), ['cache', 'in-place']);
+});
+
+test('a listing read within the racy window of the last change is not kept: a change in the same clock tick could not be told', (t) => {
+  const root = tempRoot(t);
+  const daemon = createFsMetadataStore(root, { cacheListing: true });
+  daemon.createContainer(containerRecord(idOf('a1'), 'web'));
+  assert.deepEqual(daemon.listContainers().map((c) => c.name), ['web']);
+  const file = join(root, 'metadata', 'containers', `${idOf('a1')}.json`);
+  writeFileSync(file, JSON.stringify({ ...containerRecord(idOf('a1'), 'web'), name: 'in-place' }));
+  assert.deepEqual(daemon.listContainers().map((c) => c.name), ['in-place']);
+});
+
+test('records of a cached listing are shared, so frozen: a caller that changes one fails loudly', async (t) => {
+  const root = tempRoot(t);
+  const daemon = createFsMetadataStore(root, { cacheListing: true });
+  daemon.createContainer(containerRecord(idOf('a1'), 'web'));
+  await pastRacyWindow();
+  const [record] = daemon.listContainers();
+  assert.throws(() => void (record!.state.status = 'running'), TypeError);
+  assert.throws(() => void (record!.name = 'x'), TypeError);
+  const list = daemon.listContainers();
+  list.pop();
+  assert.equal(daemon.listContainers().length, 1, 'the array handed out is the caller\'s own');
+  assert.equal(daemon.findContainer('web').state.status, 'created');
+});
