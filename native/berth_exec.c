@@ -5,13 +5,14 @@
  * common forms itself and gives everything else to the Node CLI (bin/berth.cjs), unchanged.
  *
  * It runs only what it can run exactly as the Node CLI would (services/container-exec.ts):
- *   berth [--root DIR] exec [-i] [-t] [--interactive] [--tty] CONTAINER COMMAND [ARG...]
+ *   berth [--root DIR] exec [-i] [--interactive] CONTAINER COMMAND [ARG...]
  * with CONTAINER a full id, a name or a unique id prefix of a container whose record says
  * "running" and whose monitor is alive. The process is the container's own (user, working
  * directory, environment, capabilities...) with COMMAND as its arguments: the template that
  * `berth start` wrote beside config.json (containers/<id>/exec-template, see
- * services/exec-template.ts), completed with the arguments and the terminal flag, and handed to
- * `<runtime> exec --process FILE`. Any other flag, an odd record, a missing template, an argument
+ * services/exec-template.ts), completed with the arguments, and handed to `<runtime> exec
+ * --process FILE`. `-t` goes to Node: the terminal comes over a console socket and Node copies
+ * it (cli/commands/exec.ts). Any other flag, an odd record, a missing template, an argument
  * that is not valid UTF-8 (Node would have replaced its bytes): the Node CLI decides instead.
  *
  * When the runtime fails, the Node CLI words the error (`berth container exec-report`), so a
@@ -73,17 +74,13 @@ static void json_string(FILE *out, const char *s) {
 int main(int argc, char **argv) {
   const char *root_flag;
   int i = fast_command_start(argc, argv, "exec", &root_flag);
-  int interactive = 0, tty = 0;
+  int interactive = 0;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0) interactive = 1;
-    else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0) tty = 1;
-    else if (strcmp(a, "-it") == 0 || strcmp(a, "-ti") == 0) interactive = tty = 1;
     else fallback();
   }
   if (argc - i < 2) fallback();
-  /* -it needs a terminal on stdin: Node says so when there is none. */
-  if (tty && interactive && !isatty(STDIN_FILENO)) fallback();
   const char *ref = argv[i];
   char **cmd = argv + i + 1;
   int ncmd = argc - i - 1;
@@ -135,7 +132,7 @@ int main(int argc, char **argv) {
     if (k > 0) fputc(',', out);
     json_string(out, cmd[k]);
   }
-  fprintf(out, "],\"terminal\":%s,%s", tty ? "true" : "false", process + 1);
+  fprintf(out, "],\"terminal\":false,%s", process + 1);
   if (fclose(out) != 0) {
     unlink(process_file);
     fallback();
@@ -153,7 +150,6 @@ int main(int argc, char **argv) {
   rt[n++] = "exec";
   rt[n++] = "--process";
   rt[n++] = process_file;
-  if (tty) rt[n++] = "--tty";
   rt[n++] = id;
   rt[n] = NULL;
 
@@ -163,8 +159,8 @@ int main(int argc, char **argv) {
     fallback();
   }
   if (child == 0) {
-    /* As the Node CLI spawns it: its own session unless it holds the terminal. */
-    if (!tty) setsid();
+    /* As the Node CLI spawns it: its own session. */
+    setsid();
     if (!interactive) {
       int null = open("/dev/null", O_RDONLY);
       if (null >= 0 && null != STDIN_FILENO) {

@@ -120,6 +120,11 @@ export interface ContainerExecOptions {
   env?: string[];
   workingDir?: string;
   privileged?: boolean;
+  /**
+   * With `tty`, the terminal's size from its start (the OCI process's consoleSize, which the
+   * runtime sets before the command runs; a resize afterwards would race a quick `stty size`).
+   */
+  size?: { rows: number; cols: number };
 }
 
 /** `cp`'s flags. */
@@ -200,7 +205,7 @@ export interface ContainerEngine {
    * Runs a command in a running container with its stdio as streams (the daemon relays them):
    * resolves once the process runs; `size` is its terminal's first size (with `tty`).
    */
-  execStreams(ref: string, options: ContainerExecOptions & { size?: { rows: number; cols: number } }): Promise<StreamedProcess>;
+  execStreams(ref: string, options: ContainerExecOptions): Promise<StreamedProcess>;
   /**
    * How an exec run by the native fast path (native/berth_exec.c) ended: the command's exit code,
    * or the runtime's error (thrown) when the runtime logged one to `logFile`, which is then removed.

@@ -17,6 +17,8 @@ export interface CliContext {
   stderr: Writable;
   /** Global settings (`--root`), for messages. */
   root: string;
+  /** The engine is a daemon's (`--host`/BERTH_HOST), not this process's own. */
+  remote?: boolean;
   /** berth's version (`berth version`). */
   version?: string;
 }

@@ -106,6 +106,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       stdout,
       stderr,
       root,
+      remote: remote !== undefined,
       get version() {
         return options.version;
       },

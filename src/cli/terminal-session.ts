@@ -24,6 +24,8 @@ export interface TerminalSession {
   streams: AttachStreams;
   /** Sends the terminal's size to the container now and on every change. */
   followSize(engine: Engine, id: string): void;
+  /** Gives the terminal's size to `resize` now and on every change (an exec's own terminal). */
+  followSizeWith(resize: (rows: number, cols: number) => void): void;
   /** Restores the terminal and stops reading stdin. */
   close(): void;
 }
@@ -56,8 +58,11 @@ export function openTerminalSession(ctx: CliContext, choice: SessionChoice): Ter
       ...(detachKeys && detachKeys.length > 0 ? { detachKeys } : {}),
     },
     followSize(engine, id) {
+      this.followSizeWith((rows, cols) => void engine.containers.resize(id, rows, cols).catch(() => undefined));
+    },
+    followSizeWith(resize) {
       if (!choice.tty || !stdout.isTTY) return;
-      const send = () => void engine.containers.resize(id, stdout.rows, stdout.columns).catch(() => undefined);
+      const send = () => resize(stdout.rows, stdout.columns);
       onResize = send;
       stdout.on('resize', send);
       send();

@@ -33,7 +33,7 @@ export async function execInContainer(ctx: EngineContext, record: ContainerRecor
  * An exec whose stdio are streams (the daemon relays them): resolves once the process runs; its
  * `exit` gives the exit code. The process file goes once the process has ended.
  */
-export async function execStreamsInContainer(ctx: EngineContext, record: ContainerRecord, options: ContainerExecOptions & { size?: { rows: number; cols: number } }): Promise<StreamedProcess> {
+export async function execStreamsInContainer(ctx: EngineContext, record: ContainerRecord, options: ContainerExecOptions): Promise<StreamedProcess> {
   const file = writeExecProcess(ctx, record, options);
   try {
     const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
@@ -65,6 +65,8 @@ function writeExecProcess(ctx: EngineContext, record: ContainerRecord, options: 
     env: mergeEnv(base.env ?? [], options.env ?? []),
     cwd: options.workingDir || base.cwd,
   };
+  delete process.consoleSize;
+  if (options.tty && options.size && options.size.rows > 0 && options.size.cols > 0) process.consoleSize = { height: options.size.rows, width: options.size.cols };
   if (options.user) {
     const user = resolveUser(options.user, readUserDatabase(join(dir, 'rootfs')));
     process.user = { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) };

@@ -1,8 +1,10 @@
 import { errors } from '../../base/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
-import type { Command } from '../command.js';
+import type { ContainerExecOptions } from '../../api/index.js';
+import type { CliContext, Command } from '../command.js';
 import { readEnvFiles } from '../container-flags.js';
 import { parseEnvOption } from '../env-file.js';
+import { openTerminalSession } from '../terminal-session.js';
 
 export const execCommand: Command = {
   name: 'exec',
@@ -29,17 +31,53 @@ export const execCommand: Command = {
     const workdir = flagString(args, 'workdir');
     const user = flagString(args, 'user');
     const env = [...readEnvFiles(flagList(args, 'env-file')), ...flagList(args, 'env').map((e) => parseEnvOption(e, (name) => process.env[name]))];
-    try {
-      return await ctx.engine().containers.exec(ref, {
+    // The terminal's size goes with the command, as the docker CLI's ConsoleSize does: set before it runs.
+    const out = ctx.stdout as { isTTY?: boolean; rows?: number; columns?: number };
+    const size = tty && !detach && out.isTTY && out.rows && out.columns ? { rows: out.rows, cols: out.columns } : undefined;
+    const options: ContainerExecOptions = {
       cmd, detach, interactive, tty, env, privileged: flagBool(args, 'privileged'),
       ...(workdir !== undefined ? { workingDir: workdir } : {}),
       ...(user !== undefined ? { user } : {}),
-      }, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
+      ...(size ? { size } : {}),
+    };
+    try {
+      // A terminal on this machine's engine: its master comes here and this process copies it, as
+      // the daemon does (a daemon's engine does the same over its connection).
+      if (tty && !detach && !ctx.remote) return await execOnTerminal(ctx, ref, options);
+      return await ctx.engine().containers.exec(ref, options, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
     } catch (err) {
       return execFailed(err);
     }
   },
 };
+
+/**
+ * `exec -t`: the runtime hands the pseudo-terminal's master over its console socket
+ * (engine.containers.execStreams), and this process copies it to stdout (and stdin to it with -i),
+ * in raw mode, following the size. When the runtime kept the terminal itself (`exec --tty` with no
+ * console socket), it needed stdin to be a terminal, so `-t` without `-i` failed, and under load its
+ * copy could end before a command that exits at once had its output shown.
+ */
+async function execOnTerminal(ctx: CliContext, ref: string, options: ContainerExecOptions): Promise<number> {
+  const session = openTerminalSession(ctx, { tty: true, stdin: options.interactive === true, stdout: true, stderr: false, detachKeys: '' });
+  try {
+    const started = await ctx.engine().containers.execStreams(ref, options);
+    session.followSizeWith((rows, cols) => started.resize(rows, cols));
+    const { stdin } = session.streams;
+    if (stdin && started.stdin) stdin.pipe(started.stdin);
+    const shown = new Promise<void>((resolve) => {
+      started.stdout.once('end', resolve);
+      started.stdout.once('close', resolve);
+    });
+    started.stdout.pipe(ctx.stdout, { end: false });
+    // Everything shown first, the runtime's own error too when the command could not start.
+    const code = await started.exit.finally(() => shown);
+    if (stdin && started.stdin) stdin.unpipe(started.stdin);
+    return code;
+  } finally {
+    session.close();
+  }
+}
 
 /**
  * Docker's exec exits 126 whenever the runtime could not start the command (missing, not
