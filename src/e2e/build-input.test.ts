@@ -92,6 +92,19 @@ describe('build input', { concurrency: false }, () => {
     assert.equal(store.berth(['images', '-q']).stdout, before);
     const check = store.berth(['system', 'check']);
     assert.equal(check.code, 0, check.stdout);
+    // -q is quiet only while the build works: a failed one prints what it ran and the step's output,
+    // as Docker does (observed with dockerd 20.10: BuildKit prints its plain progress, the classic
+    // builder the steps' output, both to stderr, with exit status 1).
+    const quiet = build(dir, '-q');
+    assert.equal(quiet.code, 1);
+    assert.equal(quiet.stdout, '');
+    assert.match(quiet.stderr, /^#\d+ \[3\/3\] RUN echo "about to fail" && exit 7$/m);
+    assert.match(quiet.stderr, /^#\d+ [\d.]+ about to fail$/m);
+    assert.match(quiet.stderr, /exit code: 7/);
+    const ok = build(context({ Dockerfile: 'FROM berth-test/busybox:1\nRUN echo chatty\n' }), '-q');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal(ok.stderr, '', 'a quiet build that works prints only the image ID');
   });
 
   test('a secret is readable in RUN and never stored in a layer or the history', async () => {

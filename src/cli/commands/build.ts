@@ -51,7 +51,8 @@ export const buildCommand: Command = {
     }
     const quiet = flagBool(args, 'quiet');
     const mode = progressMode(flagString(args, 'progress') ?? 'auto', ctx.stderr);
-    const progress = quiet ? silent() : mode === 'plain' ? plainProgress(ctx.stderr) : ttyProgress(ctx.stderr);
+    const kept = quiet ? keptOutput() : undefined;
+    const progress = kept ? plainProgress(kept) : mode === 'plain' ? plainProgress(ctx.stderr) : ttyProgress(ctx.stderr);
     const finish = () => ('finish' in progress ? (progress as { finish(): void }).finish() : undefined);
     const buildArgs = parseBuildArgs(flagList(args, 'build-arg'));
     const epoch = sourceDateEpoch(buildArgs, flagBool(args, 'reproducible'));
@@ -101,6 +102,10 @@ export const buildCommand: Command = {
           for (const name of result.names) ctx.stderr.write(`naming to ${name} done\n`);
         }
         return 0;
+      } catch (err) {
+        // `-q` is quiet while the build works; a failed one shows what it printed, as Docker's does.
+        if (kept) ctx.stderr.write(kept.text());
+        throw err;
       } finally {
         finish();
       }
@@ -165,12 +170,22 @@ function parseSecrets(list: readonly string[]): Record<string, BuildSecret> {
   return out;
 }
 
-function silent(): BuildProgress {
-  return { start() {}, output() {}, cached() {}, done() {}, failed() {}, note() {} };
+/** What a `-q` build printed, for when it fails: its last `limit` bytes, in memory. */
+function keptOutput(limit = 4 << 20): { write(text: string): void; text(): string } {
+  const parts: string[] = [];
+  let size = 0;
+  return {
+    write(text) {
+      parts.push(text);
+      size += text.length;
+      while (size > limit && parts.length > 1) size -= parts.shift()!.length;
+    },
+    text: () => parts.join(''),
+  };
 }
 
 /** BuildKit's plain output: `#N label`, the RUN output with timestamps, `#N CACHED` / `#N DONE 0.3s`. */
-function plainProgress(out: Writable): BuildProgress {
+function plainProgress(out: { write(text: string): unknown }): BuildProgress {
   const started = new Map<number, number>();
   const labels = new Map<number, string>();
   const partial = new Map<number, string>();
