@@ -36,6 +36,9 @@ test('spawnWithChannel: the preamble waits on fd 3 before the child runs; stderr
     const socket = new Socket({ fd: child.fd, readable: true, writable: true });
     const [first] = (await once(socket, 'data')) as [Buffer];
     assert.equal(String(first), 'hello');
+    // Once it is the sleep: the shell itself keeps copies of descriptors (fd 10 and up) while it
+    // runs `echo oops >&2`, so a look before the exec can see them (it did, under load).
+    for (let i = 0; i < 500 && !readlinkSync(`/proc/${child.pid}/exe`).endsWith('/sleep'); i++) await new Promise((r) => setTimeout(r, 10));
     const fds = readdirSync(`/proc/${child.pid}/fd`).map(Number).sort((a, b) => a - b);
     assert.deepEqual(fds, [0, 1, 2, 3], 'nothing of the parent but what it was given');
     assert.equal(readlinkSync(`/proc/${child.pid}/fd/0`), '/dev/null');
