@@ -2,13 +2,15 @@
 // berth daemon benchmark (issue 14, "Performance"): the same clients against `berth daemon` and
 // against a private reference dockerd 20.10 (runc) in the same run, same busybox rootfs on both:
 //   run      `docker run --rm --network none IMAGE true` (target ≤ 0.5× dockerd)
-//   ps       `docker ps` with a few running containers (target ≤ 1.0×)
+//   ps       `docker ps` with a few running containers (target ≤ 1.0×); --ps-iterations rounds (default
+//            100): the CLI's own start-up is most of the ~25 ms, so the daemons' part is a few
+//            percent and fewer rounds cannot tell them apart
 //   exec     `docker exec CONTAINER true` into an idle container (target ≤ 0.7×)
 //   batch    100 containers created and started through the API by 10 concurrent clients, raw
 //            HTTP over the socket as an SDK would send it (target ≤ 0.5× dockerd's wall time)
 //   memory   the daemon's RSS idle, and what it grows by per running container (targets < 60 MiB, ≤ 1 MiB)
 // Run as root from the repository root after `npm run build`:
-//   node bench/daemon.mjs [--iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]
+//   node bench/daemon.mjs [--iterations N] [--ps-iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]
 // Exit status: 0 whenever a report was produced (failed targets print FAIL), 1 when set-up failed, 2 for bad arguments.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -22,10 +24,10 @@ const dockerDirs = { BERTH_REF_RUN_DIR: '/run/berth-bench-daemon-docker', BERTH_
 const targets = { runRatio: 0.5, psRatio: 1.0, execRatio: 0.7, batchRatio: 0.5, idleMiB: 60, perContainerMiB: 1 };
 
 const opts = parseArgs(process.argv.slice(2), {
-  usage: 'node bench/daemon.mjs [--iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]',
-  defaults: { iterations: 15, warmup: 2, batch: 100, clients: 10, docker: true, json: false },
+  usage: 'node bench/daemon.mjs [--iterations N] [--ps-iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]',
+  defaults: { iterations: 15, psIterations: 100, warmup: 2, batch: 100, clients: 10, docker: true, json: false },
   options: {
-    '--iterations': { key: 'iterations', int: 1 }, '--warmup': { key: 'warmup', int: 0 }, '--batch': { key: 'batch', int: 1 },
+    '--iterations': { key: 'iterations', int: 1 }, '--ps-iterations': { key: 'psIterations', int: 1 }, '--warmup': { key: 'warmup', int: 0 }, '--batch': { key: 'batch', int: 1 },
     '--clients': { key: 'clients', int: 1 }, '--json': { key: 'json', set: true }, '--no-docker': { key: 'docker', set: false },
   },
 });
@@ -102,7 +104,7 @@ async function main() {
   report.results.run = await interleaved(sides, () => ['run', '--rm', '--network', 'none', image, 'true'], opts.warmup, opts.iterations);
   for (const s of sides) for (let i = 0; i < 3; i++) must(dockerCli, ['run', '-d', '--network', 'none', '--name', `bench-idle-${i}`, image, 'sleep', '1000'], { env: s.env });
   log('ps');
-  report.results.ps = await interleaved(sides, () => ['ps'], opts.warmup, opts.iterations);
+  report.results.ps = await interleaved(sides, () => ['ps'], opts.warmup, opts.psIterations);
   log('exec');
   report.results.exec = await interleaved(sides, () => ['exec', 'bench-idle-0', 'true'], opts.warmup, opts.iterations);
   for (const s of sides) removeContainers(dockerCli, s.env);
