@@ -4,7 +4,8 @@
 //   run      `docker run --rm --network none IMAGE true` (target ≤ 0.5× dockerd)
 //   ps       `docker ps` with a few running containers (target ≤ 1.0×); --ps-iterations rounds (default
 //            100): the CLI's own start-up is most of the ~25 ms, so the daemons' part is a few
-//            percent and fewer rounds cannot tell them apart
+//            percent and fewer rounds cannot tell them apart; also with the docker 28 CLI
+//            (/usr/local/bin/docker) where it is installed
 //   exec     `docker exec CONTAINER true` into an idle container (target ≤ 0.7×)
 //   batch    100 containers created and started through the API by 10 concurrent clients, raw
 //            HTTP over the socket as an SDK would send it (target ≤ 0.5× dockerd's wall time)
@@ -12,7 +13,7 @@
 // Run as root from the repository root after `npm run build`:
 //   node bench/daemon.mjs [--iterations N] [--ps-iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]
 // Exit status: 0 whenever a report was produced (failed targets print FAIL), 1 when set-up failed, 2 for bad arguments.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 import {
@@ -32,9 +33,12 @@ const opts = parseArgs(process.argv.slice(2), {
   },
 });
 
+/** A newer docker CLI, when installed: its start-up differs, and so does the daemons' share of a command. */
+const dockerCli28 = '/usr/local/bin/docker';
+
 /** The same docker command line against each side, interleaved round-robin; stats per side (a failure ends the run). */
-async function interleaved(sides, args, warmup, iterations) {
-  const candidates = sides.map((side) => ({ key: side.key, name: side.name, cmd: dockerCli, args: args(side), env: side.env }));
+async function interleaved(sides, args, warmup, iterations, cli = dockerCli) {
+  const candidates = sides.map((side) => ({ key: side.key, name: side.name, cmd: cli, args: args(side), env: side.env }));
   const { rows } = await timedRounds(candidates, { warmup, iterations, failFast: true, name: 'docker' });
   return Object.fromEntries(Object.entries(rows).map(([key, row]) => [key, { n: row.n, median: row.median, p90: row.p90, min: row.min, max: row.max }]));
 }
@@ -105,6 +109,10 @@ async function main() {
   for (const s of sides) for (let i = 0; i < 3; i++) must(dockerCli, ['run', '-d', '--network', 'none', '--name', `bench-idle-${i}`, image, 'sleep', '1000'], { env: s.env });
   log('ps');
   report.results.ps = await interleaved(sides, () => ['ps'], opts.warmup, opts.psIterations);
+  if (existsSync(dockerCli28)) {
+    log('ps (docker 28 CLI)');
+    report.results.ps28 = await interleaved(sides, () => ['ps'], opts.warmup, opts.psIterations, dockerCli28);
+  }
   log('exec');
   report.results.exec = await interleaved(sides, () => ['exec', 'bench-idle-0', 'true'], opts.warmup, opts.iterations);
   for (const s of sides) removeContainers(dockerCli, s.env);
@@ -125,8 +133,11 @@ async function main() {
   }
   const out = [];
   out.push(`machine: ${report.machine.nproc} cpus, ${report.machine.cpu}, ${report.machine.memGiB} GiB`);
-  for (const [k, label, target] of [['run', 'docker run --rm --network none IMAGE true', targets.runRatio], ['ps', 'docker ps (3 running)', targets.psRatio], ['exec', 'docker exec C true', targets.execRatio]]) {
+  const rows = [['run', 'docker run --rm --network none IMAGE true', targets.runRatio], ['ps', 'docker ps (3 running)', targets.psRatio],
+    ['ps28', 'docker ps (3 running), docker 28 CLI', targets.psRatio], ['exec', 'docker exec C true', targets.execRatio]];
+  for (const [k, label, target] of rows) {
     const r = report.results[k];
+    if (!r) continue;
     out.push(`${label}: berth ${fmt(r.berth.median)} ms${docker ? `, dockerd ${fmt(r.docker.median)} ms, ratio ${fmt(ratio(k), 2)} (target ≤ ${target}) ${verdict(ratio(k) <= target)}` : ''}`);
   }
   const b = report.results.batch;
