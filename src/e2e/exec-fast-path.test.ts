@@ -118,6 +118,23 @@ sys.stdout.write(out.decode('utf8', 'replace') + '|' + str(os.waitstatus_to_exit
     assert.match(typed.output, /in=5\r\n30 120\r\n/);
   });
 
+  test('-d runs the command in the background, on a terminal of its own with -t; a command that cannot start is an error', async () => {
+    // Observed with dockerd 20.10: `exec -dt` runs the command on a terminal (shim-held), and
+    // `exec -d` of a missing command prints "Error response from daemon: OCI runtime exec failed:
+    // ..." and exits 1.
+    assert.deepEqual(store.berth(['exec', '-d', 'fast', 'sh', '-c', 'echo plain > /tmp/d1']), { code: 0, stdout: '', stderr: '' });
+    assert.deepEqual(store.berth(['exec', '-dt', 'fast', 'sh', '-c', 'tty > /tmp/d2; sleep 1; echo after > /tmp/d3']), { code: 0, stdout: '', stderr: '' });
+    // The terminal outlives berth: the command was not hung up when berth exited.
+    await new Promise((r) => setTimeout(r, 1800));
+    assert.deepEqual(store.berth(['exec', 'fast', 'cat', '/tmp/d1', '/tmp/d2', '/tmp/d3']).stdout.replace(/\d+/, 'N'), 'plain\n/dev/pts/N\nafter\n');
+    for (const args of [['exec', '-d', 'fast', 'no-such-command'], ['exec', '-dt', 'fast', 'no-such-command']]) {
+      const r = store.berth(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /^Error response from daemon: .*no-such-command.* not found/m, args.join(' '));
+    }
+    assert.deepEqual(leftovers(), []);
+  });
+
   test('arguments reach the process byte for byte (quotes, backslashes, newlines, control characters, UTF-8)', () => {
     const odd = ['a "quoted" \\ word', 'line\nbreak\ttab', '\u0001\u001f', 'ünïcödé ✓', ''];
     const [fast, node] = both(['exec', 'fast', 'printf', '[%s]', ...odd]);

@@ -46,6 +46,8 @@ export const execCommand: Command = {
       if (tty && !detach && !ctx.remote) return await execOnTerminal(ctx, ref, options);
       return await ctx.engine().containers.exec(ref, options, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
     } catch (err) {
+      // Detached, the runtime's stderr was nobody's: its error is said here (docker exec -d exits 1 with it).
+      if (detach) throw err;
       return execFailed(err);
     }
   },

@@ -6,7 +6,7 @@
  * resize is one ioctl on the master and the process sees SIGWINCH.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -218,6 +218,47 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
     throw err;
   } finally {
     server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `exec --detach --tty`: the runtime makes the terminal, starts the process and returns; the
+ * master it passed over the console socket goes to a holder process that reads it to its end (a
+ * detached exec's output goes nowhere, as with Docker), since a master closed with berth would
+ * hang the process up before it ran. Resolves with 0 once the process runs; rejects with the
+ * runtime's error when it could not start.
+ */
+export async function detachedTerminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string): Promise<number> {
+  const log = join(runtime.logDir, `${id}.exec-${process.pid}-${randomHex(4)}.json`);
+  const dir = await mkdtemp(join(tmpdir(), 'berth-console-'));
+  const socketPath = join(dir, 'console');
+  const server: Server = createServer({ pauseOnConnect: true });
+  let master: number | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, resolve);
+    });
+    const connection = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const args = [...runtime.globalArgs(log), 'exec', '--process', processFile, '--detach', '--tty', '--console-socket', socketPath, id];
+    const child = spawn(runtime.binary, args, { stdio: 'ignore', detached: true });
+    const code = await exitStatus(child);
+    // The runtime passes the terminal before it starts the process: a failure to start rejects here.
+    const outcome = await runtime.outcome(log, code);
+    if (outcome !== 0) return outcome;
+    const passed = await Promise.race([connection, new Promise<undefined>((r) => setTimeout(() => r(undefined), lateConnectionMs))]);
+    if (passed === undefined) throw errors.unknown('CONSOLE_SOCKET', `${runtime.binary} exec started the process without passing its terminal`);
+    master = await receiveMaster(passed, () => true);
+    // A holder of its own session, outside berth: `cat` reads the master until the terminal's last user is gone (EIO).
+    const holder = spawn('cat', [], { stdio: [master, 'ignore', 'ignore'], detached: true, cwd: '/' });
+    holder.on('error', () => undefined);
+    holder.unref();
+    return 0;
+  } finally {
+    if (master !== undefined) closeSync(master);
+    server.close();
+    rmSync(log, { force: true });
     await rm(dir, { recursive: true, force: true });
   }
 }

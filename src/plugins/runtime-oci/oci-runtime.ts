@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 
 import type { BerthError } from '../../base/index.js';
 import { errors, ignoreErrno, isNotFound, unlinkIfExists } from '../../base/index.js';
-import { execStreams } from './exec-streams.js';
+import { detachedTerminalExec, execStreams } from './exec-streams.js';
 import { createSeccompFilters } from './seccomp-filters.js';
 import type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
@@ -133,6 +133,9 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     },
     async exec(id, processFile, { stdio, detach = false, tty = false }) {
       await ensureDirs();
+      if (detach && tty) {
+        return detachedTerminalExec({ binary: options.binary, globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code) }, id, processFile);
+      }
       const args = ['exec', '--process', processFile, ...(detach ? ['--detach'] : []), ...(tty ? ['--tty'] : []), id];
       // Its own log: only this exec's errors count. A terminal session stays in berth's process
       // group: it reads the terminal (a background group would get SIGTTIN).
