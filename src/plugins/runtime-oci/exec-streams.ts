@@ -128,23 +128,41 @@ async function pipedExec(runtime: ExecStreamsRuntime, id: string, processFile: s
   };
 }
 
-async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
-  // sun_path holds 108 bytes: the console socket lives in a short directory of its own.
+/**
+ * A `--console-socket` listening in a short directory of its own (sun_path holds 108 bytes), and
+ * its first connection, paused so that Node never reads the runtime's message itself.
+ */
+async function openConsoleSocket(): Promise<{ path: string; connection: Promise<Socket>; connected: () => boolean; close: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-console-'));
-  const socketPath = join(dir, 'console');
+  const path = join(dir, 'console');
   const server: Server = createServer({ pauseOnConnect: true });
-  let child: ChildProcess | undefined;
+  const close = async () => {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(socketPath, resolve);
+      server.listen(path, resolve);
     });
-    let connected = false;
-    const connection = new Promise<Socket>((resolve) => server.once('connection', (socket: Socket) => {
-      connected = true;
-      resolve(socket);
-    }));
-    const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--console-socket', socketPath, '--pid-file', files.pidFile, id];
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  let connected = false;
+  const connection = new Promise<Socket>((resolve) => server.once('connection', (socket: Socket) => {
+    connected = true;
+    resolve(socket);
+  }));
+  return { path, connection, connected: () => connected, close };
+}
+
+async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
+  const consoleSocket = await openConsoleSocket();
+  let child: ChildProcess | undefined;
+  try {
+    const { connection, connected } = consoleSocket;
+    const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--console-socket', consoleSocket.path, '--pid-file', files.pidFile, id];
     const sealed = sealedRuntime(runtime.binary);
     child = sealed === undefined
       ? spawn(runtime.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
@@ -159,8 +177,8 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
       status.then(async (code) => {
         // A quick command's runtime can pass the terminal and exit before this process accepted
         // its connection: the master waits there, and receiveMaster takes it after the exit.
-        if (!connected) await new Promise((r) => setTimeout(r, lateConnectionMs));
-        if (connected) return new Promise<never>(() => undefined);
+        if (!connected()) await new Promise((r) => setTimeout(r, lateConnectionMs));
+        if (connected()) return new Promise<never>(() => undefined);
         // A runtime failure rejects here with the runtime's own error.
         await runtime.outcome(files.log, code);
         // The runtime ran the process, so it passed the terminal first: its connection is still
@@ -217,8 +235,7 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
     await files.cleanup();
     throw err;
   } finally {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
+    await consoleSocket.close();
   }
 }
 
@@ -231,23 +248,16 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
  */
 export async function detachedTerminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string): Promise<number> {
   const log = join(runtime.logDir, `${id}.exec-${process.pid}-${randomHex(4)}.json`);
-  const dir = await mkdtemp(join(tmpdir(), 'berth-console-'));
-  const socketPath = join(dir, 'console');
-  const server: Server = createServer({ pauseOnConnect: true });
+  const consoleSocket = await openConsoleSocket();
   let master: number | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, resolve);
-    });
-    const connection = new Promise<Socket>((resolve) => server.once('connection', resolve));
-    const args = [...runtime.globalArgs(log), 'exec', '--process', processFile, '--detach', '--tty', '--console-socket', socketPath, id];
+    const args = [...runtime.globalArgs(log), 'exec', '--process', processFile, '--detach', '--tty', '--console-socket', consoleSocket.path, id];
     const child = spawn(runtime.binary, args, { stdio: 'ignore', detached: true });
     const code = await exitStatus(child);
     // The runtime passes the terminal before it starts the process: a failure to start rejects here.
     const outcome = await runtime.outcome(log, code);
     if (outcome !== 0) return outcome;
-    const passed = await Promise.race([connection, new Promise<undefined>((r) => setTimeout(() => r(undefined), lateConnectionMs))]);
+    const passed = await Promise.race([consoleSocket.connection, new Promise<undefined>((r) => setTimeout(() => r(undefined), lateConnectionMs))]);
     if (passed === undefined) throw errors.unknown('CONSOLE_SOCKET', `${runtime.binary} exec started the process without passing its terminal`);
     master = await receiveMaster(passed, () => true);
     // A holder of its own session, outside berth: `cat` reads the master until the terminal's last user is gone (EIO).
@@ -257,9 +267,8 @@ export async function detachedTerminalExec(runtime: ExecStreamsRuntime, id: stri
     return 0;
   } finally {
     if (master !== undefined) closeSync(master);
-    server.close();
     rmSync(log, { force: true });
-    await rm(dir, { recursive: true, force: true });
+    await consoleSocket.close();
   }
 }
 
