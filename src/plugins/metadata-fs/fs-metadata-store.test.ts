@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { compressedLayer, containerRecord, idOf, metadataStoreSuite } from '../../core/metadata/testsuite/index.js';
-import { createFsMetadataStore } from './fs-metadata-store.js';
+import { createFsMetadataStore, listingKeepable } from './fs-metadata-store.js';
 
 metadataStoreSuite('metadata-fs', {
   create: createFsMetadataStore,
@@ -151,4 +151,18 @@ test('records of a cached listing are shared, so frozen: a caller that changes o
   list.pop();
   assert.equal(daemon.listContainers().length, 1, 'the array handed out is the caller\'s own');
   assert.equal(daemon.findContainer('web').state.status, 'created');
+});
+
+test('a listing is kept only when the directory\'s times are older than its file system\'s clock tick', () => {
+  const s = 1_000_000_000n;
+  const now = 1_700_000_000n * s + 500_000_000n;
+  const at = (ns: bigint) => ({ mtimeNs: ns, ctimeNs: ns });
+  assert.equal(listingKeepable(at(now - 150_000_000n), now), true, 'nanosecond times, 150 ms old');
+  assert.equal(listingKeepable(at(now - 50_000_000n), now), false, 'nanosecond times, 50 ms old: the same tick may still change them');
+  assert.equal(listingKeepable({ mtimeNs: now - 10n * s, ctimeNs: now - 50_000_000n }, now), false, 'either time too new');
+  // Whole seconds: a file system that keeps no more (ext3, FAT): a change within the next second or two leaves them as they are.
+  assert.equal(listingKeepable(at(1_700_000_000n * s), now), false, '0.5 s old, in whole seconds');
+  assert.equal(listingKeepable(at(1_699_999_999n * s), now), false, '1.5 s old, in whole seconds');
+  assert.equal(listingKeepable(at(1_699_999_998n * s), now), true, '2.5 s old, in whole seconds');
+  assert.equal(listingKeepable(at(now + s), now), false, 'from the future (a clock set back)');
 });

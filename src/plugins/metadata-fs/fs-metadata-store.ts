@@ -206,13 +206,12 @@ export function createFsMetadataStore(root: string, options: { cacheListing?: bo
  *
  * A directory's mtime comes from a clock that ticks every few milliseconds: a change in the same
  * tick as the one the stamp saw would leave the stamp as it was. So, as git does with its index, a
- * listing is kept only when the directory's mtime was already `racyNs` old when it was read.
- * Records handed out are frozen, since every caller shares them.
+ * listing is kept only when the directory's times were already that old when it was read
+ * (listingKeepable). Records handed out are frozen, since every caller shares them.
  */
 class ContainerListing {
   private stamp: string | undefined;
   private records: readonly ContainerRecord[] = [];
-  private static readonly racyNs = 100_000_000n;
 
   constructor(private readonly dir: string, private readonly read: () => ContainerRecord[]) {}
 
@@ -224,10 +223,20 @@ class ContainerListing {
     const records = this.read();
     for (const r of records) deepFreeze(r);
     // A change after the stat shows in the next stamp, so what was read is at least as new as the stamp.
-    this.stamp = now - st.mtimeNs > ContainerListing.racyNs && now - st.ctimeNs > ContainerListing.racyNs ? stamp : undefined;
+    this.stamp = listingKeepable(st, now) ? stamp : undefined;
     this.records = records;
     return [...records];
   }
+}
+
+/**
+ * Whether a listing read at `nowNs` (before the stat) may be kept under the directory's stamp: its
+ * times must be older than a clock tick, so that a later change cannot leave them as they are.
+ * Linux's file times tick every few milliseconds (100 ms is ample); a time in whole seconds is
+ * taken to come from a file system that keeps no more (ext3, FAT's 2 s, some NFS servers).
+ */
+export function listingKeepable(times: { mtimeNs: bigint; ctimeNs: bigint }, nowNs: bigint): boolean {
+  return [times.mtimeNs, times.ctimeNs].every((t) => nowNs - t > (t % 1_000_000_000n === 0n ? 2_100_000_000n : 100_000_000n));
 }
 
 function deepFreeze(value: unknown): void {
