@@ -257,7 +257,9 @@ export async function detachedTerminalExec(runtime: ExecStreamsRuntime, id: stri
     // The runtime passes the terminal before it starts the process: a failure to start rejects here.
     const outcome = await runtime.outcome(log, code);
     if (outcome !== 0) return outcome;
-    const passed = await Promise.race([consoleSocket.connection, new Promise<undefined>((r) => setTimeout(() => r(undefined), lateConnectionMs))]);
+    let late: NodeJS.Timeout | undefined;
+    const passed = await Promise.race([consoleSocket.connection, new Promise<undefined>((r) => (late = setTimeout(() => r(undefined), lateConnectionMs)))]);
+    clearTimeout(late);
     if (passed === undefined) throw errors.unknown('CONSOLE_SOCKET', `${runtime.binary} exec started the process without passing its terminal`);
     master = await receiveMaster(passed, () => true);
     // A holder of its own session, outside berth: `cat` reads the master until the terminal's last user is gone (EIO).
