@@ -6,6 +6,7 @@ import { dockerConfigView } from './docker-config-view.js';
 import { ago } from './human.js';
 import { portMap } from '../core/network/index.js';
 import { containerNetworkSettingsView } from './network-view.js';
+import { goMap } from './go-map.js';
 
 /**
  * A container record in the shape of dockerd's inspect output (Engine API 1.41, as dockerd 20.10
@@ -82,11 +83,11 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     PublishAllPorts: h.publishAllPorts === true,
     ReadonlyRootfs: h.readonlyRootfs,
     SecurityOpt: h.securityOpt.length > 0 ? h.securityOpt : null,
-    ...(tmpfs.length > 0 ? { Tmpfs: Object.fromEntries(tmpfs.map((b) => [b.target, (b.options ?? []).join(',')])) } : {}),
+    ...(tmpfs.length > 0 ? { Tmpfs: goMap(Object.fromEntries(tmpfs.map((b) => [b.target, (b.options ?? []).join(',')]))) } : {}),
     UTSMode: '',
     UsernsMode: '',
     ShmSize: more.ShmSize,
-    ...(h.sysctls && Object.keys(h.sysctls).length > 0 ? { Sysctls: h.sysctls } : {}),
+    ...(h.sysctls && Object.keys(h.sysctls).length > 0 ? { Sysctls: goMap(h.sysctls) } : {}),
     Runtime: h.runtime || (facts?.runtime ?? ''),
     ConsoleSize: [0, 0],
     Isolation: '',

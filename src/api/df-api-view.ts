@@ -12,6 +12,7 @@ import { listCommand } from './list-views.js';
 import type { DiskUsage, ImageSummary } from './engine.js';
 import { containerNetworkSettingsView } from './network-view.js';
 import { volumeInspectView } from './volume-view.js';
+import { goMap } from './go-map.js';
 
 const unixSeconds = (iso: string) => {
   const ms = Date.parse(iso);
@@ -37,7 +38,7 @@ function containerItem(c: ContainerRecord, options: { now?: number; size?: { rw:
     Created: unixSeconds(c.createdAt),
     Ports: (c.networkSettings?.ports ?? []).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })),
     ...(options.size ? { SizeRw: options.size.rw, SizeRootFs: options.size.rootFs } : {}),
-    Labels: c.config.Labels ?? {},
+    Labels: goMap(c.config.Labels ?? {}),
     State: c.state.status,
     Status: containerStatusText(c, options.now),
     HostConfig: { NetworkMode: c.hostConfig.networkMode },
@@ -53,7 +54,7 @@ function imageItem(image: ImageSummary, options: { containers?: number; sharedSi
     Containers: options.containers ?? -1,
     Created: unixSeconds(image.created),
     Id: image.id,
-    Labels: image.labels && Object.keys(image.labels).length > 0 ? image.labels : null,
+    Labels: image.labels && Object.keys(image.labels).length > 0 ? goMap(image.labels) : null,
     ParentId: '',
     // dockerd 20.10 lists an untagged image as <none>:<none> and <none>@<none>.
     RepoDigests: image.digests && image.digests.length > 0 ? image.digests : image.names.length === 0 ? ['<none>@<none>'] : null,

@@ -4,6 +4,7 @@
  * unset: Docker's nulls for an imported image), the `omitempty` ones only when set.
  */
 import type { ImageRuntimeConfig } from '../oci/index.js';
+import { goMap } from './go-map.js';
 
 type ConfigInput = ImageRuntimeConfig & {
   Hostname?: string;
@@ -22,7 +23,7 @@ type ConfigInput = ImageRuntimeConfig & {
 export function dockerConfigView(config: ConfigInput | undefined, defaults: { Labels?: Record<string, string> | null } = {}) {
   const c: ConfigInput = config ?? {};
   const nonEmpty = <T>(v: T[] | undefined | null): T[] | null => (v && v.length > 0 ? v : null);
-  const nonEmptyMap = <T>(v: Record<string, T> | undefined): Record<string, T> | null => (v && Object.keys(v).length > 0 ? v : null);
+  const nonEmptyMap = <T>(v: Record<string, T> | undefined): Record<string, T> | null => (v && Object.keys(v).length > 0 ? goMap(v) : null);
   return {
     Hostname: c.Hostname ?? '',
     Domainname: c.Domainname ?? '',
@@ -30,7 +31,7 @@ export function dockerConfigView(config: ConfigInput | undefined, defaults: { La
     AttachStdin: c.AttachStdin ?? false,
     AttachStdout: c.AttachStdout ?? false,
     AttachStderr: c.AttachStderr ?? false,
-    ...(c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0 ? { ExposedPorts: c.ExposedPorts } : {}),
+    ...(c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0 ? { ExposedPorts: goMap(c.ExposedPorts) } : {}),
     Tty: c.Tty ?? false,
     OpenStdin: c.OpenStdin ?? false,
     StdinOnce: c.StdinOnce ?? false,
@@ -43,7 +44,7 @@ export function dockerConfigView(config: ConfigInput | undefined, defaults: { La
     WorkingDir: c.WorkingDir ?? '',
     Entrypoint: nonEmpty(c.Entrypoint),
     OnBuild: nonEmpty(c.OnBuild),
-    Labels: c.Labels ?? defaults.Labels ?? null,
+    Labels: c.Labels ? goMap(c.Labels) : defaults.Labels ?? null,
     ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
     ...(c.StopTimeout !== undefined ? { StopTimeout: c.StopTimeout } : {}),
     ...(c.Shell && c.Shell.length > 0 ? { Shell: c.Shell } : {}),

@@ -11,6 +11,7 @@ import { formatPortsColumn } from '../core/network/index.js';
 import type { ImageSummary } from './engine.js';
 import { ago, humanSize } from './human.js';
 import { familiarRepository, parseReference } from '../oci/index.js';
+import { goMap } from './go-map.js';
 
 /** Docker's CreatedAt: `2026-11-29 21:00:00 +0000 UTC`. */
 export function dockerDate(iso: string): string {
@@ -112,7 +113,7 @@ export function containerSummaryView(c: ContainerRecord, options: { storeRoot: s
     Command: listCommand(processArgs(c.config)),
     Created: Math.floor(Date.parse(c.createdAt) / 1000),
     Ports: ports,
-    Labels: c.config.Labels ?? {},
+    Labels: goMap(c.config.Labels ?? {}),
     State: c.state.status,
     Status: containerStatusText(c, options.now),
     HostConfig: { NetworkMode: c.hostConfig.networkMode },

@@ -9,6 +9,7 @@ import { endpointConfigs } from '../core/containers/index.js';
 import { portMap } from '../core/network/index.js';
 import type { NetworkInfo } from './engine.js';
 import { dockerDate } from './list-views.js';
+import { goMap } from './go-map.js';
 
 /** `docker network inspect`: dockerd 20.10's fields, in its order. */
 export function networkInspectView(n: NetworkInfo) {
@@ -39,8 +40,8 @@ export function networkInspectView(n: NetworkInfo) {
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: containers,
-    Options: { ...(n.bridge !== undefined && n.predefined ? { [`com.docker.network.bridge.name`]: n.bridge } : {}), ...sorted(n.options) },
-    Labels: sorted(n.labels),
+    Options: goMap({ ...(n.bridge !== undefined && n.predefined ? { [`com.docker.network.bridge.name`]: n.bridge } : {}), ...n.options }),
+    Labels: goMap(n.labels),
   };
 }
 
@@ -113,7 +114,7 @@ export function containerNetworkSettingsView(c: ContainerRecord) {
     IPPrefixLen: bridge?.prefixLen ?? 0,
     IPv6Gateway: '',
     MacAddress: bridge?.macAddress ?? '',
-    Networks: networks,
+    Networks: goMap(networks),
   };
 }
 
@@ -121,11 +122,6 @@ export function containerNetworkSettingsView(c: ContainerRecord) {
 function ipamConfig(c: ContainerRecord, network: string) {
   const ip = endpointConfigs(c.hostConfig).find((e) => e.network === network)?.ipv4Address;
   return ip !== undefined ? { IPv4Address: ip } : null;
-}
-
-/** Keys in Go's order (encoding/json sorts a map's keys). */
-function sorted(map: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The first host address of an IPv4 subnet (`10.0.0.0/24` → `10.0.0.1`). */

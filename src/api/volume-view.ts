@@ -3,6 +3,7 @@
  * CLI's volumeContext, by the names `--format` templates use).
  */
 import type { VolumeInfo } from '../core/volumes/index.js';
+import { goMap } from './go-map.js';
 
 /**
  * `docker volume inspect`: dockerd 20.10's fields, in its order. Options are null without driver
@@ -12,10 +13,10 @@ export function volumeInspectView(v: VolumeInfo) {
   return {
     CreatedAt: v.createdAt,
     Driver: v.driver,
-    Labels: sorted(v.labels),
+    Labels: goMap(v.labels),
     Mountpoint: v.mountpoint,
     Name: v.name,
-    Options: v.anonymous || Object.keys(v.options).length === 0 ? null : sorted(v.options),
+    Options: v.anonymous || Object.keys(v.options).length === 0 ? null : goMap(v.options),
     Scope: 'local',
   };
 }
@@ -35,9 +36,4 @@ export function volumeListRow(v: VolumeInfo) {
     Status: 'N/A',
     Label: (key: string) => v.labels[key] ?? '',
   };
-}
-
-/** Keys in Go's order (encoding/json sorts a map's keys). */
-function sorted(map: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
