@@ -162,18 +162,22 @@ export function healthcheckFlags(args: Parsed): HealthConfig | undefined {
   };
 }
 /** Labels, stop signal and stop timeout: what Docker keeps in the container's Config. */
+/** `--label KEY=VALUE` (or a bare KEY: an empty value) as a map; a later KEY wins. */
+export function labelMap(labels: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const label of labels) {
+    const eq = label.indexOf('=');
+    const key = eq < 0 ? label : label.slice(0, eq);
+    if (key === '') throw errors.invalidArgument('INVALID_LABEL', `Invalid label "${label}": no key`);
+    out[key] = eq < 0 ? '' : label.slice(eq + 1);
+  }
+  return out;
+}
+
 function configFlags(args: Parsed): Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> {
   const out: Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> = {};
   const labels = [...readLabelFiles(flagList(args, 'label-file')), ...flagList(args, 'label')];
-  if (labels.length > 0) {
-    out.labels = {};
-    for (const label of labels) {
-      const eq = label.indexOf('=');
-      const key = eq < 0 ? label : label.slice(0, eq);
-      if (key === '') throw errors.invalidArgument('INVALID_LABEL', `Invalid label "${label}": no key`);
-      out.labels[key] = eq < 0 ? '' : label.slice(eq + 1);
-    }
-  }
+  if (labels.length > 0) out.labels = labelMap(labels);
   const signal = flagString(args, 'stop-signal');
   if (signal !== undefined) out.stopSignal = signal;
   const timeout = flagString(args, 'stop-timeout');

@@ -107,6 +107,21 @@ describe('build input', { concurrency: false }, () => {
     assert.equal(ok.stderr, '', 'a quiet build that works prints only the image ID');
   });
 
+  test('--label adds to and overrides the Dockerfile\'s labels; --iidfile gets the ID; --rm and --force-rm are taken', () => {
+    // Observed with dockerd 20.10: labels come out sorted, {"extra":"","from":"flag","keep":"1"};
+    // BuildKit writes the ID to --iidfile with no newline (the classic builder adds one).
+    const dir = context({ Dockerfile: 'FROM berth-test/busybox:1\nLABEL from=dockerfile keep=1\nRUN true\n' });
+    const iid = join(work, 'iid');
+    const r = build(dir, '-q', '--rm', '--force-rm', '--label', 'from=flag', '--label', 'extra', '--iidfile', iid, '-t', 'labelled:1');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(iid, 'utf8'), r.stdout.trim());
+    const labels = store.berth(['inspect', '-f', '{{json .Config.Labels}}', 'labelled:1']);
+    assert.equal(labels.stdout, '{"extra":"","from":"flag","keep":"1"}\n');
+    const bad = build(dir, '--label', '=v');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Invalid label "=v": no key/);
+  });
+
   test('a secret is readable in RUN and never stored in a layer or the history', async () => {
     const secretFile = join(work, 'token');
     writeFileSync(secretFile, 's3cr3t-value');

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
@@ -6,6 +7,7 @@ import type { BuildNetwork, BuildProgress, BuildRequest, BuildSecret } from '../
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';
+import { labelMap } from '../container-flags.js';
 import { interruptible } from '../interruptible.js';
 
 export const buildCommand: Command = {
@@ -28,6 +30,10 @@ export const buildCommand: Command = {
     platform: { kind: 'string', description: 'Set platform (only the host platform is supported)', value: 'string' },
     runtime: { kind: 'string', description: 'OCI runtime for RUN steps: crun (default) or runc', value: 'string' },
     'pids-limit': { kind: 'string', description: 'Most processes a RUN step may have (default 4096, -1 for unlimited)', value: 'int' },
+    label: { kind: 'list', description: 'Set metadata for an image (KEY=VALUE)', value: 'list' },
+    iidfile: { kind: 'string', description: 'Write the image ID to the file', value: 'string' },
+    rm: { kind: 'bool', description: 'Remove intermediate containers after a successful build (always: berth, as BuildKit, keeps none)' },
+    'force-rm': { kind: 'bool', description: 'Always remove intermediate containers (always: berth, as BuildKit, keeps none)' },
     'check-reproducible': {
       kind: 'bool',
       description: 'Build twice from clean state (no build cache, fresh cache mounts, both at once) and compare the images layer by layer: '
@@ -62,6 +68,9 @@ export const buildCommand: Command = {
     const check = flagBool(args, 'check-reproducible');
     if (check && flagList(args, 'tag').length > 0) throw errors.invalidArgument('BUILD_CHECK_FLAGS', '--check-reproducible names no image: build without it to tag the image (-t)');
     if (check && flagBool(args, 'explain-cache')) throw errors.invalidArgument('BUILD_CHECK_FLAGS', '--check-reproducible uses no build cache: --explain-cache has nothing to explain');
+    const iidfile = flagString(args, 'iidfile');
+    if (check && iidfile !== undefined) throw errors.invalidArgument('BUILD_CHECK_FLAGS', '--check-reproducible names no image: --iidfile has no ID to write');
+    const labels = labelMap(flagList(args, 'label'));
     if (check && !quiet) ctx.stderr.write(`berth: checking reproducibility: two builds from clean state at once, SOURCE_DATE_EPOCH=${epoch ?? 0}\n`);
     return interruptible(['SIGINT', 'SIGTERM', 'SIGHUP'], async (signal) => {
       try {
@@ -89,6 +98,7 @@ export const buildCommand: Command = {
           progress,
           ...(runtime !== undefined ? { runtime } : {}),
           ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+          ...(Object.keys(labels).length > 0 ? { labels } : {}),
         };
         if (check) {
           const { checkReproducibleBuild } = await import('./check-reproducible.js');
@@ -96,6 +106,8 @@ export const buildCommand: Command = {
         }
         const result = await engine.images.build(request, ctx.operation(signal));
         finish();
+        // As Docker writes it: the ID alone, no newline.
+        if (iidfile !== undefined) writeFileSync(iidfile, result.id);
         if (quiet) ctx.stdout.write(`${result.id}\n`);
         else {
           ctx.stderr.write(`writing image ${result.id} done\n`);
