@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { errors, parseGoDuration } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, RestartPolicy } from '../api/index.js';
+import { nanoCpusOfQuota } from '../api/index.js';
 import {
   parseBytes, parseDeviceMapping, parseExpose, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parsePublish, parseRestartPolicy as parseRestartPolicyRule,
   parseSysctl, parseUlimit, parseVolumeFlag, joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseLogConfig,
@@ -15,9 +16,13 @@ import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
 import { pullFlag } from './pull-missing.js';
+import { checkContentTrust, contentTrustFlags } from './content-trust.js';
+import { checkHostPlatform } from './host-platform-flag.js';
 
 export const containerFlags: FlagSpecs = {
   pull: pullFlag,
+  platform: { kind: 'string', description: 'Set platform if server is multi-platform capable (only the host platform)', value: 'string' },
+  ...contentTrustFlags,
   interactive: { kind: 'bool', short: 'i', description: 'Keep STDIN open even if not attached' },
   tty: { kind: 'bool', short: 't', description: 'Allocate a pseudo-TTY' },
   restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
@@ -38,6 +43,8 @@ export const containerFlags: FlagSpecs = {
     memory: { kind: 'string', short: 'm', description: 'Memory limit (e.g. 32m, 1g)', value: 'bytes' },
     'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
     cpus: { kind: 'string', description: 'Number of CPUs (e.g. 0.5)', value: 'decimal' },
+    'cpu-period': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
+    'cpu-quota': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
     'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
     network: { kind: 'list', description: 'Connect a container to a network: bridge (default), a network\'s name, host, none or container:NAME; repeat to join several networks', value: 'network' },
     'network-alias': { kind: 'list', description: 'Add network-scoped alias for the container (user networks)', value: 'list' },
@@ -95,6 +102,8 @@ function moreContainerFlags(): FlagSpecs {
 
 /** The engine's options for a new container from `run`/`create` arguments: IMAGE [COMMAND] [ARG...]. */
 export function createOptions(args: Parsed, image: string, cmd: string[]): CreateContainerOptions {
+  checkHostPlatform(flagString(args, 'platform'), 'RUN_PLATFORM', 'run a container');
+  checkContentTrust(args);
   const entrypoint = flagString(args, 'entrypoint');
   const expose = flagList(args, 'expose').flatMap(parseExpose);
   return {
@@ -346,12 +355,22 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
     host.nanoCpus = Math.round(value * 1e9);
   }
+  const quota = nanoCpusOfQuota(intFlag(args, 'cpu-quota') ?? 0, intFlag(args, 'cpu-period') ?? 0, { quota: '--cpu-quota', period: '--cpu-period' }, cpus !== undefined);
+  if (quota !== undefined) host.nanoCpus = quota;
   if (pids !== undefined) {
     const value = Number(pids);
     if (!Number.isInteger(value)) throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be an integer`);
     if (value > 0) host.pidsLimit = value;
   }
   return host;
+}
+
+/** An integer flag (`--cpu-quota 50000`), as pflag reads one. */
+function intFlag(args: Parsed, name: string): number | undefined {
+  const text = flagString(args, name);
+  if (text === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(text.trim())) throw errors.invalidArgument('INVALID_INTEGER', `invalid argument "${text}" for "--${name}" flag: must be an integer`);
+  return Number(text);
 }
 
 /** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */

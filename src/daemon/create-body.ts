@@ -8,6 +8,7 @@
 import { errors } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, MountSpec, PortBinding } from '../api/index.js';
+import { nanoCpusOfQuota } from '../api/index.js';
 import {
   parseDeviceMapping, parseDnsSearch, parseDnsServer, parseExpose, parseExtraHost, parseIpcMode, parseLink, parseLogConfig, parseNetworkMode,
   parsePidMode, parsePublish, parseRestartPolicy, parseSysctl, parseUlimit, parseVolumeFlag,
@@ -290,18 +291,10 @@ function resources(hc: Fields, host: Partial<HostConfig>): void {
   const nano = positive('NanoCpus');
   const quota = hc.int('CpuQuota') ?? 0;
   const period = hc.int('CpuPeriod') ?? 0;
-  if (nano !== undefined && (quota > 0 || period > 0)) throw bad('Conflicting options: Nano CPUs and CPU Period/Quota cannot both be set');
   if (nano !== undefined) host.nanoCpus = nano;
-  if (quota > 0) {
-    // A quota per period is a number of CPUs: berth's limit is the same cgroup setting (cpu.max).
-    if (period !== 0 && (period < 1000 || period > 1_000_000)) throw bad('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
-    if (quota < 1000) throw bad('CPU cfs quota can not be less than 1ms (i.e. 1000)');
-    host.nanoCpus = Math.round((quota / (period || 100_000)) * 1e9);
-  } else if (period !== 0) {
-    throw unsupported('HostConfig.CpuPeriod', 'a CFS period without a quota (CpuQuota) sets no limit; give both, or NanoCpus');
-  } else if (quota < 0 && quota !== -1) {
-    throw bad('HostConfig.CpuQuota can not be negative');
-  }
+  // A quota per period is a number of CPUs: berth's limit is the same cgroup setting (cpu.max).
+  const fromQuota = nanoCpusOfQuota(quota, period, { quota: 'HostConfig.CpuQuota', period: 'HostConfig.CpuPeriod' }, nano !== undefined);
+  if (fromQuota !== undefined) host.nanoCpus = fromQuota;
   const shares = positive('CpuShares');
   if (shares !== undefined) host.cpuShares = shares;
   const cpus = hc.text('CpusetCpus');

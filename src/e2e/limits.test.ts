@@ -63,4 +63,28 @@ describe('cgroup limits', () => {
     assert.ok(throttled < 1.3, `with --cpus 0.5 a 2 s busy loop used ${throttled.toFixed(2)} s of CPU`);
     assert.ok(throttled > 0.4, `the loop ran at all (${throttled.toFixed(2)} s)`);
   });
+
+  test('--cpu-quota per --cpu-period is the same limit as --cpus; Docker\'s conflicts and bounds are refused', () => {
+    // The container's own view of its limit: cpu.max on cgroup v2, the CFS files on v1.
+    const limit = (flags: string[]) => {
+      const r = store.berth(['run', '--rm', '--network', 'none', ...flags, busyboxImage, 'sh', '-c',
+        'cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)']);
+      assert.equal(r.code, 0, r.stderr);
+      const [quota, period] = r.stdout.trim().split(' ').map(Number);
+      return quota! / period!;
+    };
+    assert.equal(limit(['--cpu-quota', '25000', '--cpu-period', '50000']), 0.5);
+    assert.equal(limit(['--cpu-quota', '150000']), 1.5, 'the default period is 100 ms');
+    for (const [flags, message] of [
+      [['--cpus', '1', '--cpu-quota', '50000'], /Conflicting options: Nano CPUs and CPU Period\/Quota cannot both be set/],
+      [['--cpu-quota', '500'], /CPU cfs quota can not be less than 1ms/],
+      [['--cpu-quota', '50000', '--cpu-period', '500'], /CPU cfs period can not be less than 1ms/],
+      [['--cpu-period', '50000'], /--cpu-period is not supported by berth: a CFS period without a quota/],
+      [['--cpu-quota', 'lots'], /invalid argument "lots" for "--cpu-quota" flag/],
+    ] as const) {
+      const r = store.berth(['run', '--rm', ...flags, busyboxImage, 'true']);
+      assert.equal(r.code, 125, flags.join(' '));
+      assert.match(r.stderr, message, flags.join(' '));
+    }
+  });
 });

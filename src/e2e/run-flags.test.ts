@@ -179,6 +179,9 @@ describe('run flags', () => {
 
   test('--cidfile writes the id and refuses an existing file; bad values exit 125 with Docker\'s message and create nothing', () => {
     const cidfile = join(tmp, 'cid');
+    // The host's platform, and Docker's default of no content trust, spelled out as scripts do.
+    const host = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
+    assert.deepEqual(store.berth(['run', '--rm', '--platform', host, '--disable-content-trust', busyboxImage, 'echo', 'taken']), { code: 0, stdout: 'taken\n', stderr: '' });
     const r = store.berth(['run', '--rm', '--cidfile', cidfile, busyboxImage, 'true']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(readFileSync(cidfile, 'utf8'), /^[0-9a-f]{64}$/);
@@ -212,6 +215,9 @@ describe('run flags', () => {
       [['--device', `${cidfile}:/dev/x`], /not a device node/],
       [['--device', '/dev/null:rel'], /rel is not an absolute path/],
       [['--device', '/dev/null:/dev/x:rwq'], /bad mode specified: rwq/],
+      // No emulation and no Docker Content Trust: what they would need is refused, not ignored.
+      [['--platform', 'linux/arm64'], /Cannot run a container for platform "linux\/arm64": only the host platform linux\/\w+ is supported/],
+      [['--disable-content-trust=false'], /does not verify Docker Content Trust signatures: --disable-content-trust=false cannot be honoured/],
     ];
     for (const [flags, message] of cases) {
       const bad = store.berth(['run', ...flags, busyboxImage, 'true']);

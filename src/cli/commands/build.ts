@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
-import { hostPlatform } from '../../oci/index.js';
 import type { BuildNetwork, BuildProgress, BuildRequest, BuildSecret } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';
 import { labelMap } from '../container-flags.js';
+import { checkContentTrust, contentTrustFlags } from '../content-trust.js';
+import { checkHostPlatform } from '../host-platform-flag.js';
 import { interruptible } from '../interruptible.js';
 
 export const buildCommand: Command = {
@@ -34,6 +35,7 @@ export const buildCommand: Command = {
     iidfile: { kind: 'string', description: 'Write the image ID to the file', value: 'string' },
     rm: { kind: 'bool', description: 'Remove intermediate containers after a successful build (always: berth, as BuildKit, keeps none)' },
     'force-rm': { kind: 'bool', description: 'Always remove intermediate containers (always: berth, as BuildKit, keeps none)' },
+    ...contentTrustFlags,
     'check-reproducible': {
       kind: 'bool',
       description: 'Build twice from clean state (no build cache, fresh cache mounts, both at once) and compare the images layer by layer: '
@@ -51,10 +53,8 @@ export const buildCommand: Command = {
     const network = requested === 'bridge' ? 'default' : requested;
     if (!['default', 'host', 'none'].includes(network)) throw errors.invalidArgument('BUILD_NETWORK', `Unsupported network "${network}": use default (bridge), host or none`);
     const platform = flagString(args, 'platform');
-    const host = hostPlatform();
-    if (platform !== undefined && platform !== `${host.os}/${host.architecture}` && platform !== `${host.os}/${host.architecture}${host.variant ? `/${host.variant}` : ''}`) {
-      throw errors.notImplemented('BUILD_PLATFORM', `Cannot build for platform "${platform}": only the host platform ${host.os}/${host.architecture} is supported`);
-    }
+    checkHostPlatform(platform, 'BUILD_PLATFORM', 'build');
+    checkContentTrust(args);
     const quiet = flagBool(args, 'quiet');
     const mode = progressMode(flagString(args, 'progress') ?? 'auto', ctx.stderr);
     const kept = quiet ? keptOutput() : undefined;

@@ -53,7 +53,11 @@ export const rmiCommand: Command = {
   name: 'rmi',
   usage: 'rmi [OPTIONS] IMAGE [IMAGE...]',
   description: 'Remove one or more images',
-  flags: { force: { kind: 'bool', short: 'f', description: 'Force removal of the image' } },
+  flags: {
+    force: { kind: 'bool', short: 'f', description: 'Force removal of the image' },
+    // Docker's untagged parents are a classic builder's intermediate images: berth's builds make none.
+    'no-prune': { kind: 'bool', description: 'Do not delete untagged parents (berth\'s images have none)' },
+  },
   async run(ctx, args) {
     if (args.positionals.length === 0) throw errors.invalidArgument('MISSING_ARGUMENT', '"berth rmi" requires at least 1 argument');
     const engine = ctx.engine();

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { errnoCode, errors } from '../../base/index.js';
 import { flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { checkHostPlatform } from '../host-platform-flag.js';
 
 export const importCommand: Command = {
   name: 'import',
@@ -12,8 +13,10 @@ export const importCommand: Command = {
   flags: {
     change: { kind: 'list', short: 'c', description: 'Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT, ENV, ...)', value: 'list' },
     message: { kind: 'string', short: 'm', description: 'Set commit message for imported image', value: 'string' },
+    platform: { kind: 'string', description: 'Set platform if server is multi-platform capable (only the host platform)', value: 'string' },
   },
   async run(ctx, args) {
+    checkHostPlatform(flagString(args, 'platform'), 'IMPORT_PLATFORM', 'import an image');
     const [source, name] = args.positionals;
     if (source === undefined || name === undefined || args.positionals.length > 2) {
       throw errors.invalidArgument('MISSING_ARGUMENT', '"berth import" requires a file (or -) and a name', { hint: "See 'berth import --help'" });

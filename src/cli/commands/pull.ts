@@ -2,6 +2,7 @@ import { errors } from '../../base/index.js';
 import { parseReference } from '../../oci/index.js';
 import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { checkContentTrust, contentTrustFlags } from '../content-trust.js';
 import { interruptible } from '../interruptible.js';
 import { ProgressDisplay } from '../progress-display.js';
 
@@ -12,9 +13,11 @@ export const pullCommand: Command = {
   flags: {
     platform: { kind: 'string', description: 'Pull the manifest of this platform (os/arch[/variant]) from an index', value: 'string' },
     quiet: { kind: 'bool', short: 'q', description: 'Suppress verbose output' },
+    ...contentTrustFlags,
     'all-tags': { kind: 'bool', short: 'a', description: 'Download all tagged images in the repository' },
   },
   async run(ctx, args) {
+    checkContentTrust(args);
     const [name, ...extra] = args.positionals;
     if (name === undefined || extra.length > 0) {
       throw errors.invalidArgument('MISSING_ARGUMENT', '"berth pull" requires exactly 1 argument', { hint: "See 'berth pull --help'" });

@@ -2,6 +2,7 @@ import { errors } from '../../base/index.js';
 import { familiarRepository, parseReference } from '../../oci/index.js';
 import { flagBool } from '../args.js';
 import type { Command } from '../command.js';
+import { checkContentTrust, contentTrustFlags } from '../content-trust.js';
 import { interruptible } from '../interruptible.js';
 import { ProgressDisplay } from '../progress-display.js';
 
@@ -11,9 +12,11 @@ export const pushCommand: Command = {
   description: 'Upload an image to a registry',
   flags: {
     quiet: { kind: 'bool', short: 'q', description: 'Suppress verbose output' },
+    ...contentTrustFlags,
     'all-tags': { kind: 'bool', short: 'a', description: 'Push all tags of the repository' },
   },
   async run(ctx, args) {
+    checkContentTrust(args);
     const [name, ...extra] = args.positionals;
     if (name === undefined || extra.length > 0) {
       throw errors.invalidArgument('MISSING_ARGUMENT', '"berth push" requires exactly 1 argument', { hint: "See 'berth push --help'" });

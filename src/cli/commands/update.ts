@@ -1,6 +1,6 @@
 import { errors } from '../../base/index.js';
 import type { ContainerUpdate } from '../../api/index.js';
-import { parseBytes, parseRestartPolicy } from '../../api/index.js';
+import { nanoCpusOfQuota, parseBytes, parseRestartPolicy } from '../../api/index.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { forEachRef } from '../for-each-ref.js';
@@ -14,6 +14,8 @@ export const updateCommand: Command = {
     'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", value: 'bytes' },
     'memory-reservation': { kind: 'string', description: 'Memory soft limit', value: 'bytes' },
     cpus: { kind: 'string', description: 'Number of CPUs', value: 'decimal' },
+    'cpu-period': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
+    'cpu-quota': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
     'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
     'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
     'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
@@ -54,6 +56,8 @@ function updateChanges(flags: Map<string, unknown>): ContainerUpdate {
     if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
     changes.nanoCpus = Math.round(value * 1e9);
   }
+  const quota = nanoCpusOfQuota(int('cpu-quota') ?? 0, int('cpu-period') ?? 0, { quota: '--cpu-quota', period: '--cpu-period' }, cpus !== undefined);
+  if (quota !== undefined) changes.nanoCpus = quota;
   const shares = int('cpu-shares');
   if (shares !== undefined) changes.cpuShares = shares;
   const cpuset = get('cpuset-cpus');
