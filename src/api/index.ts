@@ -5,6 +5,7 @@
  */
 export { exitCodeFor } from './exit-codes.js';
 export { detachKeyFilter } from './detach-keys.js';
+export { labelTest, parseUntil, pruneImagesFiltered, pruneNetworksFiltered, splitFilters } from './prune-filters.js';
 export { nanoCpusOfQuota } from './cpu-limit.js';
 export type {
   AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,

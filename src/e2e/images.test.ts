@@ -63,4 +63,33 @@ describe('untagged images and garbage collection', () => {
     assert.equal(store.berth(['run', '--rm', 'app:1']).code, 0);
     assert.match(store.berth(['system', 'check']).stdout, /is consistent/);
   });
+
+  test('prune --filter: image, network and system prunes take until, label and label!, as the docker CLI does', () => {
+    const ok = (args: string[]) => {
+      const r = store.berth(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const labelled = (tag: string, label: string) => ok(['build', '-q', '--label', label, '-t', tag, context]).trim();
+    const keep = labelled('prune-keep:1', 'tier=keep');
+    const drop = labelled('prune-drop:1', 'tier=drop');
+    ok(['network', 'create', '--label', 'tier=drop', 'prune-net-drop']);
+    ok(['network', 'create', '--label', 'tier=keep', 'prune-net-keep']);
+    // -a with a label: only the unused images that carry it; until=1h: none is that old.
+    assert.equal(ok(['image', 'prune', '-af', '--filter', 'until=1h']), 'Total reclaimed space: 0B\n');
+    assert.match(ok(['image', 'prune', '-af', '--filter', 'label=tier=drop']), new RegExp(`untagged: prune-drop:1\ndeleted: ${drop}\n`));
+    assert.match(ok(['images', '-q', '--no-trunc']), new RegExp(keep));
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'label!=tier=keep']), 'Deleted Networks:\nprune-net-drop\n\n');
+    assert.match(ok(['network', 'ls', '--format', '{{.Name}}']), /prune-net-keep/);
+    const system = ok(['system', 'prune', '-af', '--filter', 'label=tier=keep']);
+    assert.match(system, /Deleted Networks:\nprune-net-keep\n/);
+    assert.match(system, new RegExp(`untagged: prune-keep:1\ndeleted: ${keep}\n`));
+    // Observed with dockerd 20.10: `system prune --volumes --filter until=1h` exits 1 with this.
+    const volumes = store.berth(['system', 'prune', '-f', '--volumes', '--filter', 'until=1h']);
+    assert.equal(volumes.code, 1);
+    assert.match(volumes.stderr, /The "until" filter is not supported with "--volumes"/);
+    const bad = store.berth(['image', 'prune', '-f', '--filter', 'colour=red']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Invalid filter 'colour'/);
+  });
 });

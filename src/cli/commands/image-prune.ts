@@ -1,6 +1,6 @@
 import { errors } from '../../base/index.js';
-import { humanSize } from '../../api/index.js';
-import { flagBool } from '../args.js';
+import { humanSize, pruneImagesFiltered } from '../../api/index.js';
+import { flagBool, flagList } from '../args.js';
 import type { Command } from '../command.js';
 import { confirm } from '../command-group.js';
 
@@ -12,6 +12,7 @@ export const imagePruneCommand: Command = {
   flags: {
     all: { kind: 'bool', short: 'a', description: 'Remove all unused images, not just dangling ones' },
     force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' },
+    filter: { kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY[=VALUE]", "label!=KEY")', value: 'filter' },
   },
   async run(ctx, args) {
     if (args.positionals.length > 0) {
@@ -21,7 +22,8 @@ export const imagePruneCommand: Command = {
     const warning = all ? 'WARNING! This will remove all images without at least one container associated to them.' : 'WARNING! This will remove all dangling images.';
     if (!flagBool(args, 'force') && !(await confirm(ctx, `${warning}\nAre you sure you want to continue? [y/N] `))) return 0;
     const engine = ctx.engine();
-    const { untagged, deleted } = await engine.images.pruneImages({ all });
+    // -a is the filter dangling=false, as the docker CLI sends it.
+    const { untagged, deleted } = await pruneImagesFiltered(engine, [...flagList(args, 'filter'), ...(all ? ['dangling=false'] : [])]);
     if (untagged.length + deleted.length > 0) {
       ctx.stdout.write(`Deleted Images:\n${untagged.map((n) => `untagged: ${n}\n`).join('')}${deleted.map((id) => `deleted: ${id}\n`).join('')}\n`);
     }

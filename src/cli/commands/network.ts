@@ -4,7 +4,7 @@
  */
 import { errors } from '../../base/index.js';
 import type { NetworkInfo } from '../../api/index.js';
-import { dockerTables, networkFilter, networkInspectView, networkListRow, renderFormat } from '../../api/index.js';
+import { dockerTables, networkFilter, networkInspectView, networkListRow, pruneNetworksFiltered, renderFormat } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { commandGroup, confirm } from '../command-group.js';
@@ -139,12 +139,15 @@ const subcommands: Record<string, Sub> = {
   prune: {
     usage: 'network prune [OPTIONS]',
     description: 'Remove all unused networks; the default bridge\'s keeper goes too (the bridge itself once no container is\non it), and the next container on the bridge makes it again (docs/ARCHITECTURE.md, "Networks")',
-    flags: { force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' } },
+    flags: {
+      force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' },
+      filter: { kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY[=VALUE]", "label!=KEY")', value: 'filter' },
+    },
     async run(ctx, args) {
       if (!flagBool(args, 'force')) {
         if (!(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return 0;
       }
-      const removed = await ctx.engine().networks.prune();
+      const removed = await pruneNetworksFiltered(ctx.engine(), flagList(args, 'filter'));
       if (removed.length > 0) ctx.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}\n`);
       return 0;
     },

@@ -1,5 +1,5 @@
 /**
- * `berth system prune [-a] [--volumes] [-f]`: as the docker CLI composes it — stopped
+ * `berth system prune [-a] [--volumes] [-f] [--filter F]`: as the docker CLI composes it — stopped
  * containers, networks no running container uses, (with --volumes) unused anonymous volumes,
  * dangling images (-a: every image no container uses), unused build cache (-a: all of it) — plus
  * berth's own: what killed builds, imports and containers left, and every blob and snapshot
@@ -9,8 +9,8 @@
  * is under way.
  */
 import { errors } from '../../base/index.js';
-import { humanSize } from '../../api/index.js';
-import { flagBool } from '../args.js';
+import { humanSize, pruneImagesFiltered, pruneNetworksFiltered } from '../../api/index.js';
+import { flagBool, flagList } from '../args.js';
 import type { Command } from '../command.js';
 import { confirm } from '../command-group.js';
 
@@ -34,6 +34,7 @@ export const systemPruneCommand: Command = {
     all: { kind: 'bool', short: 'a', description: 'Remove all unused images not just dangling ones' },
     force: { kind: 'bool', short: 'f', description: 'Do not prompt for confirmation' },
     volumes: { kind: 'bool', description: 'Prune anonymous volumes' },
+    filter: { kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY[=VALUE]", "label!=KEY")', value: 'filter' },
   },
   async run(ctx, args) {
     if (args.positionals.length > 0) {
@@ -41,23 +42,28 @@ export const systemPruneCommand: Command = {
     }
     const all = flagBool(args, 'all');
     const volumes = flagBool(args, 'volumes');
+    // Each prune takes the filters it knows, as the docker CLI hands them out: the build cache only
+    // `until` (Docker's drops labels there), volumes no `until` (Docker refuses it).
+    const filters = flagList(args, 'filter');
+    const isUntil = (f: string) => f.startsWith('until=');
+    if (volumes && filters.some(isUntil)) throw errors.invalidArgument('INVALID_FILTER', 'The "until" filter is not supported with "--volumes"');
     if (!flagBool(args, 'force') && !(await confirm(ctx, warning(all, volumes)))) return 0;
     const engine = ctx.engine();
-    const containers = await engine.containers.prune({}, ctx.operation());
+    const containers = await engine.containers.prune({ filters }, ctx.operation());
     ctx.stdout.write(section('Deleted Containers', containers.deleted));
     // What killed processes left (a dead build's work, a killed container's networking) goes before the networks it names.
     const gc = await engine.system.gc();
-    ctx.stdout.write(section('Deleted Networks', await engine.networks.prune()));
+    ctx.stdout.write(section('Deleted Networks', await pruneNetworksFiltered(engine, filters)));
     let reclaimed = containers.spaceReclaimed + gc.spaceReclaimed;
     if (volumes) {
-      const pruned = await engine.volumes.prune({ all: false });
+      const pruned = await engine.volumes.prune({ all: false, filters });
       ctx.stdout.write(section('Deleted Volumes', pruned.removed));
       reclaimed += pruned.reclaimedBytes;
     }
-    const images = await engine.images.pruneImages({ all });
+    const images = await pruneImagesFiltered(engine, [...filters, ...(all ? ['dangling=false'] : [])]);
     ctx.stdout.write(section('Deleted Images', [...images.untagged.map((n) => `untagged: ${n}`), ...images.deleted.map((id) => `deleted: ${id}`)]));
     // The build cache's records; then the collection frees them and the images' content.
-    const cache = gc.skipped === undefined ? await engine.system.pruneBuildCache({ all }) : { deleted: [], spaceReclaimed: 0, skipped: gc.skipped };
+    const cache = gc.skipped === undefined ? await engine.system.pruneBuildCache({ all, filters: filters.filter(isUntil) }) : { deleted: [], spaceReclaimed: 0, skipped: gc.skipped };
     ctx.stdout.write(section('Deleted build cache objects', cache.deleted));
     ctx.stdout.write(section('Deleted leftovers of interrupted work', gc.leftovers));
     reclaimed += cache.spaceReclaimed;

@@ -7,11 +7,10 @@
 import { beginOperation, errors, isBerthError, isNotFound, shortId } from '../../base/index.js';
 import type { Operation } from '../../base/index.js';
 import type { Engine, ImageSummary, ProgressEvent, RegistryCredentials } from '../../api/index.js';
-import { filterImages, imageInspectView } from '../../api/index.js';
+import { filterImages, imageInspectView, pruneImagesFiltered } from '../../api/index.js';
 import { familiarRepository, parseReference, registryDomain } from '../../oci/index.js';
 import type { ApiCall } from '../api-call.js';
 import { JsonMessageStream, progressMessage, type JsonMessage } from '../json-messages.js';
-import { labelTest, parseUntil, splitFilters } from '../prune-filters.js';
 import { credentialsOf, registryAuth } from '../registry-auth.js';
 import type { Router } from '../router.js';
 
@@ -168,25 +167,6 @@ async function summaryOf(engine: Engine, id: string): Promise<ImageSummary | und
   return (await engine.images.list()).find((i) => i.id === id);
 }
 
-/** `?filters=` of `/images/prune`: dangling (default true), until, label, label!. */
-function pruneFilters(filters: readonly string[]): { dangling: boolean; tests: ((i: ImageSummary) => boolean)[] } {
-  let dangling = true;
-  const tests: ((i: ImageSummary) => boolean)[] = [];
-  for (const { key, value, negated } of splitFilters(filters, ['dangling', 'until', 'label', 'label!'])) {
-    if (key === 'dangling') {
-      if (!['true', 'false', '1', '0'].includes(value.toLowerCase())) throw errors.invalidArgument('INVALID_FILTER', `Invalid filter 'dangling=[${value}]'`);
-      dangling = ['true', '1'].includes(value.toLowerCase());
-    } else if (key === 'until') {
-      const until = parseUntil(value);
-      tests.push((i) => (Date.parse(i.created) || 0) < until);
-    } else {
-      const test = labelTest(value, negated);
-      tests.push((i) => test(i.labels));
-    }
-  }
-  return { dangling, tests };
-}
-
 /** Blobs (and their sizes) of the images `ids`: manifest, config and layers. */
 async function blobsOf(engine: Engine, ids: Iterable<string>): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -298,32 +278,15 @@ export function addImageRoutes(router: Router): void {
   });
 
   router.add('POST', '/images/prune', async (call) => {
-    const { dangling, tests } = pruneFilters(call.filters());
+    const filters = call.filters();
     const engine = call.engine;
     const before = await engine.images.list();
     // each image's blobs, read before any goes: what the deleted ones held alone is the space reclaimed
     const blobs = new Map<string, Map<string, number>>();
     for (const image of before) blobs.set(image.id, await blobsOf(engine, [image.id]));
-    const deleted: Record<string, string>[] = [];
-    let ids: string[];
-    if (tests.length === 0) {
-      const result = await engine.images.pruneImages({ all: !dangling });
-      for (const name of result.untagged) deleted.push({ Untagged: name });
-      ids = result.deleted;
-    } else {
-      const used = new Set((await engine.containers.list({ all: true })).map((c) => c.imageId));
-      ids = [];
-      for (const image of before) {
-        if (used.has(image.id) || (dangling && image.names.length > 0) || !tests.every((t) => t(image))) continue;
-        try {
-          for (const name of await engine.images.remove(image.id)) deleted.push({ Untagged: name });
-          ids.push(image.id);
-        } catch (err) {
-          // a container came to use it meanwhile: not unused any more
-          if (!isBerthError(err) || err.code !== 'BERTH_E_IMAGE_IN_USE') throw err;
-        }
-      }
-    }
+    const result = await pruneImagesFiltered(engine, filters);
+    const deleted: Record<string, string>[] = result.untagged.map((name) => ({ Untagged: name }));
+    const ids = result.deleted;
     for (const id of ids) deleted.push({ Deleted: id });
     const kept = new Set<string>();
     for (const [id, map] of blobs) if (!ids.includes(id)) for (const digest of map.keys()) kept.add(digest);

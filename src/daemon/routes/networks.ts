@@ -3,11 +3,10 @@
  * berth's bridge driver. Docker's request fields that berth's networks cannot honour (swarm's,
  * IPv6, several subnets, IPAM drivers) are refused with a 400 naming them, never ignored.
  */
-import { errors, isBerthError } from '../../base/index.js';
+import { errors } from '../../base/index.js';
 import type { CreateNetworkRequest, NetworkInfo } from '../../api/index.js';
-import { networkFilter, networkInspectView } from '../../api/index.js';
+import { networkFilter, networkInspectView, pruneNetworksFiltered } from '../../api/index.js';
 import type { ApiCall } from '../api-call.js';
-import { labelTest, parseUntil, splitFilters } from '../prune-filters.js';
 import type { Router } from '../router.js';
 
 interface IpamConfig {
@@ -98,24 +97,7 @@ export function addNetworkRoutes(router: Router): void {
   });
 
   router.add('POST', '/networks/prune', async (call) => {
-    const filters = call.filters();
-    const engine = call.engine.networks;
-    if (filters.length === 0) {
-      call.send(200, { NetworksDeleted: await engine.prune() });
-      return;
-    }
-    const tests = pruneFilters(filters);
-    const deleted: string[] = [];
-    for (const n of await engine.list()) {
-      if (n.predefined || n.containers.length > 0 || !tests.every((t) => t(n))) continue;
-      try {
-        deleted.push(await engine.remove(n.id));
-      } catch (err) {
-        // a container came to use it meanwhile
-        if (!isBerthError(err) || err.code !== 'BERTH_E_NETWORK_IN_USE') throw err;
-      }
-    }
-    call.send(200, { NetworksDeleted: deleted });
+    call.send(200, { NetworksDeleted: await pruneNetworksFiltered(call.engine, call.filters()) });
   });
 
   router.add('GET', '/networks/{id}', async (call) => {
@@ -151,14 +133,3 @@ export function addNetworkRoutes(router: Router): void {
   });
 }
 
-/** `network prune`'s filters: until (created before), label, label!. */
-function pruneFilters(filters: readonly string[]): ((n: NetworkInfo) => boolean)[] {
-  return splitFilters(filters, ['until', 'label', 'label!']).map(({ key, value, negated }) => {
-    if (key === 'until') {
-      const until = parseUntil(value);
-      return (n: NetworkInfo) => (Date.parse(n.created) || 0) < until;
-    }
-    const test = labelTest(value, negated);
-    return (n: NetworkInfo) => test(n.labels);
-  });
-}

@@ -6,9 +6,8 @@
  */
 import { errors, isNotFound } from '../../base/index.js';
 import type { VolumeInfo } from '../../api/index.js';
-import { volumeInspectView } from '../../api/index.js';
+import { splitFilters, volumeInspectView } from '../../api/index.js';
 import type { Router } from '../router.js';
-import { splitFilters } from '../prune-filters.js';
 
 interface VolumeCreateBody {
   Name?: string;
