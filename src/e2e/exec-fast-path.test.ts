@@ -118,6 +118,24 @@ sys.stdout.write(out.decode('utf8', 'replace') + '|' + str(os.waitstatus_to_exit
     assert.match(typed.output, /in=5\r\n30 120\r\n/);
   });
 
+  test('-it: the detach keys leave the command running and say so, as Docker\'s exec does; --detach-keys changes them', async () => {
+    // Observed with docker 20.10 and dockerd 20.10: ctrl-p ctrl-q prints "read escape sequence"
+    // on the terminal and exits 1; the shell's command goes on.
+    const env = { BERTH_ROOT: store.root };
+    const gone = onTerminal([berthBin, 'exec', '-it', 'fast', 'sh'], env, 120, [[1, 'echo a > /tmp/dk1; sleep 1; echo b > /tmp/dk2\r'], [2, '\x10\x11']]);
+    assert.equal(gone.code, 1, gone.output);
+    assert.match(gone.output, /\r\nread escape sequence\r\n$/);
+    const custom = onTerminal([berthBin, 'exec', '-it', '--detach-keys', 'ctrl-x', 'fast', 'sh'], env, 120, [[1, 'echo c\x10d\r'], [2, '\x18']]);
+    assert.equal(custom.code, 1, custom.output);
+    assert.match(custom.output, /\r\ncd\r\n[^]*read escape sequence\r\n$/, 'ctrl-p reaches the shell when it is not a detach key');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(store.berth(['exec', 'fast', 'cat', '/tmp/dk1', '/tmp/dk2']).stdout, 'a\nb\n', 'the command ran on after the detach');
+    const bad = onTerminal([berthBin, 'exec', '-it', '--detach-keys', 'ctrl-', 'fast', 'true'], env);
+    assert.equal(bad.code, 1, bad.output);
+    assert.match(bad.output, /Invalid detach keys \(ctrl-\) provided/);
+    assert.deepEqual(leftovers(), []);
+  });
+
   test('-d runs the command in the background, on a terminal of its own with -t; a command that cannot start is an error', async () => {
     // Observed with dockerd 20.10: `exec -dt` runs the command on a terminal (shim-held), and
     // `exec -d` of a missing command prints "Error response from daemon: OCI runtime exec failed:

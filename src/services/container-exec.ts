@@ -39,6 +39,12 @@ export async function execStreamsInContainer(ctx: EngineContext, record: Contain
     const { driver } = ctx.runtime(record.hostConfig.runtime || undefined);
     const started = await driver.execStreams(record.id, file, { tty: options.tty === true, stdin: options.interactive === true, ...(options.size ? { size: options.size } : {}) });
     void started.exit.catch(() => undefined).finally(() => rmSync(file, { force: true }));
+    const release = started.release?.bind(started);
+    // The runtime read the process file when it started the process: it can go with the client.
+    if (release) started.release = () => {
+      release();
+      rmSync(file, { force: true });
+    };
     return started;
   } catch (err) {
     rmSync(file, { force: true });

@@ -1,6 +1,7 @@
 import { errors } from '../../base/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 import type { ContainerExecOptions } from '../../api/index.js';
+import { detachKeyFilter } from '../../api/index.js';
 import type { CliContext, Command } from '../command.js';
 import { readEnvFiles } from '../container-flags.js';
 import { parseEnvOption } from '../env-file.js';
@@ -20,6 +21,7 @@ export const execCommand: Command = {
     'env-file': { kind: 'list', description: 'Read in a file of environment variables', value: 'list' },
     workdir: { kind: 'string', short: 'w', description: 'Working directory inside the container', value: 'string' },
     privileged: { kind: 'bool', description: 'Give extended privileges to the command' },
+    'detach-keys': { kind: 'string', description: 'Override the key sequence for detaching from the command (-it; default ctrl-p,ctrl-q)', value: 'string' },
   },
   async run(ctx, args) {
     const [ref, ...cmd] = args.positionals;
@@ -43,7 +45,7 @@ export const execCommand: Command = {
     try {
       // A terminal on this machine's engine: its master comes here and this process copies it, as
       // the daemon does (a daemon's engine does the same over its connection).
-      if (tty && !detach && !ctx.remote) return await execOnTerminal(ctx, ref, options);
+      if (tty && !detach && !ctx.remote) return await execOnTerminal(ctx, ref, options, flagString(args, 'detach-keys'));
       return await ctx.engine().containers.exec(ref, options, detach ? ['ignore', 'ignore', 'ignore'] : [interactive ? 0 : 'ignore', 1, 2]);
     } catch (err) {
       // Detached, the runtime's stderr was nobody's: its error is said here (docker exec -d exits 1 with it).
@@ -60,24 +62,41 @@ export const execCommand: Command = {
  * console socket), it needed stdin to be a terminal, so `-t` without `-i` failed, and under load its
  * copy could end before a command that exits at once had its output shown.
  */
-async function execOnTerminal(ctx: CliContext, ref: string, options: ContainerExecOptions): Promise<number> {
-  const session = openTerminalSession(ctx, { tty: true, stdin: options.interactive === true, stdout: true, stderr: false, detachKeys: '' });
+async function execOnTerminal(ctx: CliContext, ref: string, options: ContainerExecOptions, detachKeys: string | undefined): Promise<number> {
+  const session = openTerminalSession(ctx, { tty: true, stdin: options.interactive === true, stdout: true, stderr: false, detachKeys });
+  let detached = false;
   try {
     const started = await ctx.engine().containers.execStreams(ref, options);
     session.followSizeWith((rows, cols) => started.resize(rows, cols));
-    const { stdin } = session.streams;
-    if (stdin && started.stdin) stdin.pipe(started.stdin);
     const shown = new Promise<void>((resolve) => {
       started.stdout.once('end', resolve);
       started.stdout.once('close', resolve);
     });
     started.stdout.pipe(ctx.stdout, { end: false });
+    // The detach keys (ctrl-p ctrl-q unless --detach-keys) leave the command running, as Docker's exec does.
+    const detach = new Promise<'detached'>((resolve) => {
+      const { stdin, detachKeys: keys } = session.streams;
+      const input = started.stdin;
+      if (!stdin || !input) return;
+      const filter = detachKeyFilter(keys);
+      stdin.on('data', (chunk: Buffer) => {
+        const { forward, detached: now } = filter(chunk);
+        if (forward) input.write(forward);
+        if (now) resolve('detached');
+      });
+      stdin.once('end', () => input.end());
+    });
     // Everything shown first, the runtime's own error too when the command could not start.
-    const code = await started.exit.finally(() => shown);
-    if (stdin && started.stdin) stdin.unpipe(started.stdin);
-    return code;
+    const outcome = await Promise.race([started.exit.finally(() => shown), detach]);
+    if (outcome !== 'detached') return outcome;
+    started.stdout.unpipe(ctx.stdout);
+    started.release?.();
+    detached = true;
+    return 1;
   } finally {
     session.close();
+    // After the terminal is back to normal; docker 20.10 and 28 print this and exit 1.
+    if (detached) ctx.stderr.write('read escape sequence\n');
   }
 }
 

@@ -18,6 +18,12 @@ export interface StreamedProcess {
   /** Sets its terminal's size (nothing without a terminal). */
   resize(rows: number, cols: number): void;
   /**
+   * With a terminal: lets the process run on without this process (a client that detached): its
+   * terminal goes to a holder of its own that reads it to its end, output discarded, and nothing
+   * more is copied here; `exit` then never settles. Absent without a terminal.
+   */
+  release?(): void;
+  /**
    * Its exit code, once it exited and what it wrote has been read (or, when other processes
    * keep its output open, a moment after the exit); rejects with the runtime's error when the
    * command could not be started.

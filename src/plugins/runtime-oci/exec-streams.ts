@@ -228,6 +228,18 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
       resize(rows, cols) {
         if (!terminal.destroyed && rows > 0 && cols > 0) setWindowSize(master, rows, cols);
       },
+      release() {
+        if (terminal.destroyed) return;
+        holdTerminal(master);
+        terminal.unpipe(stdout);
+        terminal.destroy();
+        // The runtime waits for the process on its own; nothing of it keeps this process alive.
+        child?.unref();
+        child?.stdout?.destroy();
+        child?.stderr?.destroy();
+        stdout.end();
+        void files.cleanup();
+      },
       exit,
     };
   } catch (err) {
@@ -262,16 +274,24 @@ export async function detachedTerminalExec(runtime: ExecStreamsRuntime, id: stri
     clearTimeout(late);
     if (passed === undefined) throw errors.unknown('CONSOLE_SOCKET', `${runtime.binary} exec started the process without passing its terminal`);
     master = await receiveMaster(passed, () => true);
-    // A holder of its own session, outside berth: `cat` reads the master until the terminal's last user is gone (EIO).
-    const holder = spawn('cat', [], { stdio: [master, 'ignore', 'ignore'], detached: true, cwd: '/' });
-    holder.on('error', () => undefined);
-    holder.unref();
+    holdTerminal(master);
     return 0;
   } finally {
     if (master !== undefined) closeSync(master);
     rmSync(log, { force: true });
     await consoleSocket.close();
   }
+}
+
+/**
+ * Gives a terminal's master to a holder of its own session, outside berth: `cat` reads it, output
+ * discarded, until the terminal's last user is gone (EIO), as containerd-shim holds a detached
+ * exec's terminal. The caller closes its own descriptor.
+ */
+function holdTerminal(master: number): void {
+  const holder = spawn('cat', [], { stdio: [master, 'ignore', 'ignore'], detached: true, cwd: '/' });
+  holder.on('error', () => undefined);
+  holder.unref();
 }
 
 /** The master the runtime sends over its connection to the console socket (not read by Node). */
