@@ -667,6 +667,17 @@ static void free_string_list(char **strings, uint32_t n) {
 }
 
 /*
+ * A spawn's program and arguments: `file_value` a path (into `file`), `argv_value` a non-empty list
+ * of at most 4096 strings (its length into *n). False when either is not that: the caller throws,
+ * naming its own signature.
+ */
+static bool spawn_program(napi_env env, napi_value file_value, napi_value argv_value, char *file, size_t size, uint32_t *n) {
+  bool is_array = false;
+  return napi_get_value_string_utf8(env, file_value, file, size, NULL) == napi_ok && napi_is_array(env, argv_value, &is_array) == napi_ok && is_array &&
+         napi_get_array_length(env, argv_value, n) == napi_ok && *n > 0 && *n <= 4096;
+}
+
+/*
  * posix_spawn of `path` with `actions` in a session of its own, as libuv starts its children:
  * default signal dispositions (Node ignores SIGPIPE) and nothing blocked. 0 or an errno.
  */
@@ -734,11 +745,9 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
     }
   }
   char file[4096];
-  bool is_array = false;
   bool pipe_stdin = false;
   uint32_t n = 0;
-  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], file, sizeof file, NULL) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0 || n > 4096 || napi_get_value_bool(env, argv[2], &pipe_stdin) != napi_ok) {
+  if (argc < 3 || !spawn_program(env, argv[0], argv[1], file, sizeof file, &n) || napi_get_value_bool(env, argv[2], &pipe_stdin) != napi_ok) {
     napi_throw_type_error(env, NULL, "spawnPiped(file, argv, pipeStdin) takes a path, a non-empty list of strings and a boolean");
     return NULL;
   }
@@ -796,13 +805,12 @@ static napi_value js_spawn_channel(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char file[4096];
-  bool is_array = false, is_buffer = false;
+  bool is_buffer = false;
   uint32_t n = 0;
   int32_t stderr_fd = -1;
   void *preamble = NULL;
   size_t preamble_len = 0;
-  if (argc < 4 || napi_get_value_string_utf8(env, argv[0], file, sizeof file, NULL) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0 || n > 4096 || napi_get_value_int32(env, argv[2], &stderr_fd) != napi_ok || stderr_fd < 0 ||
+  if (argc < 4 || !spawn_program(env, argv[0], argv[1], file, sizeof file, &n) || napi_get_value_int32(env, argv[2], &stderr_fd) != napi_ok || stderr_fd < 0 ||
       napi_is_buffer(env, argv[3], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[3], &preamble, &preamble_len) != napi_ok) {
     napi_throw_type_error(env, NULL, "spawnChannel(file, argv, stderrFd, preamble) takes a path, a non-empty list of strings, a descriptor and a Buffer");
     return NULL;

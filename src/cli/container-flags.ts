@@ -365,12 +365,10 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
   return host;
 }
 
-/** An integer flag (`--cpu-quota 50000`), as pflag reads one. */
-function intFlag(args: Parsed, name: string): number | undefined {
+/** An integer flag (`--cpu-quota 50000`) when given, read as parseInteger reads one. */
+export function intFlag(args: Parsed, name: string): number | undefined {
   const text = flagString(args, name);
-  if (text === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(text.trim())) throw errors.invalidArgument('INVALID_INTEGER', `invalid argument "${text}" for "--${name}" flag: must be an integer`);
-  return Number(text);
+  return text === undefined ? undefined : parseInteger(text, name);
 }
 
 /** Each `--env-file` in order, read as Docker reads them (see parseEnvFile). */

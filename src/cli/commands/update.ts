@@ -3,6 +3,7 @@ import type { ContainerUpdate } from '../../api/index.js';
 import { nanoCpusOfQuota, parseBytes, parseRestartPolicy } from '../../api/index.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { intFlag } from '../container-flags.js';
 import { forEachRef } from '../for-each-ref.js';
 
 export const updateCommand: Command = {
@@ -36,13 +37,9 @@ export const updateCommand: Command = {
 };
 
 function updateChanges(flags: Map<string, unknown>): ContainerUpdate {
-  const get = (name: string) => flagString({ flags: flags as Map<string, string>, positionals: [] }, name);
-  const int = (name: string) => {
-    const text = get(name);
-    if (text === undefined) return undefined;
-    if (!/^[+-]?\d+$/.test(text.trim())) throw errors.invalidArgument('INVALID_INTEGER', `invalid argument "${text}" for "--${name}" flag: must be an integer`);
-    return Number(text);
-  };
+  const parsed = { flags: flags as Map<string, string>, positionals: [] };
+  const get = (name: string) => flagString(parsed, name);
+  const int = (name: string) => intFlag(parsed, name);
   const changes: ContainerUpdate = {};
   const memory = get('memory');
   if (memory !== undefined) changes.memory = parseBytes(memory);

@@ -35,10 +35,14 @@ const lateConnectionMs = 250;
 /** How long the runtime may take to hand over the terminal. */
 const consoleTimeoutMs = 30_000;
 
+/** One exec's own files beside the runtime's logs: its JSON log and its pid file. */
+function execFilePaths(runtime: ExecStreamsRuntime, id: string): { log: string; pidFile: string } {
+  const stem = join(runtime.logDir, `${id}.exec-${process.pid}-${randomHex(4)}`);
+  return { log: `${stem}.json`, pidFile: `${stem}.pid` };
+}
+
 export async function execStreams(runtime: ExecStreamsRuntime, id: string, processFile: string, options: { tty: boolean; stdin: boolean; size?: { rows: number; cols: number } }): Promise<StreamedProcess> {
-  const tag = `${process.pid}-${randomHex(4)}`;
-  const log = join(runtime.logDir, `${id}.exec-${tag}.json`);
-  const pidFile = join(runtime.logDir, `${id}.exec-${tag}.pid`);
+  const { log, pidFile } = execFilePaths(runtime, id);
   let pid = 0;
   const readPid = () => {
     if (pid === 0) {
@@ -259,7 +263,7 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
  * runtime's error when it could not start.
  */
 export async function detachedTerminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string): Promise<number> {
-  const log = join(runtime.logDir, `${id}.exec-${process.pid}-${randomHex(4)}.json`);
+  const { log } = execFilePaths(runtime, id);
   const consoleSocket = await openConsoleSocket();
   let master: number | undefined;
   try {

@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 
 import type { BerthError } from '../../base/index.js';
 import { errors, ignoreErrno, isNotFound, unlinkIfExists } from '../../base/index.js';
-import { detachedTerminalExec, execStreams } from './exec-streams.js';
+import { detachedTerminalExec, execStreams, type ExecStreamsRuntime } from './exec-streams.js';
 import { createSeccompFilters } from './seccomp-filters.js';
 import type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, Stdio } from '../../core/runtime/index.js';
 
@@ -51,6 +51,11 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
       child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? constants.signals[signal] : 0), stdout, stderr }));
     });
   }
+
+  /** This runtime as exec-streams.ts drives it for container `id`. */
+  const streamsRuntime = (id: string): ExecStreamsRuntime => ({
+    binary: options.binary, globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code),
+  });
 
   /**
    * crun and runc exit 255 with an error logged when the exec itself failed (a missing or
@@ -134,7 +139,7 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     async exec(id, processFile, { stdio, detach = false, tty = false }) {
       await ensureDirs();
       if (detach && tty) {
-        return detachedTerminalExec({ binary: options.binary, globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code) }, id, processFile);
+        return detachedTerminalExec(streamsRuntime(id), id, processFile);
       }
       const args = ['exec', '--process', processFile, ...(detach ? ['--detach'] : []), ...(tty ? ['--tty'] : []), id];
       // Its own log: only this exec's errors count. A terminal session stays in berth's process
@@ -150,7 +155,7 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
     execOutcome,
     async execStreams(id, processFile, streamOptions) {
       await ensureDirs();
-      return execStreams({ binary: options.binary, globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code) }, id, processFile, streamOptions);
+      return execStreams(streamsRuntime(id), id, processFile, streamOptions);
     },
     async probe(id, processFile, { pidFile, timeoutMs, outputLimit }) {
       await ensureDirs();
