@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
+#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -637,6 +638,43 @@ static napi_value js_set_window_size(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// pinLinkAddress(name): sets a network interface's MAC address to the one it has, which makes the
+// kernel keep it (addr_assign_type NET_ADDR_SET). A bridge whose address was never set takes the
+// lowest address of its ports and changes it as ports come and go; containers that cached the
+// gateway's old address then lose their route out until their ARP entry expires (~30 s).
+static napi_value js_pin_link_address(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *name = required_string(env, argv, argc, 0, "pinLinkAddress(name) needs an interface name");
+  if (!name) return NULL;
+  if (strlen(name) == 0 || strlen(name) >= IFNAMSIZ) {
+    napi_value r = throw_errno(env, "ioctl(SIOCGIFHWADDR)", name, EINVAL);
+    free(name);
+    return r;
+  }
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    napi_value r = throw_errno(env, "socket", name, errno);
+    free(name);
+    return r;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, strlen(name));
+  const char *call = "ioctl(SIOCGIFHWADDR)";
+  int rc = ioctl(sock, SIOCGIFHWADDR, &ifr);
+  if (rc == 0) {
+    call = "ioctl(SIOCSIFHWADDR)";
+    rc = ioctl(sock, SIOCSIFHWADDR, &ifr);
+  }
+  int err = errno;
+  close(sock);
+  napi_value r = rc == 0 ? NULL : throw_errno(env, call, name, err);
+  free(name);
+  return r;
+}
+
 extern char **environ;
 
 /*
@@ -957,6 +995,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "sealedCopy", js_sealed_copy);
   export_function(env, exports, "spawnChannel", js_spawn_channel);
   export_function(env, exports, "sha256Hex", js_sha256_hex);
+  export_function(env, exports, "pinLinkAddress", js_pin_link_address);
   return exports;
 }
 

@@ -187,10 +187,15 @@ describe('build --check-reproducible on Debian (slow)', { concurrency: false }, 
   });
 
   test("apt's binary caches and logs and ldconfig's aux-cache are named, with the steps that wrote them", () => {
+    // apt installs a package built in the step itself, so the test needs no network (it used
+    // Debian's archive, and a stall there failed it in CI; the stall was berth's bridge changing its
+    // MAC address, see networks.test.ts). Like a library package, it ships a shared library (a
+    // copy of zlib) and triggers ldconfig.
+    const control = 'Package: berth-probe\\nVersion: 1\\nArchitecture: all\\nMaintainer: berth\\nDescription: probe\\n';
     const dir = context([
       'FROM debian:bookworm-slim',
       // docker-clean (Docker's Debian images have it) would delete the *.bin caches after each apt run.
-      'RUN rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends libexpat1 && rm -rf /var/lib/apt/lists/*',
+      `RUN rm -f /etc/apt/apt.conf.d/docker-clean && mkdir -p /tmp/probe/DEBIAN /tmp/probe/usr/local/lib && cp -L /lib/*/libz.so.1 /tmp/probe/usr/local/lib/libberthprobe.so.1 && printf '${control}' > /tmp/probe/DEBIAN/control && echo 'activate-noawait ldconfig' > /tmp/probe/DEBIAN/triggers && dpkg-deb -b /tmp/probe /tmp/probe.deb && apt-get install -y /tmp/probe.deb && rm -rf /tmp/probe /tmp/probe.deb`,
       'RUN ldconfig',
       '',
     ].join('\n'));

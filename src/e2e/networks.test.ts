@@ -195,6 +195,33 @@ describe('networks', () => {
     assert.equal(ok('network', 'rm', 'taken').trim(), 'taken');
   });
 
+  test("a container keeps its way out while others join and leave its network: the bridge's MAC address never changes", () => {
+    // Before: the kernel gave the bridge its lowest port's address; when that container left, the
+    // others kept sending to the gone address for their ARP entry's life (a build step's download
+    // stalled ~40 s in CI when the concurrent build's step ended).
+    const id = ok('network', 'create', 'steady').trim();
+    const bridge = (JSON.parse(readFileSync(join(store.root, 'networks', `${id}.json`), 'utf8')) as { bridge: string }).bridge;
+    const gateway = ok('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'steady').trim();
+    const bridgeMac = () => readFileSync(`/sys/class/net/${bridge}/address`, 'utf8').trim();
+    try {
+      ok('run', '-d', '--name', 'first', '--network', 'steady', busyboxImage, 'sleep', '300');
+      const mac = bridgeMac();
+      ok('run', '-d', '--name', 'watcher', '--network', 'steady', busyboxImage, 'sleep', '300');
+      ok('exec', 'watcher', 'ping', '-c', '1', '-W', '2', gateway);
+      const seen = ok('exec', 'watcher', 'cat', '/proc/net/arp').split('\n').find((l) => l.startsWith(`${gateway} `));
+      assert.match(seen ?? '', new RegExp(` ${mac} `), 'the watcher resolved the gateway to the bridge');
+      for (const name of ['second', 'third']) ok('run', '-d', '--name', name, '--network', 'steady', busyboxImage, 'sleep', '300');
+      assert.equal(bridgeMac(), mac, 'joining containers left the address alone');
+      ok('rm', '-f', 'first', 'second', 'third');
+      assert.equal(bridgeMac(), mac, 'the first container leaving left the address alone');
+      const r = berth('exec', 'watcher', 'ping', '-c', '1', '-W', '2', gateway);
+      assert.equal(r.code, 0, `the watcher still reaches its gateway: ${r.stdout}${r.stderr}`);
+    } finally {
+      berth('rm', '-f', 'first', 'second', 'third', 'watcher');
+      berth('network', 'rm', 'steady');
+    }
+  });
+
   test('20 create/start/rm cycles on two networks leave links, rules, namespaces, leases and mounts as before', () => {
     ok('network', 'create', 'cyc1');
     ok('network', 'create', 'cyc2');

@@ -35,6 +35,8 @@ interface NativeSys {
   spawnChannel?: (file: string, argv: string[], stderrFd: number, preamble: Buffer) => [pid: number, channel: number];
   /** Undefined when the node executable exports no SHA256(); absent from an older addon. */
   sha256Hex?: (text: string) => string | undefined;
+  /** Absent from an addon built before it (pinLinkAddress then pins nothing). */
+  pinLinkAddress?: (name: string) => void;
 }
 
 let native: NativeSys | undefined;
@@ -241,6 +243,18 @@ export function nativeReapChild(): NativeSys['reapChild'] {
 export function nativeSpawn(): Required<Pick<NativeSys, 'spawnPiped' | 'reapChild'>> | undefined {
   const s = sys();
   return s.spawnPiped && s.reapChild ? { spawnPiped: s.spawnPiped, reapChild: s.reapChild } : undefined;
+}
+
+/**
+ * Sets network interface `name`'s MAC address to the one it has (SIOCGIFHWADDR, SIOCSIFHWADDR), so
+ * that the kernel keeps it: a bridge whose address was never set follows its ports'. Returns false
+ * when this build of the addon lacks it. Throws as the ioctls do (ENODEV: no such interface).
+ */
+export function pinLinkAddress(name: string): boolean {
+  const pin = sys().pinLinkAddress;
+  if (!pin) return false;
+  pin(name);
+  return true;
 }
 
 /** TIOCSWINSZ: a terminal's size in rows and columns (its foreground process group gets SIGWINCH). */

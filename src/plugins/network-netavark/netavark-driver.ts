@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { errnoCode, errors, readdirSyncOrEmpty } from '../../base/index.js';
 import type { Ipv4Subnet, NetworkDriver, PortProtocol, SetupRequest, SetupResult } from '../../core/network/index.js';
 import { parseCidr, parseIpv4 } from '../../core/network/index.js';
-import { LOCK_EX, LOCK_NB, MNT_DETACH, flock, umount2 } from '../../sys/index.js';
+import { LOCK_EX, LOCK_NB, MNT_DETACH, flock, pinLinkAddress, umount2 } from '../../sys/index.js';
 
 export interface NetavarkOptions {
   /** Namespaces of this store's containers (on /run). */
@@ -174,7 +174,11 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
       const input = netavarkOptions(request);
       let out: string;
       try {
-        out = await netavark('setup', netns, input);
+        out = await withHostLock(async () => {
+          const stdout = await runNetavark('setup', netns, input);
+          for (const e of request.endpoints) if (e.network.bridge !== undefined) pinBridgeAddress(e.network.bridge);
+          return stdout;
+        });
       } catch (err) {
         // A failed setup can leave a bridge or firewall rules behind: undo what it did.
         await netavark('teardown', netns, input).catch(() => undefined);
@@ -222,6 +226,25 @@ export function createNetavarkDriver(options: NetavarkOptions): NetworkDriver {
       return `${kept.filter((l, i) => l !== '' || i < kept.length - 1).join('\n')}\n`;
     },
   };
+}
+
+/**
+ * netavark 1.4 makes a bridge without setting its MAC address, so the kernel gives it the lowest
+ * address among its ports, and changes it whenever a port with a lower one joins or the port whose
+ * address it has leaves. A container that resolved its gateway before such a change sends to an
+ * address nothing answers until its ARP entry goes stale: a build step's downloads stalled for
+ * ~40 s when the concurrent build's step ended. Docker sets its bridges' addresses (dockerd 20.10's
+ * bridge for `docker network create`: addr_assign_type 3, 02:42:…, observed); berth pins the
+ * address the bridge has when its first endpoint joins (addr_assign_type 3: set by the user), so
+ * that nothing changes for anyone who already resolved it. Called under the host lock.
+ */
+function pinBridgeAddress(bridge: string): void {
+  if (readText(`/sys/class/net/${bridge}/addr_assign_type`).trim() === '3') return;
+  try {
+    pinLinkAddress(bridge);
+  } catch (err) {
+    throw errors.unavailable('BRIDGE_ADDRESS_FAILED', `Cannot keep the MAC address of bridge ${bridge}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
