@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 
 import { errors, markLongLived } from '../base/index.js';
 import type { Command } from '../cli/index.js';
-import { apiRouter, createApiServer, listenAll, parseHost } from '../daemon/index.js';
+import { apiConnectionHandler, apiRouter, createApiServer, listenAll, parseHost } from '../daemon/index.js';
 
 export const defaultSocket = 'unix:///run/berth/berth.sock';
 
@@ -50,15 +50,18 @@ export const daemonCommand: Command = {
     // Before the engine opens: its caches for a process that serves many requests (base/long-lived.ts).
     markLongLived();
     const engine = ctx.engine();
-    const api = createApiServer({ engine, info: { version: ctx.version ?? 'unknown', root: ctx.root }, router: apiRouter(), log });
+    const apiOptions = { engine, info: { version: ctx.version ?? 'unknown', root: ctx.root }, router: apiRouter(), log };
+    const api = createApiServer(apiOptions);
     const connections = new Set<Socket>();
-    api.on('connection', (socket: Socket) => {
+    const serve = apiConnectionHandler(api, apiOptions);
+    const accept = (socket: Socket) => {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
-    });
+      serve(socket);
+    };
     try {
       const group = str('group');
-      const listener = await listenAll(api, {
+      const listener = await listenAll(accept, {
         hosts,
         group: { name: group ?? 'berth', required: group !== undefined },
         ...(tlsverify ? { tls: { ca: tlsFlags[0]!, cert: tlsFlags[1]!, key: tlsFlags[2]! } } : {}),

@@ -24,56 +24,9 @@ export interface DaemonInfo {
   root: string;
 }
 
-export class ApiCall {
-  readonly query: URLSearchParams;
-  /** Aborted when the client goes away before the answer is complete. */
-  readonly signal: AbortSignal;
-  private readonly abort = new AbortController();
-  private answered = false;
-
-  constructor(
-    readonly engine: Engine,
-    readonly daemon: DaemonInfo,
-    readonly req: IncomingMessage,
-    /** Undefined for a request that came as an HTTP Upgrade: answer it with hijack(). */
-    readonly res: ServerResponse | undefined,
-    readonly params: Record<string, string>,
-    /** The version in the path (`/v1.41/...`), or the daemon's own when the path had none. */
-    readonly version: ApiVersionNumber,
-    query: URLSearchParams,
-    /** For an Upgrade request: the socket and the bytes read past the headers. */
-    private readonly upgrade?: { socket: Duplex; head: Buffer },
-  ) {
-    this.query = query;
-    this.signal = this.abort.signal;
-    const socket = upgrade?.socket ?? req.socket;
-    const gone = () => {
-      if (!this.isComplete()) this.abort.abort(errors.aborted('CLIENT_GONE', 'The client closed the connection'));
-    };
-    socket.once('close', gone);
-    // A kept-alive connection carries many requests: each one's listener goes with its answer
-    // (they piled up on the socket of a pooling client such as dockerode's, a leak and Node's warning).
-    res?.once('close', () => {
-      socket.off('close', gone);
-      gone();
-    });
-  }
-
-  /** For an Upgrade request: the socket and the bytes read past the headers (the start of a body), before hijack(). */
-  get upgraded(): { socket: Duplex; head: Buffer } | undefined {
-    return this.upgrade;
-  }
-
-  private isComplete(): boolean {
-    return this.res ? this.res.writableFinished : false;
-  }
-
-  /** Whether the handler already started its answer (so an error must go in-band). */
-  get started(): boolean {
-    return this.answered || (this.res?.headersSent ?? false);
-  }
-
-  // ---- query, read as moby's httputils does ----
+/** A request's query, read as moby's httputils does (shared by ApiCall and the fast lane). */
+export class QueryReader {
+  constructor(readonly query: URLSearchParams) {}
 
   /** moby's BoolValue: false when absent, empty, 0, no, false or none (any case); true otherwise. */
   bool(name: string, fallback = false): boolean {
@@ -117,6 +70,55 @@ export class ApiCall {
       else throw errors.invalidArgument('INVALID_FILTER', `invalid filter: the value of ${JSON.stringify(key)} must be a list or a map`);
     }
     return out;
+  }
+}
+
+export class ApiCall extends QueryReader {
+  /** Aborted when the client goes away before the answer is complete. */
+  readonly signal: AbortSignal;
+  private readonly abort = new AbortController();
+  private answered = false;
+
+  constructor(
+    readonly engine: Engine,
+    readonly daemon: DaemonInfo,
+    readonly req: IncomingMessage,
+    /** Undefined for a request that came as an HTTP Upgrade: answer it with hijack(). */
+    readonly res: ServerResponse | undefined,
+    readonly params: Record<string, string>,
+    /** The version in the path (`/v1.41/...`), or the daemon's own when the path had none. */
+    readonly version: ApiVersionNumber,
+    query: URLSearchParams,
+    /** For an Upgrade request: the socket and the bytes read past the headers. */
+    private readonly upgrade?: { socket: Duplex; head: Buffer },
+  ) {
+    super(query);
+    this.signal = this.abort.signal;
+    const socket = upgrade?.socket ?? req.socket;
+    const gone = () => {
+      if (!this.isComplete()) this.abort.abort(errors.aborted('CLIENT_GONE', 'The client closed the connection'));
+    };
+    socket.once('close', gone);
+    // A kept-alive connection carries many requests: each one's listener goes with its answer
+    // (they piled up on the socket of a pooling client such as dockerode's, a leak and Node's warning).
+    res?.once('close', () => {
+      socket.off('close', gone);
+      gone();
+    });
+  }
+
+  /** For an Upgrade request: the socket and the bytes read past the headers (the start of a body), before hijack(). */
+  get upgraded(): { socket: Duplex; head: Buffer } | undefined {
+    return this.upgrade;
+  }
+
+  private isComplete(): boolean {
+    return this.res ? this.res.writableFinished : false;
+  }
+
+  /** Whether the handler already started its answer (so an error must go in-band). */
+  get started(): boolean {
+    return this.answered || (this.res?.headersSent ?? false);
   }
 
   // ---- body ----

@@ -7,4 +7,5 @@ export type { ApiCall, DaemonInfo } from './api-call.js';
 export { Router, type Handler, type Route } from './router.js';
 export { createApiServer, defaultApiVersion, maxApiVersion, minApiVersion } from './server.js';
 export { apiRouter } from './routes/index.js';
+export { apiConnectionHandler } from './fast-routes.js';
 export { listenAll, parseHost, type ListenOptions, type DaemonListener } from './listen.js';

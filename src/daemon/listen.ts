@@ -3,7 +3,6 @@
  * TLS client certificates, and `fd://` for sockets systemd passes (socket activation).
  */
 import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
@@ -81,9 +80,9 @@ function listenOn(server: NetServer | TlsServer, target: { path: string } | { ho
   });
 }
 
-export async function listenAll(api: Server, options: ListenOptions): Promise<DaemonListener> {
-  // The API server never listens itself: each listener hands it its connections, so a unix
-  // socket, a TLS port and systemd's sockets are served alike.
+export async function listenAll(accept: (socket: Socket) => void, options: ListenOptions): Promise<DaemonListener> {
+  // The API server never listens itself: each listener hands its connections to `accept`, so a
+  // unix socket, a TLS port and systemd's sockets are served alike.
   const servers: (NetServer | TlsServer)[] = [];
   const addresses: string[] = [];
   const sockets: string[] = [];
@@ -95,7 +94,6 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
       } catch { /* already gone */ }
     }
   };
-  const forward = (socket: Socket) => void api.emit('connection', socket);
   // Half-open, as http.Server's own listener makes them: a hijacked attach or exec goes on
   // writing after the client half-closed (the docker CLI does so at once when it sends no stdin).
   const halfOpen = { allowHalfOpen: true };
@@ -107,7 +105,7 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
           if (await socketInUse(host.path)) throw errors.alreadyExists('DAEMON_RUNNING', `${host.path} is in use: is another daemon running?`);
           unlinkSync(host.path);
         }
-        const server = createNetServer(halfOpen, forward);
+        const server = createNetServer(halfOpen, accept);
         await listenOn(server, { path: host.path });
         servers.push(server);
         sockets.push(host.path);
@@ -127,7 +125,7 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
         const tls = createTlsServer({
           ca: readFileSync(options.tls.ca), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key),
           requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...halfOpen,
-        }, forward);
+        }, accept);
         // A client without a valid certificate is turned away by the handshake; nothing to log.
         tls.on('tlsClientError', () => undefined);
         await listenOn(tls, { host: host.host, port: host.port });
@@ -137,7 +135,7 @@ export async function listenAll(api: Server, options: ListenOptions): Promise<Da
         const fds = host.fds === 'all' ? systemdFds() : host.fds;
         if (fds.length === 0) throw errors.invalidArgument('NO_SOCKET_FDS', 'fd:// was given but systemd passed no sockets (LISTEN_FDS is not set for this process)');
         for (const fd of fds) {
-          const server = createNetServer(halfOpen, forward);
+          const server = createNetServer(halfOpen, accept);
           await listenOn(server, { fd });
           servers.push(server);
           addresses.push(`fd://${fd}`);

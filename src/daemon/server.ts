@@ -18,8 +18,24 @@ export const minApiVersion = '1.24';
 export const maxApiVersion = '1.50';
 
 /** Headers dockerd puts on every answer; the CLI reads Api-Version (negotiation) and Ostype. */
-function commonHeaders(): Record<string, string> {
+export function commonHeaders(): Record<string, string> {
   return { 'Api-Version': defaultApiVersion, 'Docker-Experimental': 'false', Ostype: 'linux', Server: 'berth' };
+}
+
+/**
+ * The API version a `/vX.Y/...` path asks for and the path after it; the daemon's own version
+ * for a path without one. An error message (dockerd's) for a version outside the range.
+ */
+export function apiVersionOf(path: string): { version: number; path: string } | { status: 400; message: string; type: 'json' | 'text/plain' } {
+  const prefix = /^\/v([\d.]+)(\/.*)$/.exec(path);
+  if (!prefix) return { version: versionNumber(defaultApiVersion)!, path };
+  const asked = versionNumber(prefix[1]!);
+  if (asked === undefined) return { status: 400, message: `malformed API version ${prefix[1]}`, type: 'json' };
+  if (asked > versionNumber(maxApiVersion)!) return { status: 400, message: `client version ${prefix[1]} is too new. Maximum supported API version is ${maxApiVersion}`, type: 'json' };
+  if (asked < versionNumber(minApiVersion)!) {
+    return { status: 400, message: `client version ${prefix[1]} is too old. Minimum supported API version is ${minApiVersion}, please upgrade your client to a newer version`, type: 'text/plain' };
+  }
+  return { version: asked, path: prefix[2]! };
 }
 
 export interface ApiServerOptions {
@@ -60,19 +76,9 @@ export function createApiServer(options: ApiServerOptions): Server {
 
 async function dispatch(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse | undefined, upgrade: { socket: Duplex; head: Buffer } | undefined): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://berth');
-  let path = url.pathname;
-  let version = versionNumber(defaultApiVersion)!;
-  const prefix = /^\/v([\d.]+)(\/.*)$/.exec(path);
-  if (prefix) {
-    const asked = versionNumber(prefix[1]!);
-    path = prefix[2]!;
-    if (asked === undefined) return fail(req, res, upgrade, 400, `malformed API version ${prefix[1]}`);
-    if (asked > versionNumber(maxApiVersion)!) return fail(req, res, upgrade, 400, `client version ${prefix[1]} is too new. Maximum supported API version is ${maxApiVersion}`);
-    if (asked < versionNumber(minApiVersion)!) {
-      return fail(req, res, upgrade, 400, `client version ${prefix[1]} is too old. Minimum supported API version is ${minApiVersion}, please upgrade your client to a newer version`, 'text/plain');
-    }
-    version = asked;
-  }
+  const versioned = apiVersionOf(url.pathname);
+  if ('status' in versioned) return fail(req, res, upgrade, versioned.status, versioned.message, versioned.type);
+  const { version, path } = versioned;
   const found = options.router.match(req.method ?? 'GET', path.length > 1 ? path.replace(/\/+$/, '') : path);
   if (found === 'not-found') return fail(req, res, upgrade, 404, 'page not found');
   if (found === 'method-not-allowed') return fail(req, res, upgrade, 405, 'method not allowed');

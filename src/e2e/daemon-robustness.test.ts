@@ -236,7 +236,8 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
     try {
       for (let i = 0; i < 40; i++) {
         const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const req = httpRequest({ socketPath: d.socket, path: i % 2 ? '/v1.41/containers/json?all=1' : '/v1.41/version', agent, headers: { Host: 'berth' } }, (res) => {
+          // The first is the fast lane's (fast-lane.ts), which hands the connection to the HTTP server at the second.
+          const req = httpRequest({ socketPath: d.socket, path: i % 2 ? '/v1.41/version' : '/v1.41/containers/json?all=1', agent, headers: { Host: 'berth' } }, (res) => {
             let text = '';
             res.on('data', (c: Buffer) => (text += c.toString()));
             res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
@@ -252,6 +253,45 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
     }
     assert.equal(ports.size, 1, 'one connection carried them all');
     assert.doesNotMatch(d.log(), /MaxListenersExceededWarning/);
+  });
+
+  test("docker ps's requests, answered by the fast lane, are byte for byte the HTTP server's answers", async () => {
+    ok(['run', '-d', '--name', 'lane-up', '--label', 'lane=1', '-p', '127.0.0.1::80', busyboxImage, 'sleep', '300']);
+    ok(['run', '--name', 'lane-done', '--label', 'lane=2', busyboxImage, 'true']);
+    try {
+      /** One request on a connection of its own, read to the end of its answer; Date dropped. */
+      const answer = (method: string, target: string) => new Promise<string>((resolve, reject) => {
+        const s = connect(d.socket);
+        let text = '';
+        s.on('data', (c: Buffer) => {
+          text += c.toString('latin1');
+          const [head = '', body] = text.split('\r\n\r\n');
+          const length = Number(/^Content-Length: (\d+)$/m.exec(head)?.[1]);
+          if (body !== undefined && (method === 'HEAD' || Buffer.byteLength(body, 'latin1') >= length)) {
+            s.destroy();
+            resolve(text.replace(/^Date: .*\r\n/m, ''));
+          }
+        });
+        s.on('error', reject);
+        s.write(`${method} ${target} HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/20.10.24+dfsg1 (linux)\r\n\r\n`);
+      });
+      const filters = encodeURIComponent(JSON.stringify({ label: { 'lane=1': true } }));
+      for (const [method, path, query] of [
+        ['HEAD', '/_ping', ''], ['GET', '/_ping', ''], ['GET', '/v1.41/_ping', ''], ['GET', '/v1.41/containers/json', ''],
+        ['GET', '/v1.41/containers/json', '?all=1'], ['GET', '/v1.41/containers/json', `?all=1&filters=${filters}`],
+        ['GET', '/v1.41/containers/json', '?limit=1'], ['GET', '/v1.24/containers/json', '?all=1&size=1'],
+      ] as const) {
+        // A trailing slash: the same route for the router, a path the fast lane hands over.
+        const [fast, slow] = [await answer(method, `${path}${query}`), await answer(method, `${path}/${query}`)];
+        assert.equal(fast, slow, `${method} ${path}${query}`);
+        assert.match(fast, /^HTTP\/1\.1 200 OK\r\nApi-Version: 1\.41\r\n/);
+      }
+      const listed = await answer('GET', '/v1.41/containers/json?all=1');
+      assert.match(listed, /"Names":\["\/lane-up"\]/);
+      assert.match(listed, /"Names":\["\/lane-done"\]/);
+    } finally {
+      ok(['rm', '-f', 'lane-up', 'lane-done']);
+    }
   });
 
   test('a docker CLI killed during run -it and during attach leaves the container running, stoppable and attachable; the daemon\'s descriptors come back', async () => {

@@ -6,9 +6,9 @@
  */
 import { errors, isBerthError, isNotFound } from '../../base/index.js';
 import { parseReference } from '../../oci/index.js';
-import type { ContainerRecord } from '../../api/index.js';
+import type { ContainerRecord, Engine } from '../../api/index.js';
 import { containerInspectView, containerMountsView, containerSummaryView } from '../../api/index.js';
-import type { ApiCall } from '../api-call.js';
+import type { ApiCall, DaemonInfo, QueryReader } from '../api-call.js';
 import type { Router } from '../router.js';
 import { AttachSession, runState } from '../container-runs.js';
 import { createOptionsFromBody } from '../create-body.js';
@@ -69,30 +69,34 @@ function withTag(image: string): string {
 }
 
 async function list(call: ApiCall): Promise<void> {
-  const limit = call.int('limit') ?? -1;
-  const filters = call.filters();
+  call.send(200, await containerList(call.engine, call.daemon, call));
+}
+
+/** GET /containers/json's answer, as dockerd lists: also what the fast lane answers `docker ps` with (fast-lane.ts). */
+export async function containerList(engine: Engine, daemon: DaemonInfo, query: QueryReader): Promise<Record<string, unknown>[]> {
+  const limit = query.int('limit') ?? -1;
+  const filters = query.filters();
   // API < 1.x parameters that dockerd still reads: `before` and `since` as filters.
   for (const key of ['before', 'since'] as const) {
-    const v = call.string(key);
+    const v = query.string(key);
     if (v !== undefined) filters.push(`${key}=${v}`);
   }
-  const all = call.bool('all') || limit > 0;
-  let records = await call.engine.containers.list({ all, filters });
+  const all = query.bool('all') || limit > 0;
+  let records = await engine.containers.list({ all, filters });
   // Newest first, as dockerd lists them.
   records = [...records].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   if (limit > 0) records = records.slice(0, limit);
-  const size = call.bool('size');
+  const size = query.bool('size');
   const now = Date.now();
-  const out = await Promise.all(records.map(async (c) => {
-    const view: Record<string, unknown> = containerSummaryView(c, { storeRoot: call.daemon.root, now });
+  return Promise.all(records.map(async (c) => {
+    const view: Record<string, unknown> = containerSummaryView(c, { storeRoot: daemon.root, now });
     if (size) {
-      const sizes = await call.engine.containers.sizes(c.id).catch(() => ({ sizeRw: 0, sizeRootFs: 0 }));
+      const sizes = await engine.containers.sizes(c.id).catch(() => ({ sizeRw: 0, sizeRootFs: 0 }));
       view.SizeRw = sizes.sizeRw;
       view.SizeRootFs = sizes.sizeRootFs;
     }
     return view;
   }));
-  call.send(200, out);
 }
 
 /** dockerd's inspect body: berth's view plus what only the daemon knows (its paths, its execs). */

@@ -1,0 +1,171 @@
+/**
+ * The fast lane: the requests of every `docker ps` — `HEAD /_ping` (or GET) and
+ * `GET /containers/json` — read and answered straight from the connection, without Node's HTTP
+ * server. The CLI's own start-up is ~95% of `docker ps`, and what is left is the two answers:
+ * through node:http (a parser, an IncomingMessage, a ServerResponse and their events per request)
+ * each took ~0.25 ms more than the work itself on a busy 2-core machine, about what separated
+ * berth's `docker ps` from dockerd's.
+ *
+ * The lane reads a connection's requests only while each is one it answers: a complete HTTP/1.1
+ * head, GET or HEAD, no body, no Upgrade, and a path `answer` takes. The first request that is
+ * anything else — or that `answer` declines or fails on — goes back unread onto the socket, and
+ * the socket is handed to the HTTP server (`handOver`), which serves it from there as if it had
+ * accepted it: same answers, same errors. The answers are byte for byte what the HTTP server
+ * writes for them (fast-lane.test.ts compares them), the Date included.
+ */
+import type { Socket } from 'node:net';
+
+export interface FastRequest {
+  method: 'GET' | 'HEAD';
+  /** The request target as sent: path and query. */
+  target: string;
+}
+
+export interface FastAnswer {
+  status: number;
+  /** In order, after the daemon's common headers: Content-Length included, Date and Connection added. */
+  headers: [string, string][];
+  body: string;
+}
+
+/** The answer to a request, undefined for one the lane leaves to the HTTP server. */
+export type FastRoute = (request: FastRequest) => FastAnswer | undefined | Promise<FastAnswer | undefined>;
+
+/** Longer heads than this go to the HTTP server (Node's limit is 16 KiB; the CLI's are ~150 bytes). */
+const maxHead = 8192;
+/** Headers that ask for more than a bodiless GET: a body, an Upgrade, a 100-continue. */
+const notPlain = new Set(['content-length', 'transfer-encoding', 'upgrade', 'expect']);
+const statusTexts: Record<number, string> = { 200: 'OK' };
+
+/**
+ * Serves `socket` in the fast lane while its requests are for `route`; hands it over otherwise.
+ * `commonHeaders` go first on every answer, as the HTTP server's setHeader puts them.
+ */
+export function serveFastLane(socket: Socket, route: FastRoute, commonHeaders: [string, string][], handOver: (socket: Socket) => void): void {
+  let buffered: Buffer | undefined;
+  let left = false;
+  let working = false;
+  /** The client half-closed. A socket tells its end even while paused, once it read all there was. */
+  let ended = false;
+
+  const onData = (chunk: Buffer) => {
+    buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+    if (!working) void drain();
+  };
+  const onEnd = () => {
+    ended = true;
+    if (!working) finish();
+  };
+  const onError = () => socket.destroy();
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+
+  /** After the client's end: ours once all is answered; a head cut short has no answer (nor from Node's server). */
+  function finish(): void {
+    stopReading();
+    if (buffered) socket.destroy();
+    else socket.end();
+  }
+
+  function stopReading(): void {
+    left = true;
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('error', onError);
+  }
+
+  function leave(): void {
+    stopReading();
+    const unread = buffered;
+    buffered = undefined;
+    if (!ended) {
+      if (unread) socket.unshift(unread);
+      handOver(socket);
+      // Node's HTTP server reads the socket's handle itself (its parser consumes it) and takes
+      // what was put back through 'data' once the socket flows again.
+      socket.resume();
+      return;
+    }
+    // Past its end a socket takes nothing back: the HTTP server is told what it would have seen.
+    handOver(socket);
+    if (unread) socket.emit('data', unread);
+    socket.emit('end');
+  }
+
+  async function drain(): Promise<void> {
+    working = true;
+    // Nothing more is read while the lane works on what it has.
+    socket.pause();
+    try {
+      while (buffered && !socket.destroyed) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > maxHead) return leave();
+          break;
+        }
+        const head = end > maxHead ? undefined : parseHead(buffered.toString('latin1', 0, end));
+        if (!head) return leave();
+        let answer: FastAnswer | undefined;
+        try {
+          answer = await route(head.request);
+        } catch {
+          answer = undefined; // the HTTP server answers it again, with the error as it words it
+        }
+        if (socket.destroyed) return;
+        if (answer === undefined) return leave();
+        buffered = end + 4 < buffered.length ? buffered.subarray(end + 4) : undefined;
+        socket.write(serialize(answer, head.request.method, head.close, commonHeaders));
+        if (head.close) {
+          stopReading();
+          socket.end();
+          return;
+        }
+      }
+    } finally {
+      working = false;
+    }
+    if (left || socket.destroyed) return;
+    if (ended) finish();
+    else socket.resume();
+  }
+}
+
+/** A head the lane can answer: HTTP/1.1, GET or HEAD, no body, no Upgrade. Undefined otherwise. */
+function parseHead(text: string): { request: FastRequest; close: boolean } | undefined {
+  const lines = text.split('\r\n');
+  const m = /^(GET|HEAD) (\/[^\s]*) HTTP\/1\.1$/.exec(lines[0] ?? '');
+  if (!m) return undefined;
+  let close = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    // Folded or malformed lines, and names with odd bytes: the HTTP server's parser decides.
+    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(line.slice(0, colon))) return undefined;
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (notPlain.has(name) && !(name === 'content-length' && value === '0')) return undefined;
+    if (name === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
+  }
+  return { request: { method: m[1] as 'GET' | 'HEAD', target: m[2]! }, close };
+}
+
+function serialize(answer: FastAnswer, method: string, close: boolean, commonHeaders: [string, string][]): string {
+  let out = `HTTP/1.1 ${answer.status} ${statusTexts[answer.status] ?? 'Unknown'}\r\n`;
+  for (const [k, v] of commonHeaders) out += `${k}: ${v}\r\n`;
+  for (const [k, v] of answer.headers) out += `${k}: ${v}\r\n`;
+  out += `Date: ${utcDate()}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
+  return method === 'HEAD' ? out : out + answer.body;
+}
+
+/** The Date header's value, made once a second as Node's server makes it. */
+let date = '';
+let dateSecond = -1;
+function utcDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    date = new Date(second * 1000).toUTCString();
+  }
+  return date;
+}
