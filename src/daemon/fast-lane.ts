@@ -1,17 +1,17 @@
 /**
  * The fast lane: the requests of every `docker ps` — `HEAD /_ping` (or GET) and
  * `GET /containers/json` — read and answered straight from the connection, without Node's HTTP
- * server. The CLI's own start-up is ~95% of `docker ps`, and what is left is the two answers:
- * through node:http (a parser, an IncomingMessage, a ServerResponse and their events per request)
- * each took ~0.25 ms more than the work itself on a busy 2-core machine, about what separated
- * berth's `docker ps` from dockerd's.
+ * server. The CLI's own start-up is ~95% of `docker ps`; of the rest, node:http's machinery per
+ * request (a parser, an IncomingMessage, a ServerResponse and their events) was most of berth's
+ * time, and what kept its `docker ps` a little behind dockerd's. Replayed over the socket, the
+ * pair takes 0.79× dockerd's time through the lane, 0.97× through node:http (BENCHMARKS.md).
  *
  * The lane reads a connection's requests only while each is one it answers: a complete HTTP/1.1
- * head, GET or HEAD, no body, no Upgrade, and a path `answer` takes. The first request that is
- * anything else — or that `answer` declines or fails on — goes back unread onto the socket, and
+ * head, GET or HEAD, no body, no Upgrade, and a target `route` takes. The first request that is
+ * anything else — or that `route` declines or fails on — goes back unread onto the socket, and
  * the socket is handed to the HTTP server (`handOver`), which serves it from there as if it had
  * accepted it: same answers, same errors. The answers are byte for byte what the HTTP server
- * writes for them (fast-lane.test.ts compares them), the Date included.
+ * writes for them, the Date included (e2e/daemon-robustness compares them).
  */
 import type { Socket } from 'node:net';
 
