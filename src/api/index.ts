@@ -64,3 +64,4 @@ export { diskUsageView } from './df-api-view.js';
 export { goFileMode, pathStatHeader, pathStatView } from './path-stat-view.js';
 // .dockerignore patterns: the builder and the remote engine's build context both apply them.
 export { cleanPath, DockerignoreMatcher, parseDockerignore } from './dockerignore/index.js';
+export { flagValueUnsupported, unsupportedHostOptions, type UnsupportedHostOption } from './unsupported-host-options.js';

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { errors, parseGoDuration } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, RestartPolicy } from '../api/index.js';
-import { nanoCpusOfQuota } from '../api/index.js';
+import { flagValueUnsupported, nanoCpusOfQuota, unsupportedHostOptions } from '../api/index.js';
 import {
   parseBytes, parseDeviceMapping, parseExpose, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parsePublish, parseRestartPolicy as parseRestartPolicyRule,
   parseSysctl, parseUlimit, parseVolumeFlag, joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseLogConfig,
@@ -68,6 +68,7 @@ export const containerFlags: FlagSpecs = {
     ulimit: { kind: 'list', description: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
     runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
     ...moreContainerFlags(),
+    ...unsupportedFlags(),
     'health-cmd': { kind: 'string', description: 'Command to run to check health (run by /bin/sh -c in the container)', value: 'string' },
     'health-interval': { kind: 'string', description: 'Time between running the check (ms|s|m|h) (default 30s)', value: 'duration' },
     'health-timeout': { kind: 'string', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)', value: 'duration' },
@@ -99,9 +100,30 @@ function moreContainerFlags(): FlagSpecs {
   };
 }
 
+/** Docker's flags for what berth does not have (api/unsupported-host-options.ts), in the help with why. */
+function unsupportedFlags(): FlagSpecs {
+  const specs: FlagSpecs = {};
+  for (const { flag, why, allowed } of unsupportedHostOptions) {
+    if (!flag) continue;
+    const limit = allowed ? `only ${allowed.join(', ')}` : 'not supported';
+    specs[flag.name] = { kind: flag.kind, description: `${flag.description} (${limit}: ${why})`, ...(flag.kind === 'bool' ? {} : { value: flag.kind }) };
+  }
+  return specs;
+}
+
+/** Refuses those flags, with the daemon's reason, unless given what berth does anyway (--cgroupns private). */
+function refuseUnsupportedFlags(args: Parsed): void {
+  for (const option of unsupportedHostOptions) {
+    const value = option.flag ? args.flags.get(option.flag.name) : undefined;
+    if (value !== undefined && flagValueUnsupported(option, value)) {
+      throw errors.invalidArgument('UNSUPPORTED_OPTION', `--${option.flag!.name} is not supported by berth: ${option.why}`);
+    }
+  }
+}
 
 /** The engine's options for a new container from `run`/`create` arguments: IMAGE [COMMAND] [ARG...]. */
 export function createOptions(args: Parsed, image: string, cmd: string[]): CreateContainerOptions {
+  refuseUnsupportedFlags(args);
   checkHostPlatform(flagString(args, 'platform'), 'RUN_PLATFORM', 'run a container');
   checkContentTrust(args);
   const entrypoint = flagString(args, 'entrypoint');

@@ -8,7 +8,7 @@
 import { errors } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, MountSpec, PortBinding } from '../api/index.js';
-import { nanoCpusOfQuota } from '../api/index.js';
+import { nanoCpusOfQuota, unsupportedHostOptions } from '../api/index.js';
 import {
   parseDeviceMapping, parseDnsSearch, parseDnsServer, parseExpose, parseExtraHost, parseIpcMode, parseLink, parseLogConfig, parseNetworkMode,
   parsePidMode, parsePublish, parseRestartPolicy, parseSysctl, parseUlimit, parseVolumeFlag,
@@ -248,27 +248,7 @@ function hostConfig(hc: Fields, config: Fields): Partial<HostConfig> {
   if (sysctls && Object.keys(sysctls).length > 0) host.sysctls = Object.fromEntries(Object.entries(sysctls).map(([k, v]) => parseSysctl(`${k}=${v}`)));
 
   // What berth cannot do, refused when asked for (their zero values are what every client sends).
-  hc.refuse('UTSMode', 'containers always get a UTS namespace of their own');
-  hc.refuse('CgroupnsMode', 'containers always get a cgroup namespace of their own', ['private']);
-  hc.refuse('UsernsMode', 'user namespaces are not supported');
-  hc.refuse('Cgroup', 'joining another cgroup is not supported');
-  hc.refuse('CgroupParent', 'containers live in berth\'s own cgroup scopes');
-  hc.refuse('Isolation', 'Linux has only the default isolation', ['default']);
-  hc.refuse('VolumeDriver', 'berth has only the local volume driver', ['local']);
-  hc.refuse('OomKillDisable', 'the OOM killer cannot be disabled under cgroup v2');
-  hc.refuse('MemorySwappiness', 'swappiness is not supported', [-1]);
-  hc.refuse('KernelMemory', 'kernel memory limits are not supported (and deprecated)');
-  hc.refuse('KernelMemoryTCP', 'kernel memory limits are not supported (and deprecated)');
-  for (const key of ['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps']) hc.refuse(key, 'block I/O limits are not supported');
-  for (const key of ['CpuRealtimePeriod', 'CpuRealtimeRuntime']) hc.refuse(key, 'real-time CPU scheduling is not supported');
-  for (const key of ['CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth']) hc.refuse(key, 'it is a Windows option');
-  hc.refuse('DeviceCgroupRules', 'device cgroup rules are not supported');
-  hc.refuse('DeviceRequests', 'device requests (GPUs) are not supported');
-  hc.refuse('MaskedPaths', 'berth masks Docker\'s default paths');
-  hc.refuse('ReadonlyPaths', 'berth makes Docker\'s default paths read-only');
-  hc.refuse('StorageOpt', 'storage options are not supported');
-  hc.refuse('Annotations', 'OCI annotations are not supported');
-  hc.refuse('Capabilities', 'use CapAdd and CapDrop');
+  for (const option of unsupportedHostOptions) hc.refuse(option.field, option.why, option.allowed);
   return host;
 }
 

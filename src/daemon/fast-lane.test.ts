@@ -92,10 +92,11 @@ describe('the fast lane', () => {
     assert.deepEqual(answers(three).map((a) => a.endsWith('fast')), [true, true, false]);
   });
 
-  test('a head that comes a few bytes at a time is answered once whole', async () => {
-    const text = get('/fast');
-    const parts = text.match(/.{1,3}/gs) ?? [];
-    assert.deepEqual(answers(await exchange(parts, { gapMs: 2 })).length, 1);
+  test('a head that comes a few bytes at a time is the HTTP server\'s (its headersTimeout guards a head never finished)', async () => {
+    seen.length = 0;
+    const parts = get('/fast').match(/.{1,3}/gs) ?? [];
+    assert.deepEqual(answers(await exchange(parts, { gapMs: 2, end: false, answers: 1 })).length, 1);
+    assert.deepEqual(seen, ['GET /fast']);
   });
 
   test('the first request the lane does not answer goes to the HTTP server, unread, with all that follows it', async () => {
@@ -120,12 +121,12 @@ describe('the fast lane', () => {
     assert.deepEqual(seen, ['GET /boom', 'upgrade /fast', 'GET /fast']);
   });
 
-  test('Connection: close, a half-close and a head cut short end the connection as the HTTP server would', async () => {
+  test('Connection: close, a half-close and a head cut short end the connection as the HTTP server does', async () => {
     const closed = await exchange([get('/fast', 'Connection: close\r\n') + get('/fast')], { end: false });
     assert.deepEqual(answers(closed).length, 1);
     assert.match(closed, /Connection: close\r\n\r\nfast$/);
     assert.equal(answers(await exchange([get('/fast')])).length, 1, 'answered, then ended after the client half-closed');
-    assert.equal(await exchange(['GET /fast HTTP/1.1\r\nHo']), '', 'nothing to answer');
+    assert.match(await exchange(['GET /fast HTTP/1.1\r\nHo']), /^HTTP\/1\.1 400 Bad Request\r\n/, 'a head cut short: the HTTP server\'s 400');
     // A request the lane hands over after the client's end: the HTTP server sees it, and its end.
     seen.length = 0;
     await exchange([get('/slow')]);

@@ -6,8 +6,8 @@
  * time, and what kept its `docker ps` a little behind dockerd's. Replayed over the socket, the
  * pair takes 0.79× dockerd's time through the lane, 0.97× through node:http (BENCHMARKS.md).
  *
- * The lane reads a connection's requests only while each is one it answers: a complete HTTP/1.1
- * head, GET or HEAD, no body, no Upgrade, and a target `route` takes. The first request that is
+ * The lane reads a connection's requests only while each is one it answers: an HTTP/1.1 head that
+ * came whole, GET or HEAD, no body, no Upgrade, and a target `route` takes. The first request that is
  * anything else — or that `route` declines or fails on — goes back unread onto the socket, and
  * the socket is handed to the HTTP server (`handOver`), which serves it from there as if it had
  * accepted it: same answers, same errors. The answers are byte for byte what the HTTP server
@@ -31,7 +31,7 @@ export interface FastAnswer {
 /** The answer to a request, undefined for one the lane leaves to the HTTP server. */
 export type FastRoute = (request: FastRequest) => FastAnswer | undefined | Promise<FastAnswer | undefined>;
 
-/** Longer heads than this go to the HTTP server (Node's limit is 16 KiB; the CLI's are ~150 bytes). */
+/** Longer heads go to the HTTP server (Node's limit is 16 KiB; the CLI's are ~100 bytes). */
 const maxHead = 8192;
 /** Headers that ask for more than a bodiless GET: a body, an Upgrade, a 100-continue. */
 const notPlain = new Set(['content-length', 'transfer-encoding', 'upgrade', 'expect']);
@@ -60,12 +60,13 @@ export function serveFastLane(socket: Socket, route: FastRoute, commonHeaders: [
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onError);
+  // As node:http does for its connections (TCP; a no-op on a unix socket).
+  socket.setNoDelay(true);
 
-  /** After the client's end: ours once all is answered; a head cut short has no answer (nor from Node's server). */
+  /** After the client's end, once all it asked is answered (what the lane holds is whole heads only). */
   function finish(): void {
     stopReading();
-    if (buffered) socket.destroy();
-    else socket.end();
+    socket.end();
   }
 
   function stopReading(): void {
@@ -99,12 +100,10 @@ export function serveFastLane(socket: Socket, route: FastRoute, commonHeaders: [
     socket.pause();
     try {
       while (buffered && !socket.destroyed) {
+        // A head that did not come whole in one read goes to the HTTP server, whose headersTimeout
+        // guards against a client that never finishes it (clients write a request at once).
         const end = buffered.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (buffered.length > maxHead) return leave();
-          break;
-        }
-        const head = end > maxHead ? undefined : parseHead(buffered.toString('latin1', 0, end));
+        const head = end < 0 || end > maxHead ? undefined : parseHead(buffered.toString('latin1', 0, end));
         if (!head) return leave();
         let answer: FastAnswer | undefined;
         try {

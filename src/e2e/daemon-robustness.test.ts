@@ -139,15 +139,23 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
    * The daemon's open descriptors, less the /proc/<pid>/stat it holds for each live process it
    * checked (base/process.ts: one per running container's monitor, closed when that ends).
    */
-  const fds = () => readdirSync(`/proc/${d.process.pid}/fd`).filter((fd) => {
+  const fdTargets = () => readdirSync(`/proc/${d.process.pid}/fd`).flatMap((fd) => {
     try {
-      return !/^\/proc\/\d+\/stat$/.test(readlinkSync(`/proc/${d.process.pid}/fd/${fd}`));
+      const target = readlinkSync(`/proc/${d.process.pid}/fd/${fd}`);
+      return /^\/proc\/\d+\/stat$/.test(target) ? [] : [`${fd} ${target}`];
     } catch {
-      return false; // closed meanwhile
+      return []; // closed meanwhile
     }
-  }).length;
-  /** Waits for the daemon's descriptors to come back to `baseline` (closes can take a moment). */
-  const backTo = (baseline: number, what: string) => until(`${what}: the daemon's descriptors back to ${baseline} (now ${fds()})`, () => (fds() <= baseline ? true : undefined), 15_000);
+  });
+  const fds = () => fdTargets().length;
+  /** Waits for the daemon's descriptors to come back to `baseline` (closes can take a moment); a failure lists them. */
+  const backTo = async (baseline: number, what: string) => {
+    try {
+      await until(`${what}: the daemon's descriptors back to ${baseline}`, () => (fds() <= baseline ? true : undefined), 15_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; it holds ${fds()}: ${fdTargets().join(', ')}`, { cause: err });
+    }
+  };
   const ping = async () => {
     const r = await apiRequest(d.socket, 'GET', '/_ping');
     assert.deepEqual([r.status, r.body], [200, 'OK']);
@@ -317,7 +325,10 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
 
     // Both run on: their shells still answer, through a new attach, and can be stopped.
     for (const name of ['killed-run-it', 'killed-attach']) {
-      assert.equal(ok(['inspect', '-f', '{{.State.Status}}', name]).trim(), 'running', name);
+      // On a failure, the whole state and the output say how it ended.
+      if (ok(['inspect', '-f', '{{.State.Status}}', name]).trim() !== 'running') {
+        assert.fail(`${name} is not running: ${ok(['inspect', '-f', '{{json .State}}', name])} ${JSON.stringify(d.docker(['logs', name]).stdout.slice(-500))}`);
+      }
       const again = onTerminal([docker, 'attach', name], d.env, 120, [[1, `echo still-here-${name}\r`], [1.5, '\x10\x11']]);
       assert.match(again.output, new RegExp(`still-here-${name}`));
       assert.equal(ok(['inspect', '-f', '{{.State.Status}}', name]).trim(), 'running', `${name} after the detach`);

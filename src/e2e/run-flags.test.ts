@@ -218,6 +218,15 @@ describe('run flags', () => {
       // No emulation and no Docker Content Trust: what they would need is refused, not ignored.
       [['--platform', 'linux/arm64'], /Cannot run a container for platform "linux\/arm64": only the host platform linux\/\w+ is supported/],
       [['--disable-content-trust=false'], /does not verify Docker Content Trust signatures: --disable-content-trust=false cannot be honoured/],
+      // Docker's options berth does not have: the daemon's reason (api/unsupported-host-options.ts), not "unknown flag".
+      [['--uts', 'host'], /^berth: --uts is not supported by berth: containers always get a UTS namespace of their own$/m],
+      [['--cgroupns', 'host'], /--cgroupns is not supported by berth: containers always get a cgroup namespace of their own/],
+      [['--userns', 'remap'], /--userns is not supported by berth: user namespaces are not supported/],
+      [['--oom-kill-disable'], /--oom-kill-disable is not supported by berth: the OOM killer cannot be disabled under cgroup v2/],
+      [['--memory-swappiness', '10'], /--memory-swappiness is not supported by berth: swappiness is not supported/],
+      [['--device-read-bps', '/dev/null:1mb'], /--device-read-bps is not supported by berth: block I\/O limits are not supported/],
+      [['--gpus', 'all'], /--gpus is not supported by berth: device requests \(GPUs\) are not supported/],
+      [['--storage-opt', 'size=1G'], /--storage-opt is not supported by berth: storage options are not supported/],
     ];
     for (const [flags, message] of cases) {
       const bad = store.berth(['run', ...flags, busyboxImage, 'true']);
@@ -225,6 +234,9 @@ describe('run flags', () => {
       assert.match(bad.stderr, message, flags.join(' '));
       assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
     }
+    // What berth does anyway is accepted: the docker CLI's defaults, and the values that ask for it.
+    const same = store.berth(['run', '--rm', '--cgroupns', 'private', '--userns', 'host', '--memory-swappiness', '-1', '--oom-kill-disable=false', '--isolation', 'default', busyboxImage, 'true']);
+    assert.equal(same.code, 0, same.stderr);
     assert.equal(store.berth(['ps', '-aq']).stdout, before, 'nothing was created');
     assert.match(readFileSync(cidfile, 'utf8'), /^[0-9a-f]{64}$/, 'the existing cidfile is untouched');
   });
