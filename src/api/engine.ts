@@ -482,6 +482,11 @@ export interface BuildRequest {
   runtime?: string;
   /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
   pidsLimit?: number;
+  /**
+   * `--add-host NAME:IP` (or `NAME:host-gateway`), checked by parseExtraHost: lines of the RUN
+   * steps' /etc/hosts, and part of their cache keys (as in BuildKit).
+   */
+  extraHosts?: string[];
   /** Labels added to the image's (`--label`, the Engine API's `labels`). */
   labels?: Record<string, string>;
   /**

@@ -31,6 +31,8 @@ export interface RunStepEnv extends StepEnv {
   mountSources: MountSources;
   runtime?: string;
   pidsLimit?: number;
+  /** `--add-host` entries (NAME:IP): the steps' /etc/hosts lines, in their cache keys. */
+  extraHosts: readonly string[];
   /** Cache-key input for a `from=` stage or image. */
   rootKey(from: string): Promise<string>;
   /** Records the inputs of this step's key, for --explain-cache. */
@@ -132,6 +134,8 @@ export async function runStep(env: RunStepEnv, state: StageState, ins: RunInstru
     network: run.network,
     mounts: JSON.stringify(await Promise.all(run.mounts.map((m) => mountKey(env, m)))),
     script: script?.content ?? '',
+    // Only when given, so that the keys of builds without them stay as they were.
+    ...(env.extraHosts.length > 0 ? { hosts: JSON.stringify(env.extraHosts) } : {}),
   };
   env.recordInputs(inputs);
   state.key = chainKey(state.key, 'RUN', ...Object.values(inputs));
@@ -167,6 +171,7 @@ async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: 
       stdio: ['ignore', log.fd, log.fd], upperDir: upper,
       ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
       ...(env.pidsLimit !== undefined ? { pidsLimit: env.pidsLimit } : {}),
+      ...(env.extraHosts.length > 0 ? { extraHosts: env.extraHosts } : {}),
     }, env.op);
   } finally {
     tail = await follower.stop();

@@ -47,7 +47,8 @@ const globalFlags = {
   version: { kind: 'bool', short: 'v', description: 'Print version information and quit' },
 } as const;
 
-const usageErrors = new Set(['BERTH_E_UNKNOWN_FLAG', 'BERTH_E_FLAG_NEEDS_VALUE', 'BERTH_E_INVALID_FLAG_FORMAT']);
+// --add-host's values too: the docker CLI checks them as it parses its flags (observed: docker 20.10, run and build).
+const usageErrors = new Set(['BERTH_E_UNKNOWN_FLAG', 'BERTH_E_FLAG_NEEDS_VALUE', 'BERTH_E_INVALID_FLAG_FORMAT', 'BERTH_E_INVALID_ADD_HOST']);
 
 /** Runs one berth command line and returns the process exit code. */
 export async function runCli(argv: readonly string[], options: CliOptions): Promise<number> {

@@ -44,6 +44,7 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
       rm: true,
       forcerm: true,
       networkmode: request.network === undefined || request.network === 'default' ? undefined : request.network,
+      extrahosts: request.extraHosts && request.extraHosts.length > 0 ? request.extraHosts : undefined,
       version: '1',
     },
     body: context.body,

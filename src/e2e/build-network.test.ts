@@ -132,6 +132,30 @@ describe('build RUN steps on the default bridge', () => {
     assert.deepEqual(footprint(), empty);
   });
 
+  test('--add-host puts its lines at the end of every RUN step\'s /etc/hosts, on any network, and is in the steps\' cache keys', () => {
+    dockerfile('RUN sed "s/^/=> /" /etc/hosts');
+    const gateway = bridge().IPAM.Config[0]?.Gateway as string;
+    const hosts = (...flags: string[]) => {
+      const r = store.berth(['build', '--progress', 'plain', ...flags, context]);
+      assert.equal(r.code, 0, r.stderr);
+      return { lines: runOutput(r.stderr), cached: /^#\d+ CACHED$/m.test(r.stderr) };
+    };
+    const added = ['--add-host', 'mirror.internal:10.1.2.3', '--add-host', 'host.docker.internal:host-gateway'];
+    for (const network of ['default', 'none', 'host']) {
+      const { lines } = hosts('--no-cache', '--network', network, ...added);
+      assert.deepEqual(lines.slice(-2), ['10.1.2.3\tmirror.internal', `${gateway}\thost.docker.internal`], `--network ${network}: ${lines.join('\n')}`);
+    }
+    // The same flags take the cache; other hosts, or none, do not (BuildKit keys them too).
+    assert.equal(hosts(...added).cached, true);
+    assert.equal(hosts('--add-host', 'mirror.internal:10.1.2.4').cached, false);
+    const plain = hosts();
+    assert.ok(!plain.lines.some((l) => l.includes('mirror.internal')), plain.lines.join('\n'));
+    const bad = store.berth(['build', '--add-host', 'mirror.internal:nowhere', context]);
+    assert.equal(bad.code, 125);
+    // The docker CLI's usage error (docker 20.10: the message, then its usage hint; 125).
+    assert.match(bad.stderr, /^invalid argument "mirror.internal:nowhere" for "--add-host" flag: invalid IP address in add-host: "nowhere"\n/);
+  });
+
   test('a failed step leaves nothing either', () => {
     dockerfile('RUN ip link show eth0 && exit 3');
     const r = store.berth(['build', '--progress', 'plain', '--no-cache', context]);

@@ -160,6 +160,10 @@ describe('berth daemon: build', () => {
     assert.equal(stdin.code, 0, stdin.stderr);
     assert.match(stdin.stdout, /^Step 3\/3 : RUN cat \/keep.txt\n ---> Running in [a-f0-9]{12}\nkeep\n/m);
     assert.equal(run('dmn/stdin:1', ['ls', '/']).split('\n').includes('keep.txt'), true);
+    // --add-host: the CLI's repeated `extrahosts` parameters, lines of the RUN steps' /etc/hosts.
+    const hosts = build(['--add-host', 'mirror.internal:10.9.8.7', '--add-host', 'other.internal:10.9.8.6', '-f', '-', context], { input: `FROM ${busyboxImage}\nRUN tail -n 2 /etc/hosts\n` });
+    assert.equal(hosts.code, 0, hosts.stderr);
+    assert.match(hosts.stdout, /^10\.9\.8\.7\tmirror\.internal\n10\.9\.8\.6\tother\.internal\n/m);
     const gzip = build(['--compress', '-t', 'dmn/gzip:1', '--target', 'final', context], { client: pick('v20') });
     assert.equal(gzip.code, 0, gzip.stderr);
     assert.match(gzip.stdout, /^Successfully tagged dmn\/gzip:1$/m);

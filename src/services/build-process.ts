@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import type { Operation } from '../base/index.js';
 import { newId, trace } from '../base/index.js';
 import type { NetworkMode } from '../core/network/index.js';
-import { joinsNetworks, sharesHostNetwork } from '../core/network/index.js';
+import { extraHostLines, joinsNetworks, sharesHostNetwork } from '../core/network/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
 import type { StepNetworking } from './build-network.js';
 import { connectBuildStep, disconnectBuildStep, keepBuildBridgeUp } from './build-network.js';
 import type { EngineContext } from './engine-context.js';
+import { findNetwork } from './network-lookup.js';
 import { planStubs, removeStubs } from './mount-stubs.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { watchSteps } from './step-watchdog.js';
@@ -43,6 +44,8 @@ export interface BuildProcessOptions {
   runtime?: string;
   /** Most processes the step may have (its cgroup's pids.max); -1 for unlimited; 0 or unset: 4096. */
   pidsLimit?: number;
+  /** `--add-host` entries (NAME:IP, NAME:host-gateway): lines at the end of the step's /etc/hosts. */
+  extraHosts?: readonly string[];
   /**
    * The snapshot's upper directory: mount points the runtime had to create (e.g. /etc/hosts, a
    * cache mount's target) are removed from it afterwards, so they never reach the layer.
@@ -88,6 +91,8 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       ...(networking ? { netns: networking.netns, hostFiles: networking.hostFiles } : {}),
       mounts: options.mounts,
       hostFilesReadonly: true,
+      // host-gateway is the host's address on the default bridge, as for a container.
+      ...(options.extraHosts ? { extraHosts: extraHostLines(options.extraHosts, findNetwork(ctx, 'bridge').gateway) } : {}),
       // A fork bomb in a Dockerfile must not take the host down: steps get a pids limit by default
       // (Docker's builder sets none). Memory is accounted in the step's memory cgroup, unlimited.
       resources: { pidsLimit: options.pidsLimit === undefined || options.pidsLimit === 0 ? DEFAULT_BUILD_PIDS_LIMIT : options.pidsLimit },

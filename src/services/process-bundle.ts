@@ -38,18 +38,20 @@ export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' |
   netns?: string;
   /** What the container's networks add to /etc/hosts and /etc/resolv.conf (services/container-network.ts). */
   hostFiles?: HostFilesNetwork;
+  /** `ADDRESS\tNAME` lines at the end of /etc/hosts, whatever the network (`build --add-host`). */
+  extraHosts?: readonly string[];
   /** Changes the spec before it is written: the runtime's own additions (a compiled seccomp filter). */
   annotate?: (spec: Spec) => void;
 }
 
 /** Writes the bundle and returns the spec it wrote. The working directory is created when missing, as Docker does. */
 export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput): Spec {
-  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, annotate, ...rest } = input;
+  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, extraHosts, annotate, ...rest } = input;
   const database = readUserDatabase(input.rootfs);
   const user = resolveUser(userSpec || undefined, database);
   if (groupAdd?.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(groupAdd, database)])];
   mkdirSync(secureJoin(input.rootfs, input.cwd), { recursive: true });
-  const files = writeHostFiles(bundle, { hostname: input.hostname, network, readonly: hostFilesReadonly ?? input.readonlyRootfs ?? false, ...(networkFiles ? { fromNetwork: networkFiles } : {}) });
+  const files = writeHostFiles(bundle, { hostname: input.hostname, network, readonly: hostFilesReadonly ?? input.readonlyRootfs ?? false, ...(networkFiles ? { fromNetwork: networkFiles } : {}), ...(extraHosts ? { extraHosts } : {}) });
   const spec = buildSpec({
     ...rest,
     env: withHostname(env, input.hostname),

@@ -39,6 +39,8 @@ export interface HostFilesOptions {
   readonly: boolean;
   /** A container on networks: its own addresses for /etc/hosts, and its resolv.conf. */
   fromNetwork?: HostFilesNetwork;
+  /** `ADDRESS\tNAME` lines added at the end of /etc/hosts whatever the network (`build --add-host`). */
+  extraHosts?: readonly string[];
 }
 
 /** What a container's networks put into its hosts files. */
@@ -58,8 +60,9 @@ export function writeHostFiles(dir: string, options: HostFilesOptions): OciMount
     : own !== undefined
       ? `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own.hosts.map((l) => `${l}\n`).join('')}`
       : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${name}\n`;
+  const extra = (options.extraHosts ?? []).map((l) => `${l}\n`).join('');
   const resolv = own?.resolvConf ?? readOptional('/etc/resolv.conf') ?? '';
-  const files: [string, string][] = [['hosts', hosts], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
+  const files: [string, string][] = [['hosts', hosts + extra], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
   for (const [file, text] of files) writeFileSync(join(dir, file), text);
   return files.map(([file]) => ({
     destination: `/etc/${file}`,

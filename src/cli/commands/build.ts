@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
 import type { BuildNetwork, BuildProgress, BuildRequest, BuildSecret } from '../../api/index.js';
+import { parseExtraHost } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
 
 import type { Command } from '../command.js';
@@ -22,6 +23,7 @@ export const buildCommand: Command = {
     target: { kind: 'string', description: 'Set the target build stage to build', value: 'string' },
     'no-cache': { kind: 'bool', description: 'Do not use cache when building the image' },
     network: { kind: 'string', description: 'Network for RUN instructions: default (berth\'s default bridge), host or none', value: 'string' },
+    'add-host': { kind: 'list', description: 'Add a custom host-to-IP mapping to RUN instructions\' /etc/hosts (host:ip, host:host-gateway)', value: 'list' },
     progress: { kind: 'string', description: 'Type of progress output: auto, plain, tty', value: 'string' },
     quiet: { kind: 'bool', short: 'q', description: 'Suppress the build output and print image ID on success' },
     secret: { kind: 'list', description: 'Secret to expose to the build: id=mysecret,src=/local/secret', value: 'list' },
@@ -81,6 +83,7 @@ export const buildCommand: Command = {
         if (pidsLimit !== undefined && !(Number.isInteger(pidsLimit) && (pidsLimit > 0 || pidsLimit === -1))) {
           throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be a positive integer or -1`);
         }
+        const extraHosts = flagList(args, 'add-host').map(parseExtraHost);
         const request: BuildRequest = {
           context: contextArg,
           // Only a context or Dockerfile given as `-` reads stdin (making process.stdin costs a few ms).
@@ -99,6 +102,7 @@ export const buildCommand: Command = {
           ...(runtime !== undefined ? { runtime } : {}),
           ...(pidsLimit !== undefined ? { pidsLimit } : {}),
           ...(Object.keys(labels).length > 0 ? { labels } : {}),
+          ...(extraHosts.length > 0 ? { extraHosts } : {}),
         };
         if (check) {
           const { checkReproducibleBuild } = await import('./check-reproducible.js');

@@ -12,6 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 
 import { beginOperation, BerthError, errors, isBerthError, randomHex } from '../../base/index.js';
 import type { BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult } from '../../api/index.js';
+import { parseExtraHost } from '../../api/index.js';
 import { hostPlatform, parseReference } from '../../oci/index.js';
 import type { ApiCall } from '../api-call.js';
 import { errorText, JsonMessageStream } from '../json-messages.js';
@@ -63,11 +64,13 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
   for (const name of ['cpusetcpus', 'cpusetmems', 'cgroupparent']) {
     if (call.string(name) !== undefined) throw refuse(name, 'RUN steps take no resource limits');
   }
-  for (const name of ['cachefrom', 'ulimits', 'extrahosts']) {
-    const value = name === 'extrahosts' ? call.string(name) : jsonParam<unknown>(call, name);
+  for (const name of ['cachefrom', 'ulimits']) {
+    const value = jsonParam<unknown>(call, name);
     const empty = value === undefined || (Array.isArray(value) && value.length === 0);
-    if (!empty) throw refuse(name, name === 'cachefrom' ? 'the build cache is the store\'s own' : name === 'ulimits' ? 'RUN steps take no ulimits' : 'RUN steps use the network\'s own /etc/hosts');
+    if (!empty) throw refuse(name, name === 'cachefrom' ? 'the build cache is the store\'s own' : 'RUN steps take no ulimits');
   }
+  // One HOST:IP per parameter (docker 20.10 and 28 send `extrahosts=a%3A1.1.1.1&extrahosts=b%3A...`).
+  const extraHosts = call.query.getAll('extrahosts').filter((v) => v !== '').map(parseExtraHost);
   const mode = call.string('networkmode') ?? 'default';
   const network = mode === 'bridge' ? 'default' : mode;
   if (!['default', 'host', 'none'].includes(network)) throw refuse(`networkmode=${mode}`, 'RUN steps use default (bridge), host or none');
@@ -91,6 +94,7 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
     pull: call.bool('pull'),
     network: network as BuildNetwork,
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...(extraHosts.length > 0 ? { extraHosts } : {}),
     // only what the client sent: the daemon's own config.json is never used for a client's pulls
     registryCredentials: registryConfig(call),
     contextOnly: true,
