@@ -192,7 +192,6 @@ export function healthcheckFlags(args: Parsed): HealthConfig | undefined {
     ...(retries ? { Retries: retries } : {}),
   };
 }
-/** Labels, stop signal and stop timeout: what Docker keeps in the container's Config. */
 /** `--label KEY=VALUE` (or a bare KEY: an empty value) as a map; a later KEY wins. */
 export function labelMap(labels: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -205,6 +204,7 @@ export function labelMap(labels: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** Labels, stop signal and stop timeout: what Docker keeps in the container's Config. */
 function configFlags(args: Parsed): Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> {
   const out: Pick<CreateContainerOptions, 'labels' | 'stopSignal' | 'stopTimeout'> = {};
   const labels = [...readLabelFiles(flagList(args, 'label-file')), ...flagList(args, 'label')];

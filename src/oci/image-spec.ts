@@ -144,3 +144,15 @@ export function hostPlatform(): Platform {
   const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
   return arch === 'arm' ? { architecture: arch, os: 'linux', variant: 'v7' } : { architecture: arch, os: 'linux' };
 }
+
+/** The host's platform as `--platform` names it, without a variant (`linux/amd64`). */
+export function hostPlatformName(): string {
+  const host = hostPlatform();
+  return `${host.os}/${host.architecture}`;
+}
+
+/** Whether a `--platform` value names the host's platform: `os/arch`, or `os/arch/variant` with the host's variant. */
+export function isHostPlatform(text: string): boolean {
+  const variant = hostPlatform().variant;
+  return text === hostPlatformName() || (variant !== undefined && text === `${hostPlatformName()}/${variant}`);
+}

@@ -13,7 +13,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { beginOperation, BerthError, errors, isBerthError, randomHex } from '../../base/index.js';
 import type { BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult } from '../../api/index.js';
 import { parseExtraHost } from '../../api/index.js';
-import { hostPlatform, parseReference } from '../../oci/index.js';
+import { hostPlatformName, isHostPlatform, parseReference } from '../../oci/index.js';
 import type { ApiCall } from '../api-call.js';
 import { errorText, JsonMessageStream } from '../json-messages.js';
 import { registryConfig } from '../registry-auth.js';
@@ -75,11 +75,7 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
   const network = mode === 'bridge' ? 'default' : mode;
   if (!['default', 'host', 'none'].includes(network)) throw refuse(`networkmode=${mode}`, 'RUN steps use default (bridge), host or none');
   const platform = call.string('platform');
-  if (platform !== undefined) {
-    const host = hostPlatform();
-    const ok = [`${host.os}/${host.architecture}`, `${host.os}/${host.architecture}${host.variant ? `/${host.variant}` : ''}`];
-    if (!ok.includes(platform)) throw refuse(`platform=${platform}`, `only the host platform ${ok[0]} is built`);
-  }
+  if (platform !== undefined && !isHostPlatform(platform)) throw refuse(`platform=${platform}`, `only the host platform ${hostPlatformName()} is built`);
   const tags = call.query.getAll('t').filter((t) => t !== '');
   for (const tag of tags) parseReference(tag);
   const target = call.string('target');
