@@ -1,4 +1,4 @@
-import type { ContainerRecord, HealthState } from '../core/containers/index.js';
+import type { ContainerRecord, HealthState, ThrottleDevice } from '../core/containers/index.js';
 import { processArgs } from '../core/containers/index.js';
 import { DEFAULT_SHM_SIZE, defaultMaskedPaths, defaultReadonlyPaths } from '../core/spec/index.js';
 import type { ContainerHostFacts } from './container-host-facts.js';
@@ -67,8 +67,7 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     VolumesFrom: h.volumesFrom && h.volumesFrom.length > 0 ? h.volumesFrom : null,
     CapAdd: h.capAdd.length > 0 ? h.capAdd : null,
     CapDrop: h.capDrop.length > 0 ? h.capDrop : null,
-    // berth gives every container its own cgroup namespace.
-    CgroupnsMode: 'private',
+    CgroupnsMode: h.cgroupnsMode ?? 'private',
     Dns: h.dns ?? [],
     DnsOptions: h.dnsOptions ?? [],
     DnsSearch: h.dnsSearch ?? [],
@@ -84,7 +83,7 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     ReadonlyRootfs: h.readonlyRootfs,
     SecurityOpt: h.securityOpt.length > 0 ? h.securityOpt : null,
     ...(tmpfs.length > 0 ? { Tmpfs: goMap(Object.fromEntries(tmpfs.map((b) => [b.target, (b.options ?? []).join(',')]))) } : {}),
-    UTSMode: '',
+    UTSMode: h.utsMode ?? '',
     UsernsMode: '',
     ShmSize: more.ShmSize,
     ...(h.sysctls && Object.keys(h.sysctls).length > 0 ? { Sysctls: goMap(h.sysctls) } : {}),
@@ -95,12 +94,12 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     Memory: h.memory ?? 0,
     NanoCpus: h.nanoCpus ?? 0,
     CgroupParent: '',
-    BlkioWeight: 0,
-    BlkioWeightDevice: [],
-    BlkioDeviceReadBps: [],
-    BlkioDeviceWriteBps: [],
-    BlkioDeviceReadIOps: [],
-    BlkioDeviceWriteIOps: [],
+    BlkioWeight: h.blkioWeight ?? 0,
+    BlkioWeightDevice: (h.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
+    BlkioDeviceReadBps: throttleView(h.blkioDeviceReadBps),
+    BlkioDeviceWriteBps: throttleView(h.blkioDeviceWriteBps),
+    BlkioDeviceReadIOps: throttleView(h.blkioDeviceReadIOps),
+    BlkioDeviceWriteIOps: throttleView(h.blkioDeviceWriteIOps),
     CpuPeriod: 0,
     CpuQuota: 0,
     CpuRealtimePeriod: 0,
@@ -108,14 +107,14 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     CpusetCpus: more.CpusetCpus,
     CpusetMems: more.CpusetMems,
     Devices: more.Devices,
-    DeviceCgroupRules: null,
+    DeviceCgroupRules: h.deviceCgroupRules?.length ? h.deviceCgroupRules : null,
     DeviceRequests: null,
     KernelMemory: 0,
     KernelMemoryTCP: 0,
     MemoryReservation: more.MemoryReservation,
     MemorySwap: more.MemorySwap,
-    MemorySwappiness: null,
-    OomKillDisable: false,
+    MemorySwappiness: h.memorySwappiness ?? null,
+    OomKillDisable: h.oomKillDisable === true,
     PidsLimit: h.pidsLimit ?? null,
     Ulimits: h.ulimits.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })),
     CpuCount: 0,
@@ -123,11 +122,15 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     IOMaximumIOps: 0,
     IOMaximumBandwidth: 0,
     // What berth masks and makes read-only in the container (none when privileged: dockerd's null).
-    MaskedPaths: h.privileged ? null : [...defaultMaskedPaths],
-    ReadonlyPaths: h.privileged ? null : [...defaultReadonlyPaths],
+    MaskedPaths: h.privileged ? null : [...(h.maskedPaths ?? defaultMaskedPaths)],
+    ReadonlyPaths: h.privileged ? null : [...(h.readonlyPaths ?? defaultReadonlyPaths)],
     ...(h.init !== undefined ? { Init: h.init } : {}),
+    ...(h.annotations && Object.keys(h.annotations).length > 0 ? { Annotations: goMap(h.annotations) } : {}),
   };
 }
+
+/** A block I/O limit list; empty when there is none (dockerd stores what the client sent: an empty list from the CLI that recorded the shapes). */
+const throttleView = (list: readonly ThrottleDevice[] | undefined) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
 
 const nullIfEmpty = <T>(list: T[]): T[] | null => (list.length > 0 ? list : null);
 

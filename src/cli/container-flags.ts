@@ -11,6 +11,7 @@ import { flagValueUnsupported, nanoCpusOfQuota, unsupportedHostOptions } from '.
 import {
   parseBytes, parseDeviceMapping, parseExpose, parseIpcMode, parseMountFlag, parseNetworkMode, parsePidMode, parsePublish, parseRestartPolicy as parseRestartPolicyRule,
   parseSysctl, parseUlimit, parseVolumeFlag, joinsNetworks, parseDnsSearch, parseDnsServer, parseExtraHost, parseLink, parseLogConfig,
+  checkBlkioWeight, checkMemorySwappiness, parseCgroupnsMode, parseDeviceCgroupRule, parseThrottleDevice, parseUtsMode, parseWeightDevice,
 } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
 import type { FlagSpecs, Parsed } from './args.js';
@@ -64,7 +65,7 @@ export const containerFlags: FlagSpecs = {
     'cap-add': { kind: 'list', description: 'Add Linux capabilities', value: 'list' },
     'cap-drop': { kind: 'list', description: 'Drop Linux capabilities', value: 'list' },
     privileged: { kind: 'bool', description: 'Give extended privileges to this container' },
-    'security-opt': { kind: 'list', description: 'Security options: seccomp=PROFILE.json|unconfined, no-new-privileges[=true|false], apparmor=unconfined, label=disable', value: 'list' },
+    'security-opt': { kind: 'list', description: 'Security options: seccomp=PROFILE.json|unconfined, no-new-privileges[=true|false], apparmor=unconfined, label=disable, systempaths=unconfined', value: 'list' },
     ulimit: { kind: 'list', description: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
     runtime: { kind: 'string', description: 'OCI runtime to use: crun (default) or runc', value: 'string' },
     ...moreContainerFlags(),
@@ -97,6 +98,18 @@ function moreContainerFlags(): FlagSpecs {
     'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
     'memory-reservation': { kind: 'string', description: 'Memory soft limit', value: 'bytes' },
     init: { kind: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+    uts: { kind: 'string', description: 'UTS namespace to use: host (the host\'s hostname)', value: 'string' },
+    cgroupns: { kind: 'string', description: 'Cgroup namespace to use: private (default) or host', value: 'string' },
+    'oom-kill-disable': { kind: 'bool', description: 'Disable OOM Killer (cgroup v1)' },
+    'memory-swappiness': { kind: 'string', description: 'Tune container memory swappiness (0 to 100; cgroup v1) (default -1)', value: 'int' },
+    'blkio-weight': { kind: 'string', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', value: 'uint16' },
+    'blkio-weight-device': { kind: 'list', description: 'Block IO weight (relative device weight): DEVICE:WEIGHT', value: 'list' },
+    'device-read-bps': { kind: 'list', description: 'Limit read rate (bytes per second) from a device: DEVICE:RATE[kb|mb|gb]', value: 'list' },
+    'device-write-bps': { kind: 'list', description: 'Limit write rate (bytes per second) to a device: DEVICE:RATE[kb|mb|gb]', value: 'list' },
+    'device-read-iops': { kind: 'list', description: 'Limit read rate (IO per second) from a device: DEVICE:RATE', value: 'list' },
+    'device-write-iops': { kind: 'list', description: 'Limit write rate (IO per second) to a device: DEVICE:RATE', value: 'list' },
+    'device-cgroup-rule': { kind: 'list', description: "Add a rule to the cgroup allowed devices list ('c 1:3 rwm', '*' for any number)", value: 'list' },
+    annotation: { kind: 'list', description: 'Add an annotation to the container (passed through to the OCI runtime): KEY=VALUE', value: 'map' },
   };
 }
 
@@ -272,7 +285,62 @@ function moreHostConfig(args: Parsed): Partial<HostConfig> {
   const reservation = str('memory-reservation');
   if (reservation !== undefined) host.memoryReservation = parseBytes(reservation);
   if (flagBool(args, 'init')) host.init = true;
+  Object.assign(host, cgroupHostConfig(args));
   return host;
+}
+
+/** `--uts`, `--cgroupns`, the OOM, swappiness and block I/O flags, device cgroup rules and annotations. */
+function cgroupHostConfig(args: Parsed): Partial<HostConfig> {
+  const host: Partial<HostConfig> = {};
+  const str = (name: string) => flagString(args, name);
+  const uts = str('uts');
+  if (uts !== undefined && parseUtsMode(uts)) host.utsMode = 'host';
+  const cgroupns = str('cgroupns');
+  if (cgroupns !== undefined && parseCgroupnsMode(cgroupns)) host.cgroupnsMode = 'host';
+  if (flagBool(args, 'oom-kill-disable')) host.oomKillDisable = true;
+  const swappiness = str('memory-swappiness');
+  if (swappiness !== undefined) {
+    const value = checkMemorySwappiness(parseInteger(swappiness, 'memory-swappiness'));
+    if (value !== undefined) host.memorySwappiness = value;
+  }
+  const weight = str('blkio-weight');
+  if (weight !== undefined) {
+    const value = checkBlkioWeight(parseInteger(weight, 'blkio-weight'));
+    if (value !== undefined) host.blkioWeight = value;
+  }
+  const weights = flagList(args, 'blkio-weight-device').map(parseWeightDevice);
+  if (weights.length > 0) host.blkioWeightDevice = weights;
+  for (const [flag, key, unit] of [
+    ['device-read-bps', 'blkioDeviceReadBps', 'bytes'], ['device-write-bps', 'blkioDeviceWriteBps', 'bytes'],
+    ['device-read-iops', 'blkioDeviceReadIOps', 'iops'], ['device-write-iops', 'blkioDeviceWriteIOps', 'iops'],
+  ] as const) {
+    const list = flagList(args, flag).map((text) => parseThrottleDevice(flag, text, unit));
+    if (list.length > 0) host[key] = list;
+  }
+  const rules = flagList(args, 'device-cgroup-rule');
+  for (const rule of rules) {
+    try {
+      parseDeviceCgroupRule(rule);
+    } catch (err) {
+      throw errors.invalidArgument('INVALID_FLAG_VALUE', `invalid argument "${rule}" for "--device-cgroup-rule" flag: ${(err as Error).message}`);
+    }
+  }
+  if (rules.length > 0) host.deviceCgroupRules = rules;
+  const annotations = flagList(args, 'annotation');
+  if (annotations.length > 0) host.annotations = annotationMap(annotations);
+  return host;
+}
+
+/** `--annotation KEY=VALUE` (docker's: a key is needed, a later KEY wins). */
+function annotationMap(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const text of list) {
+    const eq = text.indexOf('=');
+    const key = eq < 0 ? text : text.slice(0, eq);
+    if (key === '') throw errors.invalidArgument('INVALID_FLAG_VALUE', `invalid argument "${text}" for "--annotation" flag: invalid key ''`);
+    out[key] = eq < 0 ? '' : text.slice(eq + 1);
+  }
+  return out;
 }
 
 /**
@@ -333,6 +401,26 @@ function hostEntryFlags(args: Parsed, networks: string[]): Partial<HostConfig> {
   return host;
 }
 
+/**
+ * `--security-opt`: a seccomp profile's file read into its JSON, and `systempaths=unconfined`
+ * turned into empty masked and read-only path lists, as the docker CLI does (it sends neither
+ * option to the daemon).
+ */
+function securityFlags(options: string[]): Pick<HostConfig, 'securityOpt' | 'maskedPaths' | 'readonlyPaths'> {
+  const out: Pick<HostConfig, 'securityOpt' | 'maskedPaths' | 'readonlyPaths'> = { securityOpt: [] };
+  for (const opt of options) {
+    const systemPaths = /^systempaths[=:](.*)$/.exec(opt);
+    if (!systemPaths) {
+      out.securityOpt.push(inlineSeccompProfile(opt));
+      continue;
+    }
+    if (systemPaths[1] !== 'unconfined') throw errors.invalidArgument('INVALID_SECURITY_OPT', `Invalid --security-opt "${opt}": systempaths takes only unconfined`);
+    out.maskedPaths = [];
+    out.readonlyPaths = [];
+  }
+  return out;
+}
+
 function hostConfig(args: Parsed): Partial<HostConfig> {
   const networkFlags = [...flagList(args, 'network'), ...flagList(args, 'net')].map(parseNetworkMode);
   const network = networkFlags[0] ?? 'bridge';
@@ -347,7 +435,7 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     privileged: flagBool(args, 'privileged'),
     capAdd: flagList(args, 'cap-add'),
     capDrop: flagList(args, 'cap-drop'),
-    securityOpt: flagList(args, 'security-opt').map(inlineSeccompProfile),
+    ...securityFlags(flagList(args, 'security-opt')),
     ulimits: flagList(args, 'ulimit').map(parseUlimit),
     binds: [...flagList(args, 'volume').map(parseVolumeFlag), ...flagList(args, 'mount').map(parseMountFlag)],
     volumesFrom: flagList(args, 'volumes-from'),

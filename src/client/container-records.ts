@@ -271,5 +271,34 @@ function hostConfigFrom(h: Record<string, unknown>, mounts: readonly DockerMount
   // Docker's `/name:/container/alias` back to berth's `name:alias`.
   const links = list('Links');
   if (links && links.length > 0) out.links = links.map((l) => l.replace(/^\/([^:]+):\/[^/]+\/(.+)$/, '$1:$2'));
+  Object.assign(out, cgroupOptionsFrom(h));
+  return out;
+}
+
+/** The namespace modes, OOM, swappiness and block I/O settings, device rules and annotations of an inspect HostConfig. */
+function cgroupOptionsFrom(h: Record<string, unknown>): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  if (h['UTSMode'] === 'host') out.utsMode = 'host';
+  if (h['CgroupnsMode'] === 'host') out.cgroupnsMode = 'host';
+  if (h['OomKillDisable'] === true) out.oomKillDisable = true;
+  if (typeof h['MemorySwappiness'] === 'number' && h['MemorySwappiness'] >= 0) out.memorySwappiness = h['MemorySwappiness'];
+  if (typeof h['BlkioWeight'] === 'number' && h['BlkioWeight'] > 0) out.blkioWeight = h['BlkioWeight'];
+  const devices = <T>(key: string, value: 'Weight' | 'Rate', make: (path: string, n: number) => T): T[] | undefined => {
+    const list = h[key] as { Path: string; Weight?: number; Rate?: number }[] | null | undefined;
+    return list?.length ? list.map((d) => make(d.Path, d[value] ?? 0)) : undefined;
+  };
+  const weights = devices('BlkioWeightDevice', 'Weight', (path, weight) => ({ path, weight }));
+  if (weights) out.blkioWeightDevice = weights;
+  for (const [field, key] of [
+    ['BlkioDeviceReadBps', 'blkioDeviceReadBps'], ['BlkioDeviceWriteBps', 'blkioDeviceWriteBps'],
+    ['BlkioDeviceReadIOps', 'blkioDeviceReadIOps'], ['BlkioDeviceWriteIOps', 'blkioDeviceWriteIOps'],
+  ] as const) {
+    const list = devices(field, 'Rate', (path, rate) => ({ path, rate }));
+    if (list) out[key] = list;
+  }
+  const rules = h['DeviceCgroupRules'] as string[] | null | undefined;
+  if (rules?.length) out.deviceCgroupRules = rules;
+  const annotations = h['Annotations'] as Record<string, string> | null | undefined;
+  if (annotations && Object.keys(annotations).length > 0) out.annotations = annotations;
   return out;
 }

@@ -78,8 +78,8 @@ describe('createOptionsFromBody', () => {
 
   test('what berth cannot honour is refused by name; wrong types and bad values are 400s', () => {
     const refused = (body: object, field: string) => assert.throws(() => createOptionsFromBody({ Image: 'i', ...body }, undefined), (err: Error) => err.message.startsWith(`${field} is not supported by berth`));
-    refused({ HostConfig: { UTSMode: 'host' } }, 'HostConfig.UTSMode');
-    refused({ HostConfig: { CgroupnsMode: 'host' } }, 'HostConfig.CgroupnsMode');
+    refused({ HostConfig: { UsernsMode: 'remap' } }, 'HostConfig.UsernsMode');
+    refused({ HostConfig: { CpuRealtimeRuntime: 9500 } }, 'HostConfig.CpuRealtimeRuntime');
     refused({ HostConfig: { Isolation: 'hyperv' } }, 'HostConfig.Isolation');
     refused({ HostConfig: { KernelMemory: 1 << 20 } }, 'HostConfig.KernelMemory');
     refused({ HostConfig: { Mounts: [{ Type: 'volume', Target: '/v', VolumeOptions: { DriverConfig: { Name: 'nfs' } } }] } }, 'HostConfig.Mounts[0].VolumeOptions.DriverConfig.Name');
@@ -97,5 +97,32 @@ describe('createOptionsFromBody', () => {
     bad({ Image: 'i', HostConfig: { LogConfig: { Type: 'syslog' } } }, /no log driver named 'syslog'/);
     bad({ Image: 'i', HostConfig: { Mounts: [{ Type: 'bind', Source: 'rel', Target: '/t' }] } }, /mount path must be absolute/);
     bad([], /must be a JSON object/);
+    bad({ Image: 'i', HostConfig: { UTSMode: 'container:x' } }, /^invalid UTS mode: container:x$/);
+    bad({ Image: 'i', HostConfig: { CgroupnsMode: 'shared' } }, /^invalid cgroup namespace mode: shared$/);
+    bad({ Image: 'i', HostConfig: { MemorySwappiness: 101 } }, /Valid memory swappiness range is 0-100/);
+    bad({ Image: 'i', HostConfig: { BlkioWeight: 2000 } }, /Range of blkio weight is from 10 to 1000/);
+    bad({ Image: 'i', HostConfig: { BlkioWeightDevice: [{ Path: '/dev/vda', Weight: 1 }] } }, /BlkioWeightDevice\[0\]\.Weight: invalid weight for device/);
+    bad({ Image: 'i', HostConfig: { BlkioDeviceReadBps: [{ Rate: 1 }] } }, /HostConfig\.BlkioDeviceReadBps\[0\]\.Path must name a device/);
+    bad({ Image: 'i', HostConfig: { BlkioDeviceWriteIOps: [{ Path: '/dev/vda', Rate: -1 }] } }, /BlkioDeviceWriteIOps\[0\]\.Rate can not be negative/);
+    bad({ Image: 'i', HostConfig: { DeviceCgroupRules: ['q'] } }, /invalid device cgroup format 'q'/);
+  });
+
+  test('namespace modes, the OOM switch, swappiness, block I/O, device rules, annotations and system paths as berth\'s HostConfig', () => {
+    const o = createOptionsFromBody({
+      Image: 'i',
+      HostConfig: {
+        UTSMode: 'host', CgroupnsMode: 'host', OomKillDisable: true, MemorySwappiness: 0, BlkioWeight: 300,
+        BlkioWeightDevice: [{ Path: '/dev/vda', Weight: 200 }], BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: 1048576 }], BlkioDeviceWriteIOps: [{ Path: '/dev/vda', Rate: 100 }],
+        DeviceCgroupRules: ['c 1:3 rwm'], Annotations: { a: 'b' }, MaskedPaths: [], ReadonlyPaths: ['/proc/sys'],
+      },
+    }, undefined);
+    const h = o.host!;
+    assert.deepEqual(
+      [h.utsMode, h.cgroupnsMode, h.oomKillDisable, h.memorySwappiness, h.blkioWeight, h.blkioWeightDevice, h.blkioDeviceReadBps, h.blkioDeviceWriteBps, h.blkioDeviceWriteIOps, h.deviceCgroupRules, h.annotations, h.maskedPaths, h.readonlyPaths],
+      ['host', 'host', true, 0, 300, [{ path: '/dev/vda', weight: 200 }], [{ path: '/dev/vda', rate: 1048576 }], undefined, [{ path: '/dev/vda', rate: 100 }], ['c 1:3 rwm'], { a: 'b' }, [], ['/proc/sys']],
+    );
+    // What the docker CLI sends by default sets none of them.
+    const plain = createOptionsFromBody({ Image: 'i', HostConfig: { UTSMode: '', CgroupnsMode: 'private', OomKillDisable: false, MemorySwappiness: -1, BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: null, DeviceCgroupRules: null, MaskedPaths: null } }, undefined).host!;
+    assert.deepEqual(Object.keys(plain).filter((k) => /uts|cgroupns|oom|swappiness|blkio|deviceCgroup|annotations|Paths/i.test(k)), []);
   });
 });

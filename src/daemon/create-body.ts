@@ -11,7 +11,7 @@ import type { CreateContainerOptions, HostConfig, MountSpec, PortBinding } from 
 import { nanoCpusOfQuota, unsupportedHostOptions } from '../api/index.js';
 import {
   parseDeviceMapping, parseDnsSearch, parseDnsServer, parseExpose, parseExtraHost, parseIpcMode, parseLink, parseLogConfig, parseNetworkMode,
-  parsePidMode, parsePublish, parseRestartPolicy, parseSysctl, parseUlimit, parseVolumeFlag,
+  parsePidMode, parsePublish, parseRestartPolicy, parseSysctl, parseUlimit, parseVolumeFlag, checkBlkioWeight, checkMemorySwappiness, parseDeviceCgroupRule,
 } from '../api/index.js';
 
 type Json = Record<string, unknown>;
@@ -247,9 +247,67 @@ function hostConfig(hc: Fields, config: Fields): Partial<HostConfig> {
   const sysctls = hc.map('Sysctls');
   if (sysctls && Object.keys(sysctls).length > 0) host.sysctls = Object.fromEntries(Object.entries(sysctls).map(([k, v]) => parseSysctl(`${k}=${v}`)));
 
+  cgroupOptions(hc, host);
+
   // What berth cannot do, refused when asked for (their zero values are what every client sends).
   for (const option of unsupportedHostOptions) hc.refuse(option.field, option.why, option.allowed);
   return host;
+}
+
+/** The namespace modes, the OOM, swappiness and block I/O settings, device rules, annotations and system paths. */
+function cgroupOptions(hc: Fields, host: Partial<HostConfig>): void {
+  const uts = hc.text('UTSMode');
+  if (uts !== undefined) {
+    if (uts !== 'host') throw bad(`invalid UTS mode: ${uts}`);
+    host.utsMode = 'host';
+  }
+  const cgroupns = hc.text('CgroupnsMode');
+  if (cgroupns !== undefined && cgroupns !== 'private') {
+    if (cgroupns !== 'host') throw bad(`invalid cgroup namespace mode: ${cgroupns}`);
+    host.cgroupnsMode = 'host';
+  }
+  if (hc.bool('OomKillDisable')) host.oomKillDisable = true;
+  const swappiness = hc.int('MemorySwappiness');
+  if (swappiness !== undefined) {
+    const value = checkMemorySwappiness(swappiness);
+    if (value !== undefined) host.memorySwappiness = value;
+  }
+  const weight = hc.int('BlkioWeight');
+  if (weight !== undefined) {
+    const value = checkBlkioWeight(weight);
+    if (value !== undefined) host.blkioWeight = value;
+  }
+  const devicePath = (d: Fields) => {
+    const path = d.text('Path');
+    if (path === undefined) throw bad(`${d.name('Path')} must name a device`);
+    return path;
+  };
+  const count = (d: Fields, key: string) => {
+    const n = d.int(key) ?? 0;
+    if (n < 0) throw bad(`${d.name(key)} can not be negative`);
+    return n;
+  };
+  const weights = (hc.list('BlkioWeightDevice') ?? []).map((d) => ({ path: devicePath(d), weight: count(d, 'Weight') }));
+  for (const [i, w] of weights.entries()) if (w.weight < 10 || w.weight > 1000) throw bad(`HostConfig.BlkioWeightDevice[${i}].Weight: invalid weight for device: ${w.path}:${w.weight}`);
+  if (weights.length > 0) host.blkioWeightDevice = weights;
+  for (const [field, key] of [
+    ['BlkioDeviceReadBps', 'blkioDeviceReadBps'], ['BlkioDeviceWriteBps', 'blkioDeviceWriteBps'],
+    ['BlkioDeviceReadIOps', 'blkioDeviceReadIOps'], ['BlkioDeviceWriteIOps', 'blkioDeviceWriteIOps'],
+  ] as const) {
+    const list = (hc.list(field) ?? []).map((d) => ({ path: devicePath(d), rate: count(d, 'Rate') }));
+    if (list.length > 0) host[key] = list;
+  }
+  const rules = hc.strings('DeviceCgroupRules');
+  if (rules && rules.length > 0) {
+    for (const rule of rules) parseDeviceCgroupRule(rule);
+    host.deviceCgroupRules = rules;
+  }
+  const annotations = hc.map('Annotations');
+  if (annotations && Object.keys(annotations).length > 0) host.annotations = annotations;
+  const masked = hc.strings('MaskedPaths');
+  if (masked) host.maskedPaths = masked;
+  const readonly = hc.strings('ReadonlyPaths');
+  if (readonly) host.readonlyPaths = readonly;
 }
 
 function resources(hc: Fields, host: Partial<HostConfig>): void {

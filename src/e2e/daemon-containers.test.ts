@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { apiRequest, dockerClients, presentClients, startDaemon, type Daemon } from './daemon-harness.js';
 import { busyboxImage, busyboxRootfsTar } from './harness.js';
+import { cgroupV2 } from './running-container.js';
 import { onTerminal } from './pty.js';
 
 const image = busyboxImage;
@@ -381,10 +382,14 @@ describe('berth daemon: containers (the run path)', () => {
         Memory: 64 << 20, CpuQuota: 50_000, CpuPeriod: 100_000, CpuShares: 512, PidsLimit: 64, ShmSize: 1 << 20, Init: true, ReadonlyRootfs: true,
         CapAdd: ['CAP_NET_ADMIN'], CapDrop: ['MKNOD'], Tmpfs: { '/scratch': 'size=1m' }, RestartPolicy: { Name: 'unless-stopped' }, Dns: ['1.1.1.1'], ExtraHosts: ['db:10.0.0.5'],
         Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }], LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, NetworkMode: 'default', MemorySwappiness: -1,
+        CgroupnsMode: 'host', OomKillDisable: true, DeviceCgroupRules: ['c 10:229 rwm'], Annotations: { 'org.example': '1' },
       },
       NetworkingConfig: { EndpointsConfig: { default: { Aliases: null, IPAMConfig: null } } },
     }, 'fields');
     assert.equal(made.status, 201, made.body);
+    // What the host cannot apply comes back as the answer's warnings (cgroup v2 has no OOM switch).
+    const warnings = (JSON.parse(made.body) as { Warnings: string[] }).Warnings;
+    assert.deepEqual(warnings, cgroupV2 ? ['Your kernel does not support OomKillDisable. OomKillDisable discarded.'] : []);
     const v = JSON.parse(ok(['inspect', 'fields'])) as [{ Config: Record<string, unknown>; HostConfig: Record<string, unknown> }];
     const { Config: c, HostConfig: h } = v[0];
     assert.deepEqual([c.Hostname, c.Domainname, c.User, c.WorkingDir, c.StopSignal, c.StopTimeout], ['custom-host', 'example.org', '1000:1000', '/tmp', 'SIGUSR1', 3]);
@@ -397,13 +402,24 @@ describe('berth daemon: containers (the run path)', () => {
     assert.deepEqual(h.RestartPolicy, { Name: 'unless-stopped', MaximumRetryCount: 0 });
     assert.deepEqual(h.LogConfig, { Type: 'json-file', Config: { 'max-size': '1m' } });
     assert.deepEqual(h.Ulimits, [{ Name: 'nofile', Soft: 100, Hard: 200 }]);
+    assert.deepEqual([h.CgroupnsMode, h.OomKillDisable, h.DeviceCgroupRules, h.Annotations], ['host', !cgroupV2, ['c 10:229 rwm'], { 'org.example': '1' }]);
     ok(['rm', 'fields']);
+    // The host's UTS namespace keeps the host's names: a hostname with it is dockerd's conflict.
+    assert.equal((await create({ HostConfig: { UTSMode: 'host' } }, 'uts')).status, 201);
+    assert.equal(ok(['inspect', '-f', '{{.HostConfig.UTSMode}}', 'uts']).trim(), 'host');
+    ok(['rm', 'uts']);
+    const conflict = await create({ Hostname: 'mine', HostConfig: { UTSMode: 'host' } });
+    assert.deepEqual([conflict.status, JSON.parse(conflict.body)], [400, { message: 'conflicting options: hostname and the UTS mode' }]);
+    // The docker CLI prints the daemon's warnings.
+    const unlimited = d.docker(['create', '--oom-kill-disable', image, 'true']);
+    assert.equal(unlimited.code, 0, unlimited.stderr);
+    assert.match(unlimited.stderr, /^WARNING: (OOM killer is disabled for the container, but no memory limit is set|Your kernel does not support OomKillDisable)/m);
+    ok(['rm', unlimited.stdout.trim()]);
     for (const [body, field] of [
-      [{ HostConfig: { UTSMode: 'host' } }, 'HostConfig.UTSMode'],
-      [{ HostConfig: { OomKillDisable: true } }, 'HostConfig.OomKillDisable'],
-      [{ HostConfig: { BlkioWeight: 300 } }, 'HostConfig.BlkioWeight'],
+      [{ HostConfig: { UsernsMode: 'remap' } }, 'HostConfig.UsernsMode'],
+      [{ HostConfig: { CgroupParent: '/mine' } }, 'HostConfig.CgroupParent'],
       [{ HostConfig: { DeviceRequests: [{ Count: -1, Capabilities: [['gpu']] }] } }, 'HostConfig.DeviceRequests'],
-      [{ HostConfig: { MemorySwappiness: 10 } }, 'HostConfig.MemorySwappiness'],
+      [{ HostConfig: { CpuRealtimeRuntime: 9500 } }, 'HostConfig.CpuRealtimeRuntime'],
       [{ HostConfig: { CpuPeriod: 50_000 } }, 'HostConfig.CpuPeriod'],
       [{ HostConfig: { Mounts: [{ Type: 'bind', Source: '/tmp', Target: '/t', BindOptions: { NonRecursive: true } }] } }, 'HostConfig.Mounts[0].BindOptions.NonRecursive'],
       [{ NetworkingConfig: { EndpointsConfig: { default: { IPAMConfig: { IPv6Address: 'fd00::5' } } } } }, 'NetworkingConfig.EndpointsConfig["default"].IPAMConfig.IPv6Address'],

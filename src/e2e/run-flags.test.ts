@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -177,6 +177,80 @@ describe('run flags', () => {
     assert.deepEqual(inspect('devdir').HostConfig['Devices'], [{ PathOnHost: devDir, PathInContainer: '/dev/mine', CgroupPermissions: 'rwm' }]);
   });
 
+  test('--uts and --cgroupns host, the OOM, swappiness and block I/O limits, device cgroup rules, annotations and systempaths', () => {
+    // --uts host: the host's hostname, while /etc/hostname keeps the container's (as dockerd 20.10 does).
+    const uts = store.berth(['run', '--name', 'uts', '--uts', 'host', busyboxImage, 'sh', '-c', 'hostname; cat /etc/hostname']);
+    assert.equal(uts.code, 0, uts.stderr);
+    const [name, file] = uts.stdout.trim().split('\n');
+    assert.equal(name, hostname());
+    assert.equal(file, inspect('uts').Id.slice(0, 12));
+    assert.equal(inspect('uts').HostConfig['UTSMode'], 'host');
+    assert.notEqual(store.berth(['run', '--rm', busyboxImage, 'hostname']).stdout.trim(), hostname());
+    const conflict = store.berth(['run', '--rm', '--uts', 'host', '-h', 'x', busyboxImage, 'true']);
+    assert.equal(conflict.code, 125);
+    assert.match(conflict.stderr, /conflicting options: hostname and the UTS mode/);
+
+    // --cgroupns host: the container sees its cgroup's whole path, not `/`.
+    const ns = store.berth(['run', '--rm', '--cgroupns', 'host', busyboxImage, 'cat', '/proc/self/cgroup']);
+    assert.match(ns.stdout, /:\/berth\/[0-9a-f]{64}\/ctr$/m);
+    assert.doesNotMatch(store.berth(['run', '--rm', busyboxImage, 'cat', '/proc/self/cgroup']).stdout, /\/berth\//);
+
+    // The OOM switch and swappiness exist on cgroup v1 only: elsewhere dropped with dockerd's warnings.
+    const oom = store.berth(['run', '--name', 'oom', '-m', '64m', '--oom-kill-disable', '--memory-swappiness', '10', busyboxImage, 'sh', '-c',
+      'grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/memory/memory.swappiness']);
+    assert.equal(oom.code, 0, oom.stderr);
+    if (cgroupV2) {
+      assert.match(oom.stderr, /Your kernel does not support OomKillDisable\. OomKillDisable discarded\./);
+      assert.match(oom.stderr, /Memory swappiness discarded\./);
+    } else {
+      assert.deepEqual(oom.stdout.trim().split('\n'), ['oom_kill_disable 1', '10']);
+      assert.equal(inspect('oom').HostConfig['OomKillDisable'], true);
+      assert.equal(inspect('oom').HostConfig['MemorySwappiness'], 10);
+    }
+    const unlimited = store.berth(['create', '--oom-kill-disable', busyboxImage, 'true']);
+    assert.match(unlimited.stderr, /OOM killer is disabled for the container, but no memory limit is set|does not support OomKillDisable/);
+
+    // A block device's read limit, by its major:minor; a weight where the scheduler has one, else dropped with a warning.
+    const disk = readdirSync('/sys/block').sort((a, b) => Number(a.startsWith('loop')) - Number(b.startsWith('loop'))).find((d) => existsSync(`/dev/${d}`));
+    assert.ok(disk, 'a block device to limit');
+    const [major, minor] = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim().split(':');
+    const io = store.berth(['run', '--name', 'io', '--device-read-bps', `/dev/${disk}:1mb`, '--device-write-iops', `/dev/${disk}:100`, '--blkio-weight', '300', busyboxImage, 'sh', '-c',
+      cgroupV2 ? 'cat /sys/fs/cgroup/io.max' : 'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device']);
+    assert.equal(io.code, 0, io.stderr);
+    if (cgroupV2) assert.match(io.stdout, new RegExp(`^${major}:${minor} rbps=1048576 wbps=max riops=max wiops=100$`, 'm'));
+    else assert.deepEqual(io.stdout.trim().split('\n'), [`${major}:${minor} 1048576`, `${major}:${minor} 100`]);
+    assert.deepEqual(inspect('io').HostConfig['BlkioDeviceReadBps'], [{ Path: `/dev/${disk}`, Rate: 1048576 }]);
+    const weighted = cgroupV2 || existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
+    if (weighted) assert.equal(inspect('io').HostConfig['BlkioWeight'], 300);
+    else {
+      assert.match(io.stderr, /Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./);
+      assert.equal(inspect('io').HostConfig['BlkioWeight'], 0);
+    }
+    const missing = store.berth(['run', '--rm', '--device-read-bps', '/dev/nope:1mb', busyboxImage, 'true']);
+    assert.match(missing.stderr, /stat \/dev\/nope: no such file or directory/);
+
+    // A device cgroup rule lets the container open what it makes (a loop device, block 7:*), only as the rule says.
+    const rw = 'mknod /dev/xda b 7 0 && dd if=/dev/xda of=/dev/null count=1 2>/dev/null && echo read-ok; (echo x > /dev/xda) 2>&1 | grep -q "Operation not permitted" && echo write-refused';
+    const rule = store.berth(['run', '--name', 'rule', '--device-cgroup-rule', 'b 7:* r', busyboxImage, 'sh', '-c', rw]);
+    assert.equal(rule.code, 0, rule.stderr);
+    assert.deepEqual(rule.stdout.trim().split('\n'), ['read-ok', 'write-refused']);
+    assert.deepEqual(inspect('rule').HostConfig['DeviceCgroupRules'], ['b 7:* r']);
+    assert.doesNotMatch(store.berth(['run', '--rm', busyboxImage, 'sh', '-c', rw]).stdout, /read-ok/);
+
+    // Annotations reach the runtime's spec; systempaths=unconfined unmasks /proc (a masked file reads empty).
+    const annotated = store.berth(['create', '--annotation', 'org.example.team=infra', busyboxImage, 'true']);
+    assert.equal(annotated.code, 0, annotated.stderr);
+    const id = annotated.stdout.trim();
+    assert.equal(store.berth(['start', id]).code, 0);
+    const spec = JSON.parse(readFileSync(join(store.root, 'containers', id, 'config.json'), 'utf8')) as { annotations: Record<string, string> };
+    assert.equal(spec.annotations['org.example.team'], 'infra');
+    const timerList = 'head -c 16 /proc/timer_list | wc -c';
+    assert.equal(store.berth(['run', '--rm', busyboxImage, 'sh', '-c', timerList]).stdout.trim(), '0');
+    const unmasked = store.berth(['run', '--name', 'unmasked', '--security-opt', 'systempaths=unconfined', busyboxImage, 'sh', '-c', timerList]);
+    assert.equal(unmasked.stdout.trim(), '16', unmasked.stderr);
+    assert.deepEqual([inspect('unmasked').HostConfig['MaskedPaths'], inspect('unmasked').HostConfig['ReadonlyPaths']], [[], []]);
+  });
+
   test('--cidfile writes the id and refuses an existing file; bad values exit 125 with Docker\'s message and create nothing', () => {
     const cidfile = join(tmp, 'cid');
     // The host's platform, and Docker's default of no content trust, spelled out as scripts do.
@@ -218,13 +292,20 @@ describe('run flags', () => {
       // No emulation and no Docker Content Trust: what they would need is refused, not ignored.
       [['--platform', 'linux/arm64'], /Cannot run a container for platform "linux\/arm64": only the host platform linux\/\w+ is supported/],
       [['--disable-content-trust=false'], /does not verify Docker Content Trust signatures: --disable-content-trust=false cannot be honoured/],
+      // The docker CLI's messages (observed with docker 20.10).
+      [['--uts', 'container:x'], /^berth: --uts: invalid UTS mode$/m],
+      [['--cgroupns', 'bogus'], /--cgroupns: invalid CGROUP mode/],
+      [['--memory-swappiness', '101'], /invalid value: 101\. Valid memory swappiness range is 0-100/],
+      [['--blkio-weight', '5'], /Range of blkio weight is from 10 to 1000/],
+      [['--blkio-weight-device', '/dev/null:5'], /invalid argument "\/dev\/null:5" for "--blkio-weight-device" flag: invalid weight for device: \/dev\/null:5/],
+      [['--device-read-bps', 'vda'], /for "--device-read-bps" flag: bad format: vda/],
+      [['--device-write-bps', 'dev/vda:1m'], /bad format for device path: dev\/vda:1m/],
+      [['--device-read-iops', '/dev/vda:1.5'], /invalid rate for device: \/dev\/vda:1\.5\. The correct format is <device-path>:<number>\. Number must be a positive integer/],
+      [['--device-cgroup-rule', 'x 1:3 rwm'], /for "--device-cgroup-rule" flag: invalid device cgroup format 'x 1:3 rwm'/],
+      [['--security-opt', 'systempaths=confined'], /systempaths takes only unconfined/],
       // Docker's options berth does not have: the daemon's reason (api/unsupported-host-options.ts), not "unknown flag".
-      [['--uts', 'host'], /^berth: --uts is not supported by berth: containers always get a UTS namespace of their own$/m],
-      [['--cgroupns', 'host'], /--cgroupns is not supported by berth: containers always get a cgroup namespace of their own/],
       [['--userns', 'remap'], /--userns is not supported by berth: user namespaces are not supported/],
-      [['--oom-kill-disable'], /--oom-kill-disable is not supported by berth: the OOM killer cannot be disabled under cgroup v2/],
-      [['--memory-swappiness', '10'], /--memory-swappiness is not supported by berth: swappiness is not supported/],
-      [['--device-read-bps', '/dev/null:1mb'], /--device-read-bps is not supported by berth: block I\/O limits are not supported/],
+      [['--cpu-rt-runtime', '9500'], /--cpu-rt-runtime is not supported by berth: real-time CPU scheduling is not supported/],
       [['--gpus', 'all'], /--gpus is not supported by berth: device requests \(GPUs\) are not supported/],
       [['--storage-opt', 'size=1G'], /--storage-opt is not supported by berth: storage options are not supported/],
     ];

@@ -20,6 +20,7 @@ import { sharesHostNetwork } from '../core/network/index.js';
 import type { CreateContainerOptions } from '../api/index.js';
 import type { EngineContext } from './engine-context.js';
 import { configOptions, containerBundleOptions, releaseShm, validateContainerOptions } from './container-options.js';
+import { fitToHostCgroups } from './cgroup-limits.js';
 import { writeProcessBundle } from './process-bundle.js';
 import { ensureUnpacked, imageLayers } from './unpack.js';
 import { recordContainerEvent } from './events.js';
@@ -35,7 +36,7 @@ export const containerDir = (ctx: EngineContext, id: string) => join(ctx.paths.c
  * Creates a container from a resolved image: its record, its bundle directory and its root
  * snapshot on the image's unpacked layers. Nothing is left behind when a step fails.
  */
-export async function createContainer(ctx: EngineContext, image: ResolvedImage, options: CreateContainerOptions): Promise<ContainerRecord> {
+export async function createContainer(ctx: EngineContext, image: ResolvedImage, options: CreateContainerOptions, warn: (message: string) => void = ctx.warn): Promise<ContainerRecord> {
   const id = newId();
   const name = options.name === undefined ? randomName() : validateContainerName(options.name);
   const imageConfig = image.config.config;
@@ -71,8 +72,9 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   };
   for (const t of options.tmpfs ?? []) host.binds.push(parseTmpfs(t));
   validateHostConfig(ctx, host);
-  validateContainerOptions(ctx, host, config);
-  for (const warning of planNetwork(ctx, host, (ref) => ctx.metadata.findContainer(ref))) ctx.warn(warning);
+  validateContainerOptions(ctx, host, config, options.hostname !== undefined);
+  for (const warning of fitToHostCgroups(host, ctx.cgroups.features())) warn(warning);
+  for (const warning of planNetwork(ctx, host, (ref) => ctx.metadata.findContainer(ref))) warn(warning);
   host.binds = planMounts(ctx, imageConfig, host);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 
 import { errnoCode, errors } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
-import { checkSysctls, joinedContainer, parseCpuset, signalNumber } from '../core/containers/index.js';
+import { checkBlkioWeight, checkMemorySwappiness, checkSysctls, joinedContainer, parseCpuset, parseDeviceCgroupRule, signalNumber } from '../core/containers/index.js';
 import { isMounted, mountAll, unmountAll } from '../core/mount/index.js';
 import type { DeviceNode, IpcNamespace, PidNamespace, ResourceLimits } from '../core/spec/index.js';
 import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
@@ -18,6 +18,7 @@ import type { CreateContainerOptions } from '../api/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { ProcessBundleInput } from './process-bundle.js';
+import { cgroupLimits, checkBlockIoDevices, majorMinor } from './cgroup-limits.js';
 
 /** Static init binaries that run in any root: Debian's tini-static (package `tini`), Docker's docker-init. */
 const initCandidates = ['/usr/bin/tini-static', '/usr/libexec/docker/docker-init', '/usr/bin/docker-init'];
@@ -40,7 +41,12 @@ const MIN_MEMORY_RESERVATION = 6 * 2 ** 20;
  * `BERTH_E_INVALID_SYSCTL`, `BERTH_E_INVALID_CPUSET`, `BERTH_E_INVALID_RESOURCES`), notFound for
  * a missing device, init binary or joined container.
  */
-export function validateContainerOptions(ctx: EngineContext, host: HostConfig, config?: Pick<ContainerRecord['config'], 'StopSignal' | 'StopTimeout'>): void {
+export function validateContainerOptions(
+  ctx: EngineContext,
+  host: HostConfig,
+  config?: Pick<ContainerRecord['config'], 'StopSignal' | 'StopTimeout' | 'Domainname'>,
+  hostnameGiven = false,
+): void {
   const policy = host.restartPolicy;
   if (policy !== undefined && policy.name !== 'no' && host.autoRemove) {
     throw errors.invalidArgument('RESTART_WITH_RM', 'conflicting options: cannot specify both --restart and --rm');
@@ -66,6 +72,15 @@ export function validateContainerOptions(ctx: EngineContext, host: HostConfig, c
   }
   for (const d of host.devices ?? []) deviceNodes(d.pathOnHost, d.pathInContainer, d.cgroupPermissions);
   if (host.init) initBinary();
+  if (host.utsMode === 'host') {
+    // dockerd's message for a hostname; a domain name would fail in the runtime: the host's UTS namespace keeps its names.
+    if (hostnameGiven) throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: hostname and the UTS mode');
+    if (config?.Domainname) throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: domainname and the UTS mode');
+  }
+  if (host.memorySwappiness !== undefined) checkMemorySwappiness(host.memorySwappiness);
+  if (host.blkioWeight !== undefined) checkBlkioWeight(host.blkioWeight);
+  for (const rule of host.deviceCgroupRules ?? []) parseDeviceCgroupRule(rule);
+  checkBlockIoDevices(host);
 }
 
 /** The resource limits shared by create and update: cpuset within this host's, memory reservation, CPU shares. */
@@ -134,9 +149,7 @@ export function deviceNodes(pathOnHost: string, pathInContainer: string, access:
     return out;
   }
   if (!st.isCharacterDevice() && !st.isBlockDevice()) throw fail('not a device node');
-  const dev = st.rdev;
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  const { major, minor } = majorMinor(st.rdev);
   return [{
     path: pathInContainer, type: st.isCharacterDevice() ? 'c' : 'b', major, minor,
     fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), access,
@@ -223,6 +236,13 @@ export async function containerBundleOptions(ctx: EngineContext, record: Contain
   if (host.cpusetCpus) out.resources.cpusetCpus = host.cpusetCpus;
   if (host.cpusetMems) out.resources.cpusetMems = host.cpusetMems;
   if (host.memoryReservation !== undefined && host.memoryReservation > 0) out.resources.memoryReservation = host.memoryReservation;
+  Object.assign(out.resources, cgroupLimits(host));
+  if (host.deviceCgroupRules?.length) out.deviceRules = host.deviceCgroupRules.map((rule) => ({ allow: true, ...parseDeviceCgroupRule(rule) }));
+  if (host.utsMode === 'host') out.uts = 'host';
+  if (host.cgroupnsMode === 'host') out.cgroupns = 'host';
+  if (host.annotations && Object.keys(host.annotations).length > 0) out.annotations = { ...host.annotations };
+  if (host.maskedPaths) out.maskedPaths = host.maskedPaths;
+  if (host.readonlyPaths) out.readonlyPaths = host.readonlyPaths;
   return out;
 }
 

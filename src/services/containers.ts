@@ -96,11 +96,12 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
     ...createContainerFiles(ctx),
     ...createContainerCommits(ctx, images),
     prune: (options = {}, op) => withOperation(op, (own) => pruneContainers(ctx, options.filters ?? [], async (id) => void (await service.remove(id)), () => service.list({ all: true }), (m) => own.warn(m))),
-    async create(options) {
+    async create(options, op) {
       trace('create: start');
       const image = await images.resolve(options.image);
       trace('create: image resolved');
-      return createContainer(ctx, image, options);
+      // The request's warnings go back with it (the daemon's create answer lists them).
+      return createContainer(ctx, image, options, op ? (m) => op.warn(m) : ctx.warn);
     },
     start: (ref, options = {}, op) => withOperation(op, async (own) => {
       const record = typeof ref === 'string' ? await find(ref) : ref;

@@ -130,6 +130,43 @@ export interface HostConfig {
   dnsOptions?: string[];
   /** `--link NAME[:ALIAS]`, as `NAME:ALIAS` (the container as named at create). */
   links?: string[];
+  // Namespaces, cgroup limits and spec extras (core/containers/cgroup-options.ts parses them);
+  // absent in records made before them, and when unset.
+  /** `--uts host`: the host's UTS namespace (its hostname); absent, a namespace of its own. */
+  utsMode?: 'host';
+  /** `--cgroupns host`: the host's cgroup namespace; absent, a namespace of its own. */
+  cgroupnsMode?: 'host';
+  /** `--oom-kill-disable` (cgroup v1 only). */
+  oomKillDisable?: boolean;
+  /** `--memory-swappiness` 0-100 (cgroup v1 only); absent, the kernel's. */
+  memorySwappiness?: number;
+  /** `--blkio-weight` 10-1000. */
+  blkioWeight?: number;
+  blkioWeightDevice?: WeightDevice[];
+  /** `--device-read-bps` and its siblings: bytes (or operations) per second on a device. */
+  blkioDeviceReadBps?: ThrottleDevice[];
+  blkioDeviceWriteBps?: ThrottleDevice[];
+  blkioDeviceReadIOps?: ThrottleDevice[];
+  blkioDeviceWriteIOps?: ThrottleDevice[];
+  /** `--device-cgroup-rule 'c 1:3 rwm'`, as given. */
+  deviceCgroupRules?: string[];
+  /** `--annotation KEY=VALUE`: the OCI spec's annotations. */
+  annotations?: Record<string, string>;
+  /** Paths masked and made read-only instead of Docker's defaults (`--security-opt systempaths=unconfined`: none). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+}
+
+/** A block device's I/O weight (Docker's WeightDevice). */
+export interface WeightDevice {
+  path: string;
+  weight: number;
+}
+
+/** A block device's I/O limit, bytes or operations per second (Docker's ThrottleDevice). */
+export interface ThrottleDevice {
+  path: string;
+  rate: number;
 }
 
 /** One network a container joins, with what it asked for there. */

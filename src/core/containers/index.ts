@@ -1,8 +1,12 @@
 export { assertTransition, canTransition, initialState, validateContainerName, zeroTime } from './container.js';
 export type {
   ContainerNetworkSettings, ContainerRecord, ContainerState, ContainerStatus, DeviceMapping, EndpointConfig, EndpointSettings, HostConfig, LogConfig, MountSpec, RestartPolicy,
-  RestartPolicyName,
+  RestartPolicyName, ThrottleDevice, WeightDevice,
 } from './container.js';
+export {
+  checkBlkioWeight, checkMemorySwappiness, parseCgroupnsMode, parseDeviceCgroupRule, parseUtsMode,
+} from './cgroup-options.js';
+export type { DeviceRule } from './cgroup-options.js';
 export { supervisorAlive } from './supervisor-liveness.js';
 export { defaultPath, mergeEnv, processArgs, withHostname } from './process-config.js';
 export {

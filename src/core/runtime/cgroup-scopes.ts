@@ -16,6 +16,23 @@ export interface CgroupScopes {
   stats(id: string): CgroupStats | undefined;
   /** Whether every process of the container's cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.events `frozen 1`). */
   frozen(id: string): boolean;
+  /** What the host's cgroups can apply beyond memory, CPU and pids limits (Docker's sysinfo), read once. */
+  features(): CgroupFeatures;
+}
+
+/**
+ * The optional cgroup limits this host can apply, as Docker's sysinfo finds them: cgroup v2 has
+ * no swappiness and no way to disable the OOM killer; v1 block I/O weights need the CFQ or BFQ
+ * scheduler's files.
+ */
+export interface CgroupFeatures {
+  version: 1 | 2;
+  memorySwappiness: boolean;
+  oomKillDisable: boolean;
+  blkioWeight: boolean;
+  blkioWeightDevice: boolean;
+  /** Read and write limits, bytes and operations per second. */
+  blkioThrottle: boolean;
 }
 
 /** What `stats` shows of a container's cgroup: raw counters, as the kernel keeps them. */

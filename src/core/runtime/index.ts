@@ -1,2 +1,2 @@
 export type { ProbeResult, RunResult, RuntimeDriver, RuntimeState, SeccompFilters, Stdio, StreamedProcess } from './runtime-driver.js';
-export type { CgroupScopes, CgroupStats } from './cgroup-scopes.js';
+export type { CgroupFeatures, CgroupScopes, CgroupStats } from './cgroup-scopes.js';

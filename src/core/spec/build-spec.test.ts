@@ -36,6 +36,30 @@ describe('buildSpec', () => {
     assert.deepEqual(types, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
   });
 
+  test('the host\'s UTS namespace has neither namespace nor names; the host\'s cgroup namespace has no namespace', () => {
+    const s = spec({ uts: 'host', domainname: 'example.org', cgroupns: 'host' });
+    assert.deepEqual(s.linux?.namespaces?.map((n) => n.type).sort(), ['ipc', 'mount', 'network', 'pid']);
+    assert.equal(s.hostname, undefined);
+    assert.equal(s.domainname, undefined);
+  });
+
+  test('swappiness, block I/O, extra device rules, annotations and replaced system paths reach the spec', () => {
+    const s = spec({
+      resources: { memorySwappiness: 0, oomKillDisable: true, blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }] } },
+      deviceRules: [{ allow: true, type: 'b', major: 7, access: 'r' }],
+      annotations: { 'org.example': '1' },
+      maskedPaths: [],
+      readonlyPaths: ['/proc/sys'],
+    });
+    assert.deepEqual(s.linux?.resources?.memory, { swappiness: 0, disableOOMKiller: true });
+    assert.deepEqual(s.linux?.resources?.blockIO, { weight: 300, throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }] });
+    assert.deepEqual(s.linux?.resources?.devices?.at(-1), { allow: true, type: 'b', major: 7, access: 'r' });
+    assert.deepEqual(s.annotations, { 'org.example': '1' });
+    assert.deepEqual([s.linux?.maskedPaths, s.linux?.readonlyPaths], [[], ['/proc/sys']]);
+    // Privileged still has none, whatever was asked.
+    assert.deepEqual(spec({ privileged: true, readonlyPaths: ['/proc/sys'] }).linux?.readonlyPaths, []);
+  });
+
   test('host network has no network namespace; netns joins the given path', () => {
     assert.equal(spec({ network: { mode: 'host' } }).linux?.namespaces?.some((n) => n.type === 'network'), false);
     const joined = spec({ network: { mode: 'netns', path: '/run/netns/x' } }).linux?.namespaces?.find((n) => n.type === 'network');

@@ -1,7 +1,9 @@
 import { errors } from '../../base/index.js';
 import {
   OCI_RUNTIME_SPEC_VERSION,
+  type LinuxBlockIO,
   type LinuxCapabilities,
+  type LinuxDeviceCgroup,
   type LinuxNamespace,
   type LinuxResources,
   type LinuxSeccomp,
@@ -67,6 +69,10 @@ export interface ResourceLimits {
   /** > 0 limits, < 0 is unlimited, 0 means unset (Docker). */
   pidsLimit?: number;
   oomKillDisable?: boolean;
+  /** 0-100 (cgroup v1's memory.swappiness). */
+  memorySwappiness?: number;
+  /** Weights and limits with the devices' numbers (the engine stats the paths). */
+  blockIO?: LinuxBlockIO;
 }
 
 export interface SpecInput {
@@ -80,6 +86,7 @@ export interface SpecInput {
   cwd: string;
   terminal?: boolean;
   user: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
+  /** The UTS namespace's host name (unused with `uts: 'host'`). */
   hostname: string;
   /** The UTS namespace's NIS domain name (`--domainname`). */
   domainname?: string;
@@ -109,6 +116,15 @@ export interface SpecInput {
   pid?: PidNamespace;
   /** Host device nodes to create, each allowed in the device cgroup. */
   devices?: DeviceNode[];
+  /** More device cgroup rules, after the defaults and the devices' (`--device-cgroup-rule`). */
+  deviceRules?: LinuxDeviceCgroup[];
+  /** Default: a UTS namespace of its own, with `hostname`. */
+  uts?: 'private' | 'host';
+  /** Default: a cgroup namespace of its own. */
+  cgroupns?: 'private' | 'host';
+  /** Paths masked and made read-only instead of Docker's defaults (none when privileged). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   /** The process's OOM score adjustment, -1000 to 1000 (default 0). */
   oomScoreAdj?: number;
   annotations?: Record<string, string>;
@@ -124,14 +140,16 @@ function invalid(input: SpecInput, what: string): never {
   throw errors.invalidArgument('INVALID_SPEC', `Cannot create container "${input.id}": ${what}`);
 }
 
-function namespaces(network: NetworkNamespace, ipc: IpcNamespace = { mode: 'private' }, pid: PidNamespace = { mode: 'private' }): LinuxNamespace[] {
+function namespaces(input: SpecInput): LinuxNamespace[] {
+  const { network, ipc = { mode: 'private' }, pid = { mode: 'private' } } = input;
   const list: LinuxNamespace[] = [];
   if (pid.mode !== 'host') list.push(pid.mode === 'join' ? { type: 'pid', path: pid.path } : { type: 'pid' });
-  list.push({ type: 'mount' }, { type: 'uts' });
+  list.push({ type: 'mount' });
+  if (input.uts !== 'host') list.push({ type: 'uts' });
   if (ipc.mode !== 'host') list.push(ipc.mode === 'join' ? { type: 'ipc', path: ipc.path } : { type: 'ipc' });
   if (network.mode === 'none') list.push({ type: 'network' });
   if (network.mode === 'netns') list.push({ type: 'network', path: network.path });
-  list.push({ type: 'cgroup' });
+  if (input.cgroupns !== 'host') list.push({ type: 'cgroup' });
   return list;
 }
 
@@ -176,6 +194,7 @@ function memory(r: ResourceLimits, input: SpecInput): LinuxResources['memory'] {
   }
   if (r.memoryReservation !== undefined && r.memoryReservation > 0) out.reservation = r.memoryReservation;
   if (r.oomKillDisable !== undefined) out.disableOOMKiller = r.oomKillDisable;
+  if (r.memorySwappiness !== undefined) out.swappiness = r.memorySwappiness;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -198,13 +217,18 @@ function resources(input: SpecInput): LinuxResources {
   const out: LinuxResources = {
     devices: input.privileged
       ? [{ allow: true, access: 'rwm' }]
-      : [...defaultDeviceRules(), ...(input.devices ?? []).map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }))],
+      : [
+        ...defaultDeviceRules(),
+        ...(input.devices ?? []).map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })),
+        ...(input.deviceRules ?? []).map((d) => ({ ...d })),
+      ],
   };
   const mem = memory(r, input);
   if (mem) out.memory = mem;
   const c = cpu(r, input);
   if (c) out.cpu = c;
   if (r.pidsLimit !== undefined && r.pidsLimit !== 0) out.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
+  if (r.blockIO && Object.keys(r.blockIO).length > 0) out.blockIO = structuredClone(r.blockIO);
   return out;
 }
 
@@ -269,8 +293,8 @@ export function buildSpec(input: SpecInput): Spec {
       oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
-    hostname: input.hostname,
-    ...(input.domainname ? { domainname: input.domainname } : {}),
+    // The host's UTS namespace keeps the host's names: the runtime refuses to set them there.
+    ...(input.uts === 'host' ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     mounts: mounts(input),
     annotations: { ...input.annotations },
     linux: linux(input, caps),
@@ -282,13 +306,13 @@ function linux(input: SpecInput, caps: string[]): NonNullable<Spec['linux']> {
   const privileged = input.privileged === true;
   const ownNetwork = input.network.mode !== 'host';
   const out: NonNullable<Spec['linux']> = {
-    namespaces: namespaces(input.network, input.ipc, input.pid),
+    namespaces: namespaces(input),
     cgroupsPath: input.cgroupsPath,
     resources: resources(input),
     sysctl: { ...(ownNetwork ? defaultNetworkSysctls : {}), ...input.sysctls },
     ...(input.devices?.length ? { devices: input.devices.map(({ path, type, major, minor, fileMode, uid, gid }) => ({ path, type, major, minor, fileMode, uid, gid })) } : {}),
-    maskedPaths: privileged ? [] : [...defaultMaskedPaths],
-    readonlyPaths: privileged ? [] : [...defaultReadonlyPaths],
+    maskedPaths: privileged ? [] : [...(input.maskedPaths ?? defaultMaskedPaths)],
+    readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? defaultReadonlyPaths)],
   };
   const filter = seccomp(input, caps);
   if (filter) out.seccomp = filter;

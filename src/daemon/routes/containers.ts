@@ -4,7 +4,7 @@
  * state). What a `docker run` sends, in order: create → attach (hijacked, before start) → wait
  * (headers flushed at once) → start → resize; see /work/shared/reference/engine-api.md §3.5.
  */
-import { errors, isBerthError, isNotFound } from '../../base/index.js';
+import { beginOperation, errors, isBerthError, isNotFound } from '../../base/index.js';
 import { parseReference } from '../../oci/index.js';
 import type { ContainerRecord, Engine } from '../../api/index.js';
 import { containerInspectView, containerMountsView, containerSummaryView } from '../../api/index.js';
@@ -49,13 +49,17 @@ async function create(call: ApiCall): Promise<void> {
     throw errors.notFound('NO_SUCH_IMAGE', `No such image: ${withTag(options.image)}`);
   }
   let record: ContainerRecord;
+  const op = beginOperation({ signal: call.signal });
   try {
-    record = await call.engine.containers.create(options);
+    record = await call.engine.containers.create(options, op);
   } catch (err) {
     if (isBerthError(err) && err.code === 'BERTH_E_NO_COMMAND') throw errors.invalidArgument('NO_COMMAND', 'No command specified');
     throw err;
+  } finally {
+    op.end();
   }
-  call.send(201, { Id: record.id, Warnings: [] });
+  // What the host could not apply (dropped limits) and the network's notes: the CLI prints each as a WARNING.
+  call.send(201, { Id: record.id, Warnings: [...op.warnings] });
 }
 
 /** `busybox` → `busybox:latest`, as dockerd names a reference it did not find. */

@@ -100,3 +100,26 @@ test('cgroup v1: processes from the pids hierarchy, stats from each controller\'
   writeFileSync(join(dir('freezer'), 'freezer.state'), 'FROZEN\n');
   assert.equal(scopes.frozen(idA), true);
 });
+
+test('features: v2 has block I/O with the io controller and never swappiness or the OOM switch; v1 has what its files say', (t) => {
+  const v2 = tree(t);
+  writeFileSync(join(v2, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+  assert.deepEqual(createCgroupScopes('berth', { root: v2, unified: true }).features(), {
+    version: 2, memorySwappiness: false, oomKillDisable: false, blkioWeight: true, blkioWeightDevice: true, blkioThrottle: true,
+  });
+  const noIo = tree(t);
+  writeFileSync(join(noIo, 'cgroup.controllers'), 'cpu memory pids\n');
+  assert.equal(createCgroupScopes('berth', { root: noIo, unified: true }).features().blkioThrottle, false);
+
+  // This machine kind's v1 layout: throttling, no CFQ weight files; then BFQ's weight files.
+  const v1 = tree(t);
+  mkdirSync(join(v1, 'memory'));
+  mkdirSync(join(v1, 'blkio'));
+  for (const f of ['memory/memory.swappiness', 'memory/memory.oom_control', 'blkio/blkio.throttle.read_bps_device']) writeFileSync(join(v1, f), '');
+  assert.deepEqual(createCgroupScopes('berth', { root: v1, unified: false }).features(), {
+    version: 1, memorySwappiness: true, oomKillDisable: true, blkioWeight: false, blkioWeightDevice: false, blkioThrottle: true,
+  });
+  for (const f of ['blkio/blkio.bfq.weight', 'blkio/blkio.bfq.weight_device']) writeFileSync(join(v1, f), '');
+  const bfq = createCgroupScopes('berth', { root: v1, unified: false }).features();
+  assert.deepEqual([bfq.blkioWeight, bfq.blkioWeightDevice], [true, true]);
+});

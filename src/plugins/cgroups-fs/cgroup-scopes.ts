@@ -1,8 +1,8 @@
-import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmdirSync, statfsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errnoCode } from '../../base/index.js';
-import type { CgroupScopes, CgroupStats } from '../../core/runtime/index.js';
+import type { CgroupFeatures, CgroupScopes, CgroupStats } from '../../core/runtime/index.js';
 
 const hostCgroupRoot = '/sys/fs/cgroup';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -24,6 +24,7 @@ export function createCgroupScopes(parent = 'berth', host: { root?: string; unif
       .filter((d) => d.isDirectory() && !d.isSymbolicLink())
       .map((d) => join(cgroupRoot, d.name));
   };
+  let features: CgroupFeatures | undefined;
   const scopePath = (id: string) => `/${parent}/${id}`;
   const readOrEmpty = (path: string) => {
     try {
@@ -85,9 +86,39 @@ export function createCgroupScopes(parent = 'berth', host: { root?: string; unif
         ? /^frozen 1$/m.test(readOrEmpty(join(cgroupRoot, scopePath(id), 'ctr', 'cgroup.events')))
         : readOrEmpty(join(cgroupRoot, 'freezer', scopePath(id), 'ctr', 'freezer.state')).trim() === 'FROZEN';
     },
+    features() {
+      return (features ??= readFeatures(cgroupRoot, isUnified()));
+    },
     stats(id) {
       return isUnified() ? statsV2(join(cgroupRoot, scopePath(id), 'ctr'), readOrEmpty) : statsV1(cgroupRoot, `${scopePath(id)}/ctr`, readOrEmpty);
     },
+  };
+}
+
+/**
+ * v2: the `io` controller gives weights and limits (dockerd's rule; the runtime writes io.weight
+ * or io.bfq.weight, io.max); swappiness and oom_control do not exist. v1: each setting's file
+ * in its controller's root, with BFQ's weight files as the runtime's fallback.
+ */
+function readFeatures(root: string, unified: boolean): CgroupFeatures {
+  if (unified) {
+    let controllers: string[] = [];
+    try {
+      controllers = readFileSync(join(root, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    const io = controllers.includes('io');
+    return { version: 2, memorySwappiness: false, oomKillDisable: false, blkioWeight: io, blkioWeightDevice: io, blkioThrottle: io };
+  }
+  const has = (controller: string, ...files: string[]) => files.some((f) => existsSync(join(root, controller, f)));
+  return {
+    version: 1,
+    memorySwappiness: has('memory', 'memory.swappiness'),
+    oomKillDisable: has('memory', 'memory.oom_control'),
+    blkioWeight: has('blkio', 'blkio.weight', 'blkio.bfq.weight'),
+    blkioWeightDevice: has('blkio', 'blkio.weight_device', 'blkio.bfq.weight_device'),
+    blkioThrottle: has('blkio', 'blkio.throttle.read_bps_device'),
   };
 }
 
