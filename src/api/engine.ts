@@ -459,6 +459,9 @@ export type BuildNetwork = 'default' | 'host' | 'none';
 /** A build secret: a file on the engine's side, or a value the client read (`env=`). */
 export type BuildSecret = { file: string } | { value: string };
 
+/** The limits of a build's RUN steps, named and checked as a container's HostConfig fields. */
+export type BuildStepLimits = Partial<Pick<HostConfig, 'memory' | 'memorySwap' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'cpusetMems' | 'shmSize' | 'ulimits'>>;
+
 export interface BuildRequest {
   /** The context: a directory, a tarball (plain or compressed), or `-` for `stdin` (a tar or a Dockerfile). */
   context: string;
@@ -482,6 +485,10 @@ export interface BuildRequest {
   runtime?: string;
   /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
   pidsLimit?: number;
+  /** Send the context gzipped (`--compress`): for a build through a daemon; a local build reads the context in place. */
+  compress?: boolean;
+  /** Every RUN step's limits (`--memory`, `--cpu-*`, `--cpuset-*`, `--shm-size`, `--ulimit`), as a container's; not in the cache keys. */
+  stepLimits?: BuildStepLimits;
   /**
    * `--add-host NAME:IP` (or `NAME:host-gateway`), checked by parseExtraHost: lines of the RUN
    * steps' /etc/hosts, and part of their cache keys (as in BuildKit).

@@ -8,7 +8,7 @@ export { detachKeyFilter } from './detach-keys.js';
 export { labelTest, parseUntil, pruneImagesFiltered, pruneNetworksFiltered, splitFilters } from './prune-filters.js';
 export { nanoCpusOfQuota } from './cpu-limit.js';
 export type {
-  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, CheckReport, Leftover,
+  AttachResult, AttachStreams, ContainerExecOptions, LogsOptions, StartOptions, BootstrapRequest, CommitOptions, ContainerChange, ContainerPathStat, CopyOptions, PruneResult, BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildSecret, BuildStepLimits, CheckReport, Leftover,
   ContainerEngine, ContainerUpdate, CreateContainerOptions, Engine, GcResult, ImageEngine, ImageSummary, ImportOptions, LoadResult, ProcessList, PullOptions, PullResult, PushOptions, PushResult, SaveFormat, SaveOptions, StatsSample, SystemEngine,
   CreateVolumeRequest, DistributionInfo, RegistryCredentials, VolumeEngine, VolumePruneResult, CreateNetworkRequest, NetworkEngine, NetworkInfo, EventsOptions, SystemFacts, ServerFacts, DiskUsage,
   BuildCachePruneOptions, BuildCachePruneResult, BuildCacheUsage,

@@ -22,6 +22,7 @@ import { prepareRunMounts } from './run-mounts.js';
 import type { ArgScope, StageState } from './stage-state.js';
 import { DEFAULT_SHELL, PROXY_ARGS, chainKey, createdBy, expansionEnv, runEnv } from './stage-state.js';
 import type { BuildNetwork, BuildProgress } from './types.js';
+import type { BuildStepLimits } from '../api/index.js';
 
 export interface RunStepEnv extends StepEnv {
   scope: ArgScope;
@@ -31,6 +32,8 @@ export interface RunStepEnv extends StepEnv {
   mountSources: MountSources;
   runtime?: string;
   pidsLimit?: number;
+  /** Memory, CPU, /dev/shm and ulimits of the step: not in its cache key (they do not change what it makes). */
+  limits?: BuildStepLimits;
   /** `--add-host` entries (NAME:IP): the steps' /etc/hosts lines, in their cache keys. */
   extraHosts: readonly string[];
   /** Cache-key input for a `from=` stage or image. */
@@ -171,6 +174,7 @@ async function execute(env: RunStepEnv, run: PlannedRun, rootfs: string, upper: 
       stdio: ['ignore', log.fd, log.fd], upperDir: upper,
       ...(env.runtime !== undefined ? { runtime: env.runtime } : {}),
       ...(env.pidsLimit !== undefined ? { pidsLimit: env.pidsLimit } : {}),
+      ...(env.limits ? { limits: env.limits } : {}),
       ...(env.extraHosts.length > 0 ? { extraHosts: env.extraHosts } : {}),
     }, env.op);
   } finally {

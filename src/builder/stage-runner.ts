@@ -231,7 +231,7 @@ export class StageRunner {
     let cached: boolean;
     const common = { ...this.o.stepEnv, recordInputs, rootKey: (f: string) => this.rootKey(f), openRoot: (f: string) => this.openRoot(f) };
     if (ins.kind === 'RUN') {
-      cached = await runStep({ ...common, scope: this.scope, progress: this.o.progress, step, network: this.o.options.network ?? 'default', mountSources: this.mountSources(), ...(this.o.options.runtime !== undefined ? { runtime: this.o.options.runtime } : {}), ...(this.o.options.pidsLimit !== undefined ? { pidsLimit: this.o.options.pidsLimit } : {}), extraHosts: this.o.options.extraHosts ?? [] }, state, ins);
+      cached = await runStep({ ...common, scope: this.scope, progress: this.o.progress, step, network: this.o.options.network ?? 'default', mountSources: this.mountSources(), ...(this.o.options.runtime !== undefined ? { runtime: this.o.options.runtime } : {}), ...(this.o.options.pidsLimit !== undefined ? { pidsLimit: this.o.options.pidsLimit } : {}), ...(this.o.options.stepLimits ? { limits: this.o.options.stepLimits } : {}), extraHosts: this.o.options.extraHosts ?? [] }, state, ins);
     } else if (ins.kind === 'COPY' || ins.kind === 'ADD') {
       cached = await copyStep({ ...common, context: this.context, tmpDir: this.o.tmpDir }, state, ins);
     } else if (ins.kind === 'WORKDIR') {

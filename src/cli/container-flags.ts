@@ -258,12 +258,6 @@ function parseInteger(text: string, flag: string): number {
 function moreHostConfig(args: Parsed): Partial<HostConfig> {
   const host: Partial<HostConfig> = {};
   const str = (name: string) => flagString(args, name);
-  const shm = str('shm-size');
-  if (shm !== undefined) {
-    if (!/^\d/.test(shm.trim())) throw errors.invalidArgument('INVALID_SIZE', `invalid argument "${shm}" for "--shm-size" flag: invalid size: '${shm}'`);
-    const bytes = parseBytes(shm);
-    if (bytes > 0) host.shmSize = bytes;
-  }
   const sysctls = flagList(args, 'sysctl');
   if (sysctls.length > 0) host.sysctls = Object.fromEntries(sysctls.map(parseSysctl));
   const groups = flagList(args, 'group-add');
@@ -276,12 +270,6 @@ function moreHostConfig(args: Parsed): Partial<HostConfig> {
   if (devices.length > 0) host.devices = devices.map(parseDeviceMapping);
   const oom = str('oom-score-adj');
   if (oom !== undefined) host.oomScoreAdj = parseInteger(oom, 'oom-score-adj');
-  const shares = str('cpu-shares');
-  if (shares !== undefined) host.cpuShares = parseInteger(shares, 'cpu-shares');
-  const cpus = str('cpuset-cpus');
-  if (cpus !== undefined && cpus !== '') host.cpusetCpus = cpus;
-  const mems = str('cpuset-mems');
-  if (mems !== undefined && mems !== '') host.cpusetMems = mems;
   const reservation = str('memory-reservation');
   if (reservation !== undefined) host.memoryReservation = parseBytes(reservation);
   if (flagBool(args, 'init')) host.init = true;
@@ -421,12 +409,43 @@ function securityFlags(options: string[]): Pick<HostConfig, 'securityOpt' | 'mas
   return out;
 }
 
+/**
+ * The memory, CPU, /dev/shm and ulimit flags `run`, `create` and `build` share (build has no
+ * `--cpus`), as HostConfig fields; what a command does not have reads as not given.
+ */
+export function limitFlags(args: Parsed): Pick<HostConfig, 'ulimits'> & Partial<Pick<HostConfig, 'memory' | 'memorySwap' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'cpusetMems' | 'shmSize'>> {
+  const out: ReturnType<typeof limitFlags> = { ulimits: flagList(args, 'ulimit').map(parseUlimit) };
+  const str = (name: string) => flagString(args, name);
+  const memory = str('memory');
+  if (memory !== undefined) out.memory = parseBytes(memory);
+  const swap = str('memory-swap');
+  if (swap !== undefined) out.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
+  const cpus = str('cpus');
+  if (cpus !== undefined) {
+    const value = Number(cpus);
+    if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
+    out.nanoCpus = Math.round(value * 1e9);
+  }
+  const quota = nanoCpusOfQuota(intFlag(args, 'cpu-quota') ?? 0, intFlag(args, 'cpu-period') ?? 0, { quota: '--cpu-quota', period: '--cpu-period' }, cpus !== undefined);
+  if (quota !== undefined) out.nanoCpus = quota;
+  const shares = str('cpu-shares');
+  if (shares !== undefined) out.cpuShares = parseInteger(shares, 'cpu-shares');
+  const cpuset = str('cpuset-cpus');
+  if (cpuset !== undefined && cpuset !== '') out.cpusetCpus = cpuset;
+  const mems = str('cpuset-mems');
+  if (mems !== undefined && mems !== '') out.cpusetMems = mems;
+  const shm = str('shm-size');
+  if (shm !== undefined) {
+    if (!/^\d/.test(shm.trim())) throw errors.invalidArgument('INVALID_SIZE', `invalid argument "${shm}" for "--shm-size" flag: invalid size: '${shm}'`);
+    const bytes = parseBytes(shm);
+    if (bytes > 0) out.shmSize = bytes;
+  }
+  return out;
+}
+
 function hostConfig(args: Parsed): Partial<HostConfig> {
   const networkFlags = [...flagList(args, 'network'), ...flagList(args, 'net')].map(parseNetworkMode);
   const network = networkFlags[0] ?? 'bridge';
-  const memory = flagString(args, 'memory');
-  const swap = flagString(args, 'memory-swap');
-  const cpus = flagString(args, 'cpus');
   const pids = flagString(args, 'pids-limit');
   const host: Partial<HostConfig> = {
     autoRemove: flagBool(args, 'rm'),
@@ -436,7 +455,7 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
     capAdd: flagList(args, 'cap-add'),
     capDrop: flagList(args, 'cap-drop'),
     ...securityFlags(flagList(args, 'security-opt')),
-    ulimits: flagList(args, 'ulimit').map(parseUlimit),
+    ...limitFlags(args),
     binds: [...flagList(args, 'volume').map(parseVolumeFlag), ...flagList(args, 'mount').map(parseMountFlag)],
     volumesFrom: flagList(args, 'volumes-from'),
     runtime: flagString(args, 'runtime') ?? '',
@@ -458,15 +477,6 @@ function hostConfig(args: Parsed): Partial<HostConfig> {
   if (host.restartPolicy && host.restartPolicy.name !== 'no' && host.autoRemove) {
     throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: cannot specify both --restart and --rm');
   }
-  if (memory !== undefined) host.memory = parseBytes(memory);
-  if (swap !== undefined) host.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
-  if (cpus !== undefined) {
-    const value = Number(cpus);
-    if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
-    host.nanoCpus = Math.round(value * 1e9);
-  }
-  const quota = nanoCpusOfQuota(intFlag(args, 'cpu-quota') ?? 0, intFlag(args, 'cpu-period') ?? 0, { quota: '--cpu-quota', period: '--cpu-period' }, cpus !== undefined);
-  if (quota !== undefined) host.nanoCpus = quota;
   if (pids !== undefined) {
     const value = Number(pids);
     if (!Number.isInteger(value)) throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be an integer`);

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 
 import { errnoCode, errors, randomHex } from '../base/index.js';
 import type { Digest, Operation } from '../base/index.js';
@@ -45,9 +46,10 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
       forcerm: true,
       networkmode: request.network === undefined || request.network === 'default' ? undefined : request.network,
       extrahosts: request.extraHosts && request.extraHosts.length > 0 ? request.extraHosts : undefined,
+      ...stepLimitQuery(request.stepLimits),
       version: '1',
     },
-    body: context.body,
+    body: request.compress ? context.body.pipe(createGzip()) : context.body,
     headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfig(request.registryCredentials) },
     ...(op?.signal ? { signal: op.signal } : {}),
   });
@@ -58,6 +60,21 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
     return { ...result, id: full, manifestDigest: full };
   }
   return result;
+}
+
+/** Each RUN step's limits as the docker CLI sends them (a number of CPUs as a quota of the default period). */
+function stepLimitQuery(limits: BuildRequest['stepLimits']): Record<string, string | number | undefined> {
+  if (!limits) return {};
+  return {
+    memory: limits.memory,
+    memswap: limits.memorySwap,
+    cpushares: limits.cpuShares,
+    ...(limits.nanoCpus ? { cpuquota: Math.round(limits.nanoCpus / 1e4), cpuperiod: 100_000 } : {}),
+    cpusetcpus: limits.cpusetCpus,
+    cpusetmems: limits.cpusetMems,
+    shmsize: limits.shmSize,
+    ulimits: limits.ulimits?.length ? JSON.stringify(limits.ulimits.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft }))) : undefined,
+  };
 }
 
 /** X-Registry-Config: credentials for the FROM pulls, by registry. */

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
 import { busyboxImage, createStore } from './harness.js';
+import { cgroupV2 } from './running-container.js';
 
 describe('a Dockerfile cannot reach the host through berth build', () => {
   let store: Store;
@@ -65,6 +66,37 @@ describe('a Dockerfile cannot reach the host through berth build', () => {
     assert.ok(performance.now() - started < 20_000, 'the step ended with its shell, not after its sleepers');
     assert.equal(spawnSync('/bin/true').status, 0, 'the host still starts processes');
     assert.equal(store.berth(['build', '--pids-limit', '0', context]).code, 1, '--pids-limit 0 is refused');
+  });
+
+  test('--memory, --memory-swap, --cpu-quota, --cpu-shares, --cpuset-cpus, --shm-size and --ulimit limit every RUN step, as run\'s flags limit a container', () => {
+    const cg = (v1: string, v2: string) => `$(cat /sys/fs/cgroup/${v1} 2>/dev/null || cat /sys/fs/cgroup/${v2})`;
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}
+RUN echo "mem=${cg('memory/memory.limit_in_bytes', 'memory.max')} cpu=${cg('cpu/cpu.cfs_quota_us', 'cpu.max')} shares=${cg('cpu/cpu.shares', 'cpu.weight')} cpus=${cg('cpuset/cpuset.cpus', 'cpuset.cpus')} nofile=$(ulimit -n) shm=$(df -k /dev/shm | tail -1 | tr -s ' ' | cut -d' ' -f2)"
+RUN echo second
+`);
+    const limited = store.berth(['build', '--progress', 'plain', '--no-cache', '--network', 'none', '-m', '64m', '--memory-swap', '128m', '--cpu-quota', '50000', '-c', '512',
+      '--cpuset-cpus', '0', '--shm-size', '1m', '--ulimit', 'nofile=100:200', context]);
+    assert.equal(limited.code, 0, limited.stderr.slice(-2000));
+    const line = /mem=\S+ cpu=.+ shares=\S+ cpus=\S+ nofile=\S+ shm=\S+/.exec(limited.stderr)?.[0];
+    assert.equal(line, cgroupV2 ? 'mem=67108864 cpu=50000 100000 shares=20 cpus=0 nofile=100 shm=1024' : 'mem=67108864 cpu=50000 shares=512 cpus=0 nofile=100 shm=1024');
+    // Limits are not inputs of the steps' cache keys: the same build without them is cached.
+    const plain = store.berth(['build', '--progress', 'plain', '--network', 'none', context]);
+    assert.equal(plain.code, 0, plain.stderr.slice(-2000));
+    assert.equal((plain.stderr.match(/CACHED/g) ?? []).length, 2, plain.stderr.slice(-2000));
+    // Checked as a container's before anything runs, with dockerd's messages.
+    for (const [flags, message] of [
+      [['--memory-swap', '1g'], /You should always set the Memory limit when using Memoryswap limit/],
+      [['--cpuset-cpus', '4095'], /Requested CPUs are not available - requested 4095/],
+      [['--cpu-shares', '1'], /the allowed range is 2 to 262144/],
+      [['--isolation', 'hyperv'], /--isolation hyperv is not supported by berth/],
+      [['--squash'], /--squash is not supported by berth's builder: images keep their layers/],
+      [['--cache-from', 'app:1'], /--cache-from is not supported by berth's builder/],
+    ] as const) {
+      const bad = store.berth(['build', '--no-cache', ...flags, context]);
+      assert.notEqual(bad.code, 0, flags.join(' '));
+      assert.match(bad.stderr, message, flags.join(' '));
+      assert.doesNotMatch(bad.stderr, /#\d+ \[/, `${flags.join(' ')}: no step ran`);
+    }
   });
 });
 

@@ -129,14 +129,16 @@ describe('berth daemon: build', () => {
     const target = build(['--target', 'nosuch', context]);
     assert.equal(target.code, 1);
     assert.match(target.stderr, /Error response from daemon: Target stage "nosuch" could not be found/);
-    const memory = build(['--memory', '64m', context], { client: pick('v20') });
+    const memory = build(['--memory-swap', '1g', context], { client: pick('v20') });
     assert.equal(memory.code, 1);
-    assert.match(memory.stderr, /memory is not supported by berth's builder/);
+    assert.match(memory.stderr, /You should always set the Memory limit when using Memoryswap limit/);
     const tar = await makeTar([{ name: 'Dockerfile', body: `FROM ${busyboxImage}\n` }]);
     for (const [query, text] of [
       ['networkmode=container:x', 'networkmode=container:x is not supported'],
       ['version=2', 'version=2 (BuildKit) is not supported'],
       ['cachefrom=%5B%22x%22%5D', 'cachefrom is not supported'],
+      ['cgroupparent=mine', 'cgroupparent is not supported'],
+      ['ulimits=%5B%7B%22Name%22%3A1%7D%5D', 'invalid value for ulimits'],
       ['platform=linux/s390x', 'platform=linux/s390x is not supported'],
     ] as const) {
       const answer = await apiRequest(d.socket, 'POST', `/v1.41/build?${query}`, tar, { 'Content-Type': 'application/x-tar' });
@@ -164,6 +166,14 @@ describe('berth daemon: build', () => {
     const hosts = build(['--add-host', 'mirror.internal:10.9.8.7', '--add-host', 'other.internal:10.9.8.6', '-f', '-', context], { input: `FROM ${busyboxImage}\nRUN tail -n 2 /etc/hosts\n` });
     assert.equal(hosts.code, 0, hosts.stderr);
     assert.match(hosts.stdout, /^10\.9\.8\.7\tmirror\.internal\n10\.9\.8\.6\tother\.internal\n/m);
+    // RUN steps' limits: the CLI's memory, memswap, cpuquota, cpuperiod, cpushares, shmsize and ulimits parameters.
+    const limits = build(['--no-cache', '-m', '64m', '--cpu-quota', '50000', '--cpu-period', '100000', '--shm-size', '1m', '--ulimit', 'nofile=100:200', '-f', '-', context],
+      { input: `FROM ${busyboxImage}\nRUN echo "mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null) nofile=$(ulimit -n) shm=$(df -k /dev/shm | tail -1 | tr -s ' ' | cut -d' ' -f2)"\n` });
+    assert.equal(limits.code, 0, limits.stderr);
+    assert.match(limits.stdout, /^mem=67108864 nofile=100 shm=1024$/m);
+    const parent = build(['--cgroup-parent', 'mine', context]);
+    assert.notEqual(parent.code, 0);
+    assert.match(parent.stderr, /cgroupparent is not supported by berth's builder: RUN steps live in berth's own cgroup scopes/);
     const gzip = build(['--compress', '-t', 'dmn/gzip:1', '--target', 'final', context], { client: pick('v20') });
     assert.equal(gzip.code, 0, gzip.stderr);
     assert.match(gzip.stdout, /^Successfully tagged dmn\/gzip:1$/m);

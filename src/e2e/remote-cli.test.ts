@@ -399,9 +399,11 @@ describe('berth --host: the CLI through a daemon', () => {
       assert.equal(failed.code, 1);
       // The daemon's error, as berth prints its own engine's (Docker's prefix).
       assert.match(failed.stderr, /^Error response from daemon: .*returned a non-zero code: 1$/m);
-      const fromStdin = b.berth(['build', '--network', 'none', '--add-host', 'mirror.internal:10.9.8.7', '-'], { input: `FROM ${b.image}\nRUN echo from-stdin && tail -n 1 /etc/hosts\n`, timeoutMs: 180_000 });
+      // A gzipped context (--compress) and RUN steps' limits (the CLI's ulimits and memory parameters).
+      const fromStdin = b.berth(['build', '--network', 'none', '--add-host', 'mirror.internal:10.9.8.7', '--compress', '--ulimit', 'nofile=100:200', '-m', '64m', '-'],
+        { input: `FROM ${b.image}\nRUN echo from-stdin nofile=$(ulimit -n) && tail -n 1 /etc/hosts\n`, timeoutMs: 180_000 });
       ok(fromStdin);
-      assert.match(fromStdin.stderr, /from-stdin/);
+      assert.match(fromStdin.stderr, /from-stdin nofile=100/);
       assert.match(fromStdin.stderr, /10\.9\.8\.7\s+mirror\.internal$/m, 'the daemon put --add-host in the step\'s /etc/hosts');
       const untagged = /^writing image (sha256:[a-f0-9]{64}) done$/m.exec(fromStdin.stderr)?.[1];
       assert.ok(untagged, fromStdin.stderr);

@@ -14,6 +14,8 @@ import type { NetworkMode } from '../core/network/index.js';
 import { extraHostLines, joinsNetworks, sharesHostNetwork } from '../core/network/index.js';
 import type { Stdio } from '../core/runtime/index.js';
 import type { Mount as OciMount } from '../oci/index.js';
+import type { BuildStepLimits } from '../api/index.js';
+import type { ResourceLimits } from '../core/spec/index.js';
 import type { StepNetworking } from './build-network.js';
 import { connectBuildStep, disconnectBuildStep, keepBuildBridgeUp } from './build-network.js';
 import type { EngineContext } from './engine-context.js';
@@ -44,6 +46,8 @@ export interface BuildProcessOptions {
   runtime?: string;
   /** Most processes the step may have (its cgroup's pids.max); -1 for unlimited; 0 or unset: 4096. */
   pidsLimit?: number;
+  /** Memory, CPU, /dev/shm and ulimits (`build --memory`, …), as a container's. */
+  limits?: BuildStepLimits;
   /** `--add-host` entries (NAME:IP, NAME:host-gateway): lines at the end of the step's /etc/hosts. */
   extraHosts?: readonly string[];
   /**
@@ -51,6 +55,19 @@ export interface BuildProcessOptions {
    * cache mount's target) are removed from it afterwards, so they never reach the layer.
    */
   upperDir?: string;
+}
+
+/** A step's memory and CPU limits in the spec's terms. */
+function stepResources(limits: BuildStepLimits | undefined): ResourceLimits {
+  if (!limits) return {};
+  return {
+    ...(limits.memory ? { memory: limits.memory } : {}),
+    ...(limits.memorySwap ? { memorySwap: limits.memorySwap } : {}),
+    ...(limits.nanoCpus ? { cpus: limits.nanoCpus / 1e9 } : {}),
+    ...(limits.cpuShares ? { cpuShares: limits.cpuShares } : {}),
+    ...(limits.cpusetCpus ? { cpusetCpus: limits.cpusetCpus } : {}),
+    ...(limits.cpusetMems ? { cpusetMems: limits.cpusetMems } : {}),
+  };
 }
 
 /** The pids limit of a RUN step unless the build sets one (`berth build --pids-limit`). */
@@ -95,7 +112,9 @@ export async function runBuildProcess(ctx: EngineContext, options: BuildProcessO
       ...(options.extraHosts ? { extraHosts: extraHostLines(options.extraHosts, findNetwork(ctx, 'bridge').gateway) } : {}),
       // A fork bomb in a Dockerfile must not take the host down: steps get a pids limit by default
       // (Docker's builder sets none). Memory is accounted in the step's memory cgroup, unlimited.
-      resources: { pidsLimit: options.pidsLimit === undefined || options.pidsLimit === 0 ? DEFAULT_BUILD_PIDS_LIMIT : options.pidsLimit },
+      resources: { ...stepResources(options.limits), pidsLimit: options.pidsLimit === undefined || options.pidsLimit === 0 ? DEFAULT_BUILD_PIDS_LIMIT : options.pidsLimit },
+      ...(options.limits?.shmSize ? { shmSize: options.limits.shmSize } : {}),
+      ...(options.limits?.ulimits?.length ? { ulimits: options.limits.ulimits } : {}),
       // On the host's network a step could sniff or forge traffic on host interfaces with raw
       // and packet sockets; Docker's builder never shares the host network by default, so take
       // that capability away there (ping and friends work with --network none, or not at all).

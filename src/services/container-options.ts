@@ -14,7 +14,7 @@ import { checkBlkioWeight, checkMemorySwappiness, checkSysctls, joinedContainer,
 import { isMounted, mountAll, unmountAll } from '../core/mount/index.js';
 import type { DeviceNode, IpcNamespace, PidNamespace, ResourceLimits } from '../core/spec/index.js';
 import { DEFAULT_SHM_SIZE } from '../core/spec/index.js';
-import type { CreateContainerOptions } from '../api/index.js';
+import type { BuildStepLimits, CreateContainerOptions } from '../api/index.js';
 import type { ImageRuntimeConfig } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { ProcessBundleInput } from './process-bundle.js';
@@ -104,6 +104,19 @@ export function validateResources(host: Pick<HostConfig, 'cpusetCpus' | 'cpusetM
   }
   if (host.cpuShares !== undefined && host.cpuShares !== 0 && (host.cpuShares < 2 || host.cpuShares > 262144)) {
     throw errors.invalidArgument('INVALID_RESOURCES', `Invalid --cpu-shares ${host.cpuShares}: the allowed range is 2 to 262144`);
+  }
+}
+
+/** A build's RUN step limits, checked as a container's before anything is built (dockerd's messages). */
+export function validateBuildStepLimits(limits: BuildStepLimits): void {
+  validateResources(limits);
+  const { memory, memorySwap } = limits;
+  if (memorySwap !== undefined && memorySwap !== -1 && memorySwap !== 0) {
+    if (!(memory !== undefined && memory > 0)) throw errors.invalidArgument('INVALID_RESOURCES', 'You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (memorySwap < memory) throw errors.invalidArgument('INVALID_RESOURCES', 'Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
+  if (limits.shmSize !== undefined && !(Number.isSafeInteger(limits.shmSize) && limits.shmSize >= 0)) {
+    throw errors.invalidArgument('INVALID_SHM_SIZE', `Invalid --shm-size "${limits.shmSize}": must be a size of 0 or more bytes`);
   }
 }
 

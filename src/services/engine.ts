@@ -13,6 +13,7 @@ import { diskUsage } from './system-df.js';
 import { releaseBuildBridge } from './build-network.js';
 import { enforceBuildCacheLimit } from './build-cache-prune.js';
 import { readStoreSettings } from './store-settings.js';
+import { validateBuildStepLimits } from './container-options.js';
 
 /**
  * The in-process Engine (daemonless): the services do the work in the calling process. A
@@ -31,6 +32,7 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
       build: (request, op) => withOperation(op, async (own) => {
         // A limit the settings cannot give is an error before anything is built (store-settings.ts).
         const { buildCacheLimit } = readStoreSettings(ctx.paths.root);
+        if (request.stepLimits) validateBuildStepLimits(request.stepLimits);
         try {
           return await (await builder()).build(deps, request, own);
         } finally {
@@ -43,6 +45,7 @@ export function createEngine(ctx: EngineContext, options: { verifyBlob: Paramete
       }),
       bootstrap: (name, request = {}, op) => withOperation(op, async (own) => (await builder()).bootstrap(deps, name, request, own)),
       checkReproducible: (request, op) => withOperation(op, async (own) => {
+        if (request.stepLimits) validateBuildStepLimits(request.stepLimits);
         try {
           return await (await builder()).checkReproducible(deps, request, own);
         } finally {

@@ -2,15 +2,24 @@ import { writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 import { errors } from '../../base/index.js';
-import type { BuildNetwork, BuildProgress, BuildRequest, BuildSecret } from '../../api/index.js';
+import type { BuildNetwork, BuildProgress, BuildRequest, BuildSecret, BuildStepLimits } from '../../api/index.js';
 import { parseExtraHost } from '../../api/index.js';
 import { flagBool, flagList, flagString } from '../args.js';
+import type { FlagSpecs, Parsed } from '../args.js';
 
 import type { Command } from '../command.js';
-import { labelMap } from '../container-flags.js';
+import { labelMap, limitFlags } from '../container-flags.js';
 import { checkContentTrust, contentTrustFlags } from '../content-trust.js';
 import { checkHostPlatform } from '../host-platform-flag.js';
 import { interruptible } from '../interruptible.js';
+
+/** Docker's build flags berth's builder cannot honour, each with why (refused, never ignored). */
+const refusedFlags: readonly { name: string; kind: 'bool' | 'list' | 'string'; description: string; why: string }[] = [
+  { name: 'cache-from', kind: 'list', description: 'Images to consider as cache sources', why: 'the build cache is the store\'s own: steps are cached by their inputs, not by other images\' history' },
+  { name: 'cgroup-parent', kind: 'string', description: 'Optional parent cgroup for the RUN steps', why: 'RUN steps live in berth\'s own cgroup scopes' },
+  { name: 'security-opt', kind: 'list', description: 'Security options of the RUN steps', why: 'RUN steps run with the default seccomp profile and capabilities' },
+  { name: 'squash', kind: 'bool', description: 'Squash newly built layers into a single new layer', why: 'images keep their layers' },
+];
 
 export const buildCommand: Command = {
   name: 'build',
@@ -33,6 +42,18 @@ export const buildCommand: Command = {
     platform: { kind: 'string', description: 'Set platform (only the host platform is supported)', value: 'string' },
     runtime: { kind: 'string', description: 'OCI runtime for RUN steps: crun (default) or runc', value: 'string' },
     'pids-limit': { kind: 'string', description: 'Most processes a RUN step may have (default 4096, -1 for unlimited)', value: 'int' },
+    memory: { kind: 'string', short: 'm', description: 'Memory limit of each RUN step', value: 'bytes' },
+    'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
+    'cpu-period': { kind: 'string', description: 'Limit the CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
+    'cpu-quota': { kind: 'string', description: 'Limit the CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
+    'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
+    'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
+    'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
+    'shm-size': { kind: 'string', description: 'Size of /dev/shm of each RUN step (default 64m)', value: 'bytes' },
+    ulimit: { kind: 'list', description: 'Ulimit options of each RUN step (e.g. nofile=1024:2048)', value: 'ulimit' },
+    isolation: { kind: 'string', description: 'Container isolation technology (only default: Linux has one)', value: 'string' },
+    compress: { kind: 'bool', description: 'Compress the build context using gzip (what goes to a daemon; a local build reads the context in place)' },
+    ...refusedBuildFlags(),
     label: { kind: 'list', description: 'Set metadata for an image (KEY=VALUE)', value: 'list' },
     iidfile: { kind: 'string', description: 'Write the image ID to the file', value: 'string' },
     rm: { kind: 'bool', description: 'Remove intermediate containers after a successful build (always: berth, as BuildKit, keeps none)' },
@@ -57,6 +78,7 @@ export const buildCommand: Command = {
     const platform = flagString(args, 'platform');
     checkHostPlatform(platform, 'BUILD_PLATFORM', 'build');
     checkContentTrust(args);
+    refuseBuildFlags(args);
     const quiet = flagBool(args, 'quiet');
     const mode = progressMode(flagString(args, 'progress') ?? 'auto', ctx.stderr);
     const kept = quiet ? keptOutput() : undefined;
@@ -84,6 +106,7 @@ export const buildCommand: Command = {
           throw errors.invalidArgument('INVALID_PIDS_LIMIT', `Invalid --pids-limit "${pids}": must be a positive integer or -1`);
         }
         const extraHosts = flagList(args, 'add-host').map(parseExtraHost);
+        const stepLimits = buildStepLimits(args);
         const request: BuildRequest = {
           context: contextArg,
           // Only a context or Dockerfile given as `-` reads stdin (making process.stdin costs a few ms).
@@ -101,6 +124,8 @@ export const buildCommand: Command = {
           progress,
           ...(runtime !== undefined ? { runtime } : {}),
           ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+          ...(stepLimits ? { stepLimits } : {}),
+          ...(flagBool(args, 'compress') ? { compress: true } : {}),
           ...(Object.keys(labels).length > 0 ? { labels } : {}),
           ...(extraHosts.length > 0 ? { extraHosts } : {}),
         };
@@ -128,6 +153,29 @@ export const buildCommand: Command = {
     });
   },
 };
+
+function refusedBuildFlags(): FlagSpecs {
+  return Object.fromEntries(refusedFlags.map(({ name, kind, description, why }) => [name, { kind, description: `${description} (not supported: ${why})`, ...(kind === 'bool' ? {} : { value: kind }) }]));
+}
+
+function refuseBuildFlags(args: Parsed): void {
+  for (const { name, why } of refusedFlags) {
+    const value = args.flags.get(name);
+    if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) continue;
+    throw errors.invalidArgument('UNSUPPORTED_OPTION', `--${name} is not supported by berth's builder: ${why}`);
+  }
+}
+
+/** `--memory`, `--cpu-*`, `--cpuset-*`, `--shm-size`, `--ulimit`: what `run` takes, for every RUN step; undefined when none is given. */
+function buildStepLimits(args: Parsed): BuildStepLimits | undefined {
+  const isolation = flagString(args, 'isolation');
+  if (isolation !== undefined && isolation !== '' && isolation !== 'default') {
+    throw errors.invalidArgument('UNSUPPORTED_OPTION', `--isolation ${isolation} is not supported by berth: Linux has only the default isolation`);
+  }
+  const { ulimits, ...limits } = limitFlags(args);
+  const out: BuildStepLimits = { ...limits, ...(ulimits.length > 0 ? { ulimits } : {}) };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
 
 function progressMode(value: string, out: Writable): 'plain' | 'tty' {
   if (value === 'plain') return 'plain';

@@ -11,8 +11,8 @@
 import { StringDecoder } from 'node:string_decoder';
 
 import { beginOperation, BerthError, errors, isBerthError, randomHex } from '../../base/index.js';
-import type { BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult } from '../../api/index.js';
-import { parseExtraHost } from '../../api/index.js';
+import type { BuildInstruction, BuildNetwork, BuildProgress, BuildRequest, BuildResult, BuildStepLimits } from '../../api/index.js';
+import { nanoCpusOfQuota, parseExtraHost, parseUlimit } from '../../api/index.js';
 import { hostPlatformName, isHostPlatform, parseReference } from '../../oci/index.js';
 import type { ApiCall } from '../api-call.js';
 import { errorText, JsonMessageStream } from '../json-messages.js';
@@ -45,6 +45,44 @@ function stringMap(value: unknown, name: string): Record<string, string> {
   return out;
 }
 
+/** `memory`, `memswap`, `cpushares`, `cpuperiod`, `cpuquota`, `cpusetcpus`, `cpusetmems`, `shmsize`, `ulimits`: each RUN step's limits (0 and empty are unset, as the CLI sends them). */
+function stepLimitParams(call: ApiCall): BuildStepLimits | undefined {
+  const out: BuildStepLimits = {};
+  const positive = (name: string) => {
+    const v = call.int(name);
+    // -1: unlimited swap (memswap), no quota (cpuquota).
+    if (v === -1 && name === 'cpuquota') return undefined;
+    if (v !== undefined && v < 0 && !(name === 'memswap' && v === -1)) throw errors.invalidArgument('INVALID_PARAMETER', `invalid value for ${name}: it can not be negative`);
+    return v === undefined || v === 0 ? undefined : v;
+  };
+  const memory = positive('memory');
+  if (memory !== undefined) out.memory = memory;
+  const swap = positive('memswap');
+  if (swap !== undefined) out.memorySwap = swap;
+  const shares = positive('cpushares');
+  if (shares !== undefined) out.cpuShares = shares;
+  const nano = nanoCpusOfQuota(positive('cpuquota') ?? 0, positive('cpuperiod') ?? 0, { quota: 'cpuquota', period: 'cpuperiod' }, false);
+  if (nano !== undefined) out.nanoCpus = nano;
+  const cpus = call.string('cpusetcpus');
+  if (cpus) out.cpusetCpus = cpus;
+  const mems = call.string('cpusetmems');
+  if (mems) out.cpusetMems = mems;
+  const shm = positive('shmsize');
+  if (shm !== undefined) out.shmSize = shm;
+  const ulimits = jsonParam<unknown>(call, 'ulimits');
+  if (ulimits !== undefined) {
+    if (!Array.isArray(ulimits)) throw errors.invalidArgument('INVALID_PARAMETER', 'invalid value for ulimits: a JSON list was expected');
+    const list = ulimits.map((u: { Name?: unknown; Soft?: unknown; Hard?: unknown }) => {
+      if (typeof u?.Name !== 'string' || typeof u.Soft !== 'number' || typeof u.Hard !== 'number') {
+        throw errors.invalidArgument('INVALID_PARAMETER', `invalid value for ulimits: ${JSON.stringify(u)} is not {"Name", "Soft", "Hard"}`);
+      }
+      return parseUlimit(`${u.Name}=${u.Soft}:${u.Hard}`);
+    });
+    if (list.length > 0) out.ulimits = list;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** The query as berth's BuildRequest; what the builder cannot do is refused, named. */
 function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | 'progress'> {
   const version = call.string('version');
@@ -57,18 +95,10 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
   if (call.string('outputs') !== undefined) throw refuse('outputs', 'it is a BuildKit option');
   const isolation = call.string('isolation');
   if (isolation !== undefined && isolation !== 'default') throw refuse(`isolation=${isolation}`, 'Linux builds have one isolation');
-  for (const name of ['memory', 'memswap', 'cpushares', 'cpuperiod', 'cpuquota', 'shmsize']) {
-    const value = call.int(name);
-    if (value !== undefined && value !== 0) throw refuse(name, 'RUN steps take no resource limits');
-  }
-  for (const name of ['cpusetcpus', 'cpusetmems', 'cgroupparent']) {
-    if (call.string(name) !== undefined) throw refuse(name, 'RUN steps take no resource limits');
-  }
-  for (const name of ['cachefrom', 'ulimits']) {
-    const value = jsonParam<unknown>(call, name);
-    const empty = value === undefined || (Array.isArray(value) && value.length === 0);
-    if (!empty) throw refuse(name, name === 'cachefrom' ? 'the build cache is the store\'s own' : 'RUN steps take no ulimits');
-  }
+  if (call.string('cgroupparent')) throw refuse('cgroupparent', 'RUN steps live in berth\'s own cgroup scopes');
+  const cacheFrom = jsonParam<unknown>(call, 'cachefrom');
+  if (!(cacheFrom === undefined || (Array.isArray(cacheFrom) && cacheFrom.length === 0))) throw refuse('cachefrom', 'the build cache is the store\'s own');
+  const stepLimits = stepLimitParams(call);
   // One HOST:IP per parameter (docker 20.10 and 28 send `extrahosts=a%3A1.1.1.1&extrahosts=b%3A...`).
   const extraHosts = call.query.getAll('extrahosts').filter((v) => v !== '').map(parseExtraHost);
   const mode = call.string('networkmode') ?? 'default';
@@ -91,6 +121,7 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
     network: network as BuildNetwork,
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(extraHosts.length > 0 ? { extraHosts } : {}),
+    ...(stepLimits ? { stepLimits } : {}),
     // only what the client sent: the daemon's own config.json is never used for a client's pulls
     registryCredentials: registryConfig(call),
     contextOnly: true,
