@@ -1,9 +1,9 @@
 import { errors } from '../../base/index.js';
 import type { ContainerUpdate } from '../../api/index.js';
-import { nanoCpusOfQuota, parseBytes, parseRestartPolicy } from '../../api/index.js';
+import { parseBytes, parseRestartPolicy } from '../../api/index.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { intFlag } from '../container-flags.js';
+import { intFlag, limitFlags } from '../container-flags.js';
 import { forEachRef } from '../for-each-ref.js';
 
 export const updateCommand: Command = {
@@ -40,23 +40,16 @@ function updateChanges(flags: Map<string, unknown>): ContainerUpdate {
   const parsed = { flags: flags as Map<string, string>, positionals: [] };
   const get = (name: string) => flagString(parsed, name);
   const int = (name: string) => intFlag(parsed, name);
-  const changes: ContainerUpdate = {};
-  const memory = get('memory');
-  if (memory !== undefined) changes.memory = parseBytes(memory);
-  const swap = get('memory-swap');
-  if (swap !== undefined) changes.memorySwap = swap === '-1' ? -1 : parseBytes(swap);
+  // Memory, swap, CPUs and shares as run reads them; a cpuset given empty is a change too (to all).
+  const { memory, memorySwap, nanoCpus, cpuShares } = limitFlags(parsed);
+  const changes: ContainerUpdate = {
+    ...(memory !== undefined ? { memory } : {}),
+    ...(memorySwap !== undefined ? { memorySwap } : {}),
+    ...(nanoCpus !== undefined ? { nanoCpus } : {}),
+    ...(cpuShares !== undefined ? { cpuShares } : {}),
+  };
   const reservation = get('memory-reservation');
   if (reservation !== undefined) changes.memoryReservation = parseBytes(reservation);
-  const cpus = get('cpus');
-  if (cpus !== undefined) {
-    const value = Number(cpus);
-    if (!Number.isFinite(value) || value <= 0) throw errors.invalidArgument('INVALID_CPUS', `Invalid --cpus "${cpus}": must be a positive number`);
-    changes.nanoCpus = Math.round(value * 1e9);
-  }
-  const quota = nanoCpusOfQuota(int('cpu-quota') ?? 0, int('cpu-period') ?? 0, { quota: '--cpu-quota', period: '--cpu-period' }, cpus !== undefined);
-  if (quota !== undefined) changes.nanoCpus = quota;
-  const shares = int('cpu-shares');
-  if (shares !== undefined) changes.cpuShares = shares;
   const cpuset = get('cpuset-cpus');
   if (cpuset !== undefined) changes.cpusetCpus = cpuset;
   const mems = get('cpuset-mems');
