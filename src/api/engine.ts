@@ -354,6 +354,10 @@ export interface CreateNetworkRequest {
   subnet?: string;
   gateway?: string;
   ipRange?: string;
+  /** `--aux-address NAME=IP`: addresses of the subnet kept from containers. */
+  auxAddresses?: Record<string, string>;
+  /** `--attachable`: recorded (any container may join a local network). */
+  attachable?: boolean;
   internal?: boolean;
   ipv6?: boolean;
   labels?: Record<string, string>;

@@ -25,6 +25,7 @@ export function networkInspectView(n: NetworkInfo) {
   const gatewayGiven = !n.subnetGiven || n.gatewayGiven === true || n.gateway !== firstAddress(n.subnet);
   const config = n.subnet === undefined ? [] : [{
     Subnet: n.subnet, ...(n.ipRange !== undefined ? { IPRange: n.ipRange } : {}), ...(gatewayGiven ? { Gateway: n.gateway } : {}),
+    ...(n.auxAddresses ? { AuxiliaryAddresses: goMap(n.auxAddresses) } : {}),
   }];
   return {
     Name: n.name,
@@ -35,7 +36,7 @@ export function networkInspectView(n: NetworkInfo) {
     EnableIPv6: false,
     IPAM: { Driver: 'default', Options: n.driver === 'bridge' ? {} : null, Config: config },
     Internal: n.internal,
-    Attachable: false,
+    Attachable: n.attachable === true,
     Ingress: false,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,

@@ -17,8 +17,9 @@ interface DockerNetwork {
   Id: string;
   Created: string;
   Driver: string;
-  IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null } | null;
+  IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> | null }[] | null } | null;
   Internal: boolean;
+  Attachable?: boolean;
   Containers?: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string }> | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
@@ -83,6 +84,8 @@ function networkRecord(n: DockerNetwork): NetworkRecord {
     ...(ipam?.Subnet ? { subnet: ipam.Subnet } : {}),
     ...(ipam?.Gateway ? { gateway: ipam.Gateway } : {}),
     ...(ipam?.IPRange ? { ipRange: ipam.IPRange } : {}),
+    ...(ipam?.AuxiliaryAddresses && Object.keys(ipam.AuxiliaryAddresses).length > 0 ? { auxAddresses: ipam.AuxiliaryAddresses } : {}),
+    ...(n.Attachable ? { attachable: true } : {}),
     internal: n.Internal,
     dnsEnabled: n.Driver === 'bridge' && n.Name !== 'bridge',
     labels: n.Labels ?? {},
@@ -113,12 +116,16 @@ function networkInfo(n: DockerNetwork): NetworkInfo {
 export function remoteNetworks(api: DockerApi): NetworkEngine {
   return {
     async create(request: CreateNetworkRequest) {
-      const config = request.subnet !== undefined || request.gateway !== undefined || request.ipRange !== undefined
-        ? [{ ...(request.subnet ? { Subnet: request.subnet } : {}), ...(request.gateway ? { Gateway: request.gateway } : {}), ...(request.ipRange ? { IPRange: request.ipRange } : {}) }]
+      const aux = request.auxAddresses && Object.keys(request.auxAddresses).length > 0 ? request.auxAddresses : undefined;
+      const config = request.subnet !== undefined || request.gateway !== undefined || request.ipRange !== undefined || aux !== undefined
+        ? [{
+          ...(request.subnet ? { Subnet: request.subnet } : {}), ...(request.gateway ? { Gateway: request.gateway } : {}), ...(request.ipRange ? { IPRange: request.ipRange } : {}),
+          ...(aux ? { AuxiliaryAddresses: aux } : {}),
+        }]
         : [];
       const created = await api.json<{ Id: string; Warning?: string }>('POST', '/networks/create', {
         body: {
-          Name: request.name, CheckDuplicate: true, Driver: request.driver ?? 'bridge', Internal: request.internal === true, EnableIPv6: request.ipv6 === true,
+          Name: request.name, CheckDuplicate: true, Driver: request.driver ?? 'bridge', Internal: request.internal === true, EnableIPv6: request.ipv6 === true, Attachable: request.attachable === true,
           IPAM: { Driver: 'default', Options: {}, Config: config }, Options: request.options ?? {}, Labels: request.labels ?? {},
         },
       });

@@ -55,8 +55,12 @@ describe('berth daemon: networks and volumes', () => {
   });
 
   test('network create refuses what berth\'s networks cannot do, naming it; the raw statuses are dockerd\'s', async () => {
-    // --attachable (compose 1.29 sends Attachable for every project network) changes nothing on a local network: accepted, as by dockerd
-    assert.match(ok(['network', 'create', '--attachable', 'dmn-attachable']), /^[0-9a-f]{64}\n$/);
+    // --attachable (compose 1.29 sends Attachable for every project network) changes nothing on a local network: recorded, as by dockerd
+    assert.match(ok(['network', 'create', '--attachable', '--subnet', '172.29.81.0/29', '--aux-address', 'nas=172.29.81.2', 'dmn-attachable']), /^[0-9a-f]{64}\n$/);
+    assert.equal(ok(['network', 'inspect', '-f', '{{.Attachable}} {{json (index .IPAM.Config 0).AuxiliaryAddresses}}', 'dmn-attachable']), 'true {"nas":"172.29.81.2"}\n');
+    const taken = d.docker(['run', '--rm', '--network', 'dmn-attachable', '--ip', '172.29.81.2', busyboxImage, 'true']);
+    assert.equal(taken.code, 125, taken.stderr);
+    assert.match(taken.stderr, /Address already in use: 172\.29\.81\.2/);
     ok(['network', 'rm', 'dmn-attachable']);
     fails(['network', 'create', '--scope', 'swarm', 'dmn-swarmish'], /Scope "swarm" is not supported by berth's networks/);
     fails(['network', 'create', '--subnet', '172.29.78.0/24', '--subnet', '172.29.79.0/24', 'dmn-two'], /More than one IPAM.Config is not supported/);

@@ -168,6 +168,12 @@ describe('networks', () => {
     refuse(1, /Pool overlaps with other one on this address space/, 'network', 'create', '--subnet', '10.198.0.128/25', 'overlap');
     refuse(1, /no matching subnet for gateway 10\.5\.0\.1/, 'network', 'create', '--subnet', '10.197.0.0/24', '--gateway', '10.5.0.1', 'badgw');
     refuse(1, /network with name taken already exists/, 'network', 'create', 'taken');
+    // The docker CLI's and dockerd's messages (observed with docker 20.10).
+    refuse(1, /no matching subnet for aux-address 10\.5\.0\.2/, 'network', 'create', '--subnet', '10.197.0.0/24', '--aux-address', 'a=10.5.0.2', 'badaux');
+    refuse(1, /no matching subnet for aux-address 10\.5\.0\.2/, 'network', 'create', '--aux-address', 'a=10.5.0.2', 'badaux');
+    refuse(1, /plugin "other" not found/, 'network', 'create', '--ipam-driver', 'other', 'badipam');
+    refuse(1, /--ipam-opt is not supported by berth's networks/, 'network', 'create', '--ipam-opt', 'a=b', 'badipam');
+    refuse(1, /cannot create a swarm scoped network when swarm is not active/, 'network', 'create', '--scope', 'swarm', 'badscope');
     refuse(125, /network nosuch not found/, 'run', '--rm', '--network', 'nosuch', busyboxImage, 'true');
     refuse(125, /Invalid address 10\.5\.0\.5: It does not belong to any of this network's subnets/, 'run', '--rm', '--network', 'taken', '--ip', '10.5.0.5', busyboxImage, 'true');
     refuse(125, /user specified IP address is supported on user defined networks only/, 'run', '--rm', '--ip', '10.5.0.5', busyboxImage, 'true');
@@ -193,6 +199,24 @@ describe('networks', () => {
       ok('rm', '-f', 'holder');
     }
     assert.equal(ok('network', 'rm', 'taken').trim(), 'taken');
+  });
+
+  test('--aux-address keeps addresses from containers, asked for or drawn; --attachable is recorded', () => {
+    // A /29: the gateway .1, auxiliary .2 to .5, so containers get .6 (and nothing else).
+    ok('network', 'create', '--subnet', '10.196.0.0/29', '--aux-address', 'router=10.196.0.2', '--aux-address', 'nas=10.196.0.3', '--aux-address', 'a=10.196.0.4',
+      '--aux-address', 'b=10.196.0.5', '--attachable', 'auxnet');
+    try {
+      assert.equal(ok('network', 'inspect', '-f', '{{json (index .IPAM.Config 0).AuxiliaryAddresses}} {{.Attachable}}', 'auxnet').trim(),
+        '{"a":"10.196.0.4","b":"10.196.0.5","nas":"10.196.0.3","router":"10.196.0.2"} true');
+      const r = berth('run', '--rm', '--network', 'auxnet', busyboxImage, 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '10.196.0.6/29');
+      const asked = berth('run', '--rm', '--network', 'auxnet', '--ip', '10.196.0.3', busyboxImage, 'true');
+      assert.equal(asked.code, 125);
+      assert.match(asked.stderr, /Address already in use: 10\.196\.0\.3/);
+    } finally {
+      ok('network', 'rm', 'auxnet');
+    }
   });
 
   test("a container keeps its way out while others join and leave its network: the bridge's MAC address never changes", () => {

@@ -55,6 +55,8 @@ export function createNetworkService(ctx: EngineContext): NetworkService {
         ...(request.subnet !== undefined ? { subnet: request.subnet } : {}),
         ...(request.gateway !== undefined ? { gateway: request.gateway } : {}),
         ...(request.ipRange !== undefined ? { ipRange: request.ipRange } : {}),
+        ...(request.auxAddresses && Object.keys(request.auxAddresses).length > 0 ? { auxAddresses: request.auxAddresses } : {}),
+        ...(request.attachable ? { attachable: true } : {}),
         ...(bridge !== undefined ? { bridge } : {}),
       });
     },

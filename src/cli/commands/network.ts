@@ -26,6 +26,20 @@ function pairs(list: readonly string[], flag: string): Record<string, string> {
   return out;
 }
 
+/** What only a swarm or another IPAM driver does, refused naming the flag (dockerd's messages where it has one). */
+function refuseSwarmOptions(args: Parsed): void {
+  const driver = flagString(args, 'ipam-driver');
+  if (driver !== undefined && driver !== '' && driver !== 'default') throw errors.notFound('NETWORK_DRIVER_NOT_FOUND', `plugin "${driver}" not found`);
+  if (flagList(args, 'ipam-opt').length > 0) throw errors.invalidArgument('NETWORK_OPTION_UNSUPPORTED', '--ipam-opt is not supported by berth\'s networks: the default IPAM driver takes none');
+  const scope = flagString(args, 'scope');
+  if (scope === 'swarm' || scope === 'global') throw errors.failedPrecondition('SWARM_INACTIVE', 'cannot create a swarm scoped network when swarm is not active');
+  if (scope !== undefined && scope !== '' && scope !== 'local') throw errors.invalidArgument('INVALID_SCOPE', `invalid scope "${scope}": use local`);
+  if (flagBool(args, 'ingress')) throw errors.invalidArgument('NETWORK_OPTION_UNSUPPORTED', 'Ingress network can only be global scope network');
+  if (flagBool(args, 'config-only') || flagString(args, 'config-from') !== undefined) {
+    throw errors.invalidArgument('NETWORK_OPTION_UNSUPPORTED', '--config-only and --config-from are not supported by berth\'s networks: config-only networks are for swarm');
+  }
+}
+
 /** A single value of a flag Docker takes as a list (one subnet, one gateway, one range: IPv4 only). */
 function single(args: Parsed, name: string): string | undefined {
   const values = flagList(args, name);
@@ -46,6 +60,14 @@ const subcommands: Record<string, Sub> = {
       ipv6: { kind: 'bool', description: 'Enable IPv6 networking (not supported by berth)' },
       label: { kind: 'list', description: 'Set metadata on a network', value: 'list' },
       opt: { kind: 'list', short: 'o', description: 'Set driver specific options: com.docker.network.bridge.name=NAME', value: 'map' },
+      'aux-address': { kind: 'list', description: 'Auxiliary IPv4 addresses the network keeps from containers (NAME=IP, in --subnet)', value: 'map' },
+      attachable: { kind: 'bool', description: 'Enable manual container attachment (a local network always allows it; recorded)' },
+      'ipam-driver': { kind: 'string', description: 'IP Address Management Driver (only "default")', value: 'string' },
+      'ipam-opt': { kind: 'list', description: 'Set IPAM driver specific options (not supported: the default driver takes none)', value: 'map' },
+      scope: { kind: 'string', description: "Control the network's scope (only \"local\")", value: 'string' },
+      'config-only': { kind: 'bool', description: 'Create a configuration only network (not supported: it is for swarm)' },
+      'config-from': { kind: 'string', description: 'The network from which to copy the configuration (not supported: it is for swarm)', value: 'string' },
+      ingress: { kind: 'bool', description: 'Create swarm routing-mesh network (not supported: it is for swarm)' },
     },
     async run(ctx, args) {
       if (args.positionals.length !== 1) throw errors.invalidArgument(args.positionals.length === 0 ? 'MISSING_ARGUMENT' : 'TOO_MANY_ARGUMENTS', '"berth network create" requires exactly 1 argument');
@@ -53,12 +75,16 @@ const subcommands: Record<string, Sub> = {
       const subnet = single(args, 'subnet');
       const gateway = single(args, 'gateway');
       const ipRange = single(args, 'ip-range');
+      refuseSwarmOptions(args);
+      const aux = pairs(flagList(args, 'aux-address'), 'aux-address');
       const network = await ctx.engine().networks.create({
         name: args.positionals[0] as string,
         ...(driver !== undefined ? { driver } : {}),
         ...(subnet !== undefined ? { subnet } : {}),
         ...(gateway !== undefined ? { gateway } : {}),
         ...(ipRange !== undefined ? { ipRange } : {}),
+        ...(Object.keys(aux).length > 0 ? { auxAddresses: aux } : {}),
+        ...(flagBool(args, 'attachable') ? { attachable: true } : {}),
         internal: flagBool(args, 'internal'),
         ipv6: flagBool(args, 'ipv6'),
         labels: pairs(flagList(args, 'label'), 'label'),

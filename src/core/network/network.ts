@@ -22,6 +22,10 @@ export interface NetworkRecord {
   subnet?: string;
   gateway?: string;
   ipRange?: string;
+  /** `--aux-address NAME=IP`: addresses of the subnet never leased to a container (Docker's AuxiliaryAddresses). */
+  auxAddresses?: Record<string, string>;
+  /** `--attachable`, recorded as given: a local network lets any container join anyway. */
+  attachable?: boolean;
   /** The user chose the subnet (`--subnet`); else berth drew it from its pool. */
   subnetGiven?: boolean;
   /** The user chose the gateway (`--gateway`): inspect echoes it in IPAM.Config, as dockerd does. */
@@ -44,6 +48,8 @@ export interface NewNetwork {
   subnet?: string;
   gateway?: string;
   ipRange?: string;
+  auxAddresses?: Record<string, string>;
+  attachable?: boolean;
   bridge?: string;
   internal: boolean;
   dnsEnabled: boolean;

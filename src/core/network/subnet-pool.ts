@@ -33,6 +33,7 @@ export interface SubnetChoice {
   subnet: string;
   gateway: string;
   ipRange?: string;
+  auxAddresses?: Record<string, string>;
 }
 
 /**
@@ -40,7 +41,10 @@ export interface SubnetChoice {
  * needs a subnet that holds it). Returns the subnet in canonical form and the gateway (the
  * subnet's first address unless given); `drawn` is used when no subnet is given.
  */
-export function planSubnet(options: { subnet?: string; gateway?: string; ipRange?: string }, drawn: () => Ipv4Subnet): SubnetChoice {
+export function planSubnet(options: { subnet?: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }, drawn: () => Ipv4Subnet): SubnetChoice {
+  const aux = Object.entries(options.auxAddresses ?? {});
+  // The docker CLI's check (observed with docker 20.10): each one in the given subnet.
+  if (options.subnet === undefined && aux.length > 0) throw errors.invalidArgument('INVALID_AUX_ADDRESS', `no matching subnet for aux-address ${aux[0]![1]}`);
   if (options.subnet === undefined && (options.gateway !== undefined || options.ipRange !== undefined)) {
     throw errors.invalidArgument('INVALID_SUBNET', 'every ip-range or gateway must have a corresponding subnet');
   }
@@ -67,14 +71,22 @@ export function planSubnet(options: { subnet?: string; gateway?: string; ipRange
     if (!range) throw errors.invalidArgument('INVALID_IP_RANGE', `Invalid ip-range ${options.ipRange}: invalid CIDR address: ${options.ipRange}`);
     if (!subnetWithin(range, subnet)) throw errors.invalidArgument('INVALID_IP_RANGE', `no matching subnet for range ${options.ipRange}`);
   }
-  return { subnet: formatCidr(subnet), gateway: formatIpv4(gateway), ...(range ? { ipRange: formatCidr(range) } : {}) };
+  const auxAddresses: Record<string, string> = {};
+  for (const [name, address] of aux) {
+    const ip = parseIpv4(address);
+    if (name === '' || ip === undefined || !subnetContains(subnet, ip)) throw errors.invalidArgument('INVALID_AUX_ADDRESS', `no matching subnet for aux-address ${address}`);
+    auxAddresses[name] = formatIpv4(ip);
+  }
+  return { subnet: formatCidr(subnet), gateway: formatIpv4(gateway), ...(range ? { ipRange: formatCidr(range) } : {}), ...(aux.length > 0 ? { auxAddresses } : {}) };
 }
 
 /**
  * The next address to lease: `requested` when it is in the subnet and free (Docker's messages
  * otherwise), else the first free one of the range.
  */
-export function pickAddress(network: { subnet: string; gateway: string; ipRange?: string }, taken: ReadonlySet<string>, requested?: string): string {
+export function pickAddress(network: { subnet: string; gateway: string; ipRange?: string; auxAddresses?: Record<string, string> }, leased: ReadonlySet<string>, requested?: string): string {
+  // Auxiliary addresses are the user's: never a container's, asked for or not (dockerd's "Address already in use").
+  const taken = new Set([...leased, ...Object.values(network.auxAddresses ?? {})]);
   const subnet = parseCidr(network.subnet) as Ipv4Subnet;
   const range = network.ipRange !== undefined ? parseCidr(network.ipRange) : undefined;
   const gateway = parseIpv4(network.gateway);

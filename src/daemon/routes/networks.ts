@@ -1,7 +1,7 @@
 /**
  * Network routes: list (with filters), inspect, create, remove, connect, disconnect, prune, on
  * berth's bridge driver. Docker's request fields that berth's networks cannot honour (swarm's,
- * IPv6, several subnets, IPAM drivers) are refused with a 400 naming them, never ignored.
+ * IPv6, several subnets, IPAM drivers and their options) are refused with a 400 naming them, never ignored.
  */
 import { errors } from '../../base/index.js';
 import type { CreateNetworkRequest, NetworkInfo } from '../../api/index.js';
@@ -49,7 +49,7 @@ function createRequest(body: NetworkCreateBody): CreateNetworkRequest {
   if (name === '') throw errors.invalidArgument('INVALID_NETWORK_NAME', 'a network needs a name (Name)');
   if (body.Scope !== undefined && body.Scope !== '' && body.Scope !== 'local') throw unsupported(`Scope "${body.Scope}"`, 'they are local');
   // Attachable (docker-compose 1.29 sends it for every project network) lets containers other than
-  // a swarm's join: a local network always lets them, so dockerd accepts it there, and so does berth.
+  // a swarm's join: a local network always lets them, so dockerd records it there, and so does berth.
   if (body.Ingress === true) throw unsupported('Ingress', 'it is a swarm routing-mesh network');
   if (body.ConfigOnly === true || nonEmpty(body.ConfigFrom?.Network)) throw unsupported('ConfigOnly/ConfigFrom', 'config-only networks are for swarm');
   const ipam = body.IPAM ?? {};
@@ -58,13 +58,14 @@ function createRequest(body: NetworkCreateBody): CreateNetworkRequest {
   const configs = ipam.Config ?? [];
   if (configs.length > 1) throw unsupported('More than one IPAM.Config', 'a network has one IPv4 subnet');
   const config = configs[0] ?? {};
-  if (nonEmpty(config.AuxiliaryAddresses)) throw unsupported('IPAM.Config.AuxiliaryAddresses', 'no addresses are reserved');
   return {
     name,
     ...(body.Driver !== undefined && body.Driver !== '' ? { driver: body.Driver } : {}),
     ...(config.Subnet ? { subnet: config.Subnet } : {}),
     ...(config.Gateway ? { gateway: config.Gateway } : {}),
     ...(config.IPRange ? { ipRange: config.IPRange } : {}),
+    ...(nonEmpty(config.AuxiliaryAddresses) ? { auxAddresses: config.AuxiliaryAddresses as Record<string, string> } : {}),
+    ...(body.Attachable === true ? { attachable: true } : {}),
     internal: body.Internal === true,
     ipv6: body.EnableIPv6 === true,
     labels: body.Labels ?? {},

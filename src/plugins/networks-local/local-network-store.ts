@@ -101,6 +101,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
         const record: NetworkRecord = {
           id: newId(), name: request.name, driver: request.driver, created: new Date().toISOString(), internal: request.internal,
           dnsEnabled: request.dnsEnabled, labels: { ...request.labels }, options: { ...request.options }, predefined: request.predefined,
+          ...(request.attachable ? { attachable: true } : {}),
         };
         if (request.driver !== 'bridge') {
           writeJsonAtomic(recordPath(record.id), record);
@@ -124,6 +125,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
           record.subnet = choice.subnet;
           record.gateway = choice.gateway;
           if (choice.ipRange !== undefined) record.ipRange = choice.ipRange;
+          if (choice.auxAddresses !== undefined) record.auxAddresses = choice.auxAddresses;
           if (request.subnet !== undefined) record.subnetGiven = true;
           if (request.gateway !== undefined) record.gatewayGiven = true;
           let bridge = request.bridge;
@@ -169,7 +171,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
         const held = Object.entries(leases).find(([, owner]) => owner === containerId);
         if (held && (requested === undefined || held[0] === requested)) return held[0];
         if (held) delete leases[held[0]];
-        const ip = pickAddress({ subnet: record.subnet, gateway: record.gateway, ...(record.ipRange !== undefined ? { ipRange: record.ipRange } : {}) }, new Set(Object.keys(leases)), requested);
+        const ip = pickAddress({ subnet: record.subnet, gateway: record.gateway, ...(record.ipRange !== undefined ? { ipRange: record.ipRange } : {}), ...(record.auxAddresses ? { auxAddresses: record.auxAddresses } : {}) }, new Set(Object.keys(leases)), requested);
         leases[ip] = containerId;
         writeJsonAtomic(leasePath(networkId), leases);
         return ip;
