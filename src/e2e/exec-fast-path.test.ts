@@ -5,7 +5,7 @@
  * falls back to the Node CLI unchanged. Run as root with real containers.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,13 +29,13 @@ describe('the native exec fast path', { concurrency: false }, () => {
   };
   /** The same exec through the shell entry (fast path) and straight through the Node CLI. */
   const both = (args: string[], input?: string) => [run(berthBin, args, input !== undefined ? { input } : {}), run(nodeCli, args, input !== undefined ? { input } : {})] as const;
-  const leftovers = () => {
-    const dir = join(store.root, 'containers', id);
+  const leftovers = (of = id) => {
+    const dir = join(store.root, 'containers', of);
     const logs = readdirSync('/run/berth').flatMap((h) => {
       const d = join('/run/berth', h, 'crun-logs');
       return existsSync(d) ? readdirSync(d).filter((f) => f.includes('.exec-')) : [];
     });
-    return [...readdirSync(dir).filter((f) => /^exec-.*\.json$/.test(f)), ...logs.filter((f) => f.startsWith(id))];
+    return [...readdirSync(dir).filter((f) => /^exec-.*\.json$/.test(f)), ...logs.filter((f) => f.startsWith(of))];
   };
 
   before(() => {
@@ -134,6 +134,19 @@ sys.stdout.write(out.decode('utf8', 'replace') + '|' + str(os.waitstatus_to_exit
     assert.equal(bad.code, 1, bad.output);
     assert.match(bad.output, /Invalid detach keys \(ctrl-\) provided/);
     assert.deepEqual(leftovers(), []);
+  });
+
+  test('an exec SIGKILLed before its clean-up leaves files only until its container stops', async () => {
+    const other = store.berth(['run', '-d', '--network', 'none', busyboxImage, 'sleep', '1000']).stdout.trim();
+    const child = spawn(process.execPath, [nodeCli, 'exec', '-t', other, 'sleep', '100'], { env: { ...process.env, BERTH_ROOT: store.root }, stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (leftovers(other).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(leftovers(other).length, 3, `the process file and the runtime's log and pid file: ${leftovers(other).join(' ')}`);
+    assert.equal(store.berth(['stop', '-t', '0', other]).code, 0);
+    assert.deepEqual(leftovers(other), []);
+    store.berth(['rm', other]);
   });
 
   test('-d runs the command in the background, on a terminal of its own with -t; a command that cannot start is an error', async () => {

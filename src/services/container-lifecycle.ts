@@ -4,12 +4,14 @@
  * store and a record, so that a command, a per-container monitor or a later process can call any
  * one of them on its own. The container service (containers.ts) strings them together.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 
 import type { ProcessRef } from '../base/index.js';
-import { errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, removeTree, selfProcess, trace, waitUntilGone } from '../base/index.js';
+import {
+  errors, isBerthError, isNotFound, killProcess, newId, processAlive, processStartTime, randomName, readdirSyncOrEmpty, removeTree, selfProcess, trace, waitUntilGone,
+} from '../base/index.js';
 import type { ContainerRecord, HostConfig, MountSpec } from '../core/containers/index.js';
 import { assertTransition, defaultPath, initialState, mergeEnv, mergeHealthcheck, processArgs, validateContainerName, validateHealthcheck } from '../core/containers/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
@@ -219,9 +221,21 @@ export async function tearDown(ctx: EngineContext, record: ContainerRecord, exit
   await attempt(() => ctx.cgroups.remove(record.id));
   await attempt(() => unmountAll(join(containerDir(ctx, record.id), 'rootfs')));
   await attempt(() => releaseShm(ctx, record));
+  await attempt(() => removeExecLeftovers(ctx, record));
   problems.push(...(await network));
   trace('start: cleaned up');
   return { oomKilled, problems };
+}
+
+/**
+ * What execs killed before their own clean-up left behind (a SIGKILLed `exec -t`): their process
+ * files and the runtime's logs of them. Every exec ends with its container, so none is in use.
+ */
+function removeExecLeftovers(ctx: EngineContext, record: ContainerRecord): void {
+  const dir = containerDir(ctx, record.id);
+  for (const name of readdirSyncOrEmpty(dir)) if (/^exec-[0-9a-f]+\.json$/.test(name)) rmSync(join(dir, name), { force: true });
+  const { logDir } = ctx.runtime(record.hostConfig.runtime || undefined).driver;
+  for (const name of readdirSyncOrEmpty(logDir)) if (name.startsWith(`${record.id}.exec-`)) rmSync(join(logDir, name), { force: true });
 }
 
 /** Starts undoing the container's networking (disconnectContainer); settles with what failed, never rejects. */
