@@ -489,6 +489,11 @@ export interface BuildRequest {
   runtime?: string;
   /** Most processes a RUN step may have, -1 for unlimited (default 4096: services/build-process.ts). */
   pidsLimit?: number;
+  /**
+   * `--cache-from`: stored images whose inline cache (written by a build given
+   * `--build-arg BUILDKIT_INLINE_CACHE=1`) serves this build's steps as its own cache would.
+   */
+  cacheFrom?: string[];
   /** Send the context gzipped (`--compress`): for a build through a daemon; a local build reads the context in place. */
   compress?: boolean;
   /** Every RUN step's limits (`--memory`, `--cpu-*`, `--cpuset-*`, `--shm-size`, `--ulimit`), as a container's; not in the cache keys. */

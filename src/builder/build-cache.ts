@@ -9,6 +9,7 @@ import { mkdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Digest } from '../base/index.js';
+import type { Descriptor } from '../oci/index.js';
 import { errnoCode, writeFileAtomic, writeJsonAtomic } from '../base/index.js';
 
 export interface CacheRecord {
@@ -21,6 +22,8 @@ export interface CacheRecord {
   chainId?: string;
   /** The instruction, as history shows it (`system df -v`, `builder prune`). */
   createdBy?: string;
+  /** The layer's blob when it is not stored uncompressed under its diffID (a `--cache-from` image's pulled layer). */
+  layer?: Descriptor;
   /** When a build last used the record (made it or hit it); the build cache's LRU order. */
   lastUsed?: string;
   /** How many builds used it (a use within a minute of the last one is not counted: see BuildCache.used). */
@@ -45,6 +48,8 @@ export class BuildCache {
   private readonly dir: string;
   private readonly mountsDir: string;
   private readonly record: boolean;
+  /** Records of `--cache-from` images' inline caches (inline-cache.ts): hits after the index's, never written to it. */
+  private readonly seeded = new Map<string, CacheRecord>();
 
   constructor(root: string, options: BuildCacheOptions = {}) {
     this.dir = join(root, 'build-cache');
@@ -82,10 +87,15 @@ export class BuildCache {
     try {
       return JSON.parse(readFileSync(join(this.dir, 'index', `${key}.json`), 'utf8')) as CacheRecord;
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      if (err instanceof SyntaxError) return undefined; // a torn file is a miss, never an error
+      if (errnoCode(err) === 'ENOENT') return this.seeded.get(key);
+      if (err instanceof SyntaxError) return this.seeded.get(key); // a torn file is a miss, never an error
       throw err;
     }
+  }
+
+  /** Adds records of an image's inline cache, for this build only. */
+  seed(records: ReadonlyMap<string, CacheRecord>): void {
+    for (const [key, record] of records) if (!this.seeded.has(key)) this.seeded.set(key, record);
   }
 
   async put(key: string, record: CacheRecord): Promise<void> {
@@ -100,6 +110,8 @@ export class BuildCache {
    * cached rebuild, run again and again, writes nothing (a rewrite is four syscalls, one a rename).
    */
   used(key: string, record: CacheRecord, now = Date.now()): void {
+    // An image's record stays the image's: its layer goes with the image, not with the build cache.
+    if (this.seeded.get(key) === record) return;
     if (record.lastUsed !== undefined && now - Date.parse(record.lastUsed) < 60_000) return;
     writeJsonAtomic(join(this.dir, 'index', `${key}.json`), { ...record, lastUsed: new Date(now).toISOString(), usage: (record.usage ?? 1) + 1 });
   }

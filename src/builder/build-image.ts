@@ -12,13 +12,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Operation } from '../base/index.js';
-import { BerthError, isBerthError, randomHex, sha256 } from '../base/index.js';
+import { BerthError, isBerthError, isNotFound, randomHex, sha256 } from '../base/index.js';
 import type { ResolvedImage } from '../core/images/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import { parseReference } from '../oci/index.js';
 import type { BuilderDeps } from '../services/index.js';
 import { BuildCache } from './build-cache.js';
 import { FileDigests } from './file-digests.js';
+import { INLINE_CACHE_ARG, INLINE_CACHE_FIELD, inlineCacheOf, wantsInlineCache } from './inline-cache.js';
 import type { StepInputs } from './build-cache.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import type { StepEnv } from './layer-step.js';
@@ -122,6 +123,7 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
   // An isolated build's cache mounts live in it (made with their own modes): the directory first.
   if (isolated) tmpDir();
   const cache = new BuildCache(deps.ctx.paths.root, isolated ? { mountsDir: join(tmpPath, 'cache-mounts'), record: false } : {});
+  if (!isolated) await seedFromImages(deps, cache, options.cacheFrom ?? [], progress);
   // The context's file digests (not the steps' cache): an isolated build may use them too.
   const fileDigests = options.persistentContext ? new FileDigests(join(deps.ctx.paths.root, 'build-cache', 'file-digests.json')) : undefined;
   const stepEnv: StepEnv = {
@@ -147,13 +149,14 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
   });
   try {
     const result = await runner.stage(plan.target);
-    const unused = Object.keys(buildArgs).filter((k) => !runner.consumedArgs.has(k) && !plan.meta.has(k) && !PROXY_ARGS.includes(k));
+    const unused = Object.keys(buildArgs).filter((k) => !runner.consumedArgs.has(k) && !plan.meta.has(k) && !PROXY_ARGS.includes(k) && k !== INLINE_CACHE_ARG);
     if (unused.length > 0) progress.note(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed`);
     const config = imageConfig(result, epoch !== undefined ? created : result.state.lastCreated ?? created, epoch);
     if (options.labels !== undefined && Object.keys(options.labels).length > 0) {
       // `--label`: on the image only, after every stage (as Docker's builder does)
       config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...options.labels } };
     }
+    if (wantsInlineCache(buildArgs)) (config as unknown as Record<string, unknown>)[INLINE_CACHE_FIELD] = result.state.cacheRecords ?? [];
     const image = isolated ? await deps.images.store(config, result.state.layers) : await deps.images.commit(config, result.state.layers, names);
     await cache.saveLastBuild(lastId, records);
     return { image, names: isolated ? [] : names, steps: runner.steps, cachedSteps: runner.cachedSteps, layerSteps: result.state.layerSteps ?? [] };
@@ -162,6 +165,26 @@ async function runBuild(deps: BuilderDeps, options: BuildOptions, prepared: Prep
     await runner.close();
     if (tmpMade) await rm(tmpPath, { recursive: true, force: true });
     await fileDigests?.save();
+  }
+}
+
+/**
+ * `--cache-from`: the inline caches of stored images (pull one first, as with Docker's classic
+ * builder). An image that is not stored, or carries no cache, is said and skipped.
+ */
+async function seedFromImages(deps: BuilderDeps, cache: BuildCache, refs: readonly string[], progress: BuildProgress): Promise<void> {
+  for (const ref of refs) {
+    let image;
+    try {
+      image = await deps.images.resolve(ref);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      progress.note(`[Warning] --cache-from ${ref}: no such image (pull it first): not used`);
+      continue;
+    }
+    const records = inlineCacheOf(image);
+    if (records.size === 0) progress.note(`[Warning] --cache-from ${ref}: the image carries no build cache (build it with --build-arg ${INLINE_CACHE_ARG}=1): not used`);
+    cache.seed(records);
   }
 }
 

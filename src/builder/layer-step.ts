@@ -54,7 +54,7 @@ function addLayer(state: StageState, record: CacheRecord, createdBy: string, env
     state.history.push({ created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
     return;
   }
-  state.layers.push({ mediaType: mediaTypes.ociLayer, digest: record.diffId, size: record.size });
+  state.layers.push(record.layer ? { ...record.layer } : { mediaType: mediaTypes.ociLayer, digest: record.diffId, size: record.size });
   state.diffIds.push(record.diffId);
   state.history.push({ created, created_by: createdBy, comment: 'buildkit.dockerfile.v0' });
 }
@@ -64,7 +64,7 @@ async function lookup(env: StepEnv, key: string): Promise<CacheRecord | undefine
   if (env.noCache) return undefined;
   const record = await env.cache.get(key);
   if (!record) return undefined;
-  if (record.diffId !== null && !(await env.ctx.content.has(record.diffId))) return undefined;
+  if (record.diffId !== null && !(await env.ctx.content.has(record.layer?.digest ?? record.diffId))) return undefined;
   return record;
 }
 
@@ -119,6 +119,15 @@ async function storeLayer(env: StepEnv, upper: string): Promise<CacheRecord> {
   }
 }
 
+/** What the image's inline cache says of this step (inline-cache.ts), should the build write one. */
+function keepForInlineCache(state: StageState, key: string, record: CacheRecord): void {
+  (state.cacheRecords ??= []).push({
+    key, diffId: record.diffId, size: record.size,
+    ...(record.created !== undefined ? { created: record.created } : {}),
+    ...(record.createdBy !== undefined ? { createdBy: record.createdBy } : {}),
+  });
+}
+
 export interface LayerStepResult {
   cached: boolean;
 }
@@ -136,6 +145,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
       trace(`build: cache record ${cacheKey} not marked used: ${(err as Error).message}`);
     }
     addLayer(state, hit, step.createdBy, env);
+    keepForInlineCache(state, cacheKey, hit);
     return { cached: true };
   }
   const parent = await unpackStage(env, state);
@@ -159,6 +169,7 @@ export async function layerStep(env: StepEnv, state: StageState, step: { key: st
     trace('build: layer stored');
     await env.cache.put(cacheKey, record);
     addLayer(state, record, step.createdBy, env);
+    keepForInlineCache(state, cacheKey, record);
     return { cached: false };
   } finally {
     if (!committed) await env.ctx.snapshots.remove(snapshotKey).catch(() => undefined);

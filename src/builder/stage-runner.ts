@@ -51,6 +51,7 @@ function cloneState(s: StageState): StageState {
     layers: [...s.layers],
     diffIds: [...s.diffIds],
     ...(s.layerSteps ? { layerSteps: [...s.layerSteps] } : {}),
+    ...(s.cacheRecords ? { cacheRecords: [...s.cacheRecords] } : {}),
     history: [...s.history],
     args: new Map(),
     cmdSet: false,

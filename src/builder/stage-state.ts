@@ -9,6 +9,7 @@ import { errors, sha256 } from '../base/index.js';
 import type { Descriptor, HistoryEntry, ImageRuntimeConfig } from '../oci/index.js';
 import type { ArgInstruction, CommandLine, EnvSource, Instruction } from './dockerfile/index.js';
 import { expandWord, expandWords, parseExposePort } from './dockerfile/index.js';
+import type { InlineCacheRecord } from './inline-cache.js';
 
 /** Docker's default PATH, shared with `berth run` (services). */
 export { defaultPath as DEFAULT_PATH } from '../services/index.js';
@@ -37,6 +38,8 @@ export interface StageState {
   lastCreated?: string;
   /** The step that made each layer, in `layers`' order (for `--check-reproducible`'s report). */
   layerSteps?: LayerStep[];
+  /** Each filesystem step's cache key and result, in order: the image's inline cache (inline-cache.ts). */
+  cacheRecords?: InlineCacheRecord[];
 }
 
 /** A step as the build's progress names it, and where the Dockerfile has it. */

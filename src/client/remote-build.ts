@@ -47,6 +47,7 @@ export async function remoteBuild(api: DockerApi, unsupported: Unsupported, requ
       networkmode: request.network === undefined || request.network === 'default' ? undefined : request.network,
       extrahosts: request.extraHosts && request.extraHosts.length > 0 ? request.extraHosts : undefined,
       ...stepLimitQuery(request.stepLimits),
+      cachefrom: request.cacheFrom && request.cacheFrom.length > 0 ? JSON.stringify(request.cacheFrom) : undefined,
       version: '1',
     },
     body: request.compress ? context.body.pipe(createGzip()) : context.body,

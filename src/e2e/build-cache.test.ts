@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import type { BuildStore } from './build-harness.js';
 import { createBuildStore, imageConfigBlob, imageTree, inspectImage } from './build-harness.js';
+import { startRegistry } from './docker-registry.js';
 
 const dockerfile = `FROM berth-test/busybox:1
 ARG FLAVOR=plain
@@ -173,6 +174,64 @@ CMD ["cat", "/out/result"]
     } finally {
       stores.forEach((s) => s.dispose());
       rmSync(ctx, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--cache-from', () => {
+  test('an image built with BUILDKIT_INLINE_CACHE=1, pushed and pulled elsewhere, serves that store\'s build of the same inputs: same image; changed inputs still run', async () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'berth-cache-from-ctx-'));
+    const work = mkdtempSync(join(tmpdir(), 'berth-cache-from-registry-'));
+    const stores = [createBuildStore(), createBuildStore()] as const;
+    const registry = await startRegistry(work);
+    const app = `${registry.host}/app:1`;
+    try {
+      // A RUN whose output differs each time it runs: equal stamps mean the layer came from the cache.
+      // The base comes from the registry too, as on two CI machines (each test store made its own busybox).
+      const base = `${registry.host}/base:1`;
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY app.txt /app/\nRUN cat /proc/sys/kernel/random/uuid > /stamp\nENV MODE=prod\nRUN cat /app/app.txt /stamp > /both\n`);
+      writeFileSync(join(ctx, 'app.txt'), 'app\n');
+      const [first, second] = stores;
+      assert.equal(first.berth(['tag', 'berth-test/busybox:1', base]).code, 0);
+      assert.equal(first.berth(['push', base]).code, 0);
+      const made = first.berth(['build', '--network', 'none', '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '-t', app, ctx]);
+      assert.equal(made.code, 0, made.stderr);
+      assert.doesNotMatch(made.stderr, /were not consumed/, 'BUILDKIT_INLINE_CACHE is the builder\'s own');
+      const pushed = first.berth(['push', app]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      // The second store has the image as pulled (its layers gzipped), not the build cache.
+      const pulled = second.berth(['pull', app]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const build = (...extra: string[]) => {
+        const r = second.berth(['build', '--progress', 'plain', '--network', 'none', ...extra, ctx]);
+        assert.equal(r.code, 0, r.stderr);
+        return r;
+      };
+      const cached = build('--cache-from', app, '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '-t', 'app:2');
+      assert.deepEqual(steps(cached.stderr).ran, [], cached.stderr);
+      assert.equal(inspectImage(second, 'app:2').Id, inspectImage(first, app).Id, 'the same image, inline cache included');
+      const stamp = (s: BuildStore, ref: string) => s.berth(['run', '--rm', '--network', 'none', ref, 'cat', '/stamp']).stdout;
+      assert.match(stamp(first, app), /^[0-9a-f-]{36}\n$/);
+      assert.equal(stamp(second, 'app:2'), stamp(first, app));
+      // Without --cache-from the store has nothing to reuse (the cache came from the image) ...
+      assert.equal(second.berth(['builder', 'prune', '-af']).code, 0);
+      const alone = build('-t', 'app:3');
+      assert.equal(steps(alone.stderr).cached.length, 0, alone.stderr);
+      assert.notEqual(stamp(second, 'app:3'), stamp(first, app));
+      // ... and a changed file runs its COPY and what follows, whatever the image says.
+      assert.equal(second.berth(['builder', 'prune', '-af']).code, 0);
+      writeFileSync(join(ctx, 'app.txt'), 'changed\n');
+      const changed = build('--cache-from', app, '-t', 'app:4');
+      assert.deepEqual(steps(changed.stderr).cached, [], changed.stderr);
+      // An image without an inline cache, and one not stored, are said and skipped.
+      const none = build('--cache-from', 'app:3', '--cache-from', 'nosuch:1', '--no-cache');
+      assert.match(none.stderr, /--cache-from app:3: the image carries no build cache/);
+      assert.match(none.stderr, /--cache-from nosuch:1: no such image \(pull it first\)/);
+    } finally {
+      stores.forEach((s) => s.dispose());
+      registry.child.kill('SIGKILL');
+      rmSync(ctx, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });

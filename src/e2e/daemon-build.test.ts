@@ -100,6 +100,19 @@ describe('berth daemon: build', () => {
     assert.match(r.stdout, new RegExp(`^Successfully built ${builtId.slice(7, 19)}$`, 'm'));
   });
 
+  test('docker 20.10 --cache-from: an image built with BUILDKIT_INLINE_CACHE=1 serves the build once the build cache is gone', () => {
+    const dir = join(work, 'inline');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${busyboxImage}\nRUN cat /proc/sys/kernel/random/uuid > /stamp\nRUN echo second > /second\n`);
+    const made = build(['--build-arg', 'BUILDKIT_INLINE_CACHE=1', '-t', 'dmn/inline:1', dir], { client: pick('v20') });
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(d.docker(['builder', 'prune', '-af']).code, 0);
+    const r = build(['--cache-from', 'dmn/inline:1', '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '-t', 'dmn/inline:2', dir], { client: pick('v20') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.match(/^ ---> Using cache$/gm)?.length, 2, r.stdout);
+    assert.equal(d.docker(['inspect', '-f', '{{.Id}}', 'dmn/inline:2']).stdout, d.docker(['inspect', '-f', '{{.Id}}', 'dmn/inline:1']).stdout);
+  });
+
   for (const client of presentClients) {
     test(`docker ${client}: a failing RUN's exit code is the CLI's; the message is dockerd's; no image is named`, () => {
       const dir = join(work, `fail-${client}`);
@@ -136,7 +149,7 @@ describe('berth daemon: build', () => {
     for (const [query, text] of [
       ['networkmode=container:x', 'networkmode=container:x is not supported'],
       ['version=2', 'version=2 (BuildKit) is not supported'],
-      ['cachefrom=%5B%22x%22%5D', 'cachefrom is not supported'],
+      ['cachefrom=%7B%7D', 'invalid value for cachefrom'],
       ['cgroupparent=mine', 'cgroupparent is not supported'],
       ['ulimits=%5B%7B%22Name%22%3A1%7D%5D', 'invalid value for ulimits'],
       ['platform=linux/s390x', 'platform=linux/s390x is not supported'],

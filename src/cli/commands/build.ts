@@ -15,7 +15,6 @@ import { interruptible } from '../interruptible.js';
 
 /** Docker's build flags berth's builder cannot honour, each with why (refused, never ignored). */
 const refusedFlags: readonly { name: string; kind: 'bool' | 'list' | 'string'; description: string; why: string }[] = [
-  { name: 'cache-from', kind: 'list', description: 'Images to consider as cache sources', why: 'the build cache is the store\'s own: steps are cached by their inputs, not by other images\' history' },
   { name: 'cgroup-parent', kind: 'string', description: 'Optional parent cgroup for the RUN steps', why: 'RUN steps live in berth\'s own cgroup scopes' },
   { name: 'security-opt', kind: 'list', description: 'Security options of the RUN steps', why: 'RUN steps run with the default seccomp profile and capabilities' },
   { name: 'squash', kind: 'bool', description: 'Squash newly built layers into a single new layer', why: 'images keep their layers' },
@@ -52,6 +51,7 @@ export const buildCommand: Command = {
     'shm-size': { kind: 'string', description: 'Size of /dev/shm of each RUN step (default 64m)', value: 'bytes' },
     ulimit: { kind: 'list', description: 'Ulimit options of each RUN step (e.g. nofile=1024:2048)', value: 'ulimit' },
     isolation: { kind: 'string', description: 'Container isolation technology (only default: Linux has one)', value: 'string' },
+    'cache-from': { kind: 'list', description: 'Images to consider as cache sources: stored images built with --build-arg BUILDKIT_INLINE_CACHE=1', value: 'strings' },
     compress: { kind: 'bool', description: 'Compress the build context using gzip (what goes to a daemon; a local build reads the context in place)' },
     ...refusedBuildFlags(),
     label: { kind: 'list', description: 'Set metadata for an image (KEY=VALUE)', value: 'list' },
@@ -107,6 +107,8 @@ export const buildCommand: Command = {
         }
         const extraHosts = flagList(args, 'add-host').map(parseExtraHost);
         const stepLimits = buildStepLimits(args);
+        // A list flag of the docker CLI's `strings` kind: commas separate values too.
+        const cacheFrom = flagList(args, 'cache-from').flatMap((v) => v.split(',')).filter((v) => v !== '');
         const request: BuildRequest = {
           context: contextArg,
           // Only a context or Dockerfile given as `-` reads stdin (making process.stdin costs a few ms).
@@ -126,6 +128,7 @@ export const buildCommand: Command = {
           ...(pidsLimit !== undefined ? { pidsLimit } : {}),
           ...(stepLimits ? { stepLimits } : {}),
           ...(flagBool(args, 'compress') ? { compress: true } : {}),
+          ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
           ...(Object.keys(labels).length > 0 ? { labels } : {}),
           ...(extraHosts.length > 0 ? { extraHosts } : {}),
         };

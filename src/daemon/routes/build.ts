@@ -96,8 +96,8 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
   const isolation = call.string('isolation');
   if (isolation !== undefined && isolation !== 'default') throw refuse(`isolation=${isolation}`, 'Linux builds have one isolation');
   if (call.string('cgroupparent')) throw refuse('cgroupparent', 'RUN steps live in berth\'s own cgroup scopes');
-  const cacheFrom = jsonParam<unknown>(call, 'cachefrom');
-  if (!(cacheFrom === undefined || (Array.isArray(cacheFrom) && cacheFrom.length === 0))) throw refuse('cachefrom', 'the build cache is the store\'s own');
+  const cacheFrom = jsonParam<unknown>(call, 'cachefrom') ?? [];
+  if (!Array.isArray(cacheFrom) || cacheFrom.some((v) => typeof v !== 'string')) throw errors.invalidArgument('INVALID_PARAMETER', 'invalid value for cachefrom: a JSON list of image names was expected');
   const stepLimits = stepLimitParams(call);
   // One HOST:IP per parameter (docker 20.10 and 28 send `extrahosts=a%3A1.1.1.1&extrahosts=b%3A...`).
   const extraHosts = call.query.getAll('extrahosts').filter((v) => v !== '').map(parseExtraHost);
@@ -122,6 +122,7 @@ function buildRequest(call: ApiCall): Omit<BuildRequest, 'context' | 'stdin' | '
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(extraHosts.length > 0 ? { extraHosts } : {}),
     ...(stepLimits ? { stepLimits } : {}),
+    ...(cacheFrom.length > 0 ? { cacheFrom: cacheFrom as string[] } : {}),
     // only what the client sent: the daemon's own config.json is never used for a client's pulls
     registryCredentials: registryConfig(call),
     contextOnly: true,
