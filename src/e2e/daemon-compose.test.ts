@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -185,5 +185,60 @@ describe('berth daemon: docker-compose 1.29', { timeout: 600_000 }, () => {
     ok(['down', '-v', '--timeout', '2']);
     assert.equal(docker(['ps', '-aq']), '');
     assert.equal(docker(['volume', 'ls', '-q']), '');
+  });
+
+  test('a service\'s runtime options reach its container: init, limits, ulimits, sysctls, hosts, device rules, a healthcheck a second service waits for, another\'s namespaces', () => {
+    const dir = join(project, 'options');
+    mkdirSync(dir);
+    const v1 = !existsSync('/sys/fs/cgroup/cgroup.controllers');
+    writeFileSync(join(dir, 'docker-compose.yml'), `version: "2.4"
+services:
+  main:
+    image: ${busyboxImage}
+    command: sh -c 'echo up; sleep 300'
+    init: true
+    cap_drop: [NET_RAW]
+    tmpfs: [/scratch]
+    sysctls: {net.core.somaxconn: "512"}
+    ulimits: {nofile: {soft: 1000, hard: 2000}}
+    extra_hosts: ["db.local:10.1.1.1"]
+    shm_size: 32m
+    mem_limit: 64m
+    cpus: 0.5
+    pids_limit: 100
+    oom_score_adj: 100
+    device_cgroup_rules: ['b 7:* r']
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+    hostname: mainhost
+    working_dir: /tmp
+    stop_grace_period: 1s
+  side:
+    image: ${busyboxImage}
+    command: sleep 300
+    network_mode: service:main
+    pid: service:main
+    depends_on:
+      main: {condition: service_healthy}
+`);
+    const run = (args: string[]) => {
+      const r = spawnSync('docker-compose', ['-p', 'opts', '--no-ansi', ...args], { cwd: dir, env: { ...process.env, ...d.env }, timeout: 180_000 });
+      assert.equal(r.status, 0, `docker-compose ${args.join(' ')}: ${r.stdout.toString()}${r.stderr.toString()}`);
+      return r.stdout.toString();
+    };
+    try {
+      run(['up', '-d']);
+      const probe = [
+        `cat /sys/fs/cgroup/${v1 ? 'memory/memory.limit_in_bytes' : 'memory.max'}`, 'ulimit -n', 'cat /proc/sys/net/core/somaxconn', 'hostname', 'pwd',
+        'grep db.local /etc/hosts', 'cat /proc/1/comm', 'df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2',
+        'mknod /tmp/loop b 7 0 && dd if=/tmp/loop of=/dev/null count=1 2>/dev/null && echo device-read',
+      ].join('; ');
+      assert.deepEqual(run(['exec', '-T', 'main', 'sh', '-c', probe]).trim().split('\n'),
+        ['67108864', '1000', '512', 'mainhost', '/tmp', '10.1.1.1\tdb.local', 'docker-init', '32768', 'device-read']);
+      // The side container started once main was healthy, in main's network and pid namespaces.
+      assert.match(run(['ps']), /opts_main_1 .*Up \(healthy\)/);
+      assert.match(run(['exec', '-T', 'side', 'sh', '-c', 'hostname; ps -o comm']), /^mainhost\n[^]*docker-init/, 'main\'s host name comes with its network');
+    } finally {
+      run(['down', '-v', '--timeout', '1']);
+    }
   });
 });

@@ -201,6 +201,35 @@ describe('networks', () => {
     assert.equal(ok('network', 'rm', 'taken').trim(), 'taken');
   });
 
+  test('--network container:NAME shares its namespace, its host name and its hosts files; what would contradict them is refused (dockerd\'s messages)', () => {
+    ok('network', 'create', 'sharing');
+    ok('run', '-d', '--name', 'donor', '--network', 'sharing', '-h', 'donorhost', '--add-host', 'extra.local:10.9.9.9', busyboxImage, 'sleep', '60');
+    try {
+      const probe = 'readlink /proc/self/ns/net; hostname; cat /etc/hostname; echo $HOSTNAME; cat /etc/hosts';
+      const donor = ok('exec', 'donor', 'sh', '-c', probe);
+      const joined = berth('run', '--rm', '--network', 'container:donor', busyboxImage, 'sh', '-c', probe);
+      assert.equal(joined.code, 0, joined.stderr);
+      assert.equal(joined.stdout, donor);
+      assert.match(joined.stdout, /^net:\[\d+\]\ndonorhost\ndonorhost\ndonorhost\n[^]*10\.9\.9\.9\textra\.local/);
+      for (const [flags, message] of [
+        [['-h', 'mine'], /conflicting options: hostname and the network mode/],
+        [['--expose', '80'], /conflicting options: port exposing and the container type network mode/],
+        [['--mac-address', '02:42:ac:11:00:02'], /conflicting options: mac-address and the network mode/],
+        [['-p', '8080:80'], /conflicting options: port publishing and the container type network mode/],
+        [['--dns', '1.1.1.1'], /conflicting options: dns and the network mode/],
+      ] as const) {
+        const r = berth('run', '--rm', '--network', 'container:donor', ...flags, busyboxImage, 'true');
+        assert.equal(r.code, 125, flags.join(' '));
+        assert.match(r.stderr, message, flags.join(' '));
+      }
+      const hostMac = berth('run', '--rm', '--network', 'host', '--mac-address', '02:42:ac:11:00:02', busyboxImage, 'true');
+      assert.match(hostMac.stderr, /conflicting options: mac-address and the network mode/);
+    } finally {
+      ok('rm', '-f', 'donor');
+      ok('network', 'rm', 'sharing');
+    }
+  });
+
   test('--aux-address keeps addresses from containers, asked for or drawn; --attachable is recorded', () => {
     // A /29: the gateway .1, auxiliary .2 to .5, so containers get .6 (and nothing else).
     ok('network', 'create', '--subnet', '10.196.0.0/29', '--aux-address', 'router=10.196.0.2', '--aux-address', 'nas=10.196.0.3', '--aux-address', 'a=10.196.0.4',

@@ -76,7 +76,8 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
   validateHostConfig(ctx, host);
   validateContainerOptions(ctx, host, config, options.hostname !== undefined);
   for (const warning of fitToHostCgroups(host, ctx.cgroups.features())) warn(warning);
-  for (const warning of planNetwork(ctx, host, (ref) => ctx.metadata.findContainer(ref))) warn(warning);
+  const asked = { hostname: options.hostname !== undefined, exposedPorts: (options.exposedPorts ?? []).length > 0 };
+  for (const warning of planNetwork(ctx, host, (ref) => ctx.metadata.findContainer(ref), asked)) warn(warning);
   host.binds = planMounts(ctx, imageConfig, host);
   const record: ContainerRecord = {
     id, name, image: options.image, imageId: image.id, createdAt: new Date().toISOString(), config, hostConfig: host,
@@ -138,6 +139,8 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
     const host = record.hostConfig;
     const security = parseSecurityOptions(host.securityOpt);
     const { resources: moreResources, ...more } = await containerBundleOptions(ctx, record);
+    // Another container's network comes with its names and hosts files (Docker's `container:NAME`).
+    const names: { hostname: string; domainname?: string } = networking?.sharedFrom ?? { hostname: record.config.Hostname, ...(record.config.Domainname ? { domainname: record.config.Domainname } : {}) };
     spec = writeProcessBundle(ctx, {
       ...more,
       id: record.id,
@@ -150,8 +153,9 @@ export async function prepareBundle(ctx: EngineContext, record: ContainerRecord)
       env: record.config.Env ?? [],
       cwd: record.config.WorkingDir || '/',
       user: record.config.User ?? '',
-      hostname: record.config.Hostname,
-      ...(record.config.Domainname ? { domainname: record.config.Domainname } : {}),
+      hostname: names.hostname,
+      ...(names.domainname ? { domainname: names.domainname } : {}),
+      ...(networking?.sharedFrom ? { hostFilesFrom: networking.sharedFrom.filesDir } : {}),
       terminal: record.config.Tty === true,
       network: host.networkMode,
       mounts: ociMounts(ctx, host.binds),

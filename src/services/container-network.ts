@@ -35,9 +35,22 @@ const stateFile = (ctx: EngineContext, id: string) => join(ctx.paths.containers,
  * Checks a new container's network flags against its mode and the store's networks, with
  * Docker's messages; returns warnings (ports published on the host network are discarded).
  */
-export function planNetwork(ctx: EngineContext, host: HostConfig, findContainer: (ref: string) => ContainerRecord): string[] {
+export function planNetwork(
+  ctx: EngineContext,
+  host: HostConfig,
+  findContainer: (ref: string) => ContainerRecord,
+  asked: { hostname?: boolean; exposedPorts?: boolean } = {},
+): string[] {
   const warnings: string[] = [];
   const mode = host.networkMode;
+  // dockerd's rules (observed with dockerd 20.10): another container's network brings its names and ports; no MAC of one's own without a network of one's own.
+  if (host.macAddress !== undefined && (containerOfMode(mode) !== undefined || sharesHostNetwork(mode))) {
+    throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: mac-address and the network mode');
+  }
+  if (containerOfMode(mode) !== undefined) {
+    if (asked.hostname) throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: hostname and the network mode');
+    if (asked.exposedPorts) throw errors.invalidArgument('CONFLICTING_OPTIONS', 'conflicting options: port exposing and the container type network mode');
+  }
   const ports = (host.portBindings ?? []).length > 0 || host.publishAllPorts === true;
   if (host.macAddress !== undefined) host.macAddress = validateMac(host.macAddress);
   const checkLinks = () => {
@@ -113,6 +126,8 @@ export interface ContainerNetworking {
   /** The namespace to join; absent: the runtime makes one (`none`) or the host's is shared. */
   netns?: string;
   hostFiles?: HostFilesNetwork;
+  /** `container:NAME`: that container's host and domain names, and the directory of its hosts files (shared, as Docker shares them). */
+  sharedFrom?: { hostname: string; domainname?: string; filesDir: string };
   /**
    * With `defer`: settles when netavark's setup has finished, with its error if it failed (the
    * container's networking is then torn down); the container must not start before.
@@ -146,7 +161,14 @@ export async function connectContainer(ctx: EngineContext, record: ContainerReco
   const host = record.hostConfig;
   const mode = host.networkMode;
   const other = containerOfMode(mode);
-  if (other !== undefined) return { netns: joinedNamespace(ctx, other) };
+  if (other !== undefined) {
+    // Docker's: the names and hosts files of the container whose network it joins.
+    const donor = ctx.metadata.findContainer(other);
+    return {
+      netns: joinedNamespace(ctx, other),
+      sharedFrom: { hostname: donor.config.Hostname, ...(donor.config.Domainname ? { domainname: donor.config.Domainname } : {}), filesDir: join(ctx.paths.containers, donor.id) },
+    };
+  }
   const configs = endpointConfigs(host);
   if (configs.length === 0) {
     // `none`, `host`, or every network disconnected: only what the flags add to the hosts files.

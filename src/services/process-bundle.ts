@@ -18,7 +18,7 @@ import type { Mount as OciMount, Spec } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { hostCapabilities } from './host-capabilities.js';
 import type { HostFilesNetwork } from './process-files.js';
-import { readUserDatabase, writeHostFiles } from './process-files.js';
+import { readUserDatabase, sharedHostFiles, writeHostFiles } from './process-files.js';
 
 export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' | 'mounts' | 'cgroupsPath' | 'env'> {
   /** Where config.json and the hosts files go. */
@@ -40,18 +40,23 @@ export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' |
   hostFiles?: HostFilesNetwork;
   /** `ADDRESS\tNAME` lines at the end of /etc/hosts, whatever the network (`build --add-host`). */
   extraHosts?: readonly string[];
+  /** A directory whose hosts, hostname and resolv.conf the process shares (another container's: `--network container:NAME`). */
+  hostFilesFrom?: string;
   /** Changes the spec before it is written: the runtime's own additions (a compiled seccomp filter). */
   annotate?: (spec: Spec) => void;
 }
 
 /** Writes the bundle and returns the spec it wrote. The working directory is created when missing, as Docker does. */
 export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput): Spec {
-  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, extraHosts, annotate, ...rest } = input;
+  const { bundle, user: userSpec, env, network, mounts, hostFilesReadonly, groupAdd, netns, hostFiles: networkFiles, extraHosts, hostFilesFrom, annotate, ...rest } = input;
   const database = readUserDatabase(input.rootfs);
   const user = resolveUser(userSpec || undefined, database);
   if (groupAdd?.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(groupAdd, database)])];
   mkdirSync(secureJoin(input.rootfs, input.cwd), { recursive: true });
-  const files = writeHostFiles(bundle, { hostname: input.hostname, network, readonly: hostFilesReadonly ?? input.readonlyRootfs ?? false, ...(networkFiles ? { fromNetwork: networkFiles } : {}), ...(extraHosts ? { extraHosts } : {}) });
+  const readonly = hostFilesReadonly ?? input.readonlyRootfs ?? false;
+  const files = hostFilesFrom !== undefined
+    ? sharedHostFiles(hostFilesFrom, readonly)
+    : writeHostFiles(bundle, { hostname: input.hostname, network, readonly, ...(networkFiles ? { fromNetwork: networkFiles } : {}), ...(extraHosts ? { extraHosts } : {}) });
   const spec = buildSpec({
     ...rest,
     env: withHostname(env, input.hostname),

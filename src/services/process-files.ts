@@ -51,6 +51,11 @@ export interface HostFilesNetwork {
   resolvConf: string;
 }
 
+/** The bind mounts of another container's hosts, hostname and resolv.conf (in `dir`), shared as they are. */
+export function sharedHostFiles(dir: string, readonly: boolean): OciMount[] {
+  return ['hosts', 'hostname', 'resolv.conf'].map((file) => ({ destination: `/etc/${file}`, type: 'bind', source: join(dir, file), options: ['rbind', 'rprivate', readonly ? 'ro' : 'rw'] }));
+}
+
 /** Writes hosts, hostname and resolv.conf into `dir` and returns the bind mounts that show them. */
 export function writeHostFiles(dir: string, options: HostFilesOptions): OciMount[] {
   const name = options.hostname;
