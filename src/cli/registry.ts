@@ -52,6 +52,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/version.js')).infoCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
   builder: async () => (await import('./commands/builder.js')).builderCommand,
+  search: async () => (await import('./commands/refused.js')).searchCommand,
+  ...Object.fromEntries(['swarm', 'node', 'service', 'stack', 'secret', 'config'].map((name) => [name, async () => (await import('./commands/refused.js')).swarmCommands[name] as Command])),
 };
 
 /** Commands only berth itself runs (a monitor's exit command); not listed in help. */

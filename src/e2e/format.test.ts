@@ -95,5 +95,14 @@ describe('--format', () => {
     const unknown = store.berth(['container', 'bogus']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^berth: unknown command: berth container bogus\n/);
+    // Docker's commands berth does not have say why, whatever their flags.
+    const search = store.berth(['search', '--limit', '5', 'nginx']);
+    assert.equal(search.code, 1);
+    assert.match(search.stderr, /^berth: Searching a registry is not supported by berth: registries serve no search API/);
+    for (const line of [['swarm', 'init'], ['service', 'ls', '--format', '{{.Name}}'], ['stack', 'deploy', '-c', 'x.yml', 's']]) {
+      const r = store.berth(line);
+      assert.equal(r.code, 1, line.join(' '));
+      assert.match(r.stderr, /^berth: This node is not a swarm manager: berth is a single-host engine and has no swarm mode\n$/, line.join(' '));
+    }
   });
 });
