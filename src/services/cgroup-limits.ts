@@ -19,7 +19,11 @@ const throttles = [
   ['blkioDeviceWriteIOps', 'throttleWriteIOPSDevice', 'IOPS Block write limit', 'Block I/O IOPS write limit'],
 ] as const;
 
-/** Removes from `host` what this host's cgroups cannot apply; returns dockerd's warnings (observed with dockerd 20.10). */
+/**
+ * Removes from `host` what this host's cgroups cannot apply; returns dockerd's warnings, word for
+ * word (the weight, weight-device and OOM ones observed with dockerd 20.10 here; the others, which
+ * this cgroup v1 host never gives, as moby's verifyPlatformContainerResources words them).
+ */
 export function fitToHostCgroups(host: HostConfig, features: CgroupFeatures): string[] {
   const warnings: string[] = [];
   if (host.memorySwappiness !== undefined && !features.memorySwappiness) {
