@@ -302,6 +302,8 @@ describe('run flags', () => {
       [['--device-write-bps', 'dev/vda:1m'], /bad format for device path: dev\/vda:1m/],
       [['--device-read-iops', '/dev/vda:1.5'], /invalid rate for device: \/dev\/vda:1\.5\. The correct format is <device-path>:<number>\. Number must be a positive integer/],
       [['--device-cgroup-rule', 'x 1:3 rwm'], /for "--device-cgroup-rule" flag: invalid device cgroup format 'x 1:3 rwm'/],
+      [['--device-cgroup-rule', 'c 99999999999:1 rwm'], /invalid device cgroup format 'c 99999999999:1 rwm'/],
+      [['--device-read-bps', '/dev/null:1mb'], /\/dev\/null is not a block device/],
       [['--security-opt', 'systempaths=confined'], /systempaths takes only unconfined/],
       // Docker's options berth does not have: the daemon's reason (api/unsupported-host-options.ts), not "unknown flag".
       [['--userns', 'remap'], /--userns is not supported by berth: user namespaces are not supported/],

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import type { HostConfig } from '../core/containers/index.js';
@@ -36,11 +37,17 @@ test('fitToHostCgroups drops what the host cannot apply, with dockerd 20.10\'s w
   assert.equal(unlimited.oomKillDisable, true);
 });
 
-test('cgroupLimits gives the spec the devices\' numbers (/dev/null is 1:3) and refuses a missing device by name', () => {
-  const limits = cgroupLimits({ ...base(), memorySwappiness: 0, oomKillDisable: true, blkioWeight: 500, blkioWeightDevice: [{ path: '/dev/null', weight: 20 }], blkioDeviceReadBps: [{ path: '/dev/null', rate: 1048576 }] });
+test('cgroupLimits gives the spec a block device\'s numbers, and refuses a missing device or one that is not a block device by name', () => {
+  // A block device of this host, and its numbers as the kernel lists them.
+  const disk = readdirSync('/sys/block').find((d) => existsSync(`/dev/${d}`));
+  assert.ok(disk, 'a block device');
+  const [major, minor] = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim().split(':').map(Number) as [number, number];
+  const path = `/dev/${disk}`;
+  const limits = cgroupLimits({ ...base(), memorySwappiness: 0, oomKillDisable: true, blkioWeight: 500, blkioWeightDevice: [{ path, weight: 20 }], blkioDeviceReadBps: [{ path, rate: 1048576 }] });
   assert.deepEqual(limits, {
     memorySwappiness: 0, oomKillDisable: true,
-    blockIO: { weight: 500, weightDevice: [{ major: 1, minor: 3, weight: 20 }], throttleReadBpsDevice: [{ major: 1, minor: 3, rate: 1048576 }] },
+    blockIO: { weight: 500, weightDevice: [{ major, minor, weight: 20 }], throttleReadBpsDevice: [{ major, minor, rate: 1048576 }] },
   });
   assert.throws(() => cgroupLimits({ ...base(), blkioDeviceWriteBps: [{ path: '/dev/nope', rate: 1 }] }), { code: 'BERTH_E_DEVICE_NOT_FOUND', message: 'stat /dev/nope: no such file or directory' });
+  assert.throws(() => cgroupLimits({ ...base(), blkioDeviceWriteBps: [{ path: '/dev/null', rate: 1 }] }), { code: 'BERTH_E_NOT_A_BLOCK_DEVICE' });
 });

@@ -54,7 +54,7 @@ export function fitToHostCgroups(host: HostConfig, features: CgroupFeatures): st
   return warnings;
 }
 
-/** Every block device the block I/O options name must exist (dockerd's `stat` message). */
+/** Every device the block I/O options name must exist (dockerd's `stat` message) and be a block device (the kernel's "No such device" otherwise). */
 export function checkBlockIoDevices(host: HostConfig): void {
   for (const d of blockIoDevices(host)) deviceNumbers(d.path);
 }
@@ -68,7 +68,7 @@ function deviceNumbers(path: string): { major: number; minor: number } {
   let rdev: bigint;
   try {
     const st = statSync(path, { bigint: true });
-    if (!st.isBlockDevice() && !st.isCharacterDevice()) throw errors.invalidArgument('NOT_A_DEVICE', `${path} is not a device`);
+    if (!st.isBlockDevice()) throw errors.invalidArgument('NOT_A_BLOCK_DEVICE', `${path} is not a block device: block I/O weights and limits apply to block devices`);
     rdev = st.rdev;
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') throw errors.notFound('DEVICE_NOT_FOUND', `stat ${path}: no such file or directory`, { cause: err });

@@ -20,7 +20,9 @@ export interface DeviceRule {
 /** A device cgroup rule (`--device-cgroup-rule 'c 1:3 rwm'`, HostConfig.DeviceCgroupRules): its parts, or Docker's message. */
 export function parseDeviceCgroupRule(text: string): DeviceRule {
   const m = deviceRule.exec(text);
-  if (!m) throw errors.invalidArgument('INVALID_DEVICE_CGROUP_RULE', `invalid device cgroup format '${text}'`);
+  // Device numbers are 32-bit: a larger one is no device (and the runtime would refuse the spec).
+  const tooLarge = (n: string | undefined) => n !== undefined && n !== '*' && !(Number(n) <= 0xffffffff);
+  if (!m || tooLarge(m[2]) || tooLarge(m[3])) throw errors.invalidArgument('INVALID_DEVICE_CGROUP_RULE', `invalid device cgroup format '${text}'`);
   return { type: m[1] as DeviceRule['type'], ...(m[2] === '*' ? {} : { major: Number(m[2]) }), ...(m[3] === '*' ? {} : { minor: Number(m[3]) }), access: m[4]! };
 }
 
