@@ -273,7 +273,8 @@ export interface ContainerEngine {
   /** Gives a container a new name. AlreadyExists when another container has it. */
   rename(ref: string, name: string): Promise<void>;
   /** Changes resource limits (applied at once to a running container) and the restart policy; returns the record. */
-  update(ref: string, changes: ContainerUpdate): Promise<ContainerRecord>;
+  /** What the host cannot apply (a block I/O weight without the scheduler's files) is dropped with dockerd's warning, given to `op`. */
+  update(ref: string, changes: ContainerUpdate, op?: Operation): Promise<ContainerRecord>;
   /** The container's processes as host `ps` shows them (`psArgs` default `-ef`). FailedPrecondition when it is not running. */
   top(ref: string, psArgs?: readonly string[]): Promise<ProcessList>;
   /** One sample of a container's resource usage (zeros for one that is not running). */
@@ -282,7 +283,7 @@ export interface ContainerEngine {
 
 /** What `update` may change; unset fields stay as they are. */
 export type ContainerUpdate = Partial<Pick<HostConfig,
-  'memory' | 'memorySwap' | 'memoryReservation' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit' | 'restartPolicy'>>;
+  'memory' | 'memorySwap' | 'memoryReservation' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit' | 'restartPolicy' | 'blkioWeight'>>;
 
 /** `top`: ps's column titles and one row of fields per process of the container (Docker's ContainerTopOKBody). */
 export interface ProcessList {

@@ -245,15 +245,16 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
       await api.call('POST', `/containers/${path(ref)}/rename`, { query: { name } });
     },
 
-    async update(ref, changes: ContainerUpdate) {
+    async update(ref, changes: ContainerUpdate, op) {
       const body: Record<string, unknown> = {};
       const fields: [keyof ContainerUpdate, string][] = [
         ['memory', 'Memory'], ['memorySwap', 'MemorySwap'], ['memoryReservation', 'MemoryReservation'], ['nanoCpus', 'NanoCpus'], ['cpuShares', 'CpuShares'],
-        ['cpusetCpus', 'CpusetCpus'], ['cpusetMems', 'CpusetMems'], ['pidsLimit', 'PidsLimit'],
+        ['cpusetCpus', 'CpusetCpus'], ['cpusetMems', 'CpusetMems'], ['pidsLimit', 'PidsLimit'], ['blkioWeight', 'BlkioWeight'],
       ];
       for (const [key, field] of fields) if (changes[key] !== undefined) body[field] = changes[key];
       if (changes.restartPolicy) body['RestartPolicy'] = { Name: changes.restartPolicy.name, MaximumRetryCount: changes.restartPolicy.maximumRetryCount };
-      await api.call('POST', `/containers/${path(ref)}/update`, { body });
+      const answer = await api.json<{ Warnings?: string[] | null }>('POST', `/containers/${path(ref)}/update`, { body });
+      for (const warning of answer.Warnings ?? []) op?.warn(warning);
       return inspect(ref);
     },
 

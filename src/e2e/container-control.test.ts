@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import type { Store } from './harness.js';
@@ -94,6 +95,13 @@ describe('container control', () => {
       assert.equal(cgroupValue(ctl.id, ['memory', 'memory.limit_in_bytes'], 'memory.max'), String(50 * 2 ** 20));
       assert.ok(['max', '4194304'].includes(cgroupValue(ctl.id, ['pids', 'pids.max'], 'pids.max')), 'pids unlimited');
       assert.equal(inspect('ctl').HostConfig['PidsLimit'], null);
+      // A block I/O weight: set where the host's cgroups have one, else dropped with dockerd's warning.
+      const weighted = existsSync('/sys/fs/cgroup/cgroup.controllers') || existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
+      const blkio = store.berth(['update', '--blkio-weight', '300', 'ctl']);
+      assert.equal(blkio.code, 0, blkio.stderr);
+      if (!weighted) assert.match(blkio.stderr, /Weight discarded\./);
+      assert.equal(inspect('ctl').HostConfig['BlkioWeight'], weighted ? 300 : 0);
+      assert.match(store.berth(['update', '--blkio-weight', '5', 'ctl']).stderr, /Range of blkio weight is from 10 to 1000/);
 
       // A stopped container's record changes; the limits apply when it starts.
       store.berth(['run', '--name', 'idle', busyboxImage, 'true']);

@@ -11,7 +11,7 @@ import { totalmem } from 'node:os';
 
 import { errors, isBerthError, isNotFound } from '../base/index.js';
 import type { ContainerRecord, HostConfig } from '../core/containers/index.js';
-import { assertTransition, validateContainerName } from '../core/containers/index.js';
+import { assertTransition, checkBlkioWeight, validateContainerName } from '../core/containers/index.js';
 import { joinsNetworks } from '../core/network/index.js';
 import type { RuntimeState } from '../core/runtime/index.js';
 import { resourceUpdate } from '../core/spec/index.js';
@@ -21,6 +21,7 @@ import type { EngineContext } from './engine-context.js';
 import { validateResources } from './container-options.js';
 import { recordContainerEvent } from './events.js';
 import { resumeKilled } from './container-lifecycle.js';
+import { fitToHostCgroups } from './cgroup-limits.js';
 
 type Control = Pick<ContainerEngine, 'pause' | 'unpause' | 'rename' | 'update' | 'top' | 'stats'>;
 
@@ -84,8 +85,16 @@ export function createContainerControl(ctx: EngineContext): Control {
       }
       recordContainerEvent(ctx, { ...record, name: bare }, 'rename', { oldName: `/${record.name}` });
     },
-    async update(ref, changes) {
+    async update(ref, requested, op) {
       const record = ctx.metadata.findContainer(ref);
+      const changes = { ...requested };
+      if (changes.blkioWeight !== undefined) {
+        checkBlkioWeight(changes.blkioWeight);
+        // As at create: dropped with dockerd's warning where the host has no weight to set.
+        const fitted = { ...record.hostConfig, blkioWeight: changes.blkioWeight };
+        for (const warning of fitToHostCgroups(fitted, ctx.cgroups.features())) (op ? op.warn(warning) : ctx.warn(warning));
+        if (fitted.blkioWeight === undefined) delete changes.blkioWeight;
+      }
       const host = updatedHostConfig(record, changes);
       const state = await runtimeState(record);
       if (state !== undefined && touchesResources(changes)) {
@@ -100,6 +109,7 @@ export function createContainerControl(ctx: EngineContext): Control {
             ...(host.cpusetMems !== undefined ? { cpusetMems: host.cpusetMems } : {}),
             // -1 lifts a limit that was set (the record then holds none).
             ...(changes.pidsLimit !== undefined ? { pidsLimit: changes.pidsLimit > 0 ? changes.pidsLimit : -1 } : host.pidsLimit !== undefined ? { pidsLimit: host.pidsLimit } : {}),
+            ...(changes.blkioWeight ? { blockIO: { weight: changes.blkioWeight } } : {}),
           }));
         } catch (err) {
           throw errors.failedPrecondition('UPDATE_FAILED', `Cannot update container ${record.id}: ${(err as Error).message}`, { cause: err });
@@ -155,7 +165,7 @@ export async function thawAfterKill(ctx: EngineContext, record: ContainerRecord,
   });
 }
 
-const resourceKeys = ['memory', 'memorySwap', 'memoryReservation', 'nanoCpus', 'cpuShares', 'cpusetCpus', 'cpusetMems', 'pidsLimit'] as const;
+const resourceKeys = ['memory', 'memorySwap', 'memoryReservation', 'nanoCpus', 'cpuShares', 'cpusetCpus', 'cpusetMems', 'pidsLimit', 'blkioWeight'] as const;
 const touchesResources = (changes: ContainerUpdate) => resourceKeys.some((k) => changes[k] !== undefined);
 
 /** The fields `update` changes, taken from the merged config (memorySwap too when memory changed). */

@@ -21,6 +21,7 @@ export const updateCommand: Command = {
     'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
     'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
     'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
+    'blkio-weight': { kind: 'string', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', value: 'uint16' },
     restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
   },
   async run(ctx, args) {
@@ -30,7 +31,7 @@ export const updateCommand: Command = {
       throw errors.invalidArgument('NOTHING_TO_UPDATE', 'you must provide one or more flags when using this command', { hint: "See 'berth update --help'" });
     }
     return forEachRef(ctx, args.positionals, async (ref) => {
-      await ctx.engine().containers.update(ref, changes);
+      await ctx.engine().containers.update(ref, changes, ctx.operation());
       ctx.stdout.write(`${ref}\n`);
     });
   },
@@ -54,6 +55,8 @@ function updateChanges(flags: Map<string, unknown>): ContainerUpdate {
   if (cpuset !== undefined) changes.cpusetCpus = cpuset;
   const mems = get('cpuset-mems');
   if (mems !== undefined) changes.cpusetMems = mems;
+  const weight = int('blkio-weight');
+  if (weight) changes.blkioWeight = weight;
   const pids = int('pids-limit');
   if (pids !== undefined) changes.pidsLimit = pids;
   const restart = get('restart');

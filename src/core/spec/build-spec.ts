@@ -244,6 +244,7 @@ export function resourceUpdate(id: string, r: ResourceLimits): LinuxResources {
   const c = cpu(r, input);
   if (c) out.cpu = c;
   if (r.pidsLimit !== undefined && r.pidsLimit !== 0) out.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
+  if (r.blockIO && Object.keys(r.blockIO).length > 0) out.blockIO = structuredClone(r.blockIO);
   return out;
 }
 

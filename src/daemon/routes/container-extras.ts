@@ -211,17 +211,18 @@ interface UpdateBody {
   CpusetCpus?: string;
   CpusetMems?: string;
   PidsLimit?: number | null;
+  BlkioWeight?: number;
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
   [other: string]: unknown;
 }
 
-const updateHandled = new Set(['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'RestartPolicy']);
+const updateHandled = new Set(['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'RestartPolicy']);
 
 function updateChanges(body: UpdateBody): ContainerUpdate {
   for (const [key, value] of Object.entries(body)) {
     if (updateHandled.has(key)) continue;
     const zero = value === null || value === undefined || value === 0 || value === '' || value === false || (Array.isArray(value) && value.length === 0);
-    if (!zero) throw errors.invalidArgument('UNSUPPORTED_UPDATE', `berth cannot update ${key} of a container (it updates Memory, MemorySwap, MemoryReservation, NanoCpus, CpuShares, CpusetCpus, CpusetMems, PidsLimit and RestartPolicy)`);
+    if (!zero) throw errors.invalidArgument('UNSUPPORTED_UPDATE', `berth cannot update ${key} of a container (it updates Memory, MemorySwap, MemoryReservation, NanoCpus, CpuShares, CpusetCpus, CpusetMems, PidsLimit, BlkioWeight and RestartPolicy)`);
   }
   const num = (key: keyof UpdateBody) => {
     const v = body[key];
@@ -243,6 +244,8 @@ function updateChanges(body: UpdateBody): ContainerUpdate {
   if (body.CpusetMems) changes.cpusetMems = body.CpusetMems;
   const pids = num('PidsLimit');
   if (pids !== undefined && pids !== null) changes.pidsLimit = pids;
+  const weight = num('BlkioWeight');
+  if (weight) changes.blkioWeight = weight;
   const policy = body.RestartPolicy;
   if (policy?.Name) changes.restartPolicy = parseRestartPolicy(`${policy.Name}${policy.MaximumRetryCount ? `:${policy.MaximumRetryCount}` : ''}`);
   return changes;
@@ -311,8 +314,14 @@ export function addContainerExtrasRoutes(router: Router): void {
 
   router.add('POST', '/containers/{id}/update', async (call) => {
     const changes = updateChanges(await call.json<UpdateBody>({}));
-    await call.engine.containers.update(call.params['id']!, changes);
-    call.send(200, { Warnings: null });
+    const op = beginOperation({ signal: call.signal });
+    try {
+      await call.engine.containers.update(call.params['id']!, changes, op);
+    } finally {
+      op.end();
+    }
+    // What the host could not apply: the docker CLI prints each warning.
+    call.send(200, { Warnings: op.warnings.length > 0 ? [...op.warnings] : null });
   });
 
   router.add('POST', '/containers/{id}/pause', async (call) => {
