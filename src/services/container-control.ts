@@ -92,7 +92,8 @@ export function createContainerControl(ctx: EngineContext): Control {
         checkBlkioWeight(changes.blkioWeight);
         // As at create: dropped with dockerd's warning where the host has no weight to set.
         const fitted = { ...record.hostConfig, blkioWeight: changes.blkioWeight };
-        for (const warning of fitToHostCgroups(fitted, ctx.cgroups.features())) (op ? op.warn(warning) : ctx.warn(warning));
+        const warn = op ? (m: string) => op.warn(m) : ctx.warn;
+        for (const warning of fitToHostCgroups(fitted, ctx.cgroups.features())) warn(warning);
         if (fitted.blkioWeight === undefined) delete changes.blkioWeight;
       }
       const host = updatedHostConfig(record, changes);
