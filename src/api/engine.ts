@@ -46,6 +46,8 @@ export interface CreateContainerOptions {
   tty?: boolean;
   /** Keep stdin open (`-i`); `stdinOnce` closes it when the first attached client ends it (`run -i`). */
   openStdin?: boolean;
+  /** The streams the creating client attaches (`-a`; Docker's Config.AttachStdin/Stdout/Stderr): recorded, as inspect shows them. */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   stdinOnce?: boolean;
   host?: Partial<HostConfig>;
   tmpfs?: string[];

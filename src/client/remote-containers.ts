@@ -45,7 +45,7 @@ export function remoteContainers(api: DockerApi, unsupported: Unsupported, hostM
 
   const engine: ContainerEngine = {
     async create(options: CreateContainerOptions, op?: Operation): Promise<ContainerRecord> {
-      const body = createBody(options, { stdin: options.openStdin === true && options.stdinOnce === true, stdout: false, stderr: false });
+      const body = createBody(options, options.attach ?? { stdin: options.openStdin === true && options.stdinOnce === true, stdout: false, stderr: false });
       const created = await api.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query: { name: options.name }, body });
       for (const warning of created.Warnings ?? []) op?.warn(warning);
       // API 1.41 joins one network at create; the others are connected before the start, as the docker CLI did.

@@ -140,6 +140,9 @@ export function createOptionsFromBody(body: unknown, name: string | undefined): 
   if (config.bool('Tty')) options.tty = true;
   if (config.bool('OpenStdin')) options.openStdin = true;
   if (config.bool('StdinOnce')) options.stdinOnce = true;
+  // Recorded as the client sent them (inspect shows them, as dockerd's does).
+  const attach = { stdin: config.bool('AttachStdin') === true, stdout: config.bool('AttachStdout') === true, stderr: config.bool('AttachStderr') === true };
+  if (attach.stdin || attach.stdout || attach.stderr) options.attach = attach;
   const labels = config.map('Labels');
   if (labels && Object.keys(labels).length > 0) options.labels = labels;
   const stopTimeout = config.int('StopTimeout');

@@ -251,6 +251,23 @@ describe('run flags', () => {
     assert.deepEqual([inspect('unmasked').HostConfig['MaskedPaths'], inspect('unmasked').HostConfig['ReadonlyPaths']], [[], []]);
   });
 
+  test('create and run record the streams they attach as Docker does (Config.AttachStdin/Stdout/Stderr, observed with docker 20.10)', () => {
+    const attached = (id: string) => store.berth(['inspect', '-f', '{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}}', id]).stdout.trim();
+    for (const [flags, expected] of [[[], 'false true true'], [['-i'], 'true true true'], [['-a', 'stdout'], 'false true false'], [['-a', 'STDERR', '-a', 'stdin'], 'true false true']] as const) {
+      const made = store.berth(['create', ...flags, busyboxImage, 'true']);
+      assert.equal(made.code, 0, made.stderr);
+      assert.equal(attached(made.stdout.trim()), expected, `create ${flags.join(' ')}`);
+      store.berth(['rm', made.stdout.trim()]);
+    }
+    const detached = store.berth(['run', '-d', busyboxImage, 'true']).stdout.trim();
+    assert.equal(attached(detached), 'false false false');
+    assert.equal(store.berth(['run', '--name', 'fg', busyboxImage, 'true']).code, 0);
+    assert.equal(attached('fg'), 'false true true');
+    const bad = store.berth(['create', '-a', 'bogus', busyboxImage, 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid argument "bogus" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR/);
+  });
+
   test('--cidfile writes the id and refuses an existing file; bad values exit 125 with Docker\'s message and create nothing', () => {
     const cidfile = join(tmp, 'cid');
     // The host's platform, and Docker's default of no content trust, spelled out as scripts do.

@@ -57,6 +57,7 @@ export async function createContainer(ctx: EngineContext, image: ResolvedImage, 
     Tty: options.tty === true,
     OpenStdin: options.openStdin === true,
     StdinOnce: options.stdinOnce === true,
+    ...(options.attach ? { AttachStdin: options.attach.stdin, AttachStdout: options.attach.stdout, AttachStderr: options.attach.stderr } : {}),
     ...configOptions(imageConfig, options),
   };
   const healthcheck = mergeHealthcheck(imageConfig.Healthcheck, options.healthcheck);

@@ -4,7 +4,7 @@ import { flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { containerFlags, createOptions, createWithCidFile } from '../container-flags.js';
 import { forEachRef, forEachRefInParallel } from '../for-each-ref.js';
-import { attachedStart } from './run.js';
+import { attachChoice, attachedStart } from './run.js';
 import { pullingIfMissing } from '../pull-missing.js';
 
 const needs = (command: string, n: number, positionals: string[]) => {
@@ -17,12 +17,15 @@ export const createCommand: Command = {
   description: 'Create a new container',
   stopAtPositional: true,
   errorExitCode: 125,
-  flags: containerFlags,
+  flags: { ...containerFlags, attach: { kind: 'list', short: 'a', description: "Attach to STDIN, STDOUT or STDERR (recorded in the container's config, as Docker records it)", value: 'list' } },
   async run(ctx, args) {
     const [image, ...cmd] = args.positionals;
     needs('create', 1, args.positionals);
     const op = ctx.operation();
-    const record = await createWithCidFile(args, () => pullingIfMissing(ctx, args, image as string, op, () => ctx.engine().containers.create({ ...createOptions(args, image as string, cmd), openStdin: flagBool(args, 'interactive') }, op)));
+    const interactive = flagBool(args, 'interactive');
+    // As docker create records them: stdout and stderr (and stdin with -i) unless -a names others.
+    const attach = attachChoice(args, interactive);
+    const record = await createWithCidFile(args, () => pullingIfMissing(ctx, args, image as string, op, () => ctx.engine().containers.create({ ...createOptions(args, image as string, cmd), openStdin: interactive, attach }, op)));
     ctx.stdout.write(`${record.id}\n`);
     return 0;
   },

@@ -32,7 +32,9 @@ export const runCommand: Command = {
     if (!detach && interactive && flagBool(args, 'tty') && !(ctx.stdin as { isTTY?: boolean }).isTTY) {
       throw errors.invalidArgument('NOT_A_TTY', 'the input device is not a TTY');
     }
-    const create = () => createWithCidFile(args, () => pullingIfMissing(ctx, args, image, op, () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach }, op)));
+    // Docker records the streams a foreground run attaches, none for -d.
+    const attach = detach ? { stdin: false, stdout: false, stderr: false } : attachChoice(args, interactive);
+    const create = () => createWithCidFile(args, () => pullingIfMissing(ctx, args, image, op, () => engine.containers.create({ ...createOptions(args, image, cmd), openStdin: interactive, stdinOnce: interactive && !detach, attach }, op)));
     if (detach) {
       const record = await create();
       await engine.containers.start(record, {}, op);

@@ -229,6 +229,10 @@ export interface ContainerRecord {
     OpenStdin?: boolean;
     /** Its stdin closes when the first attached client detaches (`run -i` in the foreground). */
     StdinOnce?: boolean;
+    /** The streams the creating client attached (Docker's Config.AttachStd*, as `-a`, `-d` and `-i` set them). */
+    AttachStdin?: boolean;
+    AttachStdout?: boolean;
+    AttachStderr?: boolean;
     /** Seconds `stop` waits after the stop signal before SIGKILL (`--stop-timeout`). */
     StopTimeout?: number;
   };
