@@ -102,6 +102,12 @@ describe('container control', () => {
       if (!weighted) assert.match(blkio.stderr, /Weight discarded\./);
       assert.equal(inspect('ctl').HostConfig['BlkioWeight'], weighted ? 300 : 0);
       assert.match(store.berth(['update', '--blkio-weight', '5', 'ctl']).stderr, /Range of blkio weight is from 10 to 1000/);
+      // Only the update's own setting is checked: a container's OOM switch said its warning at create.
+      assert.equal(store.berth(['create', '--name', 'oomless', '--oom-kill-disable', busyboxImage, 'true']).code, 0);
+      const quiet = store.berth(['update', '--blkio-weight', '300', 'oomless']);
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.doesNotMatch(quiet.stderr, /OOM killer/);
+      store.berth(['rm', 'oomless']);
 
       // A stopped container's record changes; the limits apply when it starts.
       store.berth(['run', '--name', 'idle', busyboxImage, 'true']);

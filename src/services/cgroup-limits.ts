@@ -12,6 +12,9 @@ import type { CgroupFeatures } from '../core/runtime/index.js';
 import type { ResourceLimits } from '../core/spec/index.js';
 import type { LinuxBlockIO } from '../oci/index.js';
 
+/** The settings fitToHostCgroups looks at: a container's HostConfig, or an update's changes alone. */
+type CgroupSettings = Pick<Partial<HostConfig>, 'memory' | 'memorySwappiness' | 'oomKillDisable' | 'blkioWeight' | 'blkioWeightDevice' | (typeof throttles)[number][0]>;
+
 const throttles = [
   ['blkioDeviceReadBps', 'throttleReadBpsDevice', 'BPS Block I/O read limit', 'Block I/O BPS read limit'],
   ['blkioDeviceWriteBps', 'throttleWriteBpsDevice', 'BPS Block I/O write limit', 'Block I/O BPS write limit'],
@@ -24,7 +27,7 @@ const throttles = [
  * word (the weight, weight-device and OOM ones observed with dockerd 20.10 here; the others, which
  * this cgroup v1 host never gives, as moby's verifyPlatformContainerResources words them).
  */
-export function fitToHostCgroups(host: HostConfig, features: CgroupFeatures): string[] {
+export function fitToHostCgroups(host: CgroupSettings, features: CgroupFeatures): string[] {
   const warnings: string[] = [];
   if (host.memorySwappiness !== undefined && !features.memorySwappiness) {
     warnings.push('Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');

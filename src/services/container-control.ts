@@ -90,8 +90,9 @@ export function createContainerControl(ctx: EngineContext): Control {
       const changes = { ...requested };
       if (changes.blkioWeight !== undefined) {
         checkBlkioWeight(changes.blkioWeight);
-        // As at create: dropped with dockerd's warning where the host has no weight to set.
-        const fitted = { ...record.hostConfig, blkioWeight: changes.blkioWeight };
+        // As at create: dropped with dockerd's warning where the host has no weight to set. The
+        // update's setting alone, as dockerd checks an update: the container's others said theirs at create.
+        const fitted: ContainerUpdate = { blkioWeight: changes.blkioWeight };
         const warn = op ? (m: string) => op.warn(m) : ctx.warn;
         for (const warning of fitToHostCgroups(fitted, ctx.cgroups.features())) warn(warning);
         if (fitted.blkioWeight === undefined) delete changes.blkioWeight;
