@@ -1,9 +1,10 @@
 /**
  * `--blkio-weight-device` and `--device-{read,write}-{bps,iops}` as the docker CLI parses them,
- * with its messages (observed with docker 20.10): `/dev/PATH:VALUE`.
+ * with its messages (observed with docker 20.10): `/dev/PATH:VALUE`; and their lists as Docker's
+ * HostConfig names and shapes them, for inspect, the daemon and the remote client.
  */
 import { errors } from '../base/index.js';
-import type { ThrottleDevice, WeightDevice } from '../core/containers/index.js';
+import type { HostConfig, ThrottleDevice, WeightDevice } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
 
 const flagError = (flag: string, text: string, why: string) => errors.invalidArgument('INVALID_FLAG_VALUE', `invalid argument "${text}" for "--${flag}" flag: ${why}`);
@@ -41,4 +42,23 @@ export function parseThrottleDevice(flag: string, text: string, unit: 'bytes' | 
   } catch {
     throw invalid();
   }
+}
+
+/** The limit lists: Docker's HostConfig field and berth's, in dockerd's order. */
+export const blkioThrottleFields = [
+  ['BlkioDeviceReadBps', 'blkioDeviceReadBps'], ['BlkioDeviceWriteBps', 'blkioDeviceWriteBps'],
+  ['BlkioDeviceReadIOps', 'blkioDeviceReadIOps'], ['BlkioDeviceWriteIOps', 'blkioDeviceWriteIOps'],
+] as const;
+
+/**
+ * BlkioWeightDevice and the limit lists as dockerd's HostConfig has them (`{Path, Weight}`,
+ * `{Path, Rate}`), in its order; empty when unset (dockerd keeps what the client sent: an empty
+ * list from the CLI that recorded the inspect shapes).
+ */
+export function blkioDevicesView(h: Partial<Pick<HostConfig, 'blkioWeightDevice' | (typeof blkioThrottleFields)[number][1]>>) {
+  const throttle = (list: readonly ThrottleDevice[] | undefined) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
+  return {
+    BlkioWeightDevice: (h.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
+    ...Object.fromEntries(blkioThrottleFields.map(([field, key]) => [field, throttle(h[key])])) as Record<(typeof blkioThrottleFields)[number][0], { Path: string; Rate: number }[]>,
+  };
 }

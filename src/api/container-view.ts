@@ -1,4 +1,5 @@
-import type { ContainerRecord, HealthState, ThrottleDevice } from '../core/containers/index.js';
+import type { ContainerRecord, HealthState } from '../core/containers/index.js';
+import { blkioDevicesView } from './block-io-flags.js';
 import { processArgs } from '../core/containers/index.js';
 import { DEFAULT_SHM_SIZE, defaultMaskedPaths, defaultReadonlyPaths } from '../core/spec/index.js';
 import type { ContainerHostFacts } from './container-host-facts.js';
@@ -95,11 +96,7 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     NanoCpus: h.nanoCpus ?? 0,
     CgroupParent: '',
     BlkioWeight: h.blkioWeight ?? 0,
-    BlkioWeightDevice: (h.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
-    BlkioDeviceReadBps: throttleView(h.blkioDeviceReadBps),
-    BlkioDeviceWriteBps: throttleView(h.blkioDeviceWriteBps),
-    BlkioDeviceReadIOps: throttleView(h.blkioDeviceReadIOps),
-    BlkioDeviceWriteIOps: throttleView(h.blkioDeviceWriteIOps),
+    ...blkioDevicesView(h),
     CpuPeriod: 0,
     CpuQuota: 0,
     CpuRealtimePeriod: 0,
@@ -128,9 +125,6 @@ function hostConfigView(c: ContainerRecord, facts: ContainerHostFacts | undefine
     ...(h.annotations && Object.keys(h.annotations).length > 0 ? { Annotations: goMap(h.annotations) } : {}),
   };
 }
-
-/** A block I/O limit list; empty when there is none (dockerd stores what the client sent: an empty list from the CLI that recorded the shapes). */
-const throttleView = (list: readonly ThrottleDevice[] | undefined) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
 
 const nullIfEmpty = <T>(list: T[]): T[] | null => (list.length > 0 ? list : null);
 

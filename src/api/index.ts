@@ -40,7 +40,7 @@ export type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export { checkBlkioWeight, checkMemorySwappiness, parseCgroupnsMode, parseDeviceCgroupRule, parseUtsMode } from '../core/containers/index.js';
 export type { ThrottleDevice, WeightDevice } from '../core/containers/index.js';
-export { parseThrottleDevice, parseWeightDevice } from './block-io-flags.js';
+export { blkioDevicesView, blkioThrottleFields, parseThrottleDevice, parseWeightDevice } from './block-io-flags.js';
 export type { DeviceMapping } from '../core/containers/index.js';
 export { parseBytes, parseUlimit } from '../core/spec/index.js';
 export { parseLogConfig } from './log-config.js';

@@ -5,6 +5,7 @@
  * reads here, so a berth daemon's container comes back as the record it was.
  */
 import type { ContainerRecord, ContainerStatus, HostConfig, MountSpec, PublishedPort } from '../api/index.js';
+import { blkioThrottleFields } from '../api/index.js';
 
 /** The fields of Docker's container inspect body the remote engine reads. */
 export interface DockerContainerJson {
@@ -289,10 +290,7 @@ function cgroupOptionsFrom(h: Record<string, unknown>): Partial<HostConfig> {
   };
   const weights = devices('BlkioWeightDevice', 'Weight', (path, weight) => ({ path, weight }));
   if (weights) out.blkioWeightDevice = weights;
-  for (const [field, key] of [
-    ['BlkioDeviceReadBps', 'blkioDeviceReadBps'], ['BlkioDeviceWriteBps', 'blkioDeviceWriteBps'],
-    ['BlkioDeviceReadIOps', 'blkioDeviceReadIOps'], ['BlkioDeviceWriteIOps', 'blkioDeviceWriteIOps'],
-  ] as const) {
+  for (const [field, key] of blkioThrottleFields) {
     const list = devices(field, 'Rate', (path, rate) => ({ path, rate }));
     if (list) out[key] = list;
   }

@@ -4,7 +4,8 @@
  * NetworkingConfig), so that a daemon gives the container it would give `docker run`.
  */
 import { endpointsOf } from './networking.js';
-import type { CreateContainerOptions, HostConfig, MountSpec, ThrottleDevice } from '../api/index.js';
+import type { CreateContainerOptions, HostConfig, MountSpec } from '../api/index.js';
+import { blkioDevicesView } from '../api/index.js';
 
 export function createBody(options: CreateContainerOptions, attach: { stdin: boolean; stdout: boolean; stderr: boolean }): Record<string, unknown> {
   const h: Partial<HostConfig> = options.host ?? {};
@@ -104,11 +105,7 @@ function hostConfigBody(h: Partial<HostConfig>, tmpfs: readonly string[]): Recor
     OomKillDisable: h.oomKillDisable === true,
     MemorySwappiness: h.memorySwappiness ?? -1,
     BlkioWeight: h.blkioWeight ?? 0,
-    BlkioWeightDevice: (h.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
-    BlkioDeviceReadBps: throttleBody(h.blkioDeviceReadBps),
-    BlkioDeviceWriteBps: throttleBody(h.blkioDeviceWriteBps),
-    BlkioDeviceReadIOps: throttleBody(h.blkioDeviceReadIOps),
-    BlkioDeviceWriteIOps: throttleBody(h.blkioDeviceWriteIOps),
+    ...blkioDevicesView(h),
     DeviceCgroupRules: h.deviceCgroupRules ?? null,
     ...(h.annotations ? { Annotations: h.annotations } : {}),
     MaskedPaths: h.maskedPaths ?? null,
@@ -116,7 +113,6 @@ function hostConfigBody(h: Partial<HostConfig>, tmpfs: readonly string[]): Recor
   };
 }
 
-const throttleBody = (list: readonly ThrottleDevice[] | undefined) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
 
 /** A `-v` mount as Docker's Binds entry (`vol:/p`, `/host:/p:ro,rshared`); undefined for what only `Mounts` can say. */
 function bindString(m: MountSpec): string | undefined {

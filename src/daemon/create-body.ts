@@ -8,7 +8,7 @@
 import { errors } from '../base/index.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { CreateContainerOptions, HostConfig, MountSpec, PortBinding } from '../api/index.js';
-import { nanoCpusOfQuota, unsupportedHostOptions } from '../api/index.js';
+import { blkioThrottleFields, nanoCpusOfQuota, unsupportedHostOptions } from '../api/index.js';
 import {
   parseDeviceMapping, parseDnsSearch, parseDnsServer, parseExpose, parseExtraHost, parseIpcMode, parseLink, parseLogConfig, parseNetworkMode,
   parsePidMode, parsePublish, parseRestartPolicy, parseSysctl, parseUlimit, parseVolumeFlag, checkBlkioWeight, checkMemorySwappiness, parseDeviceCgroupRule,
@@ -293,10 +293,7 @@ function cgroupOptions(hc: Fields, host: Partial<HostConfig>): void {
   const weights = (hc.list('BlkioWeightDevice') ?? []).map((d) => ({ path: devicePath(d), weight: count(d, 'Weight') }));
   for (const [i, w] of weights.entries()) if (w.weight < 10 || w.weight > 1000) throw bad(`HostConfig.BlkioWeightDevice[${i}].Weight: invalid weight for device: ${w.path}:${w.weight}`);
   if (weights.length > 0) host.blkioWeightDevice = weights;
-  for (const [field, key] of [
-    ['BlkioDeviceReadBps', 'blkioDeviceReadBps'], ['BlkioDeviceWriteBps', 'blkioDeviceWriteBps'],
-    ['BlkioDeviceReadIOps', 'blkioDeviceReadIOps'], ['BlkioDeviceWriteIOps', 'blkioDeviceWriteIOps'],
-  ] as const) {
+  for (const [field, key] of blkioThrottleFields) {
     const list = (hc.list(field) ?? []).map((d) => ({ path: devicePath(d), rate: count(d, 'Rate') }));
     if (list.length > 0) host[key] = list;
   }
