@@ -20,6 +20,17 @@ import { pullFlag } from './pull-missing.js';
 import { checkContentTrust, contentTrustFlags } from './content-trust.js';
 import { checkHostPlatform } from './host-platform-flag.js';
 
+/** The memory and CPU flags `run`, `create`, `update` and `build` share, as limitFlags reads them. */
+export const limitFlagSpecs: FlagSpecs = {
+  memory: { kind: 'string', short: 'm', description: 'Memory limit (e.g. 32m, 1g)', value: 'bytes' },
+  'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
+  'cpu-period': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
+  'cpu-quota': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
+  'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
+  'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
+  'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
+};
+
 export const containerFlags: FlagSpecs = {
   pull: pullFlag,
   platform: { kind: 'string', description: 'Set platform if server is multi-platform capable (only the host platform)', value: 'string' },
@@ -41,11 +52,8 @@ export const containerFlags: FlagSpecs = {
     tmpfs: { kind: 'list', description: 'Mount a tmpfs directory (PATH[:OPTIONS])', value: 'list' },
     hostname: { kind: 'string', short: 'h', description: 'Container host name', value: 'string' },
     entrypoint: { kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
-    memory: { kind: 'string', short: 'm', description: 'Memory limit (e.g. 32m, 1g)', value: 'bytes' },
-    'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
+    ...limitFlagSpecs,
     cpus: { kind: 'string', description: 'Number of CPUs (e.g. 0.5)', value: 'decimal' },
-    'cpu-period': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
-    'cpu-quota': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
     'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
     network: { kind: 'list', description: 'Connect a container to a network: bridge (default), a network\'s name, host, none or container:NAME; repeat to join several networks', value: 'network' },
     'network-alias': { kind: 'list', description: 'Add network-scoped alias for the container (user networks)', value: 'list' },
@@ -93,9 +101,6 @@ function moreContainerFlags(): FlagSpecs {
     device: { kind: 'list', description: 'Add a host device to the container (HOST[:CONTAINER][:PERMS], PERMS some of rwm)', value: 'list' },
     cidfile: { kind: 'string', description: 'Write the container ID to the file (which must not exist)', value: 'string' },
     'oom-score-adj': { kind: 'string', description: "Tune host's OOM preferences (-1000 to 1000)", value: 'int' },
-    'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
-    'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
-    'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
     'memory-reservation': { kind: 'string', description: 'Memory soft limit', value: 'bytes' },
     init: { kind: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
     uts: { kind: 'string', description: 'UTS namespace to use: host (the host\'s hostname)', value: 'string' },

@@ -8,7 +8,7 @@ import { flagBool, flagList, flagString } from '../args.js';
 import type { FlagSpecs, Parsed } from '../args.js';
 
 import type { Command } from '../command.js';
-import { labelMap, limitFlags } from '../container-flags.js';
+import { labelMap, limitFlagSpecs, limitFlags } from '../container-flags.js';
 import { checkContentTrust, contentTrustFlags } from '../content-trust.js';
 import { checkHostPlatform } from '../host-platform-flag.js';
 import { interruptible } from '../interruptible.js';
@@ -41,13 +41,8 @@ export const buildCommand: Command = {
     platform: { kind: 'string', description: 'Set platform (only the host platform is supported)', value: 'string' },
     runtime: { kind: 'string', description: 'OCI runtime for RUN steps: crun (default) or runc', value: 'string' },
     'pids-limit': { kind: 'string', description: 'Most processes a RUN step may have (default 4096, -1 for unlimited)', value: 'int' },
-    memory: { kind: 'string', short: 'm', description: 'Memory limit of each RUN step', value: 'bytes' },
-    'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", value: 'bytes' },
-    'cpu-period': { kind: 'string', description: 'Limit the CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
-    'cpu-quota': { kind: 'string', description: 'Limit the CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
-    'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
-    'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
-    'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
+    // Each RUN step's limits, as `run`'s limit a container.
+    ...limitFlagSpecs,
     'shm-size': { kind: 'string', description: 'Size of /dev/shm of each RUN step (default 64m)', value: 'bytes' },
     ulimit: { kind: 'list', description: 'Ulimit options of each RUN step (e.g. nofile=1024:2048)', value: 'ulimit' },
     isolation: { kind: 'string', description: 'Container isolation technology (only default: Linux has one)', value: 'string' },

@@ -3,7 +3,7 @@ import type { ContainerUpdate } from '../../api/index.js';
 import { parseBytes, parseRestartPolicy } from '../../api/index.js';
 import { flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { intFlag, limitFlags } from '../container-flags.js';
+import { intFlag, limitFlagSpecs, limitFlags } from '../container-flags.js';
 import { forEachRef } from '../for-each-ref.js';
 
 export const updateCommand: Command = {
@@ -11,15 +11,9 @@ export const updateCommand: Command = {
   usage: 'update [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Update configuration of one or more containers\n\nResource limits apply at once to a running container and are kept for its next start.',
   flags: {
-    memory: { kind: 'string', short: 'm', description: 'Memory limit', value: 'bytes' },
-    'memory-swap': { kind: 'string', description: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", value: 'bytes' },
+    ...limitFlagSpecs,
     'memory-reservation': { kind: 'string', description: 'Memory soft limit', value: 'bytes' },
     cpus: { kind: 'string', description: 'Number of CPUs', value: 'decimal' },
-    'cpu-period': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) period (with --cpu-quota)', value: 'int' },
-    'cpu-quota': { kind: 'string', description: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
-    'cpu-shares': { kind: 'string', short: 'c', description: 'CPU shares (relative weight)', value: 'int' },
-    'cpuset-cpus': { kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
-    'cpuset-mems': { kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', value: 'string' },
     'pids-limit': { kind: 'string', description: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
     'blkio-weight': { kind: 'string', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', value: 'uint16' },
     restart: { kind: 'string', description: 'Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', value: 'string' },
