@@ -117,7 +117,7 @@ function checkEndpoint(ctx: EngineContext, endpoint: EndpointConfig): EndpointCo
   if (endpoint.ipv4Address !== undefined) {
     if (parseIpv4(endpoint.ipv4Address) === undefined) throw errors.invalidArgument('INVALID_IP_ADDRESS', `invalid IPv4 address: ${endpoint.ipv4Address}`);
     // In the subnet (taken or not is decided at start, as Docker does).
-    pickAddress({ subnet: network.subnet as string, gateway: network.gateway as string, ...(network.auxAddresses ? { auxAddresses: network.auxAddresses } : {}) }, new Set(), endpoint.ipv4Address);
+    pickAddress({ ...network, subnet: network.subnet as string, gateway: network.gateway as string }, new Set(), endpoint.ipv4Address);
   }
   return { ...endpoint, network: network.name };
 }

@@ -171,7 +171,7 @@ export function createLocalNetworkStore(root: string, claimsDir: string): Networ
         const held = Object.entries(leases).find(([, owner]) => owner === containerId);
         if (held && (requested === undefined || held[0] === requested)) return held[0];
         if (held) delete leases[held[0]];
-        const ip = pickAddress({ subnet: record.subnet, gateway: record.gateway, ...(record.ipRange !== undefined ? { ipRange: record.ipRange } : {}), ...(record.auxAddresses ? { auxAddresses: record.auxAddresses } : {}) }, new Set(Object.keys(leases)), requested);
+        const ip = pickAddress({ ...record, subnet: record.subnet, gateway: record.gateway }, new Set(Object.keys(leases)), requested);
         leases[ip] = containerId;
         writeJsonAtomic(leasePath(networkId), leases);
         return ip;
