@@ -14,7 +14,7 @@ import {
   checkBlkioWeight, checkMemorySwappiness, parseCgroupnsMode, parseDeviceCgroupRule, parseThrottleDevice, parseUtsMode, parseWeightDevice,
 } from '../api/index.js';
 import { flagBool, flagList, flagString } from './args.js';
-import type { FlagSpecs, Parsed } from './args.js';
+import type { FlagSpec, FlagSpecs, Parsed } from './args.js';
 import { parseEnvFile, parseEnvOption } from './env-file.js';
 import { pullFlag } from './pull-missing.js';
 import { checkContentTrust, contentTrustFlags } from './content-trust.js';
@@ -121,12 +121,14 @@ function moreContainerFlags(): FlagSpecs {
 /** Docker's flags for what berth does not have (api/unsupported-host-options.ts), in the help with why. */
 function unsupportedFlags(): FlagSpecs {
   const specs: FlagSpecs = {};
-  for (const { flag, why, allowed } of unsupportedHostOptions) {
-    if (!flag) continue;
-    const limit = allowed ? `only ${allowed.join(', ')}` : 'not supported';
-    specs[flag.name] = { kind: flag.kind, description: `${flag.description} (${limit}: ${why})`, ...(flag.kind === 'bool' ? {} : { value: flag.kind }) };
-  }
+  for (const { flag, why, allowed } of unsupportedHostOptions) if (flag) specs[flag.name] = refusedFlagSpec(flag, why, allowed);
   return specs;
+}
+
+/** A Docker flag berth refuses (or takes only some values of), as its help shows it: `(not supported: why)`, `(only X: why)`. */
+export function refusedFlagSpec(flag: { kind: 'bool' | 'string' | 'list'; description: string }, why: string, allowed?: readonly (string | number)[]): FlagSpec {
+  const limit = allowed ? `only ${allowed.join(', ')}` : 'not supported';
+  return { kind: flag.kind, description: `${flag.description} (${limit}: ${why})`, ...(flag.kind === 'bool' ? {} : { value: flag.kind }) };
 }
 
 /** Refuses those flags, with the daemon's reason, unless given what berth does anyway (--cgroupns private). */

@@ -8,7 +8,7 @@ import { flagBool, flagList, flagString } from '../args.js';
 import type { FlagSpecs, Parsed } from '../args.js';
 
 import type { Command } from '../command.js';
-import { labelMap, limitFlagSpecs, limitFlags } from '../container-flags.js';
+import { labelMap, limitFlagSpecs, limitFlags, refusedFlagSpec } from '../container-flags.js';
 import { checkContentTrust, contentTrustFlags } from '../content-trust.js';
 import { checkHostPlatform } from '../host-platform-flag.js';
 import { interruptible } from '../interruptible.js';
@@ -153,7 +153,7 @@ export const buildCommand: Command = {
 };
 
 function refusedBuildFlags(): FlagSpecs {
-  return Object.fromEntries(refusedFlags.map(({ name, kind, description, why }) => [name, { kind, description: `${description} (not supported: ${why})`, ...(kind === 'bool' ? {} : { value: kind }) }]));
+  return Object.fromEntries(refusedFlags.map((flag) => [flag.name, refusedFlagSpec(flag, flag.why)]));
 }
 
 function refuseBuildFlags(args: Parsed): void {
