@@ -18,7 +18,7 @@ import type { Mount as OciMount, Spec } from '../oci/index.js';
 import type { EngineContext } from './engine-context.js';
 import { hostCapabilities } from './host-capabilities.js';
 import type { HostFilesNetwork } from './process-files.js';
-import { readUserDatabase, sharedHostFiles, writeHostFiles } from './process-files.js';
+import { readUserDatabase, hostFileMounts, writeHostFiles } from './process-files.js';
 
 export interface ProcessBundleInput extends Omit<SpecInput, 'user' | 'network' | 'mounts' | 'cgroupsPath' | 'env'> {
   /** Where config.json and the hosts files go. */
@@ -55,7 +55,7 @@ export function writeProcessBundle(ctx: EngineContext, input: ProcessBundleInput
   mkdirSync(secureJoin(input.rootfs, input.cwd), { recursive: true });
   const readonly = hostFilesReadonly ?? input.readonlyRootfs ?? false;
   const files = hostFilesFrom !== undefined
-    ? sharedHostFiles(hostFilesFrom, readonly)
+    ? hostFileMounts(hostFilesFrom, readonly)
     : writeHostFiles(bundle, { hostname: input.hostname, network, readonly, ...(networkFiles ? { fromNetwork: networkFiles } : {}), ...(extraHosts ? { extraHosts } : {}) });
   const spec = buildSpec({
     ...rest,

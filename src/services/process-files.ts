@@ -51,8 +51,8 @@ export interface HostFilesNetwork {
   resolvConf: string;
 }
 
-/** The bind mounts of another container's hosts, hostname and resolv.conf (in `dir`), shared as they are. */
-export function sharedHostFiles(dir: string, readonly: boolean): OciMount[] {
+/** The bind mounts of the hosts, hostname and resolv.conf in `dir` (this process's, or another container's shared as they are). */
+export function hostFileMounts(dir: string, readonly: boolean): OciMount[] {
   return ['hosts', 'hostname', 'resolv.conf'].map((file) => ({ destination: `/etc/${file}`, type: 'bind', source: join(dir, file), options: ['rbind', 'rprivate', readonly ? 'ro' : 'rw'] }));
 }
 
@@ -69,10 +69,5 @@ export function writeHostFiles(dir: string, options: HostFilesOptions): OciMount
   const resolv = own?.resolvConf ?? readOptional('/etc/resolv.conf') ?? '';
   const files: [string, string][] = [['hosts', hosts + extra], ['hostname', `${name}\n`], ['resolv.conf', resolv]];
   for (const [file, text] of files) writeFileSync(join(dir, file), text);
-  return files.map(([file]) => ({
-    destination: `/etc/${file}`,
-    type: 'bind',
-    source: join(dir, file),
-    options: ['rbind', 'rprivate', options.readonly ? 'ro' : 'rw'],
-  }));
+  return hostFileMounts(dir, options.readonly);
 }
