@@ -4,7 +4,7 @@ import { processArgs } from '../core/containers/index.js';
 import { DEFAULT_SHM_SIZE, defaultMaskedPaths, defaultReadonlyPaths } from '../core/spec/index.js';
 import type { ContainerHostFacts } from './container-host-facts.js';
 import { dockerConfigView } from './docker-config-view.js';
-import { ago } from './human.js';
+import { durationSince } from './human.js';
 import { portMap } from '../core/network/index.js';
 import { containerNetworkSettingsView } from './network-view.js';
 import { goMap } from './go-map.js';
@@ -153,22 +153,38 @@ function healthSuffix(health: HealthState | undefined): string {
   return health.status === 'starting' ? ' (health: starting)' : ` (${health.status})`;
 }
 
-/** The STATUS column of `docker ps` (and `Status` of the API's container list): `Up 3 minutes`, `Exited (0) 2 hours ago`. */
-export function containerStatusText(c: Pick<ContainerRecord, 'state'>, now = Date.now()): string {
+/**
+ * A container's Status in parts: fixed text, or a duration since a time (ms) between two texts,
+ * with " ago" after it or not. The daemon's native lane renders the duration per request.
+ */
+export type ContainerStatusParts = { text: string } | { before: string; since: number; ago: boolean; after: string };
+
+export function containerStatusParts(c: Pick<ContainerRecord, 'state'>): ContainerStatusParts {
+  const timed = (before: string, iso: string, withAgo: boolean, after: string): ContainerStatusParts => {
+    const since = Date.parse(iso);
+    return Number.isNaN(since) || since <= 0 ? { text: `${before}N/A${after}` } : { before, since, ago: withAgo, after };
+  };
   switch (c.state.status) {
     case 'running':
-      return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')}${healthSuffix(c.state.health)}`;
+      return timed('Up ', c.state.startedAt, false, healthSuffix(c.state.health));
     case 'paused':
-      return `Up ${ago(c.state.startedAt, now).replace(/ ago$/, '')} (Paused)`;
+      return timed('Up ', c.state.startedAt, false, ' (Paused)');
     case 'restarting':
-      return `Restarting (${c.state.exitCode}) ${ago(c.state.finishedAt, now)}`;
+      return timed(`Restarting (${c.state.exitCode}) `, c.state.finishedAt, true, '');
     case 'exited':
-      return `Exited (${c.state.exitCode}) ${ago(c.state.finishedAt, now)}`;
+      return timed(`Exited (${c.state.exitCode}) `, c.state.finishedAt, true, '');
     case 'created':
-      return 'Created';
+      return { text: 'Created' };
     default:
-      return c.state.status[0]?.toUpperCase() + c.state.status.slice(1);
+      return { text: c.state.status[0]?.toUpperCase() + c.state.status.slice(1) };
   }
+}
+
+/** The STATUS column of `docker ps` (and `Status` of the API's container list): `Up 3 minutes`, `Exited (0) 2 hours ago`. */
+export function containerStatusText(c: Pick<ContainerRecord, 'state'>, now = Date.now()): string {
+  const parts = containerStatusParts(c);
+  if ('text' in parts) return parts.text;
+  return `${parts.before}${durationSince(parts.since, now)}${parts.ago ? ' ago' : ''}${parts.after}`;
 }
 
 /** HostConfig fields of the issue-9 flags, with Docker's names and defaults. */

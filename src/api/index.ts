@@ -25,13 +25,13 @@ export { formatPortLines, parseExpose, parsePublish } from '../core/network/inde
 export { volumeInspectView, volumeListRow } from './volume-view.js';
 export type { VolumeInfo } from '../core/volumes/index.js';
 export { parseMountFlag, parseVolumeFlag } from '../core/volumes/index.js';
-export { containerInspectView, containerMountsView, containerStatusText } from './container-view.js';
+export { containerInspectView, containerMountsView, containerStatusParts, containerStatusText, type ContainerStatusParts } from './container-view.js';
 export { filterContainers, parseFilters } from './container-filters.js';
 export { imageInspectView } from './image-view.js';
 export { inspectElementText, inspectJsonText, inspectObject, inspectTypeNames } from './inspect.js';
 export type { InspectOptions, InspectType } from './inspect.js';
 export type { ContainerHostFacts, ImageHostFacts } from './container-host-facts.js';
-export { ago, humanSize } from './human.js';
+export { ago, durationSince, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
