@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "berth_sys",
-      "sources": ["native/berth_sys.c", "native/sealed_copy.c"],
+      "sources": ["native/berth_sys.c", "native/sealed_copy.c", "native/api_lane.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

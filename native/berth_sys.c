@@ -27,6 +27,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "api_lane.h"
 #include "sealed_copy.h"
 
 static const char *errno_name(int err) {
@@ -996,6 +997,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "spawnChannel", js_spawn_channel);
   export_function(env, exports, "sha256Hex", js_sha256_hex);
   export_function(env, exports, "pinLinkAddress", js_pin_link_address);
+  api_lane_register(env, exports);
   return exports;
 }
 

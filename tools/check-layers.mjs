@@ -33,7 +33,8 @@ const rules = [
   // The remote engine: the Engine interface over the Docker Engine API (`--host`), like the CLI an edge of api.
   ['client', ['base', 'oci', 'api']],
   // The Engine API server: an edge over the api module's Engine, like the CLI.
-  ['daemon', ['base', 'oci', 'api']],
+  // sys: the native lane (a thread that accepts its unix sockets and answers `docker ps`).
+  ['daemon', ['base', 'sys', 'oci', 'api']],
   ['cmd', ['*']],
   // Tests only: end-to-end tests driving bin/berth, and helpers shared by unit tests.
   ['e2e', ['*']],

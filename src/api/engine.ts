@@ -232,6 +232,12 @@ export interface ContainerEngine {
   inspect(ref: string): Promise<ContainerRecord>;
   /** Running containers, or `all`; `filters` are `ps --filter`'s (`status=exited`, `name=web`, `label=k=v`, ...). */
   list(options?: { all?: boolean; filters?: readonly string[] }): Promise<ContainerRecord[]>;
+  /**
+   * What a reader can watch to know that what `list` would read is unchanged: a directory and
+   * its stamp now (MetadataStore.containersStamp). Undefined when none can be trusted now;
+   * absent from engines without one (a remote engine).
+   */
+  listingStamp?(): { path: string; stamp: string } | undefined;
   /** Docker's SizeRw (bytes in the container's writable layer) and SizeRootFs (that plus its image's), for `ps -s`. */
   sizes(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
   /** What `inspect` shows beyond the record (its files on the host, its runtime); an engine without it shows them empty. */

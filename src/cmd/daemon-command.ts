@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 
 import { errors, markLongLived } from '../base/index.js';
 import type { Command } from '../cli/index.js';
-import { apiConnectionHandler, apiRouter, createApiServer, listenAll, parseHost } from '../daemon/index.js';
+import { type AcceptConnection, apiConnectionHandler, apiRouter, apiVersionRange, createApiServer, listenAll, parseHost } from '../daemon/index.js';
 
 export const defaultSocket = 'unix:///run/berth/berth.sock';
 
@@ -53,20 +53,24 @@ export const daemonCommand: Command = {
     const apiOptions = { engine, info: { version: ctx.version ?? 'unknown', root: ctx.root }, router: apiRouter(), log };
     const api = createApiServer(apiOptions);
     const connections = new Set<Socket>();
-    const serve = apiConnectionHandler(api, apiOptions);
-    const accept = (socket: Socket) => {
+    const handler = apiConnectionHandler(api, apiOptions);
+    const accept: AcceptConnection = (socket, taken) => {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
-      serve(socket);
+      handler.accept(socket, taken);
     };
+    // BERTH_NATIVE_LANE=0: every connection through Node (an A/B of the lane, or a way around it).
+    const nativeLane = process.env['BERTH_NATIVE_LANE'] !== '0';
     try {
       const group = str('group');
       const listener = await listenAll(accept, {
         hosts,
         group: { name: group ?? 'berth', required: group !== undefined },
         ...(tlsverify ? { tls: { ca: tlsFlags[0]!, cert: tlsFlags[1]!, key: tlsFlags[2]! } } : {}),
+        ...(nativeLane ? { lane: { heads: handler.laneHeads, versions: apiVersionRange() } } : {}),
         warn: (message) => log(`warning: ${message}`),
       });
+      handler.useLane(listener.lane);
       log(`API listening on ${listener.addresses.join(', ')} (store ${ctx.root}, pid ${process.pid})`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
@@ -80,6 +84,9 @@ export const daemonCommand: Command = {
         process.on('SIGTERM', onTerm);
         process.on('SIGINT', onInt);
       });
+      const lane = listener.lane?.stats();
+      if (lane) log(`native lane: answered ${lane.answered} requests, handed ${lane.handedOver} connections to Node`);
+      handler.useLane(undefined);
       const closing = listener.close();
       for (const socket of connections) socket.destroy();
       await closing;

@@ -39,9 +39,10 @@ const statusTexts: Record<number, string> = { 200: 'OK' };
 
 /**
  * Serves `socket` in the fast lane while its requests are for `route`; hands it over otherwise.
- * `commonHeaders` go first on every answer, as the HTTP server's setHeader puts them.
+ * `commonHeaders` go first on every answer, as the HTTP server's setHeader puts them. `unread`:
+ * what was read from the socket before (the native lane's bytes), served first.
  */
-export function serveFastLane(socket: Socket, route: FastRoute, commonHeaders: [string, string][], handOver: (socket: Socket) => void): void {
+export function serveFastLane(socket: Socket, route: FastRoute, commonHeaders: [string, string][], handOver: (socket: Socket) => void, unread?: Buffer): void {
   let buffered: Buffer | undefined;
   let left = false;
   let working = false;
@@ -62,6 +63,7 @@ export function serveFastLane(socket: Socket, route: FastRoute, commonHeaders: [
   socket.on('error', onError);
   // As node:http does for its connections (TCP; a no-op on a unix socket).
   socket.setNoDelay(true);
+  if (unread) onData(unread);
 
   /** After the client's end, once all it asked is answered (what the lane holds is whole heads only). */
   function finish(): void {
@@ -149,11 +151,16 @@ function parseHead(text: string): { request: FastRequest; close: boolean } | und
   return { request: { method: m[1] as 'GET' | 'HEAD', target: m[2]! }, close };
 }
 
-function serialize(answer: FastAnswer, method: string, close: boolean, commonHeaders: [string, string][]): string {
-  let out = `HTTP/1.1 ${answer.status} ${statusTexts[answer.status] ?? 'Unknown'}\r\n`;
+/** An answer's status line and headers up to its Date (which the lanes add, with Connection). */
+export function answerHead(status: number, headers: readonly [string, string][], commonHeaders: readonly [string, string][]): string {
+  let out = `HTTP/1.1 ${status} ${statusTexts[status] ?? 'Unknown'}\r\n`;
   for (const [k, v] of commonHeaders) out += `${k}: ${v}\r\n`;
-  for (const [k, v] of answer.headers) out += `${k}: ${v}\r\n`;
-  out += `Date: ${utcDate()}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
+  for (const [k, v] of headers) out += `${k}: ${v}\r\n`;
+  return out;
+}
+
+function serialize(answer: FastAnswer, method: string, close: boolean, commonHeaders: [string, string][]): string {
+  const out = `${answerHead(answer.status, answer.headers, commonHeaders)}Date: ${utcDate()}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
   return method === 'HEAD' ? out : out + answer.body;
 }
 

@@ -5,7 +5,7 @@
  */
 export type { ApiCall, DaemonInfo } from './api-call.js';
 export { Router, type Handler, type Route } from './router.js';
-export { createApiServer, defaultApiVersion, maxApiVersion, minApiVersion } from './server.js';
+export { apiVersionRange, createApiServer, defaultApiVersion, maxApiVersion, minApiVersion } from './server.js';
 export { apiRouter } from './routes/index.js';
-export { apiConnectionHandler } from './fast-routes.js';
-export { listenAll, parseHost, type ListenOptions, type DaemonListener } from './listen.js';
+export { apiConnectionHandler, type ApiConnections } from './fast-routes.js';
+export { listenAll, parseHost, type AcceptConnection, type ListenOptions, type DaemonListener } from './listen.js';

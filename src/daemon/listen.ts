@@ -1,13 +1,16 @@
 /**
  * Where the daemon listens: unix sockets (mode 0660, owned by the daemon's group), TCP only with
- * TLS client certificates, and `fd://` for sockets systemd passes (socket activation).
+ * TLS client certificates, and `fd://` for sockets systemd passes (socket activation). Unix
+ * sockets are accepted by the native lane (sys ApiLane) when one is asked for: it answers
+ * `docker ps` itself and hands every other connection over as a net.Socket on its descriptor.
  */
-import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
-import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { chmodSync, chownSync, closeSync, existsSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { connect, createServer as createNetServer, type Server as NetServer, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 
-import { errors } from '../base/index.js';
+import { errors, isBerthError } from '../base/index.js';
+import { ApiLane, listenUnixSocket } from '../sys/index.js';
 
 export type HostAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'fd'; fds: number[] | 'all' };
 
@@ -41,12 +44,19 @@ export interface ListenOptions {
   group?: { name: string; required: boolean };
   /** Client-certificate TLS, required for TCP. */
   tls?: TlsFiles;
+  /** Unix sockets go to a native lane with these answers' heads and API versions (1.41 → 141). */
+  lane?: { heads: { ping: string; list: string }; versions: { min: number; max: number } };
   warn(message: string): void;
 }
+
+/** Takes a connection; `taken` is what the native lane read from it and did not answer, or answered and could not write. */
+export type AcceptConnection = (socket: Socket, taken?: { unread?: Buffer | undefined; unwritten?: Buffer | undefined }) => void;
 
 export interface DaemonListener {
   /** Where it listens, for the log. */
   addresses: string[];
+  /** The native lane serving the unix sockets, when one was asked for and there are some. */
+  lane?: ApiLane;
   close(): Promise<void>;
 }
 
@@ -80,13 +90,20 @@ function listenOn(server: NetServer | TlsServer, target: { path: string } | { ho
   });
 }
 
-export async function listenAll(accept: (socket: Socket) => void, options: ListenOptions): Promise<DaemonListener> {
+export async function listenAll(accept: AcceptConnection, options: ListenOptions): Promise<DaemonListener> {
   // The API server never listens itself: each listener hands its connections to `accept`, so a
   // unix socket, a TLS port and systemd's sockets are served alike.
   const servers: (NetServer | TlsServer)[] = [];
   const addresses: string[] = [];
   const sockets: string[] = [];
+  /** Listening descriptors for the native lane (it owns them once it starts). */
+  const laneFds: number[] = [];
+  let lane: ApiLane | undefined;
+  let closed = false;
   const close = async () => {
+    closed = true;
+    if (lane) lane.stop();
+    else for (const fd of laneFds.splice(0)) closeSync(fd);
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const path of sockets) {
       try {
@@ -105,9 +122,13 @@ export async function listenAll(accept: (socket: Socket) => void, options: Liste
           if (await socketInUse(host.path)) throw errors.alreadyExists('DAEMON_RUNNING', `${host.path} is in use: is another daemon running?`);
           unlinkSync(host.path);
         }
-        const server = createNetServer(halfOpen, accept);
-        await listenOn(server, { path: host.path });
-        servers.push(server);
+        if (options.lane) {
+          laneFds.push(listenUnixNatively(host.path));
+        } else {
+          const server = createNetServer(halfOpen, (socket) => accept(socket));
+          await listenOn(server, { path: host.path });
+          servers.push(server);
+        }
         sockets.push(host.path);
         chmodSync(host.path, 0o660);
         if (options.group) {
@@ -125,7 +146,7 @@ export async function listenAll(accept: (socket: Socket) => void, options: Liste
         const tls = createTlsServer({
           ca: readFileSync(options.tls.ca), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key),
           requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...halfOpen,
-        }, accept);
+        }, (socket) => accept(socket));
         // A client without a valid certificate is turned away by the handshake; nothing to log.
         tls.on('tlsClientError', () => undefined);
         await listenOn(tls, { host: host.host, port: host.port });
@@ -135,18 +156,36 @@ export async function listenAll(accept: (socket: Socket) => void, options: Liste
         const fds = host.fds === 'all' ? systemdFds() : host.fds;
         if (fds.length === 0) throw errors.invalidArgument('NO_SOCKET_FDS', 'fd:// was given but systemd passed no sockets (LISTEN_FDS is not set for this process)');
         for (const fd of fds) {
-          const server = createNetServer(halfOpen, accept);
+          const server = createNetServer(halfOpen, (socket) => accept(socket));
           await listenOn(server, { fd });
           servers.push(server);
           addresses.push(`fd://${fd}`);
         }
       }
     }
+    if (options.lane && laneFds.length > 0) {
+      lane = ApiLane.start(laneFds, options.lane.heads, options.lane.versions, (fd, unread, unwritten) => {
+        // A connection handed over as the listener closed is not served (it would keep the daemon up).
+        if (closed) return void closeSync(fd);
+        // Half-open, as the listeners above make theirs.
+        accept(new Socket({ fd, readable: true, writable: true, ...halfOpen }), { unread: unread ?? undefined, unwritten: unwritten ?? undefined });
+      });
+    }
   } catch (err) {
     await close();
     throw err;
   }
-  return { addresses, close };
+  return { addresses, ...(lane ? { lane } : {}), close };
+}
+
+/** A listening unix socket at `path` for the native lane; a failure as Node's listen words it, in a berth error. */
+function listenUnixNatively(path: string): number {
+  try {
+    return listenUnixSocket(path);
+  } catch (err) {
+    if (isBerthError(err)) throw err;
+    throw errors.unavailable('LISTEN_FAILED', `cannot listen on ${path}: ${(err as Error).message.replace(/^listen \S+: /, '')}`);
+  }
 }
 
 /** The sockets systemd passed (sd_listen_fds): fds 3.. when LISTEN_PID is this process. */

@@ -17,6 +17,11 @@ export const minApiVersion = '1.24';
 /** The newest prefix accepted: what the docker 28 CLI asks for before it negotiates. */
 export const maxApiVersion = '1.50';
 
+/** The API versions served, as numbers (1.41 → 141), for the native lane. */
+export function apiVersionRange(): { min: number; max: number } {
+  return { min: versionNumber(minApiVersion)!, max: versionNumber(maxApiVersion)! };
+}
+
 /** Headers dockerd puts on every answer; the CLI reads Api-Version (negotiation) and Ostype. */
 export function commonHeaders(): Record<string, string> {
   return { 'Api-Version': defaultApiVersion, 'Docker-Experimental': 'false', Ostype: 'linux', Server: 'berth' };

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -135,6 +135,8 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
+  /** Requests the native lane answered over the daemon's runs so far (it logs its count when it stops). */
+  const laneAnswered = () => [...d.log().matchAll(/native lane: answered (\d+) requests/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   /**
    * The daemon's open descriptors, less the /proc/<pid>/stat it holds for each live process it
    * checked (base/process.ts: one per running container's monitor, closed when that ends).
@@ -301,6 +303,36 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
       assert.match(listed, /"Names":\["\/lane-done"\]/);
     } finally {
       ok(['rm', '-f', 'lane-up', 'lane-done']);
+    }
+  });
+
+  test("docker ps through the native lane shows the berth CLI's changes and a monitor's death at once; the lane answered", async () => {
+    const names = () => ok(['ps', '--format', '{{.Names}} {{.Status}}']);
+    ok(['run', '-d', '--name', 'lane-a', busyboxImage, 'sleep', '300']);
+    try {
+      // Past the directory clock's tick, so that the listing can be published (listingKeepable).
+      await sleep(150);
+      const answeredBefore = laneAnswered();
+      assert.match(names(), /^lane-a Up /m);
+      assert.match(names(), /^lane-a Up /m, 'the second from the published listing');
+      // The daemonless CLI on the same store: its container is in the very next docker ps.
+      const cli = d.store.berth(['run', '-d', '--name', 'lane-cli', busyboxImage, 'sleep', '300']);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(names(), /^lane-cli Up /m);
+      await sleep(150);
+      names();
+      // A monitor SIGKILLed: nothing writes the record, and the next docker ps no longer shows it up.
+      const id = ok(['inspect', '-f', '{{.Id}}', 'lane-a']).trim();
+      const record = JSON.parse(readFileSync(`${d.store.root}/metadata/containers/${id}.json`, 'utf8')) as { state: { supervisor: { pid: number } } };
+      process.kill(record.state.supervisor.pid, 'SIGKILL');
+      await until('the monitor gone', () => (existsSync(`/proc/${record.state.supervisor.pid}`) ? undefined : true));
+      assert.doesNotMatch(names(), /^lane-a /m);
+      assert.match(ok(['ps', '-a', '--filter', 'name=lane-a', '--format', '{{.Status}}']), /^Exited \(137\)/);
+      // The lane answered some of those (counted in the log when the daemon stops).
+      await d.restart();
+      assert.ok(laneAnswered() > answeredBefore, d.log().slice(-2000));
+    } finally {
+      ok(['rm', '-f', 'lane-a', 'lane-cli']);
     }
   });
 

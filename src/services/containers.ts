@@ -164,6 +164,7 @@ export function createContainerService(ctx: EngineContext, images: ImageService)
       const imageSize = image ? await unpackedImageSize(ctx, image) : 0;
       return { sizeRw, sizeRootFs: sizeRw + imageSize };
     },
+    listingStamp: () => ctx.metadata.containersStamp?.(),
     list: async ({ all = false, filters = [] } = {}) => {
       const records = await Promise.all(ctx.metadata.listContainers().map((r) => reconcile(ctx, r)));
       // A status filter shows what it names, running or not (Docker: `ps --filter status=exited` without -a).

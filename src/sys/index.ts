@@ -37,7 +37,18 @@ interface NativeSys {
   sha256Hex?: (text: string) => string | undefined;
   /** Absent from an addon built before it (pinLinkAddress then pins nothing). */
   pinLinkAddress?: (name: string) => void;
+  /** The daemon's native lane (native/api_lane.c; see api-lane.ts). */
+  laneStart(listeners: number[], handOver: (fd: number, unread: Buffer | null, unwritten: Buffer | null) => void, pingHead: string, listHead: string, minVersion: number, maxVersion: number): NativeLaneHandle;
+  lanePublish(lane: NativeLaneHandle, snapshot: { dir: string; stamp: string; monitors: number[]; template: Buffer } | null): boolean;
+  laneStats(lane: NativeLaneHandle): [answered: number, handedOver: number];
+  laneStop(lane: NativeLaneHandle): void;
+  listenUnix(path: string, backlog: number): number;
+  renderTemplate(template: Buffer, nowMs: number): string;
 }
+
+/** An opaque native lane. */
+declare const nativeLaneBrand: unique symbol;
+export type NativeLaneHandle = { readonly [nativeLaneBrand]: true };
 
 let native: NativeSys | undefined;
 
@@ -222,6 +233,7 @@ function checkSync<T>(value: T, path: string): T {
   return value;
 }
 export * from './in-root.js';
+export * from './api-lane.js';
 
 // ---- Terminals of execs relayed as streams (plugins/runtime-oci exec-streams.ts) ----
 
@@ -230,6 +242,11 @@ export * from './in-root.js';
  * pseudo-terminal's master to its `--console-socket`; null while nothing has arrived (the socket
  * is non-blocking). The new descriptor is close-on-exec. ECONNRESET when the peer hung up without one.
  */
+/** The native lane's functions (api-lane.ts). */
+export function nativeLane(): Pick<NativeSys, 'laneStart' | 'lanePublish' | 'laneStats' | 'laneStop' | 'listenUnix' | 'renderTemplate'> {
+  return sys();
+}
+
 export function recvFd(fd: number): number | null {
   return sys().recvFd(fd);
 }

@@ -26,6 +26,13 @@ export interface MetadataStore {
   /** Reads, changes and writes one container atomically; `change` must be synchronous. */
   updateContainer(id: string, change: (record: ContainerRecord) => void): ContainerRecord;
   deleteContainer(id: string): void;
+  /**
+   * What another reader can watch to know the container records are unchanged: a directory whose
+   * stat(2) changes with every record change, and its stamp now, as "ino:mtimeNs:ctimeNs:size".
+   * Undefined when the store has none, or when its times are too recent for a later change to
+   * be sure to show (see plugins/metadata-fs listingKeepable). Absent from stores without one.
+   */
+  containersStamp?(): { path: string; stamp: string } | undefined;
 
   /**
    * Records that `record.compressed` is the compressed form of layer `record.diffId` (see

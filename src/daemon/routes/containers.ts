@@ -78,18 +78,7 @@ async function list(call: ApiCall): Promise<void> {
 
 /** GET /containers/json's answer, as dockerd lists: also what the fast lane answers `docker ps` with (fast-lane.ts). */
 export async function containerList(engine: Engine, daemon: DaemonInfo, query: QueryReader): Promise<Record<string, unknown>[]> {
-  const limit = query.int('limit') ?? -1;
-  const filters = query.filters();
-  // API < 1.x parameters that dockerd still reads: `before` and `since` as filters.
-  for (const key of ['before', 'since'] as const) {
-    const v = query.string(key);
-    if (v !== undefined) filters.push(`${key}=${v}`);
-  }
-  const all = query.bool('all') || limit > 0;
-  let records = await engine.containers.list({ all, filters });
-  // Newest first, as dockerd lists them.
-  records = [...records].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
-  if (limit > 0) records = records.slice(0, limit);
+  const records = await listedContainers(engine, query);
   const size = query.bool('size');
   const now = Date.now();
   return Promise.all(records.map(async (c) => {
@@ -101,6 +90,22 @@ export async function containerList(engine: Engine, daemon: DaemonInfo, query: Q
     }
     return view;
   }));
+}
+
+/** The containers GET /containers/json lists, in its order (newest first), its filters and limit applied. */
+export async function listedContainers(engine: Engine, query: QueryReader): Promise<ContainerRecord[]> {
+  const limit = query.int('limit') ?? -1;
+  const filters = query.filters();
+  // API < 1.x parameters that dockerd still reads: `before` and `since` as filters.
+  for (const key of ['before', 'since'] as const) {
+    const v = query.string(key);
+    if (v !== undefined) filters.push(`${key}=${v}`);
+  }
+  const all = query.bool('all') || limit > 0;
+  let records = await engine.containers.list({ all, filters });
+  // Newest first, as dockerd lists them.
+  records = [...records].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  return limit > 0 ? records.slice(0, limit) : records;
 }
 
 /** dockerd's inspect body: berth's view plus what only the daemon knows (its paths, its execs). */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { type BigIntStats, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Digest } from '../../base/index.js';
@@ -135,6 +135,11 @@ export function createFsMetadataStore(root: string, options: { cacheListing?: bo
     deleteImage: (name) => locked(() => unlinkIfExists(imagePath(name))),
     findContainer,
     listContainers: () => (listing ? listing.get() : readListing()),
+    containersStamp: () => {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const st = statSync(containersDir, { bigint: true });
+      return listingKeepable(st, now) ? { path: containersDir, stamp: directoryStamp(st) } : undefined;
+    },
     createContainer: (record) => locked(() => {
       if (!isPlainName(record.id)) throw errors.invalidArgument('INVALID_CONTAINER_ID', `Invalid container id "${record.id}"`);
       if (readContainer(record.id)) throw errors.alreadyExists('CONTAINER_EXISTS', `Container "${record.id}" already exists`);
@@ -218,7 +223,7 @@ class ContainerListing {
   get(): ContainerRecord[] {
     const now = BigInt(Date.now()) * 1_000_000n;
     const st = statSync(this.dir, { bigint: true });
-    const stamp = `${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.size}`;
+    const stamp = directoryStamp(st);
     if (stamp === this.stamp) return [...this.records];
     const records = this.read();
     for (const r of records) deepFreeze(r);
@@ -227,6 +232,11 @@ class ContainerListing {
     this.records = records;
     return [...records];
   }
+}
+
+/** A directory's stamp: it changes with every entry made, renamed or removed in it (native/api_lane.c writes it alike). */
+function directoryStamp(st: BigIntStats): string {
+  return `${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.size}`;
 }
 
 /**
