@@ -805,6 +805,23 @@ static napi_value js_listen_unix(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* isUnixStreamListener(fd): whether `fd` is a listening unix stream socket (one systemd passed, for the lane). */
+static napi_value js_is_unix_stream_listener(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) return type_error(env, "isUnixStreamListener(fd)");
+  int domain = 0, type = 0, listening = 0;
+  socklen_t len = sizeof(int);
+  int yes = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX &&
+            (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0) && type == SOCK_STREAM &&
+            (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0) && listening;
+  napi_value result;
+  napi_get_boolean(env, yes, &result);
+  return result;
+}
+
 /* renderTemplate(template: Buffer, nowMs): string — the lane's rendering of a listing template (tests compare it with Node's). */
 static napi_value js_render_template(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -831,6 +848,7 @@ void api_lane_register(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback cb; } functions[] = {
     { "laneStart", js_lane_start }, { "lanePublish", js_lane_publish }, { "laneStats", js_lane_stats },
     { "laneStop", js_lane_stop }, { "listenUnix", js_listen_unix }, { "renderTemplate", js_render_template },
+    { "isUnixStreamListener", js_is_unix_stream_listener },
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -1,7 +1,7 @@
 /**
  * Where the daemon listens: unix sockets (mode 0660, owned by the daemon's group), TCP only with
  * TLS client certificates, and `fd://` for sockets systemd passes (socket activation). Unix
- * sockets are accepted by the native lane (sys ApiLane) when one is asked for: it answers
+ * sockets, ours and systemd's, are accepted by the native lane (sys ApiLane) when one is asked for: it answers
  * `docker ps` itself and hands every other connection over as a net.Socket on its descriptor.
  */
 import { chmodSync, chownSync, closeSync, existsSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 
 import { errors, isBerthError } from '../base/index.js';
-import { ApiLane, listenUnixSocket } from '../sys/index.js';
+import { ApiLane, isUnixStreamListener, listenUnixSocket } from '../sys/index.js';
 
 export type HostAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'fd'; fds: number[] | 'all' };
 
@@ -156,10 +156,15 @@ export async function listenAll(accept: AcceptConnection, options: ListenOptions
         const fds = host.fds === 'all' ? systemdFds() : host.fds;
         if (fds.length === 0) throw errors.invalidArgument('NO_SOCKET_FDS', 'fd:// was given but systemd passed no sockets (LISTEN_FDS is not set for this process)');
         for (const fd of fds) {
+          addresses.push(`fd://${fd}`);
+          // systemd's unix sockets go to the native lane like ours; others (TCP) stay Node's.
+          if (options.lane && isUnixStreamListener(fd)) {
+            laneFds.push(fd);
+            continue;
+          }
           const server = createNetServer(halfOpen, (socket) => accept(socket));
           await listenOn(server, { fd });
           servers.push(server);
-          addresses.push(`fd://${fd}`);
         }
       }
     }

@@ -183,6 +183,8 @@ describe('berth daemon -H fd:// under socket activation', { concurrency: false }
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
+      // Its pings were the native lane's: systemd's unix socket is served like the daemon's own.
+      assert.match(readFileSync(log, 'utf8'), /native lane: answered [1-9]\d* requests/);
       // The socket is systemd's: the daemon does not remove it (the next connection starts the service again).
       assert.ok(existsSync(socket));
       assert.equal(existsSync(pidfile), false);

@@ -60,6 +60,11 @@ export function listenUnixSocket(path: string, backlog = 511): number {
   return nativeLane().listenUnix(path, backlog);
 }
 
+/** Whether `fd` is a listening unix stream socket (one systemd passed), which the lane can take. */
+export function isUnixStreamListener(fd: number): boolean {
+  return nativeLane().isUnixStreamListener(fd);
+}
+
 /** What the lane makes of a listing template at `nowMs` (tests hold it against Node's rendering). */
 export function renderLaneTemplate(template: Buffer, nowMs: number): string {
   return nativeLane().renderTemplate(template, nowMs);

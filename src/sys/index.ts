@@ -44,6 +44,7 @@ interface NativeSys {
   laneStop(lane: NativeLaneHandle): void;
   listenUnix(path: string, backlog: number): number;
   renderTemplate(template: Buffer, nowMs: number): string;
+  isUnixStreamListener(fd: number): boolean;
 }
 
 /** An opaque native lane. */
@@ -243,7 +244,7 @@ export * from './api-lane.js';
  * is non-blocking). The new descriptor is close-on-exec. ECONNRESET when the peer hung up without one.
  */
 /** The native lane's functions (api-lane.ts). */
-export function nativeLane(): Pick<NativeSys, 'laneStart' | 'lanePublish' | 'laneStats' | 'laneStop' | 'listenUnix' | 'renderTemplate'> {
+export function nativeLane(): Pick<NativeSys, 'laneStart' | 'lanePublish' | 'laneStats' | 'laneStop' | 'listenUnix' | 'renderTemplate' | 'isUnixStreamListener'> {
   return sys();
 }
 
