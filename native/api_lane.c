@@ -417,6 +417,10 @@ static void hand_over(lane *l, int fd, const char *unread, size_t unread_len, co
     job->unwritten = copy_of(unwritten, unwritten_len);
     job->unwritten_len = job->unwritten ? unwritten_len : 0;
   }
+  /* Counted first: Node may serve the connection before this thread would get to count it. */
+  pthread_mutex_lock(&l->mutex);
+  l->handed_over++;
+  pthread_mutex_unlock(&l->mutex);
   if (!job || (unread_len && !job->unread) || (unwritten_len && !job->unwritten) ||
       napi_call_threadsafe_function(l->hand_over, job, napi_tsfn_nonblocking) != napi_ok) {
     if (job) {
@@ -425,11 +429,10 @@ static void hand_over(lane *l, int fd, const char *unread, size_t unread_len, co
       free(job);
     }
     close(fd);
-    return;
+    pthread_mutex_lock(&l->mutex);
+    l->handed_over--;
+    pthread_mutex_unlock(&l->mutex);
   }
-  pthread_mutex_lock(&l->mutex);
-  l->handed_over++;
-  pthread_mutex_unlock(&l->mutex);
 }
 
 /* Writes what it can of `out` without waiting; returns how much was written, or -1 on an error. */
