@@ -38,8 +38,14 @@ test('spawnWithChannel: the preamble waits on fd 3 before the child runs; stderr
     assert.equal(String(first), 'hello');
     // Once it is the sleep: the shell itself keeps copies of descriptors (fd 10 and up) while it
     // runs `echo oops >&2`, so a look before the exec can see them (it did, under load).
-    for (let i = 0; i < 500 && !readlinkSync(`/proc/${child.pid}/exe`).endsWith('/sleep'); i++) await new Promise((r) => setTimeout(r, 10));
-    const fds = readdirSync(`/proc/${child.pid}/fd`).map(Number).sort((a, b) => a - b);
+    // And sleep's own start-up opens files for a moment (its locale, as fd 4: seen under CI load),
+    // so its descriptors are read until they are its four; one of the parent's would stay for good.
+    const fdsOf = (pid: number) => readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+    let fds: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      if (readlinkSync(`/proc/${child.pid}/exe`).endsWith('/sleep') && (fds = fdsOf(child.pid)).length === 4) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.deepEqual(fds, [0, 1, 2, 3], 'nothing of the parent but what it was given');
     assert.equal(readlinkSync(`/proc/${child.pid}/fd/0`), '/dev/null');
     assert.equal(readlinkSync(`/proc/${child.pid}/fd/1`), '/dev/null');
