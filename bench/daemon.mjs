@@ -12,6 +12,8 @@
 //   memory   the daemon's RSS idle, and what it grows by per running container (targets < 60 MiB, ≤ 1 MiB)
 // Run as root from the repository root after `npm run build`:
 //   node bench/daemon.mjs [--iterations N] [--ps-iterations N] [--warmup N] [--batch N] [--clients N] [--no-docker] [--json]
+// With BERTH_NATIVE_LANE=0 in the environment the daemon serves every connection from Node (the
+// native lane off: native/api_lane.c), for an A/B of the lane against the same dockerd.
 // Exit status: 0 whenever a report was produced (failed targets print FAIL), 1 when set-up failed, 2 for bad arguments.
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
