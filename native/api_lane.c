@@ -498,7 +498,14 @@ static void accept_all(lane *l, int listener) {
     int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      /* EAGAIN: all taken; EMFILE and the like: left in the backlog until a descriptor frees up. */
+      /*
+       * EAGAIN: all taken. Out of descriptors or memory: the connections wait in the backlog until
+       * some free up, and the thread pauses a little rather than spin on a listener that stays ready.
+       */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        struct timespec pause = { 0, 10 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+      }
       return;
     }
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };

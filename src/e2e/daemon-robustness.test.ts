@@ -8,7 +8,7 @@
  * attaches to them. One daemon for the file.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -334,6 +334,28 @@ describe('berth daemon: robustness', { timeout: 600_000 }, () => {
     } finally {
       ok(['rm', '-f', 'lane-a', 'lane-cli']);
     }
+  });
+
+  test('out of descriptors, the daemon waits for some to free up rather than spin, and serves again once they do', async () => {
+    const pid = d.process.pid!;
+    const prlimit = (args: string[]) => spawnSync('prlimit', ['--pid', String(pid), ...args], { encoding: 'utf8' });
+    const [soft, hard] = prlimit(['--nofile', '--raw', '--noheadings', '--output', 'SOFT,HARD']).stdout.trim().split(/\s+/);
+    const cpuTicks = () => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ').slice(11, 13).reduce((sum, v) => sum + Number(v), 0);
+    // A soft limit a few descriptors above what the daemon holds, then more connections than that.
+    assert.equal(prlimit([`--nofile=${readdirSync(`/proc/${pid}/fd`).length + 20}:${hard}`]).status, 0);
+    const clients = Array.from({ length: 80 }, () => connect(d.socket).on('error', () => undefined));
+    try {
+      await sleep(300);
+      const before = cpuTicks();
+      await sleep(1000);
+      // Spinning on a listener that stays ready would be ~100 ticks a second.
+      assert.ok(cpuTicks() - before < 25, `the daemon used ${cpuTicks() - before} ticks in a second while out of descriptors`);
+    } finally {
+      for (const c of clients) c.destroy();
+      prlimit([`--nofile=${soft}:${hard}`]);
+    }
+    await ping();
+    assert.match(ok(['ps']), /^CONTAINER ID/);
   });
 
   test('a docker CLI killed during run -it and during attach leaves the container running, stoppable and attachable; the daemon\'s descriptors come back', async () => {
