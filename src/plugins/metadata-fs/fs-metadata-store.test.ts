@@ -139,6 +139,32 @@ test('a listing read within the racy window of the last change is not kept: a ch
   assert.deepEqual(daemon.listContainers().map((c) => c.name), ['in-place']);
 });
 
+test("the containers' stamp: none within the racy window of a change, then one that every create, update and delete changes", async (t) => {
+  const root = tempRoot(t);
+  const daemon = createFsMetadataStore(root, { cacheListing: true });
+  const cli = createFsMetadataStore(root);
+  cli.createContainer(containerRecord(idOf('a1'), 'web'));
+  assert.equal(daemon.containersStamp?.(), undefined, 'a change this recent could hide another in the same tick');
+  await pastRacyWindow();
+  const first = daemon.containersStamp?.();
+  assert.equal(first?.path, join(root, 'metadata', 'containers'));
+  assert.match(first?.stamp ?? '', /^\d+:\d+:\d+:\d+$/);
+  assert.deepEqual(daemon.containersStamp?.(), first, 'unchanged while nothing changes');
+  const changes = [
+    () => cli.updateContainer(idOf('a1'), (r) => void (r.state.status = 'running')),
+    () => cli.createContainer(containerRecord(idOf('b1'), 'db')),
+    () => cli.deleteContainer(idOf('b1')),
+  ];
+  let last = first;
+  for (const change of changes) {
+    change();
+    await pastRacyWindow();
+    const now = daemon.containersStamp?.();
+    assert.ok(now !== undefined && now.stamp !== last?.stamp, `${change.toString()} changed the stamp`);
+    last = now;
+  }
+});
+
 test('records of a cached listing are shared, so frozen: a caller that changes one fails loudly', async (t) => {
   const root = tempRoot(t);
   const daemon = createFsMetadataStore(root, { cacheListing: true });
