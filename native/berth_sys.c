@@ -639,6 +639,33 @@ static napi_value js_set_window_size(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+// ptyPeer(master): a descriptor of the pseudo-terminal's other side (TIOCGPTPEER, Linux 4.13),
+// whatever mount namespace its /dev/pts is in. While it is open, reading the master never ends
+// with EIO: the reader decides when the terminal's output is over.
+static napi_value js_pty_peer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "ptyPeer(fd) takes a pseudo-terminal master");
+    return NULL;
+  }
+  int peer = ioctl(fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (peer < 0) {
+    char what[32];
+    snprintf(what, sizeof what, "fd %d", fd);
+    return throw_errno(env, "ioctl(TIOCGPTPEER)", what, errno);
+  }
+  napi_value result;
+  napi_create_int32(env, peer, &result);
+  return result;
+}
+
 // pinLinkAddress(name): sets a network interface's MAC address to the one it has, which makes the
 // kernel keep it (addr_assign_type NET_ADDR_SET). A bridge whose address was never set takes the
 // lowest address of its ports and changes it as ports come and go; containers that cached the
@@ -991,6 +1018,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "removeAllAt", js_remove_all_at);
   export_function(env, exports, "recvFd", js_recv_fd);
   export_function(env, exports, "setWindowSize", js_set_window_size);
+  export_function(env, exports, "ptyPeer", js_pty_peer);
   export_function(env, exports, "spawnPiped", js_spawn_piped);
   export_function(env, exports, "reapChild", js_reap_child);
   export_function(env, exports, "sealedCopy", js_sealed_copy);

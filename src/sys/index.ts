@@ -26,6 +26,8 @@ interface NativeSys {
   removeAllAt(dirFd: number, name: string): void;
   recvFd(fd: number): number | null;
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /** Absent from an addon built before it (the caller then holds no peer). */
+  ptyPeer?: (master: number) => number;
   /** Absent from an addon built before it (spawn-piped.ts then uses child_process). */
   spawnPiped?: (file: string, argv: string[], pipeStdin: boolean, execFd?: number) => [pid: number, stdin: number, stdout: number, stderr: number];
   reapChild?: (pid: number) => [code: number, signal: number] | null;
@@ -278,6 +280,14 @@ export function pinLinkAddress(name: string): boolean {
 /** TIOCSWINSZ: a terminal's size in rows and columns (its foreground process group gets SIGWINCH). */
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys().setWindowSize(fd, rows, cols);
+}
+
+/**
+ * A descriptor of a pseudo-terminal's other side, from its master (TIOCGPTPEER); undefined from an
+ * addon without it. Held open, it keeps reads of the master from ending (EIO) while it is.
+ */
+export function ptyPeer(master: number): number | undefined {
+  return sys().ptyPeer?.(master);
 }
 
 /**

@@ -16,7 +16,7 @@ import { ReadStream } from 'node:tty';
 
 import { errors, randomHex } from '../../base/index.js';
 import type { StreamedProcess } from '../../core/runtime/index.js';
-import { recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
+import { ptyPeer, recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
 import { sealedRuntime } from './sealed-runtime.js';
 
 export interface ExecStreamsRuntime {
@@ -192,6 +192,14 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
       new Promise<never>((_, reject) => setTimeout(() => reject(errors.unavailable('RUNTIME_TIMEOUT', `${runtime.binary} exec did not pass the terminal within ${consoleTimeoutMs / 1000} s`)), consoleTimeoutMs).unref()),
     ]);
     if (files.size && files.size.rows > 0 && files.size.cols > 0) setWindowSize(master, files.size.rows, files.size.cols);
+    // A descriptor of the terminal's other side, held until the runtime has exited: without it the
+    // master's reads could end (EIO, or 0 after a hang-up) as the command exits, before its last
+    // output was read (seen with crun under load: "got x" lost after the echo of the typed "x").
+    let peer = ptyPeer(master);
+    const dropPeer = () => {
+      if (peer !== undefined) closeSync(peer);
+      peer = undefined;
+    };
     const terminal = new ReadStream(master);
     // Reading a master whose other side closed fails with EIO: that is its end.
     terminal.on('error', () => terminal.push(null));
@@ -214,11 +222,14 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
     const exit = (async () => {
       try {
         const code = await status;
+        // The command has exited and written all it will: the master ends once that is read.
+        dropPeer();
         await drained([terminal], Promise.resolve(), drainGraceMs);
         // The runtime's own output, whatever is left of it.
         await new Promise((r) => setImmediate(r));
         return await runtime.outcome(files.log, code);
       } finally {
+        dropPeer();
         terminal.destroy();
         stdout.end();
         await files.cleanup();
@@ -234,6 +245,7 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
       },
       release() {
         if (terminal.destroyed) return;
+        dropPeer();
         holdTerminal(master);
         terminal.unpipe(stdout);
         terminal.destroy();
