@@ -666,6 +666,29 @@ static napi_value js_pty_peer(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// openPty(): [master, slave], a new pseudo-terminal, both close-on-exec, neither a controlling
+// terminal of this process (O_NOCTTY).
+static napi_value js_open_pty(napi_env env, napi_callback_info info) {
+  (void)info;
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return throw_errno(env, "posix_openpt", "/dev/ptmx", errno);
+  char name[128];
+  int err = grantpt(master) != 0 || unlockpt(master) != 0 ? errno : ptsname_r(master, name, sizeof name);
+  int slave = err == 0 ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+  if (slave < 0) {
+    if (err == 0) err = errno;
+    close(master);
+    return throw_errno(env, "open", "the pseudo-terminal's slave", err);
+  }
+  napi_value result, m, sl;
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, master, &m);
+  napi_create_int32(env, slave, &sl);
+  napi_set_element(env, result, 0, m);
+  napi_set_element(env, result, 1, sl);
+  return result;
+}
+
 // pinLinkAddress(name): sets a network interface's MAC address to the one it has, which makes the
 // kernel keep it (addr_assign_type NET_ADDR_SET). A bridge whose address was never set takes the
 // lowest address of its ports and changes it as ports come and go; containers that cached the
@@ -1019,6 +1042,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "recvFd", js_recv_fd);
   export_function(env, exports, "setWindowSize", js_set_window_size);
   export_function(env, exports, "ptyPeer", js_pty_peer);
+  export_function(env, exports, "openPty", js_open_pty);
   export_function(env, exports, "spawnPiped", js_spawn_piped);
   export_function(env, exports, "reapChild", js_reap_child);
   export_function(env, exports, "sealedCopy", js_sealed_copy);

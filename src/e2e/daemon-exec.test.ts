@@ -68,6 +68,40 @@ describe('berth daemon: exec', () => {
     });
   }
 
+  test('exec -it in a runc container: its size, resizes, typed input, the last output and the exit code (runc makes the terminal itself)', async () => {
+    // runc passes a terminal over a console socket only when it detaches: it refused the exec with
+    // "cannot use console socket if runc will not detach or allocate tty" (exit 126).
+    ok(['run', '-d', '--runtime', 'runc', '--name', 'runc-box', busyboxImage, 'sleep', '3600']);
+    try {
+      const sized = onTerminal([dockerClients[presentClients[0]!], 'exec', '-it', 'runc-box', 'sh', '-c', 'sleep 0.5; stty size; tty; exit 6'], d.env, 101);
+      assert.equal(sized.code, 6, sized.output);
+      assert.match(sized.output, /30 101\r\n\/dev\/pts\/\d+\r\n/);
+      const typed = onTerminal([dockerClients[presentClients[0]!], 'exec', '-it', 'runc-box', 'sh'], d.env, 120, [[1, 'echo typed-$((5*5))\r'], [1.5, 'exit 8\r']]);
+      assert.equal(typed.code, 8, typed.output);
+      assert.match(typed.output, /typed-25/);
+      // A resize after the start reaches the process (runc resizes the container's terminal on SIGWINCH).
+      const created = await apiRequest(d.socket, 'POST', '/v1.41/containers/runc-box/exec', JSON.stringify({ AttachStdout: true, Tty: true, Cmd: ['sh', '-c', 'sleep 1; stty size; echo last-line'] }), { 'Content-Type': 'application/json' });
+      const execId = (JSON.parse(created.body) as { Id: string }).Id;
+      const answer = new Promise<string>((resolve, reject) => {
+        const s = connect(d.socket);
+        const body = JSON.stringify({ Detach: false, Tty: true });
+        s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        let text = '';
+        s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+        s.on('error', reject);
+        s.on('close', () => resolve(text));
+      });
+      await sleep(400);
+      assert.equal((await apiRequest(d.socket, 'POST', `/v1.41/exec/${execId}/resize?h=33&w=77`)).status, 200);
+      const text = await answer;
+      assert.equal(text.slice(text.indexOf('\r\n\r\n') + 4), '33 77\r\nlast-line\r\n');
+      const inspected = JSON.parse((await apiRequest(d.socket, 'GET', `/v1.41/exec/${execId}/json`)).body) as { ExitCode: number };
+      assert.equal(inspected.ExitCode, 0);
+    } finally {
+      ok(['rm', '-f', 'runc-box']);
+    }
+  });
+
   test('the runtime runs from a sealed copy of itself (sys sealedCopy): nothing of it reaches the exec\'d process, piped or on a terminal', () => {
     // `; :` keeps the shell (busybox would exec ls in its place): the shell's own descriptors
     assert.equal(ok(['exec', 'box', 'sh', '-c', 'ls /proc/$$/fd; :']), '0\n1\n2\n');

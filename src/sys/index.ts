@@ -28,6 +28,7 @@ interface NativeSys {
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** Absent from an addon built before it (the caller then holds no peer). */
   ptyPeer?: (master: number) => number;
+  openPty(): [master: number, slave: number];
   /** Absent from an addon built before it (spawn-piped.ts then uses child_process). */
   spawnPiped?: (file: string, argv: string[], pipeStdin: boolean, execFd?: number) => [pid: number, stdin: number, stdout: number, stderr: number];
   reapChild?: (pid: number) => [code: number, signal: number] | null;
@@ -288,6 +289,11 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
  */
 export function ptyPeer(master: number): number | undefined {
   return sys().ptyPeer?.(master);
+}
+
+/** A new pseudo-terminal: [master, slave], both close-on-exec, neither this process's controlling terminal. */
+export function openPty(): [master: number, slave: number] {
+  return sys().openPty();
 }
 
 /**

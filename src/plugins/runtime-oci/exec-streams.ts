@@ -16,11 +16,16 @@ import { ReadStream } from 'node:tty';
 
 import { errors, randomHex } from '../../base/index.js';
 import type { StreamedProcess } from '../../core/runtime/index.js';
-import { ptyPeer, recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
+import { openPty, ptyPeer, recvFd, setWindowSize, spawnPiped } from '../../sys/index.js';
 import { sealedRuntime } from './sealed-runtime.js';
 
 export interface ExecStreamsRuntime {
   binary: string;
+  /**
+   * How a terminal exec gets its terminal: crun passes the container's over a console socket;
+   * runc does only when it detaches, so it is given a pseudo-terminal of berth's as its stdio.
+   */
+  terminal: 'console-socket' | 'own-pty';
   /** The runtime's global options with its JSON log at `log`. */
   globalArgs(log: string): string[];
   logDir: string;
@@ -162,15 +167,25 @@ async function openConsoleSocket(): Promise<{ path: string; connection: Promise<
 }
 
 async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
+  return runtime.terminal === 'own-pty' ? ownPtyTerminalExec(runtime, id, processFile, files) : consoleSocketTerminalExec(runtime, id, processFile, files);
+}
+
+/** The runtime, from its sealed copy when it takes one (./sealed-runtime.ts), detached: its own session. */
+function spawnRuntime(runtime: ExecStreamsRuntime, args: string[], stdio: ['ignore' | number, 'pipe' | number, 'pipe' | number]): ChildProcess {
+  const sealed = sealedRuntime(runtime.binary);
+  return sealed === undefined
+    ? spawn(runtime.binary, args, { stdio, detached: true })
+    : spawn('/proc/self/fd/3', args, { argv0: runtime.binary, stdio: [...stdio, sealed], detached: true });
+}
+
+/** crun's way: it makes the terminal in the container and passes its master over a console socket. */
+async function consoleSocketTerminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
   const consoleSocket = await openConsoleSocket();
   let child: ChildProcess | undefined;
   try {
     const { connection, connected } = consoleSocket;
     const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--console-socket', consoleSocket.path, '--pid-file', files.pidFile, id];
-    const sealed = sealedRuntime(runtime.binary);
-    child = sealed === undefined
-      ? spawn(runtime.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : spawn('/proc/self/fd/3', args, { argv0: runtime.binary, stdio: ['ignore', 'pipe', 'pipe', sealed], detached: true });
+    child = spawnRuntime(runtime, args, ['ignore', 'pipe', 'pipe']);
     const status = exitStatus(child);
     // The runtime's own messages (its errors) go where the terminal's output goes.
     const runtimeOutput = new PassThrough();
@@ -195,69 +210,7 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
     // A descriptor of the terminal's other side, held until the runtime has exited: without it the
     // master's reads could end (EIO, or 0 after a hang-up) as the command exits, before its last
     // output was read (seen with crun under load: "got x" lost after the echo of the typed "x").
-    let peer = ptyPeer(master);
-    const dropPeer = () => {
-      if (peer !== undefined) closeSync(peer);
-      peer = undefined;
-    };
-    const terminal = new ReadStream(master);
-    // Reading a master whose other side closed fails with EIO: that is its end.
-    terminal.on('error', () => terminal.push(null));
-    const stdout = new PassThrough();
-    terminal.pipe(stdout, { end: false });
-    runtimeOutput.pipe(stdout, { end: false });
-    const stdin = files.stdin
-      ? new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          if (terminal.destroyed) return callback();
-          terminal.write(chunk, () => callback());
-        },
-        final(callback) {
-          // A terminal has no separate stdin to close: send its end-of-file character.
-          if (!terminal.destroyed) terminal.write('\x04');
-          callback();
-        },
-      })
-      : undefined;
-    const exit = (async () => {
-      try {
-        const code = await status;
-        // The command has exited and written all it will: the master ends once that is read.
-        dropPeer();
-        await drained([terminal], Promise.resolve(), drainGraceMs);
-        // The runtime's own output, whatever is left of it.
-        await new Promise((r) => setImmediate(r));
-        return await runtime.outcome(files.log, code);
-      } finally {
-        dropPeer();
-        terminal.destroy();
-        stdout.end();
-        await files.cleanup();
-      }
-    })();
-    exit.catch(() => undefined);
-    return {
-      pid: () => files.readPid(),
-      ...(stdin ? { stdin } : {}),
-      stdout,
-      resize(rows, cols) {
-        if (!terminal.destroyed && rows > 0 && cols > 0) setWindowSize(master, rows, cols);
-      },
-      release() {
-        if (terminal.destroyed) return;
-        dropPeer();
-        holdTerminal(master);
-        terminal.unpipe(stdout);
-        terminal.destroy();
-        // The runtime waits for the process on its own; nothing of it keeps this process alive.
-        child?.unref();
-        child?.stdout?.destroy();
-        child?.stderr?.destroy();
-        stdout.end();
-        void files.cleanup();
-      },
-      exit,
-    };
+    return streamTerminal(runtime, files, { master, peer: ptyPeer(master), child, status, runtimeOutput, resize: (rows, cols) => setWindowSize(master, rows, cols) });
   } catch (err) {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await files.cleanup();
@@ -265,6 +218,111 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
   } finally {
     await consoleSocket.close();
   }
+}
+
+/**
+ * runc's way: runc passes a terminal over a console socket only when it detaches, leaving the
+ * process to whoever reaps it ("cannot use console socket if runc will not detach or allocate
+ * tty"). In the foreground it makes the container's terminal itself and copies it to and from its
+ * own stdio, sizing it from its stdin's and again on each SIGWINCH. Its stdio is a pseudo-terminal
+ * berth makes, whose master berth serves as it serves crun's.
+ */
+async function ownPtyTerminalExec(runtime: ExecStreamsRuntime, id: string, processFile: string, files: ExecFiles): Promise<StreamedProcess> {
+  const [master, slave] = openPty();
+  let child: ChildProcess | undefined;
+  try {
+    if (files.size && files.size.rows > 0 && files.size.cols > 0) setWindowSize(master, files.size.rows, files.size.cols);
+    const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--pid-file', files.pidFile, id];
+    child = spawnRuntime(runtime, args, [slave, slave, slave]);
+    const runtimeChild = child;
+    const status = exitStatus(child);
+    // Its errors come on the terminal; the slave stays open here until it exits (as crun's peer).
+    return streamTerminal(runtime, files, {
+      master, peer: slave, child, status,
+      resize(rows, cols) {
+        setWindowSize(master, rows, cols);
+        if (runtimeChild.exitCode === null && runtimeChild.signalCode === null) runtimeChild.kill('SIGWINCH');
+      },
+    });
+  } catch (err) {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    closeSync(master);
+    closeSync(slave);
+    await files.cleanup();
+    throw err;
+  }
+}
+
+/**
+ * A terminal exec's streams from its master: output until the master ends (the runtime's own
+ * messages, when it has them apart, mixed in), input written to it, and the exit once the
+ * runtime exited. `peer`, a descriptor of the terminal's other side, is held until then.
+ */
+function streamTerminal(runtime: ExecStreamsRuntime, files: ExecFiles, t: { master: number; peer: number | undefined; child: ChildProcess; status: Promise<number>; runtimeOutput?: Readable; resize(rows: number, cols: number): void }): StreamedProcess {
+  const { master, child, status } = t;
+  let peer = t.peer;
+  const dropPeer = () => {
+    if (peer !== undefined) closeSync(peer);
+    peer = undefined;
+  };
+  const terminal = new ReadStream(master);
+  // Reading a master whose other side closed fails with EIO: that is its end.
+  terminal.on('error', () => terminal.push(null));
+  const stdout = new PassThrough();
+  terminal.pipe(stdout, { end: false });
+  t.runtimeOutput?.pipe(stdout, { end: false });
+  const stdin = files.stdin
+    ? new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (terminal.destroyed) return callback();
+        terminal.write(chunk, () => callback());
+      },
+      final(callback) {
+        // A terminal has no separate stdin to close: send its end-of-file character.
+        if (!terminal.destroyed) terminal.write('\x04');
+        callback();
+      },
+    })
+    : undefined;
+  const exit = (async () => {
+    try {
+      const code = await status;
+      // The command has exited and written all it will: the master ends once that is read.
+      dropPeer();
+      await drained([terminal], Promise.resolve(), drainGraceMs);
+      // The runtime's own output, whatever is left of it.
+      await new Promise((r) => setImmediate(r));
+      return await runtime.outcome(files.log, code);
+    } finally {
+      dropPeer();
+      terminal.destroy();
+      stdout.end();
+      await files.cleanup();
+    }
+  })();
+  exit.catch(() => undefined);
+  return {
+    pid: () => files.readPid(),
+    ...(stdin ? { stdin } : {}),
+    stdout,
+    resize(rows, cols) {
+      if (!terminal.destroyed && rows > 0 && cols > 0) t.resize(rows, cols);
+    },
+    release() {
+      if (terminal.destroyed) return;
+      dropPeer();
+      holdTerminal(master);
+      terminal.unpipe(stdout);
+      terminal.destroy();
+      // The runtime waits for the process on its own; nothing of it keeps this process alive.
+      child.unref();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      stdout.end();
+      void files.cleanup();
+    },
+    exit,
+  };
 }
 
 /**

@@ -54,7 +54,7 @@ export function createOciRuntime(options: OciRuntimeOptions): RuntimeDriver {
 
   /** This runtime as exec-streams.ts drives it for container `id`. */
   const streamsRuntime = (id: string): ExecStreamsRuntime => ({
-    binary: options.binary, globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code),
+    binary: options.binary, terminal: name === 'crun' ? 'console-socket' : 'own-pty', globalArgs: (log) => globalArgs(id, log), logDir: options.logDir, outcome: (log, code) => execOutcome(id, log, code),
   });
 
   /**
