@@ -43,6 +43,16 @@ describe('berth daemon: exec', () => {
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
+  /** Starts a terminal exec over its own connection, as the CLI does; all that came back once it closed. */
+  const startTerminalExec = (execId: string) => new Promise<string>((resolve, reject) => {
+    const s = connect(d.socket);
+    const body = JSON.stringify({ Detach: false, Tty: true });
+    s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    let text = '';
+    s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    s.on('error', reject);
+    s.on('close', () => resolve(text));
+  });
 
   for (const client of presentClients) {
     test(`docker ${client} exec: stdout and stderr apart, the exit code, the container's environment`, () => {
@@ -82,15 +92,7 @@ describe('berth daemon: exec', () => {
       // A resize after the start reaches the process (runc resizes the container's terminal on SIGWINCH).
       const created = await apiRequest(d.socket, 'POST', '/v1.41/containers/runc-box/exec', JSON.stringify({ AttachStdout: true, Tty: true, Cmd: ['sh', '-c', 'sleep 1; stty size; echo last-line'] }), { 'Content-Type': 'application/json' });
       const execId = (JSON.parse(created.body) as { Id: string }).Id;
-      const answer = new Promise<string>((resolve, reject) => {
-        const s = connect(d.socket);
-        const body = JSON.stringify({ Detach: false, Tty: true });
-        s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-        let text = '';
-        s.on('data', (c: Buffer) => (text += c.toString('latin1')));
-        s.on('error', reject);
-        s.on('close', () => resolve(text));
-      });
+      const answer = startTerminalExec(execId);
       await sleep(400);
       assert.equal((await apiRequest(d.socket, 'POST', `/v1.41/exec/${execId}/resize?h=33&w=77`)).status, 200);
       const text = await answer;
@@ -247,15 +249,7 @@ describe('berth daemon: exec', () => {
   test('framing follows the start body\'s Tty: a terminal exec read as raw bytes; resize of an exec before and after it runs', async () => {
     const created = await apiRequest(d.socket, 'POST', '/v1.41/containers/box/exec', JSON.stringify({ AttachStdout: true, AttachStderr: true, Tty: true, Cmd: ['sh', '-c', 'sleep 0.5; stty size'] }), { 'Content-Type': 'application/json' });
     const execId = (JSON.parse(created.body) as { Id: string }).Id;
-    const answer = new Promise<string>((resolve, reject) => {
-      const s = connect(d.socket);
-      const body = JSON.stringify({ Detach: false, Tty: true });
-      s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-      let text = '';
-      s.on('data', (c: Buffer) => (text += c.toString('latin1')));
-      s.on('error', reject);
-      s.on('close', () => resolve(text));
-    });
+    const answer = startTerminalExec(execId);
     // Sent at once, as the CLI sends it: the daemon holds it until the process runs.
     const resized = await apiRequest(d.socket, 'POST', `/v1.41/exec/${execId}/resize?h=33&w=77`);
     assert.equal(resized.status, 200);
