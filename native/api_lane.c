@@ -636,7 +636,9 @@ static napi_value js_lane_start(napi_env env, napi_callback_info info) {
     int fd = l->listeners[i];
     int flags = fcntl(fd, F_GETFL);
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) err = errno;
+    /* Close-on-exec too: a socket systemd passed comes without it, and no child of the daemon should keep it. */
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+        epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) err = errno;
   }
   if (!err) {
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = l->stop_fd };
