@@ -1,9 +1,10 @@
 /**
  * `<runtime> exec` with the process's stdio as streams, for a caller that relays them over its
  * own connections (the daemon's `POST /exec/{id}/start`): pipes to the runtime's child, or, with a
- * terminal, the pseudo-terminal's master, which the runtime passes over a `--console-socket`
+ * terminal, the pseudo-terminal's master, which crun passes over a `--console-socket`
  * (SCM_RIGHTS) once it has made the terminal in the container. One terminal, as dockerd's, so a
- * resize is one ioctl on the master and the process sees SIGWINCH.
+ * resize is one ioctl on the master and the process sees SIGWINCH. runc, which passes one only
+ * when it detaches, copies the container's terminal to a pseudo-terminal of berth's instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, readFileSync, rmSync } from 'node:fs';
