@@ -221,7 +221,8 @@ describe('berth daemon: exec', () => {
     // Under load, the master's reads could end (EIO) before the command's last line was read: its
     // "got x" lost after the echo of the typed x, about 1 exec in 10 with one busy loop beside.
     // With the fix undone (exec-streams.ts holds no peer), this test failed in about one run in two.
-    const busy = spawn('yes', [], { stdio: 'ignore' });
+    // Bounded by timeout(1): a test process killed mid-way leaves no busy loop behind.
+    const busy = spawn('timeout', ['90', 'yes'], { stdio: 'ignore' });
     try {
       const lost: string[] = [];
       for (let i = 0; i < 60; i++) {
@@ -242,7 +243,8 @@ describe('berth daemon: exec', () => {
       }
       assert.deepEqual(lost, []);
     } finally {
-      busy.kill('SIGKILL');
+      // SIGTERM: timeout(1) passes it on to yes (SIGKILL would leave yes running alone).
+      busy.kill('SIGTERM');
     }
   });
 
