@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "api_lane.h"
+#include "napi_errors.h"
 
 /* Longer heads go to Node, as fast-lane.ts's maxHead. */
 #define MAX_HEAD 8192
@@ -567,14 +568,6 @@ static void call_hand_over(napi_env env, napi_value js_callback, void *context, 
   free(job);
 }
 
-static char *string_value(napi_env env, napi_value value) {
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) return NULL;
-  char *s = malloc(len + 1);
-  if (s) napi_get_value_string_utf8(env, value, s, len + 1, &len);
-  return s;
-}
-
 static lane *lane_of(napi_env env, napi_value value) {
   lane *l = NULL;
   if (napi_get_value_external(env, value, (void **)&l) != napi_ok) return NULL;
@@ -583,15 +576,6 @@ static lane *lane_of(napi_env env, napi_value value) {
 
 static napi_value type_error(napi_env env, const char *message) {
   napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
-
-/* Throws `what: strerror` with the errno name in `code`, as Node's own errors carry it. */
-static napi_value errno_exception(napi_env env, const char *what, int err) {
-  char message[256];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  const char *name = strerrorname_np(err);
-  napi_throw_error(env, name ? name : "EIO", message);
   return NULL;
 }
 
@@ -611,14 +595,14 @@ static napi_value js_lane_start(napi_env env, napi_callback_info info) {
     return type_error(env, "laneStart(listeners, handOver, pingHead, listHead, minVersion, maxVersion)");
   }
   lane *l = calloc(1, sizeof *l);
-  if (!l) return errno_exception(env, "laneStart", ENOMEM);
+  if (!l) return throw_errno(env, "malloc", "laneStart", ENOMEM);
   l->epoll_fd = -1;
   l->stop_fd = -1;
   pthread_mutex_init(&l->mutex, NULL);
   l->min_version = min_version;
   l->max_version = max_version;
-  l->ping_head = string_value(env, argv[2]);
-  l->list_head = string_value(env, argv[3]);
+  l->ping_head = string_arg(env, argv[2]);
+  l->list_head = string_arg(env, argv[3]);
   for (uint32_t i = 0; i < count; i++) {
     napi_value item;
     int32_t fd = -1;
@@ -661,7 +645,7 @@ static napi_value js_lane_start(napi_env env, napi_callback_info info) {
     free(l->list_head);
     pthread_mutex_destroy(&l->mutex);
     free(l);
-    return errno_exception(env, "laneStart", err);
+    return throw_errno(env, "laneStart", NULL, err);
   }
   napi_value result;
   napi_create_external(env, l, NULL, NULL, &result);
@@ -694,14 +678,14 @@ static napi_value js_lane_publish(napi_env env, napi_callback_info info) {
       return type_error(env, "lanePublish: the snapshot needs dir, stamp, monitors and template");
     }
     s = calloc(1, sizeof *s);
-    if (!s) return errno_exception(env, "lanePublish", ENOMEM);
-    s->dir = string_value(env, dir);
-    s->stamp = string_value(env, stamp);
+    if (!s) return throw_errno(env, "malloc", "lanePublish", ENOMEM);
+    s->dir = string_arg(env, dir);
+    s->stamp = string_arg(env, stamp);
     s->template = malloc(len ? len : 1);
     s->monitors = calloc(count / 2 + 1, sizeof(int));
     if (!s->dir || !s->stamp || !s->template || !s->monitors) {
       snapshot_free(s);
-      return errno_exception(env, "lanePublish", ENOMEM);
+      return throw_errno(env, "malloc", "lanePublish", ENOMEM);
     }
     memcpy(s->template, data, len);
     s->template_len = len;
@@ -792,7 +776,7 @@ static napi_value js_listen_unix(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t backlog = 511;
-  char *path = argc >= 1 ? string_value(env, argv[0]) : NULL;
+  char *path = argc >= 1 ? string_arg(env, argv[0]) : NULL;
   if (argc >= 2) napi_get_value_int32(env, argv[1], &backlog);
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   if (!path || strlen(path) >= sizeof addr.sun_path) {
@@ -806,10 +790,9 @@ static napi_value js_listen_unix(napi_env env, napi_callback_info info) {
   if (!err && listen(fd, backlog) < 0) err = errno;
   if (err) {
     if (fd >= 0) close(fd);
-    char what[160];
-    snprintf(what, sizeof what, "listen %s", path);
+    throw_errno(env, "listen", path, err);
     free(path);
-    return errno_exception(env, what, err);
+    return NULL;
   }
   free(path);
   napi_value result;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "api_lane.h"
+#include "napi_errors.h"
 #include "sealed_copy.h"
 
 static const char *errno_name(int err) {
@@ -68,7 +69,11 @@ static const char *errno_name(int err) {
     case EBADMSG: return "EBADMSG";
     case ENOTTY: return "ENOTTY";
     case ENOTSOCK: return "ENOTSOCK";
-    default: return "EUNKNOWN";
+    default: {
+      // The rest by glibc's own names (EADDRINUSE, ...).
+      const char *name = strerrorname_np(err);
+      return name ? name : "EUNKNOWN";
+    }
   }
 }
 
@@ -88,13 +93,13 @@ static napi_value errno_error(napi_env env, const char *syscall, const char *pat
   return error;
 }
 
-static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
+napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
   napi_throw(env, errno_error(env, syscall, path, err));
   return NULL;
 }
 
 // Returns a malloc'd copy of a JS string argument, or NULL for null/undefined.
-static char *string_arg(napi_env env, napi_value value) {
+char *string_arg(napi_env env, napi_value value) {
   napi_valuetype type;
   napi_typeof(env, value, &type);
   if (type != napi_string) return NULL;

@@ -189,7 +189,8 @@ function listenUnixNatively(path: string): number {
     return listenUnixSocket(path);
   } catch (err) {
     if (isBerthError(err)) throw err;
-    throw errors.unavailable('LISTEN_FAILED', `cannot listen on ${path}: ${(err as Error).message.replace(/^listen \S+: /, '')}`);
+    // The addon words it as Node's errors are: "EACCES: Permission denied, listen '<path>'".
+    throw errors.unavailable('LISTEN_FAILED', `cannot listen on ${path}: ${(err as Error).message.replace(/^[A-Z0-9]+: (.*), listen '.*'$/s, '$1')}`);
   }
 }
 
