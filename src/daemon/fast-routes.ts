@@ -8,12 +8,11 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
-import { containerSummaryView } from '../api/index.js';
 import type { ApiLane } from '../sys/index.js';
 import { QueryReader } from './api-call.js';
 import { type FastAnswer, type FastRoute, serveFastLane } from './fast-lane.js';
 import { laneHeads, laneListing } from './native-lane.js';
-import { containerList, listedContainers } from './routes/containers.js';
+import { containerList, containerListViews, listedContainers } from './routes/containers.js';
 import { pingHeaders } from './routes/system.js';
 import { apiVersionOf, commonHeaders, type ApiServerOptions } from './server.js';
 
@@ -42,8 +41,7 @@ async function runningListing(options: ApiServerOptions, query: QueryReader, lan
   const before = lane && engine.containers.listingStamp?.();
   const records = await listedContainers(engine, query);
   if (lane) lane.publish(laneListing(records, info.root, { before, after: before && engine.containers.listingStamp?.() }));
-  const now = Date.now();
-  return records.map((c) => containerSummaryView(c, { storeRoot: info.root, now }));
+  return containerListViews(engine, info, records, false);
 }
 
 export interface ApiConnections {

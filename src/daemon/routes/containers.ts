@@ -78,8 +78,11 @@ async function list(call: ApiCall): Promise<void> {
 
 /** GET /containers/json's answer, as dockerd lists: also what the fast lane answers `docker ps` with (fast-lane.ts). */
 export async function containerList(engine: Engine, daemon: DaemonInfo, query: QueryReader): Promise<Record<string, unknown>[]> {
-  const records = await listedContainers(engine, query);
-  const size = query.bool('size');
+  return containerListViews(engine, daemon, await listedContainers(engine, query), query.bool('size'));
+}
+
+/** The list's entries for `records`, with their sizes when asked (`size`). */
+export async function containerListViews(engine: Engine, daemon: DaemonInfo, records: readonly ContainerRecord[], size: boolean): Promise<Record<string, unknown>[]> {
   const now = Date.now();
   return Promise.all(records.map(async (c) => {
     const view: Record<string, unknown> = containerSummaryView(c, { storeRoot: daemon.root, now });
