@@ -1,4 +1,4 @@
-import { type BigIntStats, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Digest } from '../../base/index.js';
@@ -136,9 +136,8 @@ export function createFsMetadataStore(root: string, options: { cacheListing?: bo
     findContainer,
     listContainers: () => (listing ? listing.get() : readListing()),
     containersStamp: () => {
-      const now = BigInt(Date.now()) * 1_000_000n;
-      const st = statSync(containersDir, { bigint: true });
-      return listingKeepable(st, now) ? { path: containersDir, stamp: directoryStamp(st) } : undefined;
+      const { stamp, keepable } = stampNow(containersDir);
+      return keepable ? { path: containersDir, stamp } : undefined;
     },
     createContainer: (record) => locked(() => {
       if (!isPlainName(record.id)) throw errors.invalidArgument('INVALID_CONTAINER_ID', `Invalid container id "${record.id}"`);
@@ -221,22 +220,26 @@ class ContainerListing {
   constructor(private readonly dir: string, private readonly read: () => ContainerRecord[]) {}
 
   get(): ContainerRecord[] {
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const st = statSync(this.dir, { bigint: true });
-    const stamp = directoryStamp(st);
+    const { stamp, keepable } = stampNow(this.dir);
     if (stamp === this.stamp) return [...this.records];
     const records = this.read();
     for (const r of records) deepFreeze(r);
     // A change after the stat shows in the next stamp, so what was read is at least as new as the stamp.
-    this.stamp = listingKeepable(st, now) ? stamp : undefined;
+    this.stamp = keepable ? stamp : undefined;
     this.records = records;
     return [...records];
   }
 }
 
-/** A directory's stamp: it changes with every entry made, renamed or removed in it (native/api_lane.c writes it alike). */
-function directoryStamp(st: BigIntStats): string {
-  return `${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.size}`;
+/**
+ * A directory's stamp now, which changes with every entry made, renamed or removed in it
+ * (native/api_lane.c writes it alike), and whether it may stand for what is read after it
+ * (listingKeepable, with the clock read before the stat).
+ */
+function stampNow(dir: string): { stamp: string; keepable: boolean } {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const st = statSync(dir, { bigint: true });
+  return { stamp: `${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.size}`, keepable: listingKeepable(st, now) };
 }
 
 /**
