@@ -171,6 +171,11 @@ async function terminalExec(runtime: ExecStreamsRuntime, id: string, processFile
   return runtime.terminal === 'own-pty' ? ownPtyTerminalExec(runtime, id, processFile, files) : consoleSocketTerminalExec(runtime, id, processFile, files);
 }
 
+/** Gives a new terminal the caller's size, when it has one. */
+function sizeTerminal(master: number, size: ExecFiles['size']): void {
+  if (size && size.rows > 0 && size.cols > 0) setWindowSize(master, size.rows, size.cols);
+}
+
 /** The runtime, from its sealed copy when it takes one (./sealed-runtime.ts), detached: its own session. */
 function spawnRuntime(runtime: ExecStreamsRuntime, args: string[], stdio: ['ignore' | number, 'pipe' | number, 'pipe' | number]): ChildProcess {
   const sealed = sealedRuntime(runtime.binary);
@@ -207,7 +212,7 @@ async function consoleSocketTerminalExec(runtime: ExecStreamsRuntime, id: string
       }),
       new Promise<never>((_, reject) => setTimeout(() => reject(errors.unavailable('RUNTIME_TIMEOUT', `${runtime.binary} exec did not pass the terminal within ${consoleTimeoutMs / 1000} s`)), consoleTimeoutMs).unref()),
     ]);
-    if (files.size && files.size.rows > 0 && files.size.cols > 0) setWindowSize(master, files.size.rows, files.size.cols);
+    sizeTerminal(master, files.size);
     // A descriptor of the terminal's other side, held until the runtime has exited: without it the
     // master's reads could end (EIO, or 0 after a hang-up) as the command exits, before its last
     // output was read (seen with crun under load: "got x" lost after the echo of the typed "x").
@@ -232,7 +237,7 @@ async function ownPtyTerminalExec(runtime: ExecStreamsRuntime, id: string, proce
   const [master, slave] = openPty();
   let child: ChildProcess | undefined;
   try {
-    if (files.size && files.size.rows > 0 && files.size.cols > 0) setWindowSize(master, files.size.rows, files.size.cols);
+    sizeTerminal(master, files.size);
     const args = [...runtime.globalArgs(files.log), 'exec', '--process', processFile, '--tty', '--pid-file', files.pidFile, id];
     child = spawnRuntime(runtime, args, [slave, slave, slave]);
     const runtimeChild = child;
