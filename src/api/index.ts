@@ -35,7 +35,7 @@ export { ago, durationSince, humanSize } from './human.js';
 // Records, and the option parsers of run's flags, that are part of the engine's API, so that
 // callers (CLI, daemon) need not reach into core.
 export type { ContainerRecord, ContainerState, ContainerStatus, HostConfig, LogConfig, MountSpec, RestartPolicy } from '../core/containers/index.js';
-export { processArgs } from '../core/containers/index.js';
+export { isSupervisedStatus, processArgs, reconcileWatches } from '../core/containers/index.js';
 export type { ImageRecord, ResolvedImage } from '../core/images/index.js';
 export { parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl, restartPolicyText } from '../core/containers/index.js';
 export { checkBlkioWeight, checkMemorySwappiness, parseCgroupnsMode, parseDeviceCgroupRule, parseUtsMode } from '../core/containers/index.js';

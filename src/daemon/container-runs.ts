@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 
 import { errors, isNotFound } from '../base/index.js';
 import type { AttachResult, AttachStreams, ContainerRecord, Engine, EventMessage } from '../api/index.js';
-import { exitCodeFor } from '../api/index.js';
+import { exitCodeFor, isSupervisedStatus } from '../api/index.js';
 import { frame, streamWriter } from './stream-frames.js';
 import { ExecStore } from './exec-sessions.js';
 
@@ -241,7 +241,7 @@ export class RunState {
         if (condition === 'removed') return record.state.exitCode;
         throw errors.notFound('CONTAINER_NOT_FOUND', `No such container: ${id}`);
       }
-      const runs = ['running', 'paused', 'restarting'].includes(current.state.status);
+      const runs = isSupervisedStatus(current.state.status);
       if (condition === 'not-running' && !runs) return current.state.exitCode;
       return await Promise.race([this.localExit(id, condition, stop.signal), this.eventExit(id, condition, events, first, current.state.exitCode, stop.signal)]);
     } finally {

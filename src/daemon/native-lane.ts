@@ -5,7 +5,7 @@
  * a container record changes or a listed container's monitor goes.
  */
 import type { ContainerRecord } from '../api/index.js';
-import { containerStatusParts, containerSummaryView } from '../api/index.js';
+import { containerStatusParts, containerSummaryView, reconcileWatches } from '../api/index.js';
 import type { LaneListing } from '../sys/index.js';
 import { answerHead } from './fast-lane.js';
 
@@ -42,10 +42,9 @@ export function listingTemplate(records: readonly ContainerRecord[], storeRoot: 
 export function laneMonitors(records: readonly ContainerRecord[]): { pid: number; startTime: number }[] | undefined {
   const monitors: { pid: number; startTime: number }[] = [];
   for (const c of records) {
-    if (c.state.starting !== undefined || c.state.committing !== undefined || c.state.removing !== undefined) return undefined;
-    if (!['running', 'paused', 'restarting'].includes(c.state.status)) continue;
-    if (c.state.supervisor === undefined) return undefined;
-    monitors.push({ pid: c.state.supervisor.pid, startTime: c.state.supervisor.startTime });
+    const watched = reconcileWatches(c);
+    if (watched === undefined) return undefined;
+    monitors.push(...watched);
   }
   return monitors;
 }

@@ -12,7 +12,7 @@ import { errors, isBerthError, isNotFound, killProcess, processAlive, processSta
 import type { ContainerRecord, RestartPolicy } from '../core/containers/index.js';
 import { parseBytes } from '../core/spec/index.js';
 import type { Spec } from '../oci/index.js';
-import { assertTransition, supervisorAlive } from '../core/containers/index.js';
+import { assertTransition, isSupervisedStatus, supervisorAlive } from '../core/containers/index.js';
 import type { AttachResult, AttachStreams, StartOptions } from '../api/index.js';
 import { detachKeyFilter, exitCodeFor } from '../api/index.js';
 import { beginDisconnect, containerDir, prepareBundle, recordExit, removeContainer, stopInRuntime, tearDown } from './container-lifecycle.js';
@@ -501,7 +501,7 @@ export async function reconcile(ctx: EngineContext, record: ContainerRecord): Pr
       throw err;
     }
   }
-  const live = ['running', 'paused', 'restarting'].includes(record.state.status);
+  const live = isSupervisedStatus(record.state.status);
   if (!live || supervisorAlive(record)) return record;
   const runtime = record.state.runtime;
   if (runtime !== undefined && processAlive(runtime)) {

@@ -40,6 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { errnoCode } from '../base/index.js';
 import { containerInspectView, inspectElementText } from '../api/index.js';
 import type { ContainerRecord } from '../core/containers/index.js';
+import { reconcileWatches } from '../core/containers/index.js';
 import { containerHostFacts } from './container-host-facts.js';
 import { containerDir } from './container-lifecycle.js';
 import { logPath } from './container-monitor.js';
@@ -105,11 +106,9 @@ function stamps(deps: { files: string[]; existence: string[] }): string[] | unde
 
 /** What `reconcile` leaves as it is, and the condition under which it does; undefined: no cache. */
 function liveness(record: ContainerRecord): string[] | undefined {
-  const s = record.state;
-  if (s.starting !== undefined || s.committing !== undefined || s.removing !== undefined || s.status === 'removing') return undefined;
-  if (!['running', 'paused', 'restarting'].includes(s.status)) return [];
-  const monitor = s.supervisor;
-  return monitor !== undefined && Number.isSafeInteger(monitor.pid) && Number.isSafeInteger(monitor.startTime) ? [`alive ${monitor.pid} ${monitor.startTime}`] : undefined;
+  const watched = reconcileWatches(record);
+  if (watched === undefined || watched.some((p) => !Number.isSafeInteger(p.pid) || !Number.isSafeInteger(p.startTime))) return undefined;
+  return watched.map((p) => `alive ${p.pid} ${p.startTime}`);
 }
 
 /** For a container that names no runtime (never started, no --runtime): the default's name and the host facts it follows from. */

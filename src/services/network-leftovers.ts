@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ContainerRecord } from '../core/containers/index.js';
+import { isSupervisedStatus } from '../core/containers/index.js';
 import type { EndpointRequest, SetupRequest } from '../core/network/index.js';
 import { macForIpv4, parseIpv4 } from '../core/network/index.js';
 import { isBridgeKeeperId } from './bridge-keeper.js';
@@ -26,7 +27,7 @@ interface Leftover {
 /** How long a stopped container's fresh namespace may be a start in progress. */
 const youngMs = 30_000;
 
-const live = (r: ContainerRecord) => ['running', 'paused', 'restarting'].includes(r.state.status);
+const live = (r: ContainerRecord) => isSupervisedStatus(r.state.status);
 
 /** Leftovers by container; containers that run (by their record) are not looked at. */
 function collect(ctx: EngineContext): Leftover[] {

@@ -5,7 +5,7 @@ import type { Digest } from '../base/index.js';
 import { ignoreErrno, openFilesUnder } from '../base/index.js';
 import { isMounted } from '../core/mount/index.js';
 import type { Leftover, SystemEngine } from '../api/index.js';
-import { supervisorAlive } from '../core/containers/index.js';
+import { isSupervisedStatus, supervisorAlive } from '../core/containers/index.js';
 import { reconcile } from './container-monitor.js';
 import type { EngineContext } from './engine-context.js';
 import { removeStaleTemporaryMounts, staleTemporaryMounts } from './temporary-mounts.js';
@@ -84,7 +84,7 @@ export function createSystemService(ctx: EngineContext, verifyBlob: (digest: Dig
         // Dead builds' work first: their step snapshots hold parents the collection would keep.
         const stale = ctx.builder ? await (await ctx.builder()).recoverStale(ctx) : [];
         // Containers whose monitor died are cleaned up as their monitor would have; then what networking is left.
-        for (const c of ctx.metadata.listContainers()) if (['running', 'paused', 'restarting'].includes(c.state.status) && !supervisorAlive(c)) await reconcile(ctx, c);
+        for (const c of ctx.metadata.listContainers()) if (isSupervisedStatus(c.state.status) && !supervisorAlive(c)) await reconcile(ctx, c);
         const network = await reclaimNetworkLeftovers(ctx);
         // Before the collection: a killed cp's mount holds its container's snapshot.
         const mounts = await removeStaleTemporaryMounts(ctx);

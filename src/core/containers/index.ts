@@ -7,7 +7,7 @@ export {
   checkBlkioWeight, checkMemorySwappiness, parseCgroupnsMode, parseDeviceCgroupRule, parseUtsMode,
 } from './cgroup-options.js';
 export type { DeviceRule } from './cgroup-options.js';
-export { supervisorAlive } from './supervisor-liveness.js';
+export { isSupervisedStatus, reconcileWatches, supervisorAlive } from './supervisor-liveness.js';
 export { defaultPath, mergeEnv, processArgs, withHostname } from './process-config.js';
 export {
   checkSysctls, joinedContainer, parseCpuset, parseDeviceMapping, parseIpcMode, parsePidMode, parseRestartPolicy, parseSysctl,
